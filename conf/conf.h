@@ -1,0 +1,181 @@
+/*
+ * conf: the INI file turned into plain, validated data.
+ *
+ * Depends on libc and inih only; never logs. Every problem is reported as
+ * "file:line: key: reason" text, all of them in one pass, and nothing is
+ * returned unless the whole file is valid. A struct conf is immutable once
+ * conf_load_file() returns it.
+ */
+#ifndef SLUICE_CONF_H
+#define SLUICE_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Longest accepted line, newline excluded. Longer lines are an error. */
+#define CONF_MAX_LINE		4096
+
+enum conf_balance {
+	CONF_BALANCE_ROUND_ROBIN = 0,
+	CONF_BALANCE_LEAST_CONN,
+	CONF_BALANCE_RANDOM_TWO,
+};
+
+enum conf_log_level {
+	CONF_LOG_ERROR = 0,
+	CONF_LOG_WARN,
+	CONF_LOG_INFO,
+	CONF_LOG_DEBUG,
+};
+
+/* A resolved socket address and the text it came from. */
+struct conf_addr {
+	char			*text;		/* as written, e.g. "127.0.0.1:80" */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+};
+
+/* One "server = HOST:PORT [name=N] [weight=N]" line. */
+struct conf_server {
+	char			*name;		/* identity; defaults to HOST:PORT */
+	char			*host;		/* as written (no brackets) */
+	uint16_t		 port;
+	struct conf_addr	 addr;		/* resolved at load time */
+	int			 weight;	/* 1..1000, default 1 */
+	int			 line;
+};
+
+/* One "route = [HOST]/PREFIX UPSTREAM" line. */
+struct conf_route {
+	char			*host;		/* NULL: any host; "*.example.com":
+						 * suffix match; else exact,
+						 * lower-cased, no port */
+	char			*prefix;	/* starts with '/' */
+	char			*upstream;	/* name of an [upstream] */
+	int			 line;
+};
+
+/* One "tls_certificate = CERT KEY" line (paths; loaded by tls/). */
+struct conf_cert {
+	char			*cert;
+	char			*key;
+	int			 line;
+};
+
+struct conf_listener {
+	char			*name;
+	struct conf_addr	 listen;
+	char			*upstream;	/* default route, NULL if none */
+	struct conf_route	*routes;
+	size_t			 nroutes;
+	struct conf_cert	*certs;
+	size_t			 ncerts;
+	uint64_t		 keepalive_timeout_ms;	/* default 60s */
+	uint64_t		 client_timeout_ms;	/* default 60s */
+	uint64_t		 max_body_size;		/* default 16m */
+	uint64_t		 max_header_size;	/* default 64k */
+	int			 line;		/* of the [listener] header */
+};
+
+struct conf_upstream {
+	char			*name;
+	struct conf_server	*servers;
+	size_t			 nservers;
+	enum conf_balance	 balance;		/* default round_robin */
+	uint64_t		 connect_timeout_ms;	/* default 5s */
+	uint64_t		 read_timeout_ms;	/* default 60s */
+	uint64_t		 write_timeout_ms;	/* default 60s */
+	int			 keepalive;		/* default 32, 0..10000 */
+	uint64_t		 keepalive_timeout_ms;	/* default 4s */
+	uint64_t		 drain_timeout_ms;	/* default 60s */
+	int			 line;
+};
+
+struct conf_global {
+	uint64_t		 shutdown_timeout_ms;	/* default 30s */
+	uint64_t		 drain_notice_ms;	/* default 0 */
+	uint64_t		 drain_idle_timeout_ms;	/* default 2s */
+	char			*access_log;		/* default "-" */
+	char			*error_log;		/* default "-" */
+	enum conf_log_level	 log_level;		/* default info */
+	char			*pid_file;		/* default NULL */
+};
+
+struct conf_admin {
+	int			 enabled;	/* 1 when [admin] listen is set */
+	struct conf_addr	 listen;
+};
+
+struct conf {
+	char			*path;
+	struct conf_global	 global;
+	struct conf_admin	 admin;
+	struct conf_listener	*listeners;
+	size_t			 nlisteners;
+	struct conf_upstream	*upstreams;
+	size_t			 nupstreams;
+};
+
+/*
+ * Read, parse and check the file at path. On success returns a new conf
+ * (free with conf_free) and sets *errors to NULL. On any failure returns NULL
+ * and sets *errors to a malloc'd text of one "file:line: key: reason" line
+ * per problem (line 0 when no line applies), which the caller frees.
+ */
+struct conf	*conf_load_file(const char *path, char **errors);
+
+/* Same as conf_load_file on in-memory text; name is used in messages. */
+struct conf	*conf_load_string(const char *name, const char *text,
+		    char **errors);
+
+/* Free a conf and everything it owns. NULL is fine. */
+void		 conf_free(struct conf *);
+
+/* Look up an upstream by name; NULL if absent. */
+const struct conf_upstream *conf_upstream_find(const struct conf *,
+		    const char *name);
+
+/*
+ * Value parsers, shared by the keyword table and exposed for tests. Each
+ * returns 0 and stores the value, or -1 and points *why at a static reason.
+ */
+/* "250ms", "5s", "2m", "1h", "0": milliseconds. A bare number is seconds. */
+int		 conf_parse_duration(const char *, uint64_t *ms,
+		    const char **why);
+/* "512", "64k", "16m", "1g": bytes (powers of 1024). */
+int		 conf_parse_size(const char *, uint64_t *bytes,
+		    const char **why);
+/* Decimal integer within [min, max]. */
+int		 conf_parse_int(const char *, long min, long max, long *out,
+		    const char **why);
+/* "on|off|yes|no|true|false|1|0". */
+int		 conf_parse_bool(const char *, int *out, const char **why);
+/*
+ * "HOST:PORT", "[V6]:PORT" or "*:PORT" (any address). HOST may be a name,
+ * resolved with getaddrinfo (first result). The port must be 1..65535.
+ * On success fills *out (text is a malloc'd copy; free with conf_addr_clear).
+ */
+int		 conf_parse_addr(const char *, struct conf_addr *out,
+		    const char **why);
+void		 conf_addr_clear(struct conf_addr *);
+
+/* Names used in messages and the example file. */
+const char	*conf_balance_name(enum conf_balance);
+const char	*conf_log_level_name(enum conf_log_level);
+
+/*
+ * The keyword table, for documentation checks: section ("global", "admin",
+ * "listener", "upstream"), key, default as text ("" when none) and a one-line
+ * help. Returns NULL past the end.
+ */
+struct conf_keyword_info {
+	const char	*section;
+	const char	*key;
+	const char	*defval;
+	const char	*help;
+	int		 repeatable;
+};
+const struct conf_keyword_info *conf_keyword_info(size_t i);
+
+#endif

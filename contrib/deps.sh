@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install what sluice's build, tests and demo need on Debian 12.
+# Idempotent; quiet when everything is already there.
+set -e
+pkgs="build-essential pkg-config libevent-dev libssl-dev libinih-dev check openssl curl"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

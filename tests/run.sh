@@ -1,0 +1,25 @@
+#!/bin/sh
+# Run every check runner given as an argument, from the top of the tree, and
+# end with one total line. Exits non-zero when any runner fails or crashes.
+passed=0 failed=0 status=0
+for t in "$@"; do
+	printf '== %s\n' "$t"
+	out=$(mktemp) || exit 1
+	"./$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	line=$(grep -E '^[0-9]+%: Checks: ' "$out" | tail -n 1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		echo "$t: exited $rc without a check summary"
+		failed=$((failed + 1)); status=1; continue
+	fi
+	n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+	f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+	e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+	bad=$((f + e))
+	passed=$((passed + n - bad)); failed=$((failed + bad))
+	if [ "$bad" -ne 0 ] || [ "$rc" -ne 0 ]; then status=1; fi
+done
+echo "$passed passed, $failed failed"
+exit $status
