@@ -1,0 +1,651 @@
+/*
+ * exchange: one request through the proxy.
+ *
+ * Re-entrancy rule: evhttp_send_reply_end() and evhttp_connection_free()
+ * may call back into exchange_finish() before they return, so in every
+ * function here such a call is the last thing that touches the exchange.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+
+#include "proxy/client.h"
+#include "proxy/exchange.h"
+#include "proxy/gen.h"
+#include "proxy/headers.h"
+#include "proxy/http1.h"
+#include "proxy/listener.h"
+#include "proxy/log.h"
+#include "proxy/sluice.h"
+#include "proxy/upconn.h"
+#include "proxy/upstream.h"
+
+#define EXCHANGE_MAGIC		0x45584348u	/* "EXCH" */
+#define EXCHANGE_HIGH_MARK	(256 * 1024)	/* client output: pause */
+#define EXCHANGE_MAX_REASON	128
+
+struct exchange {
+	unsigned		 magic;
+	struct evhttp_request	*req;		/* NULL once evhttp has it */
+	struct client		*client;
+	struct gen		*gen;		/* referenced */
+	const char		*lname;		/* listener name (in gen) */
+	uint64_t		 client_timeout_ms;
+	uint64_t		 keepalive_timeout_ms;
+	struct server		*srv;		/* referenced while busy */
+	struct upconn		*uc;
+	enum exchange_who	 who;
+	enum exchange_phase	 phase;
+	int			 replied;	/* response head sent */
+	int			 paused;
+	int			 head_request;
+	int			 status;
+	uint64_t		 bytes;		/* response body bytes */
+	struct timespec		 t_start;
+	struct timespec		 t_up_start;
+	struct timespec		 t_up_end;
+	char			*reqline;	/* for the access log */
+	TAILQ_ENTRY(exchange)	 entry;
+};
+
+static TAILQ_HEAD(, exchange)	 exchanges = TAILQ_HEAD_INITIALIZER(exchanges);
+static unsigned			 nexchanges;
+static int			 closing;
+static void			(*idle_cb)(void);
+
+static void	exchange_up_head(void *, const struct http1_response *);
+static void	exchange_up_body(void *, struct evbuffer *);
+static void	exchange_up_done(void *, int);
+static void	exchange_up_error(void *, enum upconn_error, const char *);
+
+static const struct upconn_cbs exchange_up_cbs = {
+	exchange_up_head, exchange_up_body, exchange_up_done,
+	exchange_up_error,
+};
+
+static const char *who_names[] = {
+	"ok", "client", "server", "proxy", "timeout", "drain", "killed",
+};
+static const char *phase_names[] = {
+	"request", "connect", "headers", "body",
+};
+
+/* Exchanges in flight. */
+unsigned
+exchange_count(void)
+{
+	return nexchanges;
+}
+
+/* Responses carry Connection: close from now on. */
+void
+exchange_set_closing(int on)
+{
+	closing = on;
+}
+
+/* Register the hook run when the last exchange ends. */
+void
+exchange_set_idle_cb(void (*cb)(void))
+{
+	idle_cb = cb;
+}
+
+/* Milliseconds from a to b. */
+static double
+exchange_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 +
+	    (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* Write the access-log line. */
+static void
+exchange_log(struct exchange *ex)
+{
+	struct timespec	 now;
+	char		 ts[40], term[32], line[1024];
+	double		 up_ms = -1;
+	int		 n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ex->t_up_start.tv_sec != 0)
+		up_ms = exchange_ms(&ex->t_up_start, ex->t_up_end.tv_sec != 0 ?
+		    &ex->t_up_end : &now);
+	if (ex->who == EXCHANGE_WHO_NONE)
+		snprintf(term, sizeof(term), "ok");
+	else
+		snprintf(term, sizeof(term), "%s_%s", who_names[ex->who],
+		    phase_names[ex->phase]);
+	log_timestamp(ts, sizeof(ts));
+	n = snprintf(line, sizeof(line),
+	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %s", ts,
+	    ex->client != NULL ? ex->client->ip : "-",
+	    ex->client != NULL ? ex->client->port : 0, ex->lname,
+	    ex->reqline != NULL ? ex->reqline : "-", ex->status,
+	    (unsigned long long)ex->bytes,
+	    ex->srv != NULL ? ex->srv->upstream : "-",
+	    ex->srv != NULL ? ex->srv->name : "-",
+	    exchange_ms(&ex->t_start, &now), up_ms < 0 ? 0 : up_ms, term);
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	log_access(line, (size_t)n);
+}
+
+/* Release the upstream connection, if any, and note the time. */
+static void
+exchange_server_done(struct exchange *ex, int reusable)
+{
+	if (ex->uc == NULL)
+		return;
+	upconn_release(ex->uc, reusable);
+	ex->uc = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ex->t_up_end);
+}
+
+/* The one teardown. */
+static void
+exchange_finish(struct exchange *ex)
+{
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	exchange_server_done(ex, 0);
+	exchange_log(ex);
+	if (ex->srv != NULL) {
+		ex->srv->inflight--;
+		server_unref(ex->srv);
+	}
+	if (ex->client != NULL && ex->client->ex == ex)
+		ex->client->ex = NULL;
+	if (ex->req != NULL)
+		evhttp_request_set_on_complete_cb(ex->req, NULL, NULL);
+	gen_unref(ex->gen);
+	TAILQ_REMOVE(&exchanges, ex, entry);
+	nexchanges--;
+	ex->magic = 0;
+	free(ex->reqline);
+	free(ex);
+	if (nexchanges == 0 && idle_cb != NULL)
+		idle_cb();
+}
+
+/* evhttp handed the last response byte to the kernel. */
+static void
+exchange_complete_cb(struct evhttp_request *req, void *arg)
+{
+	struct exchange			*ex = arg;
+	struct evhttp_connection	*evcon;
+	struct timeval			 tv;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	/* the connection now waits for the next request: keep-alive time */
+	if ((evcon = evhttp_request_get_connection(req)) != NULL) {
+		tv = sluice_tv(ex->keepalive_timeout_ms);
+		bufferevent_set_timeouts(
+		    evhttp_connection_get_bufferevent(evcon), &tv, NULL);
+	}
+	ex->req = NULL;
+	exchange_finish(ex);
+}
+
+/* See exchange.h. */
+void
+exchange_client_gone(struct exchange *ex)
+{
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	if (ex->who == EXCHANGE_WHO_NONE) {
+		ex->who = EXCHANGE_WHO_CLIENT;
+		if (!ex->replied && ex->phase == EXCHANGE_PHASE_REQUEST)
+			ex->phase = EXCHANGE_PHASE_HEADERS;
+	}
+	/* a request evhttp detached after a failed write is ours to free */
+	if (ex->req != NULL && evhttp_request_get_connection(ex->req) == NULL)
+		evhttp_request_free(ex->req);
+	ex->req = NULL;
+	exchange_finish(ex);
+}
+
+/* Add the close header when this response must end the connection. */
+static void
+exchange_close_header(struct exchange *ex, int force)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
+
+	if ((force || closing) && evhttp_find_header(out, "Connection") == NULL)
+		evhttp_add_header(out, "Connection", "close");
+}
+
+/* Answer with a short plain-text error and record the termination. */
+static void
+exchange_error(struct exchange *ex, int code, const char *reason,
+    enum exchange_who who, int close)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
+	struct evbuffer		*body = evbuffer_new();
+
+	ex->who = who;
+	ex->status = code;
+	ex->replied = 1;
+	evhttp_clear_headers(out);
+	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	exchange_close_header(ex, close);
+	if (body != NULL && !ex->head_request)
+		evbuffer_add_printf(body, "%d %s\n", code, reason);
+	if (body != NULL && ex->head_request)
+		evhttp_add_header(out, "Content-Length", "0");
+	if (body != NULL)
+		ex->bytes = evbuffer_get_length(body);
+	evhttp_send_reply(ex->req, code, reason, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+/* The response had started: cut the client connection so it sees it. */
+static void
+exchange_cut(struct exchange *ex, enum exchange_who who)
+{
+	struct evhttp_connection *evcon;
+
+	ex->who = who;
+	evcon = evhttp_request_get_connection(ex->req);
+	if (evcon == NULL) {		/* evhttp detached it already */
+		evhttp_request_free(ex->req);
+		ex->req = NULL;
+		exchange_finish(ex);
+		return;
+	}
+	evhttp_connection_free(evcon);	/* closecb finishes ex */
+}
+
+/* Map an upstream failure to (status, who). */
+static void
+exchange_up_error_map(enum upconn_error err, int *code,
+    enum exchange_who *who)
+{
+	switch (err) {
+	case UPCONN_ERR_CONNECT_TIMEOUT:
+	case UPCONN_ERR_WRITE_TIMEOUT:
+	case UPCONN_ERR_READ_TIMEOUT:
+		*code = 504;
+		*who = EXCHANGE_WHO_TIMEOUT;
+		break;
+	default:
+		*code = 502;
+		*who = EXCHANGE_WHO_SERVER;
+	}
+}
+
+/* The upstream exchange failed. */
+static void
+exchange_up_error(void *arg, enum upconn_error err, const char *why)
+{
+	struct exchange		*ex = arg;
+	enum exchange_who	 who;
+	int			 code;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	exchange_up_error_map(err, &code, &who);
+	if (err == UPCONN_ERR_CONNECT || err == UPCONN_ERR_CONNECT_TIMEOUT)
+		ex->phase = EXCHANGE_PHASE_CONNECT;
+	log_warn("%s %s/%s (%s): %s", ex->reqline, ex->srv->upstream,
+	    ex->srv->name, ex->srv->addrtext, why);
+	exchange_server_done(ex, 0);
+	if (ex->replied)
+		exchange_cut(ex, who);
+	else
+		exchange_error(ex, code, code == 504 ? "Gateway Timeout" :
+		    "Bad Gateway", who, 0);
+}
+
+/* Copy a reason phrase into buf, NUL-terminated and bounded. */
+static const char *
+exchange_reason(const struct http1_response *r, char *buf, size_t size)
+{
+	size_t	n = r->reasonlen < size - 1 ? r->reasonlen : size - 1;
+
+	memcpy(buf, r->reason, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The upstream response head: start the client response. */
+static void
+exchange_up_head(void *arg, const struct http1_response *r)
+{
+	struct exchange		*ex = arg;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
+	struct bufferevent	*bev;
+	struct timeval		 tv;
+	char			 reason[EXCHANGE_MAX_REASON];
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	ex->phase = EXCHANGE_PHASE_BODY;
+	ex->status = r->status;
+	if (headers_response_copy(r, out) == -1) {
+		exchange_server_done(ex, 0);
+		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
+		return;
+	}
+	exchange_close_header(ex, 0);
+	/* HTTP/1.0 keep-alive + unknown length: evhttp would send CL 0 */
+	if (ex->req->minor == 0 && evhttp_find_header(out,
+	    "Content-Length") == NULL)
+		evhttp_remove_header(evhttp_request_get_input_headers(ex->req),
+		    "Connection");
+	ex->replied = 1;
+	evhttp_send_reply_start(ex->req, r->status,
+	    exchange_reason(r, reason, sizeof(reason)));
+	/* evhttp arms a read timeout while writing; only writes matter */
+	bev = evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(ex->req));
+	tv = sluice_tv(ex->client_timeout_ms);
+	bufferevent_set_timeouts(bev, NULL, &tv);
+}
+
+/* The client drained its output: read from the upstream again. */
+static void
+exchange_drained_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct exchange	*ex = arg;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	if (ex->paused && ex->uc != NULL) {
+		ex->paused = 0;
+		upconn_resume(ex->uc);
+	}
+}
+
+/* Upstream body bytes: pass them on, pausing when the client lags. */
+static void
+exchange_up_body(void *arg, struct evbuffer *data)
+{
+	struct exchange			*ex = arg;
+	struct evhttp_connection	*evcon;
+	size_t				 queued;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	ex->bytes += evbuffer_get_length(data);
+	evhttp_send_reply_chunk_with_cb(ex->req, data, exchange_drained_cb,
+	    ex);
+	if ((evcon = evhttp_request_get_connection(ex->req)) == NULL)
+		return;
+	queued = evbuffer_get_length(bufferevent_get_output(
+	    evhttp_connection_get_bufferevent(evcon)));
+	if (queued > EXCHANGE_HIGH_MARK && !ex->paused) {
+		ex->paused = 1;
+		upconn_pause(ex->uc);
+	}
+}
+
+/* The upstream response is complete. */
+static void
+exchange_up_done(void *arg, int reusable)
+{
+	struct exchange	*ex = arg;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	exchange_server_done(ex, reusable);
+	evhttp_send_reply_end(ex->req);		/* may finish ex */
+}
+
+/* "METHOD TARGET HTTP/x.y" with unsafe bytes escaped, for the log. */
+static char *
+exchange_reqline(struct evhttp_request *req, const char *method)
+{
+	const char	*uri = evhttp_request_get_uri(req);
+	size_t		 i, n = strlen(uri), len = 0;
+	char		*s;
+
+	if (n > 512)
+		n = 512;
+	if ((s = malloc(strlen(method) + 4 * n + 16)) == NULL)
+		return NULL;
+	len = (size_t)sprintf(s, "%s ", method);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)uri[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			len += (size_t)sprintf(s + len, "\\x%02x", c);
+		else
+			s[len++] = (char)c;
+	}
+	sprintf(s + len, " HTTP/%d.%d", req->major, req->minor);
+	return s;
+}
+
+/* The method's name, or NULL for one we do not forward. */
+static const char *
+exchange_method(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET:		return "GET";
+	case EVHTTP_REQ_HEAD:		return "HEAD";
+	case EVHTTP_REQ_POST:		return "POST";
+	case EVHTTP_REQ_PUT:		return "PUT";
+	case EVHTTP_REQ_DELETE:		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:	return "OPTIONS";
+	case EVHTTP_REQ_PATCH:		return "PATCH";
+	default:			return NULL;
+	}
+}
+
+/*
+ * The routing host (lower-case, no port) into buf and the origin-form
+ * target into *target (malloc'd). -1 when out of memory.
+ */
+static int
+exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
+    char **target)
+{
+	const struct evhttp_uri	*u = evhttp_request_get_evhttp_uri(req);
+	const char		*h, *path, *query, *uri;
+	size_t			 i;
+
+	uri = evhttp_request_get_uri(req);
+	host[0] = '\0';
+	if (uri[0] != '/' && u != NULL && evhttp_uri_get_host(u) != NULL) {
+		h = evhttp_uri_get_host(u);	/* absolute-form */
+		path = evhttp_uri_get_path(u);
+		query = evhttp_uri_get_query(u);
+		if (asprintf(target, "%s%s%s", path != NULL && *path != '\0' ?
+		    path : "/", query != NULL ? "?" : "",
+		    query != NULL ? query : "") == -1)
+			return -1;
+	} else {
+		h = evhttp_find_header(evhttp_request_get_input_headers(req),
+		    "Host");
+		if ((*target = strdup(uri)) == NULL)
+			return -1;
+	}
+	if (h != NULL) {
+		for (i = 0; h[i] != '\0' && h[i] != ':' && i + 1 < hostsize;
+		    i++)
+			host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ?
+			    h[i] + 32 : h[i]);
+		host[i] = '\0';
+		if (h[0] == '[')	/* IPv6 literal: keep it whole */
+			snprintf(host, hostsize, "%.*s",
+			    (int)(strcspn(h, "]") + 1), h);
+	}
+	return 0;
+}
+
+/* Build and send the upstream request. -1: nothing was sent. */
+static int
+exchange_forward(struct exchange *ex, const char *method, const char *target)
+{
+	struct evhttp_request	*req = ex->req;
+	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
+	struct evbuffer		*out;
+	struct headers_forward	 fwd;
+	int			 r = -1;
+
+	if ((out = evbuffer_new()) == NULL)
+		return -1;
+	fwd.client_ip = ex->client->ip;
+	fwd.tls = 0;
+	if (headers_request_build(out, method, target,
+	    evhttp_request_get_input_headers(req), &fwd,
+	    evbuffer_get_length(body)) == 0 &&
+	    evbuffer_add_buffer(out, body) == 0 &&
+	    (ex->uc = upconn_get(ex->srv)) != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &ex->t_up_start);
+		ex->phase = EXCHANGE_PHASE_HEADERS;
+		r = upconn_request(ex->uc, out, ex->head_request,
+		    &exchange_up_cbs, ex);
+	}
+	evbuffer_free(out);
+	return r;
+}
+
+/* The upstream for the request, or NULL with *code set. */
+static struct gen_upstream *
+exchange_route(struct exchange *ex, struct gen_listener *gl,
+    const char *method, char **target, int *code)
+{
+	struct evhttp_request	*req = ex->req;
+	struct gen_upstream	*up;
+	const char		*why = NULL;
+	char			 host[256], *q;
+
+	*code = 400;
+	if (http1_request_check(method, evhttp_request_get_uri(req),
+	    req->major, req->minor, evhttp_request_get_input_headers(req),
+	    evbuffer_get_length(evhttp_request_get_input_buffer(req)),
+	    &why) == -1) {
+		log_info("%s:%u: bad request: %s", ex->client->ip,
+		    ex->client->port, why);
+		return NULL;
+	}
+	*code = 500;
+	if (exchange_target(req, host, sizeof(host), target) == -1)
+		return NULL;
+	if ((q = strchr(*target, '?')) != NULL)
+		*q = '\0';
+	up = gen_route(gl, host[0] != '\0' ? host : NULL, *target);
+	if (q != NULL)
+		*q = '?';
+	*code = 404;
+	return up;
+}
+
+/* The reason phrase of the errors we send. */
+static const char *
+exchange_reason_phrase(int code)
+{
+	switch (code) {
+	case 400:	return "Bad Request";
+	case 404:	return "Not Found";
+	case 501:	return "Not Implemented";
+	case 502:	return "Bad Gateway";
+	case 503:	return "Service Unavailable";
+	case 504:	return "Gateway Timeout";
+	default:	return "Internal Server Error";
+	}
+}
+
+/* Validate, route, pick a server and forward; or answer the error. */
+static void
+exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
+    const char *method)
+{
+	struct gen_upstream	*up = NULL;
+	char			*target = NULL;
+	int			 code = 501;
+
+	if (method != NULL)
+		up = exchange_route(ex, gl, method, &target, &code);
+	if (up != NULL && (ex->srv = gen_pick(up)) == NULL)
+		code = 503;
+	if (ex->srv == NULL) {
+		free(target);
+		exchange_error(ex, code, exchange_reason_phrase(code),
+		    EXCHANGE_WHO_PROXY, code != 404 && code != 503);
+		return;
+	}
+	server_ref(ex->srv);
+	ex->srv->inflight++;
+	ex->srv->requests++;
+	if (exchange_forward(ex, method, target) == -1) {
+		exchange_server_done(ex, 0);
+		ex->phase = EXCHANGE_PHASE_CONNECT;
+		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
+	}
+	free(target);
+}
+
+/* See exchange.h. */
+void
+exchange_start(struct evhttp_request *req, struct listener *lst,
+    struct gen *g, struct gen_listener *gl)
+{
+	struct evhttp_connection	*evcon;
+	struct exchange			*ex;
+	const char			*method = exchange_method(req);
+
+	evcon = evhttp_request_get_connection(req);
+	if ((ex = calloc(1, sizeof(*ex))) == NULL ||
+	    (ex->client = client_get(evcon, lst)) == NULL) {
+		free(ex);
+		evhttp_connection_free(evcon);
+		return;
+	}
+	ex->magic = EXCHANGE_MAGIC;
+	ex->req = req;
+	ex->gen = gen_ref(g);
+	ex->lname = gl->conf->name;
+	ex->client_timeout_ms = gl->conf->client_timeout_ms;
+	ex->keepalive_timeout_ms = gl->conf->keepalive_timeout_ms;
+	ex->head_request = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+	ex->reqline = exchange_reqline(req, method != NULL ? method : "-");
+	clock_gettime(CLOCK_MONOTONIC, &ex->t_start);
+	ex->client->ex = ex;
+	ex->client->requests++;
+	TAILQ_INSERT_TAIL(&exchanges, ex, entry);
+	nexchanges++;
+	evhttp_request_set_on_complete_cb(req, exchange_complete_cb, ex);
+	exchange_dispatch(ex, gl, method);
+}
+
+/* End one exchange for shutdown or drain. */
+static void
+exchange_kill(struct exchange *ex, enum exchange_who who)
+{
+	exchange_server_done(ex, 0);
+	if (ex->replied)
+		exchange_cut(ex, who);
+	else
+		exchange_error(ex, 503, "Service Unavailable", who, 1);
+}
+
+/* See exchange.h. */
+void
+exchange_kill_all(enum exchange_who who)
+{
+	struct exchange	*ex, *next;
+
+	for (ex = TAILQ_FIRST(&exchanges); ex != NULL; ex = next) {
+		next = TAILQ_NEXT(ex, entry);
+		exchange_kill(ex, who);
+	}
+}
+
+/* See exchange.h. */
+void
+exchange_kill_server(struct server *srv, enum exchange_who who)
+{
+	struct exchange	*ex, *next;
+
+	for (ex = TAILQ_FIRST(&exchanges); ex != NULL; ex = next) {
+		next = TAILQ_NEXT(ex, entry);
+		if (ex->srv == srv && ex->uc != NULL)
+			exchange_kill(ex, who);
+	}
+}

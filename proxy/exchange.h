@@ -1,0 +1,69 @@
+/*
+ * exchange: one client request and its upstream request, from the moment
+ * evhttp hands us a complete request until the last response byte is with
+ * the kernel (or the exchange failed). exchange_finish is its one
+ * teardown: it answers the client exactly once, releases the upstream
+ * connection, drops the generation, writes one access-log line with a
+ * termination code, and frees.
+ */
+#ifndef SLUICE_EXCHANGE_H
+#define SLUICE_EXCHANGE_H
+
+#include <stdint.h>
+
+struct evhttp_request;
+struct exchange;
+struct gen;
+struct gen_listener;
+struct listener;
+
+/* Who ended an exchange (the first half of a termination code). */
+enum exchange_who {
+	EXCHANGE_WHO_NONE = 0,	/* completed normally: "ok" */
+	EXCHANGE_WHO_CLIENT,
+	EXCHANGE_WHO_SERVER,
+	EXCHANGE_WHO_PROXY,
+	EXCHANGE_WHO_TIMEOUT,
+	EXCHANGE_WHO_DRAIN,
+	EXCHANGE_WHO_KILLED,
+};
+
+/* In which phase (the second half). */
+enum exchange_phase {
+	EXCHANGE_PHASE_REQUEST = 0,	/* ours: validating, routing */
+	EXCHANGE_PHASE_CONNECT,		/* connecting upstream */
+	EXCHANGE_PHASE_HEADERS,		/* sending, waiting for the head */
+	EXCHANGE_PHASE_BODY,		/* streaming the response */
+};
+
+/*
+ * The evhttp request callback: start an exchange for req, which arrived on
+ * lst. g is the current generation, gl its entry for lst; the exchange takes
+ * its own reference. The request is always answered.
+ */
+void	exchange_start(struct evhttp_request *req, struct listener *lst,
+	    struct gen *g, struct gen_listener *gl);
+
+/* The client connection closed under the exchange (from its close cb). */
+void	exchange_client_gone(struct exchange *);
+
+/*
+ * End every exchange now with termination code who (drain, killed):
+ * responses not started get 503, started ones are cut.
+ */
+void	exchange_kill_all(enum exchange_who who);
+
+/* End the exchanges running on a server (its drain deadline passed). */
+struct server;
+void	exchange_kill_server(struct server *, enum exchange_who who);
+
+/* Exchanges in flight. */
+unsigned exchange_count(void);
+
+/* Responses from now on carry Connection: close (shutdown). */
+void	exchange_set_closing(int);
+
+/* Called whenever the number of exchanges drops to zero. */
+void	exchange_set_idle_cb(void (*cb)(void));
+
+#endif

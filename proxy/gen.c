@@ -1,0 +1,264 @@
+/*
+ * gen: generations and routing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "proxy/gen.h"
+#include "proxy/log.h"
+#include "proxy/sluice.h"
+#include "proxy/upstream.h"
+
+/* Build the server list of one upstream. -1 when out of memory. */
+static int
+gen_upstream_build(struct gen_upstream *gu, const struct conf_upstream *cu)
+{
+	size_t	i;
+
+	gu->conf = cu;
+	gu->servers = calloc(cu->nservers, sizeof(*gu->servers));
+	gu->peers = calloc(cu->nservers, sizeof(*gu->peers));
+	if (gu->servers == NULL || gu->peers == NULL)
+		return -1;
+	for (i = 0; i < cu->nservers; i++) {
+		if ((gu->servers[i] = server_get(cu, &cu->servers[i])) == NULL)
+			return -1;
+		gu->n++;
+		gu->peers[i].weight = cu->servers[i].weight;
+	}
+	return 0;
+}
+
+/* The generation's upstream called name. */
+static struct gen_upstream *
+gen_upstream_find(struct gen *g, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < g->nups; i++)
+		if (strcmp(g->ups[i].conf->name, name) == 0)
+			return &g->ups[i];
+	return NULL;
+}
+
+/* Order routes: longer prefixes first; exact hosts before suffixes. */
+static int
+gen_route_cmp(const void *a, const void *b)
+{
+	const struct gen_route	*ra = a, *rb = b;
+
+	if (ra->prefixlen != rb->prefixlen)
+		return ra->prefixlen > rb->prefixlen ? -1 : 1;
+	return ra->suffix - rb->suffix;
+}
+
+/* Build one listener's routing table. -1 when out of memory. */
+static int
+gen_listener_build(struct gen *g, struct gen_listener *gl,
+    const struct conf_listener *cl)
+{
+	size_t	i;
+
+	gl->conf = cl;
+	if (cl->upstream != NULL)
+		gl->dflt = gen_upstream_find(g, cl->upstream);
+	if (cl->nroutes == 0)
+		return 0;
+	if ((gl->routes = calloc(cl->nroutes, sizeof(*gl->routes))) == NULL)
+		return -1;
+	for (i = 0; i < cl->nroutes; i++) {
+		struct gen_route	*r = &gl->routes[i];
+		const struct conf_route	*cr = &cl->routes[i];
+
+		r->host = cr->host;
+		if (r->host != NULL && strncmp(r->host, "*.", 2) == 0) {
+			r->suffix = 1;
+			r->host++;	/* match ".example.com" */
+		}
+		r->hostlen = r->host != NULL ? strlen(r->host) : 0;
+		r->prefix = cr->prefix;
+		r->prefixlen = strlen(cr->prefix);
+		r->up = gen_upstream_find(g, cr->upstream);
+	}
+	gl->nroutes = cl->nroutes;
+	qsort(gl->routes, gl->nroutes, sizeof(*gl->routes), gen_route_cmp);
+	return 0;
+}
+
+/* Free a generation now. */
+static void
+gen_free(struct gen *g)
+{
+	size_t	i, j;
+
+	for (i = 0; i < g->nups; i++) {
+		for (j = 0; j < g->ups[i].n; j++)
+			server_unref(g->ups[i].servers[j]);
+		free(g->ups[i].servers);
+		free(g->ups[i].peers);
+	}
+	for (i = 0; i < g->nlsts; i++)
+		free(g->lsts[i].routes);
+	free(g->ups);
+	free(g->lsts);
+	conf_free(g->conf);
+	g->magic = 0;
+	free(g);
+}
+
+/* See gen.h. */
+struct gen *
+gen_new(struct conf *conf, uint64_t id)
+{
+	struct gen	*g;
+	size_t		 i;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		conf_free(conf);
+		return NULL;
+	}
+	g->magic = GEN_MAGIC;
+	g->refs = 1;
+	g->id = id;
+	g->conf = conf;
+	g->ups = calloc(conf->nupstreams + 1, sizeof(*g->ups));
+	g->lsts = calloc(conf->nlisteners + 1, sizeof(*g->lsts));
+	if (g->ups == NULL || g->lsts == NULL)
+		goto fail;
+	for (i = 0; i < conf->nupstreams; i++, g->nups++)
+		if (gen_upstream_build(&g->ups[i], &conf->upstreams[i]) == -1)
+			goto fail;
+	for (i = 0; i < conf->nlisteners; i++, g->nlsts++)
+		if (gen_listener_build(g, &g->lsts[i],
+		    &conf->listeners[i]) == -1)
+			goto fail;
+	return g;
+fail:
+	/* the failed entry is counted so that its parts are freed too */
+	if (g->ups != NULL && g->nups < conf->nupstreams)
+		g->nups++;
+	if (g->lsts != NULL && g->nlsts < conf->nlisteners)
+		g->nlsts++;
+	gen_free(g);
+	return NULL;
+}
+
+/* Take a reference. */
+struct gen *
+gen_ref(struct gen *g)
+{
+	SLUICE_MAGIC_CHECK(g, GEN_MAGIC);
+	g->refs++;
+	return g;
+}
+
+/* The deferred free of a generation. */
+static void
+gen_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gen	*g = arg;
+
+	log_debug("generation %llu freed", (unsigned long long)g->id);
+	gen_free(g);
+}
+
+/* Drop a reference; the last one frees from the loop, never under us. */
+void
+gen_unref(struct gen *g)
+{
+	SLUICE_MAGIC_CHECK(g, GEN_MAGIC);
+	if (--g->refs > 0)
+		return;
+	if (sluice_base == NULL ||
+	    event_base_once(sluice_base, -1, EV_TIMEOUT, gen_free_cb, g,
+	    NULL) == -1)
+		gen_free(g);
+}
+
+/* See gen.h. */
+struct gen_listener *
+gen_listener_find(struct gen *g, const struct conf_addr *addr)
+{
+	size_t	i;
+
+	for (i = 0; i < g->nlsts; i++) {
+		const struct conf_addr	*a = &g->lsts[i].conf->listen;
+
+		if (a->sslen == addr->sslen &&
+		    memcmp(&a->ss, &addr->ss, a->sslen) == 0)
+			return &g->lsts[i];
+	}
+	return NULL;
+}
+
+/* 1 when route r's host matches host (hostlen bytes). */
+static int
+gen_route_host_match(const struct gen_route *r, const char *host,
+    size_t hostlen)
+{
+	if (r->host == NULL)
+		return 1;
+	if (host == NULL)
+		return 0;
+	if (!r->suffix)
+		return hostlen == r->hostlen &&
+		    strncasecmp(host, r->host, hostlen) == 0;
+	return hostlen > r->hostlen &&
+	    strncasecmp(host + hostlen - r->hostlen, r->host, r->hostlen) == 0;
+}
+
+/*
+ * See gen.h. Like nginx's server_name then location: routes naming a
+ * matching host win over routes for any host; within each, the longest
+ * prefix (routes are sorted that way).
+ */
+struct gen_upstream *
+gen_route(const struct gen_listener *gl, const char *host, const char *path)
+{
+	size_t	i, hostlen = host != NULL ? strlen(host) : 0;
+	int	pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < gl->nroutes; i++) {
+			const struct gen_route	*r = &gl->routes[i];
+
+			if ((r->host == NULL) != pass)
+				continue;
+			if (strncmp(path, r->prefix, r->prefixlen) == 0 &&
+			    gen_route_host_match(r, host, hostlen))
+				return r->up;
+		}
+	return gl->dflt;
+}
+
+/* See gen.h. */
+struct server *
+gen_pick(struct gen_upstream *up)
+{
+	size_t	i;
+	int	k;
+
+	for (i = 0; i < up->n; i++) {
+		up->peers[i].usable = up->servers[i]->state == SERVER_ACTIVE;
+		up->peers[i].inflight = up->servers[i]->inflight;
+	}
+	k = balance_pick(up->conf->balance, up->peers, up->n, sluice_random(),
+	    sluice_random());
+	return k == -1 ? NULL : up->servers[k];
+}
+
+/* See gen.h. */
+int
+gen_has_server(const struct gen *g, const struct server *srv)
+{
+	size_t	i, j;
+
+	for (i = 0; i < g->nups; i++)
+		for (j = 0; j < g->ups[i].n; j++)
+			if (g->ups[i].servers[j] == srv)
+				return 1;
+	return 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * gen: a generation, one conf plus everything built from it: routing
+ * tables and the upstreams' server lists. Reference counted: the current
+ * generation holds one reference, every exchange one for the generation it
+ * started under. The last reference frees it, deferred to the event loop.
+ */
+#ifndef SLUICE_GEN_H
+#define SLUICE_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "proxy/balance.h"
+
+struct server;
+
+#define GEN_MAGIC	0x47454e31u	/* "GEN1" */
+
+struct gen_upstream {
+	const struct conf_upstream	*conf;
+	struct server			**servers;	/* referenced */
+	struct balance_peer		*peers;		/* same order */
+	size_t				 n;
+};
+
+struct gen_route {
+	const char		*host;		/* NULL: any */
+	int			 suffix;	/* host is "*.x": match ".x" */
+	size_t			 hostlen;	/* of the match text */
+	const char		*prefix;
+	size_t			 prefixlen;
+	struct gen_upstream	*up;
+};
+
+struct gen_listener {
+	const struct conf_listener	*conf;
+	struct gen_route		*routes;	/* longest prefix first */
+	size_t				 nroutes;
+	struct gen_upstream		*dflt;		/* NULL: none */
+};
+
+struct gen {
+	unsigned		 magic;
+	int			 refs;
+	uint64_t		 id;
+	struct conf		*conf;		/* owned */
+	struct gen_upstream	*ups;
+	size_t			 nups;
+	struct gen_listener	*lsts;		/* same order as conf */
+	size_t			 nlsts;
+};
+
+/*
+ * Build a generation from conf, taking ownership of conf in every case.
+ * Servers are found or created in the registry. Returns the generation with
+ * one reference, or NULL when out of memory.
+ */
+struct gen		*gen_new(struct conf *conf, uint64_t id);
+
+/* Take a reference. */
+struct gen		*gen_ref(struct gen *);
+
+/* Drop a reference; the last one frees the generation from the loop. */
+void			 gen_unref(struct gen *);
+
+/* The generation's listener on this address; NULL if none. */
+struct gen_listener	*gen_listener_find(struct gen *,
+			    const struct conf_addr *addr);
+
+/*
+ * Route a request: host (lower-case, no port; may be NULL) then the longest
+ * matching path prefix; else the listener's default. NULL: no route.
+ */
+struct gen_upstream	*gen_route(const struct gen_listener *,
+			    const char *host, const char *path);
+
+/*
+ * Pick a server of up for a new request, skipping servers that are not
+ * active. NULL when none is usable.
+ */
+struct server		*gen_pick(struct gen_upstream *up);
+
+/* 1 when srv is listed in g. */
+int			 gen_has_server(const struct gen *g,
+			    const struct server *srv);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * listener: evhttp servers and their listening sockets.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "proxy/exchange.h"
+#include "proxy/gen.h"
+#include "proxy/listener.h"
+#include "proxy/log.h"
+#include "proxy/sluice.h"
+
+#define LISTENER_BACKLOG	511
+
+/* The evhttp request callback: every request starts an exchange. */
+static void
+listener_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct listener	*l = arg;
+
+	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
+	exchange_start(req, l, l->gen, l->gl);
+}
+
+/* Create the evhttp server with the settings that never change. */
+static struct evhttp *
+listener_http_new(struct listener *l)
+{
+	struct evhttp	*http;
+
+	if ((http = evhttp_new(sluice_base)) == NULL)
+		return NULL;
+	evhttp_set_default_content_type(http, NULL);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, listener_request_cb, l);
+	return http;
+}
+
+/* See listener.h. */
+struct listener *
+listener_open(const struct conf_listener *cl, char **err)
+{
+	struct listener		*l;
+	struct evconnlistener	*el;
+
+	*err = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->addr.text = strdup(cl->listen.text)) == NULL) {
+		free(l);
+		*err = strdup("out of memory");
+		return NULL;
+	}
+	l->magic = LISTENER_MAGIC;
+	memcpy(&l->addr.ss, &cl->listen.ss, cl->listen.sslen);
+	l->addr.sslen = cl->listen.sslen;
+	if ((l->http = listener_http_new(l)) == NULL)
+		goto fail;
+	el = evconnlistener_new_bind(sluice_base, NULL, NULL,
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE,
+	    LISTENER_BACKLOG, (struct sockaddr *)&l->addr.ss,
+	    (int)l->addr.sslen);
+	if (el == NULL)
+		goto fail;
+	if ((l->bound = evhttp_bind_listener(l->http, el)) == NULL) {
+		evconnlistener_free(el);
+		goto fail;
+	}
+	return l;
+fail:
+	if (asprintf(err, "%s: cannot listen on %s: %s", cl->name,
+	    cl->listen.text, strerror(errno)) == -1)
+		*err = NULL;
+	listener_free(l);
+	return NULL;
+}
+
+/* See listener.h. Settings apply to connections accepted from now on. */
+void
+listener_attach(struct listener *l, struct gen *g, struct gen_listener *gl)
+{
+	const struct conf_listener	*cl = gl->conf;
+	struct timeval			 tv = sluice_tv(cl->client_timeout_ms);
+
+	l->gen = g;
+	l->gl = gl;
+	evhttp_set_max_body_size(l->http, (ev_ssize_t)cl->max_body_size);
+	evhttp_set_max_headers_size(l->http, (ev_ssize_t)cl->max_header_size);
+	evhttp_set_timeout_tv(l->http, &tv);
+}
+
+/* See listener.h. */
+void
+listener_close(struct listener *l)
+{
+	if (l->bound == NULL)
+		return;
+	evhttp_del_accept_socket(l->http, l->bound);
+	l->bound = NULL;
+	log_info("listener %s: closed", l->addr.text);
+}
+
+/* See listener.h. */
+void
+listener_free(struct listener *l)
+{
+	if (l->http != NULL)
+		evhttp_free(l->http);
+	free(l->addr.text);
+	l->magic = 0;
+	free(l);
+}

@@ -1,0 +1,182 @@
+/*
+ * log: error log and access log.
+ *
+ * The access log is written with stdio and flushed once per event-loop
+ * turn that produced lines (log_flush from the loop), so a burst of
+ * exchanges costs one write(2), not one per line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "proxy/log.h"
+
+static FILE			*error_fp;
+static FILE			*access_fp;
+static enum conf_log_level	 level = CONF_LOG_INFO;
+static int			 access_dirty;
+static struct event		*flush_ev;
+
+static const char *level_names[] = { "error", "warn", "info", "debug" };
+
+/* Format the current UTC time with milliseconds. */
+void
+log_timestamp(char *buf, size_t size)
+{
+	struct timeval	tv;
+	struct tm	tm;
+	size_t		n;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+}
+
+/* Open path for appending, or return the given standard stream for "-". */
+static FILE *
+log_open_one(const char *path, FILE *std)
+{
+	FILE	*fp;
+
+	if (strcmp(path, "-") == 0)
+		return std;
+	if ((fp = fopen(path, "a")) == NULL) {
+		fprintf(stderr, "sluice: cannot open log %s: %s\n", path,
+		    strerror(errno));
+		return NULL;
+	}
+	setvbuf(fp, NULL, _IOFBF, 64 * 1024);
+	return fp;
+}
+
+/* Close a log stream unless it is a standard stream. */
+static void
+log_close_one(FILE *fp)
+{
+	if (fp == NULL)
+		return;
+	fflush(fp);
+	if (fp != stderr && fp != stdout)
+		fclose(fp);
+}
+
+/* Open both logs; keep the old ones when either cannot be opened. */
+int
+log_open(const struct conf_global *g)
+{
+	FILE	*efp, *afp = NULL;
+
+	if ((efp = log_open_one(g->error_log, stderr)) == NULL)
+		return -1;
+	if (strcmp(g->access_log, "off") != 0 &&
+	    (afp = log_open_one(g->access_log, stdout)) == NULL) {
+		if (efp != stderr)
+			fclose(efp);
+		return -1;
+	}
+	log_close();
+	error_fp = efp;
+	access_fp = afp;
+	level = g->log_level;
+	return 0;
+}
+
+/* Flush and close both logs. */
+void
+log_close(void)
+{
+	log_close_one(access_fp);
+	if (error_fp != stderr)
+		log_close_one(error_fp);
+	access_fp = NULL;
+	error_fp = NULL;
+	access_dirty = 0;
+}
+
+/* Set the error-log level. */
+void
+log_set_level(enum conf_log_level l)
+{
+	level = l;
+}
+
+/* 1 when lines at l are written. */
+int
+log_enabled(enum conf_log_level l)
+{
+	return l <= level;
+}
+
+/* Write one error-log line, flushed at once (errors are rare and urgent). */
+void
+log_msg(enum conf_log_level l, const char *fmt, ...)
+{
+	FILE	*fp = error_fp != NULL ? error_fp : stderr;
+	char	 ts[40];
+	va_list	 ap;
+
+	if (!log_enabled(l))
+		return;
+	log_timestamp(ts, sizeof(ts));
+	fprintf(fp, "%s %s: ", ts, level_names[l]);
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	fputc('\n', fp);
+	fflush(fp);
+}
+
+/* Queue one access-log line; log_flush writes it. */
+void
+log_access(const char *line, size_t len)
+{
+	if (access_fp == NULL)
+		return;
+	fwrite(line, 1, len, access_fp);
+	fputc('\n', access_fp);
+	if (!access_dirty && flush_ev != NULL)
+		event_active(flush_ev, EV_TIMEOUT, 0);
+	access_dirty = 1;
+}
+
+/* Write queued access-log lines. */
+void
+log_flush(void)
+{
+	if (access_dirty && access_fp != NULL)
+		fflush(access_fp);
+	access_dirty = 0;
+}
+
+/* The deferred flush: runs once per loop turn that wrote lines. */
+static void
+log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	log_flush();
+}
+
+/* Flush the access log from the loop, once per turn that wrote lines. */
+int
+log_attach(struct event_base *base)
+{
+	if (flush_ev == NULL &&
+	    (flush_ev = event_new(base, -1, 0, log_flush_cb, NULL)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Stop deferred flushing (before the base is freed). */
+void
+log_detach(void)
+{
+	log_flush();
+	if (flush_ev != NULL)
+		event_free(flush_ev);
+	flush_ev = NULL;
+}

@@ -1,0 +1,54 @@
+/*
+ * log: the error log (levels, one line per event) and the access log (one
+ * line per exchange). Both are plain files or the standard streams.
+ */
+#ifndef SLUICE_LOG_H
+#define SLUICE_LOG_H
+
+#include "conf/conf.h"
+
+/*
+ * Open the logs named in the global section ("-" is stderr for the error
+ * log and stdout for the access log; "off" disables the access log).
+ * Returns 0, or -1 with a message on stderr; on failure the previous logs
+ * stay open.
+ */
+int	log_open(const struct conf_global *);
+
+/* Flush and close both logs. */
+void	log_close(void);
+
+/* Change the level at which error-log lines are written. */
+void	log_set_level(enum conf_log_level);
+
+/* 1 when a message at this level would be written. */
+int	log_enabled(enum conf_log_level);
+
+/* Write one error-log line: "TIME LEVEL: message". */
+void	log_msg(enum conf_log_level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#define log_error(...)	log_msg(CONF_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)	log_msg(CONF_LOG_WARN, __VA_ARGS__)
+#define log_info(...)	log_msg(CONF_LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	do { if (log_enabled(CONF_LOG_DEBUG)) \
+		log_msg(CONF_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/* Write one access-log line (already formatted, without newline). */
+void	log_access(const char *line, size_t len);
+
+struct event_base;
+
+/* Flush access-log lines once per loop turn that wrote some. 0 or -1. */
+int	log_attach(struct event_base *);
+
+/* Flush and stop the deferred flush; call before freeing the base. */
+void	log_detach(void);
+
+/* Write pending access-log lines to the kernel. */
+void	log_flush(void);
+
+/* Format the wall-clock time as "2026-11-29T16:30:00.123Z" into buf[32]. */
+void	log_timestamp(char *buf, size_t size);
+
+#endif

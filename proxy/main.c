@@ -1,0 +1,64 @@
+/*
+ * sluice: a reverse proxy that drains. main only reads the command line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "proxy/lifecycle.h"
+
+#define SLUICE_VERSION	"0.1.0"
+
+/* Print the usage text to fp. */
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: sluice [-t] [-c FILE]\n"
+	    "\n"
+	    "  -c FILE   configuration file (default %s/sluice/sluice.ini)\n"
+	    "  -t        check the configuration, print every error, exit\n"
+	    "  -v        print the version\n"
+	    "  -h        print this help\n"
+	    "\n"
+	    "sluice runs in the foreground. Signals:\n"
+	    "  SIGHUP           reload the configuration (a bad file changes "
+	    "nothing)\n"
+	    "  SIGTERM, SIGINT  drain and exit; a second one stops at once\n"
+	    "  SIGQUIT          stop at once\n"
+	    "\n"
+	    "Exit status: 0 after a clean stop or a good check, 1 on a bad "
+	    "configuration\nor a failure to start.\n", SYSCONFDIR);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = SYSCONFDIR "/sluice/sluice.ini";
+	int		 ch, check = 0;
+
+	while ((ch = getopt(argc, argv, "c:thv")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf("sluice %s\n", SLUICE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	return check ? lifecycle_check(path) : lifecycle_run(path);
+}

@@ -1,0 +1,60 @@
+/*
+ * sluice.c: process-wide helpers shared by the proxy modules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "proxy/sluice.h"
+
+struct event_base	*sluice_base;
+
+/* Milliseconds on the monotonic clock. */
+uint64_t
+sluice_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A timeval from milliseconds. */
+struct timeval
+sluice_tv(uint64_t ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* xorshift32, seeded from the clock: balancing needs speed, not secrecy. */
+uint32_t
+sluice_random(void)
+{
+	static uint32_t	x;
+	struct timespec	ts;
+
+	if (x == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^ 0x9e3779b9u;
+		if (x == 0)
+			x = 1;
+	}
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+/* A struct with a wrong magic number: memory is corrupt; stop now. */
+void
+sluice_magic_fail(const char *what, const char *file, int line)
+{
+	fprintf(stderr, "sluice: %s:%d: bad magic on %s\n", file, line, what);
+	abort();
+}

@@ -1,0 +1,644 @@
+/*
+ * upconn: our HTTP/1.1 client connection to a server.
+ *
+ * The connection's callbacks may end the exchange that owns it, and the
+ * exchange may release (and so close) the connection from inside those
+ * callbacks. A depth counter keeps the struct alive until the outermost
+ * callback returns; a released connection is only marked, then freed there.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "proxy/http1.h"
+#include "proxy/log.h"
+#include "proxy/sluice.h"
+#include "proxy/upconn.h"
+#include "proxy/upstream.h"
+
+#define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
+#define UPCONN_MAX_LINE		4096		/* chunk-size and trailer lines */
+
+enum upconn_state {
+	UPCONN_NEW = 0,		/* not connected yet */
+	UPCONN_CONNECTING,
+	UPCONN_HEAD,		/* request going out, waiting for the head */
+	UPCONN_BODY,
+	UPCONN_DONE,		/* response complete */
+	UPCONN_IDLE,		/* in the pool */
+	UPCONN_FAILED,		/* error reported; waiting for release */
+};
+
+enum upconn_chunk {
+	UPCONN_CHUNK_SIZE = 0,
+	UPCONN_CHUNK_DATA,
+	UPCONN_CHUNK_CRLF,
+	UPCONN_CHUNK_TRAILER,
+};
+
+struct upconn {
+	unsigned		 magic;
+	struct server		*srv;		/* referenced */
+	struct bufferevent	*bev;
+	enum upconn_state	 state;
+	const struct upconn_cbs	*cbs;		/* NULL once released */
+	void			*arg;
+	int			 head_request;
+	int			 sent;		/* request fully written */
+	int			 paused;
+	int			 reused;
+	int			 keep_alive;
+	enum http1_framing	 framing;
+	enum upconn_chunk	 chunk;
+	uint64_t		 remaining;	/* body or chunk bytes left */
+	struct evbuffer		*body;		/* bytes handed to cbs->body */
+	short			 pending;	/* close seen, input unread */
+	int			 depth;		/* callbacks on the stack */
+	int			 zombie;	/* released: free when depth 0 */
+	TAILQ_ENTRY(upconn)	 entry;		/* server's idle or busy list */
+};
+
+static void	upconn_read_cb(struct bufferevent *, void *);
+static void	upconn_write_cb(struct bufferevent *, void *);
+static void	upconn_event_cb(struct bufferevent *, short, void *);
+static void	upconn_idle_read_cb(struct bufferevent *, void *);
+static void	upconn_idle_event_cb(struct bufferevent *, short, void *);
+static void	upconn_event(struct upconn *, short);
+
+/* Free the connection now: socket, buffers, server reference. */
+static void
+upconn_free(struct upconn *uc)
+{
+	if (uc->bev != NULL)
+		bufferevent_free(uc->bev);
+	if (uc->body != NULL)
+		evbuffer_free(uc->body);
+	server_unref(uc->srv);
+	uc->magic = 0;
+	free(uc);
+}
+
+/* Close the connection, now or when the outermost callback returns. */
+static void
+upconn_destroy(struct upconn *uc)
+{
+	uc->cbs = NULL;
+	uc->arg = NULL;
+	if (uc->depth > 0) {
+		uc->zombie = 1;
+		bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	upconn_free(uc);
+}
+
+/* Enter a callback of ours. */
+static void
+upconn_enter(struct upconn *uc)
+{
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	uc->depth++;
+}
+
+/* Leave a callback; free a connection released meanwhile. */
+static void
+upconn_leave(struct upconn *uc)
+{
+	if (--uc->depth == 0 && uc->zombie)
+		upconn_free(uc);
+}
+
+/* 1 when the pooled connection's socket shows no EOF, error or data. */
+static int
+upconn_alive(struct upconn *uc)
+{
+	char	c;
+	ssize_t	n;
+	int	fd = bufferevent_getfd(uc->bev);
+
+	if (evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0)
+		return 0;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Take a live connection from srv's pool, closing dead ones on the way. */
+static struct upconn *
+upconn_pool_take(struct server *srv)
+{
+	struct upconn	*uc;
+
+	while ((uc = TAILQ_FIRST(&srv->idle)) != NULL) {
+		TAILQ_REMOVE(&srv->idle, uc, entry);
+		srv->nidle--;
+		if (upconn_alive(uc))
+			return uc;
+		log_debug("server %s/%s: pooled connection found closed",
+		    srv->upstream, srv->name);
+		upconn_free(uc);
+	}
+	return NULL;
+}
+
+/* A new, unconnected connection to srv. */
+static struct upconn *
+upconn_new(struct server *srv)
+{
+	struct upconn	*uc;
+
+	if ((uc = calloc(1, sizeof(*uc))) == NULL)
+		return NULL;
+	uc->magic = UPCONN_MAGIC;
+	uc->bev = bufferevent_socket_new(sluice_base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	uc->body = evbuffer_new();
+	if (uc->bev == NULL || uc->body == NULL) {
+		if (uc->bev != NULL)
+			bufferevent_free(uc->bev);
+		if (uc->body != NULL)
+			evbuffer_free(uc->body);
+		free(uc);
+		return NULL;
+	}
+	server_ref(srv);
+	uc->srv = srv;
+	return uc;
+}
+
+/* See upconn.h. */
+struct upconn *
+upconn_get(struct server *srv)
+{
+	struct upconn	*uc;
+
+	if ((uc = upconn_pool_take(srv)) != NULL) {
+		uc->reused = 1;
+		srv->reuses++;
+	} else if ((uc = upconn_new(srv)) == NULL)
+		return NULL;
+	TAILQ_INSERT_TAIL(&srv->busy, uc, entry);
+	srv->nbusy++;
+	return uc;
+}
+
+/* Start the TCP connection. 0, or -1 when it could not be attempted. */
+static int
+upconn_connect(struct upconn *uc)
+{
+	struct server	*srv = uc->srv;
+
+	bufferevent_set_timeouts(uc->bev, NULL, &srv->set.connect_timeout);
+	uc->state = UPCONN_CONNECTING;
+	srv->connects++;
+	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&srv->ss,
+	    (int)srv->sslen) == -1) {
+		log_warn("server %s/%s: cannot connect to %s: %s",
+		    srv->upstream, srv->name, srv->addrtext, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* See upconn.h. */
+int
+upconn_request(struct upconn *uc, struct evbuffer *req, int head_request,
+    const struct upconn_cbs *cbs, void *arg)
+{
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	uc->cbs = cbs;
+	uc->arg = arg;
+	uc->head_request = head_request;
+	uc->sent = 0;
+	uc->paused = 0;
+	uc->pending = 0;
+	uc->keep_alive = 0;
+	bufferevent_setcb(uc->bev, upconn_read_cb, upconn_write_cb,
+	    upconn_event_cb, uc);
+	if (evbuffer_add_buffer(bufferevent_get_output(uc->bev), req) == -1)
+		return -1;
+	if (uc->state == UPCONN_NEW)
+		return upconn_connect(uc);
+	/* reused: no read timeout until the request is out */
+	uc->state = UPCONN_HEAD;
+	bufferevent_set_timeouts(uc->bev, NULL, &uc->srv->set.write_timeout);
+	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/* Report an error once; the exchange then releases the connection. */
+static void
+upconn_fail(struct upconn *uc, enum upconn_error err, const char *why)
+{
+	const struct upconn_cbs	*cbs = uc->cbs;
+
+	uc->state = UPCONN_FAILED;
+	bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+	if (cbs != NULL)
+		cbs->error(uc->arg, err, why);
+}
+
+/* The response is complete: tell the exchange whether to reuse. */
+static void
+upconn_complete(struct upconn *uc)
+{
+	int	reusable;
+
+	uc->state = UPCONN_DONE;
+	reusable = uc->keep_alive && uc->sent &&
+	    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(uc->bev)) == 0;
+	bufferevent_disable(uc->bev, EV_READ);
+	if (uc->cbs != NULL)
+		uc->cbs->done(uc->arg, reusable);
+}
+
+/* Hand up to n body bytes from the input to the exchange. */
+static void
+upconn_deliver(struct upconn *uc, struct evbuffer *in, size_t n)
+{
+	if (n == 0)
+		return;
+	evbuffer_remove_buffer(in, uc->body, n);
+	if (uc->cbs != NULL)
+		uc->cbs->body(uc->arg, uc->body);
+	evbuffer_drain(uc->body, evbuffer_get_length(uc->body));
+}
+
+/* Parse the response head. 1: parsed a head, 0: need more, -1: failed. */
+static int
+upconn_parse_head(struct upconn *uc, struct evbuffer *in)
+{
+	struct http1_response	 resp;
+	size_t			 len = evbuffer_get_length(in);
+	size_t			 want = len < UPCONN_MAX_HEAD ? len :
+				    UPCONN_MAX_HEAD;
+	const char		*buf, *why = NULL;
+	int			 r;
+
+	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
+	r = http1_response_parse(buf, want, uc->head_request, &resp, &why);
+	if (r == 0 && want == UPCONN_MAX_HEAD)
+		why = "response head too large";
+	if (r == -1 || why != NULL) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (resp.status < 200) {	/* 100, 102, 103: skip */
+		evbuffer_drain(in, resp.head_len);
+		return 1;
+	}
+	uc->framing = resp.framing;
+	uc->keep_alive = resp.keep_alive;
+	uc->remaining = resp.content_length;
+	uc->chunk = UPCONN_CHUNK_SIZE;
+	uc->state = UPCONN_BODY;
+	if (uc->cbs != NULL)
+		uc->cbs->head(uc->arg, &resp);
+	evbuffer_drain(in, resp.head_len);
+	if (uc->framing == HTTP1_FRAMING_NONE ||
+	    (uc->framing == HTTP1_FRAMING_LENGTH && uc->remaining == 0))
+		upconn_complete(uc);
+	return 1;
+}
+
+/* Read one line into line[UPCONN_MAX_LINE]. 1 read, 0 need more, -1 bad. */
+static int
+upconn_readline(struct upconn *uc, struct evbuffer *in, char *line,
+    size_t *len)
+{
+	struct evbuffer_ptr	p;
+	char			*s;
+	size_t			 n;
+
+	p = evbuffer_search_eol(in, NULL, &n, EVBUFFER_EOL_LF);
+	if (p.pos == -1) {
+		if (evbuffer_get_length(in) >= UPCONN_MAX_LINE) {
+			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
+			    "chunk line too long");
+			return -1;
+		}
+		return 0;
+	}
+	if ((size_t)p.pos >= UPCONN_MAX_LINE) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, "chunk line too long");
+		return -1;
+	}
+	s = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
+	if (s == NULL)
+		return 0;
+	memcpy(line, s, n);
+	line[n] = '\0';
+	*len = n;
+	free(s);
+	return 1;
+}
+
+/* Advance the chunked decoder by one step. 1 progressed, 0 wait, -1 bad. */
+static int
+upconn_chunked_step(struct upconn *uc, struct evbuffer *in)
+{
+	char	line[UPCONN_MAX_LINE + 1];
+	size_t	len, avail;
+	int	r;
+
+	if (uc->chunk == UPCONN_CHUNK_DATA) {
+		if ((avail = evbuffer_get_length(in)) == 0)
+			return 0;
+		if (avail > uc->remaining)
+			avail = uc->remaining;
+		uc->remaining -= avail;
+		if (uc->remaining == 0)
+			uc->chunk = UPCONN_CHUNK_CRLF;
+		upconn_deliver(uc, in, avail);
+		return 1;
+	}
+	if ((r = upconn_readline(uc, in, line, &len)) != 1)
+		return r;
+	switch (uc->chunk) {
+	case UPCONN_CHUNK_SIZE:
+		if (http1_chunk_size_parse(line, len, &uc->remaining) == -1) {
+			upconn_fail(uc, UPCONN_ERR_PROTOCOL, "bad chunk size");
+			return -1;
+		}
+		uc->chunk = uc->remaining == 0 ? UPCONN_CHUNK_TRAILER :
+		    UPCONN_CHUNK_DATA;
+		return 1;
+	case UPCONN_CHUNK_CRLF:
+		if (len != 0) {
+			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
+			    "chunk data longer than its size");
+			return -1;
+		}
+		uc->chunk = UPCONN_CHUNK_SIZE;
+		return 1;
+	default:	/* trailers are read and dropped */
+		if (len == 0)
+			upconn_complete(uc);
+		return 1;
+	}
+}
+
+/* Deliver what the input holds of the body. 1 progressed, 0 wait, -1. */
+static int
+upconn_body_step(struct upconn *uc, struct evbuffer *in)
+{
+	size_t	avail = evbuffer_get_length(in);
+
+	switch (uc->framing) {
+	case HTTP1_FRAMING_CHUNKED:
+		return upconn_chunked_step(uc, in);
+	case HTTP1_FRAMING_LENGTH:
+		if (avail == 0)
+			return 0;
+		if (avail > uc->remaining)
+			avail = uc->remaining;
+		uc->remaining -= avail;
+		upconn_deliver(uc, in, avail);
+		if (uc->remaining == 0 && uc->state == UPCONN_BODY)
+			upconn_complete(uc);
+		return 1;
+	case HTTP1_FRAMING_CLOSE:
+		if (avail == 0)
+			return 0;
+		upconn_deliver(uc, in, avail);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Process buffered input as far as the state and the client allow; a close
+ * seen meanwhile is acted on once the bytes before it are delivered.
+ */
+static void
+upconn_process(struct upconn *uc)
+{
+	struct evbuffer	*in = bufferevent_get_input(uc->bev);
+	short		 what;
+	int		 r = 1;
+
+	while (r == 1 && uc->cbs != NULL && !uc->paused) {
+		if (uc->state == UPCONN_HEAD)
+			r = evbuffer_get_length(in) > 0 ?
+			    upconn_parse_head(uc, in) : 0;
+		else if (uc->state == UPCONN_BODY)
+			r = upconn_body_step(uc, in);
+		else
+			r = 0;
+	}
+	if (r == 0 && uc->pending && uc->cbs != NULL && !uc->paused) {
+		what = uc->pending;
+		uc->pending = 0;
+		upconn_event(uc, what);
+	}
+}
+
+/* Response bytes arrived. */
+static void
+upconn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	upconn_enter(uc);
+	if (uc->state == UPCONN_DONE) {	/* bytes past the response */
+		uc->keep_alive = 0;
+		bufferevent_disable(bev, EV_READ);
+	} else
+		upconn_process(uc);
+	upconn_leave(uc);
+}
+
+/* The output buffer drained: the request is out; arm the read timeout. */
+static void
+upconn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	if (uc->sent || uc->state == UPCONN_FAILED)
+		return;
+	uc->sent = 1;
+	bufferevent_set_timeouts(bev, &uc->srv->set.read_timeout, NULL);
+	if (!uc->paused)
+		bufferevent_enable(bev, EV_READ);
+}
+
+/* The TCP handshake finished: send the request. */
+static void
+upconn_connected(struct upconn *uc)
+{
+	int	one = 1;
+
+	setsockopt(bufferevent_getfd(uc->bev), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one));
+	uc->state = UPCONN_HEAD;
+	bufferevent_set_timeouts(uc->bev, NULL, &uc->srv->set.write_timeout);
+	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+}
+
+/* Map a bufferevent event to an error, or to the end of the body. */
+static void
+upconn_event(struct upconn *uc, short what)
+{
+	int	writing = (what & BEV_EVENT_WRITING) != 0;
+
+	if (uc->state == UPCONN_CONNECTING)
+		upconn_fail(uc, what & BEV_EVENT_TIMEOUT ?
+		    UPCONN_ERR_CONNECT_TIMEOUT : UPCONN_ERR_CONNECT,
+		    what & BEV_EVENT_TIMEOUT ? "connect timed out" :
+		    "connect failed");
+	else if (what & BEV_EVENT_TIMEOUT)
+		upconn_fail(uc, writing ? UPCONN_ERR_WRITE_TIMEOUT :
+		    UPCONN_ERR_READ_TIMEOUT, writing ? "write timed out" :
+		    "read timed out");
+	else if ((what & BEV_EVENT_EOF) && uc->state == UPCONN_BODY &&
+	    uc->framing == HTTP1_FRAMING_CLOSE) {
+		uc->keep_alive = 0;
+		upconn_complete(uc);
+	} else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY)
+		upconn_fail(uc, writing && !uc->sent ? UPCONN_ERR_WRITE :
+		    UPCONN_ERR_READ, what & BEV_EVENT_EOF ?
+		    "connection closed by server" : "connection reset");
+}
+
+/* Connected, timed out, closed or failed. */
+static void
+upconn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	upconn_enter(uc);
+	if (what & BEV_EVENT_CONNECTED)
+		upconn_connected(uc);
+	else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
+		/* bytes before the close are delivered first */
+		uc->pending = what;
+		upconn_process(uc);
+	} else if (uc->cbs != NULL)
+		upconn_event(uc, what);
+	upconn_leave(uc);
+}
+
+/* See upconn.h. */
+void
+upconn_pause(struct upconn *uc)
+{
+	uc->paused = 1;
+	bufferevent_disable(uc->bev, EV_READ);
+}
+
+/* See upconn.h. Buffered input is processed from the loop, not here. */
+void
+upconn_resume(struct upconn *uc)
+{
+	if (!uc->paused)
+		return;
+	uc->paused = 0;
+	if (uc->state != UPCONN_HEAD && uc->state != UPCONN_BODY)
+		return;
+	if (uc->sent)
+		bufferevent_enable(uc->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0)
+		bufferevent_trigger(uc->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* See upconn.h. */
+int
+upconn_reused(const struct upconn *uc)
+{
+	return uc->reused;
+}
+
+/* See upconn.h. */
+int
+upconn_request_sent(const struct upconn *uc)
+{
+	return uc->sent;
+}
+
+/* Put a finished connection in its server's pool. */
+static void
+upconn_pool_put(struct upconn *uc)
+{
+	struct server	*srv = uc->srv;
+	struct upconn	*old;
+
+	if (srv->nidle >= (unsigned)srv->set.keepalive &&
+	    (old = TAILQ_LAST(&srv->idle, upconn_list)) != NULL) {
+		TAILQ_REMOVE(&srv->idle, old, entry);
+		srv->nidle--;
+		upconn_free(old);
+	}
+	uc->state = UPCONN_IDLE;
+	uc->cbs = NULL;
+	uc->arg = NULL;
+	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
+	    upconn_idle_event_cb, uc);
+	bufferevent_set_timeouts(uc->bev, &srv->set.keepalive_timeout, NULL);
+	bufferevent_enable(uc->bev, EV_READ);
+	TAILQ_INSERT_HEAD(&srv->idle, uc, entry);
+	srv->nidle++;
+}
+
+/* See upconn.h. */
+void
+upconn_release(struct upconn *uc, int reusable)
+{
+	struct server	*srv = uc->srv;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	TAILQ_REMOVE(&srv->busy, uc, entry);
+	srv->nbusy--;
+	if (reusable && uc->state == UPCONN_DONE && !uc->zombie &&
+	    srv->state == SERVER_ACTIVE && srv->set.keepalive > 0)
+		upconn_pool_put(uc);
+	else
+		upconn_destroy(uc);
+}
+
+/* Close an idle connection, removing it from the pool. */
+static void
+upconn_idle_close(struct upconn *uc)
+{
+	struct server	*srv = uc->srv;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	TAILQ_REMOVE(&srv->idle, uc, entry);
+	srv->nidle--;
+	upconn_free(uc);
+}
+
+/* An idle connection got bytes nobody asked for: close it. */
+static void
+upconn_idle_read_cb(struct bufferevent *bev, void *arg)
+{
+	upconn_idle_close(arg);
+}
+
+/* An idle connection was closed by the server or timed out. */
+static void
+upconn_idle_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	upconn_idle_close(arg);
+}
+
+/* See upconn.h. */
+void
+upconn_close_idle(struct server *srv)
+{
+	struct upconn	*uc;
+
+	while ((uc = TAILQ_FIRST(&srv->idle)) != NULL)
+		upconn_idle_close(uc);
+}

@@ -1,0 +1,89 @@
+/*
+ * upconn: one HTTP/1.1 client connection to a server, our own (libevent
+ * 2.1's evhttp client cannot do what a proxy needs; see DESIGN.md).
+ *
+ * Owned by the server's pool while idle and by one exchange while busy.
+ * It writes one request, parses the response head strictly, delivers the
+ * body de-framed, and knows whether the connection may be reused.
+ * Timeouts follow nginx: connect_timeout for the TCP handshake;
+ * write_timeout between two successive writes of the request;
+ * read_timeout between two successive reads once the request is sent.
+ */
+#ifndef SLUICE_UPCONN_H
+#define SLUICE_UPCONN_H
+
+#include <stddef.h>
+
+struct evbuffer;
+struct http1_response;
+struct server;
+struct upconn;
+
+/* Largest response head accepted. */
+#define UPCONN_MAX_HEAD		(64 * 1024)
+
+/* Why an exchange on an upstream connection failed. */
+enum upconn_error {
+	UPCONN_ERR_CONNECT = 1,		/* refused, unreachable */
+	UPCONN_ERR_CONNECT_TIMEOUT,
+	UPCONN_ERR_WRITE,		/* reset or closed while sending */
+	UPCONN_ERR_WRITE_TIMEOUT,
+	UPCONN_ERR_READ,		/* closed or reset before the end */
+	UPCONN_ERR_READ_TIMEOUT,
+	UPCONN_ERR_PROTOCOL,		/* malformed response */
+};
+
+/*
+ * What the exchange hears. Each is called from the connection's event
+ * callbacks; any of them may call upconn_release(), after which no further
+ * callback comes.
+ */
+struct upconn_cbs {
+	/* The final response head (1xx already skipped). */
+	void	(*head)(void *arg, const struct http1_response *);
+	/* Body bytes, de-chunked. The callee drains data. */
+	void	(*body)(void *arg, struct evbuffer *data);
+	/* The body is complete; reusable says whether the connection may
+	 * go back to the pool. */
+	void	(*done)(void *arg, int reusable);
+	/* The exchange failed; the connection must be released unusable.
+	 * why is a short static text for the error log. */
+	void	(*error)(void *arg, enum upconn_error, const char *why);
+};
+
+/*
+ * Take a connection to srv: a pooled one that is still alive, or a new,
+ * unconnected one. The caller owns it until upconn_release(). Returns NULL
+ * when out of memory.
+ */
+struct upconn	*upconn_get(struct server *srv);
+
+/*
+ * Send the request in req (drained) and start reading the response;
+ * head_request is 1 for HEAD (no body follows the response head). Connects
+ * first when the connection is new. Returns 0, or -1 when the connection
+ * could not even be attempted (the caller then releases it).
+ */
+int		 upconn_request(struct upconn *, struct evbuffer *req,
+		    int head_request, const struct upconn_cbs *, void *arg);
+
+/* Stop reading from the server (the client is slow), and start again. */
+void		 upconn_pause(struct upconn *);
+void		 upconn_resume(struct upconn *);
+
+/* 1 when the connection came from the pool (it served a request before). */
+int		 upconn_reused(const struct upconn *);
+
+/* 1 when the whole request has been handed to the kernel. */
+int		 upconn_request_sent(const struct upconn *);
+
+/*
+ * Give the connection back: to the pool when reusable and the server is
+ * active and the pool has room, else closed. No callback follows.
+ */
+void		 upconn_release(struct upconn *, int reusable);
+
+/* Close every idle connection of srv (it is draining or going away). */
+void		 upconn_close_idle(struct server *srv);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * upstream: backend servers and their runtime state.
+ *
+ * A server's identity is upstream name + server name. It lives here, not in
+ * a generation: a reload that keeps a server keeps this object (its pool
+ * and counters); a reload that drops it marks it draining, and it is freed
+ * once nothing refers to it (no generation, exchange or connection).
+ */
+#ifndef SLUICE_UPSTREAM_H
+#define SLUICE_UPSTREAM_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "conf/conf.h"
+
+struct upconn;
+struct exchange;
+
+#define SERVER_MAGIC	0x53525652u	/* "SRVR" */
+
+/* Admin state; health (a later issue) is a separate field. */
+enum server_state {
+	SERVER_ACTIVE = 0,	/* receives new requests */
+	SERVER_DRAINING,	/* no new requests; in-flight ones finish */
+};
+
+/* Settings copied from the newest generation that lists the server. */
+struct server_settings {
+	struct timeval	 connect_timeout;
+	struct timeval	 read_timeout;
+	struct timeval	 write_timeout;
+	struct timeval	 keepalive_timeout;
+	uint64_t	 drain_timeout_ms;
+	int		 keepalive;	/* idle connections kept */
+};
+
+TAILQ_HEAD(upconn_list, upconn);
+
+struct server {
+	unsigned		 magic;
+	char			*upstream;	/* upstream name */
+	char			*name;		/* server name */
+	char			*addrtext;	/* "host:port" as configured */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct server_settings	 set;
+	enum server_state	 state;
+	int			 refs;		/* gens + exchanges + conns */
+	unsigned		 inflight;	/* exchanges using it now */
+	struct upconn_list	 idle;		/* pooled, newest first */
+	unsigned		 nidle;
+	struct upconn_list	 busy;
+	unsigned		 nbusy;
+	uint64_t		 requests;	/* exchanges started */
+	uint64_t		 connects;	/* connections opened */
+	uint64_t		 reuses;	/* requests on pooled conns */
+	struct event		*drain_ev;	/* drain_timeout timer */
+	TAILQ_ENTRY(server)	 entry;		/* the registry */
+};
+
+TAILQ_HEAD(server_list, server);
+
+/*
+ * Find the server with this identity and address in the registry, or
+ * create it. Its settings are refreshed from up and it is made active.
+ * Returns it with one more reference (the caller's), or NULL when out of
+ * memory.
+ */
+struct server	*server_get(const struct conf_upstream *up,
+		    const struct conf_server *cs);
+
+/* Take and drop a reference; the last drop frees the server. */
+void		 server_ref(struct server *);
+void		 server_unref(struct server *);
+
+/* Change the admin state; logs "old -> new" at debug level. */
+void		 server_set_state(struct server *, enum server_state);
+
+/* All live servers, for status and shutdown. */
+struct server_list *server_registry(void);
+
+const char	*server_state_name(enum server_state);
+
+#endif
