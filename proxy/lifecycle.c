@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
@@ -19,6 +20,7 @@
 #include <event2/http.h>
 
 #include "conf/conf.h"
+#include "proxy/admin.h"
 #include "proxy/client.h"
 #include "proxy/exchange.h"
 #include "proxy/gen.h"
@@ -31,8 +33,13 @@
 
 enum lifecycle_state {
 	LIFECYCLE_RUNNING = 0,
-	LIFECYCLE_DRAINING,
+	LIFECYCLE_NOTICE,	/* still accepting; /readyz says 503 */
+	LIFECYCLE_DRAINING,	/* not accepting; in-flight finishing */
 	LIFECYCLE_STOPPING,
+};
+
+static const char *state_names[] = {
+	"running", "notice", "draining", "stopping",
 };
 
 static const char		*conf_path;
@@ -44,8 +51,21 @@ static enum lifecycle_state	 state;
 static struct event		*sig_ev[5];
 static struct event		*stop_ev;	/* shutdown_timeout */
 static struct event		*check_ev;	/* "is the drain over?" */
+static struct event		*notice_ev;	/* drain_notice */
 static uint64_t			 drain_start_ms;
 static uint64_t			 reloads_ok, reloads_failed;
+static time_t			 last_reload;
+static int			 last_reload_ok = 1;
+static char			*last_reload_errors;
+static struct admin		*admin;
+static char			 conf_error_log[512];
+
+static void	lifecycle_info(struct admin_info *);
+static int	lifecycle_reload(void);
+
+static const struct admin_hooks admin_hooks = {
+	lifecycle_info, lifecycle_reload,
+};
 
 /* Log every line of a multi-line error text at error level. */
 static void
@@ -74,12 +94,26 @@ lifecycle_listener_find(const struct conf_addr *addr)
 	return NULL;
 }
 
+/* Close and free listeners opened for a reload that failed. */
+static void
+lifecycle_listeners_discard(struct listener_list *opened)
+{
+	struct listener	*l;
+
+	while ((l = TAILQ_FIRST(opened)) != NULL) {
+		TAILQ_REMOVE(opened, l, entry);
+		listener_free(l);
+	}
+}
+
 /*
- * Open the listeners of g that are not open yet, into *opened. -1 (and
- * every listener opened here closed again) when one cannot be opened.
+ * Open the listeners of g that are not open yet, into *opened. -1 (with
+ * *errors set and every listener opened here closed again) when one cannot
+ * be opened.
  */
 static int
-lifecycle_listeners_open(struct gen *g, struct listener_list *opened)
+lifecycle_listeners_open(struct gen *g, struct listener_list *opened,
+    char **errors)
 {
 	struct listener	*l;
 	char		*err;
@@ -89,12 +123,8 @@ lifecycle_listeners_open(struct gen *g, struct listener_list *opened)
 		if (lifecycle_listener_find(&g->lsts[i].conf->listen) != NULL)
 			continue;
 		if ((l = listener_open(g->lsts[i].conf, &err)) == NULL) {
-			log_error("%s", err != NULL ? err : "out of memory");
-			free(err);
-			while ((l = TAILQ_FIRST(opened)) != NULL) {
-				TAILQ_REMOVE(opened, l, entry);
-				listener_free(l);
-			}
+			*errors = err != NULL ? err : strdup("out of memory");
+			lifecycle_listeners_discard(opened);
 			return -1;
 		}
 		TAILQ_INSERT_TAIL(opened, l, entry);
@@ -170,59 +200,140 @@ lifecycle_swap(struct gen *g, struct listener_list *opened)
 	}
 }
 
-/* Load and apply the configuration. 0, or -1 with nothing changed. */
+/* Remember the outcome of a reload for /status. */
+static void
+lifecycle_reload_record(int ok, const char *errors)
+{
+	last_reload = time(NULL);
+	last_reload_ok = ok;
+	free(last_reload_errors);
+	last_reload_errors = strdup(errors != NULL ? errors : "");
+}
+
+/*
+ * Open the admin listener g asks for, unless it is already open. 0 with
+ * *fresh set to the new one (or NULL), or -1 with the error recorded.
+ */
 static int
-lifecycle_load(void)
+lifecycle_admin_open(struct gen *g, struct admin **fresh, char **errors)
+{
+	const struct conf_admin	*ca = &g->conf->admin;
+	char			*err;
+
+	*fresh = NULL;
+	if (!ca->enabled || (admin != NULL && admin_is_on(admin, &ca->listen)))
+		return 0;
+	if ((*fresh = admin_open(&ca->listen, &admin_hooks, &err)) != NULL)
+		return 0;
+	*errors = err != NULL ? err : strdup("admin: out of memory");
+	return -1;
+}
+
+/* Swap in the admin listener g asks for. */
+static void
+lifecycle_admin_swap(struct gen *g, struct admin *fresh)
+{
+	if (fresh != NULL || !g->conf->admin.enabled) {
+		admin_free(admin);
+		admin = fresh;
+	}
+}
+
+/* Build a generation from conf and open what it needs. NULL on failure. */
+static struct gen *
+lifecycle_build(struct conf *conf, struct listener_list *opened,
+    struct admin **fresh, char **errors)
+{
+	struct gen	*g;
+
+	if ((g = gen_new(conf, gen_id + 1)) == NULL) {
+		*errors = strdup("out of memory building the configuration");
+		return NULL;
+	}
+	if (lifecycle_listeners_open(g, opened, errors) == -1) {
+		gen_unref(g);
+		return NULL;
+	}
+	if (lifecycle_admin_open(g, fresh, errors) == -1) {
+		lifecycle_listeners_discard(opened);
+		gen_unref(g);
+		return NULL;
+	}
+	return g;
+}
+
+/*
+ * Load and apply the configuration. 0, or -1 with nothing changed and
+ * *errors set to a malloc'd text of one line per error.
+ */
+static int
+lifecycle_load(char **errors)
 {
 	struct listener_list	 opened = TAILQ_HEAD_INITIALIZER(opened);
 	struct conf		*conf;
 	struct gen		*g;
-	char			*errors = NULL;
+	struct admin		*fresh;
 
-	if ((conf = conf_load_file(conf_path, &errors)) == NULL) {
-		lifecycle_log_lines("", errors);
-		free(errors);
+	*errors = NULL;
+	if ((conf = conf_load_file(conf_path, errors)) == NULL)
 		return -1;
-	}
 	if (current != NULL && log_open(&conf->global) == -1) {
 		conf_free(conf);
+		*errors = strdup("cannot open the log files");
 		return -1;
 	}
-	if ((g = gen_new(conf, gen_id + 1)) == NULL) {
-		log_error("%s: out of memory building the configuration",
-		    conf_path);
+	if ((g = lifecycle_build(conf, &opened, &fresh, errors)) == NULL)
 		return -1;
-	}
-	if (lifecycle_listeners_open(g, &opened) == -1) {
-		gen_unref(g);
-		return -1;
-	}
 	gen_id++;
 	lifecycle_swap(g, &opened);
+	lifecycle_admin_swap(g, fresh);
 	return 0;
 }
 
-/* SIGHUP: reload as a transaction. */
-static void
+/* Reload as a transaction (SIGHUP, POST /reload). 0, or -1 on failure. */
+static int
 lifecycle_reload(void)
 {
-	uint64_t	t0 = sluice_now_ms();
+	uint64_t	 t0 = sluice_now_ms();
+	char		*errors = NULL;
 
 	if (state != LIFECYCLE_RUNNING) {
 		log_warn("reload ignored: shutting down");
-		return;
+		lifecycle_reload_record(0, "reload refused: shutting down");
+		reloads_failed++;
+		return -1;
 	}
 	log_info("reload: reading %s", conf_path);
-	if (lifecycle_load() == -1) {
+	if (lifecycle_load(&errors) == -1) {
 		reloads_failed++;
+		lifecycle_log_lines("", errors);
 		log_error("reload failed; still serving generation %llu",
 		    (unsigned long long)gen_id);
-		return;
+		lifecycle_reload_record(0, errors);
+		free(errors);
+		return -1;
 	}
 	reloads_ok++;
+	lifecycle_reload_record(1, NULL);
 	log_info("reload: generation %llu in %llu ms",
 	    (unsigned long long)gen_id,
 	    (unsigned long long)(sluice_now_ms() - t0));
+	return 0;
+}
+
+/* What /status and /readyz report. */
+static void
+lifecycle_info(struct admin_info *i)
+{
+	i->generation = gen_id;
+	i->state = state_names[state];
+	i->ready = state == LIFECYCLE_RUNNING;
+	i->last_reload = last_reload;
+	i->last_reload_ok = last_reload_ok;
+	i->last_reload_errors = last_reload_errors != NULL ?
+	    last_reload_errors : "";
+	i->reloads_ok = reloads_ok;
+	i->reloads_failed = reloads_failed;
 }
 
 /* Ask the loop to check whether the drain is over. */
@@ -286,28 +397,53 @@ lifecycle_stop_cb(evutil_socket_t fd, short what, void *arg)
 	lifecycle_hard_stop();
 }
 
-/* SIGTERM/SIGINT: stop accepting and drain. */
+/* Stage 2: stop accepting (queued connections first) and drain. */
 static void
-lifecycle_drain(void)
+lifecycle_drain_start(void)
 {
 	struct listener	*l;
-	struct timeval	 tv;
 
-	if (state != LIFECYCLE_RUNNING) {
-		lifecycle_hard_stop();	/* the second signal */
-		return;
-	}
 	state = LIFECYCLE_DRAINING;
-	drain_start_ms = sluice_now_ms();
 	log_info("shutdown: draining %u exchange(s), %u connection(s)",
 	    exchange_count(), client_count());
-	exchange_set_closing(1);
 	TAILQ_FOREACH(l, &listeners, entry)
 		listener_close(l);
 	lifecycle_idle_clients_timeout();
-	tv = sluice_tv(current->conf->global.shutdown_timeout_ms);
-	evtimer_add(stop_ev, &tv);
 	lifecycle_poke();
+}
+
+/* drain_notice passed. */
+static void
+lifecycle_notice_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (state == LIFECYCLE_NOTICE)
+		lifecycle_drain_start();
+}
+
+/* SIGTERM/SIGINT: notice, then drain; a second signal stops at once. */
+static void
+lifecycle_shutdown(void)
+{
+	const struct conf_global	*g = &current->conf->global;
+	struct timeval			 tv;
+
+	if (state != LIFECYCLE_RUNNING) {
+		lifecycle_hard_stop();
+		return;
+	}
+	drain_start_ms = sluice_now_ms();
+	exchange_set_closing(1);
+	tv = sluice_tv(g->shutdown_timeout_ms);
+	evtimer_add(stop_ev, &tv);
+	if (g->drain_notice_ms == 0) {
+		lifecycle_drain_start();
+		return;
+	}
+	state = LIFECYCLE_NOTICE;
+	log_info("shutdown: notice for %llu ms; still accepting",
+	    (unsigned long long)g->drain_notice_ms);
+	tv = sluice_tv(g->drain_notice_ms);
+	evtimer_add(notice_ev, &tv);
 }
 
 /* A signal arrived; act from the loop. */
@@ -316,13 +452,13 @@ lifecycle_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	switch (sig) {
 	case SIGHUP:
-		lifecycle_reload();
+		(void)lifecycle_reload();
 		break;
 	case SIGQUIT:
 		lifecycle_hard_stop();
 		break;
 	default:
-		lifecycle_drain();
+		lifecycle_shutdown();
 	}
 }
 
@@ -342,7 +478,8 @@ lifecycle_events(void)
 	}
 	stop_ev = evtimer_new(sluice_base, lifecycle_stop_cb, NULL);
 	check_ev = event_new(sluice_base, -1, 0, lifecycle_check_cb, NULL);
-	if (stop_ev == NULL || check_ev == NULL)
+	notice_ev = evtimer_new(sluice_base, lifecycle_notice_cb, NULL);
+	if (stop_ev == NULL || check_ev == NULL || notice_ev == NULL)
 		return -1;
 	exchange_set_idle_cb(lifecycle_poke);
 	client_set_close_cb(lifecycle_poke);
@@ -377,6 +514,8 @@ lifecycle_cleanup(void)
 	struct server	*s;
 	size_t		 i;
 
+	admin_free(admin);
+	admin = NULL;
 	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
 		TAILQ_REMOVE(&listeners, l, entry);
 		listener_free(l);	/* closes its connections */
@@ -401,6 +540,10 @@ lifecycle_cleanup(void)
 		event_free(stop_ev);
 	if (check_ev != NULL)
 		event_free(check_ev);
+	if (notice_ev != NULL)
+		event_free(notice_ev);
+	free(last_reload_errors);
+	last_reload_errors = NULL;
 	client_registry_free();
 	log_detach();
 	log_close();
@@ -429,14 +572,21 @@ lifecycle_run(const char *path)
 			event_base_free(sluice_base);
 		return 1;
 	}
+	snprintf(conf_error_log, sizeof(conf_error_log), "%s",
+	    conf->global.error_log);
 	conf_free(conf);
-	if (lifecycle_events() == 0 && lifecycle_load() == 0) {
+	if (lifecycle_events() == 0 && lifecycle_load(&errors) == 0) {
 		lifecycle_pid_file(current->conf->global.pid_file, 1);
 		log_info("ready: %zu listener(s), generation %llu, pid %ld",
 		    current->nlsts, (unsigned long long)gen_id,
 		    (long)getpid());
 		event_base_dispatch(sluice_base);
 		status = 0;
+	} else if (errors != NULL) {
+		lifecycle_log_lines("", errors);
+		if (strcmp(conf_error_log, "-") != 0)
+			fputs(errors, stderr);
+		free(errors);
 	}
 	lifecycle_cleanup();
 	return status;

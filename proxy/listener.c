@@ -2,6 +2,7 @@
  * listener: evhttp servers and their listening sockets.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "proxy/sluice.h"
 
 #define LISTENER_BACKLOG	511
+#define LISTENER_CLOSE_TRIES	100	/* loop turns to empty the queue */
 
 /* The evhttp request callback: every request starts an exchange. */
 static void
@@ -96,12 +98,46 @@ listener_attach(struct listener *l, struct gen *g, struct gen_listener *gl)
 	evhttp_set_timeout_tv(l->http, &tv);
 }
 
-/* See listener.h. */
+/* 1 when connections wait in the kernel's accept queue. */
+static int
+listener_has_queued(struct listener *l)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = evhttp_bound_socket_get_fd(l->bound);
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/* Retry closing once the loop has accepted what was queued. */
+static void
+listener_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	listener_close(arg);
+}
+
+/*
+ * See listener.h. Closing a listening socket resets the connections in
+ * its accept queue, so the queue is emptied first: while it holds
+ * connections, the close waits one loop turn (evhttp accepts them).
+ */
 void
 listener_close(struct listener *l)
 {
+	struct timeval	tv = { 0, 0 };
+
+	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
 	if (l->bound == NULL)
 		return;
+	if (listener_has_queued(l) && l->close_tries++ < LISTENER_CLOSE_TRIES) {
+		if (l->close_ev == NULL)
+			l->close_ev = evtimer_new(sluice_base,
+			    listener_close_cb, l);
+		if (l->close_ev != NULL) {
+			evtimer_add(l->close_ev, &tv);
+			return;
+		}
+	}
 	evhttp_del_accept_socket(l->http, l->bound);
 	l->bound = NULL;
 	log_info("listener %s: closed", l->addr.text);
@@ -111,6 +147,8 @@ listener_close(struct listener *l)
 void
 listener_free(struct listener *l)
 {
+	if (l->close_ev != NULL)
+		event_free(l->close_ev);
 	if (l->http != NULL)
 		evhttp_free(l->http);
 	free(l->addr.text);

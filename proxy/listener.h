@@ -10,6 +10,7 @@
 
 #include "conf/conf.h"
 
+struct event;
 struct evhttp;
 struct evhttp_bound_socket;
 struct gen;
@@ -24,6 +25,8 @@ struct listener {
 	struct evhttp_bound_socket	*bound;	/* NULL once closed */
 	struct gen			*gen;	/* current; not referenced */
 	struct gen_listener		*gl;	/* its entry in gen */
+	struct event			*close_ev;	/* queue-empty retry */
+	int				 close_tries;
 	TAILQ_ENTRY(listener)		 entry;
 };
 
@@ -40,7 +43,10 @@ struct listener	*listener_open(const struct conf_listener *cl, char **err);
 void		 listener_attach(struct listener *, struct gen *g,
 		    struct gen_listener *gl);
 
-/* Stop accepting: close the listening socket; connections stay. */
+/*
+ * Stop accepting: close the listening socket once the connections already
+ * in the kernel's queue are accepted; accepted connections stay.
+ */
 void		 listener_close(struct listener *);
 
 /* Free the listener and every connection it still has. */

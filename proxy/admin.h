@@ -1,0 +1,47 @@
+/*
+ * admin: the operator's HTTP endpoint. GET /healthz, /readyz, /status
+ * (JSON); POST /reload. Loopback by default; served by its own evhttp so
+ * that it never counts as client traffic and stays up while draining.
+ */
+#ifndef SLUICE_ADMIN_H
+#define SLUICE_ADMIN_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "conf/conf.h"
+
+struct admin;
+
+/* What the lifecycle reports. */
+struct admin_info {
+	uint64_t	 generation;
+	const char	*state;			/* running, draining, ... */
+	int		 ready;			/* /readyz answers 200 */
+	time_t		 last_reload;		/* 0: never */
+	int		 last_reload_ok;
+	const char	*last_reload_errors;	/* "" when none */
+	uint64_t	 reloads_ok;
+	uint64_t	 reloads_failed;
+};
+
+/* The lifecycle's side: report, and reload (0 ok, -1 failed). */
+struct admin_hooks {
+	void	(*info)(struct admin_info *);
+	int	(*reload)(void);
+};
+
+/*
+ * Listen on addr and serve. hooks must outlive the admin. Returns it, or
+ * NULL with *err a malloc'd message.
+ */
+struct admin	*admin_open(const struct conf_addr *addr,
+		    const struct admin_hooks *hooks, char **err);
+
+/* 1 when the admin listens on addr. */
+int		 admin_is_on(const struct admin *, const struct conf_addr *);
+
+/* Close the admin listener and its connections. NULL is fine. */
+void		 admin_free(struct admin *);
+
+#endif
