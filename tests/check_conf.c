@@ -1,0 +1,1036 @@
+/*
+ * check_conf.c: unit tests for conf/ (links libconf.a, inih and check only).
+ *
+ * Run from the top of the tree: the documentation tests read the .ini files
+ * in conf/.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* A small valid file: listener on lines 1-3, upstream on lines 4-5. */
+#define LS	"[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\n"
+#define UP	"[upstream app]\nserver = 127.0.0.1:9000\n"
+#define BASE	LS UP		/* the next line is 6, in [upstream app] */
+#define BASE_L	UP LS		/* the next line is 6, in [listener web] */
+
+/*
+ * Helpers
+ */
+
+/* Load text as "t.ini"; *errors gets the error text or NULL. */
+static struct conf *
+load(const char *text, char **errors)
+{
+	return conf_load_string("t.ini", text, errors);
+}
+
+/* How many lines the error text has. */
+static int
+count_lines(const char *s)
+{
+	int	 n = 0;
+
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+/* Whether some line of the error text starts with prefix. */
+static int
+has_line(const char *errors, const char *prefix)
+{
+	const char	*p = errors;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			return 1;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* Load text that must be valid; fail the test with its errors if not. */
+static struct conf *
+load_ok(const char *text)
+{
+	struct conf	*c;
+	char		*errors;
+
+	c = load(text, &errors);
+	ck_assert_msg(c != NULL, "unexpected errors:\n%s", errors);
+	ck_assert_ptr_null(errors);
+	return c;
+}
+
+/* A listener's IPv4 address as text, for comparisons. */
+static const char *
+addr4(const struct conf_addr *a, char *buf, size_t sz)
+{
+	const struct sockaddr_in	*sin = (const void *)&a->ss;
+
+	ck_assert_int_eq(a->ss.ss_family, AF_INET);
+	ck_assert_uint_eq(a->sslen, sizeof(*sin));
+	return inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)sz);
+}
+
+/* The port of a resolved address. */
+static unsigned
+port_of(const struct conf_addr *a)
+{
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)
+		    (const void *)&a->ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)
+	    (const void *)&a->ss)->sin_port);
+}
+
+/*
+ * Value parsers, table-driven
+ */
+
+struct u64_case {
+	const char	*in;
+	int		 ok;
+	uint64_t	 out;
+};
+
+static const struct u64_case duration_cases[] = {
+	{ "250ms", 1, 250 },
+	{ "5s", 1, 5000 },
+	{ "2m", 1, 120000 },
+	{ "1h", 1, 3600000 },
+	{ "0", 1, 0 },
+	{ "0ms", 1, 0 },
+	{ "10", 1, 10000 },
+	{ "007s", 1, 7000 },
+	{ "18446744073709551615ms", 1, UINT64_MAX },
+	{ "", 0, 0 },
+	{ "-1s", 0, 0 },
+	{ "+1s", 0, 0 },
+	{ "5x", 0, 0 },
+	{ "5S", 0, 0 },
+	{ "5 s", 0, 0 },
+	{ " 5s", 0, 0 },
+	{ "5s ", 0, 0 },
+	{ "1.5s", 0, 0 },
+	{ "ms", 0, 0 },
+	{ "s", 0, 0 },
+	{ "5sm", 0, 0 },
+	{ "5mss", 0, 0 },
+	{ "0x10", 0, 0 },
+	{ "99999999999999999999", 0, 0 },
+	{ "18446744073709551615s", 0, 0 },
+	{ "5124095576040h", 0, 0 },
+};
+
+/* conf_parse_duration on duration_cases[_i]. */
+START_TEST(test_duration)
+{
+	const struct u64_case	*tc = &duration_cases[_i];
+	const char		*why = NULL;
+	uint64_t		 v = 12345;
+	int			 rc;
+
+	rc = conf_parse_duration(tc->in, &v, &why);
+	if (tc->ok) {
+		ck_assert_msg(rc == 0, "\"%s\": %s", tc->in, why);
+		ck_assert_msg(v == tc->out, "\"%s\" gave %llu", tc->in,
+		    (unsigned long long)v);
+	} else {
+		ck_assert_msg(rc == -1, "\"%s\" accepted", tc->in);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_msg(v == 12345, "\"%s\": value stored", tc->in);
+	}
+}
+END_TEST
+
+static const struct u64_case size_cases[] = {
+	{ "512", 1, 512 },
+	{ "0", 1, 0 },
+	{ "64k", 1, 65536 },
+	{ "64K", 1, 65536 },
+	{ "16m", 1, 16 << 20 },
+	{ "16M", 1, 16 << 20 },
+	{ "1g", 1, 1 << 30 },
+	{ "64G", 1, 64ULL << 30 },
+	{ "18446744073709551615", 1, UINT64_MAX },
+	{ "", 0, 0 },
+	{ "-1", 0, 0 },
+	{ "+1", 0, 0 },
+	{ "1kb", 0, 0 },
+	{ "1 k", 0, 0 },
+	{ "1t", 0, 0 },
+	{ "k", 0, 0 },
+	{ "1.5m", 0, 0 },
+	{ "18446744073709551616", 0, 0 },
+	{ "17179869184g", 0, 0 },
+	{ "18014398509481984k", 0, 0 },
+};
+
+/* conf_parse_size on size_cases[_i]. */
+START_TEST(test_size)
+{
+	const struct u64_case	*tc = &size_cases[_i];
+	const char		*why = NULL;
+	uint64_t		 v = 12345;
+	int			 rc;
+
+	rc = conf_parse_size(tc->in, &v, &why);
+	if (tc->ok) {
+		ck_assert_msg(rc == 0, "\"%s\": %s", tc->in, why);
+		ck_assert_msg(v == tc->out, "\"%s\" gave %llu", tc->in,
+		    (unsigned long long)v);
+	} else {
+		ck_assert_msg(rc == -1, "\"%s\" accepted", tc->in);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_msg(v == 12345, "\"%s\": value stored", tc->in);
+	}
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	long		 min, max;
+	int		 ok;
+	long		 out;
+} int_cases[] = {
+	{ "0", 0, 10, 1, 0 },
+	{ "10", 0, 10, 1, 10 },
+	{ "-5", -5, 5, 1, -5 },
+	{ "0032", 0, 100, 1, 32 },
+	{ "11", 0, 10, 0, 0 },
+	{ "-1", 0, 10, 0, 0 },
+	{ "-6", -5, 5, 0, 0 },
+	{ "", 0, 10, 0, 0 },
+	{ "abc", 0, 10, 0, 0 },
+	{ "1x", 0, 10, 0, 0 },
+	{ " 1", 0, 10, 0, 0 },
+	{ "1 ", 0, 10, 0, 0 },
+	{ "+1", 0, 10, 0, 0 },
+	{ "0x1", 0, 10, 0, 0 },
+	{ "99999999999999999999", 0, 10, 0, 0 },
+};
+
+/* conf_parse_int on int_cases[_i]. */
+START_TEST(test_int)
+{
+	const char	*why = NULL;
+	long		 v = 12345;
+	int		 rc;
+
+	rc = conf_parse_int(int_cases[_i].in, int_cases[_i].min,
+	    int_cases[_i].max, &v, &why);
+	if (int_cases[_i].ok) {
+		ck_assert_msg(rc == 0, "\"%s\": %s", int_cases[_i].in, why);
+		ck_assert_int_eq(v, int_cases[_i].out);
+	} else {
+		ck_assert_msg(rc == -1, "\"%s\" accepted", int_cases[_i].in);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_int_eq(v, 12345);
+	}
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	int		 ok;
+	int		 out;
+} bool_cases[] = {
+	{ "on", 1, 1 }, { "yes", 1, 1 }, { "true", 1, 1 }, { "1", 1, 1 },
+	{ "ON", 1, 1 }, { "True", 1, 1 },
+	{ "off", 1, 0 }, { "no", 1, 0 }, { "false", 1, 0 }, { "0", 1, 0 },
+	{ "Off", 1, 0 }, { "NO", 1, 0 },
+	{ "", 0, 0 }, { "2", 0, 0 }, { "maybe", 0, 0 }, { "o", 0, 0 },
+	{ "on ", 0, 0 }, { "yess", 0, 0 },
+};
+
+/* conf_parse_bool on bool_cases[_i]. */
+START_TEST(test_bool)
+{
+	const char	*why = NULL;
+	int		 v = 7, rc;
+
+	rc = conf_parse_bool(bool_cases[_i].in, &v, &why);
+	if (bool_cases[_i].ok) {
+		ck_assert_msg(rc == 0, "\"%s\": %s", bool_cases[_i].in, why);
+		ck_assert_int_eq(v, bool_cases[_i].out);
+	} else {
+		ck_assert_msg(rc == -1, "\"%s\" accepted", bool_cases[_i].in);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_int_eq(v, 7);
+	}
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	int		 family;	/* 0: must fail; -1: 4 or 6 */
+	unsigned	 port;
+	const char	*ip;		/* inet_ntop form, or NULL */
+} addr_cases[] = {
+	{ "127.0.0.1:80", AF_INET, 80, "127.0.0.1" },
+	{ "0.0.0.0:65535", AF_INET, 65535, "0.0.0.0" },
+	{ "*:443", AF_INET, 443, "0.0.0.0" },
+	{ "10.1.2.3:1", AF_INET, 1, "10.1.2.3" },
+	{ "[::1]:8080", AF_INET6, 8080, "::1" },
+	{ "[::]:1", AF_INET6, 1, "::" },
+	{ "[2001:db8::7]:9000", AF_INET6, 9000, "2001:db8::7" },
+	{ "localhost:80", -1, 80, NULL },
+	{ "", 0, 0, NULL },
+	{ "127.0.0.1", 0, 0, NULL },
+	{ "127.0.0.1:", 0, 0, NULL },
+	{ "127.0.0.1:0", 0, 0, NULL },
+	{ "127.0.0.1:65536", 0, 0, NULL },
+	{ "127.0.0.1:8o", 0, 0, NULL },
+	{ "127.0.0.1:-1", 0, 0, NULL },
+	{ "127.0.0.1:+80", 0, 0, NULL },
+	{ "127.0.0.1: 80", 0, 0, NULL },
+	{ ":80", 0, 0, NULL },
+	{ "::1:80", 0, 0, NULL },
+	{ "[::1]", 0, 0, NULL },
+	{ "[::1]80", 0, 0, NULL },
+	{ "[::1:80", 0, 0, NULL },
+	{ "[]:80", 0, 0, NULL },
+	{ "[127.0.0.1]:80", 0, 0, NULL },
+	{ "[localhost]:80", 0, 0, NULL },
+	{ "1.2.3:80", 0, 0, NULL },
+	{ "256.1.1.1:80", 0, 0, NULL },
+	{ "bad host:80", 0, 0, NULL },
+	{ "bad/host:80", 0, 0, NULL },
+	{ "*:0", 0, 0, NULL },
+};
+
+/* conf_parse_addr on addr_cases[_i]; good ones are checked in full. */
+START_TEST(test_addr)
+{
+	struct conf_addr	 a;
+	const char		*why = NULL, *in = addr_cases[_i].in;
+	char			 ip[INET6_ADDRSTRLEN];
+	const void		*raw;
+	int			 rc, fam = addr_cases[_i].family;
+
+	memset(&a, 0, sizeof(a));
+	rc = conf_parse_addr(in, &a, &why);
+	if (fam == 0) {
+		ck_assert_msg(rc == -1, "\"%s\" accepted", in);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_ptr_null(a.text);
+		return;
+	}
+	ck_assert_msg(rc == 0, "\"%s\": %s", in, why);
+	ck_assert_str_eq(a.text, in);
+	ck_assert(fam == -1 || a.ss.ss_family == fam);
+	ck_assert(a.ss.ss_family == AF_INET || a.ss.ss_family == AF_INET6);
+	ck_assert_uint_eq(port_of(&a), addr_cases[_i].port);
+	if (addr_cases[_i].ip != NULL) {
+		if (a.ss.ss_family == AF_INET)
+			raw = &((const struct sockaddr_in *)
+			    (const void *)&a.ss)->sin_addr;
+		else
+			raw = &((const struct sockaddr_in6 *)
+			    (const void *)&a.ss)->sin6_addr;
+		ck_assert_ptr_nonnull(inet_ntop(a.ss.ss_family, raw, ip,
+		    sizeof(ip)));
+		ck_assert_str_eq(ip, addr_cases[_i].ip);
+	}
+	conf_addr_clear(&a);
+	ck_assert_ptr_null(a.text);
+	conf_addr_clear(&a);
+}
+END_TEST
+
+/*
+ * Loading valid files
+ */
+
+/* Every default in the table lands in the struct. */
+START_TEST(test_defaults)
+{
+	struct conf			*c = load_ok(BASE);
+	const struct conf_listener	*l;
+	const struct conf_upstream	*u;
+	const struct conf_server	*s;
+	char				 buf[64];
+
+	ck_assert_str_eq(c->path, "t.ini");
+	ck_assert_uint_eq(c->global.shutdown_timeout_ms, 30000);
+	ck_assert_uint_eq(c->global.drain_notice_ms, 0);
+	ck_assert_uint_eq(c->global.drain_idle_timeout_ms, 2000);
+	ck_assert_str_eq(c->global.access_log, "-");
+	ck_assert_str_eq(c->global.error_log, "-");
+	ck_assert_int_eq(c->global.log_level, CONF_LOG_INFO);
+	ck_assert_ptr_null(c->global.pid_file);
+	ck_assert_int_eq(c->admin.enabled, 0);
+	ck_assert_ptr_null(c->admin.listen.text);
+
+	ck_assert_uint_eq(c->nlisteners, 1);
+	l = &c->listeners[0];
+	ck_assert_str_eq(l->name, "web");
+	ck_assert_int_eq(l->line, 1);
+	ck_assert_str_eq(l->listen.text, "127.0.0.1:8080");
+	ck_assert_str_eq(addr4(&l->listen, buf, sizeof(buf)), "127.0.0.1");
+	ck_assert_uint_eq(port_of(&l->listen), 8080);
+	ck_assert_str_eq(l->upstream, "app");
+	ck_assert_uint_eq(l->nroutes, 0);
+	ck_assert_uint_eq(l->ncerts, 0);
+	ck_assert_uint_eq(l->keepalive_timeout_ms, 60000);
+	ck_assert_uint_eq(l->client_timeout_ms, 60000);
+	ck_assert_uint_eq(l->max_body_size, 16 << 20);
+	ck_assert_uint_eq(l->max_header_size, 64 << 10);
+
+	ck_assert_uint_eq(c->nupstreams, 1);
+	u = &c->upstreams[0];
+	ck_assert_str_eq(u->name, "app");
+	ck_assert_int_eq(u->line, 4);
+	ck_assert_int_eq(u->balance, CONF_BALANCE_ROUND_ROBIN);
+	ck_assert_uint_eq(u->connect_timeout_ms, 5000);
+	ck_assert_uint_eq(u->read_timeout_ms, 60000);
+	ck_assert_uint_eq(u->write_timeout_ms, 60000);
+	ck_assert_int_eq(u->keepalive, 32);
+	ck_assert_uint_eq(u->keepalive_timeout_ms, 4000);
+	ck_assert_uint_eq(u->drain_timeout_ms, 60000);
+
+	ck_assert_uint_eq(u->nservers, 1);
+	s = &u->servers[0];
+	ck_assert_str_eq(s->name, "127.0.0.1:9000");
+	ck_assert_str_eq(s->host, "127.0.0.1");
+	ck_assert_uint_eq(s->port, 9000);
+	ck_assert_int_eq(s->weight, 1);
+	ck_assert_int_eq(s->line, 5);
+	ck_assert_uint_eq(port_of(&s->addr), 9000);
+	conf_free(c);
+}
+END_TEST
+
+/* Every key set away from its default, with the syntax corners. */
+static const char full_text[] =
+	"\xEF\xBB\xBF# a comment\n"				/* 1 */
+	"; another comment\n"
+	"[global]\r\n"
+	"shutdown_timeout = 10s ; inline comment\n"
+	"drain_notice = 250ms\n"				/* 5 */
+	"    drain_idle_timeout = 1m\n"
+	"access_log = off\n"
+	"error_log = /var/log/sluice;x.log\n"
+	"log_level = debug\n"
+	"pid_file = /run/sluice.pid\n"				/* 10 */
+	"  [ admin ]  ; comment\n"
+	"listen = [::1]:9901\n"
+	"\n"
+	"[listener web]\n"
+	"listen = *:8080\n"					/* 15 */
+	"upstream = app\n"
+	"route = /api/ api\n"
+	"route = Legacy.Example.COM/ app\n"
+	"route = *.Example.com/static/ api\n"
+	"route = legacy.example.com/x app\n"			/* 20 */
+	"tls_certificate = /a.pem /a.key\n"
+	"tls_certificate = /b.pem\t/b.key\n"
+	"keepalive_timeout = 5s\n"
+	"client_timeout = 1h\n"
+	"max_body_size = 0\n"					/* 25 */
+	"max_header_size = 1m\n"
+	"[upstream app]\n"
+	"server = 127.0.0.1:9001 name=blue weight=3\n"
+	"server = 127.0.0.1:9002   weight=1000   name=green\n"
+	"server = [::1]:9003\n"					/* 30 */
+	"server = localhost:9004\n"
+	"balance = least_conn\n"
+	"connect_timeout = 1s\n"
+	"read_timeout = 2s\n"
+	"write_timeout = 3s\n"					/* 35 */
+	"keepalive = 0\n"
+	"keepalive_timeout = 100ms\n"
+	"drain_timeout = 24h\n"
+	"[upstream api]\n"
+	"server = 127.0.0.1:9001\n"				/* 40 */
+	"balance = random_two";
+
+/* full_text loads with every value where it belongs. */
+START_TEST(test_full)
+{
+	struct conf			*c = load_ok(full_text);
+	const struct conf_listener	*l = &c->listeners[0];
+	const struct conf_upstream	*u;
+	char				 buf[64];
+
+	ck_assert_uint_eq(c->global.shutdown_timeout_ms, 10000);
+	ck_assert_uint_eq(c->global.drain_notice_ms, 250);
+	ck_assert_uint_eq(c->global.drain_idle_timeout_ms, 60000);
+	ck_assert_str_eq(c->global.access_log, "off");
+	ck_assert_str_eq(c->global.error_log, "/var/log/sluice;x.log");
+	ck_assert_int_eq(c->global.log_level, CONF_LOG_DEBUG);
+	ck_assert_str_eq(c->global.pid_file, "/run/sluice.pid");
+	ck_assert_int_eq(c->admin.enabled, 1);
+	ck_assert_int_eq(c->admin.listen.ss.ss_family, AF_INET6);
+	ck_assert_uint_eq(port_of(&c->admin.listen), 9901);
+
+	ck_assert_int_eq(l->line, 14);
+	ck_assert_str_eq(addr4(&l->listen, buf, sizeof(buf)), "0.0.0.0");
+	ck_assert_uint_eq(l->nroutes, 4);
+	ck_assert_ptr_null(l->routes[0].host);
+	ck_assert_str_eq(l->routes[0].prefix, "/api/");
+	ck_assert_str_eq(l->routes[0].upstream, "api");
+	ck_assert_int_eq(l->routes[0].line, 17);
+	ck_assert_str_eq(l->routes[1].host, "legacy.example.com");
+	ck_assert_str_eq(l->routes[1].prefix, "/");
+	ck_assert_str_eq(l->routes[2].host, "*.example.com");
+	ck_assert_str_eq(l->routes[2].prefix, "/static/");
+	ck_assert_str_eq(l->routes[3].prefix, "/x");
+	ck_assert_uint_eq(l->ncerts, 2);
+	ck_assert_str_eq(l->certs[0].cert, "/a.pem");
+	ck_assert_str_eq(l->certs[0].key, "/a.key");
+	ck_assert_str_eq(l->certs[1].key, "/b.key");
+	ck_assert_int_eq(l->certs[1].line, 22);
+	ck_assert_uint_eq(l->keepalive_timeout_ms, 5000);
+	ck_assert_uint_eq(l->client_timeout_ms, 3600000);
+	ck_assert_uint_eq(l->max_body_size, 0);
+	ck_assert_uint_eq(l->max_header_size, 1 << 20);
+
+	u = conf_upstream_find(c, "app");
+	ck_assert_ptr_eq(u, &c->upstreams[0]);
+	ck_assert_int_eq(u->balance, CONF_BALANCE_LEAST_CONN);
+	ck_assert_uint_eq(u->connect_timeout_ms, 1000);
+	ck_assert_uint_eq(u->read_timeout_ms, 2000);
+	ck_assert_uint_eq(u->write_timeout_ms, 3000);
+	ck_assert_int_eq(u->keepalive, 0);
+	ck_assert_uint_eq(u->keepalive_timeout_ms, 100);
+	ck_assert_uint_eq(u->drain_timeout_ms, 24 * 3600000ULL);
+	ck_assert_uint_eq(u->nservers, 4);
+	ck_assert_str_eq(u->servers[0].name, "blue");
+	ck_assert_int_eq(u->servers[0].weight, 3);
+	ck_assert_str_eq(u->servers[1].name, "green");
+	ck_assert_int_eq(u->servers[1].weight, 1000);
+	ck_assert_uint_eq(u->servers[1].port, 9002);
+	ck_assert_str_eq(u->servers[2].name, "[::1]:9003");
+	ck_assert_str_eq(u->servers[2].host, "::1");
+	ck_assert_uint_eq(u->servers[2].port, 9003);
+	ck_assert_str_eq(u->servers[3].host, "localhost");
+	ck_assert_int_eq(u->servers[3].line, 31);
+
+	u = conf_upstream_find(c, "api");
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(u->balance, CONF_BALANCE_RANDOM_TWO);
+	ck_assert_ptr_null(conf_upstream_find(c, "nope"));
+	conf_free(c);
+}
+END_TEST
+
+/* A listener may route only; an [admin] without listen stays disabled. */
+START_TEST(test_routes_only)
+{
+	struct conf	*c;
+
+	c = load_ok("[admin]\n[global]\n[listener a]\nlisten = [::1]:8080\n"
+	    "route = /x/ app\n" UP);
+	ck_assert_int_eq(c->admin.enabled, 0);
+	ck_assert_ptr_null(c->listeners[0].upstream);
+	ck_assert_uint_eq(c->listeners[0].nroutes, 1);
+	conf_free(c);
+}
+END_TEST
+
+/* Lines up to CONF_MAX_LINE are fine, longer ones are errors. */
+START_TEST(test_long_line)
+{
+	size_t		 pre = strlen("[global]\naccess_log = ");
+	char		*text, *errors;
+	struct conf	*c;
+
+	text = malloc(pre + CONF_MAX_LINE + 256);
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "[global]\naccess_log = ");
+	memset(text + pre, 'a', CONF_MAX_LINE - 13);
+	strcpy(text + pre + CONF_MAX_LINE - 13, "\n" BASE);
+	c = load_ok(text);
+	ck_assert_uint_eq(strlen(c->global.access_log), CONF_MAX_LINE - 13);
+	conf_free(c);
+
+	memset(text + pre, 'a', CONF_MAX_LINE - 12);
+	strcpy(text + pre + CONF_MAX_LINE - 12, "\n[bogus]\n" BASE);
+	ck_assert_ptr_null(load(text, &errors));
+	ck_assert_str_eq(errors, "t.ini:2: line too long (max 4096)\n"
+	    "t.ini:3: [bogus]: unknown section (use global, admin, "
+	    "listener NAME or upstream NAME)\n");
+	free(errors);
+	free(text);
+}
+END_TEST
+
+/* Leading blanks never make a continuation line. */
+START_TEST(test_no_continuation)
+{
+	struct conf	*c;
+
+	c = load_ok("[global]\nlog_level = warn\n\tdrain_notice = 3s\n"
+	    "  error_log = /e.log\n" BASE);
+	ck_assert_int_eq(c->global.log_level, CONF_LOG_WARN);
+	ck_assert_uint_eq(c->global.drain_notice_ms, 3000);
+	ck_assert_str_eq(c->global.error_log, "/e.log");
+	conf_free(c);
+}
+END_TEST
+
+/*
+ * Errors: each case must give exactly nerrors errors, one of them starting
+ * with expect.
+ */
+
+static const struct {
+	const char	*text;
+	int		 nerrors;
+	const char	*expect;
+} error_cases[] = {
+	/* sections */
+	{ BASE "[bogus]\n", 1, "t.ini:6: [bogus]: unknown section" },
+	{ BASE "[bogus x]\nfoo = 1\nbar = 2\n", 1,
+	    "t.ini:6: [bogus x]: unknown section" },
+	{ "[listener]\nlisten = 127.0.0.1:80\n" BASE, 1,
+	    "t.ini:1: [listener]: missing name" },
+	{ BASE "[upstream]\nserver = 127.0.0.1:1\n", 1,
+	    "t.ini:6: [upstream]: missing name" },
+	{ BASE "[global main]\n", 1, "t.ini:6: [global main]: takes no name" },
+	{ BASE "[admin x]\nlisten = 127.0.0.1:9901\n", 1,
+	    "t.ini:6: [admin x]: takes no name" },
+	{ BASE "[listener a b]\n", 1, "t.ini:6: [listener a b]: bad section" },
+	{ BASE "[upstream a/b]\n", 1, "t.ini:6: [upstream a/b]: bad name" },
+	{ BASE "[global\n", 1, "t.ini:6: [global: bad section header" },
+	{ BASE "[global] x\n", 1, "t.ini:6: [global] x: bad section header" },
+	{ BASE "[]\n", 1, "t.ini:6: []: bad section header" },
+	{ BASE "[global]\n[global]\nlog_level = info\n", 1,
+	    "t.ini:7: [global]: duplicate section (first at line 6)" },
+	{ BASE "[admin]\n[admin]\n", 1, "t.ini:7: [admin]: duplicate section" },
+	{ BASE "[upstream app]\nserver = 127.0.0.1:1\n", 1,
+	    "t.ini:6: [upstream app]: duplicate section (first at line 4)" },
+	{ BASE "[listener web]\nlisten = 127.0.0.1:1\n", 1,
+	    "t.ini:6: [listener web]: duplicate section (first at line 1)" },
+	/* keys */
+	{ "shutdown_timeout = 1s\n" BASE, 1,
+	    "t.ini:1: shutdown_timeout: not in any section" },
+	{ BASE "[global]\nfoo = 1\n", 1,
+	    "t.ini:7: foo: unknown key in [global]" },
+	{ BASE "server_name = x\n", 1,
+	    "t.ini:6: server_name: unknown key in [upstream]" },
+	{ BASE "[admin]\nupstream = app\n", 1,
+	    "t.ini:7: upstream: unknown key in [admin]" },
+	{ BASE "[global]\nlog_level = info\nlog_level = debug\n", 1,
+	    "t.ini:8: log_level: duplicate key (first at line 7)" },
+	{ BASE_L "listen = 127.0.0.1:1\n", 1,
+	    "t.ini:6: listen: duplicate key (first at line 4)" },
+	{ BASE "balance = least_conn\nbalance = random_two\n", 1,
+	    "t.ini:7: balance: duplicate key" },
+	{ BASE "[global]\njust words\n", 1, "t.ini:7: syntax error" },
+	{ BASE "[global]\nlog_level: info\n", 1, "t.ini:7: syntax error" },
+	{ BASE "[global]\n= info\n", 1, "t.ini:7: syntax error" },
+	{ BASE "[global]\nlog_level ; = info\n", 1, "t.ini:7: syntax error" },
+	/* values */
+	{ BASE "[global]\nshutdown_timeout = 5x\n", 1,
+	    "t.ini:7: shutdown_timeout: \"5x\": bad unit" },
+	{ BASE "[global]\nshutdown_timeout = -1s\n", 1,
+	    "t.ini:7: shutdown_timeout: \"-1s\": must not be negative" },
+	{ BASE "[global]\nshutdown_timeout =\n", 1,
+	    "t.ini:7: shutdown_timeout: \"\": empty value" },
+	{ BASE "[global]\nshutdown_timeout = 0\n", 1,
+	    "t.ini:7: shutdown_timeout: \"0\": out of range (1ms..24h)" },
+	{ BASE "[global]\ndrain_notice = 25h\n", 1,
+	    "t.ini:7: drain_notice: \"25h\": out of range (0s..24h)" },
+	{ BASE "[global]\nlog_level = verbose\n", 1,
+	    "t.ini:7: log_level: \"verbose\": must be one of error, warn, "
+	    "info, debug" },
+	{ BASE "[global]\naccess_log =\n", 1,
+	    "t.ini:7: access_log: \"\": empty value" },
+	{ BASE "[admin]\nlisten = 127.0.0.1\n", 1,
+	    "t.ini:7: listen: \"127.0.0.1\": expected HOST:PORT" },
+	{ BASE "[admin]\nlisten = 127.0.0.1:0\n", 1,
+	    "t.ini:7: listen: \"127.0.0.1:0\": bad port" },
+	{ BASE_L "max_body_size = 1t\n", 1, "t.ini:6: max_body_size: \"1t\": "
+	    "bad unit" },
+	{ BASE_L "max_body_size = 65g\n", 1, "t.ini:6: max_body_size: "
+	    "\"65g\": out of range (0..64g)" },
+	{ BASE_L "max_header_size = 512\n", 1, "t.ini:6: max_header_size: "
+	    "\"512\": out of range (1k..1m)" },
+	{ BASE_L "keepalive_timeout = 0ms\n", 1,
+	    "t.ini:6: keepalive_timeout: \"0ms\": out of range" },
+	{ BASE "keepalive = abc\n", 1, "t.ini:6: keepalive: \"abc\": not a "
+	    "number" },
+	{ BASE "keepalive = 10001\n", 1, "t.ini:6: keepalive: \"10001\": out "
+	    "of range (0..10000)" },
+	{ BASE "keepalive = -1\n", 1, "t.ini:6: keepalive: \"-1\": out of "
+	    "range" },
+	{ BASE "balance = fastest\n", 1, "t.ini:6: balance: \"fastest\": "
+	    "must be one of round_robin, least_conn, random_two" },
+	{ BASE "connect_timeout = 1.5s\n", 1, "t.ini:6: connect_timeout: " },
+	{ BASE "drain_timeout = 99999999999999999999h\n", 1,
+	    "t.ini:6: drain_timeout: " },
+	/* server */
+	{ BASE "server = 127.0.0.1:9001 weight=0\n", 1,
+	    "t.ini:6: server: \"weight=0\": weight must be 1..1000" },
+	{ BASE "server = 127.0.0.1:9001 weight=1001\n", 1,
+	    "t.ini:6: server: \"weight=1001\"" },
+	{ BASE "server = 127.0.0.1:9001 name=\n", 1,
+	    "t.ini:6: server: \"name=\": empty name" },
+	{ BASE "server = 127.0.0.1:9001 color=red\n", 1,
+	    "t.ini:6: server: \"color=red\": unknown" },
+	{ BASE "server = 127.0.0.1:9001 name=a name=b\n", 1,
+	    "t.ini:6: server: \"name=b\": unknown or repeated option" },
+	{ BASE "server = 127.0.0.1:9001 name=a weight=1 x\n", 1,
+	    "t.ini:6: server: expected HOST:PORT" },
+	{ BASE "server =\n", 1, "t.ini:6: server: expected HOST:PORT" },
+	{ BASE "server = *:9001\n", 1, "t.ini:6: server: \"*:9001\": "
+	    "a server needs a host" },
+	{ BASE "server = 127.0.0.1:9000\n", 1,
+	    "t.ini:6: server: duplicate server name \"127.0.0.1:9000\" "
+	    "(first at line 5)" },
+	{ BASE "server = 127.0.0.1:9001 name=x\nserver = 127.0.0.2:9001 "
+	    "name=x\n", 1, "t.ini:7: server: duplicate server name \"x\"" },
+	/* route and tls_certificate */
+	{ BASE_L "route = api\n" "[upstream api]\nserver = 127.0.0.1:1\n", 1,
+	    "t.ini:6: route: expected [HOST]/PREFIX UPSTREAM" },
+	{ BASE_L "route = api app\n", 1, "t.ini:6: route: \"api\": expected "
+	    "[HOST]/PREFIX" },
+	{ BASE_L "route = ex.com:80/ app\n", 1,
+	    "t.ini:6: route: \"ex.com:80\": bad host" },
+	{ BASE_L "route = a*.com/ app\n", 1, "t.ini:6: route: \"a*.com\"" },
+	{ BASE_L "route = /a/ app\nroute = /a/ app\n", 1,
+	    "t.ini:7: route: duplicate route \"/a/ app\" (first at line 6)" },
+	{ BASE_L "route = EX.com/a app\nroute = ex.com/a app\n", 1,
+	    "t.ini:7: route: duplicate route" },
+	{ BASE_L "tls_certificate = /only.pem\n", 1,
+	    "t.ini:6: tls_certificate: expected CERT KEY" },
+	{ BASE_L "tls_certificate = /a /b /c\n", 1,
+	    "t.ini:6: tls_certificate: expected CERT KEY" },
+	/* checks across sections */
+	{ "[listener web]\nupstream = app\n" UP, 1,
+	    "t.ini:1: [listener web]: missing listen" },
+	{ BASE "[listener api]\nlisten = 127.0.0.1:8081\n", 1,
+	    "t.ini:6: [listener api]: no upstream and no route" },
+	{ "[listener web]\nlisten = 127.0.0.1:8080\nupstream = nope\n" UP, 1,
+	    "t.ini:3: upstream: no [upstream nope]" },
+	{ BASE_L "route = /x/ nope\n", 1,
+	    "t.ini:6: route: no [upstream nope]" },
+	{ BASE "[upstream empty]\nbalance = least_conn\n", 1,
+	    "t.ini:6: [upstream empty]: no server" },
+	{ BASE "[listener b]\nupstream = app\nlisten = 127.0.0.1:8080\n", 1,
+	    "t.ini:8: listen: 127.0.0.1:8080 is already used by "
+	    "[listener web]" },
+	{ "[listener a]\nlisten = *:80\nupstream = app\n"
+	    "[listener b]\nlisten = 0.0.0.0:80\nupstream = app\n" UP, 1,
+	    "t.ini:5: listen: 0.0.0.0:80 is already used by [listener a]" },
+	{ BASE "[admin]\nlisten = 127.0.0.1:8080\n", 1,
+	    "t.ini:7: listen: 127.0.0.1:8080 is already used by "
+	    "[listener web]" },
+};
+
+/* error_cases[_i] fails with exactly the errors it expects. */
+START_TEST(test_error)
+{
+	const char	*text = error_cases[_i].text;
+	const char	*p;
+	char		*errors = NULL;
+
+	ck_assert_ptr_null(load(text, &errors));
+	ck_assert_ptr_nonnull(errors);
+	ck_assert_msg(has_line(errors, error_cases[_i].expect),
+	    "case %d: want \"%s\", got:\n%s", _i, error_cases[_i].expect,
+	    errors);
+	ck_assert_msg(count_lines(errors) == error_cases[_i].nerrors,
+	    "case %d: want %d errors, got:\n%s", _i, error_cases[_i].nerrors,
+	    errors);
+	for (p = errors; *p != '\0'; p = strchr(p, '\n') + 1)
+		ck_assert_msg(strncmp(p, "t.ini:", 6) == 0, "bad line: %s", p);
+	free(errors);
+}
+END_TEST
+
+/* One pass reports every error in the file, sorted by line (the checks
+ * across sections run last but land in place). */
+START_TEST(test_many_errors)
+{
+	static const char text[] =
+		"log_level = info\n"				/* 1 */
+		"[global]\n"
+		"shutdown_timeout = soon\n"
+		"colour = blue\n"
+		"[listener web]\n"				/* 5 */
+		"upstream = nope\n"
+		"max_header_size = 1g\n"
+		"[upstream app]\n"
+		"server = 127.0.0.1:9000 weight=0\n"		/* 9 */
+		"[upstream app]\n"
+		"[frobnicate]\n";
+	static const char want[] =
+		"t.ini:1: log_level: not in any section\n"
+		"t.ini:3: shutdown_timeout: \"soon\": not a number\n"
+		"t.ini:4: colour: unknown key in [global]\n"
+		"t.ini:5: [listener web]: missing listen\n"
+		"t.ini:6: upstream: no [upstream nope]\n"
+		"t.ini:7: max_header_size: \"1g\": out of range (1k..1m)\n"
+		"t.ini:9: server: \"weight=0\": weight must be 1..1000\n"
+		"t.ini:10: [upstream app]: duplicate section (first at "
+		    "line 8)\n"
+		"t.ini:11: [frobnicate]: unknown section (use global, admin, "
+		    "listener NAME or upstream NAME)\n";
+	char		*errors;
+
+	ck_assert_ptr_null(load(text, &errors));
+	ck_assert_str_eq(errors, want);
+	free(errors);
+}
+END_TEST
+
+/* Files: a missing one, a directory, and one read with getline. */
+START_TEST(test_files)
+{
+	char		 path[] = "/tmp/check_conf.XXXXXX", *errors, want[128];
+	struct conf	*c;
+	FILE		*fp;
+	int		 fd;
+
+	ck_assert_ptr_null(conf_load_file("/nonexistent/s.ini", &errors));
+	ck_assert_str_eq(errors, "/nonexistent/s.ini:0: cannot open: "
+	    "No such file or directory\n");
+	free(errors);
+	ck_assert_ptr_null(conf_load_file("/", &errors));
+	ck_assert_ptr_nonnull(strstr(errors, "/:0: cannot read: "));
+	free(errors);
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
+	fprintf(fp, "%s[global]\r\n;%*s\r\nlog_level = loud", BASE,
+	    CONF_MAX_LINE, "x");
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_null(conf_load_file(path, &errors));
+	snprintf(want, sizeof(want), "%s:7: line too long (max 4096)\n"
+	    "%s:8: log_level: \"loud\": must be one of", path, path);
+	ck_assert_msg(strncmp(errors, want, strlen(want)) == 0, "got %s",
+	    errors);
+	free(errors);
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fprintf(fp, "%s[global]\n;%*s\nlog_level = warn\n", BASE,
+	    CONF_MAX_LINE - 1, "x");
+	ck_assert_int_eq(fclose(fp), 0);
+	c = conf_load_file(path, &errors);
+	ck_assert_msg(c != NULL, "%s", errors);
+	ck_assert_str_eq(c->path, path);
+	ck_assert_int_eq(c->global.log_level, CONF_LOG_WARN);
+	conf_free(c);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * The keyword table and the example files
+ */
+
+/* A section kind the table may name. */
+static int
+is_kind(const char *s)
+{
+	return strcmp(s, "global") == 0 || strcmp(s, "admin") == 0 ||
+	    strcmp(s, "listener") == 0 || strcmp(s, "upstream") == 0;
+}
+
+/* The table is complete and well formed; names round-trip. */
+START_TEST(test_keyword_table)
+{
+	const struct conf_keyword_info	*k;
+	size_t				 i, n = 0;
+
+	for (i = 0; (k = conf_keyword_info(i)) != NULL; i++, n++) {
+		ck_assert_msg(is_kind(k->section), "%s", k->section);
+		ck_assert_msg(k->key[0] != '\0' && k->help[0] != '\0', "%s",
+		    k->key);
+		ck_assert_ptr_nonnull(k->defval);
+		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
+		    "repeatable %s has a default", k->key);
+	}
+	ck_assert_uint_eq(n, 24);
+	ck_assert_ptr_null(conf_keyword_info(n + 100));
+	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
+	    "round_robin");
+	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_RANDOM_TWO),
+	    "random_two");
+	ck_assert_str_eq(conf_log_level_name(CONF_LOG_ERROR), "error");
+	ck_assert_str_eq(conf_log_level_name(CONF_LOG_DEBUG), "debug");
+	ck_assert_str_eq(conf_balance_name((enum conf_balance)7), "?");
+	ck_assert_str_eq(conf_log_level_name((enum conf_log_level)7), "?");
+	conf_free(NULL);
+}
+END_TEST
+
+/* Whether line (in a section of kind) documents key, maybe commented. */
+static int
+doc_line_has(const char *line, const char *kind, const char *sect,
+    const char *key, const char *val)
+{
+	size_t	 n = strlen(key);
+
+	if (strcmp(kind, sect) != 0)
+		return 0;
+	line += strspn(line, " \t");
+	if (line[0] == ';')
+		line += 1 + strspn(line + 1, " \t");
+	if (strncmp(line, key, n) != 0 || strncmp(line + n, " = ", 3) != 0)
+		return 0;
+	line += n + 3;
+	return val == NULL || (strncmp(line, val, strlen(val)) == 0 &&
+	    strchr(" \t\n", line[strlen(val)]) != NULL);
+}
+
+/* Whether conf/sluice.ini has "key = val" (or "; key = ...") in a section
+ * of kind; val NULL matches any value. */
+static int
+doc_has(const char *kind, const char *key, const char *val)
+{
+	char	 line[1024], sect[64] = "";
+	FILE	*fp;
+	int	 found = 0;
+
+	fp = fopen("conf/sluice.ini", "r");
+	ck_assert_msg(fp != NULL, "conf/sluice.ini: run from the top dir");
+	while (!found && fgets(line, sizeof(line), fp) != NULL) {
+		if (line[0] == '[')
+			sscanf(line + 1, "%63[a-z]", sect);
+		else
+			found = doc_line_has(line, kind, sect, key, val);
+	}
+	fclose(fp);
+	return found;
+}
+
+/* conf/sluice.ini shows every key of the table, with its default. */
+START_TEST(test_doc_complete)
+{
+	const struct conf_keyword_info	*k;
+	size_t				 i;
+
+	for (i = 0; (k = conf_keyword_info(i)) != NULL; i++) {
+		ck_assert_msg(doc_has(k->section, k->key, NULL),
+		    "conf/sluice.ini lacks [%s] %s =", k->section, k->key);
+		if (k->defval[0] != '\0')
+			ck_assert_msg(doc_has(k->section, k->key, k->defval),
+			    "conf/sluice.ini: [%s] %s = %s (the default)",
+			    k->section, k->key, k->defval);
+	}
+}
+END_TEST
+
+/* Every example configuration loads. */
+START_TEST(test_examples_load)
+{
+	struct conf	*c;
+	glob_t		 g;
+	char		*errors;
+	size_t		 i;
+
+	ck_assert_int_eq(glob("conf/*.ini", 0, NULL, &g), 0);
+	ck_assert_uint_ge(g.gl_pathc, 2);
+	for (i = 0; i < g.gl_pathc; i++) {
+		c = conf_load_file(g.gl_pathv[i], &errors);
+		ck_assert_msg(c != NULL, "%s", errors);
+		ck_assert_ptr_null(errors);
+		ck_assert_uint_ge(c->nlisteners, 1);
+		conf_free(c);
+	}
+	globfree(&g);
+}
+END_TEST
+
+/* The demo is what contrib/ and the docs say it is. */
+START_TEST(test_demo)
+{
+	const struct conf_upstream	*u;
+	struct conf			*c;
+	char				*errors;
+
+	c = conf_load_file("conf/demo.ini", &errors);
+	ck_assert_msg(c != NULL, "%s", errors);
+	ck_assert_uint_eq(c->nlisteners, 1);
+	ck_assert_str_eq(c->listeners[0].name, "web");
+	ck_assert_str_eq(c->listeners[0].listen.text, "127.0.0.1:8080");
+	ck_assert_str_eq(c->listeners[0].upstream, "app");
+	ck_assert_int_eq(c->admin.enabled, 1);
+	ck_assert_str_eq(c->admin.listen.text, "127.0.0.1:9901");
+	ck_assert_ptr_nonnull(u = conf_upstream_find(c, "app"));
+	ck_assert_uint_eq(u->nservers, 2);
+	ck_assert_str_eq(u->servers[0].name, "blue");
+	ck_assert_uint_eq(u->servers[0].port, 9001);
+	ck_assert_str_eq(u->servers[1].name, "green");
+	ck_assert_uint_eq(u->servers[1].port, 9002);
+	ck_assert_uint_eq(u->connect_timeout_ms, 1000);
+	ck_assert_uint_eq(u->read_timeout_ms, 5000);
+	ck_assert_uint_eq(c->global.shutdown_timeout_ms, 10000);
+	conf_free(c);
+}
+END_TEST
+
+/* The suite: one test case per group above. */
+static Suite *
+conf_suite(void)
+{
+	Suite	*s = suite_create("conf");
+	TCase	*tc;
+
+	tc = tcase_create("values");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_duration, 0, NITEMS(duration_cases));
+	tcase_add_loop_test(tc, test_size, 0, NITEMS(size_cases));
+	tcase_add_loop_test(tc, test_int, 0, NITEMS(int_cases));
+	tcase_add_loop_test(tc, test_bool, 0, NITEMS(bool_cases));
+	tcase_add_loop_test(tc, test_addr, 0, NITEMS(addr_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_routes_only);
+	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_no_continuation);
+	tcase_add_test(tc, test_files);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_error, 0, NITEMS(error_cases));
+	tcase_add_test(tc, test_many_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("docs");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_keyword_table);
+	tcase_add_test(tc, test_doc_complete);
+	tcase_add_test(tc, test_examples_load);
+	tcase_add_test(tc, test_demo);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite; exit 1 when any test failed. */
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(conf_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
