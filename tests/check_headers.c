@@ -1,0 +1,376 @@
+/*
+ * check_headers: what crosses the proxy. Requests are built from evhttp
+ * header lists and compared as serialized text; responses are parsed with
+ * http1_response_parse and compared as evkeyvalq lists.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "proxy/headers.h"
+#include "proxy/http1.h"
+
+#define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
+
+/* One headers_is_hop_by_hop question. */
+struct hop_case {
+	const char	*name;
+	size_t		 namelen;	/* 0: strlen(name) */
+	const char	*connection;
+	int		 hop;
+};
+
+static const struct hop_case hop_cases[] = {
+	{ "Connection", 0, NULL, 1 },
+	{ "connection", 0, NULL, 1 },
+	{ "KEEP-ALIVE", 0, NULL, 1 },
+	{ "Proxy-Connection", 0, NULL, 1 },
+	{ "TE", 0, NULL, 1 },
+	{ "te", 0, NULL, 1 },
+	{ "Trailer", 0, NULL, 1 },
+	{ "Transfer-Encoding", 0, NULL, 1 },
+	{ "Upgrade", 0, NULL, 1 },
+	{ "Upgrade-Insecure-Requests", 0, NULL, 0 },
+	{ "Upgrade-Insecure-Requests", 7, NULL, 1 },	/* "Upgrade" */
+	{ "Trailers", 0, NULL, 0 },
+	{ "TEE", 0, NULL, 0 },
+	{ "Content-Type", 0, NULL, 0 },
+	{ "Content-Length", 0, NULL, 0 },
+	{ "X-Foo", 0, "close, x-foo", 1 },
+	{ "X-Foo", 0, " X-FOO ", 1 },
+	{ "X-Foo", 0, "close,\tX-Foo,keep-alive", 1 },
+	{ "X-Foo", 0, "close, X-Foo2", 0 },
+	{ "X-Foo", 0, "close, X-Fo", 0 },
+	{ "X-Foo", 0, "", 0 },
+	{ "X-Foo", 0, ",,", 0 },
+	{ "X-Foo", 0, "close", 0 },
+	{ "X-Foo-Bar", 5, "x-foo", 1 },			/* "X-Foo" */
+};
+
+/* Table row _i of hop_cases. */
+START_TEST(test_hop_table)
+{
+	const struct hop_case	*c = &hop_cases[_i];
+	size_t			 len;
+
+	len = c->namelen ? c->namelen : strlen(c->name);
+	ck_assert_msg(headers_is_hop_by_hop(c->name, len, c->connection) ==
+	    c->hop, "%.*s with Connection \"%s\"", (int)len, c->name,
+	    c->connection ? c->connection : "(none)");
+}
+END_TEST
+
+/* Fill q from name, value pairs ending with NULL. */
+static void
+list_fill(struct evkeyvalq *q, const char *const *hdrs)
+{
+	TAILQ_INIT(q);
+	for (; hdrs != NULL && hdrs[0] != NULL; hdrs += 2)
+		ck_assert_int_eq(evhttp_add_header(q, hdrs[0], hdrs[1]), 0);
+}
+
+/* The bytes of b as a NUL-terminated string the caller frees. */
+static char *
+buffer_text(struct evbuffer *b)
+{
+	size_t	 len = evbuffer_get_length(b);
+	char	*s = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(evbuffer_copyout(b, s, len), (int)len);
+	s[len] = '\0';
+	return s;
+}
+
+/* One request built by headers_request_build and its exact output. */
+struct build_case {
+	const char	*name;
+	const char	*method;
+	const char	*hdrs[32];	/* name, value, ..., NULL */
+	const char	*client_ip;
+	int		 tls;
+	size_t		 body_len;
+	const char	*want;
+};
+
+static const struct build_case build_cases[] = {
+	{ "full example", "POST",
+	    { "Host", "example.com", "User-Agent", "curl/8.0",
+	    "Connection", "keep-alive, X-Trace", "X-Trace", "abc",
+	    "Keep-Alive", "timeout=5", "Accept", "*/*",
+	    "Transfer-Encoding", "chunked", "Expect", "100-continue",
+	    "X-Forwarded-For", "203.0.113.7", "X-Forwarded-Proto", "http",
+	    "Cookie", "a=1", "Cookie", "b=2", NULL },
+	    "192.0.2.1", 1, 12,
+	    "POST /api HTTP/1.1\r\n"
+	    "Host: example.com\r\n"
+	    "User-Agent: curl/8.0\r\n"
+	    "Accept: */*\r\n"
+	    "Cookie: a=1\r\n"
+	    "Cookie: b=2\r\n"
+	    "X-Forwarded-For: 203.0.113.7, 192.0.2.1\r\n"
+	    "X-Forwarded-Proto: https\r\n"
+	    "X-Forwarded-Host: example.com\r\n"
+	    "Content-Length: 12\r\n"
+	    "\r\n" },
+	{ "xff without existing", "GET", { "Host", "h", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "xff joins all existing", "GET",
+	    { "X-Forwarded-For", "1.1.1.1", "Host", "h",
+	    "x-forwarded-for", "2.2.2.2, 3.3.3.3", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "xff empty existing skipped", "GET",
+	    { "Host", "h", "X-Forwarded-For", "", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "xff named in Connection", "GET",
+	    { "Host", "h", "Connection", "X-Forwarded-For",
+	    "X-Forwarded-For", "6.6.6.6", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "no client ip", "GET", { "Host", "h", NULL }, NULL, 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "proto and host replaced", "GET",
+	    { "X-Forwarded-Proto", "https", "Host", "real.example",
+	    "X-Forwarded-Host", "evil.example", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: real.example\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: real.example\r\n"
+	    "\r\n" },
+	{ "no Host, no X-Forwarded-Host", "GET",
+	    { "X-Forwarded-Host", "evil.example", NULL },
+	    "10.0.0.1", 1, 0,
+	    "GET /api HTTP/1.1\r\nX-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n" },
+	{ "hop-by-hop removed", "GET",
+	    { "Host", "h", "Connection", "close, X-A", "Connection", " x-b ",
+	    "Keep-Alive", "1", "Proxy-Connection", "keep-alive",
+	    "TE", "trailers", "Trailer", "X-T", "Upgrade", "websocket",
+	    "Transfer-Encoding", "chunked", "X-A", "a", "X-B", "b",
+	    "X-C", "c", "Expect", "100-continue", NULL },
+	    "10.0.0.1", 0, 3,
+	    "GET /api HTTP/1.1\r\nHost: h\r\nX-C: c\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+	    "Content-Length: 3\r\n\r\n" },
+	{ "Host survives Connection", "GET",
+	    { "Host", "h", "Connection", "Host", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "client cl replaced", "PUT",
+	    { "Host", "h", "Content-Length", "99", NULL },
+	    "10.0.0.1", 0, 4,
+	    "PUT /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+	    "Content-Length: 4\r\n\r\n" },
+	{ "POST empty body", "POST", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
+	    "POST /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+	    "Content-Length: 0\r\n\r\n" },
+	{ "PATCH empty body", "PATCH", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
+	    "PATCH /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+	    "Content-Length: 0\r\n\r\n" },
+	{ "DELETE empty body", "DELETE",
+	    { "Host", "h", "Content-Length", "0", NULL }, "10.0.0.1", 0, 0,
+	    "DELETE /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "GET with body", "GET", { "Host", "h", NULL }, "10.0.0.1", 0, 2,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+	    "Content-Length: 2\r\n\r\n" },
+};
+
+/* Table row _i of build_cases. */
+START_TEST(test_build_table)
+{
+	const struct build_case	*c = &build_cases[_i];
+	struct headers_forward	 fwd = { c->client_ip, c->tls };
+	struct evkeyvalq	 q;
+	struct evbuffer		*out;
+	char			*got;
+
+	list_fill(&q, c->hdrs);
+	out = evbuffer_new();
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(headers_request_build(out, c->method, "/api", &q,
+	    &fwd, c->body_len), 0);
+	got = buffer_text(out);
+	ck_assert_msg(strcmp(got, c->want) == 0, "%s:\n--- got\n%s--- want\n%s",
+	    c->name, got, c->want);
+	free(got);
+	evbuffer_free(out);
+	evhttp_clear_headers(&q);
+}
+END_TEST
+
+/* One response head and the header list headers_response_copy makes. */
+struct copy_case {
+	const char	*name;
+	const char	*head;
+	int		 head_request;
+	const char	*want[16];	/* name, value, ..., NULL */
+};
+
+static const struct copy_case copy_cases[] = {
+	{ "set-cookie kept twice",
+	    "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nContent-Length: 2\r\n"
+	    "Set-Cookie: b=2; Path=/\r\n\r\n", 0,
+	    { "Set-Cookie", "a=1", "Set-Cookie", "b=2; Path=/",
+	    "Content-Length", "2", NULL } },
+	{ "hop-by-hop dropped",
+	    "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Internal\r\n"
+	    "Keep-Alive: timeout=5\r\nX-Internal: secret\r\n"
+	    "Transfer-Encoding: chunked\r\nTrailer: X-Sum\r\n"
+	    "Proxy-Connection: close\r\nUpgrade: h2c\r\nTE: trailers\r\n"
+	    "Content-Type: text/plain\r\n\r\n", 0,
+	    { "Content-Type", "text/plain", NULL } },
+	{ "listed in second Connection",
+	    "HTTP/1.1 200 OK\r\nConnection: x-a\r\nConnection: X-B\r\n"
+	    "X-A: 1\r\nX-B: 2\r\nX-C: 3\r\n\r\n", 0,
+	    { "X-C", "3", NULL } },
+	{ "cl list normalized", "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n"
+	    "content-length: 5\r\nETag: \"e\"\r\n\r\n", 0,
+	    { "ETag", "\"e\"", "Content-Length", "5", NULL } },
+	{ "chunked has no cl",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "Vary: Accept\r\n\r\n", 0,
+	    { "Vary", "Accept", NULL } },
+	{ "close-delimited has no cl",
+	    "HTTP/1.0 200 OK\r\nServer: s\r\n\r\n", 0,
+	    { "Server", "s", NULL } },
+	{ "HEAD keeps cl", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 1,
+	    { "Content-Length", "100", NULL } },
+	{ "HEAD without cl", "HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\n", 1,
+	    { "X-A", "1", NULL } },
+	{ "304 keeps cl", "HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n"
+	    "ETag: \"e\"\r\n\r\n", 0,
+	    { "ETag", "\"e\"", "Content-Length", "50", NULL } },
+	{ "204 drops cl 0", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n"
+	    "X-A: 1\r\n\r\n", 0,
+	    { "X-A", "1", NULL } },
+	{ "cl survives Connection",
+	    "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\n"
+	    "Content-Length: 3\r\n\r\n", 0,
+	    { "Content-Length", "3", NULL } },
+	{ "empty and obs-text values", "HTTP/1.1 200 OK\r\nX-E:\r\n"
+	    "X-T: caf\xc3\xa9 \t\r\n\r\n", 0,
+	    { "X-E", "", "X-T", "caf\xc3\xa9", NULL } },
+};
+
+/* Assert that q holds exactly the name, value pairs of want, in order. */
+static void
+list_expect(const char *name, const struct evkeyvalq *q,
+    const char *const *want)
+{
+	const struct evkeyval	*kv;
+
+	TAILQ_FOREACH(kv, q, next) {
+		ck_assert_msg(want[0] != NULL, "%s: extra %s: %s", name,
+		    kv->key, kv->value);
+		ck_assert_msg(strcmp(kv->key, want[0]) == 0 &&
+		    strcmp(kv->value, want[1]) == 0,
+		    "%s: got %s: %s, want %s: %s", name, kv->key, kv->value,
+		    want[0], want[1]);
+		want += 2;
+	}
+	ck_assert_msg(want[0] == NULL, "%s: missing %s", name, want[0]);
+}
+
+/* Table row _i of copy_cases. */
+START_TEST(test_copy_table)
+{
+	const struct copy_case	*c = &copy_cases[_i];
+	struct http1_response	 r;
+	struct evkeyvalq	 q;
+	const char		*why;
+
+	ck_assert_int_eq(http1_response_parse(c->head, strlen(c->head),
+	    c->head_request, &r, &why), 1);
+	TAILQ_INIT(&q);
+	ck_assert_int_eq(headers_response_copy(&r, &q), 0);
+	list_expect(c->name, &q, c->want);
+	evhttp_clear_headers(&q);
+}
+END_TEST
+
+/* A value longer than the stack copy buffer goes through the heap. */
+START_TEST(test_copy_long_value)
+{
+	static char		 head[16384];
+	char			 value[9000];
+	struct http1_response	 r;
+	struct evkeyvalq	 q;
+	const char		*why, *got;
+	int			 len;
+
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	len = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+	    "X-Long: %s\r\nX-Short: s\r\n\r\n", value);
+	ck_assert_int_eq(http1_response_parse(head, (size_t)len, 0, &r, &why),
+	    1);
+	TAILQ_INIT(&q);
+	ck_assert_int_eq(headers_response_copy(&r, &q), 0);
+	got = evhttp_find_header(&q, "X-Long");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, value);
+	ck_assert_str_eq(evhttp_find_header(&q, "X-Short"), "s");
+	evhttp_clear_headers(&q);
+}
+END_TEST
+
+/* The headers suite. */
+static Suite *
+headers_suite(void)
+{
+	Suite	*s = suite_create("headers");
+	TCase	*tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_hop_table, 0, NELEM(hop_cases));
+	tcase_add_loop_test(tc, test_build_table, 0, NELEM(build_cases));
+	tcase_add_loop_test(tc, test_copy_table, 0, NELEM(copy_cases));
+	tcase_add_test(tc, test_copy_long_value);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite; exit status is non-zero when a check failed. */
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(headers_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
