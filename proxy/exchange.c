@@ -57,6 +57,7 @@ struct exchange {
 
 static TAILQ_HEAD(, exchange)	 exchanges = TAILQ_HEAD_INITIALIZER(exchanges);
 static unsigned			 nexchanges;
+static uint64_t			 nfinished, nkilled;
 static int			 closing;
 static void			(*idle_cb)(void);
 
@@ -82,6 +83,14 @@ unsigned
 exchange_count(void)
 {
 	return nexchanges;
+}
+
+/* Exchanges finished since start, and how many of them were cut short. */
+void
+exchange_totals(uint64_t *finished, uint64_t *killed)
+{
+	*finished = nfinished;
+	*killed = nkilled;
 }
 
 /* Responses carry Connection: close from now on. */
@@ -168,6 +177,9 @@ exchange_finish(struct exchange *ex)
 	gen_unref(ex->gen);
 	TAILQ_REMOVE(&exchanges, ex, entry);
 	nexchanges--;
+	nfinished++;
+	if (ex->who == EXCHANGE_WHO_KILLED || ex->who == EXCHANGE_WHO_DRAIN)
+		nkilled++;
 	ex->magic = 0;
 	free(ex->reqline);
 	free(ex);
@@ -437,6 +449,27 @@ exchange_method(struct evhttp_request *req)
 }
 
 /*
+ * RFC 9112 3.2.2: with an absolute-form target the Host header is replaced
+ * by the target's authority. -1 when out of memory.
+ */
+static int
+exchange_host_replace(struct evhttp_request *req, const struct evhttp_uri *u)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	char			 auth[300];
+	int			 port = evhttp_uri_get_port(u);
+
+	if (port == -1)
+		snprintf(auth, sizeof(auth), "%s", evhttp_uri_get_host(u));
+	else
+		snprintf(auth, sizeof(auth), "%s:%d", evhttp_uri_get_host(u),
+		    port);
+	while (evhttp_remove_header(in, "Host") == 0)
+		continue;
+	return evhttp_add_header(in, "Host", auth);
+}
+
+/*
  * The routing host (lower-case, no port) into buf and the origin-form
  * target into *target (malloc'd). -1 when out of memory.
  */
@@ -452,6 +485,8 @@ exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
 	host[0] = '\0';
 	if (uri[0] != '/' && u != NULL && evhttp_uri_get_host(u) != NULL) {
 		h = evhttp_uri_get_host(u);	/* absolute-form */
+		if (exchange_host_replace(req, u) == -1)
+			return -1;
 		path = evhttp_uri_get_path(u);
 		query = evhttp_uri_get_query(u);
 		if (asprintf(target, "%s%s%s", path != NULL && *path != '\0' ?

@@ -57,6 +57,9 @@ void	exchange_kill_all(enum exchange_who who);
 struct server;
 void	exchange_kill_server(struct server *, enum exchange_who who);
 
+/* Exchanges finished since start, and how many were killed or drained. */
+void	exchange_totals(uint64_t *finished, uint64_t *killed);
+
 /* Exchanges in flight. */
 unsigned exchange_count(void);
 

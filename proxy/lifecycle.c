@@ -53,6 +53,8 @@ static struct event		*stop_ev;	/* shutdown_timeout */
 static struct event		*check_ev;	/* "is the drain over?" */
 static struct event		*notice_ev;	/* drain_notice */
 static uint64_t			 drain_start_ms;
+static uint64_t			 drain_finished;	/* totals at the */
+static uint64_t			 drain_killed;		/* signal */
 static uint64_t			 reloads_ok, reloads_failed;
 static time_t			 last_reload;
 static int			 last_reload_ok = 1;
@@ -340,7 +342,7 @@ lifecycle_info(struct admin_info *i)
 static void
 lifecycle_poke(void)
 {
-	if (state != LIFECYCLE_RUNNING && check_ev != NULL)
+	if (state >= LIFECYCLE_DRAINING && check_ev != NULL)
 		event_active(check_ev, EV_TIMEOUT, 0);
 }
 
@@ -358,14 +360,22 @@ lifecycle_idle_clients_timeout(void)
 			    NULL);
 }
 
-/* The end: free everything and leave the loop. */
+/* The end: leave the loop (after grace_ms) with a summary of the drain. */
 static void
-lifecycle_exit(const char *how)
+lifecycle_exit(const char *how, uint64_t grace_ms)
 {
-	log_info("shutdown %s after %llu ms", how,
-	    (unsigned long long)(sluice_now_ms() - drain_start_ms));
+	struct timeval	tv = sluice_tv(grace_ms);
+	uint64_t	finished, killed;
+
+	exchange_totals(&finished, &killed);
+	log_info("shutdown %s after %llu ms: %llu exchange(s) drained, "
+	    "%llu ended early, %u still open", how,
+	    (unsigned long long)(sluice_now_ms() - drain_start_ms),
+	    (unsigned long long)(finished - drain_finished - killed +
+	    drain_killed), (unsigned long long)(killed - drain_killed),
+	    exchange_count());
 	state = LIFECYCLE_STOPPING;
-	event_base_loopexit(sluice_base, NULL);
+	event_base_loopexit(sluice_base, &tv);
 }
 
 /* Drain over when nothing is in flight and no client is connected. */
@@ -374,20 +384,29 @@ lifecycle_check_cb(evutil_socket_t fd, short what, void *arg)
 {
 	if (state == LIFECYCLE_DRAINING && exchange_count() == 0 &&
 	    client_count() == 0)
-		lifecycle_exit("complete");
+		lifecycle_exit("complete", 0);
+	else if (state == LIFECYCLE_STOPPING && exchange_count() == 0)
+		event_base_loopexit(sluice_base, NULL);
 }
 
-/* Hard stop: end what remains. */
+/*
+ * Hard stop: end what remains. Responses not started get a 503 that is
+ * given a moment to flush; started ones are cut at once.
+ */
 static void
 lifecycle_hard_stop(void)
 {
-	unsigned	n = exchange_count();
-
 	if (state == LIFECYCLE_STOPPING)
 		return;
-	log_warn("hard stop: ending %u exchange(s) in flight", n);
+	if (drain_start_ms == 0) {
+		drain_start_ms = sluice_now_ms();
+		exchange_totals(&drain_finished, &drain_killed);
+	}
+	log_warn("hard stop: ending %u exchange(s) in flight",
+	    exchange_count());
+	exchange_set_closing(1);
 	exchange_kill_all(EXCHANGE_WHO_KILLED);
-	lifecycle_exit("forced");
+	lifecycle_exit("forced", exchange_count() > 0 ? 200 : 0);
 }
 
 /* shutdown_timeout passed. */
@@ -432,6 +451,7 @@ lifecycle_shutdown(void)
 		return;
 	}
 	drain_start_ms = sluice_now_ms();
+	exchange_totals(&drain_finished, &drain_killed);
 	exchange_set_closing(1);
 	tv = sluice_tv(g->shutdown_timeout_ms);
 	evtimer_add(stop_ev, &tv);
