@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
@@ -65,6 +66,7 @@ static void	exchange_up_head(void *, const struct http1_response *);
 static void	exchange_up_body(void *, struct evbuffer *);
 static void	exchange_up_done(void *, int);
 static void	exchange_up_error(void *, enum upconn_error, const char *);
+static void	exchange_client_watch(struct exchange *, uint64_t);
 
 static const struct upconn_cbs exchange_up_cbs = {
 	exchange_up_head, exchange_up_body, exchange_up_done,
@@ -198,9 +200,12 @@ exchange_complete_cb(struct evhttp_request *req, void *arg)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	/* the connection now waits for the next request: keep-alive time */
 	if ((evcon = evhttp_request_get_connection(req)) != NULL) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(
+		    evcon);
+
 		tv = sluice_tv(ex->keepalive_timeout_ms);
-		bufferevent_set_timeouts(
-		    evhttp_connection_get_bufferevent(evcon), &tv, NULL);
+		bufferevent_set_timeouts(bev, &tv, NULL);
+		bufferevent_setwatermark(bev, EV_READ, 0, 0);
 	}
 	ex->req = NULL;
 	exchange_finish(ex);
@@ -612,8 +617,45 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
 		exchange_server_done(ex, 0);
 		ex->phase = EXCHANGE_PHASE_CONNECT;
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
-	}
+	} else
+		exchange_client_watch(ex, gl->conf->max_header_size);
 	free(target);
+}
+
+/* The client connection went away while we waited for the upstream. */
+static void
+exchange_client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct exchange			*ex = arg;
+	struct evhttp_connection	*evcon;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	ex->who = EXCHANGE_WHO_CLIENT;
+	exchange_server_done(ex, 0);
+	evcon = evhttp_request_get_connection(ex->req);
+	evhttp_connection_free(evcon);		/* closecb finishes ex */
+}
+
+/*
+ * While the upstream works, watch the client connection ourselves: evhttp
+ * does not read it then, so a client that leaves would go unnoticed until
+ * the upstream answers (like nginx, a close then cancels the upstream
+ * request). Bytes the client sends meanwhile (a pipelined request) stay
+ * buffered, bounded by a read watermark past the largest request head;
+ * evhttp installs its own callbacks again when the response starts.
+ */
+static void
+exchange_client_watch(struct exchange *ex, uint64_t max_header)
+{
+	struct bufferevent	*bev = evhttp_connection_get_bufferevent(
+				    evhttp_request_get_connection(ex->req));
+
+	bufferevent_setwatermark(bev, EV_READ, 0, (size_t)max_header + 16384);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	bufferevent_setcb(bev, NULL, NULL, exchange_client_event_cb, ex);
+	bufferevent_enable(bev, EV_READ);
 }
 
 /* See exchange.h. */

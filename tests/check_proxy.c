@@ -1,0 +1,1357 @@
+/*
+ * check_proxy: integration tests. Each test starts its own origin(s) and
+ * its own sluice on ephemeral loopback ports (tests/itest.c), talks raw
+ * HTTP/1.1 to sluice and checks what a user would see: the bytes that come
+ * back, the status codes, the timings, the logs.
+ *
+ * Run from the top of the tree after `make sluice tests`:
+ * ./tests/check_proxy. ITEST_KEEP=1 keeps the temporary directories.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "tests/itest.h"
+
+#define MIB		(1024 * 1024)
+#define IO_MS		ITEST_IO_TIMEOUT_MS
+#define HOST		"Host: test.local\r\n"
+/* How much later than configured a timeout may fire, in seconds. */
+#define TIMEOUT_MARGIN	0.5
+/* How much earlier (clock granularity), in seconds. */
+#define TIMEOUT_EARLY	0.02
+
+/* One malformed request and why it is malformed. */
+struct proxy_bad {
+	const char	*what;
+	const char	*req;
+	size_t		 len;		/* 0: strlen(req) */
+};
+
+/* --- helpers ------------------------------------------------------- */
+
+/* Start origin "a" and sluice in front of it with the given timeouts. */
+static void
+proxy_start(struct itest *t, int connect_s, int read_s, int write_s)
+{
+	itest_init(t);
+	itest_origin_start(t, 0, "a");
+	itest_sluice_simple(t, connect_s, read_s, write_s);
+}
+
+/* Send "METHOD PATH" with a Host header on c and read the response. */
+static int
+proxy_req(struct itest_conn *c, const char *method, const char *path,
+    struct itest_resp *r)
+{
+	char	 req[512];
+
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n" HOST "\r\n", method,
+	    path);
+	itest_send_str(c, req);
+	return itest_read_response(c, r, strcmp(method, "HEAD") == 0, IO_MS);
+}
+
+/* Send a request with a Content-Length body on c and read the response. */
+static int
+proxy_req_body(struct itest_conn *c, const char *method, const char *path,
+    const unsigned char *body, size_t len, struct itest_resp *r)
+{
+	char	 head[512];
+
+	snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\n" HOST
+	    "Content-Length: %zu\r\n\r\n", method, path, len);
+	itest_send_str(c, head);
+	ck_assert_msg(itest_send(c, body, len, IO_MS) == 0,
+	    "cannot send a %zu-byte body", len);
+	return itest_read_response(c, r, 0, IO_MS);
+}
+
+/* Offset of the first byte of body that differs from the pattern, or -1. */
+static long
+proxy_pattern_diff(const unsigned char *body, size_t len, uint64_t off)
+{
+	unsigned char	*want = malloc(len + 1);
+	size_t		 i;
+	long		 at = -1;
+
+	ck_assert(want != NULL);
+	itest_pattern_fill(want, off, len);
+	if (memcmp(want, body, len) != 0)
+		for (i = 0; i < len && at == -1; i++)
+			if (want[i] != body[i])
+				at = (long)i;
+	free(want);
+	return at;
+}
+
+/* Assert that r is a complete 200 whose body is the pattern of n bytes. */
+static void
+proxy_assert_pattern(const struct itest_resp *r, size_t n, const char *what)
+{
+	ck_assert_msg(r->status == 200, "%s: status %d (eof %d reset %d "
+	    "timeout %d)", what, r->status, r->eof, r->reset, r->timeout);
+	ck_assert_msg(r->complete, "%s: body incomplete (%zu of %zu bytes, "
+	    "eof %d reset %d timeout %d)", what, r->bodylen, n, r->eof,
+	    r->reset, r->timeout);
+	ck_assert_msg(r->bodylen == n, "%s: %zu body bytes, want %zu", what,
+	    r->bodylen, n);
+	ck_assert_msg(proxy_pattern_diff(r->body, n, 0) == -1,
+	    "%s: body differs from the origin's at offset %ld", what,
+	    proxy_pattern_diff(r->body, n, 0));
+}
+
+/* GET path on c and assert the pattern of n bytes comes back. */
+static void
+proxy_get_pattern(struct itest_conn *c, const char *path, size_t n)
+{
+	struct itest_resp	 r;
+
+	proxy_req(c, "GET", path, &r);
+	proxy_assert_pattern(&r, n, path);
+	itest_resp_free(&r);
+}
+
+/*
+ * In a request head (lines up to the empty line), how many lines have the
+ * header name; the first value goes to first (when not NULL).
+ */
+static int
+proxy_head_count(const char *head, const char *name, char *first,
+    size_t firstlen)
+{
+	const char	*line = strchr(head, '\n'), *v, *eol;
+	size_t		 nlen = strlen(name);
+	int		 n = 0;
+
+	if (first != NULL)
+		first[0] = '\0';
+	while (line != NULL && line[1] != '\r' && line[1] != '\n' &&
+	    line[1] != '\0') {
+		line++;
+		eol = strchr(line, '\n');
+		if (strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
+			for (v = line + nlen + 1; *v == ' '; v++)
+				;
+			if (n++ == 0 && first != NULL && eol != NULL)
+				snprintf(first, firstlen, "%.*s",
+				    (int)(eol - v - (eol[-1] == '\r')), v);
+		}
+		line = eol;
+	}
+	return n;
+}
+
+/* Seconds from t0 until a response to what arrives on c; fills r. */
+static double
+proxy_timed_response(struct itest_conn *c, struct itest_resp *r, double t0)
+{
+	itest_read_response(c, r, 0, IO_MS);
+	return itest_now() - t0;
+}
+
+/* Assert a timeout response: 504 within configured + margin. */
+static void
+proxy_assert_timeout(const char *what, const struct itest_resp *r,
+    double took, int configured_s)
+{
+	printf("%s: %.3f s (configured %d s), status %d\n", what, took,
+	    configured_s, r->status);
+	fflush(stdout);
+	ck_assert_msg(r->status == 504, "%s: status %d, want 504 (eof %d "
+	    "reset %d timeout %d)", what, r->status, r->eof, r->reset,
+	    r->timeout);
+	ck_assert_msg(took >= configured_s - TIMEOUT_EARLY, "%s fired early: "
+	    "%.3f s, configured %d s", what, took, configured_s);
+	ck_assert_msg(took <= configured_s + TIMEOUT_MARGIN, "%s fired late: "
+	    "%.3f s, configured %d s", what, took, configured_s);
+}
+
+/* Wait for an access-log line containing both needles; 1 if found. */
+static int
+proxy_wait_log_line(const struct itest *t, const char *a, const char *b,
+    int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	char	*log, *line, *save = NULL;
+	int	 found;
+
+	for (;;) {
+		log = itest_read_file(t->access_log, NULL);
+		found = 0;
+		for (line = strtok_r(log, "\n", &save); line != NULL &&
+		    !found; line = strtok_r(NULL, "\n", &save))
+			found = strstr(line, a) != NULL &&
+			    strstr(line, b) != NULL;
+		free(log);
+		if (found || itest_now() >= deadline)
+			return found;
+		poll(NULL, 0, 20);
+	}
+}
+
+/* --- the origin alone (checks the harness and the origin) ------------ */
+
+/* The origin's modes, framing, keep-alive and log, talked to directly. */
+START_TEST(test_origin_direct)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	unsigned char		 body[1000];
+	char			 hex[65];
+	char			*log;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_connect(&c, t.origin[0].port, IO_MS);
+	proxy_get_pattern(&c, "/bytes/100000", 100000);
+	proxy_get_pattern(&c, "/chunked/100000", 100000);
+	proxy_req(&c, "GET", "/drip/3/10", &r);
+	ck_assert_int_eq(r.framing, 'C');
+	ck_assert_str_eq((char *)r.body, "000");
+	itest_resp_free(&r);
+	proxy_req(&c, "HEAD", "/bytes/77", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(itest_resp_header(&r, "Content-Length"), "77");
+	ck_assert_str_eq(itest_resp_header(&r, "X-Origin"), "a");
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/status/204", &r);
+	ck_assert_int_eq(r.status, 204);
+	itest_resp_free(&r);
+	itest_random_fill(body, sizeof(body), 7);
+	itest_sha256_hex(body, sizeof(body), hex);
+	proxy_req_body(&c, "POST", "/sha?x=1", body, sizeof(body), &r);
+	ck_assert_str_eq((char *)r.body, hex);
+	itest_resp_free(&r);
+	proxy_req_body(&c, "PUT", "/echo", (const unsigned char *)"hi", 2, &r);
+	ck_assert_str_eq(itest_resp_header(&r, "X-Body-Len"), "2");
+	ck_assert_msg(strncmp((char *)r.body, "PUT /echo HTTP/1.1\r\n", 20)
+	    == 0 && strcmp((char *)r.body + r.bodylen - 6, "\r\n\r\nhi") == 0,
+	    "echo body: %s", r.body);
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/close/5000", &r);
+	proxy_assert_pattern(&r, 5000, "/close/5000");
+	ck_assert_int_eq(r.framing, 'E');
+	itest_resp_free(&r);
+	itest_close(&c);
+	log = itest_read_file(t.origin_log[0], NULL);
+	ck_assert_str_eq(log, "GET /bytes/100000 0\nGET /chunked/100000 0\n"
+	    "GET /drip/3/10 0\nHEAD /bytes/77 0\nGET /status/204 0\n"
+	    "POST /sha?x=1 1000\nPUT /echo 2\nGET /close/5000 0\n");
+	free(log);
+	itest_finish(&t);
+}
+END_TEST
+
+/* The origin's chunked request bodies, /hangup and /raw modes. */
+START_TEST(test_origin_raw)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_connect(&c, t.origin[0].port, IO_MS);
+	itest_send_str(&c, "POST /sha HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n3;x=y\r\nllo\r\n"
+	    "0\r\nX-Trailer: 1\r\n\r\n");
+	itest_read_response(&c, &r, 0, IO_MS);
+	ck_assert_str_eq((char *)r.body, "2cf24dba5fb0a30e26e83b2ac5b9e29e"
+	    "1b161e5c1fa7425e73043362938b9824");
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/raw/103", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(r.ninterim, 1);
+	ck_assert_str_eq((char *)r.body, "after 103");
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/raw/setcookie", &r);
+	ck_assert_int_eq(itest_resp_header_count(&r, "Set-Cookie"), 2);
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/hangup", &r);
+	ck_assert_int_eq(r.status, -1);
+	ck_assert(r.eof);
+	itest_resp_free(&r);
+	itest_close(&c);
+	ck_assert_int_eq(itest_request(t.origin[0].port, "GET /raw/http10 "
+	    "HTTP/1.1\r\n" HOST "\r\n", &r), 0);
+	ck_assert_int_eq(r.minor, 0);
+	ck_assert_int_eq(r.framing, 'E');
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* --- forwarding ---------------------------------------------------- */
+
+/* Response bodies of every framing come back byte-exact, up to 8 MiB. */
+START_TEST(test_get_bodies)
+{
+	static const char	*paths[] = { "/bytes/%zu", "/chunked/%zu",
+				    "/close/%zu" };
+	static const size_t	 sizes[] = { 0, 1, 100000, 8 * MIB };
+	struct itest		 t;
+	struct itest_conn	 c;
+	char			 path[64];
+	size_t			 i, j;
+
+	proxy_start(&t, 1, 1, 1);
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < 4; j++) {
+			itest_connect(&c, t.sluice.port, IO_MS);
+			snprintf(path, sizeof(path), paths[i], sizes[j]);
+			proxy_get_pattern(&c, path, sizes[j]);
+			itest_close(&c);
+		}
+	}
+	itest_finish(&t);
+}
+END_TEST
+
+/* POST and PUT bodies reach the origin byte-exact, up to 8 MiB. */
+START_TEST(test_upload_bodies)
+{
+	static const size_t	 sizes[] = { 0, 1, 65543, MIB, 8 * MIB };
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	unsigned char		*body = malloc(8 * MIB);
+	char			 hex[65];
+	size_t			 i;
+
+	ck_assert(body != NULL);
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	for (i = 0; i < 10; i++) {
+		itest_random_fill(body, sizes[i % 5], i + 1);
+		itest_sha256_hex(body, sizes[i % 5], hex);
+		proxy_req_body(&c, i < 5 ? "POST" : "PUT", "/sha", body,
+		    sizes[i % 5], &r);
+		ck_assert_msg(r.status == 200, "%zu bytes: status %d (eof %d "
+		    "reset %d timeout %d)", sizes[i % 5], r.status, r.eof,
+		    r.reset, r.timeout);
+		ck_assert_msg(strcmp((char *)r.body, hex) == 0,
+		    "%s of %zu bytes: origin got sha256 %s, sent %s",
+		    i < 5 ? "POST" : "PUT", sizes[i % 5], r.body, hex);
+		itest_resp_free(&r);
+	}
+	itest_close(&c);
+	free(body);
+	itest_finish(&t);
+}
+END_TEST
+
+/* A chunked request body is re-framed with Content-Length, unchanged. */
+START_TEST(test_upload_chunked)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	unsigned char		*body = malloc(MIB);
+	char			 hex[65], line[32], first[64];
+	size_t			 off, n;
+
+	ck_assert(body != NULL);
+	itest_random_fill(body, MIB, 99);
+	itest_sha256_hex(body, MIB, hex);
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	itest_send_str(&c, "POST /sha HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: chunked\r\n\r\n");
+	for (off = 0; off < MIB; off += n) {
+		n = off % 3 == 0 ? 1000 : 70000;
+		n = n > MIB - off ? MIB - off : n;
+		snprintf(line, sizeof(line), "%zx\r\n", n);
+		itest_send_str(&c, line);
+		ck_assert(itest_send(&c, body + off, n, IO_MS) == 0);
+		itest_send_str(&c, "\r\n");
+	}
+	itest_send_str(&c, "0\r\n\r\n");
+	itest_read_response(&c, &r, 0, IO_MS);
+	ck_assert_msg(r.status == 200 && strcmp((char *)r.body, hex) == 0,
+	    "chunked upload: status %d, sha256 %s, sent %s", r.status,
+	    r.body, hex);
+	itest_resp_free(&r);
+	itest_send_str(&c, "POST /echo HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	itest_read_response(&c, &r, 0, IO_MS);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(proxy_head_count((char *)r.body, "Transfer-Encoding",
+	    NULL, 0) == 0, "Transfer-Encoding forwarded:\n%s", r.body);
+	ck_assert_int_eq(proxy_head_count((char *)r.body, "Content-Length",
+	    first, sizeof(first)), 1);
+	ck_assert_str_eq(first, "5");
+	itest_resp_free(&r);
+	itest_close(&c);
+	free(body);
+	itest_finish(&t);
+}
+END_TEST
+
+/* HEAD, 204 and 304 carry no body: the next response is intact. */
+START_TEST(test_no_body_responses)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	const char		*cl;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	proxy_req(&c, "HEAD", "/bytes/100", &r);
+	ck_assert_int_eq(r.status, 200);
+	cl = itest_resp_header(&r, "Content-Length");
+	ck_assert_msg(cl == NULL || strcmp(cl, "100") == 0,
+	    "HEAD Content-Length %s", cl);
+	itest_resp_free(&r);
+	proxy_req(&c, "HEAD", "/chunked/100", &r);
+	ck_assert_int_eq(r.status, 200);
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/status/204", &r);
+	ck_assert_int_eq(r.status, 204);
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/status/304", &r);
+	ck_assert_int_eq(r.status, 304);
+	itest_resp_free(&r);
+	/* Any stray body byte above would garble this response. */
+	proxy_get_pattern(&c, "/bytes/10", 10);
+	ck_assert_msg(c.len == 0, "%zu stray bytes after the responses",
+	    c.len);
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
+/* 100 requests on one keep-alive client connection are all answered. */
+START_TEST(test_keepalive_100)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	char			 path[32];
+	int			 i;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	for (i = 0; i < 100; i++) {
+		snprintf(path, sizeof(path), "/%s/%d",
+		    i % 2 ? "chunked" : "bytes", i * 37);
+		proxy_get_pattern(&c, path, (size_t)i * 37);
+	}
+	itest_close(&c);
+	ck_assert_int_eq(itest_count_lines(t.origin_log[0]), 100);
+	itest_finish(&t);
+}
+END_TEST
+
+/* After a response the client cannot reuse c for (close-delimited),
+ * connect again. */
+static void
+proxy_reuse_or_reconnect(struct itest_conn *c, const struct itest_resp *r,
+    int port)
+{
+	if (r->framing != 'E')
+		return;
+	itest_close(c);
+	itest_connect(c, port, IO_MS);
+}
+
+/* Close-delimited upstream responses (1.1 and 1.0) arrive complete, and
+ * the next request on the client connection is answered. */
+START_TEST(test_close_delimited)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	proxy_req(&c, "GET", "/close/300000", &r);
+	proxy_assert_pattern(&r, 300000, "/close/300000");
+	proxy_reuse_or_reconnect(&c, &r, t.sluice.port);
+	itest_resp_free(&r);
+	proxy_get_pattern(&c, "/bytes/10", 10);
+	proxy_req(&c, "GET", "/raw/http10", &r);
+	ck_assert_msg(r.status == 200 && r.complete, "http10: status %d",
+	    r.status);
+	ck_assert_str_eq((char *)r.body, "http/1.0 body, close-delimited\n");
+	proxy_reuse_or_reconnect(&c, &r, t.sluice.port);
+	itest_resp_free(&r);
+	proxy_get_pattern(&c, "/chunked/20", 20);
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
+/* A slow chunked response (one byte every 50 ms) arrives complete. */
+START_TEST(test_drip)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	proxy_get_pattern(&c, "/drip/20/50", 20);
+	proxy_get_pattern(&c, "/bytes/5", 5);
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
+/* Routes pick the upstream by longest prefix, else the default. */
+START_TEST(test_routes)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_origin_start(&t, 1, "b");
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nroute = /echo up2\nroute = /echo/x app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n\n"
+	    "[upstream up2]\nserver = 127.0.0.1:%d name=b\n",
+	    itest_sluice_port(&t), t.origin[0].port,
+	    t.origin[1].port);
+	itest_request(t.sluice.port, "GET /echo HTTP/1.1\r\n" HOST "\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(itest_resp_header(&r, "X-Origin"), "b");
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /echo/x HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	ck_assert_str_eq(itest_resp_header(&r, "X-Origin"), "a");
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /bytes/1 HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	ck_assert_str_eq(itest_resp_header(&r, "X-Origin"), "a");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* No route and no default upstream: 404 from sluice, nothing upstream. */
+START_TEST(test_no_route)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+	char			*log;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "route = /bytes/ app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
+	    itest_sluice_port(&t), t.origin[0].port);
+	itest_request(t.sluice.port, "GET /status/200 HTTP/1.1\r\n" HOST
+	    "\r\n", &r);
+	ck_assert_msg(r.status == 404, "no route: status %d", r.status);
+	ck_assert_msg(itest_resp_header(&r, "X-Origin") == NULL,
+	    "the 404 came from the origin");
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /bytes/3 HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	proxy_assert_pattern(&r, 3, "/bytes/3");
+	itest_resp_free(&r);
+	log = itest_read_file(t.origin_log[0], NULL);
+	ck_assert_str_eq(log, "GET /bytes/3 0\n");
+	free(log);
+	ck_assert_msg(proxy_wait_log_line(&t, "/status/200", " 404 ", 5000),
+	    "no access-log line for the 404");
+	itest_finish(&t);
+	log = itest_read_file(t.access_log, NULL);
+	ck_assert_msg(strstr(log, "\"GET /status/200 HTTP/1.1\" 404 ") !=
+	    NULL && strstr(strstr(log, "/status/200"), " - - ") != NULL,
+	    "404 line lacks \"- -\" for upstream and server:\n%s", log);
+	free(log);
+}
+END_TEST
+
+/* --- failures and timeouts ---------------------------------------- */
+
+/*
+ * A listener whose accept queue is full (backlog 0, connections queued
+ * until one more gets no SYN-ACK), so a new connect hangs. The queued
+ * connections are kept in held[] (up to 16); returns the listening fd.
+ */
+static int
+proxy_full_listener(int *port, int held[16], int *nheld)
+{
+	struct itest_conn	 c;
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	ck_assert(listen(fd, 0) == 0);
+	ck_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	*port = ntohs(sin.sin_port);
+	for (*nheld = 0; *nheld < 16; ) {
+		if (itest_connect_try(&c, *port, 200) == 0) {
+			held[(*nheld)++] = c.fd;
+			continue;
+		}
+		/* This one got no SYN-ACK in time: the queue is full. */
+		ck_assert_msg(errno == ETIMEDOUT, "filling the backlog: %s",
+		    strerror(errno));
+		return fd;
+	}
+	ck_abort_msg("the accept queue never filled up");
+	return -1;
+}
+
+/* Connecting to an upstream that never answers the SYN: 504 in time. */
+START_TEST(test_connect_timeout)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	int			 lfd, port, held[16], nheld, i;
+	double			 t0, took;
+
+	itest_init(&t);
+	lfd = proxy_full_listener(&port, held, &nheld);
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\nserver = 127.0.0.1:%d "
+	    "name=a\nconnect_timeout = 1s\nread_timeout = 3s\n"
+	    "write_timeout = 3s\n", itest_sluice_port(&t), port);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	t0 = itest_now();
+	itest_send_str(&c, "GET /bytes/1 HTTP/1.1\r\n" HOST "\r\n");
+	took = proxy_timed_response(&c, &r, t0);
+	proxy_assert_timeout("connect timeout", &r, took, 1);
+	itest_resp_free(&r);
+	itest_close(&c);
+	ck_assert_msg(proxy_wait_log_line(&t, "/bytes/1", "timeout_connect",
+	    5000), "no access-log line ending timeout_connect:\n%s",
+	    itest_read_file(t.access_log, NULL));
+	itest_finish(&t);
+	for (i = 0; i < nheld; i++)
+		close(held[i]);
+	close(lfd);
+}
+END_TEST
+
+/* An upstream that reads the request and never answers: 504 in time. */
+START_TEST(test_read_timeout)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	double			 t0, took;
+
+	proxy_start(&t, 3, 1, 3);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	t0 = itest_now();
+	itest_send_str(&c, "GET /stall HTTP/1.1\r\n" HOST "\r\n");
+	took = proxy_timed_response(&c, &r, t0);
+	proxy_assert_timeout("read timeout", &r, took, 1);
+	itest_resp_free(&r);
+	itest_close(&c);
+	ck_assert_msg(proxy_wait_log_line(&t, "/stall", "timeout_headers",
+	    5000), "no access-log line ending timeout_headers:\n%s",
+	    itest_read_file(t.access_log, NULL));
+	itest_finish(&t);
+}
+END_TEST
+
+/* An upstream that stops reading an 8 MiB request body: 504 in time. */
+START_TEST(test_write_timeout)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	unsigned char		*body = malloc(8 * MIB);
+	double			 t0, took;
+
+	ck_assert(body != NULL);
+	itest_random_fill(body, 8 * MIB, 5);
+	proxy_start(&t, 3, 3, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	itest_send_str(&c, "POST /noread HTTP/1.1\r\n" HOST
+	    "Content-Length: 8388608\r\n\r\n");
+	ck_assert(itest_send(&c, body, 8 * MIB, IO_MS) == 0);
+	/* sluice has the body once it is all sent; the clock starts here. */
+	t0 = itest_now();
+	took = proxy_timed_response(&c, &r, t0);
+	proxy_assert_timeout("write timeout", &r, took, 1);
+	itest_resp_free(&r);
+	itest_close(&c);
+	ck_assert_msg(proxy_wait_log_line(&t, "/noread", " timeout_", 5000),
+	    "no access-log line with a timeout_ termination:\n%s",
+	    itest_read_file(t.access_log, NULL));
+	free(body);
+	itest_finish(&t);
+}
+END_TEST
+
+/* An upstream address nobody listens on: 502, quickly. */
+START_TEST(test_origin_down)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+	double			 t0, took;
+
+	itest_init(&t);
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\nserver = 127.0.0.1:%d "
+	    "name=a\nconnect_timeout = 1s\n",
+	    itest_sluice_port(&t), itest_free_port());
+	t0 = itest_now();
+	itest_request(t.sluice.port, "GET /bytes/1 HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	took = itest_now() - t0;
+	printf("origin down: status %d in %.3f s\n", r.status, took);
+	ck_assert_msg(r.status == 502, "origin down: status %d", r.status);
+	ck_assert_msg(took < 1.0, "refused connect took %.3f s", took);
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* An upstream that closes without answering: 502. */
+START_TEST(test_origin_hangup)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_request(t.sluice.port, "GET /hangup HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	ck_assert_msg(r.status == 502, "hangup: status %d", r.status);
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /bytes/1 HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	proxy_assert_pattern(&r, 1, "after a hangup");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
+ * 503 (no usable server) cannot be built from a config alone in this issue:
+ * an upstream without servers is a config error, and draining/failed states
+ * come with reload and health checks. Its test belongs with those.
+ */
+
+/* --- request hygiene ---------------------------------------------- */
+
+static const struct proxy_bad proxy_bads[] = {
+	{ "duplicate Content-Length", "POST /sha HTTP/1.1\r\n" HOST
+	    "Content-Length: 5\r\nContent-Length: 10\r\n\r\nhelloworld", 0 },
+	{ "Content-Length with Transfer-Encoding", "POST /sha HTTP/1.1\r\n"
+	    HOST "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\r\n0\r\n\r\n", 0 },
+	{ "Transfer-Encoding gzip", "POST /sha HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: gzip\r\n\r\nGET /smuggled HTTP/1.1\r\n" HOST
+	    "\r\n", 0 },
+	{ "Transfer-Encoding gzip, chunked", "POST /sha HTTP/1.1\r\n" HOST
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n"
+	    "0\r\n\r\n", 0 },
+	{ "space before colon", "POST /sha HTTP/1.1\r\n" HOST
+	    "Content-Length : 5\r\n\r\nhello", 0 },
+	{ "header name with space", "GET /bytes/2 HTTP/1.1\r\n" HOST
+	    "X Bad: v\r\n\r\n", 0 },
+	/*
+	 * A NUL in a header value is not here: evhttp 2.1.12 cuts the value
+	 * at the NUL before sluice sees the headers, so it cannot be
+	 * detected yet (a known gap, see the issue notes).
+	 */
+	{ "CTL in a value", "GET /bytes/2 HTTP/1.1\r\n" HOST
+	    "X-Bad: a\001b\r\n\r\n", 0 },
+	{ "space in the target", "GET /a b HTTP/1.1\r\n" HOST "\r\n", 0 },
+	{ "missing Host", "GET /bytes/2 HTTP/1.1\r\n\r\n", 0 },
+	{ "two Host headers", "GET /bytes/2 HTTP/1.1\r\n" HOST
+	    "Host: other.local\r\n\r\n", 0 },
+	{ "HEAD with a body", "HEAD /bytes/2 HTTP/1.1\r\n" HOST
+	    "Content-Length: 5\r\n\r\nhello", 0 },
+	{ "invalid Content-Length", "POST /sha HTTP/1.1\r\n" HOST
+	    "Content-Length: 5x\r\n\r\nhello", 0 },
+};
+
+/* Each malformed request: 400, and the origin receives nothing of it. */
+START_TEST(test_bad_request)
+{
+	const struct proxy_bad	*b = &proxy_bads[_i];
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	char			*log;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	ck_assert(itest_send(&c, b->req, b->len ? b->len : strlen(b->req),
+	    IO_MS) == 0);
+	itest_read_response(&c, &r, 0, IO_MS);
+	ck_assert_msg(r.status == 400, "%s: status %d, want 400", b->what,
+	    r.status);
+	itest_resp_free(&r);
+	/* What follows a request with broken framing cannot be trusted. */
+	ck_assert_msg(itest_wait_closed(&c, IO_MS) == 1,
+	    "%s: the connection stayed open after the 400", b->what);
+	itest_close(&c);
+	itest_request(t.sluice.port, "GET /bytes/1 HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	proxy_assert_pattern(&r, 1, "the good request after");
+	itest_resp_free(&r);
+	log = itest_read_file(t.origin_log[0], NULL);
+	ck_assert_msg(strcmp(log, "GET /bytes/1 0\n") == 0,
+	    "%s: the origin received:\n%s", b->what, log);
+	free(log);
+	itest_finish(&t);
+}
+END_TEST
+
+/* Hop-by-hop request headers are not forwarded; end-to-end ones are. */
+START_TEST(test_hop_request)
+{
+	static const char	*hop[] = { "X-Conn-Named", "Keep-Alive", "TE",
+				    "Upgrade", "Proxy-Connection", "Expect",
+				    "Trailer", "Transfer-Encoding" };
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	char			 v[256];
+	size_t			 i;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	itest_send_str(&c, "POST /echo HTTP/1.1\r\n" HOST
+	    "Connection: keep-alive, X-Conn-Named\r\nX-Conn-Named: secret\r\n"
+	    "Keep-Alive: timeout=5\r\nTE: trailers\r\nUpgrade: foo/1\r\n"
+	    "Proxy-Connection: keep-alive\r\nExpect: 100-continue\r\n"
+	    "Trailer: X-Trail\r\nX-End-To-End: kept\r\n"
+	    "Content-Length: 5\r\n\r\nhello");
+	itest_read_response(&c, &r, 0, IO_MS);
+	ck_assert_int_eq(r.status, 200);
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		ck_assert_msg(proxy_head_count((char *)r.body, hop[i], NULL,
+		    0) == 0, "%s was forwarded:\n%s", hop[i], r.body);
+	proxy_head_count((char *)r.body, "Connection", v, sizeof(v));
+	ck_assert_msg(strcasestr(v, "X-Conn-Named") == NULL,
+	    "Connection: %s forwarded", v);
+	ck_assert_int_eq(proxy_head_count((char *)r.body, "X-End-To-End", v,
+	    sizeof(v)), 1);
+	ck_assert_str_eq(v, "kept");
+	ck_assert_msg(r.bodylen > 5 &&
+	    strcmp((char *)r.body + r.bodylen - 5, "hello") == 0,
+	    "body not forwarded: %s", r.body);
+	itest_resp_free(&r);
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
+/* Hop-by-hop response headers are not returned to the client. */
+START_TEST(test_hop_response)
+{
+	static const char	*hop[] = { "X-Hop", "Keep-Alive", "Upgrade",
+				    "Proxy-Connection", "Trailer" };
+	struct itest		 t;
+	struct itest_resp	 r;
+	const char		*conn;
+	size_t			 i;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_request(t.sluice.port, "GET /raw/hop HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		ck_assert_msg(itest_resp_header(&r, hop[i]) == NULL,
+		    "%s returned to the client:\n%s", hop[i], r.head);
+	conn = itest_resp_header(&r, "Connection");
+	ck_assert_msg(conn == NULL || strcasestr(conn, "X-Hop") == NULL,
+	    "Connection: %s returned", conn);
+	ck_assert_str_eq(itest_resp_header(&r, "X-Normal"), "yes");
+	ck_assert_str_eq((char *)r.body, "ok");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* X-Forwarded-For appended, -Proto http, -Host = Host; Host unchanged. */
+START_TEST(test_forwarded)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+	char			 v[256];
+	const char		*h;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_request(t.sluice.port, "GET /echo HTTP/1.1\r\n"
+	    "Host: h.example:8080\r\nX-Forwarded-For: 1.2.3.4\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	h = (char *)r.body;
+	ck_assert_int_eq(proxy_head_count(h, "X-Forwarded-For", v,
+	    sizeof(v)), 1);
+	ck_assert_str_eq(v, "1.2.3.4, 127.0.0.1");
+	ck_assert_int_eq(proxy_head_count(h, "X-Forwarded-Proto", v,
+	    sizeof(v)), 1);
+	ck_assert_str_eq(v, "http");
+	ck_assert_int_eq(proxy_head_count(h, "X-Forwarded-Host", v,
+	    sizeof(v)), 1);
+	ck_assert_str_eq(v, "h.example:8080");
+	ck_assert_int_eq(proxy_head_count(h, "Host", v, sizeof(v)), 1);
+	ck_assert_str_eq(v, "h.example:8080");
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /echo HTTP/1.1\r\n" HOST "\r\n", &r);
+	ck_assert_int_eq(proxy_head_count((char *)r.body, "X-Forwarded-For",
+	    v, sizeof(v)), 1);
+	ck_assert_str_eq(v, "127.0.0.1");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* Two Set-Cookie headers stay two separate header lines. */
+START_TEST(test_set_cookie)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+	size_t			 i;
+	int			 a = 0, b = 0;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_request(t.sluice.port, "GET /raw/setcookie HTTP/1.1\r\n" HOST
+	    "\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(itest_resp_header_count(&r, "Set-Cookie") == 2,
+	    "Set-Cookie lines:\n%s", r.head);
+	for (i = 0; i < r.nheaders; i++) {
+		if (strcasecmp(r.names[i], "Set-Cookie") != 0)
+			continue;
+		a += strcmp(r.values[i], "a=1; Path=/") == 0;
+		b += strcmp(r.values[i], "b=2; Path=/") == 0;
+	}
+	ck_assert_msg(a == 1 && b == 1, "Set-Cookie values:\n%s", r.head);
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+static const char *proxy_bad_upstream[] = {
+	"dupcl", "clte", "badstatus", "bigstatus", "te-gzip", "space-colon"
+};
+
+/* Each malformed upstream response: 502. */
+START_TEST(test_bad_response)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+	char			 req[128];
+
+	proxy_start(&t, 1, 1, 1);
+	snprintf(req, sizeof(req), "GET /raw/%s HTTP/1.1\r\n" HOST "\r\n",
+	    proxy_bad_upstream[_i]);
+	itest_request(t.sluice.port, req, &r);
+	ck_assert_msg(r.status == 502, "/raw/%s: status %d, want 502",
+	    proxy_bad_upstream[_i], r.status);
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /bytes/4 HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	proxy_assert_pattern(&r, 4, "after a bad response");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* A 103 before the 200: the 200 arrives, the next request is right. */
+START_TEST(test_early_hints)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	proxy_req(&c, "GET", "/raw/103", &r);
+	ck_assert_msg(r.status == 200, "/raw/103: status %d", r.status);
+	ck_assert_str_eq((char *)r.body, "after 103");
+	itest_resp_free(&r);
+	proxy_get_pattern(&c, "/bytes/5", 5);
+	proxy_get_pattern(&c, "/chunked/7", 7);
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
+/* --- resources and the client going away -------------------------- */
+
+/* Read a response body slowly for secs seconds (64 KiB, pause 50 ms),
+ * checking the bytes; returns the peak RSS of pid seen, in KiB. */
+static long
+proxy_read_slowly(struct itest_conn *c, pid_t pid, double secs,
+    uint64_t *got)
+{
+	static unsigned char	 buf[65536];
+	double			 end = itest_now() + secs;
+	long			 peak = 0, rss;
+	ssize_t			 n;
+
+	while (itest_now() < end) {
+		n = itest_read_some(c, buf, sizeof(buf), IO_MS);
+		ck_assert_msg(n > 0, "response ended after %llu bytes",
+		    (unsigned long long)*got);
+		ck_assert_msg(proxy_pattern_diff(buf, (size_t)n, *got) == -1,
+		    "body differs near offset %llu", (unsigned long long)*got);
+		*got += (uint64_t)n;
+		if ((rss = itest_rss_kb(pid)) > peak)
+			peak = rss;
+		poll(NULL, 0, 50);	/* the pace of a slow reader */
+	}
+	return peak;
+}
+
+/* A slow reader of 64 MiB: sluice does not buffer the response. */
+START_TEST(test_slow_reader_rss)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	long			 base, peak;
+	uint64_t		 got = 0;
+
+	itest_init(&t);
+	/* Under ASan freed memory sits in quarantine and counts as RSS. */
+	t.asan_extra = "quarantine_size_mb=1";
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_simple(&t, 1, 5, 5);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	proxy_get_pattern(&c, "/bytes/1048576", MIB);	/* warm up */
+	base = itest_rss_kb(t.sluice.pid);
+	itest_send_str(&c, "GET /bytes/67108864 HTTP/1.1\r\n" HOST "\r\n");
+	ck_assert_int_eq(itest_read_head(&c, &r, IO_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	itest_resp_free(&r);
+	peak = proxy_read_slowly(&c, t.sluice.pid, 3.0, &got);
+	printf("slow reader: sluice RSS %ld KiB before, peak %ld KiB, "
+	    "growth %ld KiB, after reading %llu of 67108864 bytes in 3 s\n",
+	    base, peak, peak - base, (unsigned long long)got);
+	fflush(stdout);
+	ck_assert_msg(base > 0 && peak > 0, "no VmRSS for sluice");
+	ck_assert_msg(peak - base < 4096, "sluice RSS grew by %ld KiB while "
+	    "a slow client read %llu bytes", peak - base,
+	    (unsigned long long)got);
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
+/* The client leaves mid-response: sluice lives on and logs client_*. */
+START_TEST(test_client_gone_body)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	unsigned char		 buf[4096];
+
+	proxy_start(&t, 1, 5, 5);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	itest_send_str(&c, "GET /bytes/67108864 HTTP/1.1\r\n" HOST "\r\n");
+	ck_assert_int_eq(itest_read_head(&c, &r, IO_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	itest_resp_free(&r);
+	ck_assert(itest_read_some(&c, buf, sizeof(buf), IO_MS) > 0);
+	itest_close(&c);
+	ck_assert_msg(proxy_wait_log_line(&t, "/bytes/67108864", " client_",
+	    5000), "no access-log line with a client_ termination:\n%s",
+	    itest_read_file(t.access_log, NULL));
+	ck_assert(itest_proc_alive(&t.sluice));
+	itest_request(t.sluice.port, "GET /bytes/9 HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	proxy_assert_pattern(&r, 9, "after the client left");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
+ * The client leaves while sluice waits for the upstream's head: the
+ * exchange ends as client_* well before the 10 s read timeout.
+ */
+START_TEST(test_client_gone_waiting)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	double			 t0;
+
+	proxy_start(&t, 1, 10, 10);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	itest_send_str(&c, "GET /stall HTTP/1.1\r\n" HOST "\r\n");
+	ck_assert_msg(itest_wait_file(t.origin_log[0], "GET /stall", 5000),
+	    "the request never reached the origin");
+	itest_close(&c);
+	t0 = itest_now();
+	ck_assert_msg(proxy_wait_log_line(&t, "/stall", " client_", 5000),
+	    "no client_ termination within 5 s of the client leaving:\n%s",
+	    itest_read_file(t.access_log, NULL));
+	printf("client gone while waiting: logged after %.3f s\n",
+	    itest_now() - t0);
+	itest_finish(&t);
+}
+END_TEST
+
+/* --- access log ---------------------------------------------------- */
+
+/* Split an access-log line into fields (a quoted field is one). */
+static int
+proxy_log_fields(char *line, char *f[], int max)
+{
+	int	 n = 0;
+
+	while (*line != '\0' && n < max) {
+		while (*line == ' ')
+			line++;
+		if (*line == '\0')
+			break;
+		if (*line == '"') {
+			f[n++] = ++line;
+			line = strchr(line, '"');
+			if (line == NULL)
+				return -1;
+		} else {
+			f[n++] = line;
+			line += strcspn(line, " ");
+		}
+		if (*line != '\0')
+			*line++ = '\0';
+	}
+	return n;
+}
+
+/* 1 when s is a non-negative decimal number (digits, optional ".ddd"). */
+static int
+proxy_is_number(const char *s)
+{
+	size_t	 n = strspn(s, "0123456789");
+
+	if (n == 0)
+		return 0;
+	if (s[n] == '.')
+		return s[n + 1 + strspn(s + n + 1, "0123456789")] == '\0';
+	return s[n] == '\0';
+}
+
+/* Check one access-log line against what the client did. */
+static void
+proxy_check_log_line(char *line, const char *client, const char *request,
+    const char *status)
+{
+	char	*f[16], copy[1024];
+	int	 n;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	n = proxy_log_fields(line, f, 16);
+	ck_assert_msg(n == 11, "%d fields, want 11: %s", n, copy);
+	ck_assert_msg(strcmp(f[1], client) == 0, "client %s, want %s: %s",
+	    f[1], client, copy);
+	ck_assert_msg(strcmp(f[2], "web") == 0, "listener: %s", copy);
+	ck_assert_msg(strcmp(f[3], request) == 0, "request: %s", copy);
+	ck_assert_msg(strcmp(f[4], status) == 0, "status: %s", copy);
+	ck_assert_msg(proxy_is_number(f[5]), "bytes: %s", copy);
+	ck_assert_msg(strcmp(f[6], "app") == 0, "upstream: %s", copy);
+	ck_assert_msg(strcmp(f[7], "a") == 0, "server: %s", copy);
+	ck_assert_msg(proxy_is_number(f[8]), "total ms: %s", copy);
+	ck_assert_msg(proxy_is_number(f[9]), "upstream ms: %s", copy);
+	ck_assert_msg(strcmp(f[10], "ok") == 0, "termination: %s", copy);
+}
+
+/* One access-log line per exchange, with every field. */
+START_TEST(test_access_log)
+{
+	static const char	*req[] = { "GET /bytes/10 HTTP/1.1",
+				    "POST /sha HTTP/1.1",
+				    "GET /status/503 HTTP/1.1" };
+	static const char	*status[] = { "200", "200", "503" };
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	char			 client[64], *log, *line, *save = NULL;
+	int			 i;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	ck_assert(getsockname(c.fd, (struct sockaddr *)&sin, &len) == 0);
+	snprintf(client, sizeof(client), "127.0.0.1:%d", ntohs(sin.sin_port));
+	proxy_get_pattern(&c, "/bytes/10", 10);
+	proxy_req_body(&c, "POST", "/sha", (const unsigned char *)"abc", 3,
+	    &r);
+	itest_resp_free(&r);
+	proxy_req(&c, "GET", "/status/503", &r);
+	ck_assert_int_eq(r.status, 503);
+	itest_resp_free(&r);
+	itest_close(&c);
+	itest_finish(&t);	/* sluice has written every line by exit */
+	log = itest_read_file(t.access_log, NULL);
+	ck_assert_msg(itest_count_lines(t.access_log) == 3,
+	    "%d lines for 3 exchanges:\n%s", itest_count_lines(t.access_log),
+	    log);
+	line = strtok_r(log, "\n", &save);
+	for (i = 0; i < 3 && line != NULL; i++) {
+		proxy_check_log_line(line, client, req[i], status[i]);
+		line = strtok_r(NULL, "\n", &save);
+	}
+	free(log);
+}
+END_TEST
+
+/* --- the command line ---------------------------------------------- */
+
+/* `sluice -t -c conf/sluice.ini` says the example is fine. */
+START_TEST(test_cli_check_ok)
+{
+	char	*argv[] = { (char *)(uintptr_t)"./sluice",
+		    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c",
+		    (char *)(uintptr_t)"conf/sluice.ini", NULL };
+	char	*out;
+	int	 st;
+
+	st = itest_run(argv, &out, 10000);
+	ck_assert_msg(st == 0, "sluice -t exited %d:\n%s", st, out);
+	ck_assert_msg(strstr(out, "configuration ok") != NULL,
+	    "no \"configuration ok\":\n%s", out);
+	free(out);
+}
+END_TEST
+
+/* `sluice -t` on a bad file exits 1 naming file:line: key. */
+START_TEST(test_cli_check_bad)
+{
+	struct itest	 t;
+	char		*argv[] = { (char *)(uintptr_t)"./sluice",
+			    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c",
+			    NULL, NULL };
+	char		*out, want[256];
+	int		 st;
+
+	itest_init(&t);
+	itest_write_file(t.conf, "[global]\nlog_level = info\n"
+	    "no_such_key = 1\n");
+	argv[3] = t.conf;
+	st = itest_run(argv, &out, 10000);
+	snprintf(want, sizeof(want), "%s:3: no_such_key:", t.conf);
+	ck_assert_msg(st == 1, "sluice -t on a bad file exited %d:\n%s", st,
+	    out);
+	ck_assert_msg(strstr(out, want) != NULL, "no \"%s\" in:\n%s", want,
+	    out);
+	free(out);
+}
+END_TEST
+
+/* `sluice -h` prints usage. */
+START_TEST(test_cli_help)
+{
+	char	*argv[] = { (char *)(uintptr_t)"./sluice",
+		    (char *)(uintptr_t)"-h", NULL };
+	char	*out;
+	int	 st;
+
+	st = itest_run(argv, &out, 10000);
+	ck_assert_msg(st == 0, "sluice -h exited %d:\n%s", st, out);
+	ck_assert_msg(strcasestr(out, "usage") != NULL &&
+	    strstr(out, "-c") != NULL && strstr(out, "-t") != NULL,
+	    "no usage text:\n%s", out);
+	free(out);
+}
+END_TEST
+
+/* A test case with the standard timeout. */
+static TCase *
+proxy_tcase(const char *name)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 60);
+	return tc;
+}
+
+/* Every test, grouped by what it exercises. */
+static Suite *
+proxy_suite(void)
+{
+	Suite	*s = suite_create("proxy");
+	TCase	*tc;
+
+	tc = proxy_tcase("origin");
+	tcase_add_test(tc, test_origin_direct);
+	tcase_add_test(tc, test_origin_raw);
+	suite_add_tcase(s, tc);
+
+	tc = proxy_tcase("forward");
+	tcase_add_test(tc, test_get_bodies);
+	tcase_add_test(tc, test_upload_bodies);
+	tcase_add_test(tc, test_upload_chunked);
+	tcase_add_test(tc, test_no_body_responses);
+	tcase_add_test(tc, test_keepalive_100);
+	tcase_add_test(tc, test_close_delimited);
+	tcase_add_test(tc, test_drip);
+	tcase_add_test(tc, test_routes);
+	tcase_add_test(tc, test_no_route);
+	suite_add_tcase(s, tc);
+
+	tc = proxy_tcase("failures");
+	tcase_add_test(tc, test_connect_timeout);
+	tcase_add_test(tc, test_read_timeout);
+	tcase_add_test(tc, test_write_timeout);
+	tcase_add_test(tc, test_origin_down);
+	tcase_add_test(tc, test_origin_hangup);
+	suite_add_tcase(s, tc);
+
+	tc = proxy_tcase("hygiene");
+	tcase_add_loop_test(tc, test_bad_request, 0,
+	    (int)(sizeof(proxy_bads) / sizeof(proxy_bads[0])));
+	tcase_add_test(tc, test_hop_request);
+	tcase_add_test(tc, test_hop_response);
+	tcase_add_test(tc, test_forwarded);
+	tcase_add_test(tc, test_set_cookie);
+	tcase_add_loop_test(tc, test_bad_response, 0,
+	    (int)(sizeof(proxy_bad_upstream) / sizeof(proxy_bad_upstream[0])));
+	tcase_add_test(tc, test_early_hints);
+	suite_add_tcase(s, tc);
+
+	tc = proxy_tcase("resources");
+	tcase_add_test(tc, test_slow_reader_rss);
+	tcase_add_test(tc, test_client_gone_body);
+	tcase_add_test(tc, test_client_gone_waiting);
+	tcase_add_test(tc, test_access_log);
+	suite_add_tcase(s, tc);
+
+	tc = proxy_tcase("cli");
+	tcase_add_test(tc, test_cli_check_ok);
+	tcase_add_test(tc, test_cli_check_bad);
+	tcase_add_test(tc, test_cli_help);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite; exit non-zero when a test failed. */
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	itest_global_init();
+	sr = srunner_create(proxy_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	itest_global_done();
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,1035 @@
+/*
+ * itest: processes, files and a raw HTTP/1.1 client for the integration
+ * tests. See itest.h for the contracts.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <openssl/evp.h>
+
+#include "tests/itest.h"
+
+#define ITEST_ORIGIN	"./tests/origin"
+#define ITEST_SLUICE	"./sluice"
+#define ITEST_POLL_MS	10		/* step of a bounded wait */
+
+/* The directory every test's directory goes in (made by main()). */
+static char	itest_root[64];
+
+/* Incremental state of a chunked body being decoded. */
+struct itest_chunked {
+	int		 phase;	/* 0 size, 1 data, 2 data CRLF,
+				 * 3 trailers, 4 done */
+	size_t		 left;
+};
+
+/* Monotonic clock in seconds. */
+double
+itest_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds left until deadline (an itest_now() value), at least 0. */
+static int
+itest_left_ms(double deadline)
+{
+	double	 left = (deadline - itest_now()) * 1000.0;
+
+	return left <= 0 ? 0 : (int)left + 1;
+}
+
+/* Make the parent temporary directory. */
+void
+itest_global_init(void)
+{
+	snprintf(itest_root, sizeof(itest_root), "/tmp/sluice-itest.XXXXXX");
+	if (mkdtemp(itest_root) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* nftw callback removing one entry. */
+static int
+itest_rm_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Remove the parent temporary directory unless ITEST_KEEP is set. */
+void
+itest_global_done(void)
+{
+	if (getenv("ITEST_KEEP") != NULL) {
+		fprintf(stderr, "itest: kept %s\n", itest_root);
+		return;
+	}
+	nftw(itest_root, itest_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Make t's directory and the names of its files. */
+void
+itest_init(struct itest *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "%s/t%ld", itest_root,
+	    (long)getpid());
+	ck_assert_msg(mkdir(t->dir, 0700) == 0, "mkdir %s: %s", t->dir,
+	    strerror(errno));
+	snprintf(t->conf, sizeof(t->conf), "%s/sluice.ini", t->dir);
+	snprintf(t->access_log, sizeof(t->access_log), "%s/access.log",
+	    t->dir);
+	snprintf(t->error_log, sizeof(t->error_log), "%s/error.log", t->dir);
+	snprintf(t->sluice_out, sizeof(t->sluice_out), "%s/sluice.out",
+	    t->dir);
+	snprintf(t->origin_log[0], sizeof(t->origin_log[0]), "%s/origin0.log",
+	    t->dir);
+	snprintf(t->origin_log[1], sizeof(t->origin_log[1]), "%s/origin1.log",
+	    t->dir);
+}
+
+/*
+ * In a freshly forked child: die with the test process, so that a failed
+ * test (which _exits) leaves nothing running.
+ */
+static void
+itest_child_setup(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+/* Append extra to the ASAN_OPTIONS of this (child) process. */
+static void
+itest_asan_extend(const char *extra)
+{
+	const char	*cur = getenv("ASAN_OPTIONS");
+	char		 opts[1024];
+
+	snprintf(opts, sizeof(opts), "%s%s%s", cur != NULL ? cur : "",
+	    cur != NULL && *cur != '\0' ? ":" : "", extra);
+	setenv("ASAN_OPTIONS", opts, 1);
+}
+
+/*
+ * Fork and exec argv with stdout on outfd and stderr on errfd (-1: keep),
+ * asan_extra (or NULL) appended to ASAN_OPTIONS.
+ */
+static pid_t
+itest_spawn(char *const argv[], int outfd, int errfd, const char *asan_extra)
+{
+	pid_t	 parent = getpid(), pid;
+
+	pid = fork();
+	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+	if (pid > 0)
+		return pid;
+	itest_child_setup(parent);
+	if (outfd != -1 && dup2(outfd, STDOUT_FILENO) == -1)
+		_exit(127);
+	if (errfd != -1 && dup2(errfd, STDERR_FILENO) == -1)
+		_exit(127);
+	if (asan_extra != NULL)
+		itest_asan_extend(asan_extra);
+	execv(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Read "PORT <n>\n" from fd within the start bound; -1 if it fails. */
+static int
+itest_read_port(int fd)
+{
+	char		 buf[64];
+	size_t		 len = 0;
+	double		 deadline;
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	ssize_t		 n;
+	int		 port;
+
+	deadline = itest_now() + ITEST_START_TIMEOUT_MS / 1e3;
+	while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL) {
+		if (poll(&pfd, 1, itest_left_ms(deadline)) <= 0)
+			return -1;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (sscanf(buf, "PORT %d\n", &port) != 1)
+		return -1;
+	return port;
+}
+
+/* Start origin i and read its port. */
+void
+itest_origin_start(struct itest *t, int i, const char *name)
+{
+	struct itest_proc	*p = &t->origin[i];
+	char			*argv[] = { (char *)(uintptr_t)ITEST_ORIGIN,
+				    (char *)(uintptr_t)"-n",
+				    (char *)(uintptr_t)name,
+				    (char *)(uintptr_t)"-l", t->origin_log[i],
+				    NULL };
+	int			 fds[2];
+
+	ck_assert_msg(access(ITEST_ORIGIN, X_OK) == 0,
+	    "%s missing: run `make tests` and run from the top of the tree",
+	    ITEST_ORIGIN);
+	ck_assert_msg(pipe2(fds, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	snprintf(p->name, sizeof(p->name), "origin %s", name);
+	p->pid = itest_spawn(argv, fds[1], -1, NULL);
+	close(fds[1]);
+	p->port = itest_read_port(fds[0]);
+	close(fds[0]);
+	ck_assert_msg(p->port > 0, "origin %s printed no port within %d ms",
+	    name, ITEST_START_TIMEOUT_MS);
+}
+
+/* Write text to path, truncating it. */
+void
+itest_write_file(const char *path, const char *text)
+{
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
+	fputs(text, f);
+	ck_assert_msg(fclose(f) == 0, "write %s: %s", path, strerror(errno));
+}
+
+/* The whole file, "" when absent. */
+char *
+itest_read_file(const char *path, size_t *lenp)
+{
+	FILE	*f = fopen(path, "r");
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0, n;
+
+	buf = malloc(1);
+	ck_assert(buf != NULL);
+	while (f != NULL) {
+		if (cap - len < 65536) {
+			cap = cap * 2 + 65536;
+			buf = realloc(buf, cap + 1);
+			ck_assert(buf != NULL);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (f != NULL)
+		fclose(f);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}
+
+/* 1 when path contains needle right now. */
+static int
+itest_file_has(const char *path, const char *needle)
+{
+	char	*s = itest_read_file(path, NULL);
+	int	 found = strstr(s, needle) != NULL;
+
+	free(s);
+	return found;
+}
+
+/* Wait up to timeout_ms until path contains needle. */
+int
+itest_wait_file(const char *path, const char *needle, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+
+	for (;;) {
+		if (itest_file_has(path, needle))
+			return 1;
+		if (itest_now() >= deadline)
+			return 0;
+		poll(NULL, 0, ITEST_POLL_MS);
+	}
+}
+
+/* Number of newline characters in path. */
+int
+itest_count_lines(const char *path)
+{
+	char	*s = itest_read_file(path, NULL), *p;
+	int	 n = 0;
+
+	for (p = s; *p != '\0'; p++)
+		n += *p == '\n';
+	free(s);
+	return n;
+}
+
+/* A loopback port that was free a moment ago. */
+int
+itest_free_port(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "bind: %s", strerror(errno));
+	ck_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Exit status of a waitpid() status, 128+signal when signalled. */
+static int
+itest_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+/* Reap pid within timeout_ms; past it kill -9, reap, and return -2. */
+static int
+itest_reap(pid_t pid, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	pid_t	 r;
+	int	 st;
+
+	for (;;) {
+		r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return itest_status(st);
+		if (r == -1)
+			return -1;
+		if (itest_now() >= deadline)
+			break;
+		poll(NULL, 0, 5);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -2;
+}
+
+/* 1 while the process runs; once it ended, reaps it and keeps its status. */
+int
+itest_proc_alive(struct itest_proc *p)
+{
+	int	 st;
+
+	if (p->pid <= 0)
+		return 0;
+	if (waitpid(p->pid, &st, WNOHANG) != p->pid)
+		return 1;
+	p->exited = 1;
+	p->status = itest_status(st);
+	p->pid = 0;
+	return 0;
+}
+
+/* SIGTERM and a bounded reap. */
+int
+itest_proc_stop(struct itest_proc *p, int timeout_ms)
+{
+	int	 st;
+
+	if (p->pid <= 0)
+		return p->exited ? p->status : -1;
+	kill(p->pid, SIGTERM);
+	st = itest_reap(p->pid, timeout_ms);
+	p->pid = 0;
+	return st;
+}
+
+/* The last bytes (at most 1500) of a file, for failure messages. */
+static const char *
+itest_tail(const char *path)
+{
+	static char	 tail[1501];
+	size_t		 len;
+	char		*s = itest_read_file(path, &len);
+
+	snprintf(tail, sizeof(tail), "%s", len > 1500 ? s + len - 1500 : s);
+	free(s);
+	return tail;
+}
+
+/* Wait for "info: ready" in the error log while sluice runs. */
+static void
+itest_sluice_wait_ready(struct itest *t)
+{
+	double	 deadline = itest_now() + ITEST_START_TIMEOUT_MS / 1e3;
+
+	for (;;) {
+		if (itest_file_has(t->error_log, "info: ready"))
+			return;
+		if (!itest_proc_alive(&t->sluice)) {
+			ck_abort_msg("sluice exited before ready; output:\n%s\n"
+			    "error log:\n%s", itest_tail(t->sluice_out),
+			    itest_tail(t->error_log));
+		}
+		if (itest_now() >= deadline)
+			ck_abort_msg("sluice not ready within %d ms; output:\n"
+			    "%s\nerror log:\n%s", ITEST_START_TIMEOUT_MS,
+			    itest_tail(t->sluice_out),
+			    itest_tail(t->error_log));
+		poll(NULL, 0, ITEST_POLL_MS);
+	}
+}
+
+/* Write the config ([global] + the caller's text) and start sluice. */
+void
+itest_sluice_start(struct itest *t, const char *fmt, ...)
+{
+	char	*argv[] = { (char *)(uintptr_t)ITEST_SLUICE,
+		    (char *)(uintptr_t)"-c", t->conf, NULL };
+	char	*rest = NULL, *conf = NULL;
+	va_list	 ap;
+	int	 fd;
+
+	ck_assert_msg(access(ITEST_SLUICE, X_OK) == 0,
+	    "%s missing: build it with `make sluice`", ITEST_SLUICE);
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&rest, fmt, ap) != -1);
+	va_end(ap);
+	ck_assert(asprintf(&conf, "[global]\naccess_log = %s\n"
+	    "error_log = %s\nlog_level = info\nshutdown_timeout = 5s\n\n%s",
+	    t->access_log, t->error_log, rest) != -1);
+	itest_write_file(t->conf, conf);
+	free(rest);
+	free(conf);
+	fd = open(t->sluice_out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600);
+	ck_assert_msg(fd != -1, "open %s: %s", t->sluice_out, strerror(errno));
+	snprintf(t->sluice.name, sizeof(t->sluice.name), "sluice");
+	t->sluice.pid = itest_spawn(argv, fd, fd, t->asan_extra);
+	close(fd);
+	itest_sluice_wait_ready(t);
+}
+
+/* The port sluice will listen on, picked on first use. */
+int
+itest_sluice_port(struct itest *t)
+{
+	if (t->sluice.port == 0)
+		t->sluice.port = itest_free_port();
+	return t->sluice.port;
+}
+
+/* One listener, one upstream with origin 0, the given timeouts. */
+void
+itest_sluice_simple(struct itest *t, int connect_s, int read_s, int write_s)
+{
+	itest_sluice_port(t);
+	itest_sluice_start(t,
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n"
+	    "max_body_size = 16m\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n"
+	    "connect_timeout = %ds\nread_timeout = %ds\n"
+	    "write_timeout = %ds\nkeepalive = 32\n",
+	    t->sluice.port, t->origin[0].port, connect_s, read_s, write_s);
+}
+
+/* Stop every process; each must exit 0 on SIGTERM within the bound. */
+void
+itest_finish(struct itest *t)
+{
+	int	 st, i;
+
+	if (t->sluice.pid > 0) {
+		st = itest_proc_stop(&t->sluice, ITEST_STOP_TIMEOUT_MS);
+		ck_assert_msg(st == 0, "sluice exited with status %d on "
+		    "SIGTERM (-2: still running after %d ms, killed); "
+		    "output:\n%s", st, ITEST_STOP_TIMEOUT_MS,
+		    itest_tail(t->sluice_out));
+	}
+	for (i = 0; i < 2; i++) {
+		if (t->origin[i].pid <= 0)
+			continue;
+		st = itest_proc_stop(&t->origin[i], ITEST_STOP_TIMEOUT_MS);
+		ck_assert_msg(st == 0, "%s exited with status %d on SIGTERM",
+		    t->origin[i].name, st);
+	}
+}
+
+/* VmRSS of pid in KiB. */
+long
+itest_rss_kb(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* SHA-256 in hex. */
+void
+itest_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned	 mdlen = 0, i;
+
+	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+/* xorshift64 bytes. */
+void
+itest_random_fill(unsigned char *buf, size_t len, uint64_t seed)
+{
+	uint64_t	 x = seed | 1;
+	size_t		 i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (unsigned char)(x >> 24);
+	}
+}
+
+/* Append everything readable from fd to *out until EOF or the deadline. */
+static void
+itest_slurp(int fd, char **out, double deadline)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	size_t		 len = 0, cap = 4096;
+	ssize_t		 n;
+
+	*out = malloc(cap + 1);
+	ck_assert(*out != NULL);
+	while (poll(&pfd, 1, itest_left_ms(deadline)) > 0) {
+		if (cap - len < 1024) {
+			cap *= 2;
+			*out = realloc(*out, cap + 1);
+			ck_assert(*out != NULL);
+		}
+		n = read(fd, *out + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	(*out)[len] = '\0';
+}
+
+/* Run argv, capturing stdout and stderr. */
+int
+itest_run(char *const argv[], char **out, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	int	 fds[2];
+	pid_t	 pid;
+
+	ck_assert_msg(access(argv[0], X_OK) == 0, "%s missing", argv[0]);
+	ck_assert_msg(pipe2(fds, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	pid = itest_spawn(argv, fds[1], fds[1], NULL);
+	close(fds[1]);
+	itest_slurp(fds[0], out, deadline);
+	close(fds[0]);
+	return itest_reap(pid, itest_left_ms(deadline));
+}
+
+/* Connect to 127.0.0.1:port (non-blocking socket, bounded wait). */
+int
+itest_connect_try(struct itest_conn *c, int port, int timeout_ms)
+{
+	struct sockaddr_in	 sin;
+	struct pollfd		 pfd;
+	socklen_t		 len = sizeof(int);
+	int			 err = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (c->fd == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	if (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
+	    errno != EINPROGRESS)
+		err = errno;
+	pfd.fd = c->fd;
+	pfd.events = POLLOUT;
+	if (err == 0 && poll(&pfd, 1, timeout_ms) != 1)
+		err = ETIMEDOUT;
+	if (err == 0)
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err != 0) {
+		close(c->fd);
+		c->fd = -1;
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect or fail the test. */
+void
+itest_connect(struct itest_conn *c, int port, int timeout_ms)
+{
+	ck_assert_msg(itest_connect_try(c, port, timeout_ms) == 0,
+	    "connect 127.0.0.1:%d: %s", port, strerror(errno));
+}
+
+/* Close and free. */
+void
+itest_close(struct itest_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+/* Send all of buf before the deadline. */
+int
+itest_send(struct itest_conn *c, const void *buf, size_t len, int timeout_ms)
+{
+	double			 deadline;
+	struct pollfd		 pfd = { .fd = c->fd, .events = POLLOUT };
+	const unsigned char	*p = buf;
+	ssize_t			 n;
+
+	deadline = itest_now() + timeout_ms / 1e3;
+	while (len > 0) {
+		if (poll(&pfd, 1, itest_left_ms(deadline)) != 1)
+			return -1;
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Send a string or fail the test. */
+void
+itest_send_str(struct itest_conn *c, const char *s)
+{
+	ck_assert_msg(itest_send(c, s, strlen(s), ITEST_IO_TIMEOUT_MS) == 0,
+	    "cannot send request: %s", strerror(errno));
+}
+
+/*
+ * Read more bytes into c->buf before the deadline. Returns the count, 0 on
+ * EOF, -1 on reset or another error, -2 on timeout.
+ */
+static ssize_t
+itest_fill(struct itest_conn *c, double deadline)
+{
+	struct pollfd	 pfd = { .fd = c->fd, .events = POLLIN };
+	ssize_t		 n;
+
+	if (c->cap - c->len < 65536) {
+		c->cap = c->cap * 2 + 65536;
+		c->buf = realloc(c->buf, c->cap + 1);
+		ck_assert(c->buf != NULL);
+	}
+	for (;;) {
+		if (poll(&pfd, 1, itest_left_ms(deadline)) != 1)
+			return -2;
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n > 0)
+			c->len += (size_t)n;
+		return n;
+	}
+}
+
+/* Drop the first n buffered bytes. */
+static void
+itest_consume(struct itest_conn *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+/* Offset just past the empty line ending a head in buf, 0 if none yet. */
+static size_t
+itest_head_end(const unsigned char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/* Record how a read ended in r: EOF, reset, or timeout. */
+static void
+itest_note_end(struct itest_resp *r, ssize_t n)
+{
+	if (n == 0)
+		r->eof = 1;
+	else if (n == -2)
+		r->timeout = 1;
+	else if (errno == ECONNRESET)
+		r->reset = 1, r->eof = 1;
+	else
+		r->eof = 1;
+}
+
+/* Split the header lines of r->hcopy into names and values. */
+static void
+itest_split_headers(struct itest_resp *r)
+{
+	char	*line = strchr(r->hcopy, '\n'), *next, *colon, *v;
+
+	while (line != NULL && r->nheaders < ITEST_MAX_HEADERS) {
+		line++;
+		next = strchr(line, '\n');
+		if (next == NULL)
+			break;
+		*next = '\0';
+		if (next > line && next[-1] == '\r')
+			next[-1] = '\0';
+		if ((colon = strchr(line, ':')) != NULL) {
+			*colon = '\0';
+			for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+				;
+			r->names[r->nheaders] = line;
+			r->values[r->nheaders++] = v;
+		}
+		line = next;
+	}
+}
+
+/* Parse a head of len bytes at buf into r; -1 if it is not HTTP. */
+static int
+itest_parse_head(struct itest_resp *r, const unsigned char *buf, size_t len)
+{
+	int	 major;
+
+	free(r->head);
+	free(r->hcopy);
+	r->head = strndup((const char *)buf, len);
+	r->hcopy = strndup((const char *)buf, len);
+	ck_assert(r->head != NULL && r->hcopy != NULL);
+	r->nheaders = 0;
+	if (sscanf(r->head, "HTTP/%d.%d %d", &major, &r->minor,
+	    &r->status) != 3 || major != 1) {
+		r->status = -1;
+		return -1;
+	}
+	itest_split_headers(r);
+	return 0;
+}
+
+/* Read heads until a final one (1xx skipped) is parsed into r. */
+static int
+itest_read_final_head(struct itest_conn *c, struct itest_resp *r,
+    double deadline)
+{
+	size_t	 end;
+	ssize_t	 n;
+
+	for (;;) {
+		while ((end = itest_head_end(c->buf, c->len)) == 0) {
+			if ((n = itest_fill(c, deadline)) <= 0) {
+				itest_note_end(r, n);
+				r->status = -1;
+				return -1;
+			}
+		}
+		if (itest_parse_head(r, c->buf, end) == -1)
+			return -1;
+		itest_consume(c, end);
+		if (r->status >= 200 || r->status == 101)
+			return 0;
+		r->ninterim++;
+	}
+}
+
+/* Append len bytes to the response body. */
+static void
+itest_body_add(struct itest_resp *r, const unsigned char *p, size_t len,
+    size_t *cap)
+{
+	if (r->bodylen + len > *cap) {
+		*cap = (r->bodylen + len) * 2 + 4096;
+		r->body = realloc(r->body, *cap + 1);
+		ck_assert(r->body != NULL);
+	}
+	memcpy(r->body + r->bodylen, p, len);
+	r->bodylen += len;
+	r->body[r->bodylen] = '\0';
+}
+
+/* Read a body of exactly want bytes (or to EOF when want is SIZE_MAX). */
+static int
+itest_read_plain(struct itest_conn *c, struct itest_resp *r, size_t want,
+    double deadline)
+{
+	size_t	 cap = 0, n;
+	ssize_t	 got;
+
+	for (;;) {
+		n = c->len < want - r->bodylen ? c->len : want - r->bodylen;
+		itest_body_add(r, c->buf, n, &cap);
+		itest_consume(c, n);
+		if (r->bodylen == want)
+			return 0;
+		if ((got = itest_fill(c, deadline)) <= 0) {
+			itest_note_end(r, got);
+			/* Close-delimited: a clean EOF ends the body. */
+			return want == SIZE_MAX && got == 0 ? 0 : -1;
+		}
+	}
+}
+
+/* One step of chunked decoding over the buffer; 1 progressed, 0 needs
+ * bytes, -1 malformed. */
+static int
+itest_chunk_step(struct itest_conn *c, struct itest_resp *r,
+    struct itest_chunked *ck, size_t *cap)
+{
+	unsigned char	*nl;
+	size_t		 n;
+	char		*end;
+
+	if (ck->phase == 1) {
+		n = c->len < ck->left ? c->len : ck->left;
+		itest_body_add(r, c->buf, n, cap);
+		itest_consume(c, n);
+		ck->left -= n;
+		if (ck->left == 0)
+			ck->phase = 2;
+		return n > 0 || ck->left == 0;
+	}
+	if ((nl = memchr(c->buf, '\n', c->len)) == NULL)
+		return 0;
+	*nl = '\0';
+	if (nl > c->buf && nl[-1] == '\r')
+		nl[-1] = '\0';
+	if (ck->phase == 0) {
+		ck->left = strtoul((char *)c->buf, &end, 16);
+		if (end == (char *)c->buf)
+			return -1;
+		ck->phase = ck->left == 0 ? 3 : 1;
+	} else if (ck->phase == 2) {
+		if (c->buf[0] != '\0')
+			return -1;
+		ck->phase = 0;
+	} else if (c->buf[0] == '\0') {
+		ck->phase = 4;
+	}
+	itest_consume(c, (size_t)(nl - c->buf) + 1);
+	return 1;
+}
+
+/* Read a chunked body, decoded, into r. */
+static int
+itest_read_chunked(struct itest_conn *c, struct itest_resp *r,
+    double deadline)
+{
+	struct itest_chunked	 ck = { 0, 0 };
+	size_t			 cap = 0;
+	ssize_t			 got;
+	int			 s;
+
+	while (ck.phase != 4) {
+		s = itest_chunk_step(c, r, &ck, &cap);
+		if (s == -1)
+			return -1;
+		if (s == 1)
+			continue;
+		if ((got = itest_fill(c, deadline)) <= 0) {
+			itest_note_end(r, got);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* 1 when the Transfer-Encoding of r ends with "chunked". */
+static int
+itest_resp_chunked(const struct itest_resp *r)
+{
+	const char	*te = itest_resp_header(r, "Transfer-Encoding");
+	size_t		 len;
+
+	if (te == NULL)
+		return 0;
+	len = strlen(te);
+	while (len > 0 && (te[len - 1] == ' ' || te[len - 1] == '\t'))
+		len--;
+	return len >= 7 && strncasecmp(te + len - 7, "chunked", 7) == 0;
+}
+
+/* Read one response head (1xx skipped). */
+int
+itest_read_head(struct itest_conn *c, struct itest_resp *r, int timeout_ms)
+{
+	memset(r, 0, sizeof(*r));
+	return itest_read_final_head(c, r, itest_now() + timeout_ms / 1e3);
+}
+
+/* Read one whole response. */
+int
+itest_read_response(struct itest_conn *c, struct itest_resp *r,
+    int head_request, int timeout_ms)
+{
+	double		 deadline = itest_now() + timeout_ms / 1e3;
+	const char	*cl;
+	int		 rc;
+
+	memset(r, 0, sizeof(*r));
+	r->body = calloc(1, 1);
+	if (itest_read_final_head(c, r, deadline) == -1)
+		return -1;
+	cl = itest_resp_header(r, "Content-Length");
+	if (head_request || r->status == 204 || r->status == 304) {
+		r->framing = 'N';
+		rc = 0;
+	} else if (itest_resp_chunked(r)) {
+		r->framing = 'C';
+		rc = itest_read_chunked(c, r, deadline);
+	} else if (cl != NULL) {
+		r->framing = 'L';
+		rc = itest_read_plain(c, r, strtoul(cl, NULL, 10), deadline);
+	} else {
+		r->framing = 'E';
+		rc = itest_read_plain(c, r, SIZE_MAX, deadline);
+	}
+	r->complete = rc == 0;
+	return rc;
+}
+
+/* Read buffered bytes first, then from the socket. */
+ssize_t
+itest_read_some(struct itest_conn *c, void *buf, size_t len, int timeout_ms)
+{
+	ssize_t	 n;
+
+	if (c->len == 0) {
+		n = itest_fill(c, itest_now() + timeout_ms / 1e3);
+		if (n <= 0)
+			return n == 0 ? 0 : -1;
+	}
+	n = (ssize_t)(c->len < len ? c->len : len);
+	memcpy(buf, c->buf, (size_t)n);
+	itest_consume(c, (size_t)n);
+	return n;
+}
+
+/* Wait for the peer to close. */
+int
+itest_wait_closed(struct itest_conn *c, int timeout_ms)
+{
+	ssize_t	 n;
+
+	if (c->len > 0)
+		return 0;
+	n = itest_fill(c, itest_now() + timeout_ms / 1e3);
+	if (n == -2)
+		return -1;
+	return n > 0 ? 0 : 1;
+}
+
+/* Free what r holds. */
+void
+itest_resp_free(struct itest_resp *r)
+{
+	free(r->head);
+	free(r->hcopy);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* First value of a header. */
+const char *
+itest_resp_header(const struct itest_resp *r, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->names[i], name) == 0)
+			return r->values[i];
+	return NULL;
+}
+
+/* Count of header lines with that name. */
+int
+itest_resp_header_count(const struct itest_resp *r, const char *name)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < r->nheaders; i++)
+		n += strcasecmp(r->names[i], name) == 0;
+	return n;
+}
+
+/* One request on its own connection. */
+int
+itest_request(int port, const char *req, struct itest_resp *r)
+{
+	struct itest_conn	 c;
+	int			 rc;
+
+	itest_connect(&c, port, ITEST_IO_TIMEOUT_MS);
+	itest_send_str(&c, req);
+	rc = itest_read_response(&c, r, strncmp(req, "HEAD ", 5) == 0,
+	    ITEST_IO_TIMEOUT_MS);
+	itest_close(&c);
+	return rc;
+}

@@ -1,0 +1,250 @@
+/*
+ * itest: the harness of the integration tests. It runs the real sluice
+ * binary and the test origin (tests/origin) as child processes on loopback
+ * ephemeral ports, writes their configuration into a temporary directory and
+ * talks HTTP/1.1 to them over raw blocking sockets.
+ *
+ * Every wait is bounded in time: the helpers that must succeed end the
+ * running check test with a failure message when a bound passes. Children
+ * get SIGKILL when the test process dies, so a failed test leaves nothing
+ * running. Only 127.0.0.1 is used.
+ *
+ * This header does not include <check.h>: tests/origin.c includes it for
+ * itest_pattern_fill() alone.
+ */
+#ifndef SLUICE_ITEST_H
+#define SLUICE_ITEST_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Default bound of one network wait (connect, send, one response), in ms. */
+#define ITEST_IO_TIMEOUT_MS	10000
+/* Bound of a process start (PORT line, "ready" in the error log), in ms. */
+#define ITEST_START_TIMEOUT_MS	10000
+/* Bound of a process exit after SIGTERM, in ms (sluice shutdown_timeout 5s
+ * plus a margin). */
+#define ITEST_STOP_TIMEOUT_MS	8000
+#define ITEST_MAX_HEADERS	64
+
+/*
+ * The deterministic body the origin sends for /bytes/N, /chunked/N,
+ * /close/N and /drip/N: 16-byte records, each the record number (offset / 16)
+ * in 15 hex digits and a newline, so a lost, repeated or shifted block shows.
+ * buf receives the len bytes that start at offset off. Shared by the origin
+ * and the tests so the two agree.
+ */
+static inline void
+itest_pattern_fill(unsigned char *buf, uint64_t off, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	uint64_t		 at;
+	unsigned		 col;
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		at = off + i;
+		col = (unsigned)(at % 16);
+		if (col == 15)
+			buf[i] = '\n';
+		else
+			buf[i] = (unsigned char)hex[((at / 16) >>
+			    (4 * (14 - col))) & 0xf];
+	}
+}
+
+/* A running child process. */
+struct itest_proc {
+	pid_t		 pid;		/* 0 when not running */
+	int		 port;		/* the port it listens on */
+	int		 exited;	/* reaped by itest_proc_alive() */
+	int		 status;	/* its exit status then */
+	char		 name[32];
+};
+
+/*
+ * One test's world: a temporary directory holding the config and logs, up
+ * to two origins and one sluice.
+ */
+struct itest {
+	char			 dir[128];
+	char			 conf[192];
+	char			 access_log[192];
+	char			 error_log[192];
+	char			 sluice_out[192];	/* its stdout+stderr */
+	char			 origin_log[2][192];
+	struct itest_proc	 origin[2];
+	struct itest_proc	 sluice;
+	const char		*asan_extra;	/* appended to sluice's
+						 * ASAN_OPTIONS, or NULL */
+};
+
+/* A parsed response (one final response; 1xx heads are skipped). */
+struct itest_resp {
+	int		 status;	/* -1: nothing or garbage arrived */
+	int		 minor;		/* HTTP/1.minor */
+	int		 ninterim;	/* 1xx heads skipped before it */
+	char		*head;		/* the raw head, NUL added */
+	char		*hcopy;		/* names and values point here */
+	size_t		 nheaders;
+	char		*names[ITEST_MAX_HEADERS];
+	char		*values[ITEST_MAX_HEADERS];
+	unsigned char	*body;		/* NUL added for convenience */
+	size_t		 bodylen;
+	int		 framing;	/* 'L' length, 'C' chunked, 'E' EOF,
+					 * 'N' no body */
+	int		 complete;	/* the body arrived whole */
+	int		 eof;		/* the peer closed */
+	int		 reset;		/* ECONNRESET */
+	int		 timeout;	/* a wait passed its bound */
+};
+
+/* A client connection with its read buffer (bytes past one response). */
+struct itest_conn {
+	int		 fd;
+	unsigned char	*buf;
+	size_t		 len;
+	size_t		 cap;
+};
+
+/* Called once by main() before the suite runs: makes the parent temporary
+ * directory that every test's directory goes in. */
+void	itest_global_init(void);
+/* Called once by main() after the suite: removes that directory unless the
+ * environment has ITEST_KEEP set. */
+void	itest_global_done(void);
+
+/* Monotonic clock in seconds. */
+double	itest_now(void);
+
+/* Make t's directory and file names; start nothing. Fails the test on
+ * error. */
+void	itest_init(struct itest *t);
+
+/* Start origin number i (0 or 1) named name, logging requests to
+ * t->origin_log[i]. Fails the test when it does not print its port in time. */
+void	itest_origin_start(struct itest *t, int i, const char *name);
+
+/* The port sluice listens on: picked (free) on the first call. Call it
+ * before itest_sluice_start() to put the port in the config text. */
+int	itest_sluice_port(struct itest *t);
+
+/*
+ * Start sluice with a config made of a [global] section (logs in t->dir,
+ * log_level info, shutdown_timeout 5s) followed by the printf-formatted
+ * rest. The arguments are evaluated before the call, so a config that
+ * names the listening port passes itest_sluice_port(t). Waits for
+ * "info: ready" in the error log; fails the test with the log's tail when
+ * sluice exits or the bound passes.
+ */
+void	itest_sluice_start(struct itest *t, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Start sluice with one listener "web" on t->sluice.port whose default
+ * upstream "app" has origin 0 as server "a", and the given upstream
+ * timeouts in seconds.
+ */
+void	itest_sluice_simple(struct itest *t, int connect_s, int read_s,
+	    int write_s);
+
+/* Stop everything t started (SIGTERM, bounded reap) and fail the test
+ * unless every process exited with status 0. Removes nothing. */
+void	itest_finish(struct itest *t);
+
+/* Send SIGTERM and reap within timeout_ms; past it kill -9 and return -2.
+ * Returns the exit status, 128+signal when signalled, -1 if not running. */
+int	itest_proc_stop(struct itest_proc *p, int timeout_ms);
+
+/* 1 while the process has not exited (it is reaped if it has). */
+int	itest_proc_alive(struct itest_proc *p);
+
+/* A loopback port that was free a moment ago (bind port 0, read, close). */
+int	itest_free_port(void);
+
+/* Write text to path (truncating). Fails the test on error. */
+void	itest_write_file(const char *path, const char *text);
+
+/* The whole file in a malloc'd NUL-terminated string ("" when absent);
+ * *len gets its length when len is not NULL. The caller frees. */
+char	*itest_read_file(const char *path, size_t *len);
+
+/* Wait up to timeout_ms until path contains needle. Returns 1 or 0. */
+int	itest_wait_file(const char *path, const char *needle,
+	    int timeout_ms);
+
+/* Number of lines in path. */
+int	itest_count_lines(const char *path);
+
+/* VmRSS of pid in KiB, -1 if unknown. */
+long	itest_rss_kb(pid_t pid);
+
+/* SHA-256 of buf as 64 lowercase hex digits and a NUL in out[65]. */
+void	itest_sha256_hex(const void *buf, size_t len, char out[65]);
+
+/* Run argv (argv[0] a path), capturing stdout and stderr together into a
+ * malloc'd string *out. Returns the exit status, -2 on timeout. */
+int	itest_run(char *const argv[], char **out, int timeout_ms);
+
+/* Connect to 127.0.0.1:port within timeout_ms. Fails the test on error. */
+void	itest_connect(struct itest_conn *c, int port, int timeout_ms);
+
+/* Connect, returning -1 with errno set instead of failing the test. */
+int	itest_connect_try(struct itest_conn *c, int port, int timeout_ms);
+
+/* Close the connection and free its buffer. */
+void	itest_close(struct itest_conn *c);
+
+/* Send len bytes within timeout_ms. Returns 0, or -1 (peer gone, timeout). */
+int	itest_send(struct itest_conn *c, const void *buf, size_t len,
+	    int timeout_ms);
+
+/* Send a NUL-terminated string; fails the test when it cannot. */
+void	itest_send_str(struct itest_conn *c, const char *s);
+
+/*
+ * Read one response from c within timeout_ms (the whole response, not per
+ * read). head_request: the request was HEAD, so no body follows. Bytes after
+ * the response stay in c's buffer for the next call. Fills *r (free it with
+ * itest_resp_free). Returns 0 when a complete response arrived, else -1 with
+ * r->status, eof, reset and timeout telling what happened.
+ */
+int	itest_read_response(struct itest_conn *c, struct itest_resp *r,
+	    int head_request, int timeout_ms);
+
+/* Read one response head only (the body stays unread). Returns 0 or -1. */
+int	itest_read_head(struct itest_conn *c, struct itest_resp *r,
+	    int timeout_ms);
+
+/* Read up to len bytes (whatever is buffered first) within timeout_ms.
+ * Returns the count, 0 on EOF, -1 on error or timeout. */
+ssize_t	itest_read_some(struct itest_conn *c, void *buf, size_t len,
+	    int timeout_ms);
+
+/* Wait up to timeout_ms for EOF or a reset. Returns 1 for EOF or reset,
+ * 0 when bytes arrived instead, -1 on timeout. */
+int	itest_wait_closed(struct itest_conn *c, int timeout_ms);
+
+/* Free what *r holds and zero it. */
+void	itest_resp_free(struct itest_resp *r);
+
+/* The first value of header name (case-insensitive), NULL when absent. */
+const char *itest_resp_header(const struct itest_resp *r, const char *name);
+
+/* How many header lines are called name (case-insensitive). */
+int	itest_resp_header_count(const struct itest_resp *r,
+	    const char *name);
+
+/*
+ * One request on a new connection to port: send req (a NUL-terminated raw
+ * request), read the response into *r. Fails the test if it cannot connect
+ * or send; the response outcome is in the return value as for
+ * itest_read_response.
+ */
+int	itest_request(int port, const char *req, struct itest_resp *r);
+
+/* Fill buf with len pseudo-random bytes from seed (xorshift64). */
+void	itest_random_fill(unsigned char *buf, size_t len, uint64_t seed);
+
+#endif

@@ -1,0 +1,1011 @@
+/*
+ * origin: the test origin server of the integration tests.
+ *
+ * Built on raw bufferevents rather than evhttp so that every mode sends
+ * exactly the bytes it means, malformed responses included. It parses
+ * request heads itself (CRLF or LF), reads bodies framed by Content-Length
+ * or chunked, and keeps connections alive unless asked to close.
+ *
+ * Usage: origin -n NAME [-p PORT] [-l LOGFILE]. It binds 127.0.0.1 (port 0
+ * unless -p), prints
+ * "PORT <n>" on stdout (its only output there) and serves until SIGTERM or
+ * SIGINT, then exits 0. With -l it appends "METHOD TARGET BODYLEN" to
+ * LOGFILE for every request it receives, before answering (BODYLEN is "-"
+ * for /noread, whose body is never read). Modes by path
+ * (a query string is ignored) are listed in origin_modes[] below.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/evp.h>
+
+#include "tests/itest.h"
+
+#define ORIGIN_MAX_HEAD		(256 * 1024)
+#define ORIGIN_GEN_HIGH		(1024 * 1024)	/* fill output up to it */
+#define ORIGIN_GEN_LOW		(256 * 1024)	/* refill below it */
+#define ORIGIN_GEN_PIECE	(64 * 1024)
+
+enum origin_state {
+	ORIGIN_HEAD = 0,	/* waiting for a request head */
+	ORIGIN_BODY,		/* reading a request body */
+	ORIGIN_BUSY,		/* answering: a timer or a generator runs */
+	ORIGIN_SILENT,		/* /stall, /noread: never answers */
+	ORIGIN_CLOSING,		/* close once the output is flushed */
+};
+
+enum origin_chunk {
+	ORIGIN_CHUNK_SIZE = 0,	/* expecting a chunk-size line */
+	ORIGIN_CHUNK_DATA,	/* inside chunk data */
+	ORIGIN_CHUNK_DATA_END,	/* expecting the CRLF after the data */
+	ORIGIN_CHUNK_TRAILER,	/* trailer lines up to the empty line */
+};
+
+/* One client connection and the request it is reading or answering. */
+struct origin_conn {
+	LIST_ENTRY(origin_conn)	 entry;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	enum origin_state	 state;
+
+	char			*head;		/* raw head, NUL added */
+	size_t			 headlen;
+	char			 method[16];
+	char			*target;
+	int			 is_head;	/* method HEAD */
+	int			 keepalive;
+	int			 chunked;
+	enum origin_chunk	 chunk;
+	uint64_t		 body_left;
+	struct evbuffer		*body;
+
+	uint64_t		 gen_off;	/* next pattern byte to send */
+	uint64_t		 gen_left;
+	int			 gen_chunked;
+	unsigned		 gen_nchunk;	/* chunks sent so far */
+	unsigned		 drip_ms;
+	int			 close_after;	/* close after the response */
+};
+
+/* The process: one loop, one listener, every open connection. */
+static struct {
+	struct event_base		*base;
+	const char			*name;
+	FILE				*log;
+	int				 port;		/* -p, 0: any */
+	LIST_HEAD(, origin_conn)	 conns;
+} origin;
+
+/* A mode: a path prefix and the function that answers it. */
+struct origin_mode {
+	const char	*prefix;
+	void		(*fn)(struct origin_conn *, const char *arg);
+};
+
+/* A canned raw response for /raw/KIND; "%s" is replaced by the name. */
+struct origin_raw {
+	const char	*kind;
+	const char	*fmt;
+	int		 close;		/* close the connection after */
+};
+
+static void	origin_conn_run(struct origin_conn *);
+static void	origin_gen_fill(struct origin_conn *);
+
+static const struct origin_raw origin_raws[] = {
+	{ "103", "HTTP/1.1 103 Early Hints\r\n"
+	    "Link: </style.css>; rel=preload\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\nX-Origin: %s\r\nContent-Length: 9\r\n\r\n"
+	    "after 103", 0 },
+	{ "dupcl", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Content-Length: 5\r\nContent-Length: 10\r\n\r\nhelloworld", 1 },
+	{ "clte", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\r\n0\r\n\r\n", 1 },
+	{ "badstatus", "HTTP/1.1 2x0 OK\r\nX-Origin: %s\r\n"
+	    "Content-Length: 2\r\n\r\nok", 1 },
+	{ "bigstatus", "HTTP/1.1 999 Whatever\r\nX-Origin: %s\r\n"
+	    "Content-Length: 2\r\n\r\nok", 1 },
+	{ "te-gzip", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Transfer-Encoding: gzip\r\n\r\nnot really gzip", 1 },
+	{ "space-colon", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Content-Length : 5\r\n\r\nhello", 1 },
+	{ "setcookie", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
+	    "Content-Length: 2\r\n\r\nok", 0 },
+	{ "hop", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Connection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\n"
+	    "Upgrade: foo\r\nProxy-Connection: x\r\nTrailer: X-Trail\r\n"
+	    "X-Normal: yes\r\nContent-Length: 2\r\n\r\nok", 0 },
+	{ "http10", "HTTP/1.0 200 OK\r\nX-Origin: %s\r\n\r\n"
+	    "http/1.0 body, close-delimited\n", 1 },
+};
+
+/* Chunk sizes /chunked/N cycles through. */
+static const size_t origin_chunk_sizes[] = {
+	1, 10, 100, 1000, 4096, 10000, 65536
+};
+
+/* Parse a decimal number that must make up all of s; -1 when it does not. */
+static int64_t
+origin_number(const char *s)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || (*end != '\0' && *end != '/'))
+		return -1;
+	return v;
+}
+
+/* Free a connection, its timer and its request. */
+static void
+origin_conn_free(struct origin_conn *c)
+{
+	LIST_REMOVE(c, entry);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	bufferevent_free(c->bev);
+	evbuffer_free(c->body);
+	free(c->head);
+	free(c->target);
+	free(c);
+}
+
+/* Forget the current request so the next one can be read. */
+static void
+origin_conn_reset(struct origin_conn *c)
+{
+	free(c->head);
+	free(c->target);
+	c->head = NULL;
+	c->target = NULL;
+	c->headlen = 0;
+	c->method[0] = '\0';
+	c->is_head = c->chunked = c->close_after = 0;
+	c->body_left = 0;
+	c->chunk = ORIGIN_CHUNK_SIZE;
+	evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	c->gen_off = c->gen_left = 0;
+	c->gen_chunked = 0;
+	c->gen_nchunk = 0;
+	c->state = ORIGIN_HEAD;
+}
+
+/* The response is complete: read the next request or close. */
+static void
+origin_conn_done(struct origin_conn *c)
+{
+	if (c->close_after || !c->keepalive) {
+		c->state = ORIGIN_CLOSING;
+		/* The write callback must see the buffer drain to empty. */
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		return;
+	}
+	origin_conn_reset(c);
+}
+
+/* Append one request line to the log file and flush it. */
+static void
+origin_log(struct origin_conn *c, const char *bodylen)
+{
+	if (origin.log == NULL)
+		return;
+	fprintf(origin.log, "%s %s %s\n", c->method, c->target, bodylen);
+	fflush(origin.log);
+}
+
+/* Queue a response head; clen < 0 means no Content-Length header. */
+static void
+origin_reply_head(struct origin_conn *c, int code, const char *reason,
+    const char *extra, int64_t clen)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nX-Origin: %s\r\n%s",
+	    code, reason, origin.name, extra);
+	if (clen >= 0)
+		evbuffer_add_printf(out, "Content-Length: %" PRId64 "\r\n",
+		    clen);
+	if (!c->keepalive)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* Queue a whole response with a Content-Length body and finish it. */
+static void
+origin_reply(struct origin_conn *c, int code, const char *reason,
+    const char *extra, const void *body, size_t len)
+{
+	int	 bodyless = code == 204 || code == 304;
+
+	origin_reply_head(c, code, reason, extra,
+	    bodyless ? -1 : (int64_t)len);
+	if (!bodyless && !c->is_head && len > 0)
+		evbuffer_add(bufferevent_get_output(c->bev), body, len);
+	origin_conn_done(c);
+}
+
+/* Answer 400 to a request we cannot parse, and close. */
+static void
+origin_bad_request(struct origin_conn *c)
+{
+	c->keepalive = 0;
+	origin_reply(c, 400, "Bad Request", "", "bad request\n", 12);
+}
+
+/* Append n pattern bytes starting at offset off to out. */
+static void
+origin_pattern_add(struct evbuffer *out, uint64_t off, size_t n)
+{
+	struct evbuffer_iovec	 v;
+
+	if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) < 1)
+		return;
+	itest_pattern_fill(v.iov_base, off, n);
+	v.iov_len = n;
+	evbuffer_commit_space(out, &v, 1);
+}
+
+/* Size of the next chunk a generator sends. */
+static size_t
+origin_gen_piece(struct origin_conn *c)
+{
+	size_t	 n = ORIGIN_GEN_PIECE;
+	size_t	 nsizes = sizeof(origin_chunk_sizes) /
+		    sizeof(origin_chunk_sizes[0]);
+
+	if (c->drip_ms > 0)
+		n = 1;
+	else if (c->gen_chunked)
+		n = origin_chunk_sizes[c->gen_nchunk++ % nsizes];
+	if (n > c->gen_left)
+		n = (size_t)c->gen_left;
+	return n;
+}
+
+/* Queue the next piece of a generated body, chunk-framed when chunked. */
+static void
+origin_gen_piece_add(struct origin_conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 n = origin_gen_piece(c);
+
+	if (c->gen_chunked)
+		evbuffer_add_printf(out, "%zx\r\n", n);
+	origin_pattern_add(out, c->gen_off, n);
+	if (c->gen_chunked)
+		evbuffer_add(out, "\r\n", 2);
+	c->gen_off += n;
+	c->gen_left -= n;
+}
+
+/* The generated body is all queued: end it and finish the response. */
+static void
+origin_gen_end(struct origin_conn *c)
+{
+	if (c->gen_chunked && !c->is_head)
+		evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	c->drip_ms = 0;
+	origin_conn_done(c);
+}
+
+/* Keep the output buffer filled up to ORIGIN_GEN_HIGH; end when done. */
+static void
+origin_gen_fill(struct origin_conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	while (c->gen_left > 0 && evbuffer_get_length(out) < ORIGIN_GEN_HIGH)
+		origin_gen_piece_add(c);
+	if (c->gen_left == 0)
+		origin_gen_end(c);
+}
+
+/* Timer of /drip: send one byte, re-arm, or end the body. */
+static void
+origin_drip_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct origin_conn	*c = arg;
+	struct timeval		 tv;
+
+	if (c->gen_left > 0)
+		origin_gen_piece_add(c);
+	if (c->gen_left == 0) {
+		origin_gen_end(c);
+		origin_conn_run(c);
+		return;
+	}
+	tv.tv_sec = c->drip_ms / 1000;
+	tv.tv_usec = (c->drip_ms % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+/* Start a generated pattern body of n bytes, framed as asked. */
+static void
+origin_gen_start(struct origin_conn *c, const char *arg, int chunked,
+    int close_delimited)
+{
+	int64_t	 n = origin_number(arg);
+
+	if (n < 0) {
+		origin_bad_request(c);
+		return;
+	}
+	if (close_delimited)
+		c->close_after = 1;
+	origin_reply_head(c, 200, "OK",
+	    chunked ? "Transfer-Encoding: chunked\r\n" : "",
+	    chunked || close_delimited ? -1 : n);
+	c->gen_chunked = chunked;
+	c->gen_left = c->is_head ? 0 : (uint64_t)n;
+	c->state = ORIGIN_BUSY;
+	bufferevent_setwatermark(c->bev, EV_WRITE, ORIGIN_GEN_LOW, 0);
+	origin_gen_fill(c);
+}
+
+/* /bytes/N: N pattern bytes with Content-Length. */
+static void
+origin_mode_bytes(struct origin_conn *c, const char *arg)
+{
+	origin_gen_start(c, arg, 0, 0);
+}
+
+/* /chunked/N: the same bytes, chunked, in chunks of varying sizes. */
+static void
+origin_mode_chunked(struct origin_conn *c, const char *arg)
+{
+	origin_gen_start(c, arg, 1, 0);
+}
+
+/* /close/N: the same bytes, no Content-Length, closed after the body. */
+static void
+origin_mode_close(struct origin_conn *c, const char *arg)
+{
+	origin_gen_start(c, arg, 0, 1);
+}
+
+/* Arm the connection's timer for ms milliseconds with callback cb. */
+static void
+origin_timer_start(struct origin_conn *c, unsigned ms,
+    void (*cb)(evutil_socket_t, short, void *))
+{
+	struct timeval	 tv;
+
+	if (c->timer != NULL)
+		event_free(c->timer);
+	c->timer = evtimer_new(origin.base, cb, c);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+/* /drip/N/MS: N pattern bytes, chunked, one byte every MS ms. */
+static void
+origin_mode_drip(struct origin_conn *c, const char *arg)
+{
+	int64_t		 n = origin_number(arg);
+	const char	*slash = strchr(arg, '/');
+	int64_t		 ms = slash ? origin_number(slash + 1) : -1;
+
+	if (n < 0 || ms <= 0 || ms > 60000) {
+		origin_bad_request(c);
+		return;
+	}
+	origin_reply_head(c, 200, "OK", "Transfer-Encoding: chunked\r\n", -1);
+	c->gen_chunked = 1;
+	c->gen_left = c->is_head ? 0 : (uint64_t)n;
+	c->drip_ms = (unsigned)ms;
+	c->state = ORIGIN_BUSY;
+	origin_timer_start(c, c->drip_ms, origin_drip_cb);
+}
+
+/* Timer of /delay: answer now. */
+static void
+origin_delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct origin_conn	*c = arg;
+
+	origin_reply(c, 200, "OK", "", "delayed\n", 8);
+	origin_conn_run(c);
+}
+
+/* /delay/MS: a small 200 after MS milliseconds. */
+static void
+origin_mode_delay(struct origin_conn *c, const char *arg)
+{
+	int64_t	 ms = origin_number(arg);
+
+	if (ms < 0 || ms > 600000) {
+		origin_bad_request(c);
+		return;
+	}
+	c->state = ORIGIN_BUSY;
+	origin_timer_start(c, (unsigned)ms, origin_delay_cb);
+}
+
+/* /status/CODE: that status with a small body (none for 204 and 304). */
+static void
+origin_mode_status(struct origin_conn *c, const char *arg)
+{
+	int64_t	 code = origin_number(arg);
+	char	 body[32];
+	int	 n;
+
+	if (code < 200 || code > 599) {
+		origin_bad_request(c);
+		return;
+	}
+	n = snprintf(body, sizeof(body), "status %d\n", (int)code);
+	origin_reply(c, (int)code, "Status", "", body, (size_t)n);
+}
+
+/* /hangup: close without answering. */
+static void
+origin_mode_hangup(struct origin_conn *c, const char *arg)
+{
+	c->close_after = 1;
+	origin_conn_done(c);
+}
+
+/* /stall: never answer; keep reading so the connection stays open. */
+static void
+origin_mode_stall(struct origin_conn *c, const char *arg)
+{
+	c->state = ORIGIN_SILENT;
+}
+
+/* /echo: the raw request head as received, then the body. */
+static void
+origin_mode_echo(struct origin_conn *c, const char *arg)
+{
+	size_t		 blen = evbuffer_get_length(c->body);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	char		 extra[64];
+
+	snprintf(extra, sizeof(extra), "X-Body-Len: %zu\r\n", blen);
+	origin_reply_head(c, 200, "OK", extra, (int64_t)(c->headlen + blen));
+	if (!c->is_head) {
+		evbuffer_add(out, c->head, c->headlen);
+		evbuffer_add_buffer(out, c->body);
+	}
+	origin_conn_done(c);
+}
+
+/* SHA-256 of an evbuffer in lowercase hex (65 bytes with the NUL). */
+static void
+origin_sha256_hex(struct evbuffer *buf, char out[65])
+{
+	EVP_MD_CTX		*ctx = EVP_MD_CTX_new();
+	struct evbuffer_iovec	*v;
+	unsigned char		 md[32];
+	unsigned		 mdlen = 0, i;
+	int			 n, k;
+
+	n = evbuffer_peek(buf, -1, NULL, NULL, 0);
+	v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+	n = evbuffer_peek(buf, -1, NULL, v, n);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (k = 0; k < n; k++)
+		EVP_DigestUpdate(ctx, v[k].iov_base, v[k].iov_len);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	free(v);
+	for (i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[2 * mdlen] = '\0';
+}
+
+/* /sha: the SHA-256 of the request body in hex. */
+static void
+origin_mode_sha(struct origin_conn *c, const char *arg)
+{
+	char	 hex[65];
+	char	 extra[64];
+
+	origin_sha256_hex(c->body, hex);
+	snprintf(extra, sizeof(extra), "X-Body-Len: %zu\r\n",
+	    evbuffer_get_length(c->body));
+	origin_reply(c, 200, "OK", extra, hex, strlen(hex));
+}
+
+/* /raw/KIND: a canned response, sent as is. */
+static void
+origin_mode_raw(struct origin_conn *c, const char *arg)
+{
+	size_t	 i, n = sizeof(origin_raws) / sizeof(origin_raws[0]);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arg, origin_raws[i].kind) == 0)
+			break;
+	if (i == n) {
+		origin_reply(c, 404, "Not Found", "", "no such raw\n", 12);
+		return;
+	}
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	    origin_raws[i].fmt, origin.name);
+	c->close_after = origin_raws[i].close;
+	origin_conn_done(c);
+}
+
+static const struct origin_mode origin_modes[] = {
+	{ "/bytes/",	origin_mode_bytes },
+	{ "/chunked/",	origin_mode_chunked },
+	{ "/close/",	origin_mode_close },
+	{ "/drip/",	origin_mode_drip },
+	{ "/delay/",	origin_mode_delay },
+	{ "/status/",	origin_mode_status },
+	{ "/raw/",	origin_mode_raw },
+	{ "/hangup",	origin_mode_hangup },
+	{ "/stall",	origin_mode_stall },
+	{ "/echo",	origin_mode_echo },
+	{ "/sha",	origin_mode_sha },
+};
+
+/* The path of the target without its query, in a static buffer. */
+static const char *
+origin_path(const char *target)
+{
+	static char	 path[4096];
+	size_t		 n = strcspn(target, "?");
+
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, target, n);
+	path[n] = '\0';
+	return path;
+}
+
+/* A complete request arrived: log it and answer by its path. */
+static void
+origin_dispatch(struct origin_conn *c)
+{
+	const char	*path = origin_path(c->target);
+	char		 len[32];
+	size_t		 i, plen;
+	size_t		 n = sizeof(origin_modes) /
+			    sizeof(origin_modes[0]);
+
+	snprintf(len, sizeof(len), "%zu", evbuffer_get_length(c->body));
+	origin_log(c, len);
+	for (i = 0; i < n; i++) {
+		plen = strlen(origin_modes[i].prefix);
+		if (strncmp(path, origin_modes[i].prefix, plen) != 0)
+			continue;
+		/* "/echo" must not match "/echoes"; "/bytes/" takes args. */
+		if (origin_modes[i].prefix[plen - 1] != '/' &&
+		    path[plen] != '\0')
+			continue;
+		origin_modes[i].fn(c, path + plen);
+		return;
+	}
+	origin_reply(c, 404, "Not Found", "", "not found\n", 10);
+}
+
+/* Offset just past the empty line ending the head in, or -1 if none yet. */
+static ssize_t
+origin_head_end(struct evbuffer *in)
+{
+	struct evbuffer_ptr	 p, e;
+	size_t			 eol;
+
+	evbuffer_ptr_set(in, &p, 0, EVBUFFER_PTR_SET);
+	for (;;) {
+		e = evbuffer_search_eol(in, &p, &eol, EVBUFFER_EOL_CRLF);
+		if (e.pos == -1)
+			return -1;
+		if (e.pos == p.pos)
+			return (ssize_t)(e.pos + eol);
+		evbuffer_ptr_set(in, &p, e.pos + eol, EVBUFFER_PTR_SET);
+	}
+}
+
+/* The next line of head at *pos, without its line end; 0 at the end. */
+static int
+origin_next_line(const char *head, size_t len, size_t *pos,
+    const char **line, size_t *linelen)
+{
+	const char	*nl;
+
+	if (*pos >= len)
+		return 0;
+	nl = memchr(head + *pos, '\n', len - *pos);
+	if (nl == NULL)
+		return 0;
+	*line = head + *pos;
+	*linelen = (size_t)(nl - *line);
+	if (*linelen > 0 && (*line)[*linelen - 1] == '\r')
+		(*linelen)--;
+	*pos = (size_t)(nl - head) + 1;
+	return 1;
+}
+
+/* 1 when the list value (len bytes) mentions token, case-insensitive. */
+static int
+origin_value_has(const char *value, size_t len, const char *token)
+{
+	size_t	 tlen = strlen(token), i;
+
+	for (i = 0; i + tlen <= len; i++)
+		if (strncasecmp(value + i, token, tlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Apply one header line to the request framing; -1 when unusable. */
+static int
+origin_header(struct origin_conn *c, const char *line, size_t len)
+{
+	const char	*colon = memchr(line, ':', len);
+	const char	*v;
+	size_t		 nlen, vlen;
+	char		 num[32];
+
+	if (colon == NULL)
+		return -1;
+	nlen = (size_t)(colon - line);
+	v = colon + 1;
+	vlen = len - nlen - 1;
+	while (vlen > 0 && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	if (nlen == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
+		if (vlen == 0 || vlen >= sizeof(num))
+			return -1;
+		memcpy(num, v, vlen);
+		num[vlen] = '\0';
+		if (origin_number(num) < 0)
+			return -1;
+		c->body_left = (uint64_t)origin_number(num);
+	} else if (nlen == 17 &&
+	    strncasecmp(line, "Transfer-Encoding", 17) == 0) {
+		c->chunked = origin_value_has(v, vlen, "chunked");
+	} else if (nlen == 10 && strncasecmp(line, "Connection", 10) == 0) {
+		if (origin_value_has(v, vlen, "close"))
+			c->keepalive = 0;
+		else if (origin_value_has(v, vlen, "keep-alive"))
+			c->keepalive = 1;
+	}
+	return 0;
+}
+
+/* Parse the request line "METHOD SP TARGET SP VERSION"; -1 if malformed. */
+static int
+origin_request_line(struct origin_conn *c, const char *line, size_t len)
+{
+	const char	*sp1 = memchr(line, ' ', len);
+	const char	*sp2 = NULL, *p;
+	size_t		 mlen, tlen;
+
+	for (p = line; p < line + len; p++)
+		if (*p == ' ')
+			sp2 = p;
+	if (sp1 == NULL || sp2 == sp1)
+		return -1;
+	mlen = (size_t)(sp1 - line);
+	tlen = (size_t)(sp2 - sp1 - 1);
+	if (mlen == 0 || mlen >= sizeof(c->method) || tlen == 0)
+		return -1;
+	memcpy(c->method, line, mlen);
+	c->method[mlen] = '\0';
+	c->target = strndup(sp1 + 1, tlen);
+	c->is_head = strcmp(c->method, "HEAD") == 0;
+	c->keepalive = !(len - (size_t)(sp2 + 1 - line) == 8 &&
+	    strncmp(sp2 + 1, "HTTP/1.0", 8) == 0);
+	return 0;
+}
+
+/* Parse c->head: request line and the headers that matter here. */
+static int
+origin_parse_head(struct origin_conn *c)
+{
+	const char	*line;
+	size_t		 len, pos = 0;
+
+	if (!origin_next_line(c->head, c->headlen, &pos, &line, &len) ||
+	    origin_request_line(c, line, len) == -1)
+		return -1;
+	while (origin_next_line(c->head, c->headlen, &pos, &line, &len) &&
+	    len > 0)
+		if (origin_header(c, line, len) == -1)
+			return -1;
+	return 0;
+}
+
+/* Take a request head from the input if one is complete; 0 if not yet. */
+static int
+origin_read_head(struct origin_conn *c, struct evbuffer *in)
+{
+	ssize_t	 end;
+
+	/* Empty lines before a request line are ignored (RFC 9112 2.2). */
+	while (evbuffer_get_length(in) >= 1) {
+		char	 ch[2];
+		size_t	 n = evbuffer_copyout(in, ch, 2);
+
+		if (ch[0] == '\n')
+			evbuffer_drain(in, 1);
+		else if (n == 2 && ch[0] == '\r' && ch[1] == '\n')
+			evbuffer_drain(in, 2);
+		else
+			break;
+	}
+	end = origin_head_end(in);
+	if (end == -1) {
+		if (evbuffer_get_length(in) > ORIGIN_MAX_HEAD)
+			origin_bad_request(c);
+		return evbuffer_get_length(in) > ORIGIN_MAX_HEAD;
+	}
+	c->headlen = (size_t)end;
+	c->head = malloc(c->headlen + 1);
+	evbuffer_remove(in, c->head, c->headlen);
+	c->head[c->headlen] = '\0';
+	if (origin_parse_head(c) == -1) {
+		origin_bad_request(c);
+		return 1;
+	}
+	if (strcmp(origin_path(c->target), "/noread") == 0) {
+		/* Never read again: a large body stalls the sender. */
+		origin_log(c, "-");
+		bufferevent_disable(c->bev, EV_READ);
+		c->state = ORIGIN_SILENT;
+		return 1;
+	}
+	c->chunk = ORIGIN_CHUNK_SIZE;
+	c->state = ORIGIN_BODY;
+	return 1;
+}
+
+/* Move up to c->body_left bytes of body from in; 1 when none are left. */
+static int
+origin_body_move(struct origin_conn *c, struct evbuffer *in)
+{
+	size_t	 n = evbuffer_get_length(in);
+
+	if (n > c->body_left)
+		n = (size_t)c->body_left;
+	evbuffer_remove_buffer(in, c->body, n);
+	c->body_left -= n;
+	return c->body_left == 0;
+}
+
+/* One step of a chunked body: 1 progressed, 0 needs input, -1 malformed. */
+static int
+origin_chunk_step(struct origin_conn *c, struct evbuffer *in)
+{
+	char	*line, *end;
+	int	 r = 1;
+
+	if (c->chunk == ORIGIN_CHUNK_DATA) {
+		if (evbuffer_get_length(in) == 0)
+			return 0;
+		if (origin_body_move(c, in))
+			c->chunk = ORIGIN_CHUNK_DATA_END;
+		return 1;
+	}
+	if ((line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF)) == NULL)
+		return 0;
+	if (c->chunk == ORIGIN_CHUNK_SIZE) {
+		errno = 0;
+		c->body_left = strtoull(line, &end, 16);
+		if (end == line || errno != 0)
+			r = -1;
+		c->chunk = c->body_left == 0 ? ORIGIN_CHUNK_TRAILER :
+		    ORIGIN_CHUNK_DATA;
+	} else if (c->chunk == ORIGIN_CHUNK_DATA_END) {
+		r = line[0] == '\0' ? 1 : -1;
+		c->chunk = ORIGIN_CHUNK_SIZE;
+	} else if (line[0] == '\0') {
+		r = 2;		/* the empty line ending the trailers */
+	}
+	free(line);
+	return r;
+}
+
+/* Read body bytes; dispatch once the request is complete. 0: need more. */
+static int
+origin_read_body(struct origin_conn *c, struct evbuffer *in)
+{
+	int	 r;
+
+	if (!c->chunked) {
+		if (c->body_left > 0 && !origin_body_move(c, in))
+			return 0;
+		origin_dispatch(c);
+		return 1;
+	}
+	while ((r = origin_chunk_step(c, in)) == 1)
+		;
+	if (r == 0)
+		return 0;
+	if (r == -1)
+		origin_bad_request(c);
+	else
+		origin_dispatch(c);
+	return 1;
+}
+
+/* Process buffered input, then close the connection if it is finished. */
+static void
+origin_conn_run(struct origin_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	int		 progressed = 1;
+
+	while (progressed && (c->state == ORIGIN_HEAD ||
+	    c->state == ORIGIN_BODY)) {
+		if (c->state == ORIGIN_HEAD)
+			progressed = origin_read_head(c, in);
+		else
+			progressed = origin_read_body(c, in);
+	}
+	if (c->state == ORIGIN_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		origin_conn_free(c);
+}
+
+/* Bytes arrived. */
+static void
+origin_read_cb(struct bufferevent *bev, void *arg)
+{
+	origin_conn_run(arg);
+}
+
+/* The output drained below the low mark: refill or finish closing. */
+static void
+origin_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct origin_conn	*c = arg;
+
+	if (c->state == ORIGIN_BUSY && c->gen_left > 0 && c->drip_ms == 0)
+		origin_gen_fill(c);
+	origin_conn_run(c);
+}
+
+/* EOF or error from the peer: drop the connection. */
+static void
+origin_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		origin_conn_free(arg);
+}
+
+/* A new client connection. */
+static void
+origin_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct origin_conn	*c = calloc(1, sizeof(*c));
+	int			 one = 1;
+
+	if (c == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	/* without it, a reused connection's second segment waits ~40 ms */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->bev = bufferevent_socket_new(origin.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->body = evbuffer_new();
+	c->keepalive = 1;
+	LIST_INSERT_HEAD(&origin.conns, c, entry);
+	bufferevent_setcb(c->bev, origin_read_cb, origin_write_cb,
+	    origin_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* SIGTERM or SIGINT: leave the loop. */
+static void
+origin_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	event_base_loopbreak(origin.base);
+}
+
+/* Bind 127.0.0.1:port (0: any) and return the listener; print "PORT <n>". */
+static struct evconnlistener *
+origin_listen(int port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	struct evconnlistener	*l;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	l = evconnlistener_new_bind(origin.base, origin_accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    128, (struct sockaddr *)&sin, sizeof(sin));
+	if (l == NULL)
+		return NULL;
+	if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin,
+	    &len) == -1) {
+		evconnlistener_free(l);
+		return NULL;
+	}
+	printf("PORT %d\n", ntohs(sin.sin_port));
+	fflush(stdout);
+	return l;
+}
+
+/* Parse the command line into origin.name and the log file. */
+static int
+origin_args(int argc, char **argv)
+{
+	int	 ch;
+
+	origin.name = "origin";
+	while ((ch = getopt(argc, argv, "n:l:p:")) != -1) {
+		switch (ch) {
+		case 'n':
+			origin.name = optarg;
+			break;
+		case 'p':
+			origin.port = atoi(optarg);
+			break;
+		case 'l':
+			if ((origin.log = fopen(optarg, "a")) == NULL) {
+				perror(optarg);
+				return -1;
+			}
+			break;
+		default:
+			fprintf(stderr, "usage: origin -n NAME [-p PORT] [-l LOGFILE]\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Serve until a signal, then free everything. */
+int
+main(int argc, char **argv)
+{
+	struct evconnlistener	*l;
+	struct event		*sigterm, *sigint;
+
+	if (origin_args(argc, argv) == -1)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	LIST_INIT(&origin.conns);
+	origin.base = event_base_new();
+	if (origin.base == NULL || (l = origin_listen(origin.port)) == NULL) {
+		fprintf(stderr, "origin: cannot listen: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	sigterm = evsignal_new(origin.base, SIGTERM, origin_signal_cb, NULL);
+	sigint = evsignal_new(origin.base, SIGINT, origin_signal_cb, NULL);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+	event_base_dispatch(origin.base);
+	while (!LIST_EMPTY(&origin.conns))
+		origin_conn_free(LIST_FIRST(&origin.conns));
+	evconnlistener_free(l);
+	event_free(sigterm);
+	event_free(sigint);
+	event_base_free(origin.base);
+	libevent_global_shutdown();
+	if (origin.log != NULL)
+		fclose(origin.log);
+	return 0;
+}
