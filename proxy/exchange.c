@@ -531,6 +531,7 @@ exchange_forward(struct exchange *ex, const char *method, const char *target)
 		return -1;
 	fwd.client_ip = ex->client->ip;
 	fwd.tls = 0;
+	fwd.default_host = ex->srv->addrtext;
 	if (headers_request_build(out, method, target,
 	    evhttp_request_get_input_headers(req), &fwd,
 	    evbuffer_get_length(body)) == 0 &&

@@ -205,6 +205,10 @@ headers_request_add(struct evbuffer *out, const char *method,
 	host = evhttp_find_header(in, "Host");
 	if (host != NULL && headers_put(out, "X-Forwarded-Host", host) == -1)
 		return -1;
+	/* an HTTP/1.0 client may omit Host; an HTTP/1.1 request may not */
+	if (host == NULL && fwd->default_host != NULL &&
+	    headers_put(out, "Host", fwd->default_host) == -1)
+		return -1;
 	if ((body_len > 0 || headers_method_has_body(method)) &&
 	    evbuffer_add_printf(out, "Content-Length: %zu\r\n", body_len) == -1)
 		return -1;

@@ -15,6 +15,8 @@ struct http1_response;
 struct headers_forward {
 	const char	*client_ip;	/* appended to X-Forwarded-For */
 	int		 tls;		/* X-Forwarded-Proto: https or http */
+	const char	*default_host;	/* Host when the client sent none
+					 * (HTTP/1.0); NULL: none */
 };
 
 /*
@@ -34,7 +36,8 @@ int	headers_is_hop_by_hop(const char *name, size_t namelen,
  * values joined with ", " and client_ip appended), X-Forwarded-Proto,
  * X-Forwarded-Host (the client's Host, when it sent one), and
  * "Content-Length: body_len" when body_len > 0 or the method is POST, PUT
- * or PATCH; then the empty line. Host is kept as the client sent it.
+ * or PATCH; then the empty line. Host is kept as the client sent it; when
+ * it sent none (HTTP/1.0), Host is fwd->default_host.
  * target must already be in origin-form. Returns 0, or -1 if out of memory.
  */
 int	headers_request_build(struct evbuffer *out, const char *method,

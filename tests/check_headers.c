@@ -160,7 +160,7 @@ static const struct build_case build_cases[] = {
 	    { "X-Forwarded-Host", "evil.example", NULL },
 	    "10.0.0.1", 1, 0,
 	    "GET /api HTTP/1.1\r\nX-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: https\r\n\r\n" },
+	    "X-Forwarded-Proto: https\r\nHost: backend:80\r\n\r\n" },
 	{ "hop-by-hop removed", "GET",
 	    { "Host", "h", "Connection", "close, X-A", "Connection", " x-b ",
 	    "Keep-Alive", "1", "Proxy-Connection", "keep-alive",
@@ -200,6 +200,11 @@ static const struct build_case build_cases[] = {
 	    "DELETE /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	{ "HTTP/1.0 without Host", "GET", { "Accept", "*/*", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nAccept: */*\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nHost: backend:80\r\n\r\n" },
 	{ "GET with body", "GET", { "Host", "h", NULL }, "10.0.0.1", 0, 2,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
@@ -211,7 +216,7 @@ static const struct build_case build_cases[] = {
 START_TEST(test_build_table)
 {
 	const struct build_case	*c = &build_cases[_i];
-	struct headers_forward	 fwd = { c->client_ip, c->tls };
+	struct headers_forward	 fwd = { c->client_ip, c->tls, "backend:80" };
 	struct evkeyvalq	 q;
 	struct evbuffer		*out;
 	char			*got;
