@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,10 +29,17 @@
 #include "conf/conf.h"
 
 #define CONF_NITEMS(a)		(sizeof(a) / sizeof((a)[0]))
-#define CONF_KW_MAX		32	/* keyword table entries, at most */
+#define CONF_KW_MAX		48	/* keyword table entries, at most */
 #define CONF_DAY_MS		(24ULL * 60 * 60 * 1000)
 #define CONF_NAME_CHARS		"abcdefghijklmnopqrstuvwxyz" \
 				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+/* Forward-secret AEAD ciphers for TLS 1.2, the tls_ciphers default. */
+#define CONF_TLS_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
+				"ECDHE-RSA-AES128-GCM-SHA256:" \
+				"ECDHE-ECDSA-AES256-GCM-SHA384:" \
+				"ECDHE-RSA-AES256-GCM-SHA384:" \
+				"ECDHE-ECDSA-CHACHA20-POLY1305:" \
+				"ECDHE-RSA-CHACHA20-POLY1305"
 
 /* Enum keys are stored through an int lvalue. */
 _Static_assert(sizeof(enum conf_balance) == sizeof(int), "enum size");
@@ -120,6 +128,16 @@ static int	conf_set_route(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_cert(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_protocols(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_ciphers(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_ca(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_server_name(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_client_cert(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
 
 static const char *const conf_balance_names[] = {
 	"round_robin", "least_conn", "random_two", NULL
@@ -192,6 +210,13 @@ static const struct conf_keyword conf_keywords[] = {
 	    "largest request line and headers accepted", 0 },
 	  CONF_T_SIZE, CONF_L(max_header_size), 1 << 10, 1 << 20,
 	  NULL, NULL },
+	{ { "listener", "tls_protocols", "TLSv1.2 TLSv1.3",
+	    "TLS versions accepted: TLSv1.2 and/or TLSv1.3", 0 },
+	  CONF_T_CUSTOM, CONF_L(tls_protocols), 0, 0, NULL,
+	  conf_set_protocols },
+	{ { "listener", "tls_ciphers", CONF_TLS_CIPHERS,
+	    "TLS 1.2 ciphers, OpenSSL syntax (TLS 1.3 keeps its own)", 0 },
+	  CONF_T_CUSTOM, CONF_L(tls_ciphers), 0, 0, NULL, conf_set_ciphers },
 
 	{ { "upstream", "server", "",
 	    "HOST:PORT [name=NAME] [weight=1..1000]", 1 },
@@ -222,6 +247,24 @@ static const struct conf_keyword conf_keywords[] = {
 	    "how long a removed server's exchanges may run", 0 },
 	  CONF_T_DURATION, CONF_U(drain_timeout_ms), 1, CONF_DAY_MS,
 	  NULL, NULL },
+	{ { "upstream", "tls", "off",
+	    "speak TLS to the servers", 0 },
+	  CONF_T_BOOL, CONF_U(tls), 0, 0, NULL, NULL },
+	{ { "upstream", "tls_verify", "on",
+	    "verify the server's certificate and name (with tls = on)", 0 },
+	  CONF_T_BOOL, CONF_U(tls_verify), 0, 0, NULL, NULL },
+	{ { "upstream", "tls_ca", "",
+	    "CA file or directory to verify with (default: the system "
+	    "store)", 0 },
+	  CONF_T_CUSTOM, CONF_U(tls_ca), 0, 0, NULL, conf_set_ca },
+	{ { "upstream", "tls_server_name", "",
+	    "SNI and the name verified (default: the server's host)", 0 },
+	  CONF_T_CUSTOM, CONF_U(tls_server_name), 0, 0, NULL,
+	  conf_set_server_name },
+	{ { "upstream", "tls_client_certificate", "",
+	    "CERT KEY presented to the servers (mutual TLS)", 0 },
+	  CONF_T_CUSTOM, CONF_U(tls_client_cert), 0, 0, NULL,
+	  conf_set_client_cert },
 };
 
 _Static_assert(CONF_NITEMS(conf_keywords) <= CONF_KW_MAX,
@@ -756,14 +799,21 @@ conf_set_route(struct conf_loader *ld, const struct conf_keyword *kw,
 	return 0;
 }
 
-/* tls_certificate = CERT KEY: two paths, opened later by tls/. */
-static int
-conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,
-    void *base, const char *value)
+/* Free what a conf_cert owns. */
+static void
+conf_cert_clear(struct conf_cert *c)
 {
-	struct conf_listener	*l = base;
-	struct conf_cert	 c, *p;
-	char			*copy, *words[3];
+	free(c->cert);
+	free(c->key);
+	c->cert = c->key = NULL;
+}
+
+/* Fill c from "CERT KEY" (two paths, opened later by tls/). */
+static int
+conf_cert_parse(struct conf_loader *ld, const struct conf_keyword *kw,
+    const char *value, struct conf_cert *c)
+{
+	char	*copy, *words[3];
 
 	if ((copy = strdup(value)) == NULL)
 		return conf_value_error(ld, kw, value, "out of memory");
@@ -771,18 +821,128 @@ conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,
 		free(copy);
 		return conf_key_error(ld, kw, "expected CERT KEY (two paths)");
 	}
-	c.cert = strdup(words[0]);
-	c.key = strdup(words[1]);
-	c.line = ld->lineno;
+	c->cert = strdup(words[0]);
+	c->key = strdup(words[1]);
+	c->line = ld->lineno;
 	free(copy);
-	if (c.cert == NULL || c.key == NULL ||
-	    (p = conf_append(l->certs, l->ncerts, sizeof(*p))) == NULL) {
-		free(c.cert);
-		free(c.key);
+	if (c->cert == NULL || c->key == NULL) {
+		conf_cert_clear(c);
+		return conf_value_error(ld, kw, value, "out of memory");
+	}
+	return 0;
+}
+
+/* tls_certificate = CERT KEY, repeatable. */
+static int
+conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_listener	*l = base;
+	struct conf_cert	 c, *p;
+
+	if (conf_cert_parse(ld, kw, value, &c) == -1)
+		return -1;
+	if ((p = conf_append(l->certs, l->ncerts, sizeof(*p))) == NULL) {
+		conf_cert_clear(&c);
 		return conf_value_error(ld, kw, value, "out of memory");
 	}
 	l->certs = p;
 	l->certs[l->ncerts++] = c;
+	return 0;
+}
+
+/*
+ * TLS keys other than tls_certificate (tls/ opens and checks the files).
+ */
+
+/* tls_protocols = TLSv1.2 TLSv1.3: a set of CONF_TLS_* bits. */
+static int
+conf_set_protocols(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	static const struct {
+		const char	*name;
+		int		 bit;
+	} protos[] = {
+		{ "TLSv1.2", CONF_TLS_V1_2 },
+		{ "TLSv1.3", CONF_TLS_V1_3 },
+	};
+	char	*copy, *words[CONF_NITEMS(protos) + 1];
+	size_t	 i, j, n;
+	int	 bits = 0, rc = 0;
+
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, words, CONF_NITEMS(protos));
+	for (i = 0; i < n && i < CONF_NITEMS(protos) && rc == 0; i++) {
+		for (j = 0; j < CONF_NITEMS(protos); j++)
+			if (strcmp(words[i], protos[j].name) == 0)
+				break;
+		if (j == CONF_NITEMS(protos) || (bits & protos[j].bit))
+			rc = -1;
+		else
+			bits |= protos[j].bit;
+	}
+	free(copy);
+	if (n == 0 || n > CONF_NITEMS(protos) || rc == -1)
+		return conf_value_error(ld, kw, value,
+		    "expected TLSv1.2, TLSv1.3 or both");
+	*(int *)conf_field(base, kw) = bits;
+	return 0;
+}
+
+/* tls_ciphers = LIST: a string; its line is kept for tls/'s messages. */
+static int
+conf_set_ciphers(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_listener	*l = base;
+
+	if (conf_set_string(ld, kw, base, value) == -1)
+		return -1;
+	l->tls_ciphers_line = ld->lineno;
+	return 0;
+}
+
+/* tls_ca = PATH: a string; its line is kept for tls/'s messages. */
+static int
+conf_set_ca(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_upstream	*u = base;
+
+	if (conf_set_string(ld, kw, base, value) == -1)
+		return -1;
+	u->tls_ca_line = ld->lineno;
+	return 0;
+}
+
+/* tls_server_name = NAME: a DNS name or an IP address, no port. */
+static int
+conf_set_server_name(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct in6_addr	 a6;
+
+	if (strlen(value) > 253 || (strchr(value, ':') != NULL ?
+	    inet_pton(AF_INET6, value, &a6) != 1 :
+	    strspn(value, CONF_NAME_CHARS) != strlen(value)))
+		return conf_value_error(ld, kw, value, "expected a host name "
+		    "or an IP address, without port");
+	return conf_set_string(ld, kw, base, value);
+}
+
+/* tls_client_certificate = CERT KEY, at most once. */
+static int
+conf_set_client_cert(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_cert	*field = conf_field(base, kw), c;
+
+	if (conf_cert_parse(ld, kw, value, &c) == -1)
+		return -1;
+	conf_cert_clear(field);
+	*field = c;
 	return 0;
 }
 
@@ -1360,11 +1520,10 @@ conf_listener_clear(struct conf_listener *l)
 	for (i = 0; i < l->nroutes; i++)
 		conf_route_clear(&l->routes[i]);
 	free(l->routes);
-	for (i = 0; i < l->ncerts; i++) {
-		free(l->certs[i].cert);
-		free(l->certs[i].key);
-	}
+	for (i = 0; i < l->ncerts; i++)
+		conf_cert_clear(&l->certs[i]);
 	free(l->certs);
+	free(l->tls_ciphers);
 }
 
 /* Free one upstream's contents. */
@@ -1377,6 +1536,9 @@ conf_upstream_clear(struct conf_upstream *u)
 	for (i = 0; i < u->nservers; i++)
 		conf_server_clear(&u->servers[i]);
 	free(u->servers);
+	free(u->tls_ca);
+	free(u->tls_server_name);
+	conf_cert_clear(&u->tls_client_cert);
 }
 
 /* Free a conf and all it owns; NULL is fine. */

@@ -29,6 +29,12 @@ enum conf_log_level {
 	CONF_LOG_DEBUG,
 };
 
+/* Bits of a listener's tls_protocols: the TLS versions it accepts. */
+enum conf_tls_proto {
+	CONF_TLS_V1_2 = 1 << 0,
+	CONF_TLS_V1_3 = 1 << 1,
+};
+
 /* A resolved socket address and the text it came from. */
 struct conf_addr {
 	char			*text;		/* as written, e.g. "127.0.0.1:80" */
@@ -56,7 +62,10 @@ struct conf_route {
 	int			 line;
 };
 
-/* One "tls_certificate = CERT KEY" line (paths; loaded by tls/). */
+/*
+ * One "tls_certificate = CERT KEY" line (paths; loaded by tls/), or an
+ * upstream's "tls_client_certificate = CERT KEY" (cert NULL when absent).
+ */
 struct conf_cert {
 	char			*cert;
 	char			*key;
@@ -75,6 +84,12 @@ struct conf_listener {
 	uint64_t		 client_timeout_ms;	/* default 60s */
 	uint64_t		 max_body_size;		/* default 16m */
 	uint64_t		 max_header_size;	/* default 64k */
+	int			 tls_protocols;	/* CONF_TLS_V1_2 | CONF_TLS_V1_3
+						 * (default both) */
+	char			*tls_ciphers;	/* TLS 1.2 cipher list (OpenSSL
+						 * syntax), checked by tls/ */
+	int			 tls_ciphers_line; /* of the key; the header's
+						 * when it is the default */
 	int			 line;		/* of the [listener] header */
 };
 
@@ -89,6 +104,14 @@ struct conf_upstream {
 	int			 keepalive;		/* default 32, 0..10000 */
 	uint64_t		 keepalive_timeout_ms;	/* default 4s */
 	uint64_t		 drain_timeout_ms;	/* default 60s */
+	int			 tls;			/* default off */
+	int			 tls_verify;		/* default on */
+	char			*tls_ca;	/* CA file or directory; NULL:
+						 * the system store */
+	int			 tls_ca_line;	/* of the key, 0 when unset */
+	char			*tls_server_name; /* SNI and the name verified;
+						 * NULL: each server's host */
+	struct conf_cert	 tls_client_cert; /* .cert NULL when unset */
 	int			 line;
 };
 

@@ -392,6 +392,12 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(l->client_timeout_ms, 60000);
 	ck_assert_uint_eq(l->max_body_size, 16 << 20);
 	ck_assert_uint_eq(l->max_header_size, 64 << 10);
+	ck_assert_int_eq(l->tls_protocols, CONF_TLS_V1_2 | CONF_TLS_V1_3);
+	ck_assert_str_eq(l->tls_ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256:"
+	    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+	    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+	    "ECDHE-RSA-CHACHA20-POLY1305");
+	ck_assert_int_eq(l->tls_ciphers_line, 1);
 
 	ck_assert_uint_eq(c->nupstreams, 1);
 	u = &c->upstreams[0];
@@ -404,6 +410,13 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(u->keepalive, 32);
 	ck_assert_uint_eq(u->keepalive_timeout_ms, 4000);
 	ck_assert_uint_eq(u->drain_timeout_ms, 60000);
+	ck_assert_int_eq(u->tls, 0);
+	ck_assert_int_eq(u->tls_verify, 1);
+	ck_assert_ptr_null(u->tls_ca);
+	ck_assert_int_eq(u->tls_ca_line, 0);
+	ck_assert_ptr_null(u->tls_server_name);
+	ck_assert_ptr_null(u->tls_client_cert.cert);
+	ck_assert_ptr_null(u->tls_client_cert.key);
 
 	ck_assert_uint_eq(u->nservers, 1);
 	s = &u->servers[0];
@@ -527,6 +540,59 @@ START_TEST(test_full)
 	ck_assert_ptr_nonnull(u);
 	ck_assert_int_eq(u->balance, CONF_BALANCE_RANDOM_TWO);
 	ck_assert_ptr_null(conf_upstream_find(c, "nope"));
+	conf_free(c);
+}
+END_TEST
+
+/* The TLS keys of listeners and upstreams, away from their defaults. */
+START_TEST(test_tls)
+{
+	static const char text[] =
+		"[listener web]\n"				/* 1 */
+		"listen = 127.0.0.1:8443\n"
+		"upstream = app\n"
+		"tls_certificate = /a.pem /a.key\n"
+		"tls_protocols = TLSv1.3\n"			/* 5 */
+		"tls_ciphers = ECDHE-RSA-AES128-GCM-SHA256\n"
+		"[listener old]\n"
+		"listen = 127.0.0.1:8444\n"
+		"upstream = app\n"
+		"tls_protocols =  TLSv1.3\tTLSv1.2 \n"		/* 10 */
+		"[upstream app]\n"
+		"server = 127.0.0.1:9443\n"
+		"tls = on\n"
+		"tls_verify = off\n"
+		"tls_ca = /etc/ca.pem\n"			/* 15 */
+		"tls_server_name = App.Internal\n"
+		"tls_client_certificate = /c.pem  /c.key\n"
+		"[upstream v6]\n"
+		"server = [::1]:9443\n"
+		"tls = yes\n"					/* 20 */
+		"tls_server_name = ::1\n";
+	struct conf			*c = load_ok(text);
+	const struct conf_listener	*l = &c->listeners[0];
+	const struct conf_upstream	*u = &c->upstreams[0];
+
+	ck_assert_int_eq(l->tls_protocols, CONF_TLS_V1_3);
+	ck_assert_str_eq(l->tls_ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+	ck_assert_int_eq(l->tls_ciphers_line, 6);
+	ck_assert_uint_eq(l->ncerts, 1);
+	l = &c->listeners[1];
+	ck_assert_int_eq(l->tls_protocols, CONF_TLS_V1_2 | CONF_TLS_V1_3);
+	ck_assert_int_eq(l->tls_ciphers_line, 7);
+	ck_assert_int_eq(u->tls, 1);
+	ck_assert_int_eq(u->tls_verify, 0);
+	ck_assert_str_eq(u->tls_ca, "/etc/ca.pem");
+	ck_assert_int_eq(u->tls_ca_line, 15);
+	ck_assert_str_eq(u->tls_server_name, "App.Internal");
+	ck_assert_str_eq(u->tls_client_cert.cert, "/c.pem");
+	ck_assert_str_eq(u->tls_client_cert.key, "/c.key");
+	ck_assert_int_eq(u->tls_client_cert.line, 17);
+	u = &c->upstreams[1];
+	ck_assert_int_eq(u->tls, 1);
+	ck_assert_int_eq(u->tls_verify, 1);
+	ck_assert_str_eq(u->tls_server_name, "::1");
+	ck_assert_ptr_null(u->tls_client_cert.cert);
 	conf_free(c);
 }
 END_TEST
@@ -714,6 +780,39 @@ static const struct {
 	    "t.ini:6: tls_certificate: expected CERT KEY" },
 	{ BASE_L "tls_certificate = /a /b /c\n", 1,
 	    "t.ini:6: tls_certificate: expected CERT KEY" },
+	/* the other TLS keys */
+	{ BASE_L "tls_protocols = TLSv1.1\n", 1,
+	    "t.ini:6: tls_protocols: \"TLSv1.1\": expected TLSv1.2, TLSv1.3 "
+	    "or both" },
+	{ BASE_L "tls_protocols = TLSv1.3 TLSv1.3\n", 1,
+	    "t.ini:6: tls_protocols: \"TLSv1.3 TLSv1.3\": expected" },
+	{ BASE_L "tls_protocols = TLSv1.2 TLSv1.3 TLSv1.2\n", 1,
+	    "t.ini:6: tls_protocols: \"TLSv1.2 TLSv1.3 TLSv1.2\": expected" },
+	{ BASE_L "tls_protocols = tlsv1.2\n", 1,
+	    "t.ini:6: tls_protocols: \"tlsv1.2\": expected" },
+	{ BASE_L "tls_protocols =\n", 1, "t.ini:6: tls_protocols: \"\": "
+	    "expected" },
+	{ BASE_L "tls_ciphers =\n", 1, "t.ini:6: tls_ciphers: \"\": empty "
+	    "value" },
+	{ BASE_L "tls_protocols = TLSv1.2\ntls_protocols = TLSv1.3\n", 1,
+	    "t.ini:7: tls_protocols: duplicate key (first at line 6)" },
+	{ BASE "tls = maybe\n", 1, "t.ini:6: tls: \"maybe\": " },
+	{ BASE "tls_verify = 2\n", 1, "t.ini:6: tls_verify: \"2\": " },
+	{ BASE "tls_ca =\n", 1, "t.ini:6: tls_ca: \"\": empty value" },
+	{ BASE "tls_server_name = a.example:443\n", 1,
+	    "t.ini:6: tls_server_name: \"a.example:443\"" },
+	{ BASE "tls_server_name = a b\n", 1,
+	    "t.ini:6: tls_server_name: \"a b\": expected a host name" },
+	{ BASE "tls_server_name =\n", 1, "t.ini:6: tls_server_name: " },
+	{ BASE "tls_client_certificate = /c.pem\n", 1,
+	    "t.ini:6: tls_client_certificate: expected CERT KEY" },
+	{ BASE "tls_client_certificate = /c.pem /c.key\n"
+	    "tls_client_certificate = /d.pem /d.key\n", 1,
+	    "t.ini:7: tls_client_certificate: duplicate key (first at "
+	    "line 6)" },
+	{ BASE_L "tls = on\n", 1, "t.ini:6: tls: unknown key in [listener]" },
+	{ BASE "tls_ciphers = HIGH\n", 1,
+	    "t.ini:6: tls_ciphers: unknown key in [upstream]" },
 	/* checks across sections */
 	{ "[listener web]\nupstream = app\n" UP, 1,
 	    "t.ini:1: [listener web]: missing listen" },
@@ -860,7 +959,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 24);
+	ck_assert_uint_eq(n, 31);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1001,6 +1100,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_routes_only);
+	tcase_add_test(tc, test_tls);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_no_continuation);
 	tcase_add_test(tc, test_files);
