@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 
 #include "proxy/client.h"
@@ -111,6 +112,7 @@ client_closed(struct evhttp_connection *evcon, void *arg)
 static void
 client_init(struct client *c, struct evhttp_connection *evcon)
 {
+	struct bufferevent	*bev;
 	char		*addr = NULL;
 	ev_uint16_t	 port = 0;
 	int		 one = 1;
@@ -119,7 +121,9 @@ client_init(struct client *c, struct evhttp_connection *evcon)
 	evhttp_connection_get_peer(evcon, &addr, &port);
 	snprintf(c->ip, sizeof(c->ip), "%s", addr != NULL ? addr : "-");
 	c->port = port;
-	fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+	bev = evhttp_connection_get_bufferevent(evcon);
+	c->tls = bufferevent_openssl_get_ssl(bev) != NULL;
+	fd = bufferevent_getfd(bev);
 	if (fd != -1)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }

@@ -25,6 +25,7 @@ struct client {
 	struct listener			*lst;
 	struct exchange			*ex;	/* current, NULL when idle */
 	uint64_t			 requests;
+	int				 tls;	/* arrived over TLS */
 	char				 ip[INET6_ADDRSTRLEN];
 	uint16_t			 port;
 	struct client			*hnext;	/* hash chain */

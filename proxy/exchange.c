@@ -530,7 +530,7 @@ exchange_forward(struct exchange *ex, const char *method, const char *target)
 	if ((out = evbuffer_new()) == NULL)
 		return -1;
 	fwd.client_ip = ex->client->ip;
-	fwd.tls = 0;
+	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
 	if (headers_request_build(out, method, target,
 	    evhttp_request_get_input_headers(req), &fwd,

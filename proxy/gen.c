@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -11,6 +12,7 @@
 #include "proxy/log.h"
 #include "proxy/sluice.h"
 #include "proxy/upstream.h"
+#include "tls/tls.h"
 
 /* Build the server list of one upstream. -1 when out of memory. */
 static int
@@ -99,9 +101,12 @@ gen_free(struct gen *g)
 			server_unref(g->ups[i].servers[j]);
 		free(g->ups[i].servers);
 		free(g->ups[i].peers);
+		tls_client_free(g->ups[i].tls);
 	}
-	for (i = 0; i < g->nlsts; i++)
+	for (i = 0; i < g->nlsts; i++) {
 		free(g->lsts[i].routes);
+		tls_server_unref(g->lsts[i].tls);
+	}
 	free(g->ups);
 	free(g->lsts);
 	conf_free(g->conf);
@@ -109,15 +114,63 @@ gen_free(struct gen *g)
 	free(g);
 }
 
+/* Append one line to a malloc'd error text. */
+static void
+gen_error(char **errors, const char *line)
+{
+	char	*s;
+
+	if (asprintf(&s, "%s%s\n", *errors != NULL ? *errors : "", line) == -1)
+		return;
+	free(*errors);
+	*errors = s;
+}
+
+/* Build the TLS contexts of g, collecting every error. -1 on any. */
+static int
+gen_tls_build(struct gen *g, char **errors)
+{
+	const struct conf	*c = g->conf;
+	char			 err[1024], warn[1024];
+	time_t			 now = time(NULL);
+	size_t			 i;
+	int			 r = 0;
+
+	for (i = 0; i < g->nlsts; i++) {
+		if (c->listeners[i].ncerts == 0)
+			continue;
+		g->lsts[i].tls = tls_server_new(c->path, &c->listeners[i], now,
+		    err, sizeof(err), warn, sizeof(warn));
+		if (g->lsts[i].tls == NULL) {
+			gen_error(errors, err);
+			r = -1;
+		} else if (warn[0] != '\0')
+			log_warn("%s", warn);
+	}
+	for (i = 0; i < g->nups; i++) {
+		if (!c->upstreams[i].tls)
+			continue;
+		g->ups[i].tls = tls_client_new(c->path, &c->upstreams[i], now,
+		    err, sizeof(err));
+		if (g->ups[i].tls == NULL) {
+			gen_error(errors, err);
+			r = -1;
+		}
+	}
+	return r;
+}
+
 /* See gen.h. */
 struct gen *
-gen_new(struct conf *conf, uint64_t id)
+gen_new(struct conf *conf, uint64_t id, char **errors)
 {
 	struct gen	*g;
 	size_t		 i;
 
+	*errors = NULL;
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		conf_free(conf);
+		gen_error(errors, "out of memory");
 		return NULL;
 	}
 	g->magic = GEN_MAGIC;
@@ -135,6 +188,10 @@ gen_new(struct conf *conf, uint64_t id)
 		if (gen_listener_build(g, &g->lsts[i],
 		    &conf->listeners[i]) == -1)
 			goto fail;
+	if (gen_tls_build(g, errors) == -1) {
+		gen_free(g);
+		return NULL;
+	}
 	return g;
 fail:
 	/* the failed entry is counted so that its parts are freed too */
@@ -143,7 +200,23 @@ fail:
 	if (g->lsts != NULL && g->nlsts < conf->nlisteners)
 		g->nlsts++;
 	gen_free(g);
+	gen_error(errors, "out of memory building the configuration");
 	return NULL;
+}
+
+/* See gen.h. */
+int
+gen_activate(struct gen *g)
+{
+	size_t	i, j;
+
+	for (i = 0; i < g->nups; i++)
+		for (j = 0; j < g->ups[i].n; j++)
+			if (server_apply(g->ups[i].servers[j],
+			    g->ups[i].conf, &g->ups[i].conf->servers[j],
+			    g->ups[i].tls) == -1)
+				return -1;
+	return 0;
 }
 
 /* Take a reference. */

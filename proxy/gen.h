@@ -14,6 +14,8 @@
 #include "proxy/balance.h"
 
 struct server;
+struct tls_client;
+struct tls_server;
 
 #define GEN_MAGIC	0x47454e31u	/* "GEN1" */
 
@@ -22,6 +24,7 @@ struct gen_upstream {
 	struct server			**servers;	/* referenced */
 	struct balance_peer		*peers;		/* same order */
 	size_t				 n;
+	struct tls_client		*tls;		/* NULL: plain */
 };
 
 struct gen_route {
@@ -38,6 +41,7 @@ struct gen_listener {
 	struct gen_route		*routes;	/* longest prefix first */
 	size_t				 nroutes;
 	struct gen_upstream		*dflt;		/* NULL: none */
+	struct tls_server		*tls;		/* NULL: plain */
 };
 
 struct gen {
@@ -52,11 +56,20 @@ struct gen {
 };
 
 /*
- * Build a generation from conf, taking ownership of conf in every case.
- * Servers are found or created in the registry. Returns the generation with
- * one reference, or NULL when out of memory.
+ * Build a generation from conf, taking ownership of conf in every case:
+ * routing tables, TLS contexts (certificates are read and checked now),
+ * and the servers, found or created in the registry. Returns the generation
+ * with one reference, or NULL with *errors set to a malloc'd text of one
+ * line per error. Nothing outside the generation changes until
+ * gen_activate.
  */
-struct gen		*gen_new(struct conf *conf, uint64_t id);
+struct gen		*gen_new(struct conf *conf, uint64_t id, char **errors);
+
+/*
+ * The generation becomes current: its servers take its settings and turn
+ * active. -1 when out of memory.
+ */
+int			 gen_activate(struct gen *);
 
 /* Take a reference. */
 struct gen		*gen_ref(struct gen *);

@@ -248,10 +248,8 @@ lifecycle_build(struct conf *conf, struct listener_list *opened,
 {
 	struct gen	*g;
 
-	if ((g = gen_new(conf, gen_id + 1)) == NULL) {
-		*errors = strdup("out of memory building the configuration");
+	if ((g = gen_new(conf, gen_id + 1, errors)) == NULL)
 		return NULL;
-	}
 	if (lifecycle_listeners_open(g, opened, errors) == -1) {
 		gen_unref(g);
 		return NULL;
@@ -287,6 +285,8 @@ lifecycle_load(char **errors)
 	if ((g = lifecycle_build(conf, &opened, &fresh, errors)) == NULL)
 		return -1;
 	gen_id++;
+	if (gen_activate(g) == -1)
+		log_error("out of memory applying server settings");
 	lifecycle_swap(g, &opened);
 	lifecycle_admin_swap(g, fresh);
 	return 0;
@@ -612,19 +612,21 @@ lifecycle_run(const char *path)
 	return status;
 }
 
-/* See lifecycle.h. */
+/* See lifecycle.h. Certificates and keys are loaded and checked too. */
 int
 lifecycle_check(const char *path)
 {
 	struct conf	*conf;
+	struct gen	*g;
 	char		*errors = NULL;
 
-	if ((conf = conf_load_file(path, &errors)) == NULL) {
-		fputs(errors, stderr);
+	if ((conf = conf_load_file(path, &errors)) == NULL ||
+	    (g = gen_new(conf, 0, &errors)) == NULL) {
+		fputs(errors != NULL ? errors : "out of memory\n", stderr);
 		free(errors);
 		return 1;
 	}
-	conf_free(conf);
+	gen_unref(g);
 	printf("%s: configuration ok\n", path);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -16,6 +18,7 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/sluice.h"
+#include "tls/tls.h"
 
 #define LISTENER_BACKLOG	511
 #define LISTENER_CLOSE_TRIES	100	/* loop turns to empty the queue */
@@ -28,6 +31,50 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 
 	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
 	exchange_start(req, l, l->gen, l->gl);
+}
+
+/*
+ * A bufferevent that fails at once: the connection closes instead of
+ * being served in plain text (evhttp falls back to plain text when the
+ * bevcb returns NULL). Its partner is freed, so the first read sees EOF;
+ * created without CLOSE_ON_FREE, so evhttp closes the socket itself.
+ */
+static struct bufferevent *
+listener_bev_refuse(struct event_base *base)
+{
+	struct bufferevent	*pair[2];
+
+	if (bufferevent_pair_new(base, 0, pair) == -1)
+		return NULL;
+	bufferevent_free(pair[1]);
+	return pair[0];
+}
+
+/*
+ * evhttp asks for the bufferevent of a new connection: TLS when the
+ * current generation gives this listener certificates, so a reload's new
+ * certificates serve the very next handshake.
+ */
+static struct bufferevent *
+listener_bevcb(struct event_base *base, void *arg)
+{
+	struct listener		*l = arg;
+	struct bufferevent	*bev = NULL;
+	SSL			*ssl;
+
+	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
+	if (l->gl == NULL || l->gl->tls == NULL)
+		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = tls_server_ssl_new(l->gl->tls)) != NULL &&
+	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		SSL_free(ssl);
+	if (bev == NULL) {
+		log_error("listener %s: cannot set up TLS for a connection",
+		    l->addr.text);
+		bev = listener_bev_refuse(base);
+	}
+	return bev;
 }
 
 /* Create the evhttp server with the settings that never change. */
@@ -43,6 +90,7 @@ listener_http_new(struct listener *l)
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http, listener_request_cb, l);
+	evhttp_set_bevcb(http, listener_bevcb, l);
 	return http;
 }
 

@@ -7,14 +7,17 @@
  * callback returns; a released connection is only marked, then freed there.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include "proxy/http1.h"
@@ -22,6 +25,9 @@
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
+#include "tls/tls.h"
+
+#include <openssl/err.h>
 
 #define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
 #define UPCONN_MAX_LINE		4096		/* chunk-size and trailer lines */
@@ -54,7 +60,10 @@ struct upconn {
 	int			 sent;		/* request fully written */
 	int			 paused;
 	int			 reused;
+	unsigned		 epoch;		/* server's, when connected */
 	int			 keep_alive;
+	uint64_t		 idle_ms;	/* server's Keep-Alive timeout
+						 * less a margin; 0: none */
 	enum http1_framing	 framing;
 	enum upconn_chunk	 chunk;
 	uint64_t		 remaining;	/* body or chunk bytes left */
@@ -147,6 +156,52 @@ upconn_pool_take(struct server *srv)
 	return NULL;
 }
 
+/* A TLS bufferevent for a new connection to srv; NULL on failure. */
+static struct bufferevent *
+upconn_tls_bev(struct server *srv)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	if ((ssl = tls_client_ssl_new(srv->set.tls, srv->set.tls_name)) ==
+	    NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(sluice_base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* a close without close_notify after a complete response is fine */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* Why a TLS connection attempt failed, for the error log. */
+static const char *
+upconn_tls_why(struct upconn *uc)
+{
+	static char	 buf[256];
+	SSL		*ssl = bufferevent_openssl_get_ssl(uc->bev);
+	const char	*v;
+	unsigned long	 e;
+
+	if (ssl == NULL)
+		return NULL;
+	if ((v = tls_client_verify_error(ssl)) != NULL) {
+		snprintf(buf, sizeof(buf), "TLS: certificate verify failed: %s",
+		    v);
+		return buf;
+	}
+	if ((e = bufferevent_get_openssl_error(uc->bev)) != 0) {
+		snprintf(buf, sizeof(buf), "TLS: ");
+		ERR_error_string_n(e, buf + 5, sizeof(buf) - 5);
+		return buf;
+	}
+	return NULL;
+}
+
 /* A new, unconnected connection to srv. */
 static struct upconn *
 upconn_new(struct server *srv)
@@ -156,8 +211,8 @@ upconn_new(struct server *srv)
 	if ((uc = calloc(1, sizeof(*uc))) == NULL)
 		return NULL;
 	uc->magic = UPCONN_MAGIC;
-	uc->bev = bufferevent_socket_new(sluice_base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
+	uc->bev = srv->set.tls != NULL ? upconn_tls_bev(srv) :
+	    bufferevent_socket_new(sluice_base, -1, BEV_OPT_CLOSE_ON_FREE);
 	uc->body = evbuffer_new();
 	if (uc->bev == NULL || uc->body == NULL) {
 		if (uc->bev != NULL)
@@ -169,6 +224,7 @@ upconn_new(struct server *srv)
 	}
 	server_ref(srv);
 	uc->srv = srv;
+	uc->epoch = srv->set.epoch;
 	return uc;
 }
 
@@ -194,7 +250,9 @@ upconn_connect(struct upconn *uc)
 {
 	struct server	*srv = uc->srv;
 
-	bufferevent_set_timeouts(uc->bev, NULL, &srv->set.connect_timeout);
+	/* both directions: a TLS handshake reads too */
+	bufferevent_set_timeouts(uc->bev, &srv->set.connect_timeout,
+	    &srv->set.connect_timeout);
 	uc->state = UPCONN_CONNECTING;
 	srv->connects++;
 	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&srv->ss,
@@ -219,6 +277,7 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int head_request,
 	uc->paused = 0;
 	uc->pending = 0;
 	uc->keep_alive = 0;
+	uc->idle_ms = 0;
 	bufferevent_setcb(uc->bev, upconn_read_cb, upconn_write_cb,
 	    upconn_event_cb, uc);
 	if (evbuffer_add_buffer(bufferevent_get_output(uc->bev), req) == -1)
@@ -271,6 +330,36 @@ upconn_deliver(struct upconn *uc, struct evbuffer *in, size_t n)
 	evbuffer_drain(uc->body, evbuffer_get_length(uc->body));
 }
 
+/*
+ * How long the server says it keeps an idle connection (Keep-Alive:
+ * timeout=N), less a margin so that we close first: a pooled connection
+ * the server closes just as we reuse it costs a request. 0 when unsaid.
+ */
+static uint64_t
+upconn_keepalive_ms(const struct http1_response *r)
+{
+	const struct http1_header	*h;
+	const char			*p, *end;
+	uint64_t			 n = 0;
+
+	if ((h = http1_response_header(r, "Keep-Alive")) == NULL)
+		return 0;
+	end = h->value + h->valuelen;
+	for (p = h->value; p + 8 <= end; p++)
+		if (strncasecmp(p, "timeout=", 8) == 0 &&
+		    (p == h->value || p[-1] == ' ' || p[-1] == ',' ||
+		    p[-1] == '\t'))
+			break;
+	if (p + 8 > end)
+		return 0;
+	for (p += 8; p < end && *p >= '0' && *p <= '9' && n < 86400; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (n == 0)
+		return 1;	/* "timeout=0": do not keep it at all */
+	n *= 1000;
+	return n > 1000 ? n - 500 : n / 2;
+}
+
 /* Parse the response head. 1: parsed a head, 0: need more, -1: failed. */
 static int
 upconn_parse_head(struct upconn *uc, struct evbuffer *in)
@@ -298,6 +387,7 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	}
 	uc->framing = resp.framing;
 	uc->keep_alive = resp.keep_alive;
+	uc->idle_ms = upconn_keepalive_ms(&resp);
 	uc->remaining = resp.content_length;
 	uc->chunk = UPCONN_CHUNK_SIZE;
 	uc->state = UPCONN_BODY;
@@ -490,14 +580,19 @@ upconn_connected(struct upconn *uc)
 static void
 upconn_event(struct upconn *uc, short what)
 {
-	int	writing = (what & BEV_EVENT_WRITING) != 0;
+	int		writing = (what & BEV_EVENT_WRITING) != 0;
+	const char	*why;
 
-	if (uc->state == UPCONN_CONNECTING)
-		upconn_fail(uc, what & BEV_EVENT_TIMEOUT ?
-		    UPCONN_ERR_CONNECT_TIMEOUT : UPCONN_ERR_CONNECT,
-		    what & BEV_EVENT_TIMEOUT ? "connect timed out" :
-		    "connect failed");
-	else if (what & BEV_EVENT_TIMEOUT)
+	if (uc->state == UPCONN_CONNECTING) {
+		if (what & BEV_EVENT_TIMEOUT)
+			upconn_fail(uc, UPCONN_ERR_CONNECT_TIMEOUT,
+			    "connect timed out");
+		else {
+			why = upconn_tls_why(uc);
+			upconn_fail(uc, UPCONN_ERR_CONNECT, why != NULL ? why :
+			    "connect failed");
+		}
+	} else if (what & BEV_EVENT_TIMEOUT)
 		upconn_fail(uc, writing ? UPCONN_ERR_WRITE_TIMEOUT :
 		    UPCONN_ERR_READ_TIMEOUT, writing ? "write timed out" :
 		    "read timed out");
@@ -573,6 +668,7 @@ upconn_pool_put(struct upconn *uc)
 {
 	struct server	*srv = uc->srv;
 	struct upconn	*old;
+	struct timeval	 tv;
 
 	if (srv->nidle >= (unsigned)srv->set.keepalive &&
 	    (old = TAILQ_LAST(&srv->idle, upconn_list)) != NULL) {
@@ -585,7 +681,11 @@ upconn_pool_put(struct upconn *uc)
 	uc->arg = NULL;
 	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
 	    upconn_idle_event_cb, uc);
-	bufferevent_set_timeouts(uc->bev, &srv->set.keepalive_timeout, NULL);
+	tv = srv->set.keepalive_timeout;
+	if (uc->idle_ms != 0 &&
+	    uc->idle_ms < (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000)
+		tv = sluice_tv(uc->idle_ms);
+	bufferevent_set_timeouts(uc->bev, &tv, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
 	TAILQ_INSERT_HEAD(&srv->idle, uc, entry);
 	srv->nidle++;
@@ -601,7 +701,8 @@ upconn_release(struct upconn *uc, int reusable)
 	TAILQ_REMOVE(&srv->busy, uc, entry);
 	srv->nbusy--;
 	if (reusable && uc->state == UPCONN_DONE && !uc->zombie &&
-	    srv->state == SERVER_ACTIVE && srv->set.keepalive > 0)
+	    srv->state == SERVER_ACTIVE && srv->set.keepalive > 0 &&
+	    uc->epoch == srv->set.epoch)
 		upconn_pool_put(uc);
 	else
 		upconn_destroy(uc);

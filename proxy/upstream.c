@@ -10,6 +10,7 @@
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
+#include "tls/tls.h"
 
 static struct server_list registry = TAILQ_HEAD_INITIALIZER(registry);
 
@@ -27,16 +28,26 @@ server_state_name(enum server_state s)
 	return s == SERVER_ACTIVE ? "active" : "draining";
 }
 
-/* Copy an upstream's settings into a server. */
-static void
-server_settings_load(struct server *s, const struct conf_upstream *up)
+/* Copy an upstream's settings into a server. -1 when out of memory. */
+static int
+server_settings_load(struct server *s, const struct conf_upstream *up,
+    const struct conf_server *cs, struct tls_client *tls)
 {
+	char	*name = NULL;
+
+	if (tls != NULL &&
+	    (name = strdup(tls_client_server_name(up, cs))) == NULL)
+		return -1;
+	free(s->set.tls_name);
+	s->set.tls_name = name;
+	s->set.tls = tls;
 	s->set.connect_timeout = sluice_tv(up->connect_timeout_ms);
 	s->set.read_timeout = sluice_tv(up->read_timeout_ms);
 	s->set.write_timeout = sluice_tv(up->write_timeout_ms);
 	s->set.keepalive_timeout = sluice_tv(up->keepalive_timeout_ms);
 	s->set.drain_timeout_ms = up->drain_timeout_ms;
 	s->set.keepalive = up->keepalive;
+	return 0;
 }
 
 /* 1 when s is the server cs of upstream up (same name and address). */
@@ -87,12 +98,34 @@ server_get(const struct conf_upstream *up, const struct conf_server *cs)
 	TAILQ_FOREACH(s, &registry, entry)
 		if (server_matches(s, up, cs))
 			break;
-	if (s == NULL && (s = server_new(up, cs)) == NULL)
-		return NULL;
-	server_settings_load(s, up);
-	server_set_state(s, SERVER_ACTIVE);
+	if (s == NULL) {
+		if ((s = server_new(up, cs)) == NULL)
+			return NULL;
+		/* not reachable before its generation is current */
+		server_settings_load(s, up, cs, NULL);
+	}
 	s->refs++;
 	return s;
+}
+
+/* See upstream.h. */
+int
+server_apply(struct server *s, const struct conf_upstream *up,
+    const struct conf_server *cs, struct tls_client *tls)
+{
+	struct tls_client	*old = s->set.tls;
+
+	if (server_settings_load(s, up, cs, tls) == -1)
+		return -1;
+	/* connections set up under the old TLS settings are not reused */
+	if (old != NULL || tls != NULL) {
+		s->set.epoch++;
+		upconn_close_idle(s);
+	}
+	if (s->drain_ev != NULL)
+		evtimer_del(s->drain_ev);
+	server_set_state(s, SERVER_ACTIVE);
+	return 0;
 }
 
 /* Take a reference. */
@@ -115,6 +148,7 @@ server_free(struct server *s)
 	free(s->upstream);
 	free(s->name);
 	free(s->addrtext);
+	free(s->set.tls_name);
 	free(s);
 }
 

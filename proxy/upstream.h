@@ -15,6 +15,7 @@
 
 #include "conf/conf.h"
 
+struct tls_client;
 struct upconn;
 struct exchange;
 
@@ -34,6 +35,12 @@ struct server_settings {
 	struct timeval	 keepalive_timeout;
 	uint64_t	 drain_timeout_ms;
 	int		 keepalive;	/* idle connections kept */
+	struct tls_client *tls;		/* NULL: plain TCP; owned by the
+					 * newest generation listing the
+					 * server */
+	char		*tls_name;	/* SNI and the name verified */
+	unsigned	 epoch;		/* grows when connections made
+					 * before may no longer be reused */
 };
 
 TAILQ_HEAD(upconn_list, upconn);
@@ -64,12 +71,20 @@ TAILQ_HEAD(server_list, server);
 
 /*
  * Find the server with this identity and address in the registry, or
- * create it. Its settings are refreshed from up and it is made active.
- * Returns it with one more reference (the caller's), or NULL when out of
- * memory.
+ * create it (active, with up's settings). Returns it with one more
+ * reference (the caller's), or NULL when out of memory. An existing server
+ * is not changed: a generation applies its settings only when it becomes
+ * current (server_apply), so a reload that fails changes nothing.
  */
 struct server	*server_get(const struct conf_upstream *up,
 		    const struct conf_server *cs);
+
+/*
+ * Make s active with up's settings; tls is up's client context (NULL when
+ * up does not use TLS). -1 when out of memory (settings unchanged).
+ */
+int		 server_apply(struct server *s, const struct conf_upstream *up,
+		    const struct conf_server *cs, struct tls_client *tls);
 
 /* Take and drop a reference; the last drop frees the server. */
 void		 server_ref(struct server *);
