@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 
 #define ITEST_ORIGIN	"./tests/origin"
 #define ITEST_SLUICE	"./sluice"
+#define ITEST_LOADGEN	"./tests/loadgen"
 #define ITEST_POLL_MS	10		/* step of a bounded wait */
 
 /* The directory every test's directory goes in (made by main()). */
@@ -292,6 +294,22 @@ itest_count_lines(const char *path)
 	return n;
 }
 
+/* Occurrences of needle in path. */
+int
+itest_count_file(const char *path, const char *needle)
+{
+	char		*s = itest_read_file(path, NULL);
+	const char	*p = s;
+	int		 n = 0;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	free(s);
+	return n;
+}
+
 /* A loopback port that was free a moment ago. */
 int
 itest_free_port(void)
@@ -377,6 +395,40 @@ itest_proc_stop(struct itest_proc *p, int timeout_ms)
 	return st;
 }
 
+/* Wait for p to exit by itself, bounded. */
+int
+itest_proc_wait(struct itest_proc *p, int timeout_ms)
+{
+	int	 st;
+
+	if (p->pid <= 0)
+		return p->exited ? p->status : -1;
+	st = itest_reap(p->pid, timeout_ms);
+	p->pid = 0;
+	p->exited = 1;
+	p->status = st;
+	return st;
+}
+
+/* Signal p and wait for one more needle in path. */
+int
+itest_signal_wait(struct itest_proc *p, int sig, const char *path,
+    const char *needle, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	int	 before = itest_count_file(path, needle);
+
+	ck_assert_msg(p->pid > 0 && kill(p->pid, sig) == 0,
+	    "cannot signal %s: %s", p->name, strerror(errno));
+	for (;;) {
+		if (itest_count_file(path, needle) > before)
+			return 1;
+		if (itest_now() >= deadline)
+			return 0;
+		poll(NULL, 0, ITEST_POLL_MS);
+	}
+}
+
 /* The last bytes (at most 1500) of a file, for failure messages. */
 static const char *
 itest_tail(const char *path)
@@ -388,6 +440,13 @@ itest_tail(const char *path)
 	snprintf(tail, sizeof(tail), "%s", len > 1500 ? s + len - 1500 : s);
 	free(s);
 	return tail;
+}
+
+/* The tail of a file, for the tests' failure messages. */
+const char *
+itest_file_tail(const char *path)
+{
+	return itest_tail(path);
 }
 
 /* Wait for "info: ready" in the error log while sluice runs. */
@@ -413,27 +472,45 @@ itest_sluice_wait_ready(struct itest *t)
 	}
 }
 
-/* Write the config ([global] + the caller's text) and start sluice. */
+/* Write t->conf: [global] with the logs, the global lines, the rest. */
+static void
+itest_sluice_vconfig(struct itest *t, const char *global, const char *fmt,
+    va_list ap)
+{
+	char	*rest = NULL, *conf = NULL;
+
+	ck_assert(vasprintf(&rest, fmt, ap) != -1);
+	ck_assert(asprintf(&conf, "[global]\naccess_log = %s\n"
+	    "error_log = %s\nlog_level = info\n%s\n%s",
+	    t->access_log, t->error_log,
+	    global != NULL ? global : "shutdown_timeout = 5s\n", rest) != -1);
+	itest_write_file(t->conf, conf);
+	free(rest);
+	free(conf);
+}
+
+/* Write the config without starting sluice. */
 void
-itest_sluice_start(struct itest *t, const char *fmt, ...)
+itest_sluice_config(struct itest *t, const char *global, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	itest_sluice_vconfig(t, global, fmt, ap);
+	va_end(ap);
+}
+
+/* Start sluice on t->conf and wait until it is ready. */
+void
+itest_sluice_launch(struct itest *t)
 {
 	char	*argv[] = { (char *)(uintptr_t)ITEST_SLUICE,
 		    (char *)(uintptr_t)"-c", t->conf, NULL };
-	char	*rest = NULL, *conf = NULL;
-	va_list	 ap;
 	int	 fd;
 
 	ck_assert_msg(access(ITEST_SLUICE, X_OK) == 0,
 	    "%s missing: build it with `make sluice`", ITEST_SLUICE);
-	va_start(ap, fmt);
-	ck_assert(vasprintf(&rest, fmt, ap) != -1);
-	va_end(ap);
-	ck_assert(asprintf(&conf, "[global]\naccess_log = %s\n"
-	    "error_log = %s\nlog_level = info\nshutdown_timeout = 5s\n\n%s",
-	    t->access_log, t->error_log, rest) != -1);
-	itest_write_file(t->conf, conf);
-	free(rest);
-	free(conf);
 	fd = open(t->sluice_out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600);
 	ck_assert_msg(fd != -1, "open %s: %s", t->sluice_out, strerror(errno));
@@ -441,6 +518,18 @@ itest_sluice_start(struct itest *t, const char *fmt, ...)
 	t->sluice.pid = itest_spawn(argv, fd, fd, t->asan_extra);
 	close(fd);
 	itest_sluice_wait_ready(t);
+}
+
+/* Write the config ([global] + the caller's text) and start sluice. */
+void
+itest_sluice_start(struct itest *t, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	itest_sluice_vconfig(t, NULL, fmt, ap);
+	va_end(ap);
+	itest_sluice_launch(t);
 }
 
 /* The port sluice will listen on, picked on first use. */
@@ -1032,4 +1121,167 @@ itest_request(int port, const char *req, struct itest_resp *r)
 	    ITEST_IO_TIMEOUT_MS);
 	itest_close(&c);
 	return rc;
+}
+
+/* One request with an empty body and Connection: close. */
+static int
+itest_simple(int port, const char *method, const char *path,
+    struct itest_resp *r)
+{
+	char	 req[512];
+
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "%sConnection: close\r\n\r\n", method, path,
+	    strcmp(method, "POST") == 0 ? "Content-Length: 0\r\n" : "");
+	return itest_request(port, req, r);
+}
+
+/* GET on its own connection. */
+int
+itest_get(int port, const char *path, struct itest_resp *r)
+{
+	return itest_simple(port, "GET", path, r);
+}
+
+/* POST with an empty body on its own connection. */
+int
+itest_post(int port, const char *path, struct itest_resp *r)
+{
+	return itest_simple(port, "POST", path, r);
+}
+
+/* The /status JSON. */
+char *
+itest_admin_status(int port)
+{
+	struct itest_resp	 r;
+	char			*json;
+
+	itest_get(port, "/status", &r);
+	ck_assert_msg(r.status == 200 && r.complete, "GET /status: status %d "
+	    "(complete %d, eof %d, timeout %d)", r.status, r.complete, r.eof,
+	    r.timeout);
+	json = (char *)r.body;
+	r.body = NULL;
+	itest_resp_free(&r);
+	return json;
+}
+
+/* The integer value of the first "key": in json. */
+long long
+itest_json_int(const char *json, const char *key)
+{
+	char		 pat[128];
+	const char	*p;
+	char		*end;
+	long long	 v;
+
+	if (json == NULL)
+		return LLONG_MIN;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if ((p = strstr(json, pat)) == NULL)
+		return LLONG_MIN;
+	p += strlen(pat);
+	v = strtoll(p, &end, 10);
+	return end == p ? LLONG_MIN : v;
+}
+
+/* Split the options of the load client into argv from argv[at] on. */
+static int
+itest_load_args(char *opts, char **argv, int at, int max)
+{
+	char	*tok, *save = NULL;
+
+	for (tok = strtok_r(opts, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		ck_assert_msg(at < max, "too many loadgen options");
+		argv[at++] = tok;
+	}
+	return at;
+}
+
+/* Wait for "loadgen: started" while the load client runs. */
+static void
+itest_load_wait_started(struct itest_load *l)
+{
+	double	 deadline = itest_now() + ITEST_START_TIMEOUT_MS / 1e3;
+
+	for (;;) {
+		if (itest_file_has(l->notes, "loadgen: started"))
+			break;
+		ck_assert_msg(itest_proc_alive(&l->proc), "loadgen exited "
+		    "(status %d) before starting:\n%s", l->proc.status,
+		    itest_tail(l->notes));
+		ck_assert_msg(itest_now() < deadline, "loadgen not started "
+		    "within %d ms:\n%s", ITEST_START_TIMEOUT_MS,
+		    itest_tail(l->notes));
+		poll(NULL, 0, ITEST_POLL_MS);
+	}
+	l->started = itest_now();
+}
+
+/* Start the load client and wait until it runs. */
+void
+itest_load_start(struct itest *t, struct itest_load *l, const char *name,
+    int port, const char *fmt, ...)
+{
+	char	*argv[40], *opts = NULL, target[32];
+	va_list	 ap;
+	int	 n = 0, out, err;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->summary, sizeof(l->summary), "%s/%s.summary", t->dir, name);
+	snprintf(l->notes, sizeof(l->notes), "%s/%s.notes", t->dir, name);
+	snprintf(l->requests, sizeof(l->requests), "%s/%s.requests", t->dir,
+	    name);
+	snprintf(l->proc.name, sizeof(l->proc.name), "loadgen %s", name);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	ck_assert_msg(access(ITEST_LOADGEN, X_OK) == 0, "%s missing: run "
+	    "`make tests`", ITEST_LOADGEN);
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&opts, fmt, ap) != -1);
+	va_end(ap);
+	argv[n++] = (char *)(uintptr_t)ITEST_LOADGEN;
+	argv[n++] = (char *)(uintptr_t)"-o";
+	argv[n++] = l->requests;
+	n = itest_load_args(opts, argv, n, 38);
+	argv[n++] = target;
+	argv[n] = NULL;
+	out = open(l->summary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	err = open(l->notes, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_msg(out != -1 && err != -1, "open %s: %s", l->summary,
+	    strerror(errno));
+	l->spawned = itest_now();
+	l->proc.pid = itest_spawn(argv, out, err, NULL);
+	close(out);
+	close(err);
+	free(opts);
+	itest_load_wait_started(l);
+}
+
+/* SIGTERM the load client and reap it. */
+int
+itest_load_stop(struct itest_load *l, int timeout_ms)
+{
+	return itest_proc_stop(&l->proc, timeout_ms);
+}
+
+/* One summary value. */
+long long
+itest_load_value(const struct itest_load *l, const char *key)
+{
+	char		*s = itest_read_file(l->summary, NULL), *p = s;
+	size_t		 klen = strlen(key);
+	long long	 v = -1;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			v = strtoll(p + klen + 1, NULL, 10);
+			break;
+		}
+		p = strchr(p, '\n');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	free(s);
+	return v;
 }

@@ -142,6 +142,20 @@ void	itest_sluice_start(struct itest *t, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /*
+ * Write t->conf as itest_sluice_start() does, without starting anything:
+ * the [global] section (logs in t->dir, log_level info), then the global
+ * lines (NULL: "shutdown_timeout = 5s\n"), then the printf-formatted rest.
+ * Use it to start with other global settings and to rewrite the file
+ * before a reload.
+ */
+void	itest_sluice_config(struct itest *t, const char *global,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Start sluice on t->conf as written and wait for "info: ready", failing
+ * the test as itest_sluice_start() does. */
+void	itest_sluice_launch(struct itest *t);
+
+/*
  * Start sluice with one listener "web" on t->sluice.port whose default
  * upstream "app" has origin 0 as server "a", and the given upstream
  * timeouts in seconds.
@@ -152,6 +166,19 @@ void	itest_sluice_simple(struct itest *t, int connect_s, int read_s,
 /* Stop everything t started (SIGTERM, bounded reap) and fail the test
  * unless every process exited with status 0. Removes nothing. */
 void	itest_finish(struct itest *t);
+
+/* Wait up to timeout_ms for p to exit by itself; past it kill -9 and
+ * return -2. Returns the exit status, 128+signal when signalled, -1 if not
+ * running. */
+int	itest_proc_wait(struct itest_proc *p, int timeout_ms);
+
+/*
+ * Send sig to p and wait up to timeout_ms until path holds one more
+ * occurrence of needle than it did before the signal. Returns 1, or 0 when
+ * the bound passed.
+ */
+int	itest_signal_wait(struct itest_proc *p, int sig, const char *path,
+	    const char *needle, int timeout_ms);
 
 /* Send SIGTERM and reap within timeout_ms; past it kill -9 and return -2.
  * Returns the exit status, 128+signal when signalled, -1 if not running. */
@@ -173,6 +200,13 @@ char	*itest_read_file(const char *path, size_t *len);
 /* Wait up to timeout_ms until path contains needle. Returns 1 or 0. */
 int	itest_wait_file(const char *path, const char *needle,
 	    int timeout_ms);
+
+/* The last bytes (at most 1500) of path, for failure messages, in a
+ * static buffer that the next call overwrites. */
+const char *itest_file_tail(const char *path);
+
+/* Number of occurrences of needle in path. */
+int	itest_count_file(const char *path, const char *needle);
 
 /* Number of lines in path. */
 int	itest_count_lines(const char *path);
@@ -243,6 +277,55 @@ int	itest_resp_header_count(const struct itest_resp *r,
  * itest_read_response.
  */
 int	itest_request(int port, const char *req, struct itest_resp *r);
+
+/*
+ * GET (itest_get) or POST with an empty body (itest_post) path on a new
+ * connection to 127.0.0.1:port, with Connection: close. Fails the test if
+ * it cannot connect or send; returns as itest_read_response.
+ */
+int	itest_get(int port, const char *path, struct itest_resp *r);
+int	itest_post(int port, const char *path, struct itest_resp *r);
+
+/* The body of GET /status on the admin port, malloc'd; fails the test
+ * unless a complete 200 arrives. The caller frees. */
+char	*itest_admin_status(int port);
+
+/* The integer after the first "key": at or after json; LLONG_MIN when the
+ * key is absent or json is NULL. */
+long long itest_json_int(const char *json, const char *key);
+
+/*
+ * The load client (tests/loadgen) as a child process. Its files are in
+ * t->dir: summary (stdout, "key=value" lines), notes (stderr) and requests
+ * (-o: "START_MS END_MS CONN METHOD STATUS ORIGIN OUTCOME", the times in
+ * ms since its own start, which lies between spawned and started).
+ */
+struct itest_load {
+	struct itest_proc	 proc;
+	char			 summary[192];
+	char			 notes[192];
+	char			 requests[192];
+	double			 spawned;	/* itest_now() before fork */
+	double			 started;	/* when "started" was seen */
+};
+
+/*
+ * Start tests/loadgen against 127.0.0.1:port with the printf-formatted
+ * options (split at spaces; -o is added), its files named after name.
+ * Waits for "loadgen: started"; fails the test when it exits first or the
+ * start bound passes.
+ */
+void	itest_load_start(struct itest *t, struct itest_load *l,
+	    const char *name, int port, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* Stop the load client (SIGTERM: it finishes the requests in flight and
+ * prints its summary) and reap it within timeout_ms. Returns its status,
+ * -2 when it had to be killed. */
+int	itest_load_stop(struct itest_load *l, int timeout_ms);
+
+/* A value of the load client's summary, -1 when the key is absent. */
+long long itest_load_value(const struct itest_load *l, const char *key);
 
 /* Fill buf with len pseudo-random bytes from seed (xorshift64). */
 void	itest_random_fill(unsigned char *buf, size_t len, uint64_t seed);
