@@ -122,6 +122,10 @@ struct conf_keyword {
 
 static int	conf_error(struct conf_loader *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+static int	conf_set_status_range(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_path(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_server(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_route(struct conf_loader *,
@@ -182,6 +186,10 @@ static const struct conf_keyword conf_keywords[] = {
 	{ { "admin", "listen", "",
 	    "/healthz /readyz /status /metrics, runtime drain", 0 },
 	  CONF_T_ADDR, CONF_A(listen), 0, 0, NULL, NULL },
+	{ { "admin", "token", "",
+	    "POSTs need Authorization: Bearer TOKEN (required off loopback)",
+	    0 },
+	  CONF_T_STRING, CONF_A(token), 0, 0, NULL, NULL },
 
 	{ { "listener", "listen", "",
 	    "address to accept clients on (required)", 0 },
@@ -246,6 +254,45 @@ static const struct conf_keyword conf_keywords[] = {
 	{ { "upstream", "drain_timeout", "60s",
 	    "how long a removed server's exchanges may run", 0 },
 	  CONF_T_DURATION, CONF_U(drain_timeout_ms), 1, CONF_DAY_MS,
+	  NULL, NULL },
+	{ { "upstream", "retries", "1",
+	    "tries on another server when nothing can have been acted on", 0 },
+	  CONF_T_INT, CONF_U(retries), 0, 10, NULL, NULL },
+	{ { "upstream", "max_fails", "1",
+	    "failures within fail_timeout that take a server out (0: never)",
+	    0 },
+	  CONF_T_INT, CONF_U(max_fails), 0, 1000, NULL, NULL },
+	{ { "upstream", "fail_timeout", "10s",
+	    "window for max_fails, and how long a failed server stays out", 0 },
+	  CONF_T_DURATION, CONF_U(fail_timeout_ms), 1, CONF_DAY_MS,
+	  NULL, NULL },
+	{ { "upstream", "fail_on_5xx", "off",
+	    "count 5xx responses as failures", 0 },
+	  CONF_T_BOOL, CONF_U(fail_on_5xx), 0, 0, NULL, NULL },
+	{ { "upstream", "health_check", "",
+	    "PATH to GET on every server each health_interval (optional)", 0 },
+	  CONF_T_CUSTOM, CONF_U(health_check), 0, 0, NULL, conf_set_path },
+	{ { "upstream", "health_interval", "2s",
+	    "time between two health checks of a server", 0 },
+	  CONF_T_DURATION, CONF_U(health_interval_ms), 10, CONF_DAY_MS,
+	  NULL, NULL },
+	{ { "upstream", "health_timeout", "1s",
+	    "time allowed for one health check", 0 },
+	  CONF_T_DURATION, CONF_U(health_timeout_ms), 1, CONF_DAY_MS,
+	  NULL, NULL },
+	{ { "upstream", "health_rise", "2",
+	    "passed checks in a row that bring a server back", 0 },
+	  CONF_T_INT, CONF_U(health_rise), 1, 100, NULL, NULL },
+	{ { "upstream", "health_fall", "3",
+	    "failed checks in a row that take a server out", 0 },
+	  CONF_T_INT, CONF_U(health_fall), 1, 100, NULL, NULL },
+	{ { "upstream", "health_status", "200-399",
+	    "statuses a health check accepts: CODE or LOW-HIGH", 0 },
+	  CONF_T_CUSTOM, CONF_U(health_status_min), 0, 0, NULL,
+	  conf_set_status_range },
+	{ { "upstream", "slow_start", "0s",
+	    "a server back in service ramps its weight up over this", 0 },
+	  CONF_T_DURATION, CONF_U(slow_start_ms), 0, CONF_DAY_MS,
 	  NULL, NULL },
 	{ { "upstream", "tls", "off",
 	    "speak TLS to the servers", 0 },
@@ -832,6 +879,52 @@ conf_cert_parse(struct conf_loader *ld, const struct conf_keyword *kw,
 	return 0;
 }
 
+/* health_status = CODE or LOW-HIGH, within 100..599. */
+static int
+conf_set_status_range(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_upstream	*u = base;
+	const char		*why = NULL;
+	char			 lo[8], hi[8], extra;
+	long			 a, b;
+	int			 n;
+
+	n = sscanf(value, "%7[0-9]-%7[0-9]%c", lo, hi, &extra);
+	if (n == 1 && strspn(value, "0123456789") == strlen(value))
+		snprintf(hi, sizeof(hi), "%s", lo);
+	else if (n != 2)
+		return conf_key_error(ld, kw, "expected CODE or LOW-HIGH");
+	if (conf_parse_int(lo, 100, 599, &a, &why) == -1 ||
+	    conf_parse_int(hi, 100, 599, &b, &why) == -1)
+		return conf_key_error(ld, kw, "status out of 100..599");
+	if (a > b)
+		return conf_key_error(ld, kw, "LOW is above HIGH");
+	u->health_status_min = (int)a;
+	u->health_status_max = (int)b;
+	return 0;
+}
+
+/* A request path: starts with '/', no spaces or control characters. */
+static int
+conf_set_path(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char		**field = (char **)((char *)base + kw->offset);
+	const char	 *p;
+
+	if (value[0] != '/')
+		return conf_key_error(ld, kw, "a path must start with /");
+	for (p = value; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return conf_key_error(ld, kw, "a path cannot hold "
+			    "spaces or control characters");
+	free(*field);
+	if ((*field = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	return 0;
+}
+
 /* tls_certificate = CERT KEY, repeatable. */
 static int
 conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,
@@ -1392,6 +1485,45 @@ conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 	}
 }
 
+/* 1 when a is a loopback address (127.0.0.0/8 or ::1). */
+static int
+conf_addr_loopback(const struct conf_addr *a)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	if (a->ss.ss_family == AF_INET) {
+		sin = (const struct sockaddr_in *)&a->ss;
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)&a->ss;
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	}
+	return 0;
+}
+
+/* The admin endpoint can change what sluice does: off loopback it needs
+ * a token. */
+static void
+conf_check_admin(struct conf_loader *ld)
+{
+	const struct conf_admin	*a = &ld->conf->admin;
+	const struct conf_sect	*s;
+	size_t			 i;
+
+	if (!a->enabled || a->token != NULL || conf_addr_loopback(&a->listen))
+		return;
+	for (i = 0; i < ld->nsects; i++) {
+		s = &ld->sects[i];
+		if (s->kind == CONF_KIND_ADMIN)
+			conf_error(ld, conf_sect_keyline(s, "listen"),
+			    "listen: %s is not a loopback address; set "
+			    "token to protect the admin endpoint",
+			    a->listen.text);
+	}
+}
+
 /* Check what no single line can: references, required keys, clashes. */
 static void
 conf_check(struct conf_loader *ld)
@@ -1411,6 +1543,7 @@ conf_check(struct conf_loader *ld)
 	}
 	conf_check_addrs(ld);
 	ld->conf->admin.enabled = ld->conf->admin.listen.text != NULL;
+	conf_check_admin(ld);
 }
 
 /*
@@ -1538,6 +1671,7 @@ conf_upstream_clear(struct conf_upstream *u)
 	free(u->servers);
 	free(u->tls_ca);
 	free(u->tls_server_name);
+	free(u->health_check);
 	conf_cert_clear(&u->tls_client_cert);
 }
 
@@ -1554,6 +1688,7 @@ conf_free(struct conf *c)
 	free(c->global.error_log);
 	free(c->global.pid_file);
 	conf_addr_clear(&c->admin.listen);
+	free(c->admin.token);
 	for (i = 0; i < c->nlisteners; i++)
 		conf_listener_clear(&c->listeners[i]);
 	free(c->listeners);

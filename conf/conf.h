@@ -112,6 +112,18 @@ struct conf_upstream {
 	char			*tls_server_name; /* SNI and the name verified;
 						 * NULL: each server's host */
 	struct conf_cert	 tls_client_cert; /* .cert NULL when unset */
+	int			 retries;		/* default 1, 0..10 */
+	int			 max_fails;		/* default 1; 0: off */
+	uint64_t		 fail_timeout_ms;	/* default 10s */
+	int			 fail_on_5xx;		/* default off */
+	char			*health_check;	/* path; NULL: no active checks */
+	uint64_t		 health_interval_ms;	/* default 2s */
+	uint64_t		 health_timeout_ms;	/* default 1s */
+	int			 health_rise;		/* default 2 */
+	int			 health_fall;		/* default 3 */
+	int			 health_status_min;	/* default 200 */
+	int			 health_status_max;	/* default 399 */
+	uint64_t		 slow_start_ms;		/* default 0: off */
 	int			 line;
 };
 
@@ -128,6 +140,8 @@ struct conf_global {
 struct conf_admin {
 	int			 enabled;	/* 1 when [admin] listen is set */
 	struct conf_addr	 listen;
+	char			*token;		/* POSTs need "Authorization:
+						 * Bearer TOKEN"; NULL: none */
 };
 
 struct conf {

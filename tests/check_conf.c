@@ -545,6 +545,46 @@ START_TEST(test_full)
 END_TEST
 
 /* The TLS keys of listeners and upstreams, away from their defaults. */
+/* The health, retry and admin keys: defaults, then values. */
+START_TEST(test_resilience)
+{
+	struct conf			*c = load_ok(BASE);
+	const struct conf_upstream	*u = &c->upstreams[0];
+
+	ck_assert_int_eq(u->retries, 1);
+	ck_assert_int_eq(u->max_fails, 1);
+	ck_assert_uint_eq(u->fail_timeout_ms, 10000);
+	ck_assert_int_eq(u->fail_on_5xx, 0);
+	ck_assert_ptr_null(u->health_check);
+	ck_assert_int_eq(u->health_status_min, 200);
+	ck_assert_int_eq(u->health_status_max, 399);
+	ck_assert_uint_eq(u->slow_start_ms, 0);
+	ck_assert_ptr_null(c->admin.token);
+	conf_free(c);
+	c = load_ok(BASE "retries = 0\nmax_fails = 3\nfail_timeout = 5s\n"
+	    "fail_on_5xx = on\nhealth_check = /healthz?deep=1\n"
+	    "health_interval = 500ms\nhealth_timeout = 200ms\n"
+	    "health_rise = 1\nhealth_fall = 2\nhealth_status = 204\n"
+	    "slow_start = 30s\n[admin]\nlisten = 0.0.0.0:9901\n"
+	    "token = s3cret\n");
+	u = &c->upstreams[0];
+	ck_assert_int_eq(u->retries, 0);
+	ck_assert_int_eq(u->max_fails, 3);
+	ck_assert_uint_eq(u->fail_timeout_ms, 5000);
+	ck_assert_int_eq(u->fail_on_5xx, 1);
+	ck_assert_str_eq(u->health_check, "/healthz?deep=1");
+	ck_assert_uint_eq(u->health_interval_ms, 500);
+	ck_assert_uint_eq(u->health_timeout_ms, 200);
+	ck_assert_int_eq(u->health_rise, 1);
+	ck_assert_int_eq(u->health_fall, 2);
+	ck_assert_int_eq(u->health_status_min, 204);
+	ck_assert_int_eq(u->health_status_max, 204);
+	ck_assert_uint_eq(u->slow_start_ms, 30000);
+	ck_assert_str_eq(c->admin.token, "s3cret");
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_tls)
 {
 	static const char text[] =
@@ -813,6 +853,22 @@ static const struct {
 	{ BASE_L "tls = on\n", 1, "t.ini:6: tls: unknown key in [listener]" },
 	{ BASE "tls_ciphers = HIGH\n", 1,
 	    "t.ini:6: tls_ciphers: unknown key in [upstream]" },
+	/* resilience keys */
+	{ BASE "health_status = 600\n", 1,
+	    "t.ini:6: health_status: status out of 100..599" },
+	{ BASE "health_status = 300-200\n", 1,
+	    "t.ini:6: health_status: LOW is above HIGH" },
+	{ BASE "health_status = 2xx\n", 1,
+	    "t.ini:6: health_status: expected CODE or LOW-HIGH" },
+	{ BASE "health_check = health\n", 1,
+	    "t.ini:6: health_check: a path must start with /" },
+	{ BASE "health_check = /a b\n", 1,
+	    "t.ini:6: health_check: a path cannot hold spaces" },
+	{ BASE "retries = 11\n", 1, "t.ini:6: retries: " },
+	{ BASE "max_fails = -1\n", 1, "t.ini:6: max_fails: " },
+	{ BASE "[admin]\nlisten = 0.0.0.0:9901\n", 1,
+	    "t.ini:7: listen: 0.0.0.0:9901 is not a loopback address; set "
+	    "token" },
 	/* checks across sections */
 	{ "[listener web]\nupstream = app\n" UP, 1,
 	    "t.ini:1: [listener web]: missing listen" },
@@ -959,7 +1015,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 31);
+	ck_assert_uint_eq(n, 43);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1101,6 +1157,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_routes_only);
 	tcase_add_test(tc, test_tls);
+	tcase_add_test(tc, test_resilience);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_no_continuation);
 	tcase_add_test(tc, test_files);
