@@ -52,6 +52,7 @@ static struct event		*sig_ev[5];
 static struct event		*stop_ev;	/* shutdown_timeout */
 static struct event		*check_ev;	/* "is the drain over?" */
 static struct event		*notice_ev;	/* drain_notice */
+static struct event		*retire_ev;	/* free retired listeners */
 static uint64_t			 drain_start_ms;
 static uint64_t			 drain_finished;	/* totals at the */
 static uint64_t			 drain_killed;		/* signal */
@@ -194,6 +195,8 @@ lifecycle_swap(struct gen *g, struct listener_list *opened)
 		listener_close(l);
 		TAILQ_REMOVE(&listeners, l, entry);
 		TAILQ_INSERT_TAIL(&retired, l, entry);
+		if (retire_ev != NULL)
+			event_active(retire_ev, EV_TIMEOUT, 0);
 	}
 	current = g;
 	if (old != NULL) {
@@ -346,6 +349,45 @@ lifecycle_poke(void)
 		event_active(check_ev, EV_TIMEOUT, 0);
 }
 
+/* A client connection closed: the drain, or a retired listener, may end. */
+static void
+lifecycle_client_closed(void)
+{
+	if (!TAILQ_EMPTY(&retired) && retire_ev != NULL)
+		event_active(retire_ev, EV_TIMEOUT, 0);
+	lifecycle_poke();
+}
+
+/* 1 when a client connection of l is still open. */
+static int
+lifecycle_listener_busy(const struct listener *l)
+{
+	const struct client	*c;
+
+	TAILQ_FOREACH(c, client_registry(), entry)
+		if (c->lst == l)
+			return 1;
+	return 0;
+}
+
+/*
+ * Free the listeners a reload removed once their last client connection
+ * has closed (from the loop, never under evhttp's own callbacks).
+ */
+static void
+lifecycle_retire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener	*l, *next;
+
+	for (l = TAILQ_FIRST(&retired); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (l->bound != NULL || lifecycle_listener_busy(l))
+			continue;
+		TAILQ_REMOVE(&retired, l, entry);
+		listener_free(l);
+	}
+}
+
 /* Close idle client connections: they are what keeps a drain going. */
 static void
 lifecycle_idle_clients_timeout(void)
@@ -360,7 +402,10 @@ lifecycle_idle_clients_timeout(void)
 			    NULL);
 }
 
-/* The end: leave the loop (after grace_ms) with a summary of the drain. */
+/*
+ * The end: leave the loop (after grace_ms) with a summary of the drain.
+ * Exchanges still open are being ended (hard stop) and count as such.
+ */
 static void
 lifecycle_exit(const char *how, uint64_t grace_ms)
 {
@@ -368,12 +413,13 @@ lifecycle_exit(const char *how, uint64_t grace_ms)
 	uint64_t	finished, killed;
 
 	exchange_totals(&finished, &killed);
+	finished -= drain_finished;
+	killed -= drain_killed;
 	log_info("shutdown %s after %llu ms: %llu exchange(s) drained, "
-	    "%llu ended early, %u still open", how,
+	    "%llu ended early", how,
 	    (unsigned long long)(sluice_now_ms() - drain_start_ms),
-	    (unsigned long long)(finished - drain_finished - killed +
-	    drain_killed), (unsigned long long)(killed - drain_killed),
-	    exchange_count());
+	    (unsigned long long)(finished - killed),
+	    (unsigned long long)(killed + exchange_count()));
 	state = LIFECYCLE_STOPPING;
 	event_base_loopexit(sluice_base, &tv);
 }
@@ -499,10 +545,12 @@ lifecycle_events(void)
 	stop_ev = evtimer_new(sluice_base, lifecycle_stop_cb, NULL);
 	check_ev = event_new(sluice_base, -1, 0, lifecycle_check_cb, NULL);
 	notice_ev = evtimer_new(sluice_base, lifecycle_notice_cb, NULL);
-	if (stop_ev == NULL || check_ev == NULL || notice_ev == NULL)
+	retire_ev = event_new(sluice_base, -1, 0, lifecycle_retire_cb, NULL);
+	if (stop_ev == NULL || check_ev == NULL || notice_ev == NULL ||
+	    retire_ev == NULL)
 		return -1;
 	exchange_set_idle_cb(lifecycle_poke);
-	client_set_close_cb(lifecycle_poke);
+	client_set_close_cb(lifecycle_client_closed);
 	return 0;
 }
 
@@ -562,6 +610,8 @@ lifecycle_cleanup(void)
 		event_free(check_ev);
 	if (notice_ev != NULL)
 		event_free(notice_ev);
+	if (retire_ev != NULL)
+		event_free(retire_ev);
 	free(last_reload_errors);
 	last_reload_errors = NULL;
 	client_registry_free();
