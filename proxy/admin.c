@@ -14,8 +14,11 @@
 #include "proxy/admin.h"
 #include "proxy/client.h"
 #include "proxy/exchange.h"
+#include "proxy/metrics.h"
 #include "proxy/sluice.h"
+#include "proxy/upconn.h"
 #include "proxy/upstream.h"
+#include "proxy/log.h"
 
 #define ADMIN_MAGIC	0x41444d4eu	/* "ADMN" */
 
@@ -74,11 +77,15 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	admin_json_str(b, s->name);
 	evbuffer_add(b, ",\"address\":", 11);
 	admin_json_str(b, s->addrtext);
-	evbuffer_add_printf(b, ",\"state\":\"%s\",\"in_flight\":%u,"
-	    "\"idle\":%u,\"busy\":%u,\"requests\":%llu,\"connects\":%llu}",
-	    server_state_name(s->state), s->inflight, s->nidle, s->nbusy,
-	    (unsigned long long)s->requests,
-	    (unsigned long long)s->connects);
+	evbuffer_add_printf(b, ",\"state\":\"%s\",\"health\":\"%s\","
+	    "\"admin\":\"%s\",\"weight\":%d,\"in_flight\":%u,"
+	    "\"idle\":%u,\"busy\":%u,\"requests\":%llu,\"connects\":%llu,"
+	    "\"reuses\":%llu}",
+	    server_state_name(s->state),
+	    server_up(s, sluice_now_ms()) ? "up" : "down",
+	    s->admin_drain ? "drain" : "enable", s->weight_override,
+	    s->inflight, s->nidle, s->nbusy, (unsigned long long)s->requests,
+	    (unsigned long long)s->connects, (unsigned long long)s->reuses);
 }
 
 /* 1 when an upstream called name appears in the registry before s. */
@@ -177,6 +184,219 @@ admin_reload(struct admin *a, struct evhttp_request *req,
 	    "application/json", b);
 }
 
+/* Answer a short text with code. */
+static void
+admin_text(struct evhttp_request *req, struct evbuffer *b, int code,
+    const char *reason, const char *text)
+{
+	evbuffer_add_printf(b, "%s\n", text);
+	admin_reply(req, code, reason, "text/plain", b);
+}
+
+/* Answer a JSON error {"error":text} with code. */
+static void
+admin_json_error(struct evhttp_request *req, struct evbuffer *b, int code,
+    const char *reason, const char *text)
+{
+	evbuffer_add(b, "{\"error\":", 9);
+	admin_json_str(b, text);
+	evbuffer_add(b, "}\n", 2);
+	admin_reply(req, code, reason, "application/json", b);
+}
+
+/* 1 when the request carries the token, or none is configured. */
+static int
+admin_authorized(struct evhttp_request *req, const char *token)
+{
+	const char	*h;
+
+	if (token == NULL)
+		return 1;
+	h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	return h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
+	    strcmp(h + 7, token) == 0;
+}
+
+/* The live (not removed) server S of upstream U, or NULL. */
+static struct server *
+admin_server_find(const char *u, size_t ulen, const char *name,
+    size_t namelen)
+{
+	struct server	*s;
+
+	TAILQ_FOREACH(s, server_registry(), entry)
+		if (s->state == SERVER_ACTIVE &&
+		    strlen(s->upstream) == ulen &&
+		    strncmp(s->upstream, u, ulen) == 0 &&
+		    strlen(s->name) == namelen &&
+		    strncmp(s->name, name, namelen) == 0)
+			return s;
+	return NULL;
+}
+
+/* 1 when any live server belongs to upstream u. */
+static int
+admin_upstream_exists(const char *u, size_t ulen)
+{
+	struct server	*s;
+
+	TAILQ_FOREACH(s, server_registry(), entry)
+		if (s->state == SERVER_ACTIVE &&
+		    strlen(s->upstream) == ulen &&
+		    strncmp(s->upstream, u, ulen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Apply action (drain, enable, weight) to s. NULL, or why it failed. */
+static const char *
+admin_server_act(struct server *s, const char *action, const char *query)
+{
+	const char	*v;
+	char		*end;
+	long		 w;
+
+	if (strcmp(action, "drain") == 0) {
+		s->admin_drain = 1;
+		upconn_close_idle(s);
+	} else if (strcmp(action, "enable") == 0)
+		s->admin_drain = 0;
+	else if (strcmp(action, "weight") == 0) {
+		v = query != NULL ? strstr(query, "value=") : NULL;
+		if (v == NULL || (v != query && v[-1] != '&'))
+			return "weight needs ?value=N";
+		w = strtol(v + 6, &end, 10);
+		if (end == v + 6 || (*end != '\0' && *end != '&') || w < 1 ||
+		    w > 1000)
+			return "weight must be 1..1000";
+		s->weight_override = (int)w;
+	} else
+		return "";
+	log_info("server %s/%s: %s%s%s by the admin endpoint", s->upstream,
+	    s->name, action, query != NULL ? " " : "",
+	    query != NULL ? query : "");
+	return NULL;
+}
+
+/*
+ * /upstreams/U/servers/S/ACTION[?query]: runtime control. The server's
+ * runtime state survives reloads while it stays in the configuration.
+ */
+static void
+admin_servers(struct admin *a, struct evhttp_request *req,
+    struct evbuffer *b, const char *path, const char *token)
+{
+	char		 buf[512], *u, *srv, *action, *query, *p;
+	struct server	*s;
+	const char	*why;
+
+	snprintf(buf, sizeof(buf), "%s", path + strlen("/upstreams/"));
+	if ((query = strchr(buf, '?')) != NULL)
+		*query++ = '\0';
+	u = buf;
+	if ((p = strstr(u, "/servers/")) == NULL ||
+	    (action = strrchr(p + 9, '/')) == NULL) {
+		admin_json_error(req, b, 404, "Not Found", "no such path");
+		return;
+	}
+	*p = '\0';
+	srv = p + 9;
+	*action++ = '\0';
+	if (strcmp(action, "drain") != 0 && strcmp(action, "enable") != 0 &&
+	    strcmp(action, "weight") != 0) {
+		admin_json_error(req, b, 404, "Not Found", "no such action");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "POST");
+		admin_json_error(req, b, 405, "Method Not Allowed",
+		    "use POST");
+		return;
+	}
+	if (!admin_authorized(req, token)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		admin_json_error(req, b, 401, "Unauthorized", "bad token");
+		return;
+	}
+	if (!admin_upstream_exists(u, strlen(u))) {
+		admin_json_error(req, b, 404, "Not Found", "no such upstream");
+		return;
+	}
+	if ((s = admin_server_find(u, strlen(u), srv, strlen(srv))) == NULL) {
+		admin_json_error(req, b, 404, "Not Found", "no such server");
+		return;
+	}
+	if ((why = admin_server_act(s, action, query)) != NULL) {
+		admin_json_error(req, b, 400, "Bad Request", why);
+		return;
+	}
+	admin_json_server(b, s);
+	evbuffer_add(b, "\n", 1);
+	admin_reply(req, 200, "OK", "application/json", b);
+}
+
+/* GET /metrics. */
+static void
+admin_metrics(struct evhttp_request *req, struct evbuffer *b,
+    const struct admin_info *i)
+{
+	struct metrics_gauges	g;
+
+	g.generation = i->generation;
+	g.state = i->state;
+	g.reloads_ok = i->reloads_ok;
+	g.reloads_failed = i->reloads_failed;
+	g.in_flight = exchange_count();
+	g.connections = client_count();
+	if (metrics_render(b, &g) == -1) {
+		admin_text(req, b, 500, "Internal Server Error",
+		    "out of memory");
+		return;
+	}
+	admin_reply(req, 200, "OK", "text/plain; version=0.0.4", b);
+}
+
+/* The fixed endpoints: 1 when path is one of them (answered). */
+static int
+admin_fixed(struct admin *a, struct evhttp_request *req, struct evbuffer *b,
+    const char *path, const struct admin_info *i)
+{
+	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
+	int			get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
+	int			post = strcmp(path, "/reload") == 0;
+
+	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
+	    strcmp(path, "/status") != 0 && strcmp(path, "/metrics") != 0 &&
+	    !post)
+		return 0;
+	if (post ? cmd != EVHTTP_REQ_POST : !get) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", post ? "POST" : "GET, HEAD");
+		admin_text(req, b, 405, "Method Not Allowed",
+		    "method not allowed");
+	} else if (post && !admin_authorized(req, i->token)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		admin_json_error(req, b, 401, "Unauthorized", "bad token");
+	} else if (post)
+		admin_reload(a, req, b);
+	else if (strcmp(path, "/healthz") == 0)
+		admin_text(req, b, 200, "OK", "ok");
+	else if (strcmp(path, "/readyz") == 0)
+		admin_text(req, b, i->ready ? 200 : 503, i->ready ? "OK" :
+		    "Service Unavailable", i->ready ? "ready" : i->state);
+	else if (strcmp(path, "/metrics") == 0)
+		admin_metrics(req, b, i);
+	else {
+		admin_status(a, b);
+		admin_reply(req, 200, "OK", "application/json", b);
+	}
+	return 1;
+}
+
 /* Route one admin request. */
 static void
 admin_request_cb(struct evhttp_request *req, void *arg)
@@ -184,8 +404,6 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	struct admin		*a = arg;
 	struct evbuffer		*b = evbuffer_new();
 	const char		*path = evhttp_request_get_uri(req);
-	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
-	int			 get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
 	struct admin_info	 i;
 
 	SLUICE_MAGIC_CHECK(a, ADMIN_MAGIC);
@@ -195,29 +413,11 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	}
 	memset(&i, 0, sizeof(i));
 	a->hooks->info(&i);
-	if (strcmp(path, "/healthz") == 0 && get) {
-		evbuffer_add_printf(b, "ok\n");
-		admin_reply(req, 200, "OK", "text/plain", b);
-	} else if (strcmp(path, "/readyz") == 0 && get) {
-		evbuffer_add_printf(b, "%s\n", i.ready ? "ready" : i.state);
-		admin_reply(req, i.ready ? 200 : 503, i.ready ? "OK" :
-		    "Service Unavailable", "text/plain", b);
-	} else if (strcmp(path, "/status") == 0 && get) {
-		admin_status(a, b);
-		admin_reply(req, 200, "OK", "application/json", b);
-	} else if (strcmp(path, "/reload") == 0 && cmd == EVHTTP_REQ_POST)
-		admin_reload(a, req, b);
-	else if (strcmp(path, "/healthz") == 0 ||
-	    strcmp(path, "/readyz") == 0 || strcmp(path, "/status") == 0 ||
-	    strcmp(path, "/reload") == 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", strcmp(path, "/reload") == 0 ? "POST" :
-		    "GET, HEAD");
-		evbuffer_add_printf(b, "method not allowed\n");
-		admin_reply(req, 405, "Method Not Allowed", "text/plain", b);
-	} else {
-		evbuffer_add_printf(b, "not found\n");
-		admin_reply(req, 404, "Not Found", "text/plain", b);
+	if (!admin_fixed(a, req, b, path, &i)) {
+		if (strncmp(path, "/upstreams/", 11) == 0)
+			admin_servers(a, req, b, path, i.token);
+		else
+			admin_text(req, b, 404, "Not Found", "not found");
 	}
 	evbuffer_free(b);
 }

@@ -1,6 +1,7 @@
 /*
  * admin: the operator's HTTP endpoint. GET /healthz, /readyz, /status
- * (JSON); POST /reload. Loopback by default; served by its own evhttp so
+ * (JSON), /metrics (Prometheus); POST /reload and runtime control of
+ * servers (drain, enable, weight). Loopback by default; served by its own evhttp so
  * that it never counts as client traffic and stays up while draining.
  */
 #ifndef SLUICE_ADMIN_H
@@ -23,6 +24,7 @@ struct admin_info {
 	const char	*last_reload_errors;	/* "" when none */
 	uint64_t	 reloads_ok;
 	uint64_t	 reloads_failed;
+	const char	*token;			/* POSTs need it; NULL: none */
 };
 
 /* The lifecycle's side: report, and reload (0 ok, -1 failed). */

@@ -21,9 +21,11 @@
 #include "proxy/exchange.h"
 #include "proxy/gen.h"
 #include "proxy/headers.h"
+#include "proxy/health.h"
 #include "proxy/http1.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
@@ -42,6 +44,12 @@ struct exchange {
 	uint64_t		 keepalive_timeout_ms;
 	struct server		*srv;		/* referenced while busy */
 	struct upconn		*uc;
+	struct gen_upstream	*up;		/* routed to (in gen) */
+	struct evbuffer		*reqbuf;	/* the upstream request, kept
+						 * while a retry may need it */
+	int			 tries_left;
+	int			 idempotent;
+	int			 trial;		/* the server's health trial */
 	enum exchange_who	 who;
 	enum exchange_phase	 phase;
 	int			 replied;	/* response head sent */
@@ -67,6 +75,7 @@ static void	exchange_up_body(void *, struct evbuffer *);
 static void	exchange_up_done(void *, int);
 static void	exchange_up_error(void *, enum upconn_error, const char *);
 static void	exchange_client_watch(struct exchange *, uint64_t);
+static int	exchange_send(struct exchange *);
 
 static const struct upconn_cbs exchange_up_cbs = {
 	exchange_up_head, exchange_up_body, exchange_up_done,
@@ -161,6 +170,59 @@ exchange_server_done(struct exchange *ex, int reusable)
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_up_end);
 }
 
+/* Count the exchange in the metrics. */
+static void
+exchange_metrics(struct exchange *ex)
+{
+	struct timespec	now;
+	double		up = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ex->t_up_start.tv_sec != 0)
+		up = exchange_ms(&ex->t_up_start, ex->t_up_end.tv_sec != 0 ?
+		    &ex->t_up_end : &now) / 1e3;
+	metrics_exchange(ex->lname, ex->srv != NULL ? ex->srv->upstream :
+	    NULL, ex->srv != NULL ? ex->srv->name : NULL, ex->status,
+	    exchange_ms(&ex->t_start, &now) / 1e3, up);
+	if (ex->who == EXCHANGE_WHO_KILLED)
+		metrics_ended(METRICS_ENDED_KILLED);
+	else if (ex->who == EXCHANGE_WHO_DRAIN)
+		metrics_ended(METRICS_ENDED_DRAIN_TIMEOUT);
+}
+
+/* Take srv for this exchange: in flight there until detached. */
+static void
+exchange_attach(struct exchange *ex, struct server *srv)
+{
+	ex->srv = srv;
+	ex->trial = srv->health.trial;
+	server_ref(srv);
+	srv->inflight++;
+	srv->requests++;
+}
+
+/* Leave the server: in-flight count, a trial without verdict, reference. */
+static void
+exchange_detach(struct exchange *ex)
+{
+	if (ex->srv == NULL)
+		return;
+	if (ex->trial)
+		health_untake(&ex->srv->health);
+	ex->trial = 0;
+	ex->srv->inflight--;
+	server_unref(ex->srv);
+	ex->srv = NULL;
+}
+
+/* Passive health: what this exchange says about its server. */
+static void
+exchange_verdict(struct exchange *ex, int ok)
+{
+	ex->trial = 0;
+	server_passive(ex->srv, ok);
+}
+
 /* The one teardown. */
 static void
 exchange_finish(struct exchange *ex)
@@ -168,10 +230,10 @@ exchange_finish(struct exchange *ex)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_server_done(ex, 0);
 	exchange_log(ex);
-	if (ex->srv != NULL) {
-		ex->srv->inflight--;
-		server_unref(ex->srv);
-	}
+	exchange_metrics(ex);
+	exchange_detach(ex);
+	if (ex->reqbuf != NULL)
+		evbuffer_free(ex->reqbuf);
 	if (ex->client != NULL && ex->client->ex == ex)
 		ex->client->ex = NULL;
 	if (ex->req != NULL)
@@ -299,21 +361,100 @@ exchange_up_error_map(enum upconn_error err, int *code,
 	}
 }
 
+/* 1 when the failure says something about the server's health. */
+static int
+exchange_counts_as_failure(enum upconn_error err, int reused)
+{
+	if (err == UPCONN_ERR_READ || err == UPCONN_ERR_WRITE)
+		return !reused;		/* a pooled connection's close is not */
+	return 1;
+}
+
+/*
+ * 1 when the request can go to a server again: nothing can have been acted
+ * on. A connect failure sent nothing; a write that failed on a pooled
+ * connection found it already reset; an idempotent request on a pooled
+ * connection closed before any response byte may be repeated.
+ */
+static int
+exchange_retryable(struct exchange *ex, enum upconn_error err)
+{
+	if (ex->tries_left == 0 || ex->replied || ex->reqbuf == NULL ||
+	    upconn_response_started(ex->uc))
+		return 0;
+	switch (err) {
+	case UPCONN_ERR_CONNECT:
+	case UPCONN_ERR_CONNECT_TIMEOUT:
+		return 1;
+	case UPCONN_ERR_WRITE:
+		return upconn_reused(ex->uc);
+	case UPCONN_ERR_READ:
+		return upconn_reused(ex->uc) && ex->idempotent;
+	default:
+		return 0;
+	}
+}
+
+/* Count an upstream timeout by kind. */
+static void
+exchange_timeout_metric(enum upconn_error err)
+{
+	if (err == UPCONN_ERR_CONNECT_TIMEOUT)
+		metrics_timeout(METRICS_TIMEOUT_CONNECT);
+	else if (err == UPCONN_ERR_READ_TIMEOUT)
+		metrics_timeout(METRICS_TIMEOUT_READ);
+	else if (err == UPCONN_ERR_WRITE_TIMEOUT)
+		metrics_timeout(METRICS_TIMEOUT_WRITE);
+}
+
+/*
+ * Send the request again, to another server where one is usable, else on
+ * a fresh connection to the same one, unless other_only (after a connect
+ * timeout the same server would only double the wait). -1: not retried.
+ */
+static int
+exchange_retry(struct exchange *ex, int other_only)
+{
+	struct server	*old = ex->srv, *srv;
+
+	srv = gen_pick(ex->up, old);
+	if (srv == NULL || (other_only && srv == old)) {
+		/* a trial this pick started is given back */
+		if (srv != NULL && srv->health.trial)
+			health_untake(&srv->health);
+		return -1;
+	}
+	exchange_detach(ex);
+	exchange_attach(ex, srv);
+	ex->tries_left--;
+	metrics_retry();
+	log_info("%s: retrying on %s/%s", ex->reqline, srv->upstream,
+	    srv->name);
+	return exchange_send(ex);
+}
+
 /* The upstream exchange failed. */
 static void
 exchange_up_error(void *arg, enum upconn_error err, const char *why)
 {
 	struct exchange		*ex = arg;
 	enum exchange_who	 who;
-	int			 code;
+	int			 code, retry;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_up_error_map(err, &code, &who);
+	exchange_timeout_metric(err);
 	if (err == UPCONN_ERR_CONNECT || err == UPCONN_ERR_CONNECT_TIMEOUT)
 		ex->phase = EXCHANGE_PHASE_CONNECT;
 	log_warn("%s %s/%s (%s): %s", ex->reqline, ex->srv->upstream,
 	    ex->srv->name, ex->srv->addrtext, why);
+	retry = exchange_retryable(ex, err);
+	if (exchange_counts_as_failure(err, upconn_reused(ex->uc)))
+		exchange_verdict(ex, 0);
 	exchange_server_done(ex, 0);
+	if (retry && exchange_retry(ex,
+	    err == UPCONN_ERR_CONNECT_TIMEOUT) == 0)
+		return;
 	if (ex->replied)
 		exchange_cut(ex, who);
 	else
@@ -345,6 +486,12 @@ exchange_up_head(void *arg, const struct http1_response *r)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	ex->phase = EXCHANGE_PHASE_BODY;
 	ex->status = r->status;
+	exchange_verdict(ex, !(r->status >= 500 && ex->srv->set.fail_on_5xx));
+	/* no retry once a response has begun */
+	if (ex->reqbuf != NULL) {
+		evbuffer_free(ex->reqbuf);
+		ex->reqbuf = NULL;
+	}
 	if (headers_response_copy(r, out) == -1) {
 		exchange_server_done(ex, 0);
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
@@ -517,33 +664,60 @@ exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
 	return 0;
 }
 
-/* Build and send the upstream request. -1: nothing was sent. */
+/* Build the upstream request into ex->reqbuf. -1 when out of memory. */
 static int
-exchange_forward(struct exchange *ex, const char *method, const char *target)
+exchange_build(struct exchange *ex, const char *method, const char *target)
 {
 	struct evhttp_request	*req = ex->req;
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
-	struct evbuffer		*out;
 	struct headers_forward	 fwd;
-	int			 r = -1;
 
-	if ((out = evbuffer_new()) == NULL)
+	if ((ex->reqbuf = evbuffer_new()) == NULL)
 		return -1;
 	fwd.client_ip = ex->client->ip;
 	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
-	if (headers_request_build(out, method, target,
+	if (headers_request_build(ex->reqbuf, method, target,
 	    evhttp_request_get_input_headers(req), &fwd,
-	    evbuffer_get_length(body)) == 0 &&
-	    evbuffer_add_buffer(out, body) == 0 &&
-	    (ex->uc = upconn_get(ex->srv)) != NULL) {
+	    evbuffer_get_length(body)) == -1 ||
+	    evbuffer_add_buffer(ex->reqbuf, body) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Send ex->reqbuf to ex->srv on a pooled or new connection. While a retry
+ * is possible the request is kept (referenced, not copied); the last try
+ * hands it over. -1: nothing was sent.
+ */
+static int
+exchange_send(struct exchange *ex)
+{
+	int	flags = ex->head_request ? UPCONN_REQ_HEAD : 0;
+	int	r;
+
+	if ((ex->uc = upconn_get(ex->srv)) == NULL)
+		return -1;
+	if (ex->tries_left > 0)
+		flags |= UPCONN_REQ_KEEP;
+	if (ex->t_up_start.tv_sec == 0)
 		clock_gettime(CLOCK_MONOTONIC, &ex->t_up_start);
-		ex->phase = EXCHANGE_PHASE_HEADERS;
-		r = upconn_request(ex->uc, out, ex->head_request,
-		    &exchange_up_cbs, ex);
+	ex->phase = EXCHANGE_PHASE_HEADERS;
+	r = upconn_request(ex->uc, ex->reqbuf, flags, &exchange_up_cbs, ex);
+	if (ex->tries_left == 0) {
+		evbuffer_free(ex->reqbuf);
+		ex->reqbuf = NULL;
 	}
-	evbuffer_free(out);
 	return r;
+}
+
+/* 1 for methods that may be repeated (RFC 9110 9.2.2). */
+static int
+exchange_idempotent(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+	    strcmp(method, "OPTIONS") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "DELETE") == 0;
 }
 
 /* The upstream for the request, or NULL with *code set. */
@@ -598,23 +772,26 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
     const char *method)
 {
 	struct gen_upstream	*up = NULL;
+	struct server		*srv = NULL;
 	char			*target = NULL;
 	int			 code = 501;
 
 	if (method != NULL)
 		up = exchange_route(ex, gl, method, &target, &code);
-	if (up != NULL && (ex->srv = gen_pick(up)) == NULL)
+	if (up != NULL && (srv = gen_pick(up, NULL)) == NULL)
 		code = 503;
-	if (ex->srv == NULL) {
+	if (srv == NULL) {
 		free(target);
 		exchange_error(ex, code, exchange_reason_phrase(code),
 		    EXCHANGE_WHO_PROXY, code != 404 && code != 503);
 		return;
 	}
-	server_ref(ex->srv);
-	ex->srv->inflight++;
-	ex->srv->requests++;
-	if (exchange_forward(ex, method, target) == -1) {
+	exchange_attach(ex, srv);
+	ex->up = up;
+	ex->idempotent = exchange_idempotent(method);
+	ex->tries_left = up->conf->retries;
+	if (exchange_build(ex, method, target) == -1 ||
+	    exchange_send(ex) == -1) {
 		exchange_server_done(ex, 0);
 		ex->phase = EXCHANGE_PHASE_CONNECT;
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);

@@ -309,18 +309,36 @@ gen_route(const struct gen_listener *gl, const char *host, const char *path)
 
 /* See gen.h. */
 struct server *
-gen_pick(struct gen_upstream *up)
+gen_pick(struct gen_upstream *up, const struct server *avoid)
 {
-	size_t	i;
-	int	k;
+	uint64_t	 now = sluice_now_ms();
+	struct server	*s;
+	size_t		 i, usable = 0;
+	int		 k, w;
 
 	for (i = 0; i < up->n; i++) {
-		up->peers[i].usable = up->servers[i]->state == SERVER_ACTIVE;
-		up->peers[i].inflight = up->servers[i]->inflight;
+		s = up->servers[i];
+		up->peers[i].usable = server_usable(s, now, up->n > 1);
+		up->peers[i].inflight = s->inflight;
+		w = s->weight_override != 0 ? s->weight_override :
+		    up->conf->servers[i].weight;
+		up->peers[i].weight = health_weight(&s->health,
+		    &s->set.health, w, now);
+		usable += up->peers[i].usable;
 	}
+	/* another server when one is usable; else the same one again */
+	for (i = 0; avoid != NULL && usable > 1 && i < up->n; i++)
+		if (up->servers[i] == avoid && up->peers[i].usable) {
+			up->peers[i].usable = 0;
+			break;
+		}
 	k = balance_pick(up->conf->balance, up->peers, up->n, sluice_random(),
 	    sluice_random());
-	return k == -1 ? NULL : up->servers[k];
+	if (k == -1)
+		return NULL;
+	if (up->n > 1)
+		health_take(&up->servers[k]->health, now);
+	return up->servers[k];
 }
 
 /* See gen.h. */

@@ -89,10 +89,14 @@ struct gen_upstream	*gen_route(const struct gen_listener *,
 			    const char *host, const char *path);
 
 /*
- * Pick a server of up for a new request, skipping servers that are not
- * active. NULL when none is usable.
+ * Pick a server of up for a new request, skipping servers that are
+ * draining, drained at runtime or out by health; avoid is a server to skip
+ * when another is usable (a retry), or NULL. NULL when none is usable.
+ * Weights are the runtime override or the configured one, ramped by slow
+ * start.
  */
-struct server		*gen_pick(struct gen_upstream *up);
+struct server		*gen_pick(struct gen_upstream *up,
+			    const struct server *avoid);
 
 /* 1 when srv is listed in g. */
 int			 gen_has_server(const struct gen *g,

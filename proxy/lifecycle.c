@@ -27,6 +27,7 @@
 #include "proxy/lifecycle.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
@@ -163,6 +164,9 @@ lifecycle_servers_drain(struct gen *old, struct gen *g)
 				continue;
 			log_info("server %s/%s: removed; draining %u "
 			    "exchange(s)", s->upstream, s->name, s->inflight);
+			/* removed: runtime state goes with the server */
+			s->admin_drain = 0;
+			s->weight_override = 0;
 			server_set_state(s, SERVER_DRAINING);
 			if (s->drain_ev == NULL)
 				s->drain_ev = evtimer_new(sluice_base,
@@ -339,6 +343,7 @@ lifecycle_info(struct admin_info *i)
 	    last_reload_errors : "";
 	i->reloads_ok = reloads_ok;
 	i->reloads_failed = reloads_failed;
+	i->token = current != NULL ? current->conf->admin.token : NULL;
 }
 
 /* Ask the loop to check whether the drain is over. */
@@ -615,6 +620,7 @@ lifecycle_cleanup(void)
 	free(last_reload_errors);
 	last_reload_errors = NULL;
 	client_registry_free();
+	metrics_free();
 	log_detach();
 	log_close();
 	event_base_free(sluice_base);

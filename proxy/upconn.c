@@ -61,6 +61,9 @@ struct upconn {
 	int			 paused;
 	int			 reused;
 	unsigned		 epoch;		/* server's, when connected */
+	int			 has_tmo;	/* tmo overrides srv's */
+	struct timeval		 tmo;
+	int			 started;	/* response bytes arrived */
 	int			 keep_alive;
 	uint64_t		 idle_ms;	/* server's Keep-Alive timeout
 						 * less a margin; 0: none */
@@ -230,6 +233,41 @@ upconn_new(struct server *srv)
 
 /* See upconn.h. */
 struct upconn *
+upconn_get_fresh(struct server *srv)
+{
+	struct upconn	*uc;
+
+	if ((uc = upconn_new(srv)) == NULL)
+		return NULL;
+	TAILQ_INSERT_TAIL(&srv->busy, uc, entry);
+	srv->nbusy++;
+	return uc;
+}
+
+/* See upconn.h. */
+void
+upconn_set_timeout(struct upconn *uc, uint64_t ms)
+{
+	uc->has_tmo = 1;
+	uc->tmo = sluice_tv(ms);
+}
+
+/* See upconn.h. */
+int
+upconn_response_started(const struct upconn *uc)
+{
+	return uc->started;
+}
+
+/* The timeout to use: the override, or the server's setting. */
+static const struct timeval *
+upconn_tv(const struct upconn *uc, const struct timeval *set)
+{
+	return uc->has_tmo ? &uc->tmo : set;
+}
+
+/* See upconn.h. */
+struct upconn *
 upconn_get(struct server *srv)
 {
 	struct upconn	*uc;
@@ -251,8 +289,9 @@ upconn_connect(struct upconn *uc)
 	struct server	*srv = uc->srv;
 
 	/* both directions: a TLS handshake reads too */
-	bufferevent_set_timeouts(uc->bev, &srv->set.connect_timeout,
-	    &srv->set.connect_timeout);
+	bufferevent_set_timeouts(uc->bev,
+	    upconn_tv(uc, &srv->set.connect_timeout),
+	    upconn_tv(uc, &srv->set.connect_timeout));
 	uc->state = UPCONN_CONNECTING;
 	srv->connects++;
 	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&srv->ss,
@@ -266,27 +305,32 @@ upconn_connect(struct upconn *uc)
 
 /* See upconn.h. */
 int
-upconn_request(struct upconn *uc, struct evbuffer *req, int head_request,
+upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
     const struct upconn_cbs *cbs, void *arg)
 {
+	struct evbuffer	*out = bufferevent_get_output(uc->bev);
+
 	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
 	uc->cbs = cbs;
 	uc->arg = arg;
-	uc->head_request = head_request;
+	uc->head_request = (flags & UPCONN_REQ_HEAD) != 0;
 	uc->sent = 0;
 	uc->paused = 0;
 	uc->pending = 0;
 	uc->keep_alive = 0;
 	uc->idle_ms = 0;
+	uc->started = 0;
 	bufferevent_setcb(uc->bev, upconn_read_cb, upconn_write_cb,
 	    upconn_event_cb, uc);
-	if (evbuffer_add_buffer(bufferevent_get_output(uc->bev), req) == -1)
+	if ((flags & UPCONN_REQ_KEEP ? evbuffer_add_buffer_reference(out, req) :
+	    evbuffer_add_buffer(out, req)) == -1)
 		return -1;
 	if (uc->state == UPCONN_NEW)
 		return upconn_connect(uc);
 	/* reused: no read timeout until the request is out */
 	uc->state = UPCONN_HEAD;
-	bufferevent_set_timeouts(uc->bev, NULL, &uc->srv->set.write_timeout);
+	bufferevent_set_timeouts(uc->bev, NULL,
+	    upconn_tv(uc, &uc->srv->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
 	return 0;
 }
@@ -540,6 +584,7 @@ upconn_read_cb(struct bufferevent *bev, void *arg)
 	struct upconn	*uc = arg;
 
 	upconn_enter(uc);
+	uc->started = 1;
 	if (uc->state == UPCONN_DONE) {	/* bytes past the response */
 		uc->keep_alive = 0;
 		bufferevent_disable(bev, EV_READ);
@@ -558,7 +603,8 @@ upconn_write_cb(struct bufferevent *bev, void *arg)
 	if (uc->sent || uc->state == UPCONN_FAILED)
 		return;
 	uc->sent = 1;
-	bufferevent_set_timeouts(bev, &uc->srv->set.read_timeout, NULL);
+	bufferevent_set_timeouts(bev,
+	    upconn_tv(uc, &uc->srv->set.read_timeout), NULL);
 	if (!uc->paused)
 		bufferevent_enable(bev, EV_READ);
 }
@@ -572,7 +618,8 @@ upconn_connected(struct upconn *uc)
 	setsockopt(bufferevent_getfd(uc->bev), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one));
 	uc->state = UPCONN_HEAD;
-	bufferevent_set_timeouts(uc->bev, NULL, &uc->srv->set.write_timeout);
+	bufferevent_set_timeouts(uc->bev, NULL,
+	    upconn_tv(uc, &uc->srv->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
 }
 
@@ -600,10 +647,13 @@ upconn_event(struct upconn *uc, short what)
 	    uc->framing == HTTP1_FRAMING_CLOSE) {
 		uc->keep_alive = 0;
 		upconn_complete(uc);
-	} else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY)
+	} else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
+		/* TLS 1.3: a refused client certificate shows up here */
+		why = upconn_tls_why(uc);
 		upconn_fail(uc, writing && !uc->sent ? UPCONN_ERR_WRITE :
-		    UPCONN_ERR_READ, what & BEV_EVENT_EOF ?
+		    UPCONN_ERR_READ, why != NULL ? why : what & BEV_EVENT_EOF ?
 		    "connection closed by server" : "connection reset");
+	}
 }
 
 /* Connected, timed out, closed or failed. */

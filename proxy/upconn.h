@@ -13,6 +13,7 @@
 #define SLUICE_UPCONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct evbuffer;
 struct http1_response;
@@ -58,14 +59,29 @@ struct upconn_cbs {
  */
 struct upconn	*upconn_get(struct server *srv);
 
+/* A new connection to srv, never one from the pool (health checks). */
+struct upconn	*upconn_get_fresh(struct server *srv);
+
+/* Use ms for the connect, read and write timeouts instead of srv's. */
+void		 upconn_set_timeout(struct upconn *, uint64_t ms);
+
+/* 1 when any byte of a response has arrived on this request. */
+int		 upconn_response_started(const struct upconn *);
+
+/* upconn_request flags. */
+#define UPCONN_REQ_HEAD		0x01	/* a HEAD: no body follows the head */
+#define UPCONN_REQ_KEEP		0x02	/* reference req, leave it intact
+					 * (kept for a retry; it must not
+					 * change while referenced) */
+
 /*
- * Send the request in req (drained) and start reading the response;
- * head_request is 1 for HEAD (no body follows the response head). Connects
- * first when the connection is new. Returns 0, or -1 when the connection
- * could not even be attempted (the caller then releases it).
+ * Send the request in req (drained unless UPCONN_REQ_KEEP) and start
+ * reading the response. Connects first when the connection is new.
+ * Returns 0, or -1 when the connection could not even be attempted (the
+ * caller then releases it).
  */
 int		 upconn_request(struct upconn *, struct evbuffer *req,
-		    int head_request, const struct upconn_cbs *, void *arg);
+		    int flags, const struct upconn_cbs *, void *arg);
 
 /* Stop reading from the server (the client is slow), and start again. */
 void		 upconn_pause(struct upconn *);

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "conf/conf.h"
+#include "proxy/health.h"
 
 struct tls_client;
 struct upconn;
@@ -39,8 +40,16 @@ struct server_settings {
 					 * newest generation listing the
 					 * server */
 	char		*tls_name;	/* SNI and the name verified */
+	char		*tls_sig;	/* the TLS settings, as text */
 	unsigned	 epoch;		/* grows when connections made
 					 * before may no longer be reused */
+	struct health_conf health;
+	int		 fail_on_5xx;
+	char		*check_path;	/* active checks; NULL: none */
+	struct timeval	 check_interval;
+	uint64_t	 check_timeout_ms;
+	int		 check_status_min;
+	int		 check_status_max;
 };
 
 TAILQ_HEAD(upconn_list, upconn);
@@ -64,6 +73,12 @@ struct server {
 	uint64_t		 connects;	/* connections opened */
 	uint64_t		 reuses;	/* requests on pooled conns */
 	struct event		*drain_ev;	/* drain_timeout timer */
+	struct health		 health;
+	int			 admin_drain;	/* drained at runtime (admin) */
+	int			 weight_override; /* admin; 0: the conf's */
+	struct event		*check_ev;	/* active health check timer */
+	struct upconn		*check_uc;	/* the check in progress */
+	int			 check_status;	/* its response status */
 	TAILQ_ENTRY(server)	 entry;		/* the registry */
 };
 
@@ -97,5 +112,22 @@ void		 server_set_state(struct server *, enum server_state);
 struct server_list *server_registry(void);
 
 const char	*server_state_name(enum server_state);
+
+/*
+ * 1 when a new request may go to s now (state, admin drain, health);
+ * passive 0 ignores passive health (the server is alone in its upstream:
+ * taking it out would only turn errors into 503s, as nginx reasons).
+ */
+int		 server_usable(const struct server *, uint64_t now,
+		    int passive);
+
+/* 1 when health (passive and active) has s in service. */
+int		 server_up(const struct server *, uint64_t now);
+
+/* A request on s succeeded or failed: passive health. */
+void		 server_passive(struct server *, int ok);
+
+/* An active health check of s passed or failed (why: for the log). */
+void		 server_checked(struct server *, int ok, const char *why);
 
 #endif
