@@ -31,6 +31,7 @@
 
 #define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
 #define UPCONN_MAX_LINE		4096		/* chunk-size and trailer lines */
+#define UPCONN_PEEK_MS		200		/* idle longer: check at reuse */
 
 enum upconn_state {
 	UPCONN_NEW = 0,		/* not connected yet */
@@ -64,6 +65,7 @@ struct upconn {
 	int			 has_tmo;	/* tmo overrides srv's */
 	struct timeval		 tmo;
 	int			 started;	/* response bytes arrived */
+	uint64_t		 idle_since;	/* ms, when pooled */
 	int			 keep_alive;
 	uint64_t		 idle_ms;	/* server's Keep-Alive timeout
 						 * less a margin; 0: none */
@@ -147,10 +149,17 @@ upconn_pool_take(struct server *srv)
 {
 	struct upconn	*uc;
 
+	uint64_t	 now = sluice_now_ms();
+
 	while ((uc = TAILQ_FIRST(&srv->idle)) != NULL) {
 		TAILQ_REMOVE(&srv->idle, uc, entry);
 		srv->nidle--;
-		if (upconn_alive(uc))
+		/*
+		 * A close the loop has not seen yet: servers close idle
+		 * connections after a second or more, so a connection idle
+		 * for less than UPCONN_PEEK_MS is not worth a system call.
+		 */
+		if (now - uc->idle_since < UPCONN_PEEK_MS || upconn_alive(uc))
 			return uc;
 		log_debug("server %s/%s: pooled connection found closed",
 		    srv->upstream, srv->name);
@@ -357,7 +366,10 @@ upconn_complete(struct upconn *uc)
 	reusable = uc->keep_alive && uc->sent &&
 	    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(uc->bev)) == 0;
-	bufferevent_disable(uc->bev, EV_READ);
+	/*
+	 * Reading stays on: the pool reads for close detection anyway, and
+	 * bytes past the response (read_cb in DONE) spoil reuse.
+	 */
 	if (uc->cbs != NULL)
 		uc->cbs->done(uc->arg, reusable);
 }
@@ -729,6 +741,7 @@ upconn_pool_put(struct upconn *uc)
 	uc->state = UPCONN_IDLE;
 	uc->cbs = NULL;
 	uc->arg = NULL;
+	uc->idle_since = sluice_now_ms();
 	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
 	    upconn_idle_event_cb, uc);
 	tv = srv->set.keepalive_timeout;
