@@ -135,6 +135,8 @@ exchange_log(struct exchange *ex)
 	double		 up_ms = -1;
 	int		 n;
 
+	if (!log_access_enabled())
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (ex->t_up_start.tv_sec != 0)
 		up_ms = exchange_ms(&ex->t_up_start, ex->t_up_end.tv_sec != 0 ?

@@ -133,7 +133,11 @@ headers_request_drops(const struct evkeyvalq *in, const char *name)
 static int
 headers_put(struct evbuffer *out, const char *name, const char *value)
 {
-	return evbuffer_add_printf(out, "%s: %s\r\n", name, value) == -1 ?
+	/* plain copies: a printf per header showed in profiles */
+	return evbuffer_add(out, name, strlen(name)) == -1 ||
+	    evbuffer_add(out, ": ", 2) == -1 ||
+	    evbuffer_add(out, value, strlen(value)) == -1 ||
+	    evbuffer_add(out, "\r\n", 2) == -1 ?
 	    -1 : 0;
 }
 
@@ -221,8 +225,10 @@ headers_request_build(struct evbuffer *out, const char *method,
     const char *target, const struct evkeyvalq *in,
     const struct headers_forward *fwd, size_t body_len)
 {
-	if (evbuffer_add_printf(out, "%s %s HTTP/1.1\r\n", method,
-	    target) == -1)
+	if (evbuffer_add(out, method, strlen(method)) == -1 ||
+	    evbuffer_add(out, " ", 1) == -1 ||
+	    evbuffer_add(out, target, strlen(target)) == -1 ||
+	    evbuffer_add(out, " HTTP/1.1\r\n", 11) == -1)
 		return -1;
 	if (headers_request_copy(out, in) == -1)
 		return -1;

@@ -24,18 +24,33 @@ static struct event		*flush_ev;
 
 static const char *level_names[] = { "error", "warn", "info", "debug" };
 
-/* Format the current UTC time with milliseconds. */
+/*
+ * Format the current UTC time with milliseconds. The part up to the
+ * seconds is formatted once per second and reused (one line per exchange
+ * would otherwise cost a strftime each).
+ */
 void
 log_timestamp(char *buf, size_t size)
 {
-	struct timeval	tv;
-	struct tm	tm;
-	size_t		n;
+	static time_t	 cached_sec = -1;
+	static char	 cached[32];
+	struct timeval	 tv;
+	struct tm	 tm;
 
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+	if (tv.tv_sec != cached_sec) {
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = tv.tv_sec;
+	}
+	snprintf(buf, size, "%s.%03dZ", cached, (int)(tv.tv_usec / 1000));
+}
+
+/* 1 when access-log lines are written. */
+int
+log_access_enabled(void)
+{
+	return access_fp != NULL;
 }
 
 /* Open path for appending, or return the given standard stream for "-". */

@@ -34,6 +34,9 @@ void	log_msg(enum conf_log_level, const char *fmt, ...)
 #define log_debug(...)	do { if (log_enabled(CONF_LOG_DEBUG)) \
 		log_msg(CONF_LOG_DEBUG, __VA_ARGS__); } while (0)
 
+/* 1 when the access log is on (skip formatting lines otherwise). */
+int	log_access_enabled(void);
+
 /* Write one access-log line (already formatted, without newline). */
 void	log_access(const char *line, size_t len);
 
