@@ -15,6 +15,7 @@
 
 #include "proxy/client.h"
 #include "proxy/exchange.h"
+#include "proxy/nulscan.h"
 #include "proxy/sluice.h"
 
 static struct client_list	 clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -97,6 +98,7 @@ client_closed(struct evhttp_connection *evcon, void *arg)
 	struct client	*c = arg;
 
 	SLUICE_MAGIC_CHECK(c, CLIENT_MAGIC);
+	nulscan_forget(evhttp_connection_get_bufferevent(evcon));
 	if (c->ex != NULL)
 		exchange_client_gone(c->ex);
 	client_unhash(c);

@@ -26,6 +26,7 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/nulscan.h"
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
@@ -270,6 +271,7 @@ exchange_complete_cb(struct evhttp_request *req, void *arg)
 		tv = sluice_tv(ex->keepalive_timeout_ms);
 		bufferevent_set_timeouts(bev, &tv, NULL);
 		bufferevent_setwatermark(bev, EV_READ, 0, 0);
+		nulscan_next(bev);
 	}
 	ex->req = NULL;
 	exchange_finish(ex);
@@ -733,6 +735,12 @@ exchange_route(struct exchange *ex, struct gen_listener *gl,
 	char			 host[256], *q;
 
 	*code = 400;
+	if (nulscan_found(evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(req)))) {
+		log_info("%s:%u: bad request: NUL in the request head",
+		    ex->client->ip, ex->client->port);
+		return NULL;
+	}
 	if (http1_request_check(method, evhttp_request_get_uri(req),
 	    req->major, req->minor, evhttp_request_get_input_headers(req),
 	    evbuffer_get_length(evhttp_request_get_input_buffer(req)),

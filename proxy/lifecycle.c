@@ -28,6 +28,7 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/nulscan.h"
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
@@ -620,6 +621,7 @@ lifecycle_cleanup(void)
 	free(last_reload_errors);
 	last_reload_errors = NULL;
 	client_registry_free();
+	nulscan_free();
 	metrics_free();
 	log_detach();
 	log_close();

@@ -17,6 +17,7 @@
 #include "proxy/gen.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/nulscan.h"
 #include "proxy/sluice.h"
 #include "tls/tls.h"
 
@@ -63,8 +64,12 @@ listener_bevcb(struct event_base *base, void *arg)
 	SSL			*ssl;
 
 	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
-	if (l->gl == NULL || l->gl->tls == NULL)
-		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (l->gl == NULL || l->gl->tls == NULL) {
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+		if (bev != NULL && nulscan_attach(bev) == -1)
+			log_warn("listener %s: out of memory", l->addr.text);
+		return bev;
+	}
 	if ((ssl = tls_server_ssl_new(l->gl->tls)) != NULL &&
 	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
@@ -72,8 +77,10 @@ listener_bevcb(struct event_base *base, void *arg)
 	if (bev == NULL) {
 		log_error("listener %s: cannot set up TLS for a connection",
 		    l->addr.text);
-		bev = listener_bev_refuse(base);
+		return listener_bev_refuse(base);
 	}
+	if (nulscan_attach(bev) == -1)
+		log_warn("listener %s: out of memory", l->addr.text);
 	return bev;
 }
 

@@ -749,6 +749,11 @@ END_TEST
 
 /* --- request hygiene ---------------------------------------------- */
 
+/* String literals with a NUL inside: their length comes from sizeof. */
+#define BAD_NUL		"GET /bytes/2 HTTP/1.1\r\n" HOST \
+			"X-Bad: a\0b\r\n\r\n"
+#define BAD_NUL_TARGET	"GET /bytes/2\0x HTTP/1.1\r\n" HOST "\r\n"
+
 static const struct proxy_bad proxy_bads[] = {
 	{ "duplicate Content-Length", "POST /sha HTTP/1.1\r\n" HOST
 	    "Content-Length: 5\r\nContent-Length: 10\r\n\r\nhelloworld", 0 },
@@ -765,11 +770,8 @@ static const struct proxy_bad proxy_bads[] = {
 	    "Content-Length : 5\r\n\r\nhello", 0 },
 	{ "header name with space", "GET /bytes/2 HTTP/1.1\r\n" HOST
 	    "X Bad: v\r\n\r\n", 0 },
-	/*
-	 * A NUL in a header value is not here: evhttp 2.1.12 cuts the value
-	 * at the NUL before sluice sees the headers, so it cannot be
-	 * detected yet (a known gap, see the issue notes).
-	 */
+	{ "NUL in a value", BAD_NUL, sizeof(BAD_NUL) - 1 },
+	{ "NUL in the target", BAD_NUL_TARGET, sizeof(BAD_NUL_TARGET) - 1 },
 	{ "CTL in a value", "GET /bytes/2 HTTP/1.1\r\n" HOST
 	    "X-Bad: a\001b\r\n\r\n", 0 },
 	{ "space in the target", "GET /a b HTTP/1.1\r\n" HOST "\r\n", 0 },
