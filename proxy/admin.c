@@ -14,6 +14,7 @@
 #include "proxy/admin.h"
 #include "proxy/client.h"
 #include "proxy/exchange.h"
+#include "proxy/listener.h"
 #include "proxy/metrics.h"
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
@@ -26,6 +27,7 @@ struct admin {
 	unsigned			 magic;
 	struct conf_addr		 addr;
 	struct evhttp			*http;
+	struct evhttp_bound_socket	*bound;
 	const struct admin_hooks	*hooks;
 };
 
@@ -448,12 +450,9 @@ admin_open(const struct conf_addr *addr, const struct admin_hooks *hooks,
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(a->http, admin_request_cb, a);
-	el = evconnlistener_new_bind(sluice_base, NULL, NULL,
-	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE,
-	    64, (struct sockaddr *)&a->addr.ss, (int)a->addr.sslen);
-	if (el == NULL)
+	if ((el = listener_socket(&a->addr, 64)) == NULL)
 		goto fail;
-	if (evhttp_bind_listener(a->http, el) == NULL) {
+	if ((a->bound = evhttp_bind_listener(a->http, el)) == NULL) {
 		evconnlistener_free(el);
 		goto fail;
 	}
@@ -472,6 +471,14 @@ admin_is_on(const struct admin *a, const struct conf_addr *addr)
 {
 	return a->addr.sslen == addr->sslen &&
 	    memcmp(&a->addr.ss, &addr->ss, addr->sslen) == 0;
+}
+
+/* See admin.h. */
+int
+admin_fd(const struct admin *a)
+{
+	return a != NULL && a->bound != NULL ?
+	    evhttp_bound_socket_get_fd(a->bound) : -1;
 }
 
 /* See admin.h. */

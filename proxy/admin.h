@@ -43,6 +43,9 @@ struct admin	*admin_open(const struct conf_addr *addr,
 /* 1 when the admin listens on addr. */
 int		 admin_is_on(const struct admin *, const struct conf_addr *);
 
+/* The listening descriptor (for a binary upgrade), or -1. */
+int		 admin_fd(const struct admin *);
+
 /* Close the admin listener and its connections. NULL is fine. */
 void		 admin_free(struct admin *);
 

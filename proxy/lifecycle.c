@@ -28,6 +28,9 @@
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/notify.h"
+#include "proxy/inherit.h"
+#include "proxy/upgrade.h"
 #include "proxy/nulscan.h"
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
@@ -50,7 +53,7 @@ static uint64_t			 gen_id;
 static struct listener_list	 listeners = TAILQ_HEAD_INITIALIZER(listeners);
 static struct listener_list	 retired = TAILQ_HEAD_INITIALIZER(retired);
 static enum lifecycle_state	 state;
-static struct event		*sig_ev[5];
+static struct event		*sig_ev[8];
 static struct event		*stop_ev;	/* shutdown_timeout */
 static struct event		*check_ev;	/* "is the drain over?" */
 static struct event		*notice_ev;	/* drain_notice */
@@ -67,6 +70,7 @@ static char			 conf_error_log[512];
 
 static void	lifecycle_info(struct admin_info *);
 static int	lifecycle_reload(void);
+static void	lifecycle_notify_status(void);
 
 static const struct admin_hooks admin_hooks = {
 	lifecycle_info, lifecycle_reload,
@@ -306,6 +310,7 @@ lifecycle_reload(void)
 {
 	uint64_t	 t0 = sluice_now_ms();
 	char		*errors = NULL;
+	int		 r;
 
 	if (state != LIFECYCLE_RUNNING) {
 		log_warn("reload ignored: shutting down");
@@ -314,7 +319,11 @@ lifecycle_reload(void)
 		return -1;
 	}
 	log_info("reload: reading %s", conf_path);
-	if (lifecycle_load(&errors) == -1) {
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+	    notify_monotonic_usec());
+	r = lifecycle_load(&errors);
+	lifecycle_notify_status();
+	if (r == -1) {
 		reloads_failed++;
 		lifecycle_log_lines("", errors);
 		log_error("reload failed; still serving generation %llu",
@@ -477,6 +486,8 @@ lifecycle_drain_start(void)
 	state = LIFECYCLE_DRAINING;
 	log_info("shutdown: draining %u exchange(s), %u connection(s)",
 	    exchange_count(), client_count());
+	notify_send("STOPPING=1\nSTATUS=draining %u exchange(s)",
+	    exchange_count());
 	TAILQ_FOREACH(l, &listeners, entry)
 		listener_close(l);
 	lifecycle_idle_clients_timeout();
@@ -512,10 +523,68 @@ lifecycle_shutdown(void)
 		return;
 	}
 	state = LIFECYCLE_NOTICE;
+	notify_send("STOPPING=1\nSTATUS=shutdown notice");
 	log_info("shutdown: notice for %llu ms; still accepting",
 	    (unsigned long long)g->drain_notice_ms);
 	tv = sluice_tv(g->drain_notice_ms);
 	evtimer_add(notice_ev, &tv);
+}
+
+/* Tell systemd we are ready, with the generation and the load. */
+static void
+lifecycle_notify_status(void)
+{
+	notify_send("READY=1\nSTATUS=generation %llu, %u exchange(s) in "
+	    "flight", (unsigned long long)gen_id, exchange_count());
+}
+
+/* SIGUSR1: reopen the log files (after logrotate moved them). */
+static void
+lifecycle_reopen_logs(void)
+{
+	if (log_open(&current->conf->global) == -1)
+		log_error("SIGUSR1: cannot reopen the logs; keeping the old "
+		    "ones");
+	else
+		log_info("SIGUSR1: logs reopened");
+}
+
+/* The new binary is serving: this process drains and exits. */
+static void
+lifecycle_upgraded(long pid)
+{
+	struct listener	*l;
+	struct timeval	 tv;
+
+	log_info("upgrade: pid %ld is ready; draining", pid);
+	notify_send("MAINPID=%ld", pid);
+	TAILQ_FOREACH(l, &listeners, entry)
+		l->shared = 1;	/* the new process accepts on them now */
+	drain_start_ms = sluice_now_ms();
+	exchange_totals(&drain_finished, &drain_killed);
+	exchange_set_closing(1);
+	tv = sluice_tv(current->conf->global.shutdown_timeout_ms);
+	evtimer_add(stop_ev, &tv);
+	lifecycle_drain_start();
+}
+
+/* SIGUSR2: start the binary at our path with our listening sockets. */
+static void
+lifecycle_upgrade(void)
+{
+	struct listener	*l;
+	int		 fds[INHERIT_FDS_MAX], n = 0;
+
+	if (state != LIFECYCLE_RUNNING) {
+		log_warn("upgrade ignored: shutting down");
+		return;
+	}
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (listener_fd(l) != -1 && n < INHERIT_FDS_MAX - 1)
+			fds[n++] = listener_fd(l);
+	if (admin_fd(admin) != -1)
+		fds[n++] = admin_fd(admin);
+	upgrade_start(fds, n, lifecycle_upgraded);
 }
 
 /* A signal arrived; act from the loop. */
@@ -525,6 +594,12 @@ lifecycle_signal_cb(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		(void)lifecycle_reload();
+		break;
+	case SIGUSR1:
+		lifecycle_reopen_logs();
+		break;
+	case SIGUSR2:
+		lifecycle_upgrade();
 		break;
 	case SIGQUIT:
 		lifecycle_hard_stop();
@@ -538,7 +613,8 @@ lifecycle_signal_cb(evutil_socket_t sig, short what, void *arg)
 static int
 lifecycle_events(void)
 {
-	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+				    SIGUSR1, SIGUSR2 };
 	size_t			i;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -620,6 +696,7 @@ lifecycle_cleanup(void)
 		event_free(retire_ev);
 	free(last_reload_errors);
 	last_reload_errors = NULL;
+	upgrade_free();
 	client_registry_free();
 	nulscan_free();
 	metrics_free();
@@ -672,11 +749,16 @@ lifecycle_run(const char *path)
 	snprintf(conf_error_log, sizeof(conf_error_log), "%s",
 	    conf->global.error_log);
 	conf_free(conf);
+	inherit_init();
 	if (lifecycle_events() == 0 && lifecycle_load(&errors) == 0) {
+		inherit_close_unused();
 		lifecycle_pid_file(current->conf->global.pid_file, 1);
 		log_info("ready: %zu listener(s), generation %llu, pid %ld",
 		    current->nlsts, (unsigned long long)gen_id,
 		    (long)getpid());
+		notify_send("MAINPID=%ld", (long)getpid());
+		lifecycle_notify_status();
+		upgrade_report_ready();
 		event_base_dispatch(sluice_base);
 		status = 0;
 	} else if (errors != NULL) {

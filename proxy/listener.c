@@ -15,6 +15,7 @@
 
 #include "proxy/exchange.h"
 #include "proxy/gen.h"
+#include "proxy/inherit.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
 #include "proxy/nulscan.h"
@@ -102,6 +103,20 @@ listener_http_new(struct listener *l)
 }
 
 /* See listener.h. */
+struct evconnlistener *
+listener_socket(const struct conf_addr *addr, int backlog)
+{
+	int	fd;
+
+	if ((fd = inherit_take(addr)) != -1)	/* already listening */
+		return evconnlistener_new(sluice_base, NULL, NULL,
+		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	return evconnlistener_new_bind(sluice_base, NULL, NULL,
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE,
+	    backlog, (const struct sockaddr *)&addr->ss, (int)addr->sslen);
+}
+
+/* See listener.h. */
 struct listener *
 listener_open(const struct conf_listener *cl, char **err)
 {
@@ -120,11 +135,7 @@ listener_open(const struct conf_listener *cl, char **err)
 	l->addr.sslen = cl->listen.sslen;
 	if ((l->http = listener_http_new(l)) == NULL)
 		goto fail;
-	el = evconnlistener_new_bind(sluice_base, NULL, NULL,
-	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE,
-	    LISTENER_BACKLOG, (struct sockaddr *)&l->addr.ss,
-	    (int)l->addr.sslen);
-	if (el == NULL)
+	if ((el = listener_socket(&l->addr, LISTENER_BACKLOG)) == NULL)
 		goto fail;
 	if ((l->bound = evhttp_bind_listener(l->http, el)) == NULL) {
 		evconnlistener_free(el);
@@ -184,7 +195,8 @@ listener_close(struct listener *l)
 	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
 	if (l->bound == NULL)
 		return;
-	if (listener_has_queued(l) && l->close_tries++ < LISTENER_CLOSE_TRIES) {
+	if (!l->shared && listener_has_queued(l) &&
+	    l->close_tries++ < LISTENER_CLOSE_TRIES) {
 		if (l->close_ev == NULL)
 			l->close_ev = evtimer_new(sluice_base,
 			    listener_close_cb, l);
@@ -196,6 +208,13 @@ listener_close(struct listener *l)
 	evhttp_del_accept_socket(l->http, l->bound);
 	l->bound = NULL;
 	log_info("listener %s: closed", l->addr.text);
+}
+
+/* See listener.h. */
+int
+listener_fd(const struct listener *l)
+{
+	return l->bound != NULL ? evhttp_bound_socket_get_fd(l->bound) : -1;
 }
 
 /* See listener.h. */

@@ -27,6 +27,9 @@ struct listener {
 	struct gen_listener		*gl;	/* its entry in gen */
 	struct event			*close_ev;	/* queue-empty retry */
 	int				 close_tries;
+	int				 shared;	/* another process has the
+							 * socket too: closing our
+							 * copy loses nothing */
 	TAILQ_ENTRY(listener)		 entry;
 };
 
@@ -48,6 +51,17 @@ void		 listener_attach(struct listener *, struct gen *g,
  * in the kernel's queue are accepted; accepted connections stay.
  */
 void		 listener_close(struct listener *);
+
+/*
+ * A listening socket on addr: an inherited one (systemd, upgrade) when it
+ * matches, else a new one bound with backlog. NULL with errno set.
+ */
+struct evconnlistener;
+struct evconnlistener *listener_socket(const struct conf_addr *addr,
+		    int backlog);
+
+/* The listening descriptor, or -1 once closed. */
+int		 listener_fd(const struct listener *);
 
 /* Free the listener and every connection it still has. */
 void		 listener_free(struct listener *);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "proxy/lifecycle.h"
+#include "proxy/upgrade.h"
 
 #define SLUICE_VERSION	"0.1.0"
 
@@ -26,6 +27,9 @@ usage(FILE *fp)
 	    "nothing)\n"
 	    "  SIGTERM, SIGINT  drain and exit; a second one stops at once\n"
 	    "  SIGQUIT          stop at once\n"
+	    "  SIGUSR1          reopen the log files\n"
+	    "  SIGUSR2          upgrade: start the binary at this path on the\n"
+	    "                   same sockets, then drain and exit\n"
 	    "\n"
 	    "Exit status: 0 after a clean stop or a good check, 1 on a bad "
 	    "configuration\nor a failure to start.\n", SYSCONFDIR);
@@ -37,6 +41,7 @@ main(int argc, char *argv[])
 	const char	*path = SYSCONFDIR "/sluice/sluice.ini";
 	int		 ch, check = 0;
 
+	upgrade_init(argc, argv);
 	while ((ch = getopt(argc, argv, "c:thv")) != -1) {
 		switch (ch) {
 		case 'c':
