@@ -124,6 +124,7 @@ struct conf_upstream {
 	int			 health_status_min;	/* default 200 */
 	int			 health_status_max;	/* default 399 */
 	uint64_t		 slow_start_ms;		/* default 0: off */
+	uint64_t		 tunnel_timeout_ms;	/* default 1h */
 	int			 line;
 };
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -206,6 +207,19 @@ admin_json_error(struct evhttp_request *req, struct evbuffer *b, int code,
 	admin_reply(req, code, reason, "application/json", b);
 }
 
+/* Compare without an early exit, so timing does not reveal the token. */
+static int
+admin_token_equal(const char *given, const char *token)
+{
+	size_t		 i, n = strlen(token), m = strlen(given);
+	unsigned char	 diff = n != m;
+
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)token[i] ^
+		    (unsigned char)(i < m ? given[i] : 0);
+	return diff == 0;
+}
+
 /* 1 when the request carries the token, or none is configured. */
 static int
 admin_authorized(struct evhttp_request *req, const char *token)
@@ -216,8 +230,9 @@ admin_authorized(struct evhttp_request *req, const char *token)
 		return 1;
 	h = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization");
-	return h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
-	    strcmp(h + 7, token) == 0;
+	/* the scheme is case-insensitive (RFC 9110 11.1) */
+	return h != NULL && strncasecmp(h, "Bearer ", 7) == 0 &&
+	    admin_token_equal(h + 7, token);
 }
 
 /* The live (not removed) server S of upstream U, or NULL. */
@@ -269,9 +284,10 @@ admin_server_act(struct server *s, const char *action, const char *query)
 		if (v == NULL || (v != query && v[-1] != '&'))
 			return "weight needs ?value=N";
 		w = strtol(v + 6, &end, 10);
-		if (end == v + 6 || (*end != '\0' && *end != '&') || w < 1 ||
+		if (end == v + 6 || (*end != '\0' && *end != '&') || w < 0 ||
 		    w > 1000)
-			return "weight must be 1..1000";
+			return "weight must be 1..1000, or 0 for the "
+			    "configured one";
 		s->weight_override = (int)w;
 	} else
 		return "";

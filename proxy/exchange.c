@@ -28,6 +28,7 @@
 #include "proxy/metrics.h"
 #include "proxy/nulscan.h"
 #include "proxy/sluice.h"
+#include "proxy/tunnel.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
 
@@ -49,8 +50,12 @@ struct exchange {
 	struct evbuffer		*reqbuf;	/* the upstream request, kept
 						 * while a retry may need it */
 	int			 tries_left;
+	int			 retried;	/* this is a retry */
 	int			 idempotent;
 	int			 trial;		/* the server's health trial */
+	const char		*upgrade;	/* Upgrade asked for (in req) */
+	struct tunnel		*tun;		/* after a 101 */
+	int			 tunnel_over;	/* it ended by itself */
 	enum exchange_who	 who;
 	enum exchange_phase	 phase;
 	int			 replied;	/* response head sent */
@@ -75,12 +80,15 @@ static void	exchange_up_head(void *, const struct http1_response *);
 static void	exchange_up_body(void *, struct evbuffer *);
 static void	exchange_up_done(void *, int);
 static void	exchange_up_error(void *, enum upconn_error, const char *);
+static void	exchange_up_upgraded(void *);
+static void	exchange_tunnel_done(void *, enum tunnel_end);
+static void	exchange_cut(struct exchange *, enum exchange_who);
 static void	exchange_client_watch(struct exchange *, uint64_t);
 static int	exchange_send(struct exchange *);
 
 static const struct upconn_cbs exchange_up_cbs = {
 	exchange_up_head, exchange_up_body, exchange_up_done,
-	exchange_up_error,
+	exchange_up_error, exchange_up_upgraded,
 };
 
 static const char *who_names[] = {
@@ -218,12 +226,16 @@ exchange_detach(struct exchange *ex)
 	ex->srv = NULL;
 }
 
-/* Passive health: what this exchange says about its server. */
+/*
+ * Passive health: what this exchange says about its server. A server
+ * alone in its upstream is never taken out (as nginx), so it gets none.
+ */
 static void
 exchange_verdict(struct exchange *ex, int ok)
 {
+	if (ex->up->n > 1)
+		server_passive(ex->srv, ok, ex->trial);
 	ex->trial = 0;
-	server_passive(ex->srv, ok);
 }
 
 /* The one teardown. */
@@ -234,6 +246,8 @@ exchange_finish(struct exchange *ex)
 	exchange_server_done(ex, 0);
 	exchange_log(ex);
 	exchange_metrics(ex);
+	tunnel_free(ex->tun);
+	ex->tun = NULL;
 	exchange_detach(ex);
 	if (ex->reqbuf != NULL)
 		evbuffer_free(ex->reqbuf);
@@ -282,7 +296,7 @@ void
 exchange_client_gone(struct exchange *ex)
 {
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	if (ex->who == EXCHANGE_WHO_NONE) {
+	if (ex->who == EXCHANGE_WHO_NONE && !ex->tunnel_over) {
 		ex->who = EXCHANGE_WHO_CLIENT;
 		if (!ex->replied && ex->phase == EXCHANGE_PHASE_REQUEST)
 			ex->phase = EXCHANGE_PHASE_HEADERS;
@@ -431,10 +445,29 @@ exchange_retry(struct exchange *ex, int other_only)
 	exchange_detach(ex);
 	exchange_attach(ex, srv);
 	ex->tries_left--;
+	ex->retried = 1;
 	metrics_retry();
 	log_info("%s: retrying on %s/%s", ex->reqline, srv->upstream,
 	    srv->name);
 	return exchange_send(ex);
+}
+
+/* The tunnel ended: close the client connection (which finishes ex). */
+static void
+exchange_tunnel_done(void *arg, enum tunnel_end end)
+{
+	struct exchange	*ex = arg;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	ex->tunnel_over = 1;
+	clock_gettime(CLOCK_MONOTONIC, &ex->t_up_end);
+	if (end == TUNNEL_TIMEOUT)
+		ex->who = EXCHANGE_WHO_TIMEOUT;
+	else if (end == TUNNEL_CLIENT_ERROR)
+		ex->who = EXCHANGE_WHO_CLIENT;
+	else if (end == TUNNEL_SERVER_ERROR)
+		ex->who = EXCHANGE_WHO_SERVER;
+	evhttp_connection_free(evhttp_request_get_connection(ex->req));
 }
 
 /* The upstream exchange failed. */
@@ -477,6 +510,60 @@ exchange_reason(const struct http1_response *r, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * A 101 from the server: answer the client with it (the hop-by-hop
+ * Connection and Upgrade put back); the tunnel starts in
+ * exchange_up_upgraded once the head is off the server's connection.
+ */
+static void
+exchange_switch(struct exchange *ex, const struct http1_response *r)
+{
+	struct evkeyvalq		*out;
+	const struct http1_header	*u = http1_response_header(r,
+					    "Upgrade");
+	char				 proto[256];
+
+	if (ex->reqbuf != NULL) {
+		evbuffer_free(ex->reqbuf);
+		ex->reqbuf = NULL;
+	}
+	out = evhttp_request_get_output_headers(ex->req);
+	if (u == NULL || u->valuelen >= sizeof(proto) ||
+	    headers_response_copy(r, out) == -1) {
+		log_warn("%s: 101 without a usable Upgrade header",
+		    ex->reqline);
+		exchange_server_done(ex, 0);
+		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
+		return;
+	}
+	memcpy(proto, u->value, u->valuelen);
+	proto[u->valuelen] = '\0';
+	evhttp_add_header(out, "Connection", "upgrade");
+	evhttp_add_header(out, "Upgrade", proto);
+	ex->replied = 1;
+	evhttp_send_reply_start(ex->req, 101, "Switching Protocols");
+}
+
+/* The connection switched protocols: join the two sides. */
+static void
+exchange_up_upgraded(void *arg)
+{
+	struct exchange		*ex = arg;
+	struct bufferevent	*server, *client;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	if (!ex->replied || ex->uc == NULL)
+		return;
+	server = upconn_detach(ex->uc);
+	ex->uc = NULL;
+	client = evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(ex->req));
+	ex->tun = tunnel_new(client, server, &ex->srv->set.tunnel_timeout,
+	    exchange_tunnel_done, ex);
+	if (ex->tun == NULL)
+		exchange_cut(ex, EXCHANGE_WHO_PROXY);
+}
+
 /* The upstream response head: start the client response. */
 static void
 exchange_up_head(void *arg, const struct http1_response *r)
@@ -491,6 +578,10 @@ exchange_up_head(void *arg, const struct http1_response *r)
 	ex->phase = EXCHANGE_PHASE_BODY;
 	ex->status = r->status;
 	exchange_verdict(ex, !(r->status >= 500 && ex->srv->set.fail_on_5xx));
+	if (r->status == 101) {
+		exchange_switch(ex, r);
+		return;
+	}
 	/* no retry once a response has begun */
 	if (ex->reqbuf != NULL) {
 		evbuffer_free(ex->reqbuf);
@@ -681,6 +772,7 @@ exchange_build(struct exchange *ex, const char *method, const char *target)
 	fwd.client_ip = ex->client->ip;
 	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
+	fwd.upgrade = ex->upgrade;
 	if (headers_request_build(ex->reqbuf, method, target,
 	    evhttp_request_get_input_headers(req), &fwd,
 	    evbuffer_get_length(body)) == -1 ||
@@ -700,10 +792,15 @@ exchange_send(struct exchange *ex)
 	int	flags = ex->head_request ? UPCONN_REQ_HEAD : 0;
 	int	r;
 
-	if ((ex->uc = upconn_get(ex->srv)) == NULL)
+	/* a retry goes on a fresh connection: a pooled one may race too */
+	ex->uc = ex->retried ? upconn_get_fresh(ex->srv) :
+	    upconn_get(ex->srv);
+	if (ex->uc == NULL)
 		return -1;
 	if (ex->tries_left > 0)
 		flags |= UPCONN_REQ_KEEP;
+	if (ex->upgrade != NULL)
+		flags |= UPCONN_REQ_UPGRADE;
 	if (ex->t_up_start.tv_sec == 0)
 		clock_gettime(CLOCK_MONOTONIC, &ex->t_up_start);
 	ex->phase = EXCHANGE_PHASE_HEADERS;
@@ -713,6 +810,25 @@ exchange_send(struct exchange *ex)
 		ex->reqbuf = NULL;
 	}
 	return r;
+}
+
+/*
+ * The protocol a request asks to upgrade to (Upgrade, named in
+ * Connection, on an HTTP/1.1 GET), or NULL. h2c is not offered: the
+ * request then goes on as plain HTTP/1.1, which RFC 9110 7.8 allows.
+ */
+static const char *
+exchange_upgrade(struct evhttp_request *req, const char *method)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	const char		*u = evhttp_find_header(in, "Upgrade");
+	const char		*c = evhttp_find_header(in, "Connection");
+
+	if (u == NULL || c == NULL || strcmp(method, "GET") != 0 ||
+	    req->major != 1 || req->minor != 1 ||
+	    !http1_list_has(c, "upgrade") || http1_list_has(u, "h2c"))
+		return NULL;
+	return u;
 }
 
 /* 1 for methods that may be repeated (RFC 9110 9.2.2). */
@@ -799,6 +915,7 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
 	exchange_attach(ex, srv);
 	ex->up = up;
 	ex->idempotent = exchange_idempotent(method);
+	ex->upgrade = exchange_upgrade(ex->req, method);
 	ex->tries_left = up->conf->retries;
 	if (exchange_build(ex, method, target) == -1 ||
 	    exchange_send(ex) == -1) {
@@ -910,7 +1027,7 @@ exchange_kill_server(struct server *srv, enum exchange_who who)
 
 	for (ex = TAILQ_FIRST(&exchanges); ex != NULL; ex = next) {
 		next = TAILQ_NEXT(ex, entry);
-		if (ex->srv == srv && ex->uc != NULL)
+		if (ex->srv == srv && (ex->uc != NULL || ex->tun != NULL))
 			exchange_kill(ex, who);
 	}
 }

@@ -213,6 +213,9 @@ headers_request_add(struct evbuffer *out, const char *method,
 	if (host == NULL && fwd->default_host != NULL &&
 	    headers_put(out, "Host", fwd->default_host) == -1)
 		return -1;
+	if (fwd->upgrade != NULL && (headers_put(out, "Connection",
+	    "upgrade") == -1 || headers_put(out, "Upgrade", fwd->upgrade) == -1))
+		return -1;
 	if ((body_len > 0 || headers_method_has_body(method)) &&
 	    evbuffer_add_printf(out, "Content-Length: %zu\r\n", body_len) == -1)
 		return -1;

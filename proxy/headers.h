@@ -17,6 +17,9 @@ struct headers_forward {
 	int		 tls;		/* X-Forwarded-Proto: https or http */
 	const char	*default_host;	/* Host when the client sent none
 					 * (HTTP/1.0); NULL: none */
+	const char	*upgrade;	/* the Upgrade value to pass on
+					 * (with Connection: upgrade); NULL:
+					 * not an upgrade */
 };
 
 /*

@@ -12,11 +12,11 @@ health_passive_blocks(const struct health *h, uint64_t now)
 	return now < h->out_until || h->trial;
 }
 
-/* See health.h. */
+/* See health.h. Out by failures counts as down until a trial succeeds. */
 int
 health_up(const struct health *h, uint64_t now)
 {
-	return !h->checked_down && !(h->out && now < h->out_until);
+	return !h->checked_down && !h->out;
 }
 
 /* See health.h. */
@@ -55,12 +55,14 @@ health_back(struct health *h, uint64_t now)
 /* See health.h. */
 enum health_change
 health_passive(struct health *h, const struct health_conf *c, int ok,
-    uint64_t now)
+    int trial, uint64_t now)
 {
 	if (c->max_fails == 0)
 		return HEALTH_SAME;
+	if (h->out && !trial)		/* began before the server went out */
+		return HEALTH_SAME;
 	if (ok) {
-		if (h->out && h->trial)
+		if (h->out)
 			return health_back(h, now);
 		return HEALTH_SAME;
 	}

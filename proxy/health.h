@@ -59,9 +59,15 @@ int			 health_usable(const struct health *, uint64_t now);
 /* The server was picked for a request: start the trial if one is due. */
 void			 health_take(struct health *, uint64_t now);
 
-/* A request on the server succeeded or failed (passive). */
+/*
+ * A request on the server succeeded or failed (passive); trial says
+ * whether it was the trial request. While the server is out, only the
+ * trial's outcome counts (requests that began before it went out say
+ * nothing new).
+ */
 enum health_change	 health_passive(struct health *,
-			    const struct health_conf *, int ok, uint64_t now);
+			    const struct health_conf *, int ok, int trial,
+			    uint64_t now);
 
 /* A request that was the trial ended without a verdict (client left). */
 void			 health_untake(struct health *);

@@ -279,8 +279,6 @@ http1_status_line(const struct http1_line *l, struct http1_response *out,
 	out->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
 	if (out->status < 100 || out->status > 599)
 		return http1_fail(why, "status code out of range");
-	if (out->status == 101)
-		return http1_fail(why, "unexpected 101 Switching Protocols");
 	out->reason = p + (l->len > 12 ? 13 : 12);
 	out->reasonlen = l->len > 12 ? l->len - 13 : 0;
 	if (!http1_value_ok(out->reason, out->reasonlen))
@@ -404,8 +402,8 @@ http1_framing(struct http1_response *out, int head_request, const char **why)
  * start a valid head (not "HTTP/1.", or a bad complete status line).
  */
 static int
-http1_partial_check(const char *buf, size_t len, struct http1_response *out,
-    const char **why)
+http1_partial_check(const char *buf, size_t len, int flags,
+    struct http1_response *out, const char **why)
 {
 	struct http1_line	 line;
 	size_t			 pos = 0;
@@ -419,12 +417,14 @@ http1_partial_check(const char *buf, size_t len, struct http1_response *out,
 		return http1_fail(why, "bare CR");
 	if (http1_status_line(&line, out, why) == -1)
 		return -1;
+	if (out->status == 101 && !(flags & HTTP1_RESP_UPGRADE))
+		return http1_fail(why, "unexpected 101 Switching Protocols");
 	return 0;
 }
 
 /* Parse a response head from buf[0..len); see http1.h. */
 int
-http1_response_parse(const char *buf, size_t len, int head_request,
+http1_response_parse(const char *buf, size_t len, int flags,
     struct http1_response *out, const char **why)
 {
 	struct http1_line	 line;
@@ -435,12 +435,14 @@ http1_response_parse(const char *buf, size_t len, int head_request,
 	if (len == 0)
 		return 0;
 	if (!http1_head_end(buf, len, &end))
-		return http1_partial_check(buf, len, out, why);
+		return http1_partial_check(buf, len, flags, out, why);
 	if (http1_has_bare_cr(buf, end))
 		return http1_fail(why, "bare CR");
 	http1_line_next(buf, end, &pos, &line);
 	if (http1_status_line(&line, out, why) == -1)
 		return -1;
+	if (out->status == 101 && !(flags & HTTP1_RESP_UPGRADE))
+		return http1_fail(why, "unexpected 101 Switching Protocols");
 	for (;;) {
 		http1_line_next(buf, end, &pos, &line);
 		if (line.len == 0)
@@ -449,7 +451,7 @@ http1_response_parse(const char *buf, size_t len, int head_request,
 			return -1;
 	}
 	out->head_len = end;
-	return http1_framing(out, head_request, why);
+	return http1_framing(out, flags & HTTP1_RESP_HEAD, why);
 }
 
 /* Find a header by case-insensitive name; NULL when absent. */

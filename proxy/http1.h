@@ -47,13 +47,18 @@ struct http1_response {
 						 * empty line included */
 };
 
+/* http1_response_parse flags. */
+#define HTTP1_RESP_HEAD		0x01	/* the request was HEAD */
+#define HTTP1_RESP_UPGRADE	0x02	/* it asked to upgrade: 101 is fine */
+
 /*
- * Parse a response head from buf[0..len). head_request: the request was
- * HEAD (no body follows whatever the headers say). Returns 1 when a complete
+ * Parse a response head from buf[0..len). flags: HTTP1_RESP_HEAD when the
+ * request was HEAD (no body follows whatever the headers say),
+ * HTTP1_RESP_UPGRADE when it asked for a protocol upgrade. Returns 1 when a complete
  * head was parsed into *out, 0 when more bytes are needed, -1 when the head
  * is malformed (*why points at a static reason). Rejected: a bad status line
- * or a status outside 100..599, HTTP major version other than 1, a 101 (we
- * never ask to upgrade), header names that are not tokens, whitespace before
+ * or a status outside 100..599, HTTP major version other than 1, a 101
+ * unless HTTP1_RESP_UPGRADE, header names that are not tokens, whitespace before
  * the colon, obs-fold, a CTL other than HTAB in a value, a bare CR, more than
  * HTTP1_MAX_HEADERS headers, differing or invalid Content-Length values,
  * Content-Length together with Transfer-Encoding, a Transfer-Encoding other
@@ -62,7 +67,7 @@ struct http1_response {
  * A 1xx (100, 102, 103) parses as a complete head with framing NONE: the
  * caller skips it and parses the next head.
  */
-int	http1_response_parse(const char *buf, size_t len, int head_request,
+int	http1_response_parse(const char *buf, size_t len, int flags,
 	    struct http1_response *out, const char **why);
 
 /* Find a header by case-insensitive name; NULL when absent. */

@@ -19,7 +19,7 @@ static void	probe_done(void *, int);
 static void	probe_error(void *, enum upconn_error, const char *);
 
 static const struct upconn_cbs probe_cbs = {
-	probe_head, probe_body, probe_done, probe_error,
+	probe_head, probe_body, probe_done, probe_error, NULL,
 };
 
 /* End the check in progress with a verdict. */

@@ -58,6 +58,7 @@ struct upconn {
 	const struct upconn_cbs	*cbs;		/* NULL once released */
 	void			*arg;
 	int			 head_request;
+	int			 upgrade;	/* a 101 is welcome */
 	int			 sent;		/* request fully written */
 	int			 paused;
 	int			 reused;
@@ -107,7 +108,8 @@ upconn_destroy(struct upconn *uc)
 	uc->arg = NULL;
 	if (uc->depth > 0) {
 		uc->zombie = 1;
-		bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+		if (uc->bev != NULL)
+			bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
 		return;
 	}
 	upconn_free(uc);
@@ -323,6 +325,7 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 	uc->cbs = cbs;
 	uc->arg = arg;
 	uc->head_request = (flags & UPCONN_REQ_HEAD) != 0;
+	uc->upgrade = (flags & UPCONN_REQ_UPGRADE) != 0;
 	uc->sent = 0;
 	uc->paused = 0;
 	uc->pending = 0;
@@ -416,6 +419,43 @@ upconn_keepalive_ms(const struct http1_response *r)
 	return n > 1000 ? n - 500 : n / 2;
 }
 
+/*
+ * A 101: the head goes to the exchange, then, once it is off the input,
+ * the connection is handed over as a byte stream. Returns 0 (no more
+ * HTTP on this connection).
+ */
+static int
+upconn_switch(struct upconn *uc, struct evbuffer *in,
+    const struct http1_response *resp)
+{
+	size_t	head_len = resp->head_len;
+
+	uc->state = UPCONN_DONE;
+	uc->keep_alive = 0;
+	if (uc->cbs != NULL)
+		uc->cbs->head(uc->arg, resp);
+	evbuffer_drain(in, head_len);
+	if (uc->cbs != NULL && uc->cbs->upgraded != NULL)
+		uc->cbs->upgraded(uc->arg);
+	return 0;
+}
+
+/* See upconn.h. */
+struct bufferevent *
+upconn_detach(struct upconn *uc)
+{
+	struct bufferevent	*bev = uc->bev;
+	struct server		*srv = uc->srv;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	uc->bev = NULL;
+	TAILQ_REMOVE(&srv->busy, uc, entry);
+	srv->nbusy--;
+	upconn_destroy(uc);
+	return bev;
+}
+
 /* Parse the response head. 1: parsed a head, 0: need more, -1: failed. */
 static int
 upconn_parse_head(struct upconn *uc, struct evbuffer *in)
@@ -428,7 +468,9 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	int			 r;
 
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
-	r = http1_response_parse(buf, want, uc->head_request, &resp, &why);
+	r = http1_response_parse(buf, want,
+	    (uc->head_request ? HTTP1_RESP_HEAD : 0) |
+	    (uc->upgrade ? HTTP1_RESP_UPGRADE : 0), &resp, &why);
 	if (r == 0 && want == UPCONN_MAX_HEAD)
 		why = "response head too large";
 	if (r == -1 || why != NULL) {
@@ -437,6 +479,8 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	}
 	if (r == 0)
 		return 0;
+	if (resp.status == 101)
+		return upconn_switch(uc, in, &resp);
 	if (resp.status < 200) {	/* 100, 102, 103: skip */
 		evbuffer_drain(in, resp.head_len);
 		return 1;

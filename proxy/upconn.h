@@ -50,6 +50,9 @@ struct upconn_cbs {
 	/* The exchange failed; the connection must be released unusable.
 	 * why is a short static text for the error log. */
 	void	(*error)(void *arg, enum upconn_error, const char *why);
+	/* After a 101 head (UPCONN_REQ_UPGRADE): the connection is now a
+	 * byte stream; take it with upconn_detach(). NULL: not wanted. */
+	void	(*upgraded)(void *arg);
 };
 
 /*
@@ -70,6 +73,8 @@ int		 upconn_response_started(const struct upconn *);
 
 /* upconn_request flags. */
 #define UPCONN_REQ_HEAD		0x01	/* a HEAD: no body follows the head */
+#define UPCONN_REQ_UPGRADE	0x04	/* it asks to upgrade: a 101 ends
+					 * HTTP on this connection */
 #define UPCONN_REQ_KEEP		0x02	/* reference req, leave it intact
 					 * (kept for a retry; it must not
 					 * change while referenced) */
@@ -98,6 +103,14 @@ int		 upconn_request_sent(const struct upconn *);
  * active and the pool has room, else closed. No callback follows.
  */
 void		 upconn_release(struct upconn *, int reusable);
+
+/*
+ * Take the bufferevent out of an upgraded connection (from the upgraded
+ * callback): its input holds what the server sent after the 101 head. The
+ * caller owns and frees it; the connection is gone.
+ */
+struct bufferevent;
+struct bufferevent *upconn_detach(struct upconn *);
 
 /* Close every idle connection of srv (it is draining or going away). */
 void		 upconn_close_idle(struct server *srv);

@@ -92,6 +92,7 @@ server_settings_load(struct server *s, const struct conf_upstream *up,
 	s->set.check_timeout_ms = up->health_timeout_ms;
 	s->set.check_status_min = up->health_status_min;
 	s->set.check_status_max = up->health_status_max;
+	s->set.tunnel_timeout = sluice_tv(up->tunnel_timeout_ms);
 	return server_check_path(s, up->health_check);
 }
 
@@ -214,11 +215,12 @@ server_health_changed(struct server *s, enum health_change c,
 
 /* See upstream.h. */
 void
-server_passive(struct server *s, int ok)
+server_passive(struct server *s, int ok, int trial)
 {
 	enum health_change	c;
 
-	c = health_passive(&s->health, &s->set.health, ok, sluice_now_ms());
+	c = health_passive(&s->health, &s->set.health, ok, trial,
+	    sluice_now_ms());
 	server_health_changed(s, c, ok ? "a trial request succeeded" :
 	    "too many failed requests");
 }

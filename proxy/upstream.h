@@ -50,6 +50,7 @@ struct server_settings {
 	uint64_t	 check_timeout_ms;
 	int		 check_status_min;
 	int		 check_status_max;
+	struct timeval	 tunnel_timeout;
 };
 
 TAILQ_HEAD(upconn_list, upconn);
@@ -124,8 +125,8 @@ int		 server_usable(const struct server *, uint64_t now,
 /* 1 when health (passive and active) has s in service. */
 int		 server_up(const struct server *, uint64_t now);
 
-/* A request on s succeeded or failed: passive health. */
-void		 server_passive(struct server *, int ok);
+/* A request on s succeeded or failed (trial: it was the trial request). */
+void		 server_passive(struct server *, int ok, int trial);
 
 /* An active health check of s passed or failed (why: for the log). */
 void		 server_checked(struct server *, int ok, const char *why);

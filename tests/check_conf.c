@@ -559,6 +559,7 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->health_status_min, 200);
 	ck_assert_int_eq(u->health_status_max, 399);
 	ck_assert_uint_eq(u->slow_start_ms, 0);
+	ck_assert_uint_eq(u->tunnel_timeout_ms, 3600000);
 	ck_assert_ptr_null(c->admin.token);
 	conf_free(c);
 	c = load_ok(BASE "retries = 0\nmax_fails = 3\nfail_timeout = 5s\n"
@@ -1015,7 +1016,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 43);
+	ck_assert_uint_eq(n, 44);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

@@ -216,7 +216,8 @@ static const struct build_case build_cases[] = {
 START_TEST(test_build_table)
 {
 	const struct build_case	*c = &build_cases[_i];
-	struct headers_forward	 fwd = { c->client_ip, c->tls, "backend:80" };
+	struct headers_forward	 fwd = { c->client_ip, c->tls, "backend:80",
+	    NULL };
 	struct evkeyvalq	 q;
 	struct evbuffer		*out;
 	char			*got;

@@ -19,9 +19,10 @@ START_TEST(test_passive_out)
 	struct health	h;
 
 	memset(&h, 0, sizeof(h));
-	ck_assert_int_eq(health_passive(&h, &conf, 0, 0), HEALTH_SAME);
+	ck_assert_int_eq(health_passive(&h, &conf, 0, h.trial, 0), HEALTH_SAME);
 	ck_assert(health_usable(&h, 0));
-	ck_assert_int_eq(health_passive(&h, &conf, 0, 100), HEALTH_WENT_DOWN);
+	ck_assert_int_eq(health_passive(&h, &conf, 0, h.trial,
+	    100), HEALTH_WENT_DOWN);
 	ck_assert(!health_usable(&h, 100));
 	ck_assert(!health_up(&h, 1099));
 	ck_assert(!health_usable(&h, 1099));
@@ -34,10 +35,12 @@ START_TEST(test_passive_window)
 	struct health	h;
 
 	memset(&h, 0, sizeof(h));
-	health_passive(&h, &conf, 0, 0);
-	ck_assert_int_eq(health_passive(&h, &conf, 0, 1000), HEALTH_SAME);
+	health_passive(&h, &conf, 0, h.trial, 0);
+	ck_assert_int_eq(health_passive(&h, &conf, 0, h.trial,
+	    1000), HEALTH_SAME);
 	ck_assert(health_usable(&h, 1000));
-	ck_assert_int_eq(health_passive(&h, &conf, 0, 1500), HEALTH_WENT_DOWN);
+	ck_assert_int_eq(health_passive(&h, &conf, 0, h.trial,
+	    1500), HEALTH_WENT_DOWN);
 }
 END_TEST
 
@@ -47,16 +50,18 @@ START_TEST(test_passive_trial_ok)
 	struct health	h;
 
 	memset(&h, 0, sizeof(h));
-	health_passive(&h, &conf, 0, 0);
-	health_passive(&h, &conf, 0, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
 	ck_assert(health_usable(&h, 1000));
 	health_take(&h, 1000);
 	ck_assert(!health_usable(&h, 1000));	/* the trial is in flight */
-	ck_assert_int_eq(health_passive(&h, &conf, 1, 1010), HEALTH_WENT_UP);
+	ck_assert_int_eq(health_passive(&h, &conf, 1, h.trial,
+	    1010), HEALTH_WENT_UP);
 	ck_assert(health_usable(&h, 1010));
 	ck_assert(health_up(&h, 1010));
 	/* its failure count starts again */
-	ck_assert_int_eq(health_passive(&h, &conf, 0, 1020), HEALTH_SAME);
+	ck_assert_int_eq(health_passive(&h, &conf, 0, h.trial,
+	    1020), HEALTH_SAME);
 }
 END_TEST
 
@@ -66,12 +71,29 @@ START_TEST(test_passive_trial_fails)
 	struct health	h;
 
 	memset(&h, 0, sizeof(h));
-	health_passive(&h, &conf, 0, 0);
-	health_passive(&h, &conf, 0, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
 	health_take(&h, 1000);
-	ck_assert_int_eq(health_passive(&h, &conf, 0, 1200), HEALTH_SAME);
+	ck_assert_int_eq(health_passive(&h, &conf, 0, h.trial,
+	    1200), HEALTH_SAME);
 	ck_assert(!health_usable(&h, 2199));
 	ck_assert(health_usable(&h, 2200));
+}
+END_TEST
+
+/* While out, a request that was not the trial says nothing. */
+START_TEST(test_passive_not_trial)
+{
+	struct health	h;
+
+	memset(&h, 0, sizeof(h));
+	health_passive(&h, &conf, 0, 0, 0);
+	health_passive(&h, &conf, 0, 0, 0);
+	health_take(&h, 1000);
+	ck_assert_int_eq(health_passive(&h, &conf, 1, 0, 1001), HEALTH_SAME);
+	ck_assert(!health_up(&h, 1001));
+	ck_assert_int_eq(health_passive(&h, &conf, 1, 1, 1002),
+	    HEALTH_WENT_UP);
 }
 END_TEST
 
@@ -81,8 +103,8 @@ START_TEST(test_passive_untake)
 	struct health	h;
 
 	memset(&h, 0, sizeof(h));
-	health_passive(&h, &conf, 0, 0);
-	health_passive(&h, &conf, 0, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
 	health_take(&h, 1000);
 	health_untake(&h);
 	ck_assert(health_usable(&h, 1000));
@@ -99,7 +121,8 @@ START_TEST(test_passive_off)
 	c.max_fails = 0;
 	memset(&h, 0, sizeof(h));
 	for (i = 0; i < 100; i++)
-		ck_assert_int_eq(health_passive(&h, &c, 0, (uint64_t)i),
+		ck_assert_int_eq(health_passive(&h, &c, 0, h.trial,
+		    (uint64_t)i),
 		    HEALTH_SAME);
 	ck_assert(health_usable(&h, 100));
 }
@@ -131,8 +154,8 @@ START_TEST(test_active_ends_passive)
 	struct health	h;
 
 	memset(&h, 0, sizeof(h));
-	health_passive(&h, &conf, 0, 0);
-	health_passive(&h, &conf, 0, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
+	health_passive(&h, &conf, 0, h.trial, 0);
 	ck_assert(!health_usable(&h, 10));
 	health_check(&h, &conf, 1, 10);
 	ck_assert_int_eq(health_check(&h, &conf, 1, 20), HEALTH_WENT_UP);
@@ -149,10 +172,10 @@ START_TEST(test_slow_start)
 	c.slow_start_ms = 1000;
 	memset(&h, 0, sizeof(h));
 	ck_assert_int_eq(health_weight(&h, &c, 10, 5), 10);	/* from start */
-	health_passive(&h, &c, 0, 0);
-	health_passive(&h, &c, 0, 0);
+	health_passive(&h, &c, 0, h.trial, 0);
+	health_passive(&h, &c, 0, h.trial, 0);
 	health_take(&h, 1000);
-	health_passive(&h, &c, 1, 1000);
+	health_passive(&h, &c, 1, h.trial, 1000);
 	ck_assert_int_eq(health_weight(&h, &c, 10, 1000), 1);
 	ck_assert_int_eq(health_weight(&h, &c, 10, 1500), 5);
 	ck_assert_int_eq(health_weight(&h, &c, 10, 1900), 9);
@@ -172,6 +195,7 @@ health_suite(void)
 	tcase_add_test(tc, test_passive_trial_ok);
 	tcase_add_test(tc, test_passive_trial_fails);
 	tcase_add_test(tc, test_passive_untake);
+	tcase_add_test(tc, test_passive_not_trial);
 	tcase_add_test(tc, test_passive_off);
 	tcase_add_test(tc, test_active);
 	tcase_add_test(tc, test_active_ends_passive);

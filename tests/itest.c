@@ -1285,3 +1285,74 @@ itest_load_value(const struct itest_load *l, const char *key)
 	free(s);
 	return v;
 }
+
+/* Start origin i with extra options. */
+void
+itest_origin_start_opts(struct itest *t, int i, const char *name,
+    const char *fmt, ...)
+{
+	struct itest_proc	*p = &t->origin[i];
+	char			*argv[24], *opts = NULL;
+	va_list			 ap;
+	int			 fds[2], n = 0;
+
+	ck_assert_msg(access(ITEST_ORIGIN, X_OK) == 0,
+	    "%s missing: run `make tests` and run from the top of the tree",
+	    ITEST_ORIGIN);
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&opts, fmt, ap) != -1);
+	va_end(ap);
+	argv[n++] = (char *)(uintptr_t)ITEST_ORIGIN;
+	argv[n++] = (char *)(uintptr_t)"-n";
+	argv[n++] = (char *)(uintptr_t)name;
+	argv[n++] = (char *)(uintptr_t)"-l";
+	argv[n++] = t->origin_log[i];
+	n = itest_load_args(opts, argv, n, 23);
+	argv[n] = NULL;
+	ck_assert_msg(pipe2(fds, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	snprintf(p->name, sizeof(p->name), "origin %s", name);
+	p->exited = 0;
+	p->pid = itest_spawn(argv, fds[1], -1, NULL);
+	close(fds[1]);
+	free(opts);
+	p->port = itest_read_port(fds[0]);
+	close(fds[0]);
+	ck_assert_msg(p->port > 0, "origin %s printed no port within %d ms",
+	    name, ITEST_START_TIMEOUT_MS);
+}
+
+/* One admin request, with a bearer token when one is given. */
+int
+itest_admin_request(int port, const char *method, const char *path,
+    const char *token, struct itest_resp *r)
+{
+	char	 req[1024], auth[512] = "";
+
+	if (token != NULL)
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n",
+		    token);
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "%s%sConnection: close\r\n\r\n", method, path, auth,
+	    strcmp(method, "POST") == 0 ? "Content-Length: 0\r\n" : "");
+	return itest_request(port, req, r);
+}
+
+/* The string value of the first "key": in json. */
+int
+itest_json_str(const char *json, const char *key, char *buf, size_t len)
+{
+	char		 pat[128];
+	const char	*p, *end;
+
+	buf[0] = '\0';
+	if (json == NULL)
+		return -1;
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	if ((p = strstr(json, pat)) == NULL)
+		return -1;
+	p += strlen(pat);
+	if ((end = strchr(p, '"')) == NULL)
+		return -1;
+	snprintf(buf, len, "%.*s", (int)(end - p), p);
+	return 0;
+}

@@ -330,4 +330,28 @@ long long itest_load_value(const struct itest_load *l, const char *key);
 /* Fill buf with len pseudo-random bytes from seed (xorshift64). */
 void	itest_random_fill(unsigned char *buf, size_t len, uint64_t seed);
 
+/*
+ * Start origin number i (0 or 1) named name as itest_origin_start() does,
+ * with the printf-formatted extra options of tests/origin (split at
+ * spaces, e.g. "-p 4242 -k 1000 -K"). Restarting a killed origin on its
+ * port: pass "-p PORT"; the log file is appended to.
+ */
+void	itest_origin_start_opts(struct itest *t, int i, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * method path on a new connection to 127.0.0.1:port with Connection:
+ * close, a Content-Length of 0 for POST, and "Authorization: Bearer token"
+ * when token is not NULL. Fails the test if it cannot connect or send;
+ * returns as itest_read_response.
+ */
+int	itest_admin_request(int port, const char *method, const char *path,
+	    const char *token, struct itest_resp *r);
+
+/* The string value of the first "key": at or after json, copied into buf
+ * as is (no unescaping: enough for names and states); 0, or -1 when the
+ * key is absent or json is NULL. */
+int	itest_json_str(const char *json, const char *key, char *buf,
+	    size_t len);
+
 #endif

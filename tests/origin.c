@@ -6,13 +6,27 @@
  * request heads itself (CRLF or LF), reads bodies framed by Content-Length
  * or chunked, and keeps connections alive unless asked to close.
  *
- * Usage: origin -n NAME [-p PORT] [-l LOGFILE]. It binds 127.0.0.1 (port 0
- * unless -p), prints
+ * Usage: origin -n NAME [-p PORT] [-l LOGFILE] [-k MS [-K]] [-f FILE] [-C].
+ * It binds 127.0.0.1 (port 0 unless -p), prints
  * "PORT <n>" on stdout (its only output there) and serves until SIGTERM or
  * SIGINT, then exits 0. With -l it appends "METHOD TARGET BODYLEN" to
  * LOGFILE for every request it receives, before answering (BODYLEN is "-"
  * for /noread, whose body is never read). Modes by path
- * (a query string is ignored) are listed in origin_modes[] below.
+ * (a query string is ignored) are listed in origin_modes[] below; /ws is
+ * a WebSocket handshake followed by an echo of every byte.
+ *
+ * -k MS closes a keep-alive connection once it has been idle (waiting for a
+ * request, nothing buffered either way) for exactly MS ms, as a server's
+ * keep-alive timeout does; the log lines then get a fourth field, how long
+ * the connection was idle before that request in ms ("-" for the first
+ * request on a connection), and each such close is logged as
+ * "IDLECLOSE - - MS". -K also announces it: "Keep-Alive: timeout=S" (MS
+ * rounded up to seconds) on every keep-alive response. -f FILE makes
+ * /health answer 503 while FILE exists (200 otherwise), so that a test
+ * flips the origin's health by creating and removing the file. -C closes a
+ * connection that has served a response, without answering, when its next
+ * request arrives (logged first): every reuse of a pooled connection then
+ * loses the keep-alive race, in a way no check before the reuse can see.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -27,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -34,6 +49,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "tests/itest.h"
 
@@ -48,6 +64,7 @@ enum origin_state {
 	ORIGIN_BUSY,		/* answering: a timer or a generator runs */
 	ORIGIN_SILENT,		/* /stall, /noread: never answers */
 	ORIGIN_CLOSING,		/* close once the output is flushed */
+	ORIGIN_TUNNEL,		/* /ws: after the 101, echo every byte */
 };
 
 enum origin_chunk {
@@ -62,6 +79,10 @@ struct origin_conn {
 	LIST_ENTRY(origin_conn)	 entry;
 	struct bufferevent	*bev;
 	struct event		*timer;
+	struct event		*idle;		/* -k: the keep-alive timer */
+	double			 idle_since;	/* ms; < 0: not idle */
+	double			 waited;	/* ms idle before the request */
+	unsigned long		 served;	/* responses finished */
 	enum origin_state	 state;
 
 	char			*head;		/* raw head, NUL added */
@@ -89,6 +110,10 @@ static struct {
 	const char			*name;
 	FILE				*log;
 	int				 port;		/* -p, 0: any */
+	unsigned			 idle_ms;	/* -k, 0: never */
+	int				 announce;	/* -K */
+	const char			*health_file;	/* -f */
+	int				 close_reused;	/* -C */
 	LIST_HEAD(, origin_conn)	 conns;
 } origin;
 
@@ -165,6 +190,8 @@ origin_conn_free(struct origin_conn *c)
 	LIST_REMOVE(c, entry);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->idle != NULL)
+		event_free(c->idle);
 	bufferevent_free(c->bev);
 	evbuffer_free(c->body);
 	free(c->head);
@@ -189,6 +216,7 @@ origin_conn_reset(struct origin_conn *c)
 	c->gen_off = c->gen_left = 0;
 	c->gen_chunked = 0;
 	c->gen_nchunk = 0;
+	c->served++;
 	c->state = ORIGIN_HEAD;
 }
 
@@ -211,8 +239,72 @@ origin_log(struct origin_conn *c, const char *bodylen)
 {
 	if (origin.log == NULL)
 		return;
-	fprintf(origin.log, "%s %s %s\n", c->method, c->target, bodylen);
+	if (origin.idle_ms == 0)
+		fprintf(origin.log, "%s %s %s\n", c->method, c->target,
+		    bodylen);
+	else if (c->served == 0)
+		fprintf(origin.log, "%s %s %s -\n", c->method, c->target,
+		    bodylen);
+	else
+		fprintf(origin.log, "%s %s %s %.0f\n", c->method, c->target,
+		    bodylen, c->waited);
 	fflush(origin.log);
+}
+
+/* Monotonic clock in milliseconds. */
+static double
+origin_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* -k: the connection stayed idle for idle_ms; close it, as servers do. */
+static void
+origin_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct origin_conn	*c = arg;
+
+	if (origin.log != NULL) {
+		fprintf(origin.log, "IDLECLOSE - - %.0f\n",
+		    origin_now_ms() - c->idle_since);
+		fflush(origin.log);
+	}
+	origin_conn_free(c);
+}
+
+/*
+ * -k: run the idle clock while the connection waits for a request with
+ * nothing buffered in either direction; stop it otherwise. A request that
+ * ends an idle period records how long it lasted in c->waited.
+ */
+static void
+origin_idle_update(struct origin_conn *c)
+{
+	struct timeval	 tv;
+	int		 idle;
+
+	if (origin.idle_ms == 0)
+		return;
+	idle = c->state == ORIGIN_HEAD &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+	if (!idle) {
+		if (c->idle_since >= 0) {
+			c->waited = origin_now_ms() - c->idle_since;
+			evtimer_del(c->idle);
+		}
+		c->idle_since = -1;
+		return;
+	}
+	if (c->idle_since >= 0)
+		return;
+	c->idle_since = origin_now_ms();
+	tv.tv_sec = origin.idle_ms / 1000;
+	tv.tv_usec = (origin.idle_ms % 1000) * 1000;
+	evtimer_add(c->idle, &tv);
 }
 
 /* Queue a response head; clen < 0 means no Content-Length header. */
@@ -224,6 +316,9 @@ origin_reply_head(struct origin_conn *c, int code, const char *reason,
 
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nX-Origin: %s\r\n%s",
 	    code, reason, origin.name, extra);
+	if (origin.announce && c->keepalive)
+		evbuffer_add_printf(out, "Keep-Alive: timeout=%u\r\n",
+		    (origin.idle_ms + 999) / 1000);
 	if (clen >= 0)
 		evbuffer_add_printf(out, "Content-Length: %" PRId64 "\r\n",
 		    clen);
@@ -493,6 +588,60 @@ origin_mode_echo(struct origin_conn *c, const char *arg)
 	origin_conn_done(c);
 }
 
+/* The value of header name in the raw request head, into buf; 0 or -1. */
+static int
+origin_head_value(const struct origin_conn *c, const char *name, char *buf,
+    size_t size)
+{
+	const char	*p = c->head, *eol;
+	size_t		 n = strlen(name), len;
+
+	while ((eol = strchr(p, '\n')) != NULL) {
+		p = eol + 1;
+		if (strncasecmp(p, name, n) != 0 || p[n] != ':')
+			continue;
+		p += n + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		len = strcspn(p, "\r\n");
+		if (len >= size)
+			return -1;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * /ws: a WebSocket handshake (RFC 6455 4.2.2: Sec-WebSocket-Accept from
+ * the key), then every byte received is sent back as it is.
+ */
+static void
+origin_mode_ws(struct origin_conn *c, const char *arg)
+{
+	static const char	 guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	unsigned char		 md[20];
+	char			 key[128], both[256], accept[64];
+
+	if (origin_head_value(c, "Sec-WebSocket-Key", key, sizeof(key)) == -1 ||
+	    origin_head_value(c, "Upgrade", both, sizeof(both)) == -1) {
+		origin_reply_head(c, 400, "Bad Request", NULL, 0);
+		origin_conn_done(c);
+		return;
+	}
+	snprintf(both, sizeof(both), "%s%s", key, guid);
+	SHA1((const unsigned char *)both, strlen(both), md);
+	EVP_EncodeBlock((unsigned char *)accept, md, sizeof(md));
+	evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\nX-Origin: %s\r\n\r\n", accept,
+	    origin.name);
+	c->state = ORIGIN_TUNNEL;
+	evbuffer_add_buffer(out, bufferevent_get_input(c->bev));
+}
+
 /* SHA-256 of an evbuffer in lowercase hex (65 bytes with the NUL). */
 static void
 origin_sha256_hex(struct evbuffer *buf, char out[65])
@@ -549,6 +698,17 @@ origin_mode_raw(struct origin_conn *c, const char *arg)
 	origin_conn_done(c);
 }
 
+/* /health: 200, or 503 while the -f file exists. */
+static void
+origin_mode_health(struct origin_conn *c, const char *arg)
+{
+	if (origin.health_file != NULL && access(origin.health_file, F_OK) == 0)
+		origin_reply(c, 503, "Service Unavailable", "", "unhealthy\n",
+		    10);
+	else
+		origin_reply(c, 200, "OK", "", "healthy\n", 8);
+}
+
 static const struct origin_mode origin_modes[] = {
 	{ "/bytes/",	origin_mode_bytes },
 	{ "/chunked/",	origin_mode_chunked },
@@ -557,10 +717,12 @@ static const struct origin_mode origin_modes[] = {
 	{ "/delay/",	origin_mode_delay },
 	{ "/status/",	origin_mode_status },
 	{ "/raw/",	origin_mode_raw },
+	{ "/ws",	origin_mode_ws },
 	{ "/hangup",	origin_mode_hangup },
 	{ "/stall",	origin_mode_stall },
 	{ "/echo",	origin_mode_echo },
 	{ "/sha",	origin_mode_sha },
+	{ "/health",	origin_mode_health },
 };
 
 /* The path of the target without its query, in a static buffer. */
@@ -589,6 +751,10 @@ origin_dispatch(struct origin_conn *c)
 
 	snprintf(len, sizeof(len), "%zu", evbuffer_get_length(c->body));
 	origin_log(c, len);
+	if (origin.close_reused && c->served > 0) {
+		origin_mode_hangup(c, "");
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		plen = strlen(origin_modes[i].prefix);
 		if (strncmp(path, origin_modes[i].prefix, plen) != 0)
@@ -852,6 +1018,11 @@ origin_conn_run(struct origin_conn *c)
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	int		 progressed = 1;
 
+	origin_idle_update(c);
+	if (c->state == ORIGIN_TUNNEL) {
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), in);
+		return;
+	}
 	while (progressed && (c->state == ORIGIN_HEAD ||
 	    c->state == ORIGIN_BODY)) {
 		if (c->state == ORIGIN_HEAD)
@@ -860,8 +1031,11 @@ origin_conn_run(struct origin_conn *c)
 			progressed = origin_read_body(c, in);
 	}
 	if (c->state == ORIGIN_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		origin_conn_free(c);
+		return;
+	}
+	origin_idle_update(c);
 }
 
 /* Bytes arrived. */
@@ -907,10 +1081,13 @@ origin_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->bev = bufferevent_socket_new(origin.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->body = evbuffer_new();
 	c->keepalive = 1;
+	c->idle_since = -1;
+	c->idle = evtimer_new(origin.base, origin_idle_cb, c);
 	LIST_INSERT_HEAD(&origin.conns, c, entry);
 	bufferevent_setcb(c->bev, origin_read_cb, origin_write_cb,
 	    origin_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	origin_idle_update(c);
 }
 
 /* SIGTERM or SIGINT: leave the loop. */
@@ -954,13 +1131,25 @@ origin_args(int argc, char **argv)
 	int	 ch;
 
 	origin.name = "origin";
-	while ((ch = getopt(argc, argv, "n:l:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:l:p:k:Kf:C")) != -1) {
 		switch (ch) {
 		case 'n':
 			origin.name = optarg;
 			break;
 		case 'p':
 			origin.port = atoi(optarg);
+			break;
+		case 'k':
+			origin.idle_ms = (unsigned)atoi(optarg);
+			break;
+		case 'K':
+			origin.announce = 1;
+			break;
+		case 'f':
+			origin.health_file = optarg;
+			break;
+		case 'C':
+			origin.close_reused = 1;
 			break;
 		case 'l':
 			if ((origin.log = fopen(optarg, "a")) == NULL) {
@@ -969,7 +1158,8 @@ origin_args(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: origin -n NAME [-p PORT] [-l LOGFILE]\n");
+			fprintf(stderr, "usage: origin -n NAME [-p PORT] "
+			    "[-l LOGFILE] [-k MS [-K]] [-f FILE] [-C]\n");
 			return -1;
 		}
 	}

@@ -1,0 +1,2159 @@
+/*
+ * check_resilience: the resilience integration tests (issue 5, "Proof").
+ * Each test runs the real sluice in front of test origins, mostly under
+ * load from tests/loadgen, and checks what a user would check: a backend
+ * that dies costs at most the requests it held, a pool with nothing usable
+ * answers 503 at once, the keep-alive race costs nothing, a retry never
+ * repeats a POST the backend may have read, health checks take a server
+ * out and bring it back, weights split traffic exactly, a runtime drain
+ * loses nothing, the admin endpoint wants its token, and /metrics parses
+ * and agrees with the load client. Every test prints its figures on
+ * stdout.
+ *
+ * A load client's request times count from its own start, which lies
+ * between the moment it was spawned and the moment it said "started"; a
+ * request is placed before or after an event only when both bounds agree.
+ *
+ * Run from the top of the tree after `make sluice tests`:
+ * ./tests/check_resilience. ITEST_KEEP=1 keeps the temporary directories.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "tests/itest.h"
+
+#define WAIT_MS		5000	/* bound of a state change we wait for */
+#define LOAD_STOP_MS	15000	/* bound of a load client's stop */
+#define POLL_MS		10	/* step of a polled wait */
+#define MARGIN		0.5	/* s an event may come after its moment */
+#define TOKEN		"s3cret-Token_42"
+#define RES_A		1	/* res_conf_app(): origin 0 is a server */
+#define RES_B		2	/* origin 1 is a server */
+#define RES_AB		3
+
+#define FLAP_FAIL_S	2	/* 1: fail_timeout */
+#define FLAP_BEFORE_MS	1000	/* load before the kill */
+#define FLAP_OUTAGE_MS	1000	/* how long the origin stays dead */
+#define DOWN_N		20	/* 2: requests timed with nothing usable */
+#define DOWN_FAST_S	0.25	/* bound of each (connect_timeout 2 s) */
+#define DOWN_CHECK_MS	100	/* health_interval */
+#define RACE_SERVERS	200	/* 3: entries of one origin in an upstream */
+#define RACE_CONNS	200	/* clients, each pacing about 1 s */
+#define RACE_THINK	"950-1050"	/* their think time, ms */
+#define RACE_MS		11000	/* load time */
+#define RACE_MIN	2000	/* paced requests wanted per case */
+#define RACE_IDLE_MS	1000	/* the origins' keep-alive timeout */
+#define HC_INTERVAL_MS	200	/* 4: health_interval */
+#define HC_FALL		3
+#define HC_RISE		2
+#define HC_SLOW_S	3	/* slow_start */
+#define HC_WEIGHT	10
+#define HC_SECONDS	(HC_SLOW_S + 1)	/* seconds of split printed */
+#define HC_PASSIVE_S	60	/* fail_timeout of the passive outage */
+#define CANARY_N	10000	/* 5 */
+#define CANARY_TOL	0.02
+#define BG_BEFORE_MS	1000	/* 6: load before the drain */
+#define BG_SEQ		20	/* sequential requests of each check */
+#define MET_LOAD_N	2000	/* 8: requests of the load client */
+#define MET_EDGE_N	6	/* sequential GETs, half to the black hole */
+#define MAX_FAMILIES	128	/* metric families a page may hold */
+
+/* One test's world: the itest processes, the admin port and token. */
+struct res {
+	struct itest	 t;
+	int		 admin;		/* admin listener port */
+	const char	*token;		/* [admin] token, or NULL */
+	const char	*names[2];	/* server names of origins 0 and 1 */
+	long long	 gen;		/* the generation sluice serves */
+};
+
+/* One line of a load client's -o file. */
+struct res_req {
+	double		 start;		/* ms since the client started */
+	double		 end;
+	char		 method[8];
+	int		 status;	/* 0 when none arrived */
+	char		 origin[32];
+	char		 outcome[32];
+};
+
+/* A metric family of a /metrics page. */
+struct res_family {
+	char		 name[128];
+	char		 type[16];	/* "" until its TYPE line */
+	int		 help;
+	int		 used;		/* a line of it was seen */
+	int		 samples;
+};
+
+/* What the check of a /metrics page found. */
+struct res_prom {
+	struct res_family	 fam[MAX_FAMILIES];
+	int			 nfam;
+	int			 cur;		/* family of the last line */
+	int			 nsamples;
+	int			 lineno;
+	char			 why[256];	/* the first problem */
+};
+
+/* One sample of a /metrics page, split. */
+struct res_sample {
+	char		 name[128];
+	char		 labels[512];	/* between the braces, "" if none */
+	double		 value;
+};
+
+static void	res_config(struct res *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* --- the world and its configurations ------------------------------ */
+
+/* Make the world without origins: the directory and the ports. */
+static void
+res_init(struct res *r, const char *token)
+{
+	memset(r, 0, sizeof(*r));
+	itest_init(&r->t);
+	r->admin = itest_free_port();
+	r->token = token;
+	itest_sluice_port(&r->t);
+}
+
+/* Make the world with origin 0 as a and, unless b is NULL, 1 as b. */
+static void
+res_world(struct res *r, const char *token, const char *a, const char *b)
+{
+	res_init(r, token);
+	itest_origin_start(&r->t, 0, a);
+	r->names[0] = a;
+	if (b != NULL) {
+		itest_origin_start(&r->t, 1, b);
+		r->names[1] = b;
+	}
+}
+
+/* Write the config: [admin] with the token, then the formatted rest. */
+static void
+res_config(struct res *r, const char *fmt, ...)
+{
+	char	*rest = NULL, tok[128] = "";
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&rest, fmt, ap) != -1);
+	va_end(ap);
+	if (r->token != NULL)
+		snprintf(tok, sizeof(tok), "token = %s\n", r->token);
+	itest_sluice_config(&r->t, NULL, "[admin]\nlisten = 127.0.0.1:%d\n"
+	    "%s\n%s", r->admin, tok, rest);
+	free(rest);
+}
+
+/*
+ * Config: listener web -> upstream app, whose servers are the origins
+ * which selects (RES_A, RES_B), named after r->names, with weights wa and
+ * wb, followed by the extra upstream lines.
+ */
+static void
+res_conf_app(struct res *r, int which, int wa, int wb, const char *extra)
+{
+	char	 sa[128] = "", sb[128] = "";
+
+	if (which & RES_A)
+		snprintf(sa, sizeof(sa), "server = 127.0.0.1:%d name=%s "
+		    "weight=%d\n", r->t.origin[0].port, r->names[0], wa);
+	if (which & RES_B)
+		snprintf(sb, sizeof(sb), "server = 127.0.0.1:%d name=%s "
+		    "weight=%d\n", r->t.origin[1].port, r->names[1], wb);
+	res_config(r, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\n%s%s%s", r->t.sluice.port, sa,
+	    sb, extra);
+}
+
+/* Start sluice on the config written; it serves generation 1. */
+static void
+res_launch(struct res *r)
+{
+	itest_sluice_launch(&r->t);
+	r->gen = 1;
+}
+
+/* A pause that is part of a scenario (load runs meanwhile). */
+static void
+res_pause(int ms)
+{
+	poll(NULL, 0, ms);
+}
+
+/* A path in the test's directory, in a static buffer per slot (0, 1). */
+static const char *
+res_path(const struct res *r, int slot, const char *name)
+{
+	static char	 buf[2][256];
+
+	snprintf(buf[slot], sizeof(buf[slot]), "%s/%s", r->t.dir, name);
+	return buf[slot];
+}
+
+/* --- admin ------------------------------------------------------------- */
+
+/* method path on the admin port with token (NULL: none); the status. */
+static int
+res_admin_code(struct res *r, const char *method, const char *path,
+    const char *token)
+{
+	struct itest_resp	 resp;
+	int			 code;
+
+	itest_admin_request(r->admin, method, path, token, &resp);
+	code = resp.status;
+	itest_resp_free(&resp);
+	return code;
+}
+
+/* POST path with the configured token; assert a 200; the body, malloc'd. */
+static char *
+res_admin_ok(struct res *r, const char *path)
+{
+	struct itest_resp	 resp;
+	char			*body;
+
+	itest_admin_request(r->admin, "POST", path, r->token, &resp);
+	ck_assert_msg(resp.status == 200 && resp.complete, "POST %s: status "
+	    "%d: %s", path, resp.status, resp.body != NULL ?
+	    (char *)resp.body : "");
+	body = (char *)resp.body;
+	resp.body = NULL;
+	itest_resp_free(&resp);
+	return body;
+}
+
+/* POST /reload: assert 200 and the next generation. */
+static void
+res_reload(struct res *r)
+{
+	char		*body = res_admin_ok(r, "/reload");
+	long long	 gen = itest_json_int(body, "generation");
+
+	ck_assert_msg(gen == r->gen + 1, "POST /reload: generation %lld, "
+	    "want %lld: %s", gen, r->gen + 1, body);
+	free(body);
+	r->gen = gen;
+}
+
+/* Where server name's object begins in a /status document, or NULL. */
+static const char *
+res_server(const char *json, const char *name)
+{
+	char	 pat[96];
+
+	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"address\":", name);
+	return strstr(json, pat);
+}
+
+/* A string field of server name in json into buf ("" when absent). */
+static const char *
+res_server_str(const char *json, const char *name, const char *key,
+    char *buf, size_t len)
+{
+	const char	*s = res_server(json, name);
+
+	buf[0] = '\0';
+	if (s != NULL)
+		itest_json_str(s, key, buf, len);
+	return buf;
+}
+
+/* A number of server name in json; LLONG_MIN when absent. */
+static long long
+res_server_int(const char *json, const char *name, const char *key)
+{
+	const char	*s = res_server(json, name);
+
+	return s == NULL ? LLONG_MIN : itest_json_int(s, key);
+}
+
+/* Assert that server name's key in /status is want. */
+static void
+res_assert_server(struct res *r, const char *name, const char *key,
+    const char *want)
+{
+	char	*json = itest_admin_status(r->admin), buf[32];
+
+	ck_assert_msg(strcmp(res_server_str(json, name, key, buf,
+	    sizeof(buf)), want) == 0, "/status: server %s has %s \"%s\", "
+	    "want \"%s\": %s", name, key, buf, want, json);
+	free(json);
+}
+
+/* Wait until server name's in_flight is want; 1, or 0 past the bound. */
+static int
+res_wait_inflight(struct res *r, const char *name, long long want,
+    int timeout_ms)
+{
+	double		 deadline = itest_now() + timeout_ms / 1e3;
+	char		*json;
+	long long	 n;
+
+	for (;;) {
+		json = itest_admin_status(r->admin);
+		n = res_server_int(json, name, "in_flight");
+		free(json);
+		if (n == want)
+			return 1;
+		if (itest_now() >= deadline)
+			return 0;
+		poll(NULL, 0, POLL_MS);
+	}
+}
+
+/* Wait until server name is no longer listed in /status; 1 or 0. */
+static int
+res_wait_gone(struct res *r, const char *name, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	char	*json;
+	int	 gone;
+
+	for (;;) {
+		json = itest_admin_status(r->admin);
+		gone = res_server(json, name) == NULL;
+		free(json);
+		if (gone)
+			return 1;
+		if (itest_now() >= deadline)
+			return 0;
+		poll(NULL, 0, POLL_MS);
+	}
+}
+
+/* --- logs ---------------------------------------------------------------- */
+
+/* Wait until the error log holds needle; the time it did. Fails past
+ * the bound. */
+static double
+res_wait_log(struct res *r, const char *needle, int timeout_ms)
+{
+	ck_assert_msg(itest_wait_file(r->t.error_log, needle, timeout_ms),
+	    "no \"%s\" in the error log within %d ms; its tail:\n%s", needle,
+	    timeout_ms, itest_file_tail(r->t.error_log));
+	return itest_now();
+}
+
+/* Lines of path holding a and b (b may be NULL). */
+static int
+res_lines_with(const char *path, const char *a, const char *b)
+{
+	char	*s = itest_read_file(path, NULL), *line, *save = NULL;
+	int	 n = 0;
+
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		n += strstr(line, a) != NULL && (b == NULL ||
+		    strstr(line, b) != NULL);
+	free(s);
+	return n;
+}
+
+/* Requests origin i logged, health checks and idle closes left out. */
+static int
+res_origin_requests(const struct itest *t, int i)
+{
+	char	*s = itest_read_file(t->origin_log[i], NULL), *line;
+	char	*save = NULL;
+	int	 n = 0;
+
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		n += strncmp(line, "GET /health ", 12) != 0 &&
+		    strncmp(line, "IDLECLOSE ", 10) != 0;
+	free(s);
+	return n;
+}
+
+/* The origin that answered r, "-" when none said. */
+static const char *
+res_origin_of(const struct itest_resp *r)
+{
+	const char	*o = itest_resp_header(r, "X-Origin");
+
+	return o != NULL ? o : "-";
+}
+
+/* --- the load client ------------------------------------------------- */
+
+/* Parse one -o line; 0, or -1 when it is not one. */
+static int
+res_req_parse(const char *line, struct res_req *q)
+{
+	char	 conn[32], status[16];
+
+	memset(q, 0, sizeof(*q));
+	if (sscanf(line, "%lf %lf %31s %7s %15s %31s %31s", &q->start,
+	    &q->end, conn, q->method, status, q->origin, q->outcome) != 7)
+		return -1;
+	q->status = atoi(status);
+	return 0;
+}
+
+/* 1 when the request got a complete 2xx. */
+static int
+res_req_ok(const struct res_req *q)
+{
+	return strcmp(q->outcome, "ok") == 0 && q->status / 100 == 2;
+}
+
+/* The earliest itest_now() a load-client time ms can be. */
+static double
+res_earliest(const struct itest_load *l, double ms)
+{
+	return l->spawned + ms / 1e3;
+}
+
+/* The latest itest_now() a load-client time ms can be. */
+static double
+res_latest(const struct itest_load *l, double ms)
+{
+	return l->started + ms / 1e3;
+}
+
+/* Describe q in buf (a failure, for the messages). */
+static void
+res_req_describe(const struct res_req *q, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s started at %.0f ms, ended at %.0f ms: status "
+	    "%d, origin %s, %s", q->method, q->start, q->end, q->status,
+	    q->origin, q->outcome);
+}
+
+/* Call fn on each request of l's -o file; returns the count. */
+static int
+res_reqs_each(const struct itest_load *l,
+    void (*fn)(const struct itest_load *, const struct res_req *, void *),
+    void *arg)
+{
+	char		*s = itest_read_file(l->requests, NULL), *line;
+	char		*save = NULL;
+	struct res_req	 q;
+	int		 n = 0;
+
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		ck_assert_msg(res_req_parse(line, &q) == 0, "bad loadgen "
+		    "line: %s", line);
+		fn(l, &q, arg);
+		n++;
+	}
+	free(s);
+	return n;
+}
+
+/* Wait for the load client to end by itself (-d or -n); assert exit 0. */
+static void
+res_load_wait(struct itest_load *l, int timeout_ms)
+{
+	int	 st = itest_proc_wait(&l->proc, timeout_ms);
+
+	ck_assert_msg(st == 0, "%s exited with status %d (-2: still running "
+	    "after %d ms); notes:\n%s", l->proc.name, st, timeout_ms,
+	    itest_file_tail(l->notes));
+}
+
+/* Assert that every request the load client sent got a complete 2xx. */
+static void
+res_assert_clean(const struct itest_load *l, const char *what)
+{
+	long long	 sent = itest_load_value(l, "sent");
+	long long	 ok = itest_load_value(l, "ok");
+	long long	 s2xx = itest_load_value(l, "s2xx");
+	long long	 failed = itest_load_value(l, "failed");
+	char		*summary = itest_read_file(l->summary, NULL);
+
+	ck_assert_msg(sent > 0 && failed == 0 && ok == sent && s2xx == ok,
+	    "%s: sent %lld, ok %lld, 2xx %lld, failed %lld; summary:\n%s\n"
+	    "notes:\n%s", what, sent, ok, s2xx, failed, summary,
+	    itest_file_tail(l->notes));
+	free(summary);
+}
+
+/*
+ * n requests one after the other on one connection (so the balancer's
+ * picks are in order and nothing else picks meanwhile); all must be
+ * 2xx. *a and *b get how many origins 0 and 1 answered.
+ */
+static void
+res_sequence(struct res *r, const char *name, int n, long long *a,
+    long long *b)
+{
+	struct itest_load	 l;
+	char			 key[64];
+
+	itest_load_start(&r->t, &l, name, r->t.sluice.port, "-q -c 1 -n %d "
+	    "-d 0 -p /bytes/16 -t 5000", n);
+	res_load_wait(&l, LOAD_STOP_MS);
+	res_assert_clean(&l, name);
+	ck_assert_int_eq(itest_load_value(&l, "sent"), n);
+	snprintf(key, sizeof(key), "origin.%s", r->names[0]);
+	*a = itest_load_value(&l, key);
+	*a = *a < 0 ? 0 : *a;
+	snprintf(key, sizeof(key), "origin.%s", r->names[1] != NULL ?
+	    r->names[1] : "-");
+	*b = itest_load_value(&l, key);
+	*b = *b < 0 ? 0 : *b;
+}
+
+/* --- /metrics ------------------------------------------------------------ */
+
+/* Length of the metric (colon: ':' allowed) or label name at s. */
+static size_t
+res_prom_name_len(const char *s, int colon)
+{
+	size_t	 n = 0;
+
+	for (;; n++) {
+		char	 c = s[n];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    c == '_' || (colon && c == ':') ||
+		    (n > 0 && c >= '0' && c <= '9'))
+			continue;
+		return n;
+	}
+}
+
+/* Record the first problem of the page; returns -1. */
+static int
+res_prom_bad(struct res_prom *p, const char *why, const char *line)
+{
+	if (p->why[0] == '\0' && p->lineno == 0)
+		snprintf(p->why, sizeof(p->why), "%s: %.120s", why, line);
+	else if (p->why[0] == '\0')
+		snprintf(p->why, sizeof(p->why), "line %d: %s: %.120s",
+		    p->lineno, why, line);
+	return -1;
+}
+
+/* The family called name, added when add is set; -1 if none (or full). */
+static int
+res_prom_family(struct res_prom *p, const char *name, int add)
+{
+	int	 i;
+
+	for (i = 0; i < p->nfam; i++)
+		if (strcmp(p->fam[i].name, name) == 0)
+			return i;
+	if (!add || p->nfam == MAX_FAMILIES ||
+	    strlen(name) >= sizeof(p->fam[0].name))
+		return -1;
+	memcpy(p->fam[p->nfam].name, name, strlen(name) + 1);
+	return p->nfam++;
+}
+
+/* A line of family f: its lines must form one group. 0 or -1. */
+static int
+res_prom_enter(struct res_prom *p, int f, const char *line)
+{
+	if (f != p->cur && p->fam[f].used)
+		return res_prom_bad(p, "family not in one group", line);
+	p->fam[f].used = 1;
+	p->cur = f;
+	return 0;
+}
+
+/* Check the label set {...} at s; *end gets the byte after it. */
+static int
+res_prom_labels(const char *s, const char **end)
+{
+	const char	*p = s + 1;
+	size_t		 n;
+
+	while (*p != '}') {
+		n = res_prom_name_len(p, 0);
+		if (n == 0 || p[n] != '=' || p[n + 1] != '"')
+			return -1;
+		for (p += n + 2; *p != '"'; p++) {
+			if (*p == '\0')
+				return -1;
+			if (*p == '\\' && p[1] != '\\' && p[1] != '"' &&
+			    p[1] != 'n')
+				return -1;
+			if (*p == '\\')
+				p++;
+		}
+		p++;
+		if (*p == ',')
+			p++;
+		else if (*p != '}')
+			return -1;
+	}
+	*end = p + 1;
+	return 0;
+}
+
+/* Split a sample line into *smp; 0, or -1 when it is not one. */
+static int
+res_prom_split(const char *line, struct res_sample *smp)
+{
+	size_t		 n = res_prom_name_len(line, 1);
+	const char	*rest = line + n, *lab;
+	char		*end;
+
+	if (n == 0 || n >= sizeof(smp->name))
+		return -1;
+	snprintf(smp->name, sizeof(smp->name), "%.*s", (int)n, line);
+	smp->labels[0] = '\0';
+	if (*rest == '{') {
+		lab = rest;
+		if (res_prom_labels(lab, &rest) == -1 ||
+		    (size_t)(rest - lab) - 2 >= sizeof(smp->labels))
+			return -1;
+		snprintf(smp->labels, sizeof(smp->labels), "%.*s",
+		    (int)(rest - lab - 2), lab + 1);
+	}
+	if (*rest != ' ')
+		return -1;
+	while (*rest == ' ')
+		rest++;
+	smp->value = strtod(rest, &end);
+	if (end == rest)
+		return -1;
+	if (*end == ' ') {		/* an optional time stamp */
+		rest = end + 1;
+		strtoll(rest, &end, 10);
+		if (end == rest)
+			return -1;
+	}
+	return *end == '\0' ? 0 : -1;
+}
+
+/* The family a sample name belongs to (histogram parts included). */
+static int
+res_prom_base(struct res_prom *p, const char *name)
+{
+	static const char *const	 sfx[] = { "_bucket", "_sum",
+					    "_count" };
+	char				 base[128];
+	size_t				 n = strlen(name), k, i;
+	int				 f;
+
+	if ((f = res_prom_family(p, name, 0)) != -1 && p->fam[f].type[0])
+		return f;
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		k = strlen(sfx[i]);
+		if (n <= k || strcmp(name + n - k, sfx[i]) != 0)
+			continue;
+		snprintf(base, sizeof(base), "%.*s", (int)(n - k), name);
+		f = res_prom_family(p, base, 0);
+		if (f != -1 && (strcmp(p->fam[f].type, "histogram") == 0 ||
+		    (i > 0 && strcmp(p->fam[f].type, "summary") == 0)))
+			return f;
+	}
+	return -1;
+}
+
+/* A "# HELP" or "# TYPE" line (other comments pass). 0 or -1. */
+static int
+res_prom_comment(struct res_prom *p, const char *line)
+{
+	static const char *const	 types[] = { "counter", "gauge",
+					    "histogram", "summary",
+					    "untyped" };
+	char				 kw[8], name[160], type[32];
+	size_t				 i;
+	int				 f;
+
+	if (sscanf(line, "# %7s %159s", kw, name) != 2 ||
+	    (strcmp(kw, "HELP") != 0 && strcmp(kw, "TYPE") != 0))
+		return 0;
+	if (res_prom_name_len(name, 1) != strlen(name) ||
+	    (f = res_prom_family(p, name, 1)) == -1)
+		return res_prom_bad(p, "bad family name", line);
+	if (res_prom_enter(p, f, line) == -1)
+		return -1;
+	if (kw[0] == 'H') {
+		if (p->fam[f].help++)
+			return res_prom_bad(p, "second HELP", line);
+		return 0;
+	}
+	if (p->fam[f].type[0] != '\0' || p->fam[f].samples > 0)
+		return res_prom_bad(p, "second TYPE, or TYPE after samples",
+		    line);
+	if (sscanf(line, "# TYPE %*s %31s", type) != 1)
+		return res_prom_bad(p, "TYPE without a type", line);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(type, types[i]) == 0)
+			break;
+	if (i == sizeof(types) / sizeof(types[0]))
+		return res_prom_bad(p, "unknown type", line);
+	snprintf(p->fam[f].type, sizeof(p->fam[f].type), "%s", types[i]);
+	return 0;
+}
+
+/* A sample line. 0 or -1. */
+static int
+res_prom_sample(struct res_prom *p, const char *line)
+{
+	struct res_sample	 smp;
+	int			 f;
+
+	if (res_prom_split(line, &smp) == -1)
+		return res_prom_bad(p, "not `name{labels} value`", line);
+	if ((f = res_prom_base(p, smp.name)) == -1)
+		return res_prom_bad(p, "sample before its # TYPE", line);
+	if (res_prom_enter(p, f, line) == -1)
+		return -1;
+	p->fam[f].samples++;
+	p->nsamples++;
+	return 0;
+}
+
+/* Families have HELP and TYPE; names follow the conventions. */
+static int
+res_prom_families(struct res_prom *p)
+{
+	const struct res_family	*fm;
+	size_t			 n;
+	int			 i;
+
+	p->lineno = 0;			/* the page as a whole */
+	for (i = 0; i < p->nfam; i++) {
+		fm = &p->fam[i];
+		n = strlen(fm->name);
+		if (!fm->help || fm->type[0] == '\0')
+			return res_prom_bad(p, "family without HELP or TYPE",
+			    fm->name);
+		/* process_*: the standard process metrics */
+		if (strncmp(fm->name, "sluice_", 7) != 0 &&
+		    strncmp(fm->name, "process_", 8) != 0)
+			return res_prom_bad(p, "name without sluice_",
+			    fm->name);
+		if (strcmp(fm->type, "counter") == 0 &&
+		    (n < 6 || strcmp(fm->name + n - 6, "_total") != 0))
+			return res_prom_bad(p, "counter without _total",
+			    fm->name);
+	}
+	return 0;
+}
+
+/* Check a whole page (text format 0.0.4). 0, or -1 with p->why. */
+static int
+res_prom_check(const char *text, struct res_prom *p)
+{
+	char	*s = strdup(text), *line, *nl;
+	int	 rc = 0;
+
+	ck_assert(s != NULL);
+	memset(p, 0, sizeof(*p));
+	p->cur = -1;
+	for (line = s; rc == 0 && *line != '\0'; line = nl + 1) {
+		p->lineno++;
+		if ((nl = strchr(line, '\n')) == NULL) {
+			rc = res_prom_bad(p, "last line without newline",
+			    line);
+			break;
+		}
+		*nl = '\0';
+		if (*line == '#')
+			rc = res_prom_comment(p, line);
+		else
+			rc = res_prom_sample(p, line);
+	}
+	if (rc == 0)
+		rc = res_prom_families(p);
+	free(s);
+	return rc;
+}
+
+/* 1 when labels (without braces) hold every pair of want ("a=\"x\",..."). */
+static int
+res_labels_match(const char *labels, const char *want)
+{
+	char		 pair[128];
+	const char	*w = want, *comma, *at;
+	size_t		 n;
+
+	while (*w != '\0') {
+		comma = strchr(w, ',');
+		n = comma != NULL ? (size_t)(comma - w) : strlen(w);
+		snprintf(pair, sizeof(pair), "%.*s", (int)n, w);
+		for (at = strstr(labels, pair); at != NULL;
+		    at = strstr(at + 1, pair))
+			if ((at == labels || at[-1] == ',') &&
+			    (at[n] == '\0' || at[n] == ','))
+				break;
+		if (at == NULL)
+			return 0;
+		w += n + (comma != NULL);
+	}
+	return 1;
+}
+
+/* Call fn on every sample of a page that res_prom_check() accepted. */
+static void
+res_prom_each(const char *text,
+    void (*fn)(const struct res_sample *, void *), void *arg)
+{
+	char			*s = strdup(text), *line, *save = NULL;
+	struct res_sample	 smp;
+
+	ck_assert(s != NULL);
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (*line != '#' && res_prom_split(line, &smp) == 0)
+			fn(&smp, arg);
+	free(s);
+}
+
+/* A sum over the samples of one name whose labels match. */
+struct res_sum {
+	const char	*name;
+	const char	*want;
+	double		 sum;
+	int		 n;
+};
+
+/* Add a matching sample to the sum. */
+static void
+res_sum_add(const struct res_sample *smp, void *arg)
+{
+	struct res_sum	*s = arg;
+
+	if (strcmp(smp->name, s->name) != 0 ||
+	    !res_labels_match(smp->labels, s->want))
+		return;
+	s->sum += smp->value;
+	s->n++;
+}
+
+/* The sum of the samples called name with the labels of want ("": any);
+ * 0 when there is none (a labelled counter not yet incremented). */
+static double
+res_metric(const char *text, const char *name, const char *want)
+{
+	struct res_sum	 s = { name, want, 0, 0 };
+
+	res_prom_each(text, res_sum_add, &s);
+	return s.sum;
+}
+
+/* The same, as an integer (counters and gauges of counts). */
+static long long
+res_metric_ll(const char *text, const char *name, const char *want)
+{
+	return (long long)(res_metric(text, name, want) + 0.5);
+}
+
+/* GET /metrics: assert a 200 that parses; the page, malloc'd. */
+static char *
+res_metrics(struct res *r, struct res_prom *p)
+{
+	struct itest_resp	 resp;
+	char			*page;
+
+	itest_get(r->admin, "/metrics", &resp);
+	ck_assert_msg(resp.status == 200 && resp.complete, "GET /metrics: "
+	    "status %d", resp.status);
+	page = (char *)resp.body;
+	resp.body = NULL;
+	itest_resp_free(&resp);
+	ck_assert_msg(res_prom_check(page, p) == 0, "/metrics does not "
+	    "parse: %s", p->why);
+	return page;
+}
+
+/* A histogram's buckets for one label set, as they are listed. */
+struct res_histo {
+	char		 bucket[160];	/* NAME_bucket */
+	const char	*want;
+	double		 last;		/* the previous bucket */
+	double		 inf;		/* the +Inf bucket, -1 if none */
+	int		 nbuckets;
+	int		 decreasing;	/* a bucket below the one before */
+};
+
+/* Walk one bucket of the histogram. */
+static void
+res_histo_add(const struct res_sample *smp, void *arg)
+{
+	struct res_histo	*h = arg;
+
+	if (strcmp(smp->name, h->bucket) != 0 ||
+	    !res_labels_match(smp->labels, h->want))
+		return;
+	if (smp->value < h->last)
+		h->decreasing = 1;
+	h->last = smp->value;
+	h->nbuckets++;
+	if (strstr(smp->labels, "le=\"+Inf\"") != NULL)
+		h->inf = smp->value;
+}
+
+/* Assert that histogram name{want} is cumulative and its +Inf bucket is
+ * its count; returns the count. */
+static long long
+res_assert_histogram(const char *page, const char *name, const char *want)
+{
+	struct res_histo	 h;
+	char			 count[160];
+	double			 c;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.bucket, sizeof(h.bucket), "%s_bucket", name);
+	snprintf(count, sizeof(count), "%s_count", name);
+	h.want = want;
+	h.inf = -1;
+	res_prom_each(page, res_histo_add, &h);
+	c = res_metric(page, count, want);
+	ck_assert_msg(h.nbuckets > 1 && !h.decreasing && h.inf == c,
+	    "histogram %s{%s}: %d buckets, decreasing %d, +Inf %.0f, count "
+	    "%.0f", name, want, h.nbuckets, h.decreasing, h.inf, c);
+	return (long long)c;
+}
+
+/* One value from a fresh GET /metrics. */
+static long long
+res_metric_now(struct res *r, const char *name, const char *want)
+{
+	struct res_prom	 p;
+	char		*page = res_metrics(r, &p);
+	long long	 v = res_metric_ll(page, name, want);
+
+	free(page);
+	return v;
+}
+
+/* --- 1. a flapping origin under load ------------------------------------ */
+
+/* Requests of the flapping run, placed around the kill. */
+struct res_flap {
+	double		 kill;		/* itest_now() at the SIGKILL */
+	int		 total;
+	int		 by_dead;	/* answered by the killed origin */
+	int		 by_new;	/* by the one restarted on its port */
+	int		 failed;
+	int		 failed_late;	/* failed, surely sent after the kill */
+	int		 failed_post;
+	char		 first_bad[160];
+};
+
+/* Place one request of the flapping run. */
+static void
+res_flap_add(const struct itest_load *l, const struct res_req *q,
+    void *arg)
+{
+	struct res_flap	*f = arg;
+
+	f->total++;
+	if (res_req_ok(q)) {
+		f->by_dead += strcmp(q->origin, "a") == 0;
+		f->by_new += strcmp(q->origin, "a2") == 0;
+		return;
+	}
+	if (f->failed++ == 0)
+		res_req_describe(q, f->first_bad, sizeof(f->first_bad));
+	f->failed_late += res_earliest(l, q->start) > f->kill;
+	f->failed_post += strcmp(q->method, "POST") == 0;
+}
+
+/* Kill origin 0 (SIGKILL) and reap it; returns the moment. */
+static double
+res_kill_origin(struct res *r)
+{
+	double	 at = itest_now();
+
+	ck_assert_msg(kill(r->t.origin[0].pid, SIGKILL) == 0, "kill: %s",
+	    strerror(errno));
+	ck_assert_int_eq(itest_proc_wait(&r->t.origin[0], WAIT_MS),
+	    128 + SIGKILL);
+	return at;
+}
+
+/* Assert the one down and one up transition of app/a in log and metrics,
+ * and none of app/b. */
+static void
+res_assert_one_flap(struct res *r)
+{
+	struct res_prom	 p;
+	char		*page = res_metrics(r, &p);
+	long long	 down, up;
+
+	ck_assert_int_eq(res_lines_with(r->t.error_log, "server app/a: down (",
+	    NULL), 1);
+	ck_assert_int_eq(res_lines_with(r->t.error_log, "server app/a: up (",
+	    NULL), 1);
+	ck_assert_int_eq(res_lines_with(r->t.error_log, "server app/b: ",
+	    "down"), 0);
+	down = res_metric_ll(page, "sluice_health_transitions_total",
+	    "upstream=\"app\",server=\"a\",to=\"down\"");
+	up = res_metric_ll(page, "sluice_health_transitions_total",
+	    "upstream=\"app\",server=\"a\",to=\"up\"");
+	ck_assert_msg(down == 1 && up == 1, "metrics: %lld down, %lld up "
+	    "transitions of app/a, want 1 and 1", down, up);
+	free(page);
+}
+
+/* SIGKILL an origin under GET load, restart it on its port: only the
+ * requests it held may fail, it goes down and comes back. */
+START_TEST(test_flapping_origin)
+{
+	struct res		 r;
+	struct itest_load	 l;
+	struct res_flap		 f;
+	double			 down, up, back;
+	int			 port, received, held, connfail, retried;
+	long long		 retries;
+
+	res_world(&r, NULL, "a", "b");
+	res_conf_app(&r, RES_AB, 1, 1, "connect_timeout = 2s\n"
+	    "read_timeout = 5s\nmax_fails = 1\nfail_timeout = 2s\n");
+	res_launch(&r);
+	itest_load_start(&r.t, &l, "flap", r.t.sluice.port, "-c 20 -r 400 "
+	    "-p /delay/25 -d 6000 -t 5000");
+	res_pause(FLAP_BEFORE_MS);
+	memset(&f, 0, sizeof(f));
+	port = r.t.origin[0].port;
+	f.kill = res_kill_origin(&r);
+	received = res_origin_requests(&r.t, 0);
+	down = res_wait_log(&r, "server app/a: down (", WAIT_MS);
+	res_assert_server(&r, "a", "health", "down");
+	res_pause(FLAP_OUTAGE_MS);
+	itest_origin_start_opts(&r.t, 0, "a2", "-p %d", port);
+	ck_assert_int_eq(r.t.origin[0].port, port);
+	back = itest_now();
+	up = res_wait_log(&r, "server app/a: up (", (FLAP_FAIL_S + 3) * 1000);
+	res_load_wait(&l, LOAD_STOP_MS);
+	res_reqs_each(&l, res_flap_add, &f);
+	held = received - f.by_dead;
+	connfail = res_lines_with(r.t.error_log, "app/a (", "connect failed");
+	retried = res_lines_with(r.t.error_log, ": retrying on app/b", NULL);
+	retries = res_metric_now(&r, "sluice_retries_total", "");
+	printf("flapping origin: %d GETs, %d failed (a held %d when it died; "
+	    "the first failure: %s); %lld retried on b (%d after a refused "
+	    "connect); a down %.0f ms after the kill, up %.0f ms after its "
+	    "restart; a answered %d before, %d after\n", f.total, f.failed,
+	    held, f.failed > 0 ? f.first_bad : "none", retries, connfail,
+	    (down - f.kill) * 1e3, (up - back) * 1e3, f.by_dead, f.by_new);
+	fflush(stdout);
+	ck_assert_int_eq(f.total, itest_load_value(&l, "sent"));
+	ck_assert_msg(f.failed <= held, "%d requests failed, but a held only "
+	    "%d when it died; the first: %s", f.failed, held, f.first_bad);
+	ck_assert_msg(f.failed_late == 0, "%d request(s) sent after the kill "
+	    "failed; the first failure: %s", f.failed_late, f.first_bad);
+	ck_assert_msg(connfail >= 1 && retries == retried &&
+	    retries >= connfail, "%d refused connects to a, %lld retries in "
+	    "the metrics, %d \"retrying on app/b\" lines", connfail, retries,
+	    retried);
+	ck_assert_msg(f.by_new > 0, "the restarted origin got no request");
+	ck_assert_msg(up - back <= FLAP_FAIL_S + MARGIN, "a came back %.3f s "
+	    "after its restart (fail_timeout %d s)", up - back, FLAP_FAIL_S);
+	res_assert_one_flap(&r);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* --- 2. nothing usable: 503 at once ----------------------------------- */
+
+/* n GETs in a row, each must be a 503; the slowest in *max (s). */
+static void
+res_assert_503s(struct res *r, int n, double *max, double *mean)
+{
+	struct itest_resp	 resp;
+	double			 t0, dt, sum = 0;
+	int			 i;
+
+	*max = 0;
+	for (i = 0; i < n; i++) {
+		t0 = itest_now();
+		itest_get(r->t.sluice.port, "/bytes/16", &resp);
+		dt = itest_now() - t0;
+		ck_assert_msg(resp.status == 503 && resp.complete, "request "
+		    "%d with nothing usable: status %d", i, resp.status);
+		itest_resp_free(&resp);
+		sum += dt;
+		if (dt > *max)
+			*max = dt;
+	}
+	*mean = sum / n;
+}
+
+/* The connections /status counts for servers a and b together. */
+static long long
+res_connects(struct res *r)
+{
+	char		*json = itest_admin_status(r->admin);
+	long long	 n;
+
+	n = res_server_int(json, "a", "connects") +
+	    res_server_int(json, "b", "connects");
+	free(json);
+	return n;
+}
+
+/* Origins stopped: once passive health has both out, 503 at once. */
+START_TEST(test_all_down_passive)
+{
+	struct res		 r;
+	struct itest_resp	 resp;
+	double			 max, mean, t0, first;
+	long long		 connects;
+	int			 i, code;
+
+	res_world(&r, NULL, "a", "b");
+	res_conf_app(&r, RES_AB, 1, 1, "connect_timeout = 2s\n"
+	    "max_fails = 1\nfail_timeout = 30s\n");
+	res_launch(&r);
+	itest_get(r.t.sluice.port, "/bytes/16", &resp);
+	ck_assert_int_eq(resp.status, 200);
+	itest_resp_free(&resp);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(itest_proc_stop(&r.t.origin[i],
+		    ITEST_STOP_TIMEOUT_MS), 0);
+	t0 = itest_now();
+	itest_get(r.t.sluice.port, "/bytes/16", &resp);
+	first = itest_now() - t0;
+	code = resp.status;
+	itest_resp_free(&resp);
+	res_wait_log(&r, "server app/a: down (", WAIT_MS);
+	res_wait_log(&r, "server app/b: down (", WAIT_MS);
+	connects = res_connects(&r);
+	res_assert_503s(&r, DOWN_N, &max, &mean);
+	printf("all down (passive): the first request after the stop got "
+	    "%d in %.3f s; then %d requests got 503 in %.4f s at most (mean "
+	    "%.4f s, connect_timeout 2 s), %lld connects meanwhile\n", code,
+	    first, DOWN_N, max, mean, res_connects(&r) - connects);
+	fflush(stdout);
+	ck_assert_msg(code == 502, "the first request after the stop: %d, "
+	    "want 502 (a refused, the retry on b refused)", code);
+	ck_assert_msg(max < DOWN_FAST_S, "a 503 took %.3f s", max);
+	ck_assert_int_eq(res_connects(&r), connects);
+	ck_assert_int_eq(res_lines_with(r.t.access_log, "\" 503 ",
+	    " proxy_request"), DOWN_N);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* Start origin i named name with -f file, the file present (down). */
+static void
+res_origin_flippable(struct res *r, int i, const char *name,
+    const char *file)
+{
+	itest_write_file(file, "down\n");
+	itest_origin_start_opts(&r->t, i, name, "-f %s", file);
+	r->names[i] = name;
+}
+
+/* Every health check fails: 503 at once; one passes again: 200. */
+START_TEST(test_all_down_active)
+{
+	struct res		 r;
+	struct itest_resp	 resp;
+	double			 max, mean, t1, up;
+	char			 fa[256], fb[256];
+
+	res_init(&r, NULL);
+	snprintf(fa, sizeof(fa), "%s", res_path(&r, 0, "a.down"));
+	snprintf(fb, sizeof(fb), "%s", res_path(&r, 1, "b.down"));
+	res_origin_flippable(&r, 0, "a", fa);
+	res_origin_flippable(&r, 1, "b", fb);
+	res_conf_app(&r, RES_AB, 1, 1, "connect_timeout = 2s\n"
+	    "health_check = /health\nhealth_interval = 100ms\n"
+	    "health_timeout = 500ms\nhealth_fall = 2\nhealth_rise = 2\n");
+	res_launch(&r);
+	res_wait_log(&r, "server app/a: down (", WAIT_MS);
+	res_wait_log(&r, "server app/b: down (", WAIT_MS);
+	res_assert_503s(&r, DOWN_N, &max, &mean);
+	ck_assert_int_eq(res_origin_requests(&r.t, 0) +
+	    res_origin_requests(&r.t, 1), 0);
+	ck_assert(unlink(fa) == 0);
+	t1 = itest_now();
+	up = res_wait_log(&r, "server app/a: up (", WAIT_MS);
+	itest_get(r.t.sluice.port, "/bytes/16", &resp);
+	printf("all down (active checks failing): %d requests got 503 in "
+	    "%.4f s at most (mean %.4f s), none reached an origin (%d health "
+	    "checks did); a's checks pass again: up after %.0f ms "
+	    "(health_rise 2 x 100 ms), then %d from %s\n", DOWN_N, max, mean,
+	    itest_count_file(r.t.origin_log[0], "GET /health ") +
+	    itest_count_file(r.t.origin_log[1], "GET /health "),
+	    (up - t1) * 1e3, resp.status, itest_resp_header(&resp,
+	    "X-Origin") != NULL ? itest_resp_header(&resp, "X-Origin") : "-");
+	fflush(stdout);
+	ck_assert_msg(max < DOWN_FAST_S, "a 503 took %.3f s", max);
+	ck_assert_msg(up - t1 <= 2 * DOWN_CHECK_MS / 1e3 + MARGIN, "a came "
+	    "back %.3f s after its checks passed again", up - t1);
+	ck_assert_msg(resp.status == 200 && itest_resp_header(&resp,
+	    "X-Origin") != NULL && strcmp(itest_resp_header(&resp,
+	    "X-Origin"), "a") == 0, "after a came back: %d", resp.status);
+	itest_resp_free(&resp);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* --- 3. the keep-alive race ------------------------------------------- */
+
+/* What an origin with -k logged: requests and how long their
+ * connection had been idle, and its idle closes. */
+struct res_idle {
+	int		 requests;
+	int		 reused;	/* on a connection that served before */
+	int		 near;		/* ... idle 900 ms or more */
+	int		 closes;	/* IDLECLOSE lines */
+	double		 max;		/* the longest idle before reuse */
+};
+
+/* Read origin i's log into *s. */
+static void
+res_idle_stats(const struct itest *t, int i, struct res_idle *s)
+{
+	char	*log = itest_read_file(t->origin_log[i], NULL), *line;
+	char	*save = NULL, *sp;
+	double	 ms;
+
+	memset(s, 0, sizeof(*s));
+	for (line = strtok_r(log, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "IDLECLOSE ", 10) == 0) {
+			s->closes++;
+			continue;
+		}
+		s->requests++;
+		if ((sp = strrchr(line, ' ')) == NULL || sp[1] == '-')
+			continue;
+		ms = atof(sp + 1);
+		s->reused++;
+		s->near += ms >= 900;
+		if (ms > s->max)
+			s->max = ms;
+	}
+	free(log);
+}
+
+/* Upstream lines: n servers at port, named prefix1..prefixN. */
+static char *
+res_many_servers(const char *prefix, int port, int n)
+{
+	char	*s = NULL, *next;
+	int	 i;
+
+	ck_assert((s = strdup("")) != NULL);
+	for (i = 1; i <= n; i++) {
+		ck_assert(asprintf(&next, "%sserver = 127.0.0.1:%d "
+		    "name=%s%d\n", s, port, prefix, i) != -1);
+		free(s);
+		s = next;
+	}
+	return s;
+}
+
+/*
+ * Config of the race: listener ann -> upstream ann, RACE_SERVERS entries
+ * of origin 0 (which announces Keep-Alive: timeout=1); listener quiet ->
+ * upstream quiet, as many of origin 1 (which does not announce it).
+ */
+static void
+res_conf_race(struct res *r, int quiet_port)
+{
+	char	*ann = res_many_servers("k", r->t.origin[0].port,
+		    RACE_SERVERS);
+	char	*quiet = res_many_servers("q", r->t.origin[1].port,
+		    RACE_SERVERS);
+
+	res_config(r, "[listener ann]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = ann\n\n[listener quiet]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = quiet\n\n[upstream ann]\n%s\n[upstream quiet]\n%s",
+	    r->t.sluice.port, quiet_port, ann, quiet);
+	free(ann);
+	free(quiet);
+}
+
+/* Print one case of the race. */
+static void
+res_race_print(const char *what, const struct itest_load *l,
+    const struct res_idle *s, int retries)
+{
+	printf("keep-alive race, %s: %lld paced requests, %lld failed; the "
+	    "origin saw %d requests, %d on reused connections (%d idle "
+	    ">= 900 ms, the longest %.0f ms), closed %d idle connections; "
+	    "%d requests retried\n", what, itest_load_value(l, "sent"),
+	    itest_load_value(l, "failed") + itest_load_value(l, "s5xx"),
+	    s->requests, s->reused, s->near, s->max, s->closes, retries);
+	fflush(stdout);
+}
+
+/*
+ * Origins that close idle connections after exactly 1 s, requests that
+ * reuse pooled connections after about 1 s: nothing is lost. Each
+ * upstream lists one origin RACE_SERVERS times and round robin sends
+ * every RACE_SERVERS-th request to an entry; RACE_CONNS clients, each
+ * waiting 950-1050 ms between requests, make that about once a second,
+ * so each entry's pooled connection is reused after about 1 s, some just
+ * before the origin closes it, some just after (one pool would hand out
+ * its newest connection and never let it idle that long).
+ */
+START_TEST(test_keepalive_race)
+{
+	struct res		 r;
+	struct itest_load	 la, lq;
+	struct res_idle		 sa, sq;
+	int			 quiet_port;
+
+	res_init(&r, NULL);
+	itest_origin_start_opts(&r.t, 0, "ann", "-k %d -K", RACE_IDLE_MS);
+	itest_origin_start_opts(&r.t, 1, "quiet", "-k %d", RACE_IDLE_MS);
+	quiet_port = itest_free_port();
+	res_conf_race(&r, quiet_port);
+	res_launch(&r);
+	itest_load_start(&r.t, &la, "ann", r.t.sluice.port, "-q -c %d -w %s "
+	    "-m mix -b 512 -p /bytes/64 -d %d -t 5000", RACE_CONNS,
+	    RACE_THINK, RACE_MS);
+	itest_load_start(&r.t, &lq, "quiet", quiet_port, "-q -c %d -w %s "
+	    "-m GET -p /bytes/64 -d %d -t 5000", RACE_CONNS, RACE_THINK,
+	    RACE_MS);
+	res_load_wait(&la, RACE_MS + LOAD_STOP_MS);
+	res_load_wait(&lq, LOAD_STOP_MS);
+	res_idle_stats(&r.t, 0, &sa);
+	res_idle_stats(&r.t, 1, &sq);
+	res_race_print("Keep-Alive: timeout=1 announced, GET+POST", &la, &sa,
+	    res_lines_with(r.t.error_log, "retrying on ann/", NULL));
+	res_race_print("not announced, GET", &lq, &sq,
+	    res_lines_with(r.t.error_log, "retrying on quiet/", NULL));
+	res_assert_clean(&la, "announced");
+	res_assert_clean(&lq, "not announced");
+	ck_assert_int_ge(itest_load_value(&la, "sent"), RACE_MIN);
+	ck_assert_int_ge(itest_load_value(&lq, "sent"), RACE_MIN);
+	ck_assert_msg(sa.closes == 0, "the announcing origin closed %d idle "
+	    "connections: sluice kept them past its Keep-Alive timeout",
+	    sa.closes);
+	/* both sides of the 1 s edge, often: the race was run */
+	ck_assert_msg(sq.near >= RACE_MIN / 10 && sq.closes >= RACE_MIN / 10,
+	    "%d reuses after >= 900 ms idle, %d idle closes: requests did "
+	    "not come about 1 s after the last", sq.near, sq.closes);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* One request on its own connection: method (GET or POST) /bytes/16;
+ * "STATUS from ORIGIN" in got. Returns the status. */
+static int
+res_try(struct res *r, const char *method, char *got, size_t len)
+{
+	struct itest_resp	 resp;
+	int			 code;
+
+	if (strcmp(method, "POST") == 0)
+		itest_post(r->t.sluice.port, "/bytes/16", &resp);
+	else
+		itest_get(r->t.sluice.port, "/bytes/16", &resp);
+	code = resp.status;
+	snprintf(got, len, "%d from %s", code, res_origin_of(&resp));
+	itest_resp_free(&resp);
+	return code;
+}
+
+/* Assert that the next request (method) got want ("STATUS from ORIGIN"). */
+static void
+res_expect(struct res *r, const char *method, const char *want,
+    const char *why)
+{
+	char	 got[64];
+
+	res_try(r, method, got, sizeof(got));
+	printf("retry rules: %s %s: %s\n", method, why, got);
+	fflush(stdout);
+	ck_assert_msg(strcmp(got, want) == 0, "%s %s: got %s, want %s",
+	    method, why, got, want);
+}
+
+/*
+ * Origins that close a reused connection when a request arrives on it,
+ * unanswered (-C): a GET is retried on the other server, on a fresh
+ * connection (that origin would close a pooled one too); a POST that
+ * went out on such a connection is not retried, so no origin sees it
+ * twice; a POST whose connect was refused is retried.
+ */
+START_TEST(test_retry_rules)
+{
+	struct res	 r;
+
+	res_init(&r, NULL);
+	itest_origin_start_opts(&r.t, 0, "a", "-C");
+	itest_origin_start_opts(&r.t, 1, "b", "-C");
+	r.names[0] = "a";
+	r.names[1] = "b";
+	res_conf_app(&r, RES_AB, 1, 1, "max_fails = 0\n");
+	res_launch(&r);
+	res_expect(&r, "GET", "200 from a", "to a, a fresh connection");
+	res_expect(&r, "GET", "200 from b", "to b, a fresh connection");
+	res_expect(&r, "GET", "200 from b", "to a, pooled, closed unanswered");
+	res_expect(&r, "POST", "502 from -", "to b, pooled, closed "
+	    "unanswered");
+	ck_assert_int_eq(itest_count_file(r.t.origin_log[0], "POST "), 0);
+	ck_assert_int_eq(itest_count_file(r.t.origin_log[1], "POST "), 1);
+	ck_assert_int_eq(itest_proc_stop(&r.t.origin[0],
+	    ITEST_STOP_TIMEOUT_MS), 0);
+	res_expect(&r, "POST", "200 from b", "to a, which refuses");
+	ck_assert_int_eq(itest_count_file(r.t.origin_log[1], "POST "), 2);
+	ck_assert_int_eq(res_lines_with(r.t.error_log, "retrying on app/b",
+	    NULL), 2);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* --- 4. active health checks and slow start -------------------------- */
+
+/* Requests of the health run: a's last one before it came back, and
+ * the split by second once it is back. */
+struct res_hc {
+	double		 t1;		/* the file removed */
+	double		 up;		/* a back in service */
+	double		 last_a;	/* latest start a answered before t1 */
+	int		 a[HC_SECONDS], b[HC_SECONDS];
+};
+
+/* Place one request of the health run. */
+static void
+res_hc_add(const struct itest_load *l, const struct res_req *q, void *arg)
+{
+	struct res_hc	*h = arg;
+	double		 lo = res_earliest(l, q->start);
+	int		 a = strcmp(q->origin, "a") == 0, k;
+
+	if (!res_req_ok(q))
+		return;
+	if (a && res_latest(l, q->start) < h->t1 && lo > h->last_a)
+		h->last_a = lo;
+	if (lo < h->up || (k = (int)(lo - h->up)) >= HC_SECONDS)
+		return;
+	h->a[k] += a;
+	h->b[k] += !a;
+}
+
+/* a's share of second k of the split. */
+static double
+res_hc_share(const struct res_hc *h, int k)
+{
+	int	 n = h->a[k] + h->b[k];
+
+	return n == 0 ? 0 : (double)h->a[k] / n;
+}
+
+/* Print the split by second after a came back. */
+static void
+res_hc_print(const struct res_hc *h)
+{
+	int	 k;
+
+	printf("slow start %d s, a's share by second once up:", HC_SLOW_S);
+	for (k = 0; k < HC_SECONDS; k++)
+		printf(" %d-%ds a %d / b %d (%.0f%%)%s", k, k + 1, h->a[k],
+		    h->b[k], 100 * res_hc_share(h, k),
+		    k + 1 < HC_SECONDS ? ";" : "\n");
+	fflush(stdout);
+}
+
+/*
+ * Flip a's /health to 503 under load: traffic stops within health_fall
+ * intervals and none reaches a while down; flip it back: a returns after
+ * health_rise and slow start ramps its share.
+ */
+START_TEST(test_health_checks)
+{
+	struct res		 r;
+	struct itest_load	 l;
+	struct res_hc		 h;
+	double			 t0, down;
+	char			 fa[256], extra[512];
+	int			 n_down, n_end;
+
+	res_init(&r, NULL);
+	snprintf(fa, sizeof(fa), "%s", res_path(&r, 0, "a.down"));
+	itest_origin_start_opts(&r.t, 0, "a", "-f %s", fa);
+	itest_origin_start(&r.t, 1, "b");
+	r.names[0] = "a";
+	r.names[1] = "b";
+	snprintf(extra, sizeof(extra), "health_check = /health\n"
+	    "health_interval = %dms\nhealth_timeout = 500ms\n"
+	    "health_fall = %d\nhealth_rise = %d\nslow_start = %ds\n",
+	    HC_INTERVAL_MS, HC_FALL, HC_RISE, HC_SLOW_S);
+	res_conf_app(&r, RES_AB, HC_WEIGHT, HC_WEIGHT, extra);
+	res_launch(&r);
+	itest_load_start(&r.t, &l, "hc", r.t.sluice.port, "-q -c 10 -r 500 "
+	    "-p /bytes/16 -d 60000 -t 5000");
+	res_pause(1000);
+	memset(&h, 0, sizeof(h));
+	t0 = itest_now();
+	itest_write_file(fa, "down\n");
+	down = res_wait_log(&r, "server app/a: down (", WAIT_MS);
+	res_pause(HC_INTERVAL_MS);
+	n_down = res_origin_requests(&r.t, 0);
+	res_pause(1000);
+	res_assert_server(&r, "a", "health", "down");
+	n_end = res_origin_requests(&r.t, 0);
+	h.t1 = itest_now();
+	ck_assert(unlink(fa) == 0);
+	h.up = res_wait_log(&r, "server app/a: up (", WAIT_MS);
+	res_pause(HC_SECONDS * 1000);
+	ck_assert_int_eq(itest_load_stop(&l, LOAD_STOP_MS), 0);
+	h.last_a = 0;
+	res_reqs_each(&l, res_hc_add, &h);
+	printf("health checks every %d ms: a failing -> down after %.0f ms "
+	    "(health_fall %d), its last request began <= %.0f ms after the "
+	    "flip; %d requests reached it while down; passing again -> up "
+	    "after %.0f ms (health_rise %d)\n", HC_INTERVAL_MS,
+	    (down - t0) * 1e3, HC_FALL, (h.last_a - t0) * 1e3, n_end - n_down,
+	    (h.up - h.t1) * 1e3, HC_RISE);
+	res_hc_print(&h);
+	res_assert_clean(&l, "health checks");
+	ck_assert_msg(down - t0 <= HC_FALL * HC_INTERVAL_MS / 1e3 + MARGIN,
+	    "a went down %.3f s after its checks began to fail", down - t0);
+	ck_assert_msg(h.last_a - t0 <= HC_FALL * HC_INTERVAL_MS / 1e3 +
+	    MARGIN, "a still got a request %.3f s after its checks began to "
+	    "fail", h.last_a - t0);
+	ck_assert_msg(n_end == n_down, "%d requests reached a while it was "
+	    "down by health", n_end - n_down);
+	ck_assert_msg(h.up - h.t1 <= HC_RISE * HC_INTERVAL_MS / 1e3 + MARGIN,
+	    "a came back %.3f s after its checks passed again", h.up - h.t1);
+	ck_assert_msg(res_hc_share(&h, 0) < 0.3 && res_hc_share(&h,
+	    HC_SECONDS - 1) > 0.4 && res_hc_share(&h, 0) < res_hc_share(&h,
+	    HC_SLOW_S - 1), "slow start did not ramp a's share");
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* Wait until origin 0 has logged n health checks. */
+static void
+res_wait_checks(struct res *r, int n)
+{
+	double	 deadline = itest_now() + WAIT_MS / 1e3;
+
+	while (itest_count_file(r->t.origin_log[0], "GET /health ") < n) {
+		ck_assert_msg(itest_now() < deadline, "fewer than %d health "
+		    "checks within %d ms", n, WAIT_MS);
+		poll(NULL, 0, POLL_MS);
+	}
+}
+
+/*
+ * A 5xx takes a out (fail_on_5xx) while b serves; a's passing checks
+ * bring it back long before fail_timeout. (Two servers: sluice, like
+ * nginx, keeps a server that is alone in its upstream whatever passive
+ * health says.)
+ */
+START_TEST(test_health_ends_passive)
+{
+	struct res		 r;
+	struct itest_resp	 resp;
+	double			 down, up;
+	char			 extra[512], mid[32];
+	long long		 a, b;
+
+	res_world(&r, NULL, "a", "b");
+	snprintf(extra, sizeof(extra), "fail_on_5xx = on\nmax_fails = 1\n"
+	    "fail_timeout = %ds\nhealth_check = /health\n"
+	    "health_interval = %dms\nhealth_rise = %d\n", HC_PASSIVE_S,
+	    HC_INTERVAL_MS, HC_RISE);
+	res_conf_app(&r, RES_AB, 1, 1, extra);
+	res_launch(&r);
+	res_wait_checks(&r, HC_RISE);
+	itest_get(r.t.sluice.port, "/status/500", &resp);
+	ck_assert_msg(resp.status == 500 && strcmp(res_origin_of(&resp),
+	    "a") == 0, "GET /status/500: %d from %s", resp.status,
+	    res_origin_of(&resp));
+	itest_resp_free(&resp);
+	down = res_wait_log(&r, "server app/a: down (", WAIT_MS);
+	itest_get(r.t.sluice.port, "/bytes/16", &resp);
+	snprintf(mid, sizeof(mid), "%d from %s", resp.status,
+	    res_origin_of(&resp));
+	/* a only if its checks had it back already */
+	ck_assert_msg(resp.status == 200 && (strcmp(res_origin_of(&resp),
+	    "b") == 0 || itest_count_file(r.t.error_log,
+	    "server app/a: up (") == 1), "a request while a is out: %s", mid);
+	itest_resp_free(&resp);
+	up = res_wait_log(&r, "server app/a: up (", WAIT_MS);
+	res_sequence(&r, "back", 4, &a, &b);
+	printf("fail_on_5xx: a 500 took a out; a request meanwhile got %s; "
+	    "passing checks brought a back after %.0f ms of a %d s "
+	    "fail_timeout; then a %lld, b %lld of 4\n", mid,
+	    (up - down) * 1e3, HC_PASSIVE_S, a, b);
+	fflush(stdout);
+	ck_assert_msg(up - down <= HC_INTERVAL_MS / 1e3 + MARGIN, "a came "
+	    "back %.3f s after its passive outage began", up - down);
+	ck_assert_msg(a > 0, "a got no request once back");
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* --- 5. canary split ---------------------------------------------------- */
+
+/* POST /upstreams/app/servers/name/weight?value=w; assert the answer. */
+static void
+res_set_weight(struct res *r, const char *name, int w)
+{
+	char	 path[128], *body;
+
+	snprintf(path, sizeof(path), "/upstreams/app/servers/%s/weight"
+	    "?value=%d", name, w);
+	body = res_admin_ok(r, path);
+	ck_assert_msg(itest_json_int(body, "weight") == w, "POST %s: %s",
+	    path, body);
+	free(body);
+}
+
+/* n sequential requests must split exactly want_a / n - want_a. */
+static void
+res_assert_split(struct res *r, const char *what, int n, int want_a)
+{
+	long long	 a, b;
+
+	res_sequence(r, what, n, &a, &b);
+	printf("canary, %s: the next %d requests: a %lld, b %lld (want %d, "
+	    "%d)\n", what, n, a, b, want_a, n - want_a);
+	fflush(stdout);
+	ck_assert_msg(a == want_a && b == n - want_a, "%s: a %lld, b %lld, "
+	    "want %d and %d", what, a, b, want_a, n - want_a);
+}
+
+/* Weights 9 and 1 split 90/10; a weight changed by reload or by the
+ * admin endpoint holds exactly from the next request. */
+START_TEST(test_canary)
+{
+	struct res		 r;
+	struct itest_load	 l;
+	long long		 a, b;
+	double			 share;
+
+	res_world(&r, NULL, "a", "b");
+	res_conf_app(&r, RES_AB, 9, 1, "");
+	res_launch(&r);
+	itest_load_start(&r.t, &l, "canary", r.t.sluice.port, "-q -c 20 "
+	    "-n %d -d 0 -p /bytes/16 -t 5000", CANARY_N);
+	res_load_wait(&l, 60000);
+	res_assert_clean(&l, "canary");
+	a = itest_load_value(&l, "origin.a");
+	b = itest_load_value(&l, "origin.b");
+	share = (double)a / CANARY_N;
+	printf("canary, weights 9 and 1: %d requests, a %lld (%.2f%%), b "
+	    "%lld (%.2f%%)\n", CANARY_N, a, 100 * share, b,
+	    100.0 * (double)b / CANARY_N);
+	fflush(stdout);
+	ck_assert_int_eq(a + b, CANARY_N);
+	ck_assert_msg(share >= 0.9 - CANARY_TOL && share <= 0.9 + CANARY_TOL,
+	    "a got %.2f%%, want 90 +- 2", 100 * share);
+	res_conf_app(&r, RES_AB, 1, 1, "");
+	res_reload(&r);
+	res_assert_split(&r, "reload to 1 and 1", 100, 50);
+	res_set_weight(&r, "b", 3);
+	res_assert_split(&r, "admin weight of b to 3", 100, 25);
+	res_conf_app(&r, RES_AB, 9, 1, "");
+	res_reload(&r);
+	/* the admin weight survives a reload that keeps b: 9 and 3 */
+	res_assert_split(&r, "reload to 9 and 1, b's admin weight 3 kept",
+	    120, 90);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* --- 6. runtime drain under load ---------------------------------------- */
+
+/* Requests of the drain run, placed around the POST. */
+struct res_drain {
+	double		 sent;		/* POST .../drain sent */
+	double		 done;		/* and answered */
+	int		 before, before_blue;
+	int		 after, after_blue;
+	int		 across;
+	int		 bad;
+	char		 first_bad[160];
+};
+
+/* Place one request of the drain run. */
+static void
+res_drain_add(const struct itest_load *l, const struct res_req *q,
+    void *arg)
+{
+	struct res_drain	*d = arg;
+	int			 blue = strcmp(q->origin, "blue") == 0;
+
+	if (!res_req_ok(q)) {
+		if (d->bad++ == 0)
+			res_req_describe(q, d->first_bad,
+			    sizeof(d->first_bad));
+		return;
+	}
+	if (res_latest(l, q->start) < d->sent) {
+		d->before++;
+		d->before_blue += blue;
+	} else if (res_earliest(l, q->start) > d->done) {
+		d->after++;
+		d->after_blue += blue;
+	} else
+		d->across++;
+}
+
+/* POST action on blue; assert the answer shows admin want. The in-flight
+ * count it shows. */
+static long long
+res_blue(struct res *r, const char *action, const char *want)
+{
+	char		 path[96], buf[32], *body;
+	long long	 inflight;
+
+	snprintf(path, sizeof(path), "/upstreams/app/servers/blue/%s",
+	    action);
+	body = res_admin_ok(r, path);
+	itest_json_str(body, "admin", buf, sizeof(buf));
+	ck_assert_msg(strcmp(buf, want) == 0, "POST %s: %s", path, body);
+	inflight = itest_json_int(body, "in_flight");
+	free(body);
+	return inflight;
+}
+
+/* The reloads around a runtime drain: kept, enabled, removed, re-added. */
+static void
+res_drain_reloads(struct res *r)
+{
+	long long	 blue, green;
+
+	res_reload(r);
+	res_assert_server(r, "blue", "admin", "drain");
+	res_sequence(r, "kept", BG_SEQ, &blue, &green);
+	printf("runtime drain: after a reload keeping blue, still drained: "
+	    "blue %lld, green %lld of %d\n", blue, green, BG_SEQ);
+	ck_assert_int_eq(blue, 0);
+	res_blue(r, "enable", "enable");
+	res_sequence(r, "enabled", BG_SEQ, &blue, &green);
+	printf("runtime drain: after /enable: blue %lld, green %lld of %d\n",
+	    blue, green, BG_SEQ);
+	ck_assert_msg(blue > 0 && green > 0, "after enable: blue %lld, green "
+	    "%lld", blue, green);
+	res_blue(r, "drain", "drain");
+	res_conf_app(r, RES_B, 1, 1, "read_timeout = 30s\n");
+	res_reload(r);
+	ck_assert_msg(res_wait_gone(r, "blue", WAIT_MS), "blue still in "
+	    "/status %d ms after its removal", WAIT_MS);
+	res_conf_app(r, RES_AB, 1, 1, "read_timeout = 30s\n");
+	res_reload(r);
+	res_assert_server(r, "blue", "admin", "enable");
+	res_sequence(r, "readded", BG_SEQ, &blue, &green);
+	printf("runtime drain: drained blue removed by a reload and added "
+	    "back: enabled, blue %lld, green %lld of %d\n", blue, green,
+	    BG_SEQ);
+	fflush(stdout);
+	ck_assert_msg(blue > 0, "blue added back got no request");
+}
+
+/* Drain blue by the admin endpoint under load: nothing is lost, no new
+ * request reaches blue; then reloads and /enable. */
+START_TEST(test_runtime_drain)
+{
+	struct res		 r;
+	struct itest_load	 l;
+	struct res_drain	 d;
+	long long		 held;
+	int			 blue_n, n;
+
+	res_world(&r, NULL, "blue", "green");
+	res_conf_app(&r, RES_AB, 1, 1, "read_timeout = 30s\n");
+	res_launch(&r);
+	itest_load_start(&r.t, &l, "bg", r.t.sluice.port, "-q -c 40 -r 1000 "
+	    "-m mix -p /delay/50 -b 256 -d 3000 -t 5000");
+	res_pause(BG_BEFORE_MS);
+	memset(&d, 0, sizeof(d));
+	d.sent = itest_now();
+	held = res_blue(&r, "drain", "drain");
+	d.done = itest_now();
+	ck_assert_msg(res_wait_inflight(&r, "blue", 0, WAIT_MS), "blue still "
+	    "busy %d ms after the drain", WAIT_MS);
+	blue_n = res_origin_requests(&r.t, 0);
+	res_load_wait(&l, LOAD_STOP_MS);
+	n = res_reqs_each(&l, res_drain_add, &d);
+	printf("runtime drain under load: %d requests, %d failed; blue held "
+	    "%lld when drained; %d sent before (%d by blue), %d after (%d by "
+	    "blue), %d across\n", n, d.bad, held, d.before, d.before_blue,
+	    d.after, d.after_blue, d.across);
+	fflush(stdout);
+	res_assert_clean(&l, "runtime drain");
+	ck_assert_msg(d.bad == 0, "a request failed: %s", d.first_bad);
+	ck_assert_msg(d.before_blue > 0 && d.after > 0 && d.after_blue == 0,
+	    "before: %d by blue; after: %d, %d by blue", d.before_blue,
+	    d.after, d.after_blue);
+	ck_assert_msg(res_origin_requests(&r.t, 0) == blue_n, "blue received "
+	    "%d requests after its in-flight ones finished",
+	    res_origin_requests(&r.t, 0) - blue_n);
+	res_assert_server(&r, "blue", "admin", "drain");
+	res_assert_server(&r, "blue", "state", "active");
+	res_drain_reloads(&r);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* --- 7. admin security ---------------------------------------------------- */
+
+/* One admin request and the status it must get. */
+struct res_case {
+	const char	*method;
+	const char	*path;
+	int		 token;		/* 0 none, 1 right, 2 wrong */
+	int		 want;
+};
+
+static const struct res_case res_cases[] = {
+	{ "POST", "/upstreams/app/servers/a/drain", 0, 401 },
+	{ "POST", "/upstreams/app/servers/a/drain", 2, 401 },
+	{ "POST", "/upstreams/app/servers/a/weight?value=5", 0, 401 },
+	{ "POST", "/upstreams/app/servers/a/enable", 2, 401 },
+	{ "POST", "/reload", 0, 401 },
+	{ "POST", "/reload", 2, 401 },
+	{ "GET", "/status", 0, 200 },
+	{ "GET", "/metrics", 0, 200 },
+	{ "GET", "/healthz", 0, 200 },
+	{ "POST", "/upstreams/nope/servers/a/drain", 1, 404 },
+	{ "POST", "/upstreams/app/servers/nope/drain", 1, 404 },
+	{ "POST", "/upstreams/app/servers/a/explode", 1, 404 },
+	{ "GET", "/nope", 0, 404 },
+	{ "GET", "/upstreams/app/servers/a/drain", 1, 405 },
+	{ "GET", "/reload", 1, 405 },
+	{ "POST", "/status", 1, 405 },
+	{ "POST", "/upstreams/app/servers/a/drain", 1, 200 },
+	{ "POST", "/upstreams/app/servers/a/enable", 1, 200 },
+	{ "POST", "/reload", 1, 200 },
+};
+
+/* sluice -t on a config whose admin listens on 0.0.0.0; the exit
+ * status, the output in out (malloc'd). */
+static int
+res_check_open_admin(struct res *r, const char *token, char **out)
+{
+	char	 path[256], tok[64] = "", *conf = NULL;
+	char	*argv[] = { (char *)(uintptr_t)"./sluice",
+		    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c", path,
+		    NULL };
+
+	snprintf(path, sizeof(path), "%s", res_path(r, 0, "open.ini"));
+	if (token != NULL)
+		snprintf(tok, sizeof(tok), "token = %s\n", token);
+	ck_assert(asprintf(&conf, "[admin]\nlisten = 0.0.0.0:%d\n%s\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d\n", r->admin, tok,
+	    r->t.sluice.port, r->t.origin[0].port) != -1);
+	itest_write_file(path, conf);
+	free(conf);
+	return itest_run(argv, out, WAIT_MS);
+}
+
+/* The token guards every POST; GET needs none; 404 and 405; no open
+ * admin listener without a token. */
+START_TEST(test_admin_security)
+{
+	struct res		 r;
+	const struct res_case	*c;
+	const char		*tokens[] = { NULL, TOKEN, "wrong" };
+	size_t			 i, n;
+	char			*out, *json;
+	int			 code, st;
+
+	res_world(&r, TOKEN, "a", NULL);
+	res_conf_app(&r, RES_A, 1, 0, "");
+	res_launch(&r);
+	n = sizeof(res_cases) / sizeof(res_cases[0]);
+	for (i = 0; i < n; i++) {
+		c = &res_cases[i];
+		code = res_admin_code(&r, c->method, c->path,
+		    tokens[c->token]);
+		ck_assert_msg(code == c->want, "%s %s with %s token: %d, want "
+		    "%d", c->method, c->path, c->token == 0 ? "no" :
+		    c->token == 1 ? "the" : "a wrong", code, c->want);
+		if (c->want == 401)
+			res_assert_server(&r, "a", "admin", "enable");
+	}
+	printf("admin security: %zu requests answered as expected (401 "
+	    "without or with a wrong token, 200 with it, GET without, 404, "
+	    "405)\n", n);
+	/* 1001 is out of range; 0 clears an admin weight (the file's) */
+	code = res_admin_code(&r, "POST", "/upstreams/app/servers/a/weight"
+	    "?value=1001", TOKEN);
+	ck_assert_msg(code == 400, "weight 1001: %d", code);
+	code = res_admin_code(&r, "POST", "/upstreams/app/servers/a/weight"
+	    "?value=0", TOKEN);
+	st = res_check_open_admin(&r, NULL, &out);
+	printf("admin security: weight 0 -> %d; sluice -t with admin on "
+	    "0.0.0.0 and no token: exit %d: %s", code, st, out);
+	fflush(stdout);
+	ck_assert_msg(code == 200, "weight 0: %d", code);
+	json = itest_admin_status(r.admin);
+	ck_assert_msg(res_server_int(json, "a", "weight") == 0, "weight 0 "
+	    "did not clear the admin weight: %s", json);
+	free(json);
+	ck_assert_msg(st == 1 && strstr(out, "token") != NULL, "sluice -t "
+	    "with an open admin listener: exit %d: %s", st, out);
+	free(out);
+	st = res_check_open_admin(&r, TOKEN, &out);
+	ck_assert_msg(st == 0, "sluice -t with an open admin listener and a "
+	    "token: exit %d: %s", st, out);
+	free(out);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* --- 8. metrics ---------------------------------------------------------- */
+
+/*
+ * A port whose listener never accepts and whose queue is full, so that a
+ * connect to it hangs (the SYN is dropped) until the connector gives up.
+ * The sockets stay open until the test process ends.
+ */
+static int
+res_black_hole(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	struct pollfd		 pfd;
+	int			 fd, c, i;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert(fd != -1 && bind(fd, (struct sockaddr *)&sin,
+	    sizeof(sin)) == 0 && listen(fd, 0) == 0);
+	ck_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	for (i = 0; i < 16; i++) {
+		c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		ck_assert(c != -1);
+		if (connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+			continue;
+		ck_assert_int_eq(errno, EINPROGRESS);
+		pfd.fd = c;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 200) == 0)
+			return ntohs(sin.sin_port);	/* it hangs */
+	}
+	ck_abort_msg("the listen queue of the black hole never filled");
+	return -1;
+}
+
+/*
+ * Config of the metrics test: listener load -> app {a}; listener web ->
+ * edge {hole, a}, the black hole first so that round robin sends it
+ * every other request; no passive health, so that it stays in.
+ */
+static void
+res_conf_metrics(struct res *r, int web, int hole)
+{
+	res_config(r, "[listener load]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = edge\n\n[upstream app]\nserver = 127.0.0.1:%d name=a\n"
+	    "read_timeout = 500ms\nmax_fails = 0\n\n[upstream edge]\n"
+	    "server = 127.0.0.1:%d name=hole\nserver = 127.0.0.1:%d name=a\n"
+	    "connect_timeout = 300ms\nmax_fails = 0\n", r->t.sluice.port, web,
+	    r->t.origin[0].port, hole, r->t.origin[0].port);
+}
+
+/* The metrics of the load client's run agree with its counts. */
+static void
+res_assert_load_metrics(struct res *r, const struct itest_load *l)
+{
+	struct res_prom	 p;
+	char		*page = res_metrics(r, &p), *json;
+	long long	 ok = itest_load_value(l, "ok"), all, c2;
+
+	all = res_metric_ll(page, "sluice_requests_total",
+	    "listener=\"load\"");
+	c2 = res_metric_ll(page, "sluice_requests_total",
+	    "listener=\"load\",upstream=\"app\",server=\"a\",code=\"2xx\"");
+	printf("metrics: %d families, %d samples; load client %lld ok, "
+	    "sluice_requests_total{listener=\"load\"} %lld (2xx from app/a "
+	    "%lld)\n", p.nfam, p.nsamples, ok, all, c2);
+	fflush(stdout);
+	ck_assert_msg(all == ok && c2 == ok, "requests_total %lld (2xx %lld), "
+	    "the load client %lld", all, c2, ok);
+	ck_assert_int_eq(res_assert_histogram(page,
+	    "sluice_request_duration_seconds", "listener=\"load\""), ok);
+	ck_assert_int_eq(res_metric_ll(page, "sluice_in_flight", ""), 0);
+	json = itest_admin_status(r->admin);
+	ck_assert_int_eq(res_metric_ll(page,
+	    "sluice_upstream_connections_opened_total",
+	    "upstream=\"app\",server=\"a\""),
+	    res_server_int(json, "a", "connects"));
+	ck_assert_int_eq(res_metric_ll(page,
+	    "sluice_upstream_connections_reused_total",
+	    "upstream=\"app\",server=\"a\""),
+	    res_server_int(json, "a", "reuses"));
+	free(json);
+	free(page);
+}
+
+/* Provoke connect timeouts (retried) and one read timeout; assert the
+ * counters. */
+static void
+res_assert_timeout_metrics(struct res *r, int web)
+{
+	struct itest_resp	 resp;
+	struct res_prom		 p;
+	char			*page;
+	long long		 conn, rd, wr, retries;
+	int			 i, want = MET_EDGE_N / 2;
+
+	for (i = 0; i < MET_EDGE_N; i++) {
+		itest_get(web, "/bytes/16", &resp);
+		ck_assert_msg(resp.status == 200, "GET %d on web: %d", i,
+		    resp.status);
+		itest_resp_free(&resp);
+	}
+	itest_get(r->t.sluice.port, "/delay/2000", &resp);
+	ck_assert_int_eq(resp.status, 504);
+	itest_resp_free(&resp);
+	page = res_metrics(r, &p);
+	conn = res_metric_ll(page, "sluice_upstream_timeouts_total",
+	    "kind=\"connect\"");
+	rd = res_metric_ll(page, "sluice_upstream_timeouts_total",
+	    "kind=\"read\"");
+	wr = res_metric_ll(page, "sluice_upstream_timeouts_total",
+	    "kind=\"write\"");
+	retries = res_metric_ll(page, "sluice_retries_total", "");
+	printf("metrics: %d GETs, %d of them to the black hole: timeouts "
+	    "connect %lld, read %lld (one provoked), write %lld; retries "
+	    "%lld\n", MET_EDGE_N, want, conn, rd, wr, retries);
+	fflush(stdout);
+	ck_assert_msg(conn == want && rd == 1 && wr == 0 && retries == want,
+	    "timeouts connect %lld, read %lld, write %lld, retries %lld; want "
+	    "%d, 1, 0, %d", conn, rd, wr, retries, want, want);
+	ck_assert_int_eq(retries, res_lines_with(r->t.error_log,
+	    "retrying on edge/a", NULL));
+	ck_assert_int_eq(res_metric_ll(page, "sluice_requests_total",
+	    "listener=\"web\",code=\"2xx\""), MET_EDGE_N);
+	ck_assert_int_eq(res_metric_ll(page, "sluice_requests_total",
+	    "listener=\"load\",code=\"5xx\""), 1);
+	free(page);
+}
+
+/* A reload that works and one that fails: the reload counters and the
+ * generation. */
+static void
+res_assert_reload_metrics(struct res *r)
+{
+	struct res_prom	 p;
+	char		*page;
+	int		 code;
+
+	res_reload(r);
+	itest_write_file(r->t.conf, "[nonsense\n");
+	code = res_admin_code(r, "POST", "/reload", r->token);
+	ck_assert_int_eq(code, 422);
+	page = res_metrics(r, &p);
+	printf("metrics: after a good and a bad reload: reloads ok %lld, "
+	    "failed %lld, generation %lld\n", res_metric_ll(page,
+	    "sluice_reloads_total", "result=\"ok\""), res_metric_ll(page,
+	    "sluice_reloads_total", "result=\"failed\""),
+	    res_metric_ll(page, "sluice_generation", ""));
+	fflush(stdout);
+	ck_assert_int_eq(res_metric_ll(page, "sluice_reloads_total",
+	    "result=\"ok\""), 1);
+	ck_assert_int_eq(res_metric_ll(page, "sluice_reloads_total",
+	    "result=\"failed\""), 1);
+	ck_assert_int_eq(res_metric_ll(page, "sluice_generation", ""), 2);
+	ck_assert_int_eq(res_metric_ll(page,
+	    "sluice_health_transitions_total", ""), 0);
+	free(page);
+}
+
+/* /metrics parses, and its counters agree with what the test did. */
+START_TEST(test_metrics)
+{
+	struct res		 r;
+	struct itest_load	 l;
+	struct res_prom		 p;
+	char			*page;
+	int			 web, hole;
+
+	res_world(&r, NULL, "a", NULL);
+	web = itest_free_port();
+	hole = res_black_hole();
+	res_conf_metrics(&r, web, hole);
+	res_launch(&r);
+	page = res_metrics(&r, &p);
+	ck_assert_int_eq(res_metric_ll(page, "sluice_generation", ""), 1);
+	ck_assert_int_eq(res_metric_ll(page, "sluice_requests_total", ""), 0);
+	free(page);
+	itest_load_start(&r.t, &l, "metrics", r.t.sluice.port, "-q -c 10 "
+	    "-n %d -d 0 -p /bytes/16 -t 5000", MET_LOAD_N);
+	res_load_wait(&l, LOAD_STOP_MS);
+	res_assert_clean(&l, "metrics");
+	ck_assert_int_eq(itest_load_value(&l, "ok"), MET_LOAD_N);
+	res_assert_load_metrics(&r, &l);
+	res_assert_timeout_metrics(&r, web);
+	res_assert_reload_metrics(&r);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* A test case with a generous timeout (ASan, a loaded CI machine). */
+static TCase *
+res_tcase(const char *name)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 90);
+	return tc;
+}
+
+/* Every test, in the order of the issue. */
+static Suite *
+res_suite(void)
+{
+	Suite	*s = suite_create("resilience");
+	TCase	*tc;
+
+	tc = res_tcase("health");
+	tcase_add_test(tc, test_flapping_origin);
+	tcase_add_test(tc, test_all_down_passive);
+	tcase_add_test(tc, test_all_down_active);
+	tcase_add_test(tc, test_health_checks);
+	tcase_add_test(tc, test_health_ends_passive);
+	suite_add_tcase(s, tc);
+
+	tc = res_tcase("retries");
+	tcase_add_test(tc, test_keepalive_race);
+	tcase_add_test(tc, test_retry_rules);
+	suite_add_tcase(s, tc);
+
+	tc = res_tcase("control");
+	tcase_add_test(tc, test_canary);
+	tcase_add_test(tc, test_runtime_drain);
+	tcase_add_test(tc, test_admin_security);
+	suite_add_tcase(s, tc);
+
+	tc = res_tcase("metrics");
+	tcase_add_test(tc, test_metrics);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite; exit non-zero when a test failed. */
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	itest_global_init();
+	sr = srunner_create(res_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	itest_global_done();
+	return failed == 0 ? 0 : 1;
+}
