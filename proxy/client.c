@@ -1,6 +1,6 @@
 /*
- * client: client connection registry, a chained hash on the evhttp
- * connection pointer.
+ * client: client connection registry, keyed by the evhttp connection
+ * pointer.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,11 +16,11 @@
 #include "proxy/client.h"
 #include "proxy/exchange.h"
 #include "proxy/nulscan.h"
+#include "proxy/ptrmap.h"
 #include "proxy/sluice.h"
 
 static struct client_list	 clients = TAILQ_HEAD_INITIALIZER(clients);
-static struct client		**table;
-static size_t			 tablesize;	/* a power of two */
+static struct ptrmap		 byconn;	/* evcon -> client */
 static unsigned			 nclients;
 static void			(*close_cb)(void);
 
@@ -45,52 +45,6 @@ client_count(void)
 	return nclients;
 }
 
-/* Hash a connection pointer. */
-static size_t
-client_hash(const struct evhttp_connection *evcon)
-{
-	uintptr_t	p = (uintptr_t)evcon;
-
-	p ^= p >> 17;
-	p *= 0x9e3779b97f4a7c15ull;
-	return (size_t)(p >> 20) & (tablesize - 1);
-}
-
-/* Double the table when it fills up. -1 when out of memory. */
-static int
-client_table_grow(void)
-{
-	struct client	**old = table, *c, *next;
-	size_t		  oldsize = tablesize, i, h;
-
-	tablesize = tablesize == 0 ? 256 : tablesize * 2;
-	if ((table = calloc(tablesize, sizeof(*table))) == NULL) {
-		table = old;
-		tablesize = oldsize;
-		return -1;
-	}
-	for (i = 0; i < oldsize; i++)
-		for (c = old[i]; c != NULL; c = next) {
-			next = c->hnext;
-			h = client_hash(c->evcon);
-			c->hnext = table[h];
-			table[h] = c;
-		}
-	free(old);
-	return 0;
-}
-
-/* Unlink c from its hash chain. */
-static void
-client_unhash(struct client *c)
-{
-	struct client	**pp = &table[client_hash(c->evcon)];
-
-	while (*pp != c)
-		pp = &(*pp)->hnext;
-	*pp = c->hnext;
-}
-
 /* evhttp closes the connection: end its exchange, forget it. */
 static void
 client_closed(struct evhttp_connection *evcon, void *arg)
@@ -101,7 +55,7 @@ client_closed(struct evhttp_connection *evcon, void *arg)
 	nulscan_forget(evhttp_connection_get_bufferevent(evcon));
 	if (c->ex != NULL)
 		exchange_client_gone(c->ex);
-	client_unhash(c);
+	ptrmap_del(&byconn, evcon);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
 	c->magic = 0;
@@ -135,34 +89,28 @@ struct client *
 client_get(struct evhttp_connection *evcon, struct listener *lst)
 {
 	struct client	*c;
-	size_t		 h;
 
-	if (tablesize != 0)
-		for (c = table[client_hash(evcon)]; c != NULL; c = c->hnext)
-			if (c->evcon == evcon)
-				return c;
-	if (nclients >= tablesize && client_table_grow() == -1)
-		return NULL;
+	if ((c = ptrmap_get(&byconn, evcon)) != NULL)
+		return c;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	if (ptrmap_put(&byconn, evcon, c) == -1) {
+		free(c);
+		return NULL;
+	}
 	c->magic = CLIENT_MAGIC;
 	c->evcon = evcon;
 	c->lst = lst;
 	client_init(c, evcon);
-	h = client_hash(evcon);
-	c->hnext = table[h];
-	table[h] = c;
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	nclients++;
 	evhttp_connection_set_closecb(evcon, client_closed, c);
 	return c;
 }
 
-/* Free the hash table. */
+/* Free the map. */
 void
 client_registry_free(void)
 {
-	free(table);
-	table = NULL;
-	tablesize = 0;
+	ptrmap_free(&byconn);
 }

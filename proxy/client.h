@@ -28,7 +28,6 @@ struct client {
 	int				 tls;	/* arrived over TLS */
 	char				 ip[INET6_ADDRSTRLEN];
 	uint16_t			 port;
-	struct client			*hnext;	/* hash chain */
 	TAILQ_ENTRY(client)		 entry;
 };
 

@@ -560,6 +560,9 @@ lifecycle_upgraded(long pid)
 	notify_send("MAINPID=%ld", pid);
 	TAILQ_FOREACH(l, &listeners, entry)
 		l->shared = 1;	/* the new process accepts on them now */
+	/* its /readyz is the one that answers from now on */
+	admin_free(admin);
+	admin = NULL;
 	drain_start_ms = sluice_now_ms();
 	exchange_totals(&drain_finished, &drain_killed);
 	exchange_set_closing(1);
@@ -641,11 +644,18 @@ static void
 lifecycle_pid_file(const char *path, int create)
 {
 	FILE	*fp;
+	long	 pid = 0;
 
 	if (path == NULL)
 		return;
 	if (!create) {
-		unlink(path);
+		/* after an upgrade the file is the new process's */
+		if ((fp = fopen(path, "r")) != NULL) {
+			if (fscanf(fp, "%ld", &pid) == 1 &&
+			    pid == (long)getpid())
+				unlink(path);
+			fclose(fp);
+		}
 		return;
 	}
 	if ((fp = fopen(path, "w")) == NULL) {

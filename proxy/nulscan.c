@@ -8,6 +8,7 @@
 #include <event2/bufferevent.h>
 
 #include "proxy/nulscan.h"
+#include "proxy/ptrmap.h"
 
 #define NULSCAN_MAX	65536		/* entries kept, at most */
 
@@ -18,50 +19,17 @@ struct nulscan {
 	int			 nl;		/* the head ends at a 2nd LF */
 	int			 found;		/* a NUL in this head */
 	unsigned long		 seq;		/* age, for reclaiming */
-	struct nulscan		*next;		/* hash chain */
 };
 
-static struct nulscan	**table;
-static size_t		  tablesize;	/* a power of two */
-static size_t		  count;
-static unsigned long	  seq;
+static struct ptrmap	 map;		/* bufferevent -> state */
+static unsigned long	 seq;
 
-/* Hash a bufferevent pointer. */
-static size_t
-nulscan_hash(const struct bufferevent *bev)
-{
-	uintptr_t	p = (uintptr_t)bev;
-
-	p ^= p >> 17;
-	p *= 0x9e3779b97f4a7c15ull;
-	return (size_t)(p >> 20) & (tablesize - 1);
-}
-
-/* The entry of bev, or NULL. */
-static struct nulscan *
-nulscan_find(const struct bufferevent *bev)
-{
-	struct nulscan	*n;
-
-	if (tablesize == 0)
-		return NULL;
-	for (n = table[nulscan_hash(bev)]; n != NULL; n = n->next)
-		if (n->bev == bev)
-			return n;
-	return NULL;
-}
-
-/* Unlink and free n. */
+/* Remove and free n. */
 static void
 nulscan_remove(struct nulscan *n)
 {
-	struct nulscan	**pp = &table[nulscan_hash(n->bev)];
-
-	while (*pp != n)
-		pp = &(*pp)->next;
-	*pp = n->next;
+	ptrmap_del(&map, n->bev);
 	free(n);
-	count--;
 }
 
 /* Drop the oldest entry: a connection that closed before any request. */
@@ -71,42 +39,12 @@ nulscan_reclaim(void)
 	struct nulscan	*n, *oldest = NULL;
 	size_t		 i;
 
-	for (i = 0; i < tablesize; i++)
-		for (n = table[i]; n != NULL; n = n->next)
-			if (oldest == NULL || n->seq < oldest->seq)
-				oldest = n;
+	for (i = 0; i < map.size; i++)
+		if ((n = map.slots[i].value) != NULL &&
+		    (oldest == NULL || n->seq < oldest->seq))
+			oldest = n;
 	if (oldest != NULL)
 		nulscan_remove(oldest);
-}
-
-/* Make room: grow the table, or reclaim when it is at its maximum. */
-static int
-nulscan_room(void)
-{
-	struct nulscan	**old = table, *n, *next;
-	size_t		  oldsize = tablesize, i, h;
-
-	if (count >= NULSCAN_MAX) {
-		nulscan_reclaim();
-		return 0;
-	}
-	if (count < tablesize)
-		return 0;
-	tablesize = tablesize == 0 ? 256 : tablesize * 2;
-	if ((table = calloc(tablesize, sizeof(*table))) == NULL) {
-		table = old;
-		tablesize = oldsize;
-		return -1;
-	}
-	for (i = 0; i < oldsize; i++)
-		for (n = old[i]; n != NULL; n = next) {
-			next = n->next;
-			h = nulscan_hash(n->bev);
-			n->next = table[h];
-			table[h] = n;
-		}
-	free(old);
-	return 0;
 }
 
 /* Scan len bytes of a head: stop at its end (an empty line). */
@@ -158,7 +96,7 @@ nulscan_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	struct nulscan	*n;
 	size_t		 len;
 
-	if (info->n_added == 0 || (n = nulscan_find(arg)) == NULL ||
+	if (info->n_added == 0 || (n = ptrmap_get(&map, arg)) == NULL ||
 	    !n->scanning)
 		return;
 	len = evbuffer_get_length(buf);
@@ -170,20 +108,20 @@ int
 nulscan_attach(struct bufferevent *bev)
 {
 	struct nulscan	*n;
-	size_t		 h;
 
-	if ((n = nulscan_find(bev)) != NULL)	/* a dead one's address */
+	if ((n = ptrmap_get(&map, bev)) != NULL)	/* a dead one's address */
 		nulscan_remove(n);
-	if (nulscan_room() == -1 || (n = calloc(1, sizeof(*n))) == NULL)
+	if (map.count >= NULSCAN_MAX)
+		nulscan_reclaim();
+	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return -1;
 	n->bev = bev;
 	n->scanning = 1;
-	n->nl = 0;
 	n->seq = ++seq;
-	h = nulscan_hash(bev);
-	n->next = table[h];
-	table[h] = n;
-	count++;
+	if (ptrmap_put(&map, bev, n) == -1) {
+		free(n);
+		return -1;
+	}
 	if (evbuffer_add_cb(bufferevent_get_input(bev), nulscan_cb,
 	    bev) == NULL) {
 		nulscan_remove(n);
@@ -196,7 +134,7 @@ nulscan_attach(struct bufferevent *bev)
 int
 nulscan_found(struct bufferevent *bev)
 {
-	struct nulscan	*n = nulscan_find(bev);
+	struct nulscan	*n = ptrmap_get(&map, bev);
 
 	return n != NULL && n->found;
 }
@@ -205,7 +143,7 @@ nulscan_found(struct bufferevent *bev)
 void
 nulscan_next(struct bufferevent *bev)
 {
-	struct nulscan	*n = nulscan_find(bev);
+	struct nulscan	*n = ptrmap_get(&map, bev);
 
 	if (n == NULL)
 		return;
@@ -219,7 +157,7 @@ nulscan_next(struct bufferevent *bev)
 void
 nulscan_forget(struct bufferevent *bev)
 {
-	struct nulscan	*n = nulscan_find(bev);
+	struct nulscan	*n = ptrmap_get(&map, bev);
 
 	if (n != NULL)
 		nulscan_remove(n);
@@ -229,16 +167,9 @@ nulscan_forget(struct bufferevent *bev)
 void
 nulscan_free(void)
 {
-	struct nulscan	*n, *next;
-	size_t		 i;
+	size_t	i;
 
-	for (i = 0; i < tablesize; i++)
-		for (n = table[i]; n != NULL; n = next) {
-			next = n->next;
-			free(n);
-		}
-	free(table);
-	table = NULL;
-	tablesize = 0;
-	count = 0;
+	for (i = 0; i < map.size; i++)
+		free(map.slots[i].value);
+	ptrmap_free(&map);
 }
