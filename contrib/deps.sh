@@ -2,7 +2,8 @@
 # Install what sluice's build, tests and demo need on Debian 12.
 # Idempotent; quiet when everything is already there.
 set -e
-pkgs="build-essential pkg-config libevent-dev libssl-dev libinih-dev check openssl curl"
+# yamllint: tests/check_docs checks the Kubernetes manifests with it.
+pkgs="build-essential pkg-config libevent-dev libssl-dev libinih-dev check openssl curl yamllint"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
