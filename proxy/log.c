@@ -61,7 +61,8 @@ log_open_one(const char *path, FILE *std)
 
 	if (strcmp(path, "-") == 0)
 		return std;
-	if ((fp = fopen(path, "a")) == NULL) {
+	/* "e": close-on-exec, or a binary upgrade inherits every log */
+	if ((fp = fopen(path, "ae")) == NULL) {
 		fprintf(stderr, "sluice: cannot open log %s: %s\n", path,
 		    strerror(errno));
 		return NULL;

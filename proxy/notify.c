@@ -40,7 +40,9 @@ notify_send(const char *fmt, ...)
 		sun.sun_path[0] = '\0';
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 	    strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	/* non-blocking: a notify socket nobody reads must not stall us */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
 		return;
 	(void)sendto(fd, msg, (size_t)n, MSG_NOSIGNAL,
 	    (struct sockaddr *)&sun, len);

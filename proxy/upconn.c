@@ -7,6 +7,7 @@
  * callback returns; a released connection is only marked, then freed there.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -311,6 +312,10 @@ upconn_connect(struct upconn *uc)
 		    srv->upstream, srv->name, srv->addrtext, strerror(errno));
 		return -1;
 	}
+	/* libevent makes the socket without close-on-exec: an upgraded
+	 * process must not inherit our upstream connections */
+	if (bufferevent_getfd(uc->bev) != -1)
+		fcntl(bufferevent_getfd(uc->bev), F_SETFD, FD_CLOEXEC);
 	return 0;
 }
 

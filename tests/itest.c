@@ -1205,11 +1205,14 @@ static void
 itest_load_wait_started(struct itest_load *l)
 {
 	double	 deadline = itest_now() + ITEST_START_TIMEOUT_MS / 1e3;
+	int	 alive;
 
 	for (;;) {
+		/* alive first: a short run may say "started" and exit */
+		alive = itest_proc_alive(&l->proc);
 		if (itest_file_has(l->notes, "loadgen: started"))
 			break;
-		ck_assert_msg(itest_proc_alive(&l->proc), "loadgen exited "
+		ck_assert_msg(alive, "loadgen exited "
 		    "(status %d) before starting:\n%s", l->proc.status,
 		    itest_tail(l->notes));
 		ck_assert_msg(itest_now() < deadline, "loadgen not started "
