@@ -35,6 +35,7 @@
 #define EXCHANGE_MAGIC		0x45584348u	/* "EXCH" */
 #define EXCHANGE_HIGH_MARK	(256 * 1024)	/* client output: pause */
 #define EXCHANGE_MAX_REASON	128
+#define EXCHANGE_COALESCE_MAX	(16 * 1024)	/* one TLS record */
 
 struct exchange {
 	unsigned		 magic;
@@ -643,6 +644,25 @@ exchange_up_body(void *arg, struct evbuffer *data)
 	}
 }
 
+/*
+ * A small response still queued whole for a TLS client goes out as one
+ * record: libevent's OpenSSL layer writes each buffer chain (head, body)
+ * as a record of its own, which costs a write and a record each.
+ */
+static void
+exchange_coalesce(struct exchange *ex)
+{
+	struct evhttp_connection	*evcon;
+	struct evbuffer			*out;
+
+	if (!ex->client->tls ||
+	    (evcon = evhttp_request_get_connection(ex->req)) == NULL)
+		return;
+	out = bufferevent_get_output(evhttp_connection_get_bufferevent(evcon));
+	if (evbuffer_get_length(out) <= EXCHANGE_COALESCE_MAX)
+		evbuffer_pullup(out, -1);
+}
+
 /* The upstream response is complete. */
 static void
 exchange_up_done(void *arg, int reusable)
@@ -651,6 +671,7 @@ exchange_up_done(void *arg, int reusable)
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_server_done(ex, reusable);
+	exchange_coalesce(ex);
 	evhttp_send_reply_end(ex->req);		/* may finish ex */
 }
 
