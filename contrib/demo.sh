@@ -85,7 +85,7 @@ echo "a new request now goes to: $after"
 
 echo
 echo "== 3. graceful shutdown under load (SIGTERM while 20 requests of 300 ms are in flight)"
-tests/loadgen -q -c 20 -d 4000 -p /delay/300 127.0.0.1:8080 > "$tmp/load3" 2>&1 &
+tests/loadgen -q -c 20 -d 1500 -p /delay/300 127.0.0.1:8080 > "$tmp/load3" 2>&1 &
 lpid=$!
 sleep 1
 kill -TERM "$spid"
