@@ -326,6 +326,7 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
 	struct evbuffer		*body = evbuffer_new();
+	char			 len[24];
 
 	ex->who = who;
 	ex->status = code;
@@ -338,6 +339,11 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 		evbuffer_add_printf(body, "%d %s\n", code, reason);
 	if (body != NULL && ex->head_request)
 		evhttp_add_header(out, "Content-Length", "0");
+	if (body != NULL && !ex->head_request) {
+		/* framed even where evhttp would not (CONNECT) */
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+		evhttp_add_header(out, "Content-Length", len);
+	}
 	if (body != NULL)
 		ex->bytes = evbuffer_get_length(body);
 	evhttp_send_reply(ex->req, code, reason, body);

@@ -96,7 +96,8 @@ listener_http_new(struct listener *l)
 	evhttp_set_default_content_type(http, NULL);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
+	    EVHTTP_REQ_CONNECT);	/* answered 501 by us, properly framed */
 	evhttp_set_gencb(http, listener_request_cb, l);
 	evhttp_set_bevcb(http, listener_bevcb, l);
 	return http;

@@ -13,7 +13,14 @@
  * LOGFILE for every request it receives, before answering (BODYLEN is "-"
  * for /noread, whose body is never read). Modes by path
  * (a query string is ignored) are listed in origin_modes[] below; /ws is
- * a WebSocket handshake followed by an echo of every byte.
+ * a WebSocket handshake followed by an echo of every byte. /ws takes
+ * query options: close=N closes the connection once N bytes have been
+ * echoed (0: right after the 101), push=MS also sends one pattern byte
+ * every MS ms, hello=N sends N pattern bytes in the same write as the
+ * 101. The echo stops reading while more than 1 MiB of it waits to be
+ * sent, so a peer that does not read stalls its own writes. When the peer
+ * ends a /ws connection, "WSEOF - - N" (a clean close) or "WSERR - - N"
+ * is logged, N the bytes received after the handshake.
  *
  * -k MS closes a keep-alive connection once it has been idle (waiting for a
  * request, nothing buffered either way) for exactly MS ms, as a server's
@@ -102,6 +109,11 @@ struct origin_conn {
 	unsigned		 gen_nchunk;	/* chunks sent so far */
 	unsigned		 drip_ms;
 	int			 close_after;	/* close after the response */
+
+	int64_t			 ws_left;	/* /ws?close=N: bytes still to
+						 * echo; -1: no limit */
+	uint64_t		 ws_got;	/* received after the 101 */
+	unsigned		 ws_push_ms;	/* /ws?push=MS */
 };
 
 /* The process: one loop, one listener, every open connection. */
@@ -613,6 +625,84 @@ origin_head_value(const struct origin_conn *c, const char *name, char *buf,
 	return -1;
 }
 
+/* The number after "name=" in the query of target, -1 when absent. */
+static int64_t
+origin_query_number(const char *target, const char *name)
+{
+	const char	*q = strchr(target, '?'), *p;
+	size_t		 n = strlen(name);
+
+	for (p = q; p != NULL; p = strchr(p + 1, '&'))
+		if (strncmp(p + 1, name, n) == 0 && p[1 + n] == '=')
+			return origin_number(p + 2 + n);
+	return -1;
+}
+
+/* /ws: stop echoing; close once what is queued has been sent. */
+static void
+origin_tunnel_close(struct origin_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->timer != NULL)
+		evtimer_del(c->timer);
+	c->state = ORIGIN_CLOSING;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+}
+
+/*
+ * /ws: echo what arrived (up to the close=N limit), and stop reading
+ * while the echo waits to be sent, as a server under backpressure does.
+ */
+static void
+origin_tunnel_echo(struct origin_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 n = evbuffer_get_length(in);
+
+	c->ws_got += n;
+	if (c->ws_left >= 0 && (uint64_t)c->ws_left < n)
+		n = (size_t)c->ws_left;
+	evbuffer_remove_buffer(in, out, n);
+	if (c->ws_left >= 0 && (c->ws_left -= (int64_t)n) == 0) {
+		origin_tunnel_close(c);
+		return;
+	}
+	if (evbuffer_get_length(out) > ORIGIN_GEN_HIGH) {
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_setwatermark(c->bev, EV_WRITE, ORIGIN_GEN_LOW, 0);
+	} else
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Timer of /ws?push=MS: one more pattern byte, then re-arm. */
+static void
+origin_ws_push_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct origin_conn	*c = arg;
+	struct timeval		 tv;
+
+	origin_pattern_add(bufferevent_get_output(c->bev), c->gen_off++, 1);
+	tv.tv_sec = c->ws_push_ms / 1000;
+	tv.tv_usec = (c->ws_push_ms % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+/* /ws?push=MS: start sending a byte every MS ms. */
+static void
+origin_ws_push_start(struct origin_conn *c)
+{
+	int64_t	 ms = origin_query_number(c->target, "push");
+
+	if (ms <= 0 || ms > 60000)
+		return;
+	c->ws_push_ms = (unsigned)ms;
+	c->gen_off = 0;
+	origin_timer_start(c, c->ws_push_ms, origin_ws_push_cb);
+}
+
 /*
  * /ws: a WebSocket handshake (RFC 6455 4.2.2: Sec-WebSocket-Accept from
  * the key), then every byte received is sent back as it is.
@@ -624,10 +714,11 @@ origin_mode_ws(struct origin_conn *c, const char *arg)
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	unsigned char		 md[20];
 	char			 key[128], both[256], accept[64];
+	int64_t			 hello;
 
 	if (origin_head_value(c, "Sec-WebSocket-Key", key, sizeof(key)) == -1 ||
 	    origin_head_value(c, "Upgrade", both, sizeof(both)) == -1) {
-		origin_reply_head(c, 400, "Bad Request", NULL, 0);
+		origin_reply_head(c, 400, "Bad Request", "", 0);
 		origin_conn_done(c);
 		return;
 	}
@@ -638,8 +729,17 @@ origin_mode_ws(struct origin_conn *c, const char *arg)
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\nX-Origin: %s\r\n\r\n", accept,
 	    origin.name);
+	if ((hello = origin_query_number(c->target, "hello")) > 0 &&
+	    hello <= ORIGIN_GEN_HIGH)
+		origin_pattern_add(out, 0, (size_t)hello);
 	c->state = ORIGIN_TUNNEL;
-	evbuffer_add_buffer(out, bufferevent_get_input(c->bev));
+	c->ws_left = origin_query_number(c->target, "close");
+	if (c->ws_left == 0) {
+		origin_tunnel_close(c);
+		return;
+	}
+	origin_ws_push_start(c);
+	origin_tunnel_echo(c);
 }
 
 /* SHA-256 of an evbuffer in lowercase hex (65 bytes with the NUL). */
@@ -1020,7 +1120,7 @@ origin_conn_run(struct origin_conn *c)
 
 	origin_idle_update(c);
 	if (c->state == ORIGIN_TUNNEL) {
-		evbuffer_add_buffer(bufferevent_get_output(c->bev), in);
+		origin_tunnel_echo(c);
 		return;
 	}
 	while (progressed && (c->state == ORIGIN_HEAD ||
@@ -1056,12 +1156,20 @@ origin_write_cb(struct bufferevent *bev, void *arg)
 	origin_conn_run(c);
 }
 
-/* EOF or error from the peer: drop the connection. */
+/* EOF or error from the peer: drop the connection (logged for /ws). */
 static void
 origin_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		origin_conn_free(arg);
+	struct origin_conn	*c = arg;
+
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (c->state == ORIGIN_TUNNEL && origin.log != NULL) {
+		fprintf(origin.log, "%s - - %" PRIu64 "\n", what &
+		    BEV_EVENT_ERROR ? "WSERR" : "WSEOF", c->ws_got);
+		fflush(origin.log);
+	}
+	origin_conn_free(c);
 }
 
 /* A new client connection. */
