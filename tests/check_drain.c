@@ -59,15 +59,6 @@ struct drain {
 	long long	 gen;		/* the generation sluice serves */
 };
 
-/* One line of a load client's -o file. */
-struct drain_req {
-	double		 start;		/* ms since the client started */
-	double		 end;
-	char		 method[8];
-	int		 status;	/* 0 when none arrived */
-	char		 origin[32];
-	char		 outcome[32];
-};
 
 /* Requests of a shutdown run, placed around the signal. */
 struct drain_shut {
@@ -423,81 +414,16 @@ drain_assert_log_ok(const struct itest *t, const char *what)
 
 /* --- the load client's results -------------------------------------- */
 
-/* Parse one -o line; 0, or -1 when it is not one. */
-static int
-drain_req_parse(const char *line, struct drain_req *q)
-{
-	char	 conn[32], status[16];
-
-	memset(q, 0, sizeof(*q));
-	if (sscanf(line, "%lf %lf %31s %7s %15s %31s %31s", &q->start,
-	    &q->end, conn, q->method, status, q->origin, q->outcome) != 7)
-		return -1;
-	q->status = atoi(status);
-	return 0;
-}
-
-/* 1 when the request got a complete 2xx. */
-static int
-drain_req_ok(const struct drain_req *q)
-{
-	return strcmp(q->outcome, "ok") == 0 && q->status / 100 == 2;
-}
-
-/* The earliest and the latest itest_now() a load-client time ms can be. */
-static double
-drain_earliest(const struct itest_load *l, double ms)
-{
-	return l->spawned + ms / 1e3;
-}
-
-/* See drain_earliest(). */
-static double
-drain_latest(const struct itest_load *l, double ms)
-{
-	return l->started + ms / 1e3;
-}
-
-/* Describe q in buf (a failure, for the messages). */
-static void
-drain_req_describe(const struct drain_req *q, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s started at %.0f ms, ended at %.0f ms: status "
-	    "%d, origin %s, %s", q->method, q->start, q->end, q->status,
-	    q->origin, q->outcome);
-}
-
-/* Call fn on each request of l's -o file; returns the count. */
-static int
-drain_reqs_each(const struct itest_load *l,
-    void (*fn)(const struct itest_load *, const struct drain_req *, void *),
-    void *arg)
-{
-	char			*s = itest_read_file(l->requests, NULL), *line;
-	char			*save = NULL;
-	struct drain_req	 q;
-	int			 n = 0;
-
-	for (line = strtok_r(s, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		ck_assert_msg(drain_req_parse(line, &q) == 0, "bad loadgen "
-		    "line: %s", line);
-		fn(l, &q, arg);
-		n++;
-	}
-	free(s);
-	return n;
-}
 
 /* Place one request of a shutdown run. */
 static void
-drain_shut_add(const struct itest_load *l, const struct drain_req *q,
+drain_shut_add(const struct itest_load *l, const struct itest_req *q,
     void *arg)
 {
 	struct drain_shut	*sh = arg;
-	double			 lo = drain_earliest(l, q->start);
-	double			 hi = drain_latest(l, q->start);
-	int			 ok = drain_req_ok(q);
+	double			 lo = itest_load_earliest(l, q->start);
+	double			 hi = itest_load_latest(l, q->start);
+	int			 ok = itest_req_ok(q);
 
 	if (hi < sh->signal) {
 		sh->before++;
@@ -506,7 +432,7 @@ drain_shut_add(const struct itest_load *l, const struct drain_req *q,
 		sh->notice++;
 		sh->notice_ok += ok;
 	}
-	if (hi < sh->closed && drain_earliest(l, q->end) > sh->closed) {
+	if (hi < sh->closed && itest_load_earliest(l, q->end) > sh->closed) {
 		sh->across++;
 		sh->across_ok += ok;
 	}
@@ -523,28 +449,28 @@ drain_shut_add(const struct itest_load *l, const struct drain_req *q,
 		return;
 	}
 	if (sh->bad++ == 0)
-		drain_req_describe(q, sh->first_bad, sizeof(sh->first_bad));
+		itest_req_describe(q, sh->first_bad, sizeof(sh->first_bad));
 }
 
 /* Place one request of a blue->green run. */
 static void
-drain_switch_add(const struct itest_load *l, const struct drain_req *q,
+drain_switch_add(const struct itest_load *l, const struct itest_req *q,
     void *arg)
 {
 	struct drain_switch	*sw = arg;
 	int			 blue = strcmp(q->origin, "blue") == 0;
 	int			 green = strcmp(q->origin, "green") == 0;
 
-	if (!drain_req_ok(q)) {
+	if (!itest_req_ok(q)) {
 		if (sw->bad++ == 0)
-			drain_req_describe(q, sw->first_bad,
+			itest_req_describe(q, sw->first_bad,
 			    sizeof(sw->first_bad));
 		return;
 	}
-	if (drain_latest(l, q->start) < sw->sent) {
+	if (itest_load_latest(l, q->start) < sw->sent) {
 		sw->before++;
 		sw->before_blue += blue;
-	} else if (drain_earliest(l, q->start) > sw->done) {
+	} else if (itest_load_earliest(l, q->start) > sw->done) {
 		sw->after++;
 		sw->after_green += green;
 	} else {
@@ -599,7 +525,7 @@ static void
 drain_shut_collect(const struct itest_load *l, struct drain_shut *sh)
 {
 	sh->first_refused = sh->first_refused_hi = -1;
-	drain_reqs_each(l, drain_shut_add, sh);
+	itest_reqs_each(l, drain_shut_add, sh);
 }
 
 /* Assert that a shutdown run lost nothing. */
@@ -971,7 +897,7 @@ START_TEST(test_blue_green)
 	    "still busy %d ms after the switch", WAIT_MS);
 	blue_n = itest_count_lines(d.t.origin_log[0]);
 	ck_assert_int_eq(itest_proc_wait(&l.proc, LOAD_STOP_MS), 0);
-	n = drain_reqs_each(&l, drain_switch_add, &sw);
+	n = itest_reqs_each(&l, drain_switch_add, &sw);
 	printf("blue->green: %d requests, %d failed; "
 	    "%d sent before the switch (%d by blue), %d after (%d by green), "
 	    "%d across it (%d finished on blue)\n", n, sw.bad, sw.before,

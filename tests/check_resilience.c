@@ -80,15 +80,6 @@ struct res {
 	long long	 gen;		/* the generation sluice serves */
 };
 
-/* One line of a load client's -o file. */
-struct res_req {
-	double		 start;		/* ms since the client started */
-	double		 end;
-	char		 method[8];
-	int		 status;	/* 0 when none arrived */
-	char		 origin[32];
-	char		 outcome[32];
-};
 
 /* A metric family of a /metrics page. */
 struct res_family {
@@ -395,71 +386,6 @@ res_origin_of(const struct itest_resp *r)
 
 /* --- the load client ------------------------------------------------- */
 
-/* Parse one -o line; 0, or -1 when it is not one. */
-static int
-res_req_parse(const char *line, struct res_req *q)
-{
-	char	 conn[32], status[16];
-
-	memset(q, 0, sizeof(*q));
-	if (sscanf(line, "%lf %lf %31s %7s %15s %31s %31s", &q->start,
-	    &q->end, conn, q->method, status, q->origin, q->outcome) != 7)
-		return -1;
-	q->status = atoi(status);
-	return 0;
-}
-
-/* 1 when the request got a complete 2xx. */
-static int
-res_req_ok(const struct res_req *q)
-{
-	return strcmp(q->outcome, "ok") == 0 && q->status / 100 == 2;
-}
-
-/* The earliest itest_now() a load-client time ms can be. */
-static double
-res_earliest(const struct itest_load *l, double ms)
-{
-	return l->spawned + ms / 1e3;
-}
-
-/* The latest itest_now() a load-client time ms can be. */
-static double
-res_latest(const struct itest_load *l, double ms)
-{
-	return l->started + ms / 1e3;
-}
-
-/* Describe q in buf (a failure, for the messages). */
-static void
-res_req_describe(const struct res_req *q, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s started at %.0f ms, ended at %.0f ms: status "
-	    "%d, origin %s, %s", q->method, q->start, q->end, q->status,
-	    q->origin, q->outcome);
-}
-
-/* Call fn on each request of l's -o file; returns the count. */
-static int
-res_reqs_each(const struct itest_load *l,
-    void (*fn)(const struct itest_load *, const struct res_req *, void *),
-    void *arg)
-{
-	char		*s = itest_read_file(l->requests, NULL), *line;
-	char		*save = NULL;
-	struct res_req	 q;
-	int		 n = 0;
-
-	for (line = strtok_r(s, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		ck_assert_msg(res_req_parse(line, &q) == 0, "bad loadgen "
-		    "line: %s", line);
-		fn(l, &q, arg);
-		n++;
-	}
-	free(s);
-	return n;
-}
 
 /* Wait for the load client to end by itself (-d or -n); assert exit 0. */
 static void
@@ -951,20 +877,20 @@ struct res_flap {
 
 /* Place one request of the flapping run. */
 static void
-res_flap_add(const struct itest_load *l, const struct res_req *q,
+res_flap_add(const struct itest_load *l, const struct itest_req *q,
     void *arg)
 {
 	struct res_flap	*f = arg;
 
 	f->total++;
-	if (res_req_ok(q)) {
+	if (itest_req_ok(q)) {
 		f->by_dead += strcmp(q->origin, "a") == 0;
 		f->by_new += strcmp(q->origin, "a2") == 0;
 		return;
 	}
 	if (f->failed++ == 0)
-		res_req_describe(q, f->first_bad, sizeof(f->first_bad));
-	f->failed_late += res_earliest(l, q->start) > f->kill;
+		itest_req_describe(q, f->first_bad, sizeof(f->first_bad));
+	f->failed_late += itest_load_earliest(l, q->start) > f->kill;
 	f->failed_post += strcmp(q->method, "POST") == 0;
 }
 
@@ -1035,7 +961,7 @@ START_TEST(test_flapping_origin)
 	back = itest_now();
 	up = res_wait_log(&r, "server app/a: up (", (FLAP_FAIL_S + 3) * 1000);
 	res_load_wait(&l, LOAD_STOP_MS);
-	res_reqs_each(&l, res_flap_add, &f);
+	itest_reqs_each(&l, res_flap_add, &f);
 	held = received - f.by_dead;
 	connfail = res_lines_with(r.t.error_log, "app/a (", "connect failed");
 	retried = res_lines_with(r.t.error_log, ": retrying on app/b", NULL);
@@ -1424,15 +1350,15 @@ struct res_hc {
 
 /* Place one request of the health run. */
 static void
-res_hc_add(const struct itest_load *l, const struct res_req *q, void *arg)
+res_hc_add(const struct itest_load *l, const struct itest_req *q, void *arg)
 {
 	struct res_hc	*h = arg;
-	double		 lo = res_earliest(l, q->start);
+	double		 lo = itest_load_earliest(l, q->start);
 	int		 a = strcmp(q->origin, "a") == 0, k;
 
-	if (!res_req_ok(q))
+	if (!itest_req_ok(q))
 		return;
-	if (a && res_latest(l, q->start) < h->t1 && lo > h->last_a)
+	if (a && itest_load_latest(l, q->start) < h->t1 && lo > h->last_a)
 		h->last_a = lo;
 	if (lo < h->up || (k = (int)(lo - h->up)) >= HC_SECONDS)
 		return;
@@ -1507,7 +1433,7 @@ START_TEST(test_health_checks)
 	res_pause(HC_SECONDS * 1000);
 	ck_assert_int_eq(itest_load_stop(&l, LOAD_STOP_MS), 0);
 	h.last_a = 0;
-	res_reqs_each(&l, res_hc_add, &h);
+	itest_reqs_each(&l, res_hc_add, &h);
 	printf("health checks every %d ms: a failing -> down after %.0f ms "
 	    "(health_fall %d), its last request began <= %.0f ms after the "
 	    "flip; %d requests reached it while down; passing again -> up "
@@ -1680,22 +1606,22 @@ struct res_drain {
 
 /* Place one request of the drain run. */
 static void
-res_drain_add(const struct itest_load *l, const struct res_req *q,
+res_drain_add(const struct itest_load *l, const struct itest_req *q,
     void *arg)
 {
 	struct res_drain	*d = arg;
 	int			 blue = strcmp(q->origin, "blue") == 0;
 
-	if (!res_req_ok(q)) {
+	if (!itest_req_ok(q)) {
 		if (d->bad++ == 0)
-			res_req_describe(q, d->first_bad,
+			itest_req_describe(q, d->first_bad,
 			    sizeof(d->first_bad));
 		return;
 	}
-	if (res_latest(l, q->start) < d->sent) {
+	if (itest_load_latest(l, q->start) < d->sent) {
 		d->before++;
 		d->before_blue += blue;
-	} else if (res_earliest(l, q->start) > d->done) {
+	} else if (itest_load_earliest(l, q->start) > d->done) {
 		d->after++;
 		d->after_blue += blue;
 	} else
@@ -1778,7 +1704,7 @@ START_TEST(test_runtime_drain)
 	    "busy %d ms after the drain", WAIT_MS);
 	blue_n = res_origin_requests(&r.t, 0);
 	res_load_wait(&l, LOAD_STOP_MS);
-	n = res_reqs_each(&l, res_drain_add, &d);
+	n = itest_reqs_each(&l, res_drain_add, &d);
 	printf("runtime drain under load: %d requests, %d failed; blue held "
 	    "%lld when drained; %d sent before (%d by blue), %d after (%d by "
 	    "blue), %d across\n", n, d.bad, held, d.before, d.before_blue,

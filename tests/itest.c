@@ -1359,3 +1359,69 @@ itest_json_str(const char *json, const char *key, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(end - p), p);
 	return 0;
 }
+
+/* See itest.h. */
+int
+itest_req_parse(const char *line, struct itest_req *q)
+{
+	char	 conn[32], status[16];
+
+	memset(q, 0, sizeof(*q));
+	if (sscanf(line, "%lf %lf %31s %7s %15s %31s %31s", &q->start,
+	    &q->end, conn, q->method, status, q->origin, q->outcome) != 7)
+		return -1;
+	q->status = atoi(status);
+	return 0;
+}
+
+/* See itest.h. */
+int
+itest_req_ok(const struct itest_req *q)
+{
+	return strcmp(q->outcome, "ok") == 0 && q->status / 100 == 2;
+}
+
+/* See itest.h. */
+double
+itest_load_earliest(const struct itest_load *l, double ms)
+{
+	return l->spawned + ms / 1e3;
+}
+
+/* See itest.h. */
+double
+itest_load_latest(const struct itest_load *l, double ms)
+{
+	return l->started + ms / 1e3;
+}
+
+/* See itest.h. */
+void
+itest_req_describe(const struct itest_req *q, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s started at %.0f ms, ended at %.0f ms: status "
+	    "%d, origin %s, %s", q->method, q->start, q->end, q->status,
+	    q->origin, q->outcome);
+}
+
+/* See itest.h. */
+int
+itest_reqs_each(const struct itest_load *l,
+    void (*fn)(const struct itest_load *, const struct itest_req *, void *),
+    void *arg)
+{
+	char			*s = itest_read_file(l->requests, NULL), *line;
+	char			*save = NULL;
+	struct itest_req	 q;
+	int			 n = 0;
+
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		ck_assert_msg(itest_req_parse(line, &q) == 0, "bad loadgen "
+		    "line: %s", line);
+		fn(l, &q, arg);
+		n++;
+	}
+	free(s);
+	return n;
+}

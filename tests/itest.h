@@ -354,4 +354,33 @@ int	itest_admin_request(int port, const char *method, const char *path,
 int	itest_json_str(const char *json, const char *key, char *buf,
 	    size_t len);
 
+
+/* One line of the load client's -o file. */
+struct itest_req {
+	double		 start;		/* ms since the client started */
+	double		 end;
+	char		 method[8];
+	int		 status;	/* 0 when none arrived */
+	char		 origin[32];
+	char		 outcome[32];
+};
+
+/* Parse one -o line; 0, or -1 when it is not one. */
+int	itest_req_parse(const char *line, struct itest_req *);
+
+/* 1 when the request got a complete 2xx. */
+int	itest_req_ok(const struct itest_req *);
+
+/* The earliest and the latest itest_now() a load-client time ms can be. */
+double	itest_load_earliest(const struct itest_load *, double ms);
+double	itest_load_latest(const struct itest_load *, double ms);
+
+/* Describe q in buf (a failure, for the messages). */
+void	itest_req_describe(const struct itest_req *, char *buf, size_t len);
+
+/* Call fn on each request of l's -o file; returns the count. */
+int	itest_reqs_each(const struct itest_load *,
+	    void (*fn)(const struct itest_load *, const struct itest_req *,
+	    void *), void *arg);
+
 #endif
