@@ -800,6 +800,7 @@ exchange_build(struct exchange *ex, const char *method, const char *target)
 	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
+	fwd.via = req->minor == 0 ? "1.0 sluice" : "1.1 sluice";
 	if (headers_request_build(ex->reqbuf, method, target,
 	    evhttp_request_get_input_headers(req), &fwd,
 	    evbuffer_get_length(body)) == -1 ||

@@ -116,7 +116,7 @@ headers_request_drops(const struct evkeyvalq *in, const char *name)
 {
 	static const char *const own[] = {
 		"Expect", "Content-Length", "X-Forwarded-For",
-		"X-Forwarded-Proto", "X-Forwarded-Host",
+		"X-Forwarded-Proto", "X-Forwarded-Host", "Via",
 	};
 	size_t	 i;
 
@@ -156,31 +156,40 @@ headers_request_copy(struct evbuffer *out, const struct evkeyvalq *in)
 	return 0;
 }
 
-/* Append X-Forwarded-For: the client's values in order, then ip; 0 or -1. */
+/* Append one value of a joined header: "name: v" first, ", v" after. */
 static int
-headers_request_xff(struct evbuffer *out, const struct evkeyvalq *in,
-    const char *ip)
+headers_join_one(struct evbuffer *out, const char *name, const char *v,
+    int *n)
+{
+	if ((*n)++ == 0)
+		return evbuffer_add_printf(out, "%s: %s", name, v) == -1 ?
+		    -1 : 0;
+	return evbuffer_add_printf(out, ", %s", v) == -1 ? -1 : 0;
+}
+
+/*
+ * Append "name: " with the client's values of name in order, then last
+ * (X-Forwarded-For, Via); nothing when there is neither. 0 or -1.
+ */
+static int
+headers_request_join(struct evbuffer *out, const struct evkeyvalq *in,
+    const char *name, const char *last)
 {
 	const struct evkeyval	*kv;
-	const char		*sep = "X-Forwarded-For: ";
-	int			 dropped;
+	int			 n = 0, dropped;
 
 	/* Named in Connection, the client's values are hop-by-hop too. */
-	dropped = headers_request_listed(in, "X-Forwarded-For");
+	dropped = headers_request_listed(in, name);
 	TAILQ_FOREACH(kv, in, next) {
-		if (dropped || strcasecmp(kv->key, "X-Forwarded-For") != 0 ||
+		if (dropped || strcasecmp(kv->key, name) != 0 ||
 		    kv->value[0] == '\0')
 			continue;
-		if (evbuffer_add_printf(out, "%s%s", sep, kv->value) == -1)
+		if (headers_join_one(out, name, kv->value, &n) == -1)
 			return -1;
-		sep = ", ";
 	}
-	if (ip != NULL) {
-		if (evbuffer_add_printf(out, "%s%s", sep, ip) == -1)
-			return -1;
-		sep = ", ";
-	}
-	if (sep[0] == ',' && evbuffer_add(out, "\r\n", 2) == -1)
+	if (last != NULL && headers_join_one(out, name, last, &n) == -1)
+		return -1;
+	if (n > 0 && evbuffer_add(out, "\r\n", 2) == -1)
 		return -1;
 	return 0;
 }
@@ -201,7 +210,9 @@ headers_request_add(struct evbuffer *out, const char *method,
 {
 	const char	*host;
 
-	if (headers_request_xff(out, in, fwd->client_ip) == -1)
+	if (headers_request_join(out, in, "X-Forwarded-For",
+	    fwd->client_ip) == -1 ||
+	    headers_request_join(out, in, "Via", fwd->via) == -1)
 		return -1;
 	if (headers_put(out, "X-Forwarded-Proto",
 	    fwd->tls ? "https" : "http") == -1)

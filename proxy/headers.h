@@ -17,6 +17,8 @@ struct headers_forward {
 	int		 tls;		/* X-Forwarded-Proto: https or http */
 	const char	*default_host;	/* Host when the client sent none
 					 * (HTTP/1.0); NULL: none */
+	const char	*via;		/* appended to Via, e.g. "1.1 sluice"
+					 * (RFC 9110 7.6.3); NULL: none */
 	const char	*upgrade;	/* the Upgrade value to pass on
 					 * (with Connection: upgrade); NULL:
 					 * not an upgrade */
@@ -37,7 +39,8 @@ int	headers_is_hop_by_hop(const char *name, size_t namelen,
  * hop-by-hop headers, Expect, Content-Length and the client's
  * X-Forwarded-Proto and X-Forwarded-Host; then X-Forwarded-For (existing
  * values joined with ", " and client_ip appended), X-Forwarded-Proto,
- * X-Forwarded-Host (the client's Host, when it sent one), and
+ * X-Forwarded-Host (the client's Host, when it sent one), Via (the
+ * client's values joined, then fwd->via), and
  * "Content-Length: body_len" when body_len > 0 or the method is POST, PUT
  * or PATCH; then the empty line. Host is kept as the client sent it; when
  * it sent none (HTTP/1.0), Host is fwd->default_host.

@@ -98,6 +98,7 @@ struct build_case {
 	int		 tls;
 	size_t		 body_len;
 	const char	*want;
+	const char	*via;		/* appended to Via; NULL: none */
 };
 
 static const struct build_case build_cases[] = {
@@ -107,7 +108,7 @@ static const struct build_case build_cases[] = {
 	    "Keep-Alive", "timeout=5", "Accept", "*/*",
 	    "Transfer-Encoding", "chunked", "Expect", "100-continue",
 	    "X-Forwarded-For", "203.0.113.7", "X-Forwarded-Proto", "http",
-	    "Cookie", "a=1", "Cookie", "b=2", NULL },
+	    "Cookie", "a=1", "Cookie", "b=2", NULL, NULL },
 	    "192.0.2.1", 1, 12,
 	    "POST /api HTTP/1.1\r\n"
 	    "Host: example.com\r\n"
@@ -119,97 +120,110 @@ static const struct build_case build_cases[] = {
 	    "X-Forwarded-Proto: https\r\n"
 	    "X-Forwarded-Host: example.com\r\n"
 	    "Content-Length: 12\r\n"
-	    "\r\n" },
-	{ "xff without existing", "GET", { "Host", "h", NULL },
+	    "\r\n", NULL },
+	{ "xff without existing", "GET", { "Host", "h", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
 	{ "xff joins all existing", "GET",
 	    { "X-Forwarded-For", "1.1.1.1", "Host", "h",
-	    "x-forwarded-for", "2.2.2.2, 3.3.3.3", NULL },
+	    "x-forwarded-for", "2.2.2.2, 3.3.3.3", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
 	{ "xff empty existing skipped", "GET",
-	    { "Host", "h", "X-Forwarded-For", "", NULL },
+	    { "Host", "h", "X-Forwarded-For", "", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
 	{ "xff named in Connection", "GET",
 	    { "Host", "h", "Connection", "X-Forwarded-For",
-	    "X-Forwarded-For", "6.6.6.6", NULL },
+	    "X-Forwarded-For", "6.6.6.6", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
 	{ "no client ip", "GET", { "Host", "h", NULL }, NULL, 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
 	{ "proto and host replaced", "GET",
 	    { "X-Forwarded-Proto", "https", "Host", "real.example",
-	    "X-Forwarded-Host", "evil.example", NULL },
+	    "X-Forwarded-Host", "evil.example", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: real.example\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: real.example\r\n"
-	    "\r\n" },
+	    "\r\n", NULL },
 	{ "no Host, no X-Forwarded-Host", "GET",
-	    { "X-Forwarded-Host", "evil.example", NULL },
+	    { "X-Forwarded-Host", "evil.example", NULL, NULL },
 	    "10.0.0.1", 1, 0,
 	    "GET /api HTTP/1.1\r\nX-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: https\r\nHost: backend:80\r\n\r\n" },
+	    "X-Forwarded-Proto: https\r\nHost: backend:80\r\n\r\n", NULL },
 	{ "hop-by-hop removed", "GET",
 	    { "Host", "h", "Connection", "close, X-A", "Connection", " x-b ",
 	    "Keep-Alive", "1", "Proxy-Connection", "keep-alive",
 	    "TE", "trailers", "Trailer", "X-T", "Upgrade", "websocket",
 	    "Transfer-Encoding", "chunked", "X-A", "a", "X-B", "b",
-	    "X-C", "c", "Expect", "100-continue", NULL },
+	    "X-C", "c", "Expect", "100-continue", NULL, NULL },
 	    "10.0.0.1", 0, 3,
 	    "GET /api HTTP/1.1\r\nHost: h\r\nX-C: c\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 3\r\n\r\n" },
+	    "Content-Length: 3\r\n\r\n", NULL },
 	{ "Host survives Connection", "GET",
-	    { "Host", "h", "Connection", "Host", NULL },
+	    { "Host", "h", "Connection", "Host", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
 	{ "client cl replaced", "PUT",
-	    { "Host", "h", "Content-Length", "99", NULL },
+	    { "Host", "h", "Content-Length", "99", NULL, NULL },
 	    "10.0.0.1", 0, 4,
 	    "PUT /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 4\r\n\r\n" },
+	    "Content-Length: 4\r\n\r\n", NULL },
 	{ "POST empty body", "POST", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
 	    "POST /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 0\r\n\r\n" },
+	    "Content-Length: 0\r\n\r\n", NULL },
 	{ "PATCH empty body", "PATCH", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
 	    "PATCH /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 0\r\n\r\n" },
+	    "Content-Length: 0\r\n\r\n", NULL },
 	{ "DELETE empty body", "DELETE",
 	    { "Host", "h", "Content-Length", "0", NULL }, "10.0.0.1", 0, 0,
 	    "DELETE /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n" },
-	{ "HTTP/1.0 without Host", "GET", { "Accept", "*/*", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	{ "Via appended to the client's", "GET",
+	    { "Host", "h", "Via", "1.0 fred", "Via", "1.1 p.example (x)",
+	    NULL }, "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "Via: 1.0 fred, 1.1 p.example (x), 1.1 sluice\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n",
+	    "1.1 sluice" },
+	{ "Via alone", "GET", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\nVia: 1.0 sluice\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n",
+	    "1.0 sluice" },
+	{ "HTTP/1.0 without Host", "GET", { "Accept", "*/*", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nAccept: */*\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nHost: backend:80\r\n\r\n" },
+	    "X-Forwarded-Proto: http\r\nHost: backend:80\r\n\r\n", NULL },
 	{ "GET with body", "GET", { "Host", "h", NULL }, "10.0.0.1", 0, 2,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 2\r\n\r\n" },
+	    "Content-Length: 2\r\n\r\n", NULL },
 };
 
 /* Table row _i of build_cases. */
@@ -217,7 +231,7 @@ START_TEST(test_build_table)
 {
 	const struct build_case	*c = &build_cases[_i];
 	struct headers_forward	 fwd = { c->client_ip, c->tls, "backend:80",
-	    NULL };
+	    c->via, NULL };
 	struct evkeyvalq	 q;
 	struct evbuffer		*out;
 	char			*got;
