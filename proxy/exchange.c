@@ -920,6 +920,42 @@ exchange_reason_phrase(int code)
 	}
 }
 
+/*
+ * RFC 9110 7.6.2: an OPTIONS with Max-Forwards 0 is answered here, as the
+ * final recipient; a larger value is decremented on the way. 1 when the
+ * request was answered.
+ */
+static int
+exchange_max_forwards(struct exchange *ex, const char *method)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(ex->req);
+	struct evkeyvalq	*out;
+	const char		*v = evhttp_find_header(in, "Max-Forwards");
+	char			*end, buf[24];
+	unsigned long		 n;
+
+	if (v == NULL || strcmp(method, "OPTIONS") != 0)
+		return 0;
+	n = strtoul(v, &end, 10);
+	if (*end != '\0' || end == v || v[0] == '-')
+		return 0;		/* not a number: left alone */
+	if (n > 0) {
+		snprintf(buf, sizeof(buf), "%lu", n - 1);
+		evhttp_remove_header(in, "Max-Forwards");
+		evhttp_add_header(in, "Max-Forwards", buf);
+		return 0;
+	}
+	out = evhttp_request_get_output_headers(ex->req);
+	evhttp_add_header(out, "Allow",
+	    "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+	evhttp_add_header(out, "Content-Length", "0");
+	exchange_close_header(ex, 0);
+	ex->status = 200;
+	ex->replied = 1;
+	evhttp_send_reply(ex->req, 200, "OK", NULL);
+	return 1;
+}
+
 /* Validate, route, pick a server and forward; or answer the error. */
 static void
 exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
@@ -930,6 +966,8 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
 	char			*target = NULL;
 	int			 code = 501;
 
+	if (method != NULL && exchange_max_forwards(ex, method))
+		return;
 	if (method != NULL)
 		up = exchange_route(ex, gl, method, &target, &code);
 	if (up != NULL && (srv = gen_pick(up, NULL)) == NULL)

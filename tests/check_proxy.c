@@ -919,6 +919,39 @@ START_TEST(test_forwarded)
 }
 END_TEST
 
+/* Via is appended (RFC 9110 7.6.3); OPTIONS Max-Forwards is honoured. */
+START_TEST(test_via_max_forwards)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+	char			 v[256];
+
+	proxy_start(&t, 1, 1, 1);
+	itest_request(t.sluice.port, "GET /echo HTTP/1.1\r\n" HOST
+	    "Via: 1.0 fred\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(proxy_head_count((char *)r.body, "Via", v,
+	    sizeof(v)), 1);
+	ck_assert_str_eq(v, "1.0 fred, 1.1 sluice");
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "OPTIONS /echo HTTP/1.1\r\n" HOST
+	    "Max-Forwards: 3\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(proxy_head_count((char *)r.body, "Max-Forwards", v,
+	    sizeof(v)), 1);
+	ck_assert_str_eq(v, "2");
+	itest_resp_free(&r);
+	/* 0: sluice answers itself (Allow, no body; /echo would echo) */
+	itest_request(t.sluice.port, "OPTIONS /echo HTTP/1.1\r\n" HOST
+	    "Max-Forwards: 0\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.bodylen, 0);
+	ck_assert_ptr_nonnull(itest_resp_header(&r, "Allow"));
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
 /* Two Set-Cookie headers stay two separate header lines. */
 START_TEST(test_set_cookie)
 {
@@ -1321,6 +1354,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_hop_request);
 	tcase_add_test(tc, test_hop_response);
 	tcase_add_test(tc, test_forwarded);
+	tcase_add_test(tc, test_via_max_forwards);
 	tcase_add_test(tc, test_set_cookie);
 	tcase_add_loop_test(tc, test_bad_response, 0,
 	    (int)(sizeof(proxy_bad_upstream) / sizeof(proxy_bad_upstream[0])));
