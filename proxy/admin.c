@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
 
@@ -30,6 +31,8 @@ struct admin {
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bound;
 	const struct admin_hooks	*hooks;
+	struct event			*retire_ev;	/* admin_free_later */
+	struct admin			*next;		/* retiring list */
 };
 
 /* Append s as a JSON string. */
@@ -497,12 +500,68 @@ admin_fd(const struct admin *a)
 	    evhttp_bound_socket_get_fd(a->bound) : -1;
 }
 
+static struct admin	*retiring;	/* admin_free_later's, linked */
+
+/* Unlink a from the retiring list. */
+static void
+admin_unretire(struct admin *a)
+{
+	struct admin	**pp;
+
+	for (pp = &retiring; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == a) {
+			*pp = a->next;
+			return;
+		}
+}
+
+/* The deferred free of admin_free_later. */
+static void
+admin_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	admin_free(arg);
+}
+
+/* See admin.h. */
+void
+admin_free_later(struct admin *a)
+{
+	struct timeval	tv = { 1, 0 };	/* its last answer goes out first */
+
+	if (a == NULL)
+		return;
+	if (a->bound != NULL) {		/* stop accepting at once */
+		evhttp_del_accept_socket(a->http, a->bound);
+		a->bound = NULL;
+	}
+	if ((a->retire_ev = evtimer_new(sluice_base, admin_free_cb, a)) ==
+	    NULL) {
+		admin_free(a);
+		return;
+	}
+	a->next = retiring;
+	retiring = a;
+	evtimer_add(a->retire_ev, &tv);
+}
+
+/* See admin.h. */
+void
+admin_free_retiring(void)
+{
+	while (retiring != NULL)
+		admin_free(retiring);
+}
+
 /* See admin.h. */
 void
 admin_free(struct admin *a)
 {
 	if (a == NULL)
 		return;
+	if (a->retire_ev != NULL) {
+		admin_unretire(a);
+		event_free(a->retire_ev);
+	}
 	if (a->http != NULL)
 		evhttp_free(a->http);
 	free(a->addr.text);

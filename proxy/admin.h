@@ -46,6 +46,15 @@ int		 admin_is_on(const struct admin *, const struct conf_addr *);
 /* The listening descriptor (for a binary upgrade), or -1. */
 int		 admin_fd(const struct admin *);
 
+/*
+ * Free it from the loop, not now: a reload requested through the admin
+ * endpoint itself may replace it while its request is being answered.
+ */
+void		 admin_free_later(struct admin *);
+
+/* Free the admins still waiting for their deferred free (at exit). */
+void		 admin_free_retiring(void);
+
 /* Close the admin listener and its connections. NULL is fine. */
 void		 admin_free(struct admin *);
 

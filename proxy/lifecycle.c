@@ -248,7 +248,7 @@ static void
 lifecycle_admin_swap(struct gen *g, struct admin *fresh)
 {
 	if (fresh != NULL || !g->conf->admin.enabled) {
-		admin_free(admin);
+		admin_free_later(admin);	/* we may be in its callback */
 		admin = fresh;
 	}
 }
@@ -676,6 +676,7 @@ lifecycle_cleanup(void)
 
 	admin_free(admin);
 	admin = NULL;
+	admin_free_retiring();
 	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
 		TAILQ_REMOVE(&listeners, l, entry);
 		listener_free(l);	/* closes its connections */
