@@ -1781,6 +1781,47 @@ res_check_open_admin(struct res *r, const char *token, char **out)
 
 /* The token guards every POST; GET needs none; 404 and 405; no open
  * admin listener without a token. */
+/*
+ * POST /reload that moves the admin listener: the answer still arrives
+ * (the old endpoint is retired after it, not under it), the new address
+ * serves, the old one is closed, and traffic is untouched.
+ */
+START_TEST(test_admin_move)
+{
+	struct res		 r;
+	struct itest_resp	 resp;
+	struct itest_conn	 c;
+	int			 old, code;
+
+	res_world(&r, NULL, "a", NULL);
+	res_conf_app(&r, RES_A, 1, 1, "");
+	res_launch(&r);
+	old = r.admin;
+	r.admin = itest_free_port();
+	res_conf_app(&r, RES_A, 1, 1, "");
+	itest_post(old, "/reload", &resp);
+	code = resp.status;
+	ck_assert_msg(code == 200 && resp.body != NULL &&
+	    strstr((char *)resp.body, "\"generation\":2") != NULL,
+	    "POST /reload on the old address: %d %s", code,
+	    resp.body != NULL ? (char *)resp.body : "");
+	itest_resp_free(&resp);
+	itest_get(r.admin, "/healthz", &resp);
+	ck_assert_int_eq(resp.status, 200);
+	itest_resp_free(&resp);
+	/* the old address refuses once the new generation is in */
+	ck_assert_msg(itest_connect_try(&c, old, 1000) == -1,
+	    "the old admin address still accepts connections");
+	itest_close(&c);
+	itest_get(r.t.sluice.port, "/bytes/8", &resp);
+	ck_assert_int_eq(resp.status, 200);
+	itest_resp_free(&resp);
+	printf("admin move: POST /reload on %d answered, %d serves, %d "
+	    "closed\n", old, r.admin, old);
+	itest_finish(&r.t);
+}
+END_TEST
+
 START_TEST(test_admin_security)
 {
 	struct res		 r;
@@ -2060,6 +2101,7 @@ res_suite(void)
 	tcase_add_test(tc, test_canary);
 	tcase_add_test(tc, test_runtime_drain);
 	tcase_add_test(tc, test_admin_security);
+	tcase_add_test(tc, test_admin_move);
 	suite_add_tcase(s, tc);
 
 	tc = res_tcase("metrics");
