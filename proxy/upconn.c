@@ -319,6 +319,38 @@ upconn_connect(struct upconn *uc)
 	return 0;
 }
 
+static void	upconn_write_cb(struct bufferevent *, void *);
+
+/*
+ * Write the request at once instead of waiting for the loop to report a
+ * pooled connection writable (it nearly always is): when it all goes, the
+ * write interest added and dropped within this loop turn costs no
+ * epoll_ctl (the changelist cancels the pair). What does not go, or an
+ * error, is left to the bufferevent. Plain TCP only: TLS writes go
+ * through OpenSSL.
+ */
+static void
+upconn_write_now(struct upconn *uc)
+{
+	struct evbuffer	*out = bufferevent_get_output(uc->bev);
+	evutil_socket_t	 fd = bufferevent_getfd(uc->bev);
+
+	ssize_t		 n = 1;
+
+	if (fd == -1 || bufferevent_openssl_get_ssl(uc->bev) != NULL)
+		return;
+	/* a socket bufferevent keeps its output's start frozen but for
+	 * its own writes; this is one */
+	evbuffer_unfreeze(out, 1);
+	while (n > 0 && evbuffer_get_length(out) > 0)
+		n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0)
+		return;
+	bufferevent_disable(uc->bev, EV_WRITE);
+	upconn_write_cb(uc->bev, uc);
+}
+
 /* See upconn.h. */
 int
 upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
@@ -349,6 +381,7 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 	bufferevent_set_timeouts(uc->bev, NULL,
 	    upconn_tv(uc, &uc->srv->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	upconn_write_now(uc);
 	return 0;
 }
 
