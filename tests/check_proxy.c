@@ -454,6 +454,43 @@ START_TEST(test_keepalive_100)
 }
 END_TEST
 
+/*
+ * A NUL in the head of a pipelined request (sent in the same write as a
+ * valid one) is still caught; a NUL in a request body is data.
+ */
+START_TEST(test_nul_pipelined)
+{
+	static const char	 two[] = "GET /bytes/3 HTTP/1.1\r\n" HOST "\r\n"
+				    "GET /bytes/4 HTTP/1.1\r\n" HOST
+				    "X-A: a\0b\r\n\r\n";
+	static const char	 body[] = "POST /sha HTTP/1.1\r\n" HOST
+				    "Content-Length: 3\r\n\r\na\0b";
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	ck_assert_int_eq(itest_send(&c, two, sizeof(two) - 1, IO_MS), 0);
+	ck_assert_int_eq(itest_read_response(&c, &r, 0, IO_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	itest_resp_free(&r);
+	itest_read_response(&c, &r, 0, IO_MS);
+	ck_assert_msg(r.status == 400, "pipelined NUL: status %d", r.status);
+	itest_resp_free(&r);
+	itest_close(&c);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	ck_assert_int_eq(itest_send(&c, body, sizeof(body) - 1, IO_MS), 0);
+	ck_assert_int_eq(itest_read_response(&c, &r, 0, IO_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	itest_resp_free(&r);
+	itest_close(&c);
+	/* the origin saw the two good requests only */
+	ck_assert_int_eq(itest_count_lines(t.origin_log[0]), 2);
+	itest_finish(&t);
+}
+END_TEST
+
 /* After a response the client cannot reuse c for (close-delimited),
  * connect again. */
 static void
@@ -1355,6 +1392,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_hop_response);
 	tcase_add_test(tc, test_forwarded);
 	tcase_add_test(tc, test_via_max_forwards);
+	tcase_add_test(tc, test_nul_pipelined);
 	tcase_add_test(tc, test_set_cookie);
 	tcase_add_loop_test(tc, test_bad_response, 0,
 	    (int)(sizeof(proxy_bad_upstream) / sizeof(proxy_bad_upstream[0])));
