@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "conf/conf.h"
+#include "tests/itest.h"
 #include "tls/tls.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -48,49 +49,7 @@ static char	certdir[] = "/tmp/check_tls.XXXXXX";
 
 /* Everything the tests need, made by the openssl command (sh -e). */
 static const char gen_script[] =
-	"ec() { openssl genpkey -algorithm EC "
-	    "-pkeyopt ec_paramgen_curve:P-256 -out \"$1\"; }\n"
-	/* ca NAME SUBJECT [ISSUER] */
-	"ca() {\n"
-	"	ec \"$1.key\"\n"
-	"	openssl req -new -key \"$1.key\" -subj \"$2\" -out \"$1.csr\"\n"
-	"	printf 'basicConstraints=critical,CA:true\\n"
-	    "keyUsage=critical,keyCertSign,cRLSign\\n' > \"$1.ext\"\n"
-	"	if [ -z \"$3\" ]; then set -- \"$1\" \"$2\" -key \"$1.key\";\n"
-	"	else set -- \"$1\" \"$2\" -CA \"$3.pem\" -CAkey \"$3.key\" "
-	    "-CAcreateserial; fi\n"
-	"	n=$1; shift 2\n"
-	"	openssl x509 -req -in \"$n.csr\" \"$@\" -days 30 "
-	    "-extfile \"$n.ext\" -out \"$n.pem\"\n"
-	"}\n"
-	/* leaf NAME SUBJECT SAN DAYS ISSUER [EKU] */
-	"leaf() {\n"
-	"	ec \"$1.key\"\n"
-	"	openssl req -new -key \"$1.key\" -subj \"$2\" -out \"$1.csr\"\n"
-	"	: > \"$1.ext\"\n"
-	"	[ -z \"$3\" ] || echo \"subjectAltName=$3\" >> \"$1.ext\"\n"
-	"	echo \"extendedKeyUsage=${6:-serverAuth}\" >> \"$1.ext\"\n"
-	"	openssl x509 -req -in \"$1.csr\" -CA \"$5.pem\" "
-	    "-CAkey \"$5.key\" -CAcreateserial -days \"$4\" "
-	    "-extfile \"$1.ext\" -out \"$1.pem\"\n"
-	"}\n"
-	/* dated NAME START END: openssl ca takes explicit dates */
-	"dated() {\n"
-	"	ec \"$1.key\"\n"
-	"	openssl req -new -key \"$1.key\" -subj \"/CN=$1.test\" "
-	    "-out \"$1.csr\"\n"
-	"	rm -rf db; mkdir db; : > db/index.txt\n"
-	"	echo 01 > db/serial\n"
-	"	printf '[ca]\\ndefault_ca = t\\n[t]\\n"
-	    "database = db/index.txt\\nserial = db/serial\\n"
-	    "new_certs_dir = db\\ncertificate = ca.pem\\n"
-	    "private_key = ca.key\\ndefault_md = sha256\\npolicy = p\\n"
-	    "unique_subject = no\\nx509_extensions = x\\n"
-	    "[p]\\ncommonName = supplied\\n"
-	    "[x]\\nsubjectAltName = DNS:%s.test\\n' \"$1\" > ca.cnf\n"
-	"	openssl ca -batch -config ca.cnf -startdate \"$2\" "
-	    "-enddate \"$3\" -notext -in \"$1.csr\" -out \"$1.pem\"\n"
-	"}\n"
+	ITEST_CERT_SHELL
 	"ca ca '/CN=sluice test CA'\n"
 	"ca other '/CN=sluice other CA'\n"
 	"ca inter '/CN=sluice test intermediate' ca\n"
