@@ -65,32 +65,12 @@ TARGETS="origin sluice nginx haproxy"
 FIGURES="ka kib16 close big lat rss reload"
 T0=$(date +%s)
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-calc() { awk "BEGIN { printf \"%.6g\", $* }"; }
+BENCH_NAME=bench
+. "$HERE/lib.sh"
 
 # --- tools -------------------------------------------------------------------
 
-install_tools() {
-	local missing="" sudo=""
-	command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
-	command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
-	command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
-	command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
-	command -v python3 >/dev/null 2>&1 || missing="$missing python3"
-	command -v curl >/dev/null 2>&1 || missing="$missing curl"
-	[ -z "$missing" ] && return 0
-	command -v apt-get >/dev/null 2>&1 || die "missing:$missing (and no apt-get to install them)"
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	say "installing from Debian:$missing"
-	# RUNLEVEL=1: the packages' init scripts do not start a system nginx/haproxy.
-	$sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get update -qq >/dev/null 2>&1 &&
-		$sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 \
-			apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-		die "apt-get install failed for:$missing"
-}
-
-install_tools
+install_tools nginx:nginx haproxy:haproxy wrk:wrk gnuplot:gnuplot-nox python3:python3 curl:curl
 [ -x "$SLUICE" ] || die "no sluice binary at $SLUICE; build it first (./configure && make sluice) or set SLUICE=/path/to/sluice"
 case "$S$RUNS$CONNS$BIG_CONNS$LAT_CONNS$LAT_PAUSE$IDLE" in
 *[!0-9]*) die "BENCH_* settings must be whole numbers" ;;

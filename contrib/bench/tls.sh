@@ -75,31 +75,12 @@ SLUICE=${SLUICE:-$ROOT/sluice}
 TARGETS="sluice nginx"
 T0=$(date +%s)
 
-say() { printf 'tls-bench: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-calc() { awk "BEGIN { printf \"%.6g\", $* }"; }
+BENCH_NAME=tls-bench
+. "$HERE/lib.sh"
 
 # --- tools and settings -----------------------------------------------------------
 
-install_tools() {
-	local missing="" sudo=""
-	command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
-	command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
-	command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
-	command -v python3 >/dev/null 2>&1 || missing="$missing python3"
-	command -v curl >/dev/null 2>&1 || missing="$missing curl"
-	[ -z "$missing" ] && return 0
-	command -v apt-get >/dev/null 2>&1 || die "missing:$missing (and no apt-get to install them)"
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	say "installing from Debian:$missing"
-	# RUNLEVEL=1: the package's init script does not start a system nginx.
-	$sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get update -qq >/dev/null 2>&1 &&
-		$sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 \
-			apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-		die "apt-get install failed for:$missing"
-}
-
-install_tools
+install_tools nginx:nginx wrk:wrk openssl:openssl python3:python3 curl:curl
 [ -x "$SLUICE" ] || die "no sluice binary at $SLUICE; build it first (./configure && make sluice) or set SLUICE=/path/to/sluice"
 case "$S$RUNS$CONNS" in
 *[!0-9]*) die "BENCH_SECONDS, BENCH_RUNS and BENCH_CONNS must be whole numbers" ;;
