@@ -142,6 +142,8 @@ static int	conf_set_server_name(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_client_cert(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_workers(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
 
 static const char *const conf_balance_names[] = {
 	"round_robin", "least_conn", "random_two", NULL
@@ -182,6 +184,11 @@ static const struct conf_keyword conf_keywords[] = {
 	{ { "global", "pid_file", "",
 	    "write the process id to this file (optional)", 0 },
 	  CONF_T_STRING, CONF_G(pid_file), 0, 0, NULL, NULL },
+	{ { "global", "workers", "1",
+	    "threads serving connections: 1..64, or auto (one per CPU); "
+	    "read at start", 0 },
+	  CONF_T_CUSTOM, CONF_G(workers), 1, CONF_WORKERS_MAX, NULL,
+	  conf_set_workers },
 
 	{ { "admin", "listen", "",
 	    "/healthz /readyz /status /metrics, runtime drain", 0 },
@@ -999,6 +1006,20 @@ conf_set_ciphers(struct conf_loader *ld, const struct conf_keyword *kw,
 		return -1;
 	l->tls_ciphers_line = ld->lineno;
 	return 0;
+}
+
+/* workers = N | auto: auto is stored as 0 and resolved at start. */
+static int
+conf_set_workers(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_global	*g = base;
+
+	if (strcmp(value, "auto") == 0) {
+		g->workers = 0;
+		return 0;
+	}
+	return conf_set_int(ld, kw, base, value);
 }
 
 /* tls_ca = PATH: a string; its line is kept for tls/'s messages. */

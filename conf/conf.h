@@ -136,7 +136,10 @@ struct conf_global {
 	char			*error_log;		/* default "-" */
 	enum conf_log_level	 log_level;		/* default info */
 	char			*pid_file;		/* default NULL */
+	int			 workers;		/* default 1; 0: auto */
 };
+
+#define CONF_WORKERS_MAX	64	/* = WORKER_MAX */
 
 struct conf_admin {
 	int			 enabled;	/* 1 when [admin] listen is set */

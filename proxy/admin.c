@@ -79,6 +79,9 @@ admin_json_lines(struct evbuffer *b, const char *text)
 static void
 admin_json_server(struct evbuffer *b, const struct server *s)
 {
+	unsigned	idle, busy;
+
+	server_conns(s, &idle, &busy);
 	evbuffer_add(b, "{\"name\":", 8);
 	admin_json_str(b, s->name);
 	evbuffer_add(b, ",\"address\":", 11);
@@ -90,8 +93,10 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    server_state_name(s->state),
 	    server_up(s, sluice_now_ms()) ? "up" : "down",
 	    s->admin_drain ? "drain" : "enable", s->weight_override,
-	    s->inflight, s->nidle, s->nbusy, (unsigned long long)s->requests,
-	    (unsigned long long)s->connects, (unsigned long long)s->reuses);
+	    SLUICE_LOAD(&s->inflight), idle, busy,
+	    (unsigned long long)SLUICE_LOAD(&s->requests),
+	    (unsigned long long)SLUICE_LOAD(&s->connects),
+	    (unsigned long long)SLUICE_LOAD(&s->reuses));
 }
 
 /* 1 when an upstream called name appears in the registry before s. */
@@ -145,11 +150,12 @@ admin_status(struct admin *a, struct evbuffer *b)
 	memset(&i, 0, sizeof(i));
 	a->hooks->info(&i);
 	evbuffer_add_printf(b, "{\"pid\":%ld,\"generation\":%llu,"
-	    "\"state\":\"%s\",\"ready\":%s,\"in_flight\":%u,"
+	    "\"state\":\"%s\",\"ready\":%s,\"workers\":%u,\"in_flight\":%u,"
 	    "\"connections\":%u,\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
 	    "\"last_reload\":{\"time\":%lld,\"ok\":%s,\"errors\":",
 	    (long)getpid(), (unsigned long long)i.generation, i.state,
-	    i.ready ? "true" : "false", exchange_count(), client_count(),
+	    i.ready ? "true" : "false", i.workers, exchange_count(),
+	    client_count(),
 	    (unsigned long long)i.reloads_ok,
 	    (unsigned long long)i.reloads_failed, (long long)i.last_reload,
 	    i.last_reload_ok ? "true" : "false");
@@ -278,10 +284,10 @@ admin_server_act(struct server *s, const char *action, const char *query)
 	long		 w;
 
 	if (strcmp(action, "drain") == 0) {
-		s->admin_drain = 1;
-		upconn_close_idle(s);
+		SLUICE_STORE(&s->admin_drain, 1);
+		server_close_idle(s);
 	} else if (strcmp(action, "enable") == 0)
-		s->admin_drain = 0;
+		SLUICE_STORE(&s->admin_drain, 0);
 	else if (strcmp(action, "weight") == 0) {
 		v = query != NULL ? strstr(query, "value=") : NULL;
 		if (v == NULL || (v != query && v[-1] != '&'))
@@ -291,7 +297,7 @@ admin_server_act(struct server *s, const char *action, const char *query)
 		    w > 1000)
 			return "weight must be 1..1000, or 0 for the "
 			    "configured one";
-		s->weight_override = (int)w;
+		SLUICE_STORE(&s->weight_override, (int)w);
 	} else
 		return "";
 	log_info("server %s/%s: %s%s%s by the admin endpoint", s->upstream,

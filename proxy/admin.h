@@ -19,6 +19,7 @@ struct admin_info {
 	uint64_t	 generation;
 	const char	*state;			/* running, draining, ... */
 	int		 ready;			/* /readyz answers 200 */
+	unsigned	 workers;		/* worker threads */
 	time_t		 last_reload;		/* 0: never */
 	int		 last_reload_ok;
 	const char	*last_reload_errors;	/* "" when none */

@@ -15,13 +15,15 @@
 
 #include "proxy/client.h"
 #include "proxy/exchange.h"
+#include "proxy/listener.h"
 #include "proxy/nulscan.h"
 #include "proxy/ptrmap.h"
 #include "proxy/sluice.h"
 
-static struct client_list	 clients = TAILQ_HEAD_INITIALIZER(clients);
-static struct ptrmap		 byconn;	/* evcon -> client */
-static unsigned			 nclients;
+/* This worker's connections; the count is over every worker. */
+static __thread struct client_list	 clients;
+static __thread struct ptrmap		 byconn;	/* evcon -> client */
+static unsigned				 nclients;	/* atomic */
 static void			(*close_cb)(void);
 
 /* Register the hook run after a client connection closed. */
@@ -35,6 +37,8 @@ client_set_close_cb(void (*cb)(void))
 struct client_list *
 client_registry(void)
 {
+	if (clients.tqh_last == NULL)
+		TAILQ_INIT(&clients);
 	return &clients;
 }
 
@@ -42,7 +46,7 @@ client_registry(void)
 unsigned
 client_count(void)
 {
-	return nclients;
+	return SLUICE_LOAD(&nclients);
 }
 
 /* evhttp closes the connection: end its exchange, forget it. */
@@ -57,7 +61,8 @@ client_closed(struct evhttp_connection *evcon, void *arg)
 		exchange_client_gone(c->ex);
 	ptrmap_del(&byconn, evcon);
 	TAILQ_REMOVE(&clients, c, entry);
-	nclients--;
+	SLUICE_DEC(&c->lst->nclients);
+	SLUICE_DEC(&nclients);
 	c->magic = 0;
 	free(c);
 	if (close_cb != NULL)
@@ -102,8 +107,9 @@ client_get(struct evhttp_connection *evcon, struct listener *lst)
 	c->evcon = evcon;
 	c->lst = lst;
 	client_init(c, evcon);
-	TAILQ_INSERT_TAIL(&clients, c, entry);
-	nclients++;
+	TAILQ_INSERT_TAIL(client_registry(), c, entry);
+	SLUICE_INC(&lst->nclients);
+	SLUICE_INC(&nclients);
 	evhttp_connection_set_closecb(evcon, client_closed, c);
 	return c;
 }

@@ -31,6 +31,7 @@
 #include "proxy/tunnel.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
+#include "proxy/worker.h"
 
 #define EXCHANGE_MAGIC		0x45584348u	/* "EXCH" */
 #define EXCHANGE_HIGH_MARK	(256 * 1024)	/* client output: pause */
@@ -71,11 +72,14 @@ struct exchange {
 	TAILQ_ENTRY(exchange)	 entry;
 };
 
-static TAILQ_HEAD(, exchange)	 exchanges = TAILQ_HEAD_INITIALIZER(exchanges);
-static unsigned			 nexchanges;
-static uint64_t			 nfinished, nkilled;
-static int			 closing;
-static void			(*idle_cb)(void);
+TAILQ_HEAD(exchange_list, exchange);
+
+/* This worker's exchanges; the counts are over every worker. */
+static __thread struct exchange_list	 exchanges;
+static unsigned				 nexchanges;		/* atomic */
+static uint64_t				 nfinished, nkilled;	/* atomic */
+static int				 closing;		/* atomic */
+static void				(*idle_cb)(void);
 
 static void	exchange_up_head(void *, const struct http1_response *);
 static void	exchange_up_body(void *, struct evbuffer *);
@@ -103,22 +107,22 @@ static const char *phase_names[] = {
 unsigned
 exchange_count(void)
 {
-	return nexchanges;
+	return SLUICE_LOAD(&nexchanges);
 }
 
 /* Exchanges finished since start, and how many of them were cut short. */
 void
 exchange_totals(uint64_t *finished, uint64_t *killed)
 {
-	*finished = nfinished;
-	*killed = nkilled;
+	*finished = SLUICE_LOAD(&nfinished);
+	*killed = SLUICE_LOAD(&nkilled);
 }
 
 /* Responses carry Connection: close from now on. */
 void
 exchange_set_closing(int on)
 {
-	closing = on;
+	SLUICE_STORE(&closing, on);
 }
 
 /* Register the hook run when the last exchange ends. */
@@ -207,10 +211,12 @@ static void
 exchange_attach(struct exchange *ex, struct server *srv)
 {
 	ex->srv = srv;
+	server_lock(srv);
 	ex->trial = srv->health.trial;
+	server_unlock(srv);
 	server_ref(srv);
-	srv->inflight++;
-	srv->requests++;
+	SLUICE_INC(&srv->inflight);
+	SLUICE_INC(&srv->requests);
 }
 
 /* Leave the server: in-flight count, a trial without verdict, reference. */
@@ -219,10 +225,13 @@ exchange_detach(struct exchange *ex)
 {
 	if (ex->srv == NULL)
 		return;
-	if (ex->trial)
+	if (ex->trial) {
+		server_lock(ex->srv);
 		health_untake(&ex->srv->health);
+		server_unlock(ex->srv);
+	}
 	ex->trial = 0;
-	ex->srv->inflight--;
+	SLUICE_DEC(&ex->srv->inflight);
 	server_unref(ex->srv);
 	ex->srv = NULL;
 }
@@ -258,14 +267,13 @@ exchange_finish(struct exchange *ex)
 		evhttp_request_set_on_complete_cb(ex->req, NULL, NULL);
 	gen_unref(ex->gen);
 	TAILQ_REMOVE(&exchanges, ex, entry);
-	nexchanges--;
-	nfinished++;
+	SLUICE_INC(&nfinished);
 	if (ex->who == EXCHANGE_WHO_KILLED || ex->who == EXCHANGE_WHO_DRAIN)
-		nkilled++;
+		SLUICE_INC(&nkilled);
 	ex->magic = 0;
 	free(ex->reqline);
 	free(ex);
-	if (nexchanges == 0 && idle_cb != NULL)
+	if (SLUICE_DEC(&nexchanges) == 0 && idle_cb != NULL)
 		idle_cb();
 }
 
@@ -315,7 +323,8 @@ exchange_close_header(struct exchange *ex, int force)
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
 
-	if ((force || closing) && evhttp_find_header(out, "Connection") == NULL)
+	if ((force || SLUICE_LOAD(&closing)) &&
+	    evhttp_find_header(out, "Connection") == NULL)
 		evhttp_add_header(out, "Connection", "close");
 }
 
@@ -445,8 +454,12 @@ exchange_retry(struct exchange *ex, int other_only)
 	srv = gen_pick(ex->up, old);
 	if (srv == NULL || (other_only && srv == old)) {
 		/* a trial this pick started is given back */
-		if (srv != NULL && srv->health.trial)
-			health_untake(&srv->health);
+		if (srv != NULL) {
+			server_lock(srv);
+			if (srv->health.trial)
+				health_untake(&srv->health);
+			server_unlock(srv);
+		}
 		return -1;
 	}
 	exchange_detach(ex);
@@ -565,7 +578,7 @@ exchange_up_upgraded(void *arg)
 	ex->uc = NULL;
 	client = evhttp_connection_get_bufferevent(
 	    evhttp_request_get_connection(ex->req));
-	ex->tun = tunnel_new(client, server, &ex->srv->set.tunnel_timeout,
+	ex->tun = tunnel_new(client, server, &server_local(ex->srv)->set.tunnel_timeout,
 	    exchange_tunnel_done, ex);
 	if (ex->tun == NULL)
 		exchange_cut(ex, EXCHANGE_WHO_PROXY);
@@ -584,7 +597,7 @@ exchange_up_head(void *arg, const struct http1_response *r)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	ex->phase = EXCHANGE_PHASE_BODY;
 	ex->status = r->status;
-	exchange_verdict(ex, !(r->status >= 500 && ex->srv->set.fail_on_5xx));
+	exchange_verdict(ex, !(r->status >= 500 && server_local(ex->srv)->set.fail_on_5xx));
 	if (r->status == 101) {
 		exchange_switch(ex, r);
 		return;
@@ -1056,8 +1069,10 @@ exchange_start(struct evhttp_request *req, struct listener *lst,
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_start);
 	ex->client->ex = ex;
 	ex->client->requests++;
+	if (exchanges.tqh_last == NULL)
+		TAILQ_INIT(&exchanges);
 	TAILQ_INSERT_TAIL(&exchanges, ex, entry);
-	nexchanges++;
+	SLUICE_INC(&nexchanges);
 	evhttp_request_set_on_complete_cb(req, exchange_complete_cb, ex);
 	exchange_dispatch(ex, gl, method);
 }
@@ -1073,27 +1088,79 @@ exchange_kill(struct exchange *ex, enum exchange_who who)
 		exchange_error(ex, 503, "Service Unavailable", who, 1);
 }
 
+/* End this worker's exchanges on srv (NULL: all of them). */
+static void
+exchange_kill_local(struct server *srv, enum exchange_who who)
+{
+	struct exchange	*ex, *next;
+
+	if (exchanges.tqh_last == NULL)
+		return;
+	for (ex = TAILQ_FIRST(&exchanges); ex != NULL; ex = next) {
+		next = TAILQ_NEXT(ex, entry);
+		if (srv == NULL || (ex->srv == srv &&
+		    (ex->uc != NULL || ex->tun != NULL)))
+			exchange_kill(ex, who);
+	}
+}
+
+/* What exchange_kill_server asks of the other workers. */
+struct exchange_kill_req {
+	struct server		*srv;		/* referenced; NULL: all */
+	enum exchange_who	 who;
+};
+
+/* In a worker. */
+static void
+exchange_kill_cb(void *arg)
+{
+	struct exchange_kill_req	*k = arg;
+
+	exchange_kill_local(k->srv, k->who);
+}
+
+/* Back in the main thread once every worker has. */
+static void
+exchange_kill_done(void *arg)
+{
+	struct exchange_kill_req	*k = arg;
+
+	if (k->srv != NULL)
+		server_unref(k->srv);
+	free(k);
+}
+
+/* Ask every other worker to end its exchanges on srv (NULL: all). */
+static void
+exchange_kill_everywhere(struct server *srv, enum exchange_who who)
+{
+	struct exchange_kill_req	*k;
+
+	if (!worker_threads())
+		return;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		log_error("out of memory ending exchanges in other workers");
+		return;
+	}
+	k->srv = srv;
+	k->who = who;
+	if (srv != NULL)
+		server_ref(srv);
+	worker_each(exchange_kill_cb, exchange_kill_done, k);
+}
+
 /* See exchange.h. */
 void
 exchange_kill_all(enum exchange_who who)
 {
-	struct exchange	*ex, *next;
-
-	for (ex = TAILQ_FIRST(&exchanges); ex != NULL; ex = next) {
-		next = TAILQ_NEXT(ex, entry);
-		exchange_kill(ex, who);
-	}
+	exchange_kill_everywhere(NULL, who);
+	exchange_kill_local(NULL, who);
 }
 
 /* See exchange.h. */
 void
 exchange_kill_server(struct server *srv, enum exchange_who who)
 {
-	struct exchange	*ex, *next;
-
-	for (ex = TAILQ_FIRST(&exchanges); ex != NULL; ex = next) {
-		next = TAILQ_NEXT(ex, entry);
-		if (ex->srv == srv && (ex->uc != NULL || ex->tun != NULL))
-			exchange_kill(ex, who);
-	}
+	exchange_kill_everywhere(srv, who);
+	exchange_kill_local(srv, who);
 }

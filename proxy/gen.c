@@ -12,6 +12,7 @@
 #include "proxy/log.h"
 #include "proxy/sluice.h"
 #include "proxy/upstream.h"
+#include "proxy/worker.h"
 #include "tls/tls.h"
 
 /* Build the server list of one upstream. -1 when out of memory. */
@@ -22,14 +23,14 @@ gen_upstream_build(struct gen_upstream *gu, const struct conf_upstream *cu)
 
 	gu->conf = cu;
 	gu->servers = calloc(cu->nservers, sizeof(*gu->servers));
-	gu->peers = calloc(cu->nservers, sizeof(*gu->peers));
+	/* one set of balancing state per worker: picks never contend */
+	gu->peers = calloc(cu->nservers * sluice_nworkers, sizeof(*gu->peers));
 	if (gu->servers == NULL || gu->peers == NULL)
 		return -1;
 	for (i = 0; i < cu->nservers; i++) {
 		if ((gu->servers[i] = server_get(cu, &cu->servers[i])) == NULL)
 			return -1;
 		gu->n++;
-		gu->peers[i].weight = cu->servers[i].weight;
 	}
 	return 0;
 }
@@ -219,12 +220,25 @@ gen_activate(struct gen *g)
 	return 0;
 }
 
+/* See gen.h. */
+void
+gen_activate_local(struct gen *g)
+{
+	size_t	i, j;
+
+	for (i = 0; i < g->nups; i++)
+		for (j = 0; j < g->ups[i].n; j++)
+			server_apply_local(g->ups[i].servers[j],
+			    g->ups[i].conf, &g->ups[i].conf->servers[j],
+			    g->ups[i].tls);
+}
+
 /* Take a reference. */
 struct gen *
 gen_ref(struct gen *g)
 {
 	SLUICE_MAGIC_CHECK(g, GEN_MAGIC);
-	g->refs++;
+	SLUICE_INC(&g->refs);
 	return g;
 }
 
@@ -238,13 +252,27 @@ gen_free_cb(evutil_socket_t fd, short what, void *arg)
 	gen_free(g);
 }
 
-/* Drop a reference; the last one frees from the loop, never under us. */
+/* A worker dropped the last reference: free it in the main thread. */
+static void
+gen_free_main(void *arg)
+{
+	gen_free_cb(-1, 0, arg);
+}
+
+/*
+ * Drop a reference; the last one frees from the main loop, never under
+ * us (a generation's servers belong to the main thread).
+ */
 void
 gen_unref(struct gen *g)
 {
 	SLUICE_MAGIC_CHECK(g, GEN_MAGIC);
-	if (--g->refs > 0)
+	if (SLUICE_UNREF(&g->refs) > 0)
 		return;
+	if (sluice_worker_id != 0) {
+		worker_call(0, gen_free_main, g);
+		return;
+	}
 	if (sluice_base == NULL ||
 	    event_base_once(sluice_base, -1, EV_TIMEOUT, gen_free_cb, g,
 	    NULL) == -1)
@@ -311,33 +339,41 @@ gen_route(const struct gen_listener *gl, const char *host, const char *path)
 struct server *
 gen_pick(struct gen_upstream *up, const struct server *avoid)
 {
-	uint64_t	 now = sluice_now_ms();
-	struct server	*s;
-	size_t		 i, usable = 0;
-	int		 k, w;
+	uint64_t		 now = sluice_now_ms();
+	struct balance_peer	*peers = up->peers + sluice_worker_id * up->n;
+	struct server		*s;
+	size_t			 i, usable = 0;
+	int			 k, w;
 
 	for (i = 0; i < up->n; i++) {
 		s = up->servers[i];
-		up->peers[i].usable = server_usable(s, now, up->n > 1);
-		up->peers[i].inflight = s->inflight;
-		w = s->weight_override != 0 ? s->weight_override :
-		    up->conf->servers[i].weight;
-		up->peers[i].weight = health_weight(&s->health,
-		    &s->set.health, w, now);
-		usable += up->peers[i].usable;
+		w = SLUICE_LOAD(&s->weight_override);
+		if (w == 0)
+			w = up->conf->servers[i].weight;
+		server_lock(s);
+		peers[i].usable = server_usable(s, now, up->n > 1);
+		peers[i].weight = health_weight(&s->health,
+		    &server_local(s)->set.health, w, now);
+		server_unlock(s);
+		peers[i].inflight = SLUICE_LOAD(&s->inflight);
+		usable += peers[i].usable;
 	}
 	/* another server when one is usable; else the same one again */
 	for (i = 0; avoid != NULL && usable > 1 && i < up->n; i++)
-		if (up->servers[i] == avoid && up->peers[i].usable) {
-			up->peers[i].usable = 0;
+		if (up->servers[i] == avoid && peers[i].usable) {
+			peers[i].usable = 0;
 			break;
 		}
-	k = balance_pick(up->conf->balance, up->peers, up->n, sluice_random(),
+	k = balance_pick(up->conf->balance, peers, up->n, sluice_random(),
 	    sluice_random());
 	if (k == -1)
 		return NULL;
-	if (up->n > 1)
-		health_take(&up->servers[k]->health, now);
+	if (up->n > 1) {
+		s = up->servers[k];
+		server_lock(s);
+		health_take(&s->health, now);
+		server_unlock(s);
+	}
 	return up->servers[k];
 }
 

@@ -22,7 +22,8 @@ struct tls_server;
 struct gen_upstream {
 	const struct conf_upstream	*conf;
 	struct server			**servers;	/* referenced */
-	struct balance_peer		*peers;		/* same order */
+	struct balance_peer		*peers;		/* same order; one
+							 * set per worker */
 	size_t				 n;
 	struct tls_client		*tls;		/* NULL: plain */
 };
@@ -46,7 +47,7 @@ struct gen_listener {
 
 struct gen {
 	unsigned		 magic;
-	int			 refs;
+	int			 refs;		/* atomic */
 	uint64_t		 id;
 	struct conf		*conf;		/* owned */
 	struct gen_upstream	*ups;
@@ -70,6 +71,12 @@ struct gen		*gen_new(struct conf *conf, uint64_t id, char **errors);
  * active. -1 when out of memory.
  */
 int			 gen_activate(struct gen *);
+
+/*
+ * In a worker other than the main one: its copy of the servers' settings
+ * becomes g's (gen_activate did the main thread's and everything shared).
+ */
+void			 gen_activate_local(struct gen *);
 
 /* Take a reference. */
 struct gen		*gen_ref(struct gen *);

@@ -35,6 +35,7 @@
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
+#include "proxy/worker.h"
 
 enum lifecycle_state {
 	LIFECYCLE_RUNNING = 0,
@@ -52,7 +53,8 @@ static struct gen		*current;
 static uint64_t			 gen_id;
 static struct listener_list	 listeners = TAILQ_HEAD_INITIALIZER(listeners);
 static struct listener_list	 retired = TAILQ_HEAD_INITIALIZER(retired);
-static enum lifecycle_state	 state;
+static enum lifecycle_state	 state;		/* atomic: workers read */
+static unsigned			 nretired;	/* atomic: workers read */
 static struct event		*sig_ev[8];
 static struct event		*stop_ev;	/* shutdown_timeout */
 static struct event		*check_ev;	/* "is the drain over?" */
@@ -69,6 +71,7 @@ static struct admin		*admin;
 static char			 conf_error_log[512];
 
 static void	lifecycle_info(struct admin_info *);
+static unsigned	lifecycle_workers(const struct conf *);
 static int	lifecycle_reload(void);
 static void	lifecycle_notify_status(void);
 
@@ -170,40 +173,62 @@ lifecycle_servers_drain(struct gen *old, struct gen *g)
 			log_info("server %s/%s: removed; draining %u "
 			    "exchange(s)", s->upstream, s->name, s->inflight);
 			/* removed: runtime state goes with the server */
-			s->admin_drain = 0;
-			s->weight_override = 0;
+			SLUICE_STORE(&s->admin_drain, 0);
+			SLUICE_STORE(&s->weight_override, 0);
 			server_set_state(s, SERVER_DRAINING);
 			if (s->drain_ev == NULL)
 				s->drain_ev = evtimer_new(sluice_base,
 				    lifecycle_drain_timeout_cb, s);
-			tv = sluice_tv(s->set.drain_timeout_ms);
+			tv = sluice_tv(server_local(s)->set.drain_timeout_ms);
 			if (s->drain_ev != NULL)
 				evtimer_add(s->drain_ev, &tv);
 		}
 }
 
-/* Point every listener at g; close those g does not list. */
+/* In a worker: take g (settings first, then routing). */
+static void
+lifecycle_worker_gen(void *arg)
+{
+	struct gen	*g = arg;
+
+	gen_activate_local(g);
+	listener_set_gen(g);
+}
+
+/* Every worker has taken g: drop the reference made for them. */
+static void
+lifecycle_worker_gen_done(void *arg)
+{
+	gen_unref(arg);
+}
+
+/*
+ * Point every worker at g; start the listeners g opened; close those g
+ * does not list.
+ */
 static void
 lifecycle_swap(struct gen *g, struct listener_list *opened)
 {
 	struct listener		*l, *next;
-	struct gen_listener	*gl;
 	struct gen		*old = current;
 
+	listener_set_gen(g);
+	worker_each(lifecycle_worker_gen, lifecycle_worker_gen_done,
+	    gen_ref(g));
 	while ((l = TAILQ_FIRST(opened)) != NULL) {
 		TAILQ_REMOVE(opened, l, entry);
 		TAILQ_INSERT_TAIL(&listeners, l, entry);
+		listener_serve(l);
 	}
 	for (l = TAILQ_FIRST(&listeners); l != NULL; l = next) {
 		next = TAILQ_NEXT(l, entry);
-		if ((gl = gen_listener_find(g, &l->addr)) != NULL) {
-			listener_attach(l, g, gl);
+		if (gen_listener_find(g, &l->addr) != NULL)
 			continue;
-		}
 		/* its connections stay with it; the socket closes */
 		listener_close(l);
 		TAILQ_REMOVE(&listeners, l, entry);
 		TAILQ_INSERT_TAIL(&retired, l, entry);
+		SLUICE_INC(&nretired);
 		if (retire_ev != NULL)
 			event_active(retire_ev, EV_TIMEOUT, 0);
 	}
@@ -294,6 +319,10 @@ lifecycle_load(char **errors)
 		*errors = strdup("cannot open the log files");
 		return -1;
 	}
+	if (current != NULL && lifecycle_workers(conf) != sluice_nworkers)
+		log_warn("workers: %u worker(s) serve until the next start or "
+		    "binary upgrade (SIGUSR2); the setting is read at start",
+		    sluice_nworkers);
 	if ((g = lifecycle_build(conf, &opened, &fresh, errors)) == NULL)
 		return -1;
 	gen_id++;
@@ -346,6 +375,7 @@ lifecycle_info(struct admin_info *i)
 {
 	i->generation = gen_id;
 	i->state = state_names[state];
+	i->workers = sluice_nworkers;
 	i->ready = state == LIFECYCLE_RUNNING;
 	i->last_reload = last_reload;
 	i->last_reload_ok = last_reload_ok;
@@ -356,11 +386,34 @@ lifecycle_info(struct admin_info *i)
 	i->token = current != NULL ? current->conf->admin.token : NULL;
 }
 
-/* Ask the loop to check whether the drain is over. */
+static void	lifecycle_poke(void);
+static void	lifecycle_client_closed(void);
+
+/* lifecycle_poke and lifecycle_client_closed, queued by a worker. */
+static void
+lifecycle_poke_main(void *arg)
+{
+	lifecycle_poke();
+}
+
+static void
+lifecycle_client_closed_main(void *arg)
+{
+	lifecycle_client_closed();
+}
+
+/*
+ * Ask the main loop to check whether the drain is over (from any worker;
+ * nothing is queued unless a drain runs).
+ */
 static void
 lifecycle_poke(void)
 {
-	if (state >= LIFECYCLE_DRAINING && check_ev != NULL)
+	if (SLUICE_LOAD(&state) < LIFECYCLE_DRAINING)
+		return;
+	if (sluice_worker_id != 0)
+		worker_call(0, lifecycle_poke_main, NULL);
+	else if (check_ev != NULL)
 		event_active(check_ev, EV_TIMEOUT, 0);
 }
 
@@ -368,21 +421,22 @@ lifecycle_poke(void)
 static void
 lifecycle_client_closed(void)
 {
-	if (!TAILQ_EMPTY(&retired) && retire_ev != NULL)
-		event_active(retire_ev, EV_TIMEOUT, 0);
+	if (SLUICE_LOAD(&nretired) > 0) {
+		if (sluice_worker_id != 0) {
+			worker_call(0, lifecycle_client_closed_main, NULL);
+			return;
+		}
+		if (retire_ev != NULL)
+			event_active(retire_ev, EV_TIMEOUT, 0);
+	}
 	lifecycle_poke();
 }
 
-/* 1 when a client connection of l is still open. */
+/* 1 when a client connection of l is still open, in any worker. */
 static int
 lifecycle_listener_busy(const struct listener *l)
 {
-	const struct client	*c;
-
-	TAILQ_FOREACH(c, client_registry(), entry)
-		if (c->lst == l)
-			return 1;
-	return 0;
+	return SLUICE_LOAD(&l->nclients) > 0;
 }
 
 /*
@@ -396,25 +450,37 @@ lifecycle_retire_cb(evutil_socket_t fd, short what, void *arg)
 
 	for (l = TAILQ_FIRST(&retired); l != NULL; l = next) {
 		next = TAILQ_NEXT(l, entry);
-		if (l->bound != NULL || lifecycle_listener_busy(l))
+		if (!listener_closed(l) || lifecycle_listener_busy(l))
 			continue;
 		TAILQ_REMOVE(&retired, l, entry);
+		SLUICE_DEC(&nretired);
 		listener_free(l);
 	}
 }
 
-/* Close idle client connections: they are what keeps a drain going. */
+/* In one worker: idle client connections close after ms. */
 static void
-lifecycle_idle_clients_timeout(void)
+lifecycle_idle_clients_local(void *arg)
 {
 	struct client	*c;
-	struct timeval	 tv = sluice_tv(current->conf->global.drain_idle_timeout_ms);
+	struct timeval	 tv = sluice_tv((uint64_t)(uintptr_t)arg);
 
 	TAILQ_FOREACH(c, client_registry(), entry)
 		if (c->ex == NULL)
 			bufferevent_set_timeouts(
 			    evhttp_connection_get_bufferevent(c->evcon), &tv,
 			    NULL);
+}
+
+/* Close idle client connections: they are what keeps a drain going. */
+static void
+lifecycle_idle_clients_timeout(void)
+{
+	void	*ms = (void *)(uintptr_t)
+		    current->conf->global.drain_idle_timeout_ms;
+
+	worker_each(lifecycle_idle_clients_local, NULL, ms);
+	lifecycle_idle_clients_local(ms);
 }
 
 /*
@@ -435,16 +501,31 @@ lifecycle_exit(const char *how, uint64_t grace_ms)
 	    (unsigned long long)(sluice_now_ms() - drain_start_ms),
 	    (unsigned long long)(finished - killed),
 	    (unsigned long long)(killed + exchange_count()));
-	state = LIFECYCLE_STOPPING;
+	SLUICE_STORE(&state, LIFECYCLE_STOPPING);
 	event_base_loopexit(sluice_base, &tv);
 }
 
-/* Drain over when nothing is in flight and no client is connected. */
+/* 1 once every listening socket is closed (its queue accepted). */
+static int
+lifecycle_listeners_closed(void)
+{
+	struct listener	*l;
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (!listener_closed(l))
+			return 0;
+	return 1;
+}
+
+/*
+ * Drain over when no socket accepts any more, nothing is in flight and no
+ * client is connected.
+ */
 static void
 lifecycle_check_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if (state == LIFECYCLE_DRAINING && exchange_count() == 0 &&
-	    client_count() == 0)
+	if (state == LIFECYCLE_DRAINING && lifecycle_listeners_closed() &&
+	    exchange_count() == 0 && client_count() == 0)
 		lifecycle_exit("complete", 0);
 	else if (state == LIFECYCLE_STOPPING && exchange_count() == 0)
 		event_base_loopexit(sluice_base, NULL);
@@ -483,7 +564,7 @@ lifecycle_drain_start(void)
 {
 	struct listener	*l;
 
-	state = LIFECYCLE_DRAINING;
+	SLUICE_STORE(&state, LIFECYCLE_DRAINING);
 	log_info("shutdown: draining %u exchange(s), %u connection(s)",
 	    exchange_count(), client_count());
 	notify_send("STOPPING=1\nSTATUS=draining %u exchange(s)",
@@ -522,7 +603,7 @@ lifecycle_shutdown(void)
 		lifecycle_drain_start();
 		return;
 	}
-	state = LIFECYCLE_NOTICE;
+	SLUICE_STORE(&state, LIFECYCLE_NOTICE);
 	notify_send("STOPPING=1\nSTATUS=shutdown notice");
 	log_info("shutdown: notice for %llu ms; still accepting",
 	    (unsigned long long)g->drain_notice_ms);
@@ -635,6 +716,7 @@ lifecycle_events(void)
 	    retire_ev == NULL)
 		return -1;
 	exchange_set_idle_cb(lifecycle_poke);
+	listener_set_closed_cb(lifecycle_poke);
 	client_set_close_cb(lifecycle_client_closed);
 	return 0;
 }
@@ -666,6 +748,44 @@ lifecycle_pid_file(const char *path, int create)
 	fclose(fp);
 }
 
+/* A worker thread starts: flush its access-log lines from its loop. */
+static void
+lifecycle_worker_init(void *arg)
+{
+	if (log_attach(sluice_base) == -1)
+		log_error("worker %u: out of memory", sluice_worker_id);
+}
+
+/*
+ * A worker thread ends (the main thread waits): close its connections,
+ * client and upstream, and free what it kept for itself.
+ */
+static void
+lifecycle_worker_fini(void *arg)
+{
+	struct server	*s;
+
+	listener_worker_fini();
+	TAILQ_FOREACH(s, server_registry(), entry)
+		upconn_close_idle(s);
+	client_registry_free();
+	nulscan_free();
+	log_detach();
+}
+
+/* How many workers conf asks for: auto is one per CPU. */
+static unsigned
+lifecycle_workers(const struct conf *conf)
+{
+	long	n = conf->global.workers;
+
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > WORKER_MAX ? WORKER_MAX : (unsigned)n;
+}
+
 /* Free everything at exit, so that leak checkers see a clean process. */
 static void
 lifecycle_cleanup(void)
@@ -677,6 +797,7 @@ lifecycle_cleanup(void)
 	admin_free(admin);
 	admin = NULL;
 	admin_free_retiring();
+	worker_stop(lifecycle_worker_fini);
 	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
 		TAILQ_REMOVE(&listeners, l, entry);
 		listener_free(l);	/* closes its connections */
@@ -742,6 +863,7 @@ lifecycle_run(const char *path)
 {
 	struct conf	*conf;
 	char		*errors = NULL;
+	unsigned	 nworkers;
 	int		 status = 1;
 
 	conf_path = path;
@@ -759,13 +881,17 @@ lifecycle_run(const char *path)
 	}
 	snprintf(conf_error_log, sizeof(conf_error_log), "%s",
 	    conf->global.error_log);
+	nworkers = lifecycle_workers(conf);
 	conf_free(conf);
 	inherit_init();
-	if (lifecycle_events() == 0 && lifecycle_load(&errors) == 0) {
+	if (lifecycle_events() == 0 &&
+	    worker_start(nworkers, lifecycle_worker_init) == 0 &&
+	    lifecycle_load(&errors) == 0) {
 		inherit_close_unused();
 		lifecycle_pid_file(current->conf->global.pid_file, 1);
-		log_info("ready: %zu listener(s), generation %llu, pid %ld",
-		    current->nlsts, (unsigned long long)gen_id,
+		log_info("ready: %zu listener(s), generation %llu, %u "
+		    "worker(s), pid %ld", current->nlsts,
+		    (unsigned long long)gen_id, sluice_nworkers,
 		    (long)getpid());
 		notify_send("MAINPID=%ld", (long)getpid());
 		lifecycle_notify_status();

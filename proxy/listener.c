@@ -2,10 +2,12 @@
  * listener: evhttp servers and their listening sockets.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -20,19 +22,76 @@
 #include "proxy/log.h"
 #include "proxy/nulscan.h"
 #include "proxy/sluice.h"
+#include "proxy/worker.h"
 #include "tls/tls.h"
 
 #define LISTENER_BACKLOG	511
 #define LISTENER_CLOSE_TRIES	100	/* loop turns to empty the queue */
 
+TAILQ_HEAD(listener_slot_list, listener_slot);
+
+/* This thread's slots with an evhttp, and its newest generation. */
+static __thread struct listener_slot_list	 slots;
+static __thread struct gen			*cur_gen;
+static void					(*closed_cb)(void);
+
+static void	listener_close_main(struct listener *);
+
+
+/*
+ * Serve this thread's newest generation when it lists the slot's address:
+ * routing, and the settings evhttp copies onto each new connection. A
+ * listener a reload removed keeps the generation it had.
+ */
+static void
+listener_slot_refresh(struct listener_slot *sl)
+{
+	const struct conf_listener	*cl;
+	struct gen_listener		*gl;
+	struct timeval			 tv;
+
+	if (sl->gen == cur_gen || cur_gen == NULL ||
+	    (gl = gen_listener_find(cur_gen, &sl->l->addr)) == NULL)
+		return;
+	if (sl->gen != NULL)
+		gen_unref(sl->gen);
+	sl->gen = gen_ref(cur_gen);
+	sl->gl = gl;
+	cl = gl->conf;
+	tv = sluice_tv(cl->client_timeout_ms);
+	evhttp_set_max_body_size(sl->http, (ev_ssize_t)cl->max_body_size);
+	evhttp_set_max_headers_size(sl->http, (ev_ssize_t)cl->max_header_size);
+	evhttp_set_timeout_tv(sl->http, &tv);
+}
+
+/* See listener.h. The old generation goes as soon as nothing serves it. */
+void
+listener_set_gen(struct gen *g)
+{
+	struct listener_slot	*sl;
+	struct gen		*old = cur_gen;
+
+	cur_gen = g != NULL ? gen_ref(g) : NULL;
+	if (slots.tqh_last != NULL)
+		TAILQ_FOREACH(sl, &slots, entry)
+			listener_slot_refresh(sl);
+	if (old != NULL)
+		gen_unref(old);
+}
+
 /* The evhttp request callback: every request starts an exchange. */
 static void
 listener_request_cb(struct evhttp_request *req, void *arg)
 {
-	struct listener	*l = arg;
+	struct listener_slot	*sl = arg;
 
-	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
-	exchange_start(req, l, l->gen, l->gl);
+	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
+	listener_slot_refresh(sl);
+	if (sl->gl == NULL) {		/* never given a generation */
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	exchange_start(req, sl->l, sl->gen, sl->gl);
 }
 
 /*
@@ -60,18 +119,20 @@ listener_bev_refuse(struct event_base *base)
 static struct bufferevent *
 listener_bevcb(struct event_base *base, void *arg)
 {
-	struct listener		*l = arg;
+	struct listener_slot	*sl = arg;
+	struct listener		*l = sl->l;
 	struct bufferevent	*bev = NULL;
 	SSL			*ssl;
 
-	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
-	if (l->gl == NULL || l->gl->tls == NULL) {
+	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
+	listener_slot_refresh(sl);
+	if (sl->gl == NULL || sl->gl->tls == NULL) {
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 		if (bev != NULL && nulscan_attach(bev) == -1)
 			log_warn("listener %s: out of memory", l->addr.text);
 		return bev;
 	}
-	if ((ssl = tls_server_ssl_new(l->gl->tls)) != NULL &&
+	if ((ssl = tls_server_ssl_new(sl->gl->tls)) != NULL &&
 	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		SSL_free(ssl);
@@ -87,7 +148,7 @@ listener_bevcb(struct event_base *base, void *arg)
 
 /* Create the evhttp server with the settings that never change. */
 static struct evhttp *
-listener_http_new(struct listener *l)
+listener_http_new(struct listener_slot *sl)
 {
 	struct evhttp	*http;
 
@@ -98,8 +159,8 @@ listener_http_new(struct listener *l)
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
 	    EVHTTP_REQ_CONNECT);	/* answered 501 by us, properly framed */
-	evhttp_set_gencb(http, listener_request_cb, l);
-	evhttp_set_bevcb(http, listener_bevcb, l);
+	evhttp_set_gencb(http, listener_request_cb, sl);
+	evhttp_set_bevcb(http, listener_bevcb, sl);
 	return http;
 }
 
@@ -117,31 +178,71 @@ listener_socket(const struct conf_addr *addr, int backlog)
 	    backlog, (const struct sockaddr *)&addr->ss, (int)addr->sslen);
 }
 
+/* Start serving sl from this thread's loop, accepting on el. -1 on error. */
+static int
+listener_slot_open(struct listener_slot *sl, struct evconnlistener *el)
+{
+	if ((sl->http = listener_http_new(sl)) == NULL) {
+		evconnlistener_free(el);
+		return -1;
+	}
+	if ((sl->bound = evhttp_bind_listener(sl->http, el)) == NULL) {
+		evconnlistener_free(el);
+		evhttp_free(sl->http);
+		sl->http = NULL;
+		return -1;
+	}
+	if (slots.tqh_last == NULL)
+		TAILQ_INIT(&slots);
+	TAILQ_INSERT_TAIL(&slots, sl, entry);
+	listener_slot_refresh(sl);
+	return 0;
+}
+
+/* Free sl's evhttp (and the connections it has) in this thread. */
+static void
+listener_slot_free(struct listener_slot *sl)
+{
+	if (sl->http == NULL)
+		return;
+	TAILQ_REMOVE(&slots, sl, entry);
+	evhttp_free(sl->http);
+	sl->http = NULL;
+	sl->bound = NULL;
+	if (sl->gen != NULL)
+		gen_unref(sl->gen);
+	sl->gen = NULL;
+	sl->gl = NULL;
+}
+
 /* See listener.h. */
 struct listener *
 listener_open(const struct conf_listener *cl, char **err)
 {
 	struct listener		*l;
 	struct evconnlistener	*el;
+	unsigned		 i;
 
 	*err = NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->slots = calloc(sluice_nworkers, sizeof(*l->slots))) == NULL ||
 	    (l->addr.text = strdup(cl->listen.text)) == NULL) {
+		if (l != NULL)
+			free(l->slots);
 		free(l);
 		*err = strdup("out of memory");
 		return NULL;
 	}
 	l->magic = LISTENER_MAGIC;
+	for (i = 0; i < sluice_nworkers; i++) {
+		l->slots[i].magic = LISTENER_SLOT_MAGIC;
+		l->slots[i].l = l;
+	}
 	memcpy(&l->addr.ss, &cl->listen.ss, cl->listen.sslen);
 	l->addr.sslen = cl->listen.sslen;
-	if ((l->http = listener_http_new(l)) == NULL)
+	if ((el = listener_socket(&l->addr, LISTENER_BACKLOG)) == NULL ||
+	    listener_slot_open(&l->slots[0], el) == -1)
 		goto fail;
-	if ((el = listener_socket(&l->addr, LISTENER_BACKLOG)) == NULL)
-		goto fail;
-	if ((l->bound = evhttp_bind_listener(l->http, el)) == NULL) {
-		evconnlistener_free(el);
-		goto fail;
-	}
 	return l;
 fail:
 	if (asprintf(err, "%s: cannot listen on %s: %s", cl->name,
@@ -151,18 +252,32 @@ fail:
 	return NULL;
 }
 
-/* See listener.h. Settings apply to connections accepted from now on. */
-void
-listener_attach(struct listener *l, struct gen *g, struct gen_listener *gl)
+/*
+ * In a worker: accept on a descriptor of its own for the shared socket.
+ * Every worker's loop watches the one kernel queue; whoever is free first
+ * accepts, and closing a descriptor loses nothing while another is open.
+ */
+static void
+listener_serve_cb(void *arg)
 {
-	const struct conf_listener	*cl = gl->conf;
-	struct timeval			 tv = sluice_tv(cl->client_timeout_ms);
+	struct listener		*l = arg;
+	struct listener_slot	*sl = &l->slots[sluice_worker_id];
+	struct evconnlistener	*el;
+	int			 fd;
 
-	l->gen = g;
-	l->gl = gl;
-	evhttp_set_max_body_size(l->http, (ev_ssize_t)cl->max_body_size);
-	evhttp_set_max_headers_size(l->http, (ev_ssize_t)cl->max_header_size);
-	evhttp_set_timeout_tv(l->http, &tv);
+	/* queued before any close of l: the main descriptor is open */
+	if ((fd = fcntl(listener_fd(l), F_DUPFD_CLOEXEC, 0)) == -1 || (el = evconnlistener_new(sluice_base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, fd)) == NULL ||
+	    listener_slot_open(sl, el) == -1)
+		log_error("listener %s: worker %u cannot accept: %s",
+		    l->addr.text, sluice_worker_id, strerror(errno));
+}
+
+/* See listener.h. */
+void
+listener_serve(struct listener *l)
+{
+	worker_each(listener_serve_cb, NULL, l);
 }
 
 /* 1 when connections wait in the kernel's accept queue. */
@@ -171,7 +286,7 @@ listener_has_queued(struct listener *l)
 {
 	struct pollfd	pfd;
 
-	pfd.fd = evhttp_bound_socket_get_fd(l->bound);
+	pfd.fd = listener_fd(l);
 	pfd.events = POLLIN;
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 }
@@ -180,21 +295,23 @@ listener_has_queued(struct listener *l)
 static void
 listener_close_cb(evutil_socket_t fd, short what, void *arg)
 {
-	listener_close(arg);
+	listener_close_main(arg);
 }
 
 /*
- * See listener.h. Closing a listening socket resets the connections in
- * its accept queue, so the queue is emptied first: while it holds
- * connections, the close waits one loop turn (evhttp accepts them).
+ * Close the main thread's descriptor, the last one. Closing a listening
+ * socket resets the connections in its accept queue, so the queue is
+ * emptied first: while it holds connections, the close waits one loop
+ * turn (evhttp accepts them).
  */
-void
-listener_close(struct listener *l)
+static void
+listener_close_main(struct listener *l)
 {
-	struct timeval	tv = { 0, 0 };
+	struct listener_slot	*sl = &l->slots[0];
+	struct timeval		 tv = { 0, 0 };
 
 	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
-	if (l->bound == NULL)
+	if (sl->bound == NULL)
 		return;
 	if (!l->shared && listener_has_queued(l) &&
 	    l->close_tries++ < LISTENER_CLOSE_TRIES) {
@@ -206,27 +323,103 @@ listener_close(struct listener *l)
 			return;
 		}
 	}
-	evhttp_del_accept_socket(l->http, l->bound);
-	l->bound = NULL;
+	evhttp_del_accept_socket(sl->http, sl->bound);
+	sl->bound = NULL;
 	log_info("listener %s: closed", l->addr.text);
+	if (closed_cb != NULL)
+		closed_cb();
+}
+
+/* See listener.h. */
+void
+listener_set_closed_cb(void (*cb)(void))
+{
+	closed_cb = cb;
+}
+
+/* In a worker: stop accepting on its descriptor. */
+static void
+listener_stop_cb(void *arg)
+{
+	struct listener		*l = arg;
+	struct listener_slot	*sl = &l->slots[sluice_worker_id];
+
+	if (sl->bound != NULL)
+		evhttp_del_accept_socket(sl->http, sl->bound);
+	sl->bound = NULL;
+}
+
+/* See listener.h. */
+void
+listener_close(struct listener *l)
+{
+	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
+	if (l->closing)
+		return;
+	l->closing = 1;
+	/* the workers stop first: then the main loop accepts the queue */
+	worker_each_sync(listener_stop_cb, l);
+	listener_close_main(l);
+}
+
+/* See listener.h. */
+int
+listener_closed(const struct listener *l)
+{
+	return l->slots[0].bound == NULL;
 }
 
 /* See listener.h. */
 int
 listener_fd(const struct listener *l)
 {
-	return l->bound != NULL ? evhttp_bound_socket_get_fd(l->bound) : -1;
+	return l->slots[0].bound != NULL ?
+	    evhttp_bound_socket_get_fd(l->slots[0].bound) : -1;
+}
+
+/* In a worker: free its part of a listener. */
+static void
+listener_free_cb(void *arg)
+{
+	struct listener	*l = arg;
+
+	listener_slot_free(&l->slots[sluice_worker_id]);
+}
+
+/* The workers are done with l: free the rest from the main thread. */
+static void
+listener_free_main(void *arg)
+{
+	struct listener	*l = arg;
+
+	if (l->slots != NULL)
+		listener_slot_free(&l->slots[0]);
+	if (l->close_ev != NULL)
+		event_free(l->close_ev);
+	free(l->slots);
+	free(l->addr.text);
+	l->magic = 0;
+	free(l);
 }
 
 /* See listener.h. */
 void
 listener_free(struct listener *l)
 {
-	if (l->close_ev != NULL)
-		event_free(l->close_ev);
-	if (l->http != NULL)
-		evhttp_free(l->http);
-	free(l->addr.text);
-	l->magic = 0;
-	free(l);
+	if (l->slots == NULL) {
+		listener_free_main(l);
+		return;
+	}
+	worker_each(listener_free_cb, listener_free_main, l);
+}
+
+/* See listener.h. */
+void
+listener_worker_fini(void)
+{
+	struct listener_slot	*sl;
+
+	while (slots.tqh_last != NULL && (sl = TAILQ_FIRST(&slots)) != NULL)
+		listener_slot_free(sl);
+	listener_set_gen(NULL);
 }

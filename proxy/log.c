@@ -3,9 +3,12 @@
  *
  * The access log is written with stdio and flushed once per event-loop
  * turn that produced lines (log_flush from the loop), so a burst of
- * exchanges costs one write(2), not one per line.
+ * exchanges costs one write(2), not one per line. Every worker thread
+ * writes through the same streams under one lock; each flushes from its
+ * own loop.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +18,15 @@
 #include <event2/event.h>
 
 #include "proxy/log.h"
+#include "proxy/sluice.h"
 
-static FILE			*error_fp;
-static FILE			*access_fp;
+static pthread_mutex_t		 mu = PTHREAD_MUTEX_INITIALIZER;
+static FILE			*error_fp;	/* under mu */
+static FILE			*access_fp;	/* under mu */
+static int			 access_on;	/* atomic */
 static enum conf_log_level	 level = CONF_LOG_INFO;
-static int			 access_dirty;
-static struct event		*flush_ev;
+static __thread int		 access_dirty;
+static __thread struct event	*flush_ev;
 
 static const char *level_names[] = { "error", "warn", "info", "debug" };
 
@@ -32,8 +38,8 @@ static const char *level_names[] = { "error", "warn", "info", "debug" };
 void
 log_timestamp(char *buf, size_t size)
 {
-	static time_t	 cached_sec = -1;
-	static char	 cached[32];
+	static __thread time_t	cached_sec = -1;
+	static __thread char	cached[32];
 	struct timeval	 tv;
 	struct tm	 tm;
 
@@ -50,7 +56,7 @@ log_timestamp(char *buf, size_t size)
 int
 log_access_enabled(void)
 {
-	return access_fp != NULL;
+	return SLUICE_LOAD(&access_on);
 }
 
 /* Open path for appending, or return the given standard stream for "-". */
@@ -82,6 +88,19 @@ log_close_one(FILE *fp)
 		fclose(fp);
 }
 
+/* log_close, with mu held. */
+static void
+log_close_locked(void)
+{
+	log_close_one(access_fp);
+	if (error_fp != stderr)
+		log_close_one(error_fp);
+	access_fp = NULL;
+	error_fp = NULL;
+	SLUICE_STORE(&access_on, 0);
+	access_dirty = 0;
+}
+
 /* Open both logs; keep the old ones when either cannot be opened. */
 int
 log_open(const struct conf_global *g)
@@ -96,10 +115,13 @@ log_open(const struct conf_global *g)
 			fclose(efp);
 		return -1;
 	}
-	log_close();
+	pthread_mutex_lock(&mu);
+	log_close_locked();
 	error_fp = efp;
 	access_fp = afp;
-	level = g->log_level;
+	SLUICE_STORE(&access_on, afp != NULL);
+	SLUICE_STORE(&level, g->log_level);
+	pthread_mutex_unlock(&mu);
 	return 0;
 }
 
@@ -107,55 +129,57 @@ log_open(const struct conf_global *g)
 void
 log_close(void)
 {
-	log_close_one(access_fp);
-	if (error_fp != stderr)
-		log_close_one(error_fp);
-	access_fp = NULL;
-	error_fp = NULL;
-	access_dirty = 0;
+	pthread_mutex_lock(&mu);
+	log_close_locked();
+	pthread_mutex_unlock(&mu);
 }
 
 /* Set the error-log level. */
 void
 log_set_level(enum conf_log_level l)
 {
-	level = l;
+	SLUICE_STORE(&level, l);
 }
 
 /* 1 when lines at l are written. */
 int
 log_enabled(enum conf_log_level l)
 {
-	return l <= level;
+	return l <= SLUICE_LOAD(&level);
 }
 
 /* Write one error-log line, flushed at once (errors are rare and urgent). */
 void
 log_msg(enum conf_log_level l, const char *fmt, ...)
 {
-	FILE	*fp = error_fp != NULL ? error_fp : stderr;
+	FILE	*fp;
 	char	 ts[40];
 	va_list	 ap;
 
 	if (!log_enabled(l))
 		return;
 	log_timestamp(ts, sizeof(ts));
+	pthread_mutex_lock(&mu);
+	fp = error_fp != NULL ? error_fp : stderr;
 	fprintf(fp, "%s %s: ", ts, level_names[l]);
 	va_start(ap, fmt);
 	vfprintf(fp, fmt, ap);
 	va_end(ap);
 	fputc('\n', fp);
 	fflush(fp);
+	pthread_mutex_unlock(&mu);
 }
 
 /* Queue one access-log line; log_flush writes it. */
 void
 log_access(const char *line, size_t len)
 {
-	if (access_fp == NULL)
-		return;
-	fwrite(line, 1, len, access_fp);
-	fputc('\n', access_fp);
+	pthread_mutex_lock(&mu);
+	if (access_fp != NULL) {
+		fwrite(line, 1, len, access_fp);
+		fputc('\n', access_fp);
+	}
+	pthread_mutex_unlock(&mu);
 	if (!access_dirty && flush_ev != NULL)
 		event_active(flush_ev, EV_TIMEOUT, 0);
 	access_dirty = 1;
@@ -165,8 +189,12 @@ log_access(const char *line, size_t len)
 void
 log_flush(void)
 {
-	if (access_dirty && access_fp != NULL)
-		fflush(access_fp);
+	if (access_dirty) {
+		pthread_mutex_lock(&mu);
+		if (access_fp != NULL)
+			fflush(access_fp);
+		pthread_mutex_unlock(&mu);
+	}
 	access_dirty = 0;
 }
 

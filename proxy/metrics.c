@@ -33,6 +33,7 @@
 #include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,18 @@ static struct metrics_family *const metrics_families[] = {
 	&metrics_upstream_duration, &metrics_health_transitions,
 };
 
+/* Workers count, the main thread renders: one lock over the storage. */
+static pthread_mutex_t	metrics_mu = PTHREAD_MUTEX_INITIALIZER;
+
+#define METRICS_LOCK()	do {						\
+	if (sluice_nworkers > 1)					\
+		pthread_mutex_lock(&metrics_mu);			\
+} while (0)
+#define METRICS_UNLOCK()	do {					\
+	if (sluice_nworkers > 1)					\
+		pthread_mutex_unlock(&metrics_mu);			\
+} while (0)
+
 static uint64_t	metrics_timeouts[METRICS_TIMEOUT_N];
 static uint64_t	metrics_retries;
 static uint64_t	metrics_ended_count[METRICS_ENDED_N];
@@ -187,8 +200,8 @@ metrics_label_set(struct metrics_label *l, const char *s)
 static const struct metrics_label *
 metrics_class(int status)
 {
-	static struct metrics_label	 labels[6];
-	static int			 ready;
+	static __thread struct metrics_label	 labels[6];
+	static __thread int			 ready;
 	int				 i;
 
 	if (!ready) {
@@ -391,17 +404,17 @@ metrics_exchange(const char *listener, const char *upstream,
 	metrics_label_set(&l, listener);
 	metrics_label_set(&u, upstream);
 	metrics_label_set(&sv, server);
-	if ((s = metrics_series_get(&metrics_requests, k)) != NULL)
-		s->count++;
 	if (!(total_s >= 0))		/* negative or NaN */
 		total_s = 0;
+	METRICS_LOCK();
+	if ((s = metrics_series_get(&metrics_requests, k)) != NULL)
+		s->count++;
 	if ((s = metrics_series_get(&metrics_request_duration, k)) != NULL)
 		metrics_observe(s, total_s);
-	if (!(upstream_s >= 0))
-		return;
-	if ((s = metrics_series_get(&metrics_upstream_duration, k + 1)) !=
-	    NULL)
+	if (upstream_s >= 0 && (s = metrics_series_get(
+	    &metrics_upstream_duration, k + 1)) != NULL)
 		metrics_observe(s, upstream_s);
+	METRICS_UNLOCK();
 }
 
 /* Count an upstream timeout of this kind. */
@@ -409,14 +422,14 @@ void
 metrics_timeout(enum metrics_timeout kind)
 {
 	if ((unsigned)kind < METRICS_TIMEOUT_N)
-		metrics_timeouts[kind]++;
+		SLUICE_INC(&metrics_timeouts[kind]);
 }
 
 /* Count a retry. */
 void
 metrics_retry(void)
 {
-	metrics_retries++;
+	SLUICE_INC(&metrics_retries);
 }
 
 /* Count a server going up (up != 0) or down by health. */
@@ -430,8 +443,10 @@ metrics_health(const char *upstream, const char *server, int up)
 	metrics_label_set(&u, upstream);
 	metrics_label_set(&sv, server);
 	metrics_label_set(&to, up ? "up" : "down");
+	METRICS_LOCK();
 	if ((s = metrics_series_get(&metrics_health_transitions, k)) != NULL)
 		s->count++;
+	METRICS_UNLOCK();
 }
 
 /* Count an exchange cut short by sluice for this reason. */
@@ -439,7 +454,7 @@ void
 metrics_ended(enum metrics_ended why)
 {
 	if ((unsigned)why < METRICS_ENDED_N)
-		metrics_ended_count[why]++;
+		SLUICE_INC(&metrics_ended_count[why]);
 }
 
 /* Free every series and zero every counter; events may follow. */
@@ -735,7 +750,8 @@ static const struct metrics_srv_family {
 static int
 metrics_server_draining(const struct server *s)
 {
-	return s->state == SERVER_DRAINING || s->admin_drain;
+	return SLUICE_LOAD(&s->state) == SERVER_DRAINING ||
+	    SLUICE_LOAD(&s->admin_drain);
 }
 
 /* Add s to the table of n identities (linear: a few hundred at most). */
@@ -744,6 +760,7 @@ metrics_srv_add(struct metrics_srv *t, size_t *n, const struct server *s)
 {
 	struct metrics_srv	*e;
 	size_t			 i;
+	unsigned		 idle, busy;
 
 	for (i = 0; i < *n; i++)
 		if (strcmp(t[i].rep->upstream, s->upstream) == 0 &&
@@ -756,11 +773,12 @@ metrics_srv_add(struct metrics_srv *t, size_t *n, const struct server *s)
 	} else if (e->rep->state != SERVER_ACTIVE &&
 	    s->state == SERVER_ACTIVE)
 		e->rep = s;
-	e->v[METRICS_SRV_INFLIGHT] += s->inflight;
-	e->v[METRICS_SRV_IDLE] += s->nidle;
-	e->v[METRICS_SRV_BUSY] += s->nbusy;
-	e->v[METRICS_SRV_OPENED] += s->connects;
-	e->v[METRICS_SRV_REUSED] += s->reuses;
+	server_conns(s, &idle, &busy);
+	e->v[METRICS_SRV_INFLIGHT] += SLUICE_LOAD(&s->inflight);
+	e->v[METRICS_SRV_IDLE] += idle;
+	e->v[METRICS_SRV_BUSY] += busy;
+	e->v[METRICS_SRV_OPENED] += SLUICE_LOAD(&s->connects);
+	e->v[METRICS_SRV_REUSED] += SLUICE_LOAD(&s->reuses);
 }
 
 /* The registry as identities; *n of them. NULL: out of memory. */
@@ -966,10 +984,12 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	if ((o.buf = evbuffer_new()) == NULL)
 		return -1;
 	metrics_render_gauges(&o, g);
+	METRICS_LOCK();
 	metrics_render_family(&o, &metrics_requests);
 	metrics_render_family(&o, &metrics_request_duration);
 	metrics_render_family(&o, &metrics_upstream_duration);
 	metrics_render_counters(&o);
+	METRICS_UNLOCK();
 	metrics_render_servers(&o);
 	metrics_render_process(&o);
 	if (!o.failed && evbuffer_add_buffer(out, o.buf) == -1)

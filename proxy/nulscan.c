@@ -21,8 +21,8 @@ struct nulscan {
 	unsigned long		 seq;		/* age, for reclaiming */
 };
 
-static struct ptrmap	 map;		/* bufferevent -> state */
-static unsigned long	 seq;
+static __thread struct ptrmap	 map;	/* bufferevent -> state; per worker */
+static __thread unsigned long	 seq;
 
 /* Remove and free n. */
 static void

@@ -57,8 +57,8 @@ probe_done(void *arg, int reusable)
 	int		 ok;
 
 	SLUICE_MAGIC_CHECK(s, SERVER_MAGIC);
-	ok = s->check_status >= s->set.check_status_min &&
-	    s->check_status <= s->set.check_status_max;
+	ok = s->check_status >= server_local(s)->set.check_status_min &&
+	    s->check_status <= server_local(s)->set.check_status_max;
 	probe_finish(s, ok, ok ? "health check passed" :
 	    "health check got an unexpected status");
 }
@@ -85,11 +85,11 @@ probe_start(struct server *s)
 		return;
 	evbuffer_add_printf(req, "GET %s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: sluice-health-check\r\nConnection: close\r\n\r\n",
-	    s->set.check_path, s->addrtext);
+	    server_local(s)->set.check_path, s->addrtext);
 	if ((s->check_uc = upconn_get_fresh(s)) != NULL) {
 		server_ref(s);
 		s->check_status = 0;
-		upconn_set_timeout(s->check_uc, s->set.check_timeout_ms);
+		upconn_set_timeout(s->check_uc, server_local(s)->set.check_timeout_ms);
 		if (upconn_request(s->check_uc, req, 0, &probe_cbs, s) == -1)
 			probe_finish(s, 0, "cannot connect");
 	}
@@ -103,11 +103,11 @@ probe_cb(evutil_socket_t fd, short what, void *arg)
 	struct server	*s = arg;
 
 	SLUICE_MAGIC_CHECK(s, SERVER_MAGIC);
-	if (s->check_uc == NULL && s->set.check_path != NULL &&
-	    s->state == SERVER_ACTIVE)
+	if (s->check_uc == NULL && server_local(s)->set.check_path != NULL &&
+	    SLUICE_LOAD(&s->state) == SERVER_ACTIVE)
 		probe_start(s);
-	if (s->set.check_path != NULL && s->state == SERVER_ACTIVE)
-		evtimer_add(s->check_ev, &s->set.check_interval);
+	if (server_local(s)->set.check_path != NULL && SLUICE_LOAD(&s->state) == SERVER_ACTIVE)
+		evtimer_add(s->check_ev, &server_local(s)->set.check_interval);
 }
 
 /* See probe.h. The first check runs at once. */
@@ -116,7 +116,7 @@ probe_schedule(struct server *s)
 {
 	struct timeval	now = { 0, 0 };
 
-	if (s->set.check_path == NULL || sluice_base == NULL) {
+	if (server_local(s)->set.check_path == NULL || sluice_base == NULL) {
 		probe_stop(s);
 		return;
 	}

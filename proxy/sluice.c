@@ -9,7 +9,9 @@
 
 #include "proxy/sluice.h"
 
-struct event_base	*sluice_base;
+__thread struct event_base	*sluice_base;
+__thread unsigned		 sluice_worker_id;
+unsigned			 sluice_nworkers = 1;
 
 /* Milliseconds on the monotonic clock. */
 uint64_t
@@ -32,16 +34,20 @@ sluice_tv(uint64_t ms)
 	return tv;
 }
 
-/* xorshift32, seeded from the clock: balancing needs speed, not secrecy. */
+/*
+ * xorshift32 per thread, seeded from the clock: balancing needs speed, not
+ * secrecy.
+ */
 uint32_t
 sluice_random(void)
 {
-	static uint32_t	x;
+	static __thread uint32_t x;
 	struct timespec	ts;
 
 	if (x == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		x = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^ 0x9e3779b9u;
+		x = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^ 0x9e3779b9u ^
+		    (sluice_worker_id * 0x85ebca6bu);
 		if (x == 0)
 			x = 1;
 	}

@@ -1,6 +1,9 @@
 /*
  * sluice.h: the little that every proxy/ module shares. sluice runs one
- * event loop in one thread; these are its process-wide facts.
+ * event loop per worker thread (workers = N); worker 0 is the main thread.
+ * State that one worker's loop owns is thread-local; what workers share
+ * (generations, servers, counters) is reference counted or updated with
+ * the atomics below.
  */
 #ifndef SLUICE_SLUICE_H
 #define SLUICE_SLUICE_H
@@ -10,8 +13,26 @@
 
 struct event_base;
 
-/* The one event loop. Set by lifecycle_run before anything else. */
-extern struct event_base	*sluice_base;
+/* This thread's event loop. Set by lifecycle_run and each worker. */
+extern __thread struct event_base	*sluice_base;
+
+/* This thread's worker number; 0 is the main thread. */
+extern __thread unsigned	sluice_worker_id;
+
+/* Worker threads serving connections, the main one included (>= 1). */
+extern unsigned			sluice_nworkers;
+
+/*
+ * Counters and reference counts shared by workers. Relaxed: they order
+ * nothing else; a reference count's last drop is the exception (ACQ_REL,
+ * so the freeing thread sees every write made before the other drops).
+ */
+#define SLUICE_INC(p)		__atomic_add_fetch((p), 1, __ATOMIC_RELAXED)
+#define SLUICE_DEC(p)		__atomic_sub_fetch((p), 1, __ATOMIC_RELAXED)
+#define SLUICE_ADD(p, v)	__atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+#define SLUICE_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define SLUICE_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define SLUICE_UNREF(p)		__atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 
 /* Milliseconds on the monotonic clock (the loop's cached time). */
 uint64_t	sluice_now_ms(void);

@@ -154,9 +154,9 @@ upconn_pool_take(struct server *srv)
 
 	uint64_t	 now = sluice_now_ms();
 
-	while ((uc = TAILQ_FIRST(&srv->idle)) != NULL) {
-		TAILQ_REMOVE(&srv->idle, uc, entry);
-		srv->nidle--;
+	while ((uc = TAILQ_FIRST(&server_local(srv)->idle)) != NULL) {
+		TAILQ_REMOVE(&server_local(srv)->idle, uc, entry);
+		SLUICE_DEC(&server_local(srv)->nidle);
 		/*
 		 * A close the loop has not seen yet: servers close idle
 		 * connections after a second or more, so a connection idle
@@ -178,7 +178,7 @@ upconn_tls_bev(struct server *srv)
 	struct bufferevent	*bev;
 	SSL			*ssl;
 
-	if ((ssl = tls_client_ssl_new(srv->set.tls, srv->set.tls_name)) ==
+	if ((ssl = tls_client_ssl_new(server_local(srv)->set.tls, server_local(srv)->set.tls_name)) ==
 	    NULL)
 		return NULL;
 	bev = bufferevent_openssl_socket_new(sluice_base, -1, ssl,
@@ -197,7 +197,7 @@ upconn_tls_bev(struct server *srv)
 static const char *
 upconn_tls_why(struct upconn *uc)
 {
-	static char	 buf[256];
+	static __thread char buf[256];
 	SSL		*ssl = bufferevent_openssl_get_ssl(uc->bev);
 	const char	*v;
 	unsigned long	 e;
@@ -226,7 +226,7 @@ upconn_new(struct server *srv)
 	if ((uc = calloc(1, sizeof(*uc))) == NULL)
 		return NULL;
 	uc->magic = UPCONN_MAGIC;
-	uc->bev = srv->set.tls != NULL ? upconn_tls_bev(srv) :
+	uc->bev = server_local(srv)->set.tls != NULL ? upconn_tls_bev(srv) :
 	    bufferevent_socket_new(sluice_base, -1, BEV_OPT_CLOSE_ON_FREE);
 	uc->body = evbuffer_new();
 	if (uc->bev == NULL || uc->body == NULL) {
@@ -239,7 +239,7 @@ upconn_new(struct server *srv)
 	}
 	server_ref(srv);
 	uc->srv = srv;
-	uc->epoch = srv->set.epoch;
+	uc->epoch = server_local(srv)->set.epoch;
 	return uc;
 }
 
@@ -251,8 +251,8 @@ upconn_get_fresh(struct server *srv)
 
 	if ((uc = upconn_new(srv)) == NULL)
 		return NULL;
-	TAILQ_INSERT_TAIL(&srv->busy, uc, entry);
-	srv->nbusy++;
+	TAILQ_INSERT_TAIL(&server_local(srv)->busy, uc, entry);
+	SLUICE_INC(&server_local(srv)->nbusy);
 	return uc;
 }
 
@@ -286,11 +286,11 @@ upconn_get(struct server *srv)
 
 	if ((uc = upconn_pool_take(srv)) != NULL) {
 		uc->reused = 1;
-		srv->reuses++;
+		SLUICE_INC(&srv->reuses);
 	} else if ((uc = upconn_new(srv)) == NULL)
 		return NULL;
-	TAILQ_INSERT_TAIL(&srv->busy, uc, entry);
-	srv->nbusy++;
+	TAILQ_INSERT_TAIL(&server_local(srv)->busy, uc, entry);
+	SLUICE_INC(&server_local(srv)->nbusy);
 	return uc;
 }
 
@@ -302,10 +302,10 @@ upconn_connect(struct upconn *uc)
 
 	/* both directions: a TLS handshake reads too */
 	bufferevent_set_timeouts(uc->bev,
-	    upconn_tv(uc, &srv->set.connect_timeout),
-	    upconn_tv(uc, &srv->set.connect_timeout));
+	    upconn_tv(uc, &server_local(srv)->set.connect_timeout),
+	    upconn_tv(uc, &server_local(srv)->set.connect_timeout));
 	uc->state = UPCONN_CONNECTING;
-	srv->connects++;
+	SLUICE_INC(&srv->connects);
 	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&srv->ss,
 	    (int)srv->sslen) == -1) {
 		log_warn("server %s/%s: cannot connect to %s: %s",
@@ -379,7 +379,7 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 	/* reused: no read timeout until the request is out */
 	uc->state = UPCONN_HEAD;
 	bufferevent_set_timeouts(uc->bev, NULL,
-	    upconn_tv(uc, &uc->srv->set.write_timeout));
+	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
 	upconn_write_now(uc);
 	return 0;
@@ -488,8 +488,8 @@ upconn_detach(struct upconn *uc)
 	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	uc->bev = NULL;
-	TAILQ_REMOVE(&srv->busy, uc, entry);
-	srv->nbusy--;
+	TAILQ_REMOVE(&server_local(srv)->busy, uc, entry);
+	SLUICE_DEC(&server_local(srv)->nbusy);
 	upconn_destroy(uc);
 	return bev;
 }
@@ -698,7 +698,7 @@ upconn_write_cb(struct bufferevent *bev, void *arg)
 		return;
 	uc->sent = 1;
 	bufferevent_set_timeouts(bev,
-	    upconn_tv(uc, &uc->srv->set.read_timeout), NULL);
+	    upconn_tv(uc, &server_local(uc->srv)->set.read_timeout), NULL);
 	if (!uc->paused)
 		bufferevent_enable(bev, EV_READ);
 }
@@ -713,7 +713,7 @@ upconn_connected(struct upconn *uc)
 	    &one, sizeof(one));
 	uc->state = UPCONN_HEAD;
 	bufferevent_set_timeouts(uc->bev, NULL,
-	    upconn_tv(uc, &uc->srv->set.write_timeout));
+	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
 }
 
@@ -814,10 +814,10 @@ upconn_pool_put(struct upconn *uc)
 	struct upconn	*old;
 	struct timeval	 tv;
 
-	if (srv->nidle >= (unsigned)srv->set.keepalive &&
-	    (old = TAILQ_LAST(&srv->idle, upconn_list)) != NULL) {
-		TAILQ_REMOVE(&srv->idle, old, entry);
-		srv->nidle--;
+	if (server_local(srv)->nidle >= (unsigned)server_local(srv)->set.keepalive &&
+	    (old = TAILQ_LAST(&server_local(srv)->idle, upconn_list)) != NULL) {
+		TAILQ_REMOVE(&server_local(srv)->idle, old, entry);
+		SLUICE_DEC(&server_local(srv)->nidle);
 		upconn_free(old);
 	}
 	uc->state = UPCONN_IDLE;
@@ -826,14 +826,14 @@ upconn_pool_put(struct upconn *uc)
 	uc->idle_since = sluice_now_ms();
 	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
 	    upconn_idle_event_cb, uc);
-	tv = srv->set.keepalive_timeout;
+	tv = server_local(srv)->set.keepalive_timeout;
 	if (uc->idle_ms != 0 &&
 	    uc->idle_ms < (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000)
 		tv = sluice_tv(uc->idle_ms);
 	bufferevent_set_timeouts(uc->bev, &tv, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
-	TAILQ_INSERT_HEAD(&srv->idle, uc, entry);
-	srv->nidle++;
+	TAILQ_INSERT_HEAD(&server_local(srv)->idle, uc, entry);
+	SLUICE_INC(&server_local(srv)->nidle);
 }
 
 /* See upconn.h. */
@@ -843,11 +843,11 @@ upconn_release(struct upconn *uc, int reusable)
 	struct server	*srv = uc->srv;
 
 	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
-	TAILQ_REMOVE(&srv->busy, uc, entry);
-	srv->nbusy--;
+	TAILQ_REMOVE(&server_local(srv)->busy, uc, entry);
+	SLUICE_DEC(&server_local(srv)->nbusy);
 	if (reusable && uc->state == UPCONN_DONE && !uc->zombie &&
-	    srv->state == SERVER_ACTIVE && srv->set.keepalive > 0 &&
-	    uc->epoch == srv->set.epoch)
+	    SLUICE_LOAD(&srv->state) == SERVER_ACTIVE && server_local(srv)->set.keepalive > 0 &&
+	    uc->epoch == server_local(srv)->set.epoch)
 		upconn_pool_put(uc);
 	else
 		upconn_destroy(uc);
@@ -860,8 +860,8 @@ upconn_idle_close(struct upconn *uc)
 	struct server	*srv = uc->srv;
 
 	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
-	TAILQ_REMOVE(&srv->idle, uc, entry);
-	srv->nidle--;
+	TAILQ_REMOVE(&server_local(srv)->idle, uc, entry);
+	SLUICE_DEC(&server_local(srv)->nidle);
 	upconn_free(uc);
 }
 
@@ -885,6 +885,6 @@ upconn_close_idle(struct server *srv)
 {
 	struct upconn	*uc;
 
-	while ((uc = TAILQ_FIRST(&srv->idle)) != NULL)
+	while ((uc = TAILQ_FIRST(&server_local(srv)->idle)) != NULL)
 		upconn_idle_close(uc);
 }

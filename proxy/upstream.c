@@ -13,6 +13,7 @@
 #include "proxy/sluice.h"
 #include "proxy/upconn.h"
 #include "proxy/upstream.h"
+#include "proxy/worker.h"
 #include "tls/tls.h"
 
 static struct server_list registry = TAILQ_HEAD_INITIALIZER(registry);
@@ -52,48 +53,49 @@ server_tls_signature(const struct conf_upstream *up,
 
 /* Set the active health check path (NULL: none). -1 when out of memory. */
 static int
-server_check_path(struct server *s, const char *path)
+server_check_path(struct server_settings *set, const char *path)
 {
 	char	*copy = NULL;
 
 	if (path != NULL && (copy = strdup(path)) == NULL)
 		return -1;
-	free(s->set.check_path);
-	s->set.check_path = copy;
+	free(set->check_path);
+	set->check_path = copy;
 	return 0;
 }
 
-/* Copy an upstream's settings into a server. -1 when out of memory. */
+/* Copy an upstream's settings into set. -1 when out of memory. */
 static int
-server_settings_load(struct server *s, const struct conf_upstream *up,
-    const struct conf_server *cs, struct tls_client *tls)
+server_settings_load(struct server_settings *set,
+    const struct conf_upstream *up, const struct conf_server *cs,
+    struct tls_client *tls)
 {
 	char	*name = NULL;
 
 	if (tls != NULL &&
 	    (name = strdup(tls_client_server_name(up, cs))) == NULL)
 		return -1;
-	free(s->set.tls_name);
-	s->set.tls_name = name;
-	s->set.tls = tls;
-	s->set.connect_timeout = sluice_tv(up->connect_timeout_ms);
-	s->set.read_timeout = sluice_tv(up->read_timeout_ms);
-	s->set.write_timeout = sluice_tv(up->write_timeout_ms);
-	s->set.keepalive_timeout = sluice_tv(up->keepalive_timeout_ms);
-	s->set.drain_timeout_ms = up->drain_timeout_ms;
-	s->set.keepalive = up->keepalive;
-	s->set.health.max_fails = up->max_fails;
-	s->set.health.fail_timeout_ms = up->fail_timeout_ms;
-	s->set.health.rise = up->health_rise;
-	s->set.health.fall = up->health_fall;
-	s->set.health.slow_start_ms = up->slow_start_ms;
-	s->set.fail_on_5xx = up->fail_on_5xx;
-	s->set.check_interval = sluice_tv(up->health_interval_ms);
-	s->set.check_timeout_ms = up->health_timeout_ms;
-	s->set.check_status_min = up->health_status_min;
-	s->set.check_status_max = up->health_status_max;
-	s->set.tunnel_timeout = sluice_tv(up->tunnel_timeout_ms);
-	return server_check_path(s, up->health_check);
+	free(set->tls_name);
+	set->tls_name = name;
+	set->tls = tls;
+	set->connect_timeout = sluice_tv(up->connect_timeout_ms);
+	set->read_timeout = sluice_tv(up->read_timeout_ms);
+	set->write_timeout = sluice_tv(up->write_timeout_ms);
+	set->keepalive_timeout = sluice_tv(up->keepalive_timeout_ms);
+	set->drain_timeout_ms = up->drain_timeout_ms;
+	set->keepalive = up->keepalive;
+	set->health.max_fails = up->max_fails;
+	set->health.fail_timeout_ms = up->fail_timeout_ms;
+	set->health.rise = up->health_rise;
+	set->health.fall = up->health_fall;
+	set->health.slow_start_ms = up->slow_start_ms;
+	set->fail_on_5xx = up->fail_on_5xx;
+	set->check_interval = sluice_tv(up->health_interval_ms);
+	set->check_timeout_ms = up->health_timeout_ms;
+	set->check_status_min = up->health_status_min;
+	set->check_status_max = up->health_status_max;
+	set->tunnel_timeout = sluice_tv(up->tunnel_timeout_ms);
+	return server_check_path(set, up->health_check);
 }
 
 /* 1 when s is the server cs of upstream up (same name and address). */
@@ -111,6 +113,7 @@ static struct server *
 server_new(const struct conf_upstream *up, const struct conf_server *cs)
 {
 	struct server	*s;
+	unsigned	 i;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -125,10 +128,23 @@ server_new(const struct conf_upstream *up, const struct conf_server *cs)
 		free(s);
 		return NULL;
 	}
+	if ((s->local = calloc(sluice_nworkers, sizeof(*s->local))) == NULL ||
+	    pthread_mutex_init(&s->mu, NULL) != 0) {
+		free(s->local);
+		free(s->upstream);
+		free(s->name);
+		free(s->addrtext);
+		free(s);
+		return NULL;
+	}
+	for (i = 0; i < sluice_nworkers; i++) {
+		TAILQ_INIT(&s->local[i].idle);
+		TAILQ_INIT(&s->local[i].busy);
+		/* not reachable before its generation is current */
+		server_settings_load(&s->local[i].set, up, cs, NULL);
+	}
 	memcpy(&s->ss, &cs->addr.ss, cs->addr.sslen);
 	s->sslen = cs->addr.sslen;
-	TAILQ_INIT(&s->idle);
-	TAILQ_INIT(&s->busy);
 	TAILQ_INSERT_TAIL(&registry, s, entry);
 	log_debug("server %s/%s (%s): created", s->upstream, s->name,
 	    s->addrtext);
@@ -144,14 +160,38 @@ server_get(const struct conf_upstream *up, const struct conf_server *cs)
 	TAILQ_FOREACH(s, &registry, entry)
 		if (server_matches(s, up, cs))
 			break;
-	if (s == NULL) {
-		if ((s = server_new(up, cs)) == NULL)
-			return NULL;
-		/* not reachable before its generation is current */
-		server_settings_load(s, up, cs, NULL);
-	}
-	s->refs++;
+	if (s == NULL && (s = server_new(up, cs)) == NULL)
+		return NULL;
+	SLUICE_INC(&s->refs);
 	return s;
+}
+
+/*
+ * This thread's copy of the settings becomes up's. -1 when out of memory
+ * (settings unchanged).
+ */
+static int
+server_apply_settings(struct server *s, const struct conf_upstream *up,
+    const struct conf_server *cs, struct tls_client *tls)
+{
+	struct server_settings	*set = &server_local(s)->set;
+	char			*sig;
+
+	if (server_tls_signature(up, cs, tls, &sig) == -1)
+		return -1;
+	if (server_settings_load(set, up, cs, tls) == -1) {
+		free(sig);
+		return -1;
+	}
+	/* connections set up under other TLS settings are not reused */
+	if ((sig == NULL) != (set->tls_sig == NULL) ||
+	    (sig != NULL && strcmp(sig, set->tls_sig) != 0)) {
+		set->epoch++;
+		upconn_close_idle(s);
+	}
+	free(set->tls_sig);
+	set->tls_sig = sig;
+	return 0;
 }
 
 /* See upstream.h. */
@@ -159,27 +199,59 @@ int
 server_apply(struct server *s, const struct conf_upstream *up,
     const struct conf_server *cs, struct tls_client *tls)
 {
-	char	*sig;
-
-	if (server_tls_signature(up, cs, tls, &sig) == -1)
+	if (server_apply_settings(s, up, cs, tls) == -1)
 		return -1;
-	if (server_settings_load(s, up, cs, tls) == -1) {
-		free(sig);
-		return -1;
-	}
-	/* connections set up under other TLS settings are not reused */
-	if ((sig == NULL) != (s->set.tls_sig == NULL) ||
-	    (sig != NULL && strcmp(sig, s->set.tls_sig) != 0)) {
-		s->set.epoch++;
-		upconn_close_idle(s);
-	}
-	free(s->set.tls_sig);
-	s->set.tls_sig = sig;
 	if (s->drain_ev != NULL)
 		evtimer_del(s->drain_ev);
 	server_set_state(s, SERVER_ACTIVE);
 	probe_schedule(s);
 	return 0;
+}
+
+/* See upstream.h. */
+void
+server_apply_local(struct server *s, const struct conf_upstream *up,
+    const struct conf_server *cs, struct tls_client *tls)
+{
+	if (server_apply_settings(s, up, cs, tls) == -1)
+		log_error("server %s/%s: out of memory applying its settings",
+		    s->upstream, s->name);
+}
+
+/* See upstream.h. */
+void
+server_conns(const struct server *s, unsigned *idle, unsigned *busy)
+{
+	unsigned	i;
+
+	*idle = *busy = 0;
+	for (i = 0; i < sluice_nworkers; i++) {
+		*idle += SLUICE_LOAD(&s->local[i].nidle);
+		*busy += SLUICE_LOAD(&s->local[i].nbusy);
+	}
+}
+
+/* In a worker: close its idle connections to s. */
+static void
+server_close_idle_cb(void *arg)
+{
+	upconn_close_idle(arg);
+}
+
+/* Every worker has: drop the reference taken for them. */
+static void
+server_close_idle_done(void *arg)
+{
+	server_unref(arg);
+}
+
+/* See upstream.h. */
+void
+server_close_idle(struct server *s)
+{
+	upconn_close_idle(s);
+	server_ref(s);
+	worker_each(server_close_idle_cb, server_close_idle_done, s);
 }
 
 /* See upstream.h. */
@@ -193,7 +265,8 @@ server_up(const struct server *s, uint64_t now)
 int
 server_usable(const struct server *s, uint64_t now, int passive)
 {
-	if (s->state != SERVER_ACTIVE || s->admin_drain)
+	if (SLUICE_LOAD(&s->state) != SERVER_ACTIVE ||
+	    SLUICE_LOAD(&s->admin_drain))
 		return 0;
 	return passive ? health_usable(&s->health, now) :
 	    !s->health.checked_down;
@@ -219,8 +292,10 @@ server_passive(struct server *s, int ok, int trial)
 {
 	enum health_change	c;
 
-	c = health_passive(&s->health, &s->set.health, ok, trial,
+	server_lock(s);
+	c = health_passive(&s->health, &server_local(s)->set.health, ok, trial,
 	    sluice_now_ms());
+	server_unlock(s);
 	server_health_changed(s, c, ok ? "a trial request succeeded" :
 	    "too many failed requests");
 }
@@ -231,7 +306,10 @@ server_checked(struct server *s, int ok, const char *why)
 {
 	enum health_change	c;
 
-	c = health_check(&s->health, &s->set.health, ok, sluice_now_ms());
+	server_lock(s);
+	c = health_check(&s->health, &server_local(s)->set.health, ok,
+	    sluice_now_ms());
+	server_unlock(s);
 	server_health_changed(s, c, why);
 }
 
@@ -240,13 +318,15 @@ void
 server_ref(struct server *s)
 {
 	SLUICE_MAGIC_CHECK(s, SERVER_MAGIC);
-	s->refs++;
+	SLUICE_INC(&s->refs);
 }
 
 /* Free a server nothing refers to any more. */
 static void
 server_free(struct server *s)
 {
+	unsigned	i;
+
 	log_debug("server %s/%s: freed", s->upstream, s->name);
 	TAILQ_REMOVE(&registry, s, entry);
 	if (s->drain_ev != NULL)
@@ -256,10 +336,31 @@ server_free(struct server *s)
 	free(s->upstream);
 	free(s->name);
 	free(s->addrtext);
-	free(s->set.tls_name);
-	free(s->set.tls_sig);
-	free(s->set.check_path);
+	for (i = 0; i < sluice_nworkers; i++) {
+		free(s->local[i].set.tls_name);
+		free(s->local[i].set.tls_sig);
+		free(s->local[i].set.check_path);
+	}
+	free(s->local);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+/*
+ * Free the servers whose last reference a worker dropped. Only the main
+ * thread can give one a reference again (a reload lists it again), so a
+ * count still at zero here is final.
+ */
+static void
+server_sweep(void *arg)
+{
+	struct server	*s, *next;
+
+	for (s = TAILQ_FIRST(&registry); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (SLUICE_LOAD(&s->refs) == 0)
+			server_free(s);
+	}
 }
 
 /* Drop a reference; the last one frees the server. */
@@ -267,8 +368,12 @@ void
 server_unref(struct server *s)
 {
 	SLUICE_MAGIC_CHECK(s, SERVER_MAGIC);
-	if (--s->refs == 0)
+	if (SLUICE_UNREF(&s->refs) != 0)
+		return;
+	if (sluice_worker_id == 0)
 		server_free(s);
+	else
+		worker_call(0, server_sweep, NULL);
 }
 
 /* Set the admin state. Draining closes the idle pool at once. */
@@ -279,11 +384,11 @@ server_set_state(struct server *s, enum server_state st)
 		return;
 	log_debug("server %s/%s: %s -> %s", s->upstream, s->name,
 	    server_state_name(s->state), server_state_name(st));
-	s->state = st;
+	SLUICE_STORE(&s->state, st);
 	if (st == SERVER_DRAINING) {
 		server_ref(s);
 		probe_stop(s);
-		upconn_close_idle(s);
+		server_close_idle(s);
 		server_unref(s);
 	}
 }

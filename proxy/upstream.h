@@ -9,12 +9,14 @@
 #ifndef SLUICE_UPSTREAM_H
 #define SLUICE_UPSTREAM_H
 
+#include <pthread.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include "conf/conf.h"
 #include "proxy/health.h"
+#include "proxy/sluice.h"
 
 struct tls_client;
 struct upconn;
@@ -55,6 +57,20 @@ struct server_settings {
 
 TAILQ_HEAD(upconn_list, upconn);
 
+/*
+ * One worker's part of a server: its copy of the settings (applied from its
+ * own thread when it takes a generation, so a reload never changes them
+ * under it) and its connection pool. Only that worker touches it; the
+ * counts are read by the admin.
+ */
+struct server_local {
+	struct server_settings	 set;
+	struct upconn_list	 idle;		/* pooled, newest first */
+	unsigned		 nidle;		/* atomic */
+	struct upconn_list	 busy;
+	unsigned		 nbusy;		/* atomic */
+};
+
 struct server {
 	unsigned		 magic;
 	char			*upstream;	/* upstream name */
@@ -62,21 +78,20 @@ struct server {
 	char			*addrtext;	/* "host:port" as configured */
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	struct server_settings	 set;
-	enum server_state	 state;
-	int			 refs;		/* gens + exchanges + conns */
-	unsigned		 inflight;	/* exchanges using it now */
-	struct upconn_list	 idle;		/* pooled, newest first */
-	unsigned		 nidle;
-	struct upconn_list	 busy;
-	unsigned		 nbusy;
-	uint64_t		 requests;	/* exchanges started */
-	uint64_t		 connects;	/* connections opened */
-	uint64_t		 reuses;	/* requests on pooled conns */
+	struct server_local	*local;		/* one per worker */
+	enum server_state	 state;		/* atomic; main writes */
+	int			 refs;		/* atomic: gens + exchanges +
+						 * conns */
+	unsigned		 inflight;	/* atomic: exchanges on it */
+	uint64_t		 requests;	/* atomic: exchanges started */
+	uint64_t		 connects;	/* atomic: connections opened */
+	uint64_t		 reuses;	/* atomic: requests on pooled
+						 * connections */
 	struct event		*drain_ev;	/* drain_timeout timer */
+	pthread_mutex_t		 mu;		/* guards health */
 	struct health		 health;
-	int			 admin_drain;	/* drained at runtime (admin) */
-	int			 weight_override; /* admin; 0: the conf's */
+	int			 admin_drain;	/* atomic: drained at runtime */
+	int			 weight_override; /* atomic: admin; 0: conf's */
 	struct event		*check_ev;	/* active health check timer */
 	struct upconn		*check_uc;	/* the check in progress */
 	int			 check_status;	/* its response status */
@@ -84,6 +99,32 @@ struct server {
 };
 
 TAILQ_HEAD(server_list, server);
+
+/* This thread's part of s. */
+static inline struct server_local *
+server_local(const struct server *s)
+{
+	return &s->local[sluice_worker_id];
+}
+
+/* Guard s->health (workers report verdicts, the main thread checks). */
+static inline void
+server_lock(struct server *s)
+{
+	if (sluice_nworkers > 1)
+		pthread_mutex_lock(&s->mu);
+}
+
+static inline void
+server_unlock(struct server *s)
+{
+	if (sluice_nworkers > 1)
+		pthread_mutex_unlock(&s->mu);
+}
+
+/* Idle and busy connections of s over every worker. */
+void		 server_conns(const struct server *s, unsigned *idle,
+		    unsigned *busy);
 
 /*
  * Find the server with this identity and address in the registry, or
@@ -102,7 +143,21 @@ struct server	*server_get(const struct conf_upstream *up,
 int		 server_apply(struct server *s, const struct conf_upstream *up,
 		    const struct conf_server *cs, struct tls_client *tls);
 
-/* Take and drop a reference; the last drop frees the server. */
+/* server_apply's part for the calling worker other than the main one. */
+void		 server_apply_local(struct server *s,
+		    const struct conf_upstream *up,
+		    const struct conf_server *cs, struct tls_client *tls);
+
+/*
+ * Close the idle connections of s in every worker (it drains, or its
+ * connections may no longer be reused).
+ */
+void		 server_close_idle(struct server *s);
+
+/*
+ * Take and drop a reference. The last drop frees the server, in the main
+ * thread (from a worker: the next time the main loop sweeps).
+ */
 void		 server_ref(struct server *);
 void		 server_unref(struct server *);
 

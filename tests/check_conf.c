@@ -679,6 +679,23 @@ START_TEST(test_long_line)
 }
 END_TEST
 
+/* workers: 1 by default, a number, or auto (0, resolved at start). */
+START_TEST(test_workers)
+{
+	struct conf	*c;
+
+	c = load_ok(BASE);
+	ck_assert_int_eq(c->global.workers, 1);
+	conf_free(c);
+	c = load_ok("[global]\nworkers = 4\n" BASE);
+	ck_assert_int_eq(c->global.workers, 4);
+	conf_free(c);
+	c = load_ok("[global]\nworkers = auto\n" BASE);
+	ck_assert_int_eq(c->global.workers, 0);
+	conf_free(c);
+}
+END_TEST
+
 /* Leading blanks never make a continuation line. */
 START_TEST(test_no_continuation)
 {
@@ -756,6 +773,11 @@ static const struct {
 	    "t.ini:7: shutdown_timeout: \"0\": out of range (1ms..24h)" },
 	{ BASE "[global]\ndrain_notice = 25h\n", 1,
 	    "t.ini:7: drain_notice: \"25h\": out of range (0s..24h)" },
+	{ BASE "[global]\nworkers = 0\n", 1,
+	    "t.ini:7: workers: \"0\": out of range (1..64)" },
+	{ BASE "[global]\nworkers = 65\n", 1,
+	    "t.ini:7: workers: \"65\": out of range (1..64)" },
+	{ BASE "[global]\nworkers = all\n", 1, "t.ini:7: workers: \"all\": " },
 	{ BASE "[global]\nlog_level = verbose\n", 1,
 	    "t.ini:7: log_level: \"verbose\": must be one of error, warn, "
 	    "info, debug" },
@@ -1016,7 +1038,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 44);
+	ck_assert_uint_eq(n, 45);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1161,6 +1183,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_resilience);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_no_continuation);
+	tcase_add_test(tc, test_workers);
 	tcase_add_test(tc, test_files);
 	suite_add_tcase(s, tc);
 

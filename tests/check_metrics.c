@@ -1110,8 +1110,8 @@ server_fill(struct server *s, unsigned inflight, unsigned nidle,
     unsigned nbusy, uint64_t connects, uint64_t reuses)
 {
 	s->inflight = inflight;
-	s->nidle = nidle;
-	s->nbusy = nbusy;
+	s->local[0].nidle = nidle;	/* one worker */
+	s->local[0].nbusy = nbusy;
 	s->connects = connects;
 	s->reuses = reuses;
 }

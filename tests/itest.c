@@ -477,12 +477,19 @@ static void
 itest_sluice_vconfig(struct itest *t, const char *global, const char *fmt,
     va_list ap)
 {
-	char	*rest = NULL, *conf = NULL;
+	const char	*workers = getenv("SLUICE_TEST_WORKERS");
+	char		*rest = NULL, *conf = NULL, wline[32] = "";
 
+	/* the suites run again with workers = N (see tests/run.sh), unless
+	 * the test sets workers itself */
+	if (workers != NULL && *workers != '\0' &&
+	    strspn(workers, "0123456789") == strlen(workers) &&
+	    (global == NULL || strstr(global, "workers =") == NULL))
+		snprintf(wline, sizeof(wline), "workers = %s\n", workers);
 	ck_assert(vasprintf(&rest, fmt, ap) != -1);
 	ck_assert(asprintf(&conf, "[global]\naccess_log = %s\n"
-	    "error_log = %s\nlog_level = info\n%s\n%s",
-	    t->access_log, t->error_log,
+	    "error_log = %s\nlog_level = info\n%s%s\n%s",
+	    t->access_log, t->error_log, wline,
 	    global != NULL ? global : "shutdown_timeout = 5s\n", rest) != -1);
 	itest_write_file(t->conf, conf);
 	free(rest);

@@ -1,11 +1,22 @@
 #!/bin/sh
 # Run every check runner given as an argument, from the top of the tree, and
 # end with one total line. Exits non-zero when any runner fails or crashes.
+# An argument NAME=VALUE:runner runs the runner with that environment
+# variable set (SLUICE_TEST_WORKERS=2:tests/check_drain: the drain suite
+# with workers = 2).
 passed=0 failed=0 status=0
-for t in "$@"; do
-	printf '== %s\n' "$t"
+for arg in "$@"; do
+	env= t=$arg
+	case $arg in
+	*=*:*)	env=${arg%%:*} t=${arg#*:} ;;
+	esac
+	printf '== %s%s\n' "$t" "${env:+ ($env)}"
 	out=$(mktemp) || exit 1
-	"./$t" >"$out" 2>&1
+	if [ -n "$env" ]; then
+		env "$env" "./$t" >"$out" 2>&1
+	else
+		"./$t" >"$out" 2>&1
+	fi
 	rc=$?
 	cat "$out"
 	line=$(grep -E '^[0-9]+%: Checks: ' "$out" | tail -n 1)

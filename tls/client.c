@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,8 @@ struct tls_client {
 	struct tls_session	 sessions[TLS_CLIENT_SESSIONS];
 	size_t			 nsessions;
 	size_t			 evict;		/* next to replace when full */
+	pthread_mutex_t		 mu;		/* the cache: worker threads
+						 * share a context */
 };
 
 static CRYPTO_ONCE	tls_client_once = CRYPTO_ONCE_STATIC_INIT;
@@ -136,8 +139,10 @@ tls_client_new_session(SSL *ssl, SSL_SESSION *sess)
 	if (c == NULL || name == NULL || (copy = SSL_SESSION_dup(sess)) == NULL)
 		return 0;
 	assert(c->magic == TLS_CLIENT_MAGIC);
+	pthread_mutex_lock(&c->mu);
 	if (!tls_session_put(c, name, copy))
 		SSL_SESSION_free(copy);
+	pthread_mutex_unlock(&c->mu);
 	return 0;			/* OpenSSL keeps its reference */
 }
 
@@ -157,6 +162,7 @@ tls_client_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	assert(c->magic == TLS_CLIENT_MAGIC);
 	while (c->nsessions > 0)
 		tls_session_drop(c, 0);
+	pthread_mutex_destroy(&c->mu);
 	c->magic = 0;
 	free(c);
 }
@@ -218,9 +224,11 @@ tls_client_alloc(const struct tls_report *rep,
 		return NULL;
 	}
 	c->magic = TLS_CLIENT_MAGIC;
+	pthread_mutex_init(&c->mu, NULL);
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    SSL_CTX_set_ex_data(ctx, tls_client_ctx_index, c) != 1) {
 		SSL_CTX_free(ctx);
+		pthread_mutex_destroy(&c->mu);
 		free(c);
 		tls_fail(rep, u->line, "tls", "cannot create a TLS context");
 		return NULL;
@@ -359,7 +367,9 @@ tls_client_ssl_new(struct tls_client *c, const char *name)
 		SSL_free(ssl);
 		return NULL;
 	}
+	pthread_mutex_lock(&c->mu);
 	tls_session_offer(c, ssl, name);
+	pthread_mutex_unlock(&c->mu);
 	SSL_set_connect_state(ssl);
 	return ssl;
 }

@@ -36,7 +36,7 @@ struct tls_sni {
 
 struct tls_server {
 	unsigned	 magic;		/* TLS_SERVER_MAGIC while alive */
-	int		 refs;
+	int		 refs;		/* atomic: worker threads share it */
 	SSL_CTX		**ctxs;		/* one per tls_certificate; [0] is
 					 * the default */
 	size_t		 nctxs;
@@ -431,7 +431,7 @@ void
 tls_server_ref(struct tls_server *set)
 {
 	assert(set->magic == TLS_SERVER_MAGIC && set->refs > 0);
-	set->refs++;
+	__atomic_add_fetch(&set->refs, 1, __ATOMIC_RELAXED);
 }
 
 /* Drop a reference; the last frees the set. */
@@ -443,7 +443,7 @@ tls_server_unref(struct tls_server *set)
 	if (set == NULL)
 		return;
 	assert(set->magic == TLS_SERVER_MAGIC && set->refs > 0);
-	if (--set->refs > 0)
+	if (__atomic_sub_fetch(&set->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (i = 0; i < set->nctxs; i++)
 		SSL_CTX_free(set->ctxs[i]);
