@@ -651,10 +651,31 @@ static void
 drain_storm_start(struct drain *d)
 {
 	drain_init(d, "a", "b");
-	/* Under ASan freed memory sits in quarantine and counts as RSS. */
-	d->t.asan_extra = "quarantine_size_mb=1";
+	/* Under ASan freed memory sits in quarantine and counts as RSS; each
+	 * thread (workers = N) also keeps a local batch of it. */
+	d->t.asan_extra = "quarantine_size_mb=1:"
+	    "thread_local_quarantine_size_kb=64";
 	drain_conf_storm(d, 0);
 	drain_launch(d);
+}
+
+/*
+ * The RSS margin for kb. Under ASan with worker threads each thread's
+ * allocator keeps caches of its own (memory one thread frees for another
+ * sits in the freeing thread's lists), which fill over thousands of
+ * reloads: the margins triple there. Leaks still fail the run: ASan's leak
+ * check at exit makes sluice exit non-zero.
+ */
+static long
+drain_rss_margin(long kb)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	const char	*w = getenv("SLUICE_TEST_WORKERS");
+
+	if (w != NULL && atoi(w) > 1)
+		return 3 * kb;
+#endif
+	return kb;
 }
 
 /* Assert that /status counts every reload as ok. */
@@ -697,7 +718,8 @@ START_TEST(test_reload_storm)
 	drain_assert_clean(&l, "reload storm");
 	drain_assert_reloads(&d);
 	drain_assert_log_ok(&d.t, "reload storm");
-	ck_assert_msg(rss0 > 0 && rss1 - rss0 < STORM_GROWTH_KB, "RSS grew "
+	ck_assert_msg(rss0 > 0 && rss1 - rss0 <
+	    drain_rss_margin(STORM_GROWTH_KB), "RSS grew "
 	    "by %ld KiB across %d reloads", rss1 - rss0, STORM_RELOADS);
 	itest_finish(&d.t);
 }
@@ -731,10 +753,12 @@ START_TEST(test_reload_rss)
 	fflush(stdout);
 	drain_assert_clean(&l, "reload RSS");
 	drain_assert_reloads(&d);
-	ck_assert_msg(rss0 > 0 && rss2 - rss0 < RSS_GROWTH_KB, "RSS grew by "
+	ck_assert_msg(rss0 > 0 && rss2 - rss0 <
+	    drain_rss_margin(RSS_GROWTH_KB), "RSS grew by "
 	    "%ld KiB across %d reloads", rss2 - rss0, RSS_RELOADS);
 	/* steady state: the second half must not keep growing */
-	ck_assert_msg(rss2 - rss1 < RSS_GROWTH_KB / 4, "RSS grew by %ld KiB "
+	ck_assert_msg(rss2 - rss1 < drain_rss_margin(RSS_GROWTH_KB / 4),
+	    "RSS grew by %ld KiB "
 	    "across the last %d reloads", rss2 - rss1, RSS_RELOADS / 2);
 	itest_finish(&d.t);
 }
