@@ -682,6 +682,40 @@ exchange_coalesce(struct exchange *ex)
 		evbuffer_pullup(out, -1);
 }
 
+/*
+ * Write what a plain-TCP client's output holds at once, instead of
+ * waiting a loop turn for the socket to be reported writable (it nearly
+ * always is). When it all goes, evhttp_send_reply_end finds the output
+ * empty and finishes the request there, and the write interest added
+ * and dropped within this turn costs no epoll_ctl (the changelist
+ * cancels the pair). What does not go, or an error, is left to the
+ * bufferevent. TLS writes go through OpenSSL.
+ */
+static void
+exchange_write_now(struct exchange *ex)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct evbuffer			*out;
+	evutil_socket_t			 fd;
+
+	if (ex->client->tls ||
+	    (evcon = evhttp_request_get_connection(ex->req)) == NULL)
+		return;
+	bev = evhttp_connection_get_bufferevent(evcon);
+	out = bufferevent_get_output(bev);
+	if ((fd = bufferevent_getfd(bev)) == -1 ||
+	    evbuffer_get_length(out) == 0)
+		return;
+	/* a socket bufferevent keeps its output's start frozen but for
+	 * its own writes; this is one */
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+}
+
 /* The upstream response is complete. */
 static void
 exchange_up_done(void *arg, int reusable)
@@ -691,6 +725,7 @@ exchange_up_done(void *arg, int reusable)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_server_done(ex, reusable);
 	exchange_coalesce(ex);
+	exchange_write_now(ex);
 	evhttp_send_reply_end(ex->req);		/* may finish ex */
 }
 

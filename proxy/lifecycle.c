@@ -808,6 +808,7 @@ lifecycle_cleanup(void)
 	}
 	TAILQ_FOREACH(s, server_registry(), entry)
 		upconn_close_idle(s);
+	listener_set_gen(NULL);
 	if (current != NULL) {
 		lifecycle_pid_file(current->conf->global.pid_file, 0);
 		gen_unref(current);

@@ -27,6 +27,7 @@
 
 #define LISTENER_BACKLOG	511
 #define LISTENER_CLOSE_TRIES	100	/* loop turns to empty the queue */
+#define LISTENER_MAX_WRITE	(256 * 1024)	/* one write to a client */
 
 TAILQ_HEAD(listener_slot_list, listener_slot);
 
@@ -112,6 +113,20 @@ listener_bev_refuse(struct event_base *base)
 }
 
 /*
+ * What every client bufferevent gets. libevent writes at most 16 KiB per
+ * write callback, so a 16 KiB body and its head would leave in two
+ * writes, a loop turn each; the exchange pauses its server past 256 KiB
+ * queued, so one write may take whatever is queued.
+ */
+static void
+listener_bev_setup(struct listener *l, struct bufferevent *bev)
+{
+	bufferevent_set_max_single_write(bev, LISTENER_MAX_WRITE);
+	if (nulscan_attach(bev) == -1)
+		log_warn("listener %s: out of memory", l->addr.text);
+}
+
+/*
  * evhttp asks for the bufferevent of a new connection: TLS when the
  * current generation gives this listener certificates, so a reload's new
  * certificates serve the very next handshake.
@@ -128,8 +143,8 @@ listener_bevcb(struct event_base *base, void *arg)
 	listener_slot_refresh(sl);
 	if (sl->gl == NULL || sl->gl->tls == NULL) {
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-		if (bev != NULL && nulscan_attach(bev) == -1)
-			log_warn("listener %s: out of memory", l->addr.text);
+		if (bev != NULL)
+			listener_bev_setup(l, bev);
 		return bev;
 	}
 	if ((ssl = tls_server_ssl_new(sl->gl->tls)) != NULL &&
@@ -141,8 +156,7 @@ listener_bevcb(struct event_base *base, void *arg)
 		    l->addr.text);
 		return listener_bev_refuse(base);
 	}
-	if (nulscan_attach(bev) == -1)
-		log_warn("listener %s: out of memory", l->addr.text);
+	listener_bev_setup(l, bev);
 	return bev;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -33,6 +34,7 @@
 #define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
 #define UPCONN_MAX_LINE		4096		/* chunk-size and trailer lines */
 #define UPCONN_PEEK_MS		200		/* idle longer: check at reuse */
+#define UPCONN_READ_MAX		(64 * 1024)	/* one read of ours */
 
 enum upconn_state {
 	UPCONN_NEW = 0,		/* not connected yet */
@@ -671,6 +673,74 @@ upconn_process(struct upconn *uc)
 	}
 }
 
+/*
+ * Take what else the socket holds in one large read. libevent 2.1 reads
+ * a socket at most 4 KiB at a time (EVBUFFER_MAX_READ, each read after a
+ * FIONREAD ioctl), whatever bufferevent_set_max_single_read says, so a
+ * 1 MiB body would cost 256 reads, ioctls and loop turns. A read never
+ * asks for more than the body still owes, so a small response does not
+ * get a large buffer. An EOF or error is noted as the bufferevent would
+ * (reading again would see a reset as a plain EOF). Plain TCP only: TLS
+ * reads go through OpenSSL. 1 when there is something to process.
+ */
+static int
+upconn_read_more(struct upconn *uc)
+{
+	struct evbuffer		*in;
+	struct evbuffer_iovec	 v[2];
+	struct iovec		 iov[2];
+	evutil_socket_t		 fd;
+	ssize_t			 n;
+	size_t			 want, have, left;
+	int			 i, nv;
+
+	if (uc->zombie || uc->cbs == NULL || uc->paused || uc->pending ||
+	    (uc->state != UPCONN_HEAD && uc->state != UPCONN_BODY) ||
+	    (fd = bufferevent_getfd(uc->bev)) == -1 ||
+	    bufferevent_openssl_get_ssl(uc->bev) != NULL)
+		return 0;
+	in = bufferevent_get_input(uc->bev);
+	/* less than the whole: chains are allocated in powers of two,
+	 * their header included */
+	want = UPCONN_READ_MAX - 512;
+	if (uc->state == UPCONN_BODY && uc->framing == HTTP1_FRAMING_LENGTH) {
+		if ((have = evbuffer_get_length(in)) >= uc->remaining)
+			return 0;
+		if (uc->remaining - have < want)
+			want = uc->remaining - have;
+	}
+	/* a socket bufferevent keeps its input's end frozen but for its
+	 * own reads; this is one */
+	evbuffer_unfreeze(in, 0);
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2)) <= 0) {
+		evbuffer_freeze(in, 0);
+		return 0;
+	}
+	for (i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	n = readv(fd, iov, nv);
+	left = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	evbuffer_freeze(in, 0);
+	if (n > 0)
+		return 1;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return 0;
+	/* acted on by upconn_process once the bytes before it are out */
+	uc->pending = BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF :
+	    BEV_EVENT_ERROR);
+	bufferevent_disable(uc->bev, EV_READ);
+	return 1;
+}
+
 /* Response bytes arrived. */
 static void
 upconn_read_cb(struct bufferevent *bev, void *arg)
@@ -682,8 +752,12 @@ upconn_read_cb(struct bufferevent *bev, void *arg)
 	if (uc->state == UPCONN_DONE) {	/* bytes past the response */
 		uc->keep_alive = 0;
 		bufferevent_disable(bev, EV_READ);
-	} else
+	} else {
+		/* the head first: it tells how much more to read */
 		upconn_process(uc);
+		if (upconn_read_more(uc))
+			upconn_process(uc);
+	}
 	upconn_leave(uc);
 }
 
@@ -785,9 +859,12 @@ upconn_resume(struct upconn *uc)
 	uc->paused = 0;
 	if (uc->state != UPCONN_HEAD && uc->state != UPCONN_BODY)
 		return;
-	if (uc->sent)
+	/* a close already seen is kept: reading again would see a reset
+	 * as a plain EOF */
+	if (uc->sent && !uc->pending)
 		bufferevent_enable(uc->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0)
+	if (evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0 ||
+	    uc->pending)
 		bufferevent_trigger(uc->bev, EV_READ,
 		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }

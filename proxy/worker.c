@@ -47,7 +47,6 @@ struct worker_each {
 
 static struct worker	 workers[WORKER_MAX];
 static unsigned		 nthreads;		/* started, main included */
-static unsigned		 rr;			/* worker_next */
 
 /* Take every queued call of w, in order. */
 static struct worker_call *
@@ -378,13 +377,4 @@ worker_stop(worker_fn *fini)
 		worker_queue_free(&workers[0]);
 		workers[0].tail = NULL;
 	}
-}
-
-/* See worker.h. */
-unsigned
-worker_next(void)
-{
-	if (nthreads <= 1)
-		return 0;
-	return rr++ % nthreads;
 }

@@ -3,14 +3,14 @@
  *
  * Each worker runs its own event loop; worker 0 is the main thread, which
  * also owns signals, reloads, the listening sockets, the admin listener and
- * health checks. The main thread accepts every connection and hands it to a
- * worker in turn, so closing a listening socket stays one decision in one
- * place and a connection in the kernel's queue is never lost to a worker's
- * socket closing (the SO_REUSEPORT trap).
+ * health checks. Every worker accepts from the same listening sockets, each
+ * through a descriptor of its own: one kernel queue, so a socket that closes
+ * loses nothing while the main thread, which closes last, empties it (the
+ * SO_REUSEPORT trap: one queue per socket, reset when it closes).
  *
  * Workers talk only through calls queued to a worker's thread: a mutex
  * guarded list and an eventfd that wakes its loop. With one worker nothing
- * here runs: every call is made at once on the main thread.
+ * is queued between threads.
  */
 #ifndef SLUICE_WORKER_H
 #define SLUICE_WORKER_H
@@ -57,8 +57,5 @@ void	worker_each_sync(worker_fn *fn, void *arg);
  * the calls they queued to the main thread run.
  */
 void	worker_stop(worker_fn *fini);
-
-/* The worker the next accepted connection goes to (round robin). */
-unsigned worker_next(void);
 
 #endif
