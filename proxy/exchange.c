@@ -733,24 +733,36 @@ exchange_up_done(void *arg, int reusable)
 static char *
 exchange_reqline(struct evhttp_request *req, const char *method)
 {
-	const char	*uri = evhttp_request_get_uri(req);
-	size_t		 i, n = strlen(uri), len = 0;
-	char		*s;
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*uri = evhttp_request_get_uri(req);
+	size_t			 i, n = strlen(uri), mlen = strlen(method);
+	char			*s, *p;
 
 	if (n > 512)
 		n = 512;
-	if ((s = malloc(strlen(method) + 4 * n + 16)) == NULL)
+	if ((s = p = malloc(mlen + 4 * n + 16)) == NULL)
 		return NULL;
-	len = (size_t)sprintf(s, "%s ", method);
+	/* by hand: two printfs per request showed in profiles */
+	memcpy(p, method, mlen);
+	p += mlen;
+	*p++ = ' ';
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)uri[i];
 
-		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
-			len += (size_t)sprintf(s + len, "\\x%02x", c);
-		else
-			s[len++] = (char)c;
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 0xf];
+		} else
+			*p++ = (char)c;
 	}
-	sprintf(s + len, " HTTP/%d.%d", req->major, req->minor);
+	memcpy(p, " HTTP/", 6);
+	p += 6;
+	*p++ = (char)('0' + (req->major % 10));
+	*p++ = '.';
+	*p++ = (char)('0' + (req->minor % 10));
+	*p = '\0';
 	return s;
 }
 

@@ -156,15 +156,33 @@ headers_request_copy(struct evbuffer *out, const struct evkeyvalq *in)
 	return 0;
 }
 
+/* v in decimal into buf (at least 21 bytes); its length. */
+static size_t
+headers_u64(char *buf, uint64_t v)
+{
+	char	 tmp[20];
+	size_t	 n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
 /* Append one value of a joined header: "name: v" first, ", v" after. */
 static int
 headers_join_one(struct evbuffer *out, const char *name, const char *v,
     int *n)
 {
 	if ((*n)++ == 0)
-		return evbuffer_add_printf(out, "%s: %s", name, v) == -1 ?
-		    -1 : 0;
-	return evbuffer_add_printf(out, ", %s", v) == -1 ? -1 : 0;
+		return evbuffer_add(out, name, strlen(name)) == -1 ||
+		    evbuffer_add(out, ": ", 2) == -1 ||
+		    evbuffer_add(out, v, strlen(v)) == -1 ? -1 : 0;
+	return evbuffer_add(out, ", ", 2) == -1 ||
+	    evbuffer_add(out, v, strlen(v)) == -1 ? -1 : 0;
 }
 
 /*
@@ -227,9 +245,15 @@ headers_request_add(struct evbuffer *out, const char *method,
 	if (fwd->upgrade != NULL && (headers_put(out, "Connection",
 	    "upgrade") == -1 || headers_put(out, "Upgrade", fwd->upgrade) == -1))
 		return -1;
-	if ((body_len > 0 || headers_method_has_body(method)) &&
-	    evbuffer_add_printf(out, "Content-Length: %zu\r\n", body_len) == -1)
-		return -1;
+	if (body_len > 0 || headers_method_has_body(method)) {
+		char	 cl[24];
+		size_t	 n = headers_u64(cl, body_len);
+
+		if (evbuffer_add(out, "Content-Length: ", 16) == -1 ||
+		    evbuffer_add(out, cl, n) == -1 ||
+		    evbuffer_add(out, "\r\n", 2) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -309,7 +333,7 @@ headers_response_copy(const struct http1_response *r, struct evkeyvalq *out)
 	}
 	if (r->framing == HTTP1_FRAMING_LENGTH ||
 	    (r->framing == HTTP1_FRAMING_NONE && r->has_content_length)) {
-		snprintf(cl, sizeof(cl), "%" PRIu64, r->content_length);
+		headers_u64(cl, r->content_length);
 		if (evhttp_add_header(out, "Content-Length", cl) == -1)
 			return -1;
 	}
