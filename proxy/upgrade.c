@@ -83,25 +83,73 @@ upgrade_pipe_cb(evutil_socket_t fd, short what, void *arg)
 	ready_cb(pid);
 }
 
-/* In the child: hand the sockets and the pipe over, then exec. */
-static void
-upgrade_exec(const int *fds, int n, int ready_fd)
+/*
+ * The new process's environment: ours, with SLUICE_UPGRADE_FDS (the
+ * listening sockets) and SLUICE_UPGRADE_READY (the pipe) set. Built
+ * before fork: with worker threads the child may only make async-signal-
+ * safe calls until it execs. NULL when out of memory; free with
+ * upgrade_env_free.
+ */
+static char **
+upgrade_env(const int *fds, int n, int ready_fd)
 {
-	char	list[INHERIT_FDS_MAX * 12] = "", num[16];
-	int	i;
+	extern char	**environ;
+	char		 list[INHERIT_FDS_MAX * 12] = "", num[16];
+	char		**env;
+	size_t		 i, k = 0, count = 0;
 
-	for (i = 0; i < n; i++) {
-		fcntl(fds[i], F_SETFD, 0);
+	for (i = 0; i < (size_t)n; i++) {
 		snprintf(num, sizeof(num), "%s%d", i ? "," : "", fds[i]);
 		strncat(list, num, sizeof(list) - strlen(list) - 1);
 	}
+	while (environ[count] != NULL)
+		count++;
+	if ((env = calloc(count + 3, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < count; i++)
+		if (strncmp(environ[i], "SLUICE_UPGRADE_", 15) != 0)
+			env[k++] = environ[i];
+	/* the two last entries are ours to free */
+	if (asprintf(&env[k], "SLUICE_UPGRADE_FDS=%s", list) == -1) {
+		free(env);
+		return NULL;
+	}
+	if (asprintf(&env[k + 1], "SLUICE_UPGRADE_READY=%d", ready_fd) == -1) {
+		free(env[k]);
+		free(env);
+		return NULL;
+	}
+	return env;
+}
+
+/* Free what upgrade_env made. */
+static void
+upgrade_env_free(char **env)
+{
+	size_t	k = 0;
+
+	while (env[k] != NULL && strncmp(env[k], "SLUICE_UPGRADE_", 15) != 0)
+		k++;
+	free(env[k]);
+	if (env[k] != NULL)
+		free(env[k + 1]);
+	free(env);
+}
+
+/* In the child: hand the sockets and the pipe over, then exec. */
+static void
+upgrade_exec(const int *fds, int n, int ready_fd, char **env)
+{
+	static const char	msg[] = "sluice: upgrade: cannot run the "
+				    "binary\n";
+	int			i;
+
+	for (i = 0; i < n; i++)
+		fcntl(fds[i], F_SETFD, 0);
 	fcntl(ready_fd, F_SETFD, 0);
-	snprintf(num, sizeof(num), "%d", ready_fd);
-	setenv("SLUICE_UPGRADE_FDS", list, 1);
-	setenv("SLUICE_UPGRADE_READY", num, 1);
-	execv(self, self_argv);
-	fprintf(stderr, "sluice: upgrade: cannot run %s: %s\n", self,
-	    strerror(errno));
+	execve(self, self_argv, env);
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
+		_exit(127);
 	_exit(127);
 }
 
@@ -109,8 +157,9 @@ upgrade_exec(const int *fds, int n, int ready_fd)
 int
 upgrade_start(const int *fds, int n, void (*ready)(long pid))
 {
-	struct timeval	tv = { UPGRADE_READY_TIMEOUT_S, 0 };
-	int		p[2];
+	struct timeval	  tv = { UPGRADE_READY_TIMEOUT_S, 0 };
+	char		**env;
+	int		  p[2];
 
 	if (child != 0) {
 		log_warn("upgrade: pid %ld is still starting", (long)child);
@@ -120,16 +169,24 @@ upgrade_start(const int *fds, int n, void (*ready)(long pid))
 		log_error("upgrade: pipe: %s", strerror(errno));
 		return -1;
 	}
+	if ((env = upgrade_env(fds, n, p[1])) == NULL) {
+		log_error("upgrade: out of memory");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	log_info("upgrade: starting %s with %d socket(s)", self, n);
 	if ((child = fork()) == -1) {
 		log_error("upgrade: fork: %s", strerror(errno));
+		upgrade_env_free(env);
 		close(p[0]);
 		close(p[1]);
 		child = 0;
 		return -1;
 	}
 	if (child == 0)
-		upgrade_exec(fds, n, p[1]);
+		upgrade_exec(fds, n, p[1], env);
+	upgrade_env_free(env);
 	close(p[1]);
 	ready_cb = ready;
 	pipe_ev = event_new(sluice_base, p[0], EV_READ, upgrade_pipe_cb, NULL);
