@@ -1,6 +1,7 @@
 /*
  * gen: generations and routing.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,10 +24,12 @@ gen_upstream_build(struct gen_upstream *gu, const struct conf_upstream *cu)
 
 	gu->conf = cu;
 	gu->servers = calloc(cu->nservers, sizeof(*gu->servers));
-	/* one set of balancing state per worker: picks never contend */
-	gu->peers = calloc(cu->nservers * sluice_nworkers, sizeof(*gu->peers));
+	gu->peers = calloc(cu->nservers, sizeof(*gu->peers));
 	if (gu->servers == NULL || gu->peers == NULL)
 		return -1;
+	if (pthread_mutex_init(&gu->mu, NULL) != 0)
+		return -1;
+	gu->mu_init = 1;
 	for (i = 0; i < cu->nservers; i++) {
 		if ((gu->servers[i] = server_get(cu, &cu->servers[i])) == NULL)
 			return -1;
@@ -102,6 +105,8 @@ gen_free(struct gen *g)
 			server_unref(g->ups[i].servers[j]);
 		free(g->ups[i].servers);
 		free(g->ups[i].peers);
+		if (g->ups[i].mu_init)
+			pthread_mutex_destroy(&g->ups[i].mu);
 		tls_client_free(g->ups[i].tls);
 	}
 	for (i = 0; i < g->nlsts; i++) {
@@ -340,11 +345,18 @@ struct server *
 gen_pick(struct gen_upstream *up, const struct server *avoid)
 {
 	uint64_t		 now = sluice_now_ms();
-	struct balance_peer	*peers = up->peers + sluice_worker_id * up->n;
+	struct balance_peer	*peers = up->peers;
 	struct server		*s;
 	size_t			 i, usable = 0;
 	int			 k, w;
 
+	/*
+	 * One pick at a time across workers: the balancer's state and a
+	 * health trial (taken here) stay exact whatever the number of
+	 * workers. Order: the upstream, then a server.
+	 */
+	if (sluice_nworkers > 1)
+		pthread_mutex_lock(&up->mu);
 	for (i = 0; i < up->n; i++) {
 		s = up->servers[i];
 		w = SLUICE_LOAD(&s->weight_override);
@@ -366,15 +378,15 @@ gen_pick(struct gen_upstream *up, const struct server *avoid)
 		}
 	k = balance_pick(up->conf->balance, peers, up->n, sluice_random(),
 	    sluice_random());
-	if (k == -1)
-		return NULL;
-	if (up->n > 1) {
+	if (k != -1 && up->n > 1) {
 		s = up->servers[k];
 		server_lock(s);
 		health_take(&s->health, now);
 		server_unlock(s);
 	}
-	return up->servers[k];
+	if (sluice_nworkers > 1)
+		pthread_mutex_unlock(&up->mu);
+	return k != -1 ? up->servers[k] : NULL;
 }
 
 /* See gen.h. */

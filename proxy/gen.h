@@ -7,6 +7,7 @@
 #ifndef SLUICE_GEN_H
 #define SLUICE_GEN_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,8 +23,10 @@ struct tls_server;
 struct gen_upstream {
 	const struct conf_upstream	*conf;
 	struct server			**servers;	/* referenced */
-	struct balance_peer		*peers;		/* same order; one
-							 * set per worker */
+	struct balance_peer		*peers;		/* same order */
+	pthread_mutex_t			 mu;		/* picks, across
+							 * workers */
+	int				 mu_init;
 	size_t				 n;
 	struct tls_client		*tls;		/* NULL: plain */
 };
