@@ -78,6 +78,7 @@ struct res {
 	const char	*token;		/* [admin] token, or NULL */
 	const char	*names[2];	/* server names of origins 0 and 1 */
 	long long	 gen;		/* the generation sluice serves */
+	const char	*global;	/* [global] lines, or NULL: itest's */
 };
 
 
@@ -148,7 +149,7 @@ res_config(struct res *r, const char *fmt, ...)
 	va_end(ap);
 	if (r->token != NULL)
 		snprintf(tok, sizeof(tok), "token = %s\n", r->token);
-	itest_sluice_config(&r->t, NULL, "[admin]\nlisten = 127.0.0.1:%d\n"
+	itest_sluice_config(&r->t, r->global, "[admin]\nlisten = 127.0.0.1:%d\n"
 	    "%s\n%s", r->admin, tok, rest);
 	free(rest);
 }
@@ -1314,6 +1315,9 @@ START_TEST(test_retry_rules)
 	struct res	 r;
 
 	res_init(&r, NULL);
+	/* each request on a connection of its own must find the pool the
+	 * last one left: pools are per worker, so one worker here */
+	r.global = "shutdown_timeout = 5s\nworkers = 1\n";
 	itest_origin_start_opts(&r.t, 0, "a", "-C");
 	itest_origin_start_opts(&r.t, 1, "b", "-C");
 	r.names[0] = "a";
