@@ -252,7 +252,7 @@ static const struct conf_keyword conf_keywords[] = {
 	  CONF_T_DURATION, CONF_U(write_timeout_ms), 1, CONF_DAY_MS,
 	  NULL, NULL },
 	{ { "upstream", "keepalive", "32",
-	    "idle connections kept per server (0: none)", 0 },
+	    "idle connections kept per server and worker (0: none)", 0 },
 	  CONF_T_INT, CONF_U(keepalive), 0, 10000, NULL, NULL },
 	{ { "upstream", "keepalive_timeout", "4s",
 	    "an idle server connection closes after this", 0 },
