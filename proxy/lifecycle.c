@@ -195,13 +195,6 @@ lifecycle_worker_gen(void *arg)
 	listener_set_gen(g);
 }
 
-/* Every worker has taken g: drop the reference made for them. */
-static void
-lifecycle_worker_gen_done(void *arg)
-{
-	gen_unref(arg);
-}
-
 /*
  * Point every worker at g; start the listeners g opened; close those g
  * does not list.
@@ -212,9 +205,13 @@ lifecycle_swap(struct gen *g, struct listener_list *opened)
 	struct listener		*l, *next;
 	struct gen		*old = current;
 
+	/*
+	 * Every worker has switched when the reload reports success: a
+	 * request sent after "reload: generation N" (or after POST /reload
+	 * answered) is routed by N, whichever worker takes it.
+	 */
 	listener_set_gen(g);
-	worker_each(lifecycle_worker_gen, lifecycle_worker_gen_done,
-	    gen_ref(g));
+	worker_each_sync(lifecycle_worker_gen, g);
 	while ((l = TAILQ_FIRST(opened)) != NULL) {
 		TAILQ_REMOVE(opened, l, entry);
 		TAILQ_INSERT_TAIL(&listeners, l, entry);
