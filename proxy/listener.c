@@ -38,7 +38,6 @@ static void					(*closed_cb)(void);
 
 static void	listener_close_main(struct listener *);
 
-
 /*
  * Serve this thread's newest generation when it lists the slot's address:
  * routing, and the settings evhttp copies onto each new connection. A
