@@ -836,25 +836,6 @@ lifecycle_cleanup(void)
 	sluice_base = NULL;
 }
 
-/*
- * The event loop. With the epoll changelist, the enable/disable pairs that
- * evhttp and the bufferevents make within one callback run collapse into
- * at most one epoll_ctl per descriptor per loop turn.
- */
-static struct event_base *
-lifecycle_base_new(void)
-{
-	struct event_config	*cfg;
-	struct event_base	*base;
-
-	if ((cfg = event_config_new()) == NULL)
-		return NULL;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	return base;
-}
-
 /* See lifecycle.h. */
 int
 lifecycle_run(const char *path)
@@ -870,7 +851,7 @@ lifecycle_run(const char *path)
 		free(errors);
 		return 1;
 	}
-	if ((sluice_base = lifecycle_base_new()) == NULL ||
+	if ((sluice_base = sluice_base_new()) == NULL ||
 	    log_open(&conf->global) == -1 || log_attach(sluice_base) == -1) {
 		conf_free(conf);
 		if (sluice_base != NULL)

@@ -13,6 +13,25 @@ __thread struct event_base	*sluice_base;
 __thread unsigned		 sluice_worker_id;
 unsigned			 sluice_nworkers = 1;
 
+/*
+ * An event loop. With the epoll changelist, the enable/disable pairs that
+ * evhttp and the bufferevents make within one callback run collapse into
+ * at most one epoll_ctl per descriptor per loop turn.
+ */
+struct event_base *
+sluice_base_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 /* Milliseconds on the monotonic clock. */
 uint64_t
 sluice_now_ms(void)

@@ -34,7 +34,10 @@ extern unsigned			sluice_nworkers;
 #define SLUICE_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define SLUICE_UNREF(p)		__atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 
-/* Milliseconds on the monotonic clock (the loop's cached time). */
+/* A new event loop, set up the way every worker's is. NULL on failure. */
+struct event_base *sluice_base_new(void);
+
+/* Milliseconds on the monotonic clock. */
 uint64_t	sluice_now_ms(void);
 
 /* A timeval from milliseconds. */

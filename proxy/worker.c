@@ -94,14 +94,13 @@ worker_queue_init(struct worker *w, unsigned id)
 {
 	w->id = id;
 	w->head = NULL;
-	w->tail = &w->head;
 	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return -1;
 	if (pthread_mutex_init(&w->mu, NULL) != 0) {
 		close(w->efd);
-		w->efd = -1;
 		return -1;
 	}
+	w->tail = &w->head;		/* made */
 	return 0;
 }
 
@@ -121,10 +120,11 @@ worker_queue_free(struct worker *w)
 	if (w->wake_ev != NULL)
 		event_free(w->wake_ev);
 	w->wake_ev = NULL;
-	if (w->efd != -1)
-		close(w->efd);
-	w->efd = -1;
+	if (w->tail == NULL)
+		return;
+	close(w->efd);
 	pthread_mutex_destroy(&w->mu);
+	w->tail = NULL;
 }
 
 /* The loop of worker 1..n-1. */
@@ -149,21 +149,6 @@ worker_main(void *arg)
 	event_base_free(w->base);
 	sluice_base = NULL;
 	return NULL;
-}
-
-/* A loop like the main one: the epoll changelist. */
-static struct event_base *
-worker_base_new(void)
-{
-	struct event_config	*cfg;
-	struct event_base	*base;
-
-	if ((cfg = event_config_new()) == NULL)
-		return NULL;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	return base;
 }
 
 /* See worker.h. */
@@ -193,7 +178,7 @@ worker_start(unsigned n, worker_fn *init)
 
 		w->init = init;
 		if (worker_queue_init(w, i) == -1 ||
-		    (w->base = worker_base_new()) == NULL ||
+		    (w->base = sluice_base_new()) == NULL ||
 		    worker_wake_init(w) == -1 ||
 		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			log_error("cannot start worker %u: %s", i,
@@ -206,13 +191,10 @@ worker_start(unsigned n, worker_fn *init)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r == -1) {
-		if (workers[i].base != NULL) {
-			if (workers[i].wake_ev != NULL)
-				event_free(workers[i].wake_ev);
-			workers[i].wake_ev = NULL;
+		worker_queue_free(&workers[i]);	/* the one not started */
+		if (workers[i].base != NULL)
 			event_base_free(workers[i].base);
-			workers[i].base = NULL;
-		}
+		workers[i].base = NULL;
 		worker_stop(NULL);
 		sluice_nworkers = 1;
 	}
@@ -375,6 +357,5 @@ worker_stop(worker_fn *fini)
 	if (workers[0].tail != NULL) {
 		worker_run_queue(&workers[0]);
 		worker_queue_free(&workers[0]);
-		workers[0].tail = NULL;
 	}
 }
