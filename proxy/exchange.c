@@ -317,14 +317,34 @@ exchange_client_gone(struct exchange *ex)
 	exchange_finish(ex);
 }
 
-/* Add the close header when this response must end the connection. */
+/*
+ * Decide whether the client connection stays open after this response,
+ * and make evhttp do it. Connection is a list of tokens over any number
+ * of lines (RFC 9110 7.6.1): "close" anywhere ends the connection; an
+ * HTTP/1.0 client keeps it only with "keep-alive" in the list. evhttp
+ * compares the first Connection line whole for "close" (and takes any
+ * value that starts with "keep-alive"), so the decision goes into the
+ * output headers, and for HTTP/1.0 into an input Connection it reads
+ * right. The upstream request was built from the input already.
+ */
 static void
 exchange_close_header(struct exchange *ex, int force)
 {
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(ex->req);
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
+	int			 close;
 
-	if ((force || SLUICE_LOAD(&closing)) &&
-	    evhttp_find_header(out, "Connection") == NULL)
+	close = force || SLUICE_LOAD(&closing) ||
+	    http1_headers_list_has(in, "Connection", "close") ||
+	    (ex->req->minor == 0 &&
+	    !http1_headers_list_has(in, "Connection", "keep-alive"));
+	if (ex->req->minor == 0) {
+		while (evhttp_remove_header(in, "Connection") == 0)
+			continue;
+		if (!close)
+			evhttp_add_header(in, "Connection", "keep-alive");
+	}
+	if (close && evhttp_find_header(out, "Connection") == NULL)
 		evhttp_add_header(out, "Connection", "close");
 }
 
@@ -910,11 +930,11 @@ exchange_upgrade(struct evhttp_request *req, const char *method)
 {
 	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
 	const char		*u = evhttp_find_header(in, "Upgrade");
-	const char		*c = evhttp_find_header(in, "Connection");
 
-	if (u == NULL || c == NULL || strcmp(method, "GET") != 0 ||
+	if (u == NULL || strcmp(method, "GET") != 0 ||
 	    req->major != 1 || req->minor != 1 ||
-	    !http1_list_has(c, "upgrade") || http1_list_has(u, "h2c"))
+	    !http1_headers_list_has(in, "Connection", "upgrade") ||
+	    http1_list_has(u, "h2c"))
 		return NULL;
 	return u;
 }
@@ -1026,6 +1046,7 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
 	char			*target = NULL;
 	int			 code = 501;
 
+	http1_headers_trim(evhttp_request_get_input_headers(ex->req));
 	if (method != NULL && exchange_max_forwards(ex, method))
 		return;
 	if (method != NULL)
@@ -1107,6 +1128,13 @@ exchange_start(struct evhttp_request *req, struct listener *lst,
 	}
 	ex->magic = EXCHANGE_MAGIC;
 	ex->req = req;
+	/*
+	 * evhttp flags an absolute-form request as one to a forward proxy:
+	 * it would then close the connection after the response unless
+	 * Proxy-Connection said keep-alive, and without saying so. As a
+	 * reverse proxy's origin-form request it keeps the usual rules.
+	 */
+	req->flags &= ~EVHTTP_PROXY_REQUEST;
 	ex->gen = gen_ref(g);
 	ex->lname = gl->conf->name;
 	ex->client_timeout_ms = gl->conf->client_timeout_ms;

@@ -147,6 +147,40 @@ http1_list_has(const char *value, const char *token)
 	return http1_list_has_n(value, strlen(value), token);
 }
 
+/* See http1.h. */
+int
+http1_headers_list_has(const struct evkeyvalq *headers, const char *name,
+    const char *token)
+{
+	const struct evkeyval	*kv;
+
+	TAILQ_FOREACH(kv, headers, next)
+		if (strcasecmp(kv->key, name) == 0 &&
+		    http1_list_has(kv->value, token))
+			return 1;
+	return 0;
+}
+
+/* See http1.h. */
+void
+http1_headers_trim(struct evkeyvalq *headers)
+{
+	struct evkeyval	*kv;
+	const char	*v;
+	size_t		 len;
+
+	TAILQ_FOREACH(kv, headers, next) {
+		v = kv->value;
+		len = strlen(v);
+		if (len == 0 || (!http1_is_ows((unsigned char)v[0]) &&
+		    !http1_is_ows((unsigned char)v[len - 1])))
+			continue;
+		http1_trim(&v, &len);
+		memmove(kv->value, v, len);
+		kv->value[len] = '\0';
+	}
+}
+
 /* 1 when the len bytes at p are the name lit, ignoring case. */
 static int
 http1_name_is(const char *p, size_t len, const char *lit)

@@ -92,6 +92,21 @@ int	http1_value_ok(const char *value, size_t len);
 int	http1_list_has(const char *value, const char *token);
 
 /*
+ * 1 when a header called name (any of its lines, case-insensitive) lists
+ * token: Connection is a list that may come in several lines (RFC 9110
+ * 5.3, 7.6.1).
+ */
+int	http1_headers_list_has(const struct evkeyvalq *headers,
+	    const char *name, const char *token);
+
+/*
+ * Remove OWS from both ends of every header value, in place. evhttp
+ * keeps a leading HTAB ("Host:<TAB>a.test"); the value checked must be
+ * the one routed on, forwarded and logged.
+ */
+void	http1_headers_trim(struct evkeyvalq *headers);
+
+/*
  * Validate a client request as evhttp parsed it, before anything is sent
  * upstream. method is the method name ("GET", ...), uri the request-target
  * as received, major/minor the version, headers the input headers, body_len

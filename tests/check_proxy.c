@@ -989,6 +989,343 @@ START_TEST(test_via_max_forwards)
 }
 END_TEST
 
+/* --- Connection lists and Host ------------------------------------ */
+
+/* One client request: its version and Connection lines, and whether the
+ * connection must close after the answer. */
+struct proxy_conn_case {
+	const char	*what;
+	int		 minor;		/* HTTP/1.minor */
+	const char	*lines;		/* header lines, CRLF-terminated */
+	int		 close;
+};
+
+static const struct proxy_conn_case proxy_conn_cases[] = {
+	{ "close first, a header named", 1,
+	    "Connection: close, X-Forwarded-For\r\n", 1 },
+	{ "close last, odd case and whitespace", 1,
+	    "Connection: X-Foo ,\tCLOSE \r\n", 1 },
+	{ "close in a second line", 1,
+	    "Connection: x-foo\r\nConnection: close\r\n", 1 },
+	{ "keep-alive and close", 1, "Connection: keep-alive, close\r\n", 1 },
+	{ "keep-alive and a header named", 1,
+	    "Connection: keep-alive, X-Foo\r\n", 0 },
+	{ "'closed' is no close token", 1, "Connection: closed\r\n", 0 },
+	{ "no Connection", 1, "", 0 },
+	{ "1.0: keep-alive second in a list", 0,
+	    "Connection: X-Foo, Keep-Alive\r\n", 0 },
+	{ "1.0: keep-alive in a second line", 0,
+	    "Connection: x-foo\r\nConnection: keep-alive\r\n", 0 },
+	{ "1.0: 'keep-alive-not' is no keep-alive", 0,
+	    "Connection: keep-alive-not\r\n", 1 },
+	{ "1.0: keep-alive and close", 0,
+	    "Connection: keep-alive, close\r\n", 1 },
+	{ "1.0: no Connection", 0, "", 1 },
+};
+
+/*
+ * Send what (a request on a new connection to port) and check that the
+ * answer says and does what c wants: "Connection: close" and a close, or
+ * (HTTP/1.0: "Connection: keep-alive") a second request answered on the
+ * same connection. The answer's status into *status, the head in head.
+ */
+static void
+proxy_conn_check(int port, const struct proxy_conn_case *c,
+    const char *method, const char *path, const char *extra, int *status,
+    char *body, size_t bodylen)
+{
+	struct itest_conn	 conn;
+	struct itest_resp	 r;
+	const char		*v;
+	char			 req[1024];
+	int			 closed;
+
+	snprintf(req, sizeof(req), "%s %s HTTP/1.%d\r\n" HOST "%s%s\r\n",
+	    method, path, c->minor, c->lines, extra);
+	itest_connect(&conn, port, IO_MS);
+	itest_send_str(&conn, req);
+	itest_read_response(&conn, &r, 0, IO_MS);
+	*status = r.status;
+	snprintf(body, bodylen, "%s", r.body != NULL ? (char *)r.body : "");
+	v = itest_resp_header(&r, "Connection");
+	if (c->close)
+		ck_assert_msg(v != NULL && strcasecmp(v, "close") == 0,
+		    "%s %s, %s: Connection %s, want close", method, path,
+		    c->what, v != NULL ? v : "absent");
+	else if (c->minor == 0)
+		ck_assert_msg(v != NULL && strcasecmp(v, "keep-alive") == 0,
+		    "%s %s, %s: Connection %s, want keep-alive", method, path,
+		    c->what, v != NULL ? v : "absent");
+	else
+		ck_assert_msg(v == NULL, "%s %s, %s: Connection %s", method,
+		    path, c->what, v);
+	itest_resp_free(&r);
+	if (c->close) {
+		closed = itest_wait_closed(&conn, IO_MS);
+		ck_assert_msg(closed == 1, "%s %s, %s: the connection stayed "
+		    "open", method, path, c->what);
+	} else {
+		itest_send_str(&conn, req);
+		itest_read_response(&conn, &r, 0, IO_MS);
+		ck_assert_msg(r.status == *status, "%s %s, %s: the second "
+		    "request on the connection got %d", method, path,
+		    c->what, r.status);
+		itest_resp_free(&r);
+	}
+	itest_close(&conn);
+}
+
+/*
+ * RFC 9110 7.6.1: Connection is a list of tokens, in any number of lines,
+ * in any case. "close" anywhere closes after the response (a proxied one
+ * and one sluice answers itself); an HTTP/1.0 client keeps the connection
+ * with "keep-alive" anywhere in the list; every token names a header that
+ * is not forwarded.
+ */
+START_TEST(test_connection_list)
+{
+	const struct proxy_conn_case	*c;
+	struct itest			 t;
+	char				 body[4096], v[256];
+	size_t				 i;
+	int				 status;
+
+	proxy_start(&t, 1, 1, 1);
+	for (i = 0; i < sizeof(proxy_conn_cases) /
+	    sizeof(proxy_conn_cases[0]); i++) {
+		c = &proxy_conn_cases[i];
+		proxy_conn_check(t.sluice.port, c, "GET", "/echo",
+		    "X-Forwarded-For: 6.6.6.6\r\nX-Foo: named\r\n", &status,
+		    body, sizeof(body));
+		ck_assert_msg(status == 200, "%s: status %d", c->what, status);
+		ck_assert_msg(proxy_head_count(body, "X-Foo", NULL, 0) ==
+		    (strcasestr(c->lines, "x-foo") == NULL),
+		    "%s: X-Foo forwarded wrongly:\n%s", c->what, body);
+		proxy_head_count(body, "X-Forwarded-For", v, sizeof(v));
+		ck_assert_msg(strcmp(v, strcasestr(c->lines,
+		    "X-Forwarded-For") != NULL ? "127.0.0.1" :
+		    "6.6.6.6, 127.0.0.1") == 0, "%s: X-Forwarded-For %s",
+		    c->what, v);
+		/* sluice's own answer (Max-Forwards 0) keeps the rules */
+		proxy_conn_check(t.sluice.port, c, "OPTIONS", "/echo",
+		    "Max-Forwards: 0\r\n", &status, body, sizeof(body));
+		ck_assert_msg(status == 200, "%s: OPTIONS status %d", c->what,
+		    status);
+		printf("Connection list, %s: %s\n", c->what, c->close ?
+		    "closed after the answer" : "kept open");
+	}
+	fflush(stdout);
+	itest_finish(&t);
+}
+END_TEST
+
+/* One upstream response with a Connection list: whether sluice may reuse
+ * the upstream connection, and the headers it names. */
+struct proxy_up_conn_case {
+	const char	*raw;		/* /raw/KIND */
+	int		 reuse;
+	const char	*named[2];	/* headers that must not come back */
+};
+
+static const struct proxy_up_conn_case proxy_up_conn_cases[] = {
+	{ "connlist", 0, { "X-Hop-A", "X-Hop-B" } },
+	{ "connlist-keep", 1, { "X-Hop-A", "X-Hop-B" } },
+	{ "http10-keep", 1, { "X-Hop-A", NULL } },
+	{ "http10-nokeep", 0, { NULL, NULL } },
+};
+
+/* The idle field of the last line of origin 0's log ("-": a new
+ * connection), into buf. */
+static void
+proxy_origin_last_idle(const struct itest *t, char *buf, size_t len)
+{
+	char	*log = itest_read_file(t->origin_log[0], NULL), *sp;
+	size_t	 n = strlen(log);
+
+	while (n > 0 && log[n - 1] == '\n')
+		log[--n] = '\0';
+	sp = strrchr(log, ' ');
+	snprintf(buf, len, "%s", sp != NULL ? sp + 1 : "");
+	free(log);
+}
+
+/*
+ * The same rules on responses: "close" anywhere in a server's Connection
+ * list (or no keep-alive from an HTTP/1.0 server) ends the upstream
+ * connection, which the next request shows by arriving on a new one; the
+ * headers named are never forwarded. The client connection is not
+ * affected.
+ */
+START_TEST(test_connection_list_response)
+{
+	const struct proxy_up_conn_case	*c;
+	struct itest			 t;
+	struct itest_conn		 conn;
+	struct itest_resp		 r;
+	char				 idle[32], path[64];
+	size_t				 i, j;
+
+	itest_init(&t);
+	/* -k: the log says how long a connection idled ("-": new) */
+	itest_origin_start_opts(&t, 0, "a", "-k 60000");
+	itest_sluice_simple(&t, 1, 1, 1);
+	itest_connect(&conn, t.sluice.port, IO_MS);
+	for (i = 0; i < sizeof(proxy_up_conn_cases) /
+	    sizeof(proxy_up_conn_cases[0]); i++) {
+		c = &proxy_up_conn_cases[i];
+		proxy_req(&conn, "GET", "/bytes/2", &r);
+		itest_resp_free(&r);
+		snprintf(path, sizeof(path), "/raw/%s", c->raw);
+		proxy_req(&conn, "GET", path, &r);
+		ck_assert_msg(r.status == 200 && strcmp((char *)r.body, "ok") ==
+		    0, "/raw/%s: %d", c->raw, r.status);
+		for (j = 0; j < 2 && c->named[j] != NULL; j++)
+			ck_assert_msg(itest_resp_header(&r, c->named[j]) ==
+			    NULL, "/raw/%s: %s came back:\n%s", c->raw,
+			    c->named[j], r.head);
+		ck_assert_msg(itest_resp_header(&r, "Connection") == NULL,
+		    "/raw/%s: Connection %s to the client", c->raw,
+		    itest_resp_header(&r, "Connection"));
+		itest_resp_free(&r);
+		proxy_req(&conn, "GET", "/bytes/3", &r);
+		proxy_assert_pattern(&r, 3, "the request after");
+		itest_resp_free(&r);
+		proxy_origin_last_idle(&t, idle, sizeof(idle));
+		printf("upstream Connection list, /raw/%s: the next request "
+		    "came on %s\n", c->raw, strcmp(idle, "-") == 0 ?
+		    "a new connection" : "the same connection");
+		ck_assert_msg((strcmp(idle, "-") != 0) == c->reuse,
+		    "/raw/%s: the next request's connection idled %s ms; "
+		    "want %s", c->raw, idle, c->reuse ? "a reused one" :
+		    "a new one (-)");
+	}
+	fflush(stdout);
+	itest_close(&conn);
+	itest_finish(&t);
+}
+END_TEST
+
+/* A Host value as sent, the route it must take, what must go upstream. */
+struct proxy_host_case {
+	const char	*sent;		/* "Host:" and the rest of the line */
+	const char	*origin;	/* the origin that must answer */
+	const char	*host;		/* Host and X-Forwarded-Host upstream */
+};
+
+static const struct proxy_host_case proxy_host_cases[] = {
+	{ "Host: victim.test", "b", "victim.test" },
+	{ "Host:\tvictim.test", "b", "victim.test" },
+	{ "Host:victim.test\t", "b", "victim.test" },
+	{ "Host: \t victim.test \t", "b", "victim.test" },
+	{ "Host: VICTIM.Test", "b", "VICTIM.Test" },
+	{ "Host:\tvictim.test:8080", "b", "victim.test:8080" },
+	{ "Host: other.test", "a", "other.test" },
+	{ "Host:\tother.test", "a", "other.test" },
+};
+
+/*
+ * The Host that is checked is the one routed on and forwarded: optional
+ * whitespace around it is not part of it (RFC 9112 5), and host names
+ * match in any case (RFC 9110 4.2.3).
+ */
+START_TEST(test_host_trimmed)
+{
+	const struct proxy_host_case	*c;
+	struct itest			 t;
+	struct itest_resp		 r;
+	char				 req[256], v[256];
+	const char			*o;
+	size_t				 i;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_origin_start(&t, 1, "b");
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nroute = victim.test/ victim\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n\n"
+	    "[upstream victim]\nserver = 127.0.0.1:%d name=b\n",
+	    itest_sluice_port(&t), t.origin[0].port, t.origin[1].port);
+	for (i = 0; i < sizeof(proxy_host_cases) /
+	    sizeof(proxy_host_cases[0]); i++) {
+		c = &proxy_host_cases[i];
+		snprintf(req, sizeof(req), "GET /echo HTTP/1.1\r\n%s\r\n\r\n",
+		    c->sent);
+		itest_request(t.sluice.port, req, &r);
+		o = itest_resp_header(&r, "X-Origin");
+		ck_assert_msg(r.status == 200 && o != NULL &&
+		    strcmp(o, c->origin) == 0, "%s: %d from %s, want 200 "
+		    "from %s", c->sent, r.status, o != NULL ? o : "-",
+		    c->origin);
+		ck_assert_int_eq(proxy_head_count((char *)r.body, "Host", v,
+		    sizeof(v)), 1);
+		ck_assert_msg(strcmp(v, c->host) == 0, "%s: upstream got "
+		    "Host [%s]", c->sent, v);
+		proxy_head_count((char *)r.body, "X-Forwarded-Host", v,
+		    sizeof(v));
+		ck_assert_msg(strcmp(v, c->host) == 0, "%s: upstream got "
+		    "X-Forwarded-Host [%s]", c->sent, v);
+		itest_resp_free(&r);
+	}
+	printf("Host: %zu forms routed and forwarded trimmed\n", i);
+	fflush(stdout);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
+ * An absolute-form target (RFC 9112 3.2.2) is routed on its authority,
+ * which replaces Host upstream; the client connection stays open (evhttp
+ * alone would close it after the response without saying so).
+ */
+START_TEST(test_absolute_form)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	const char		*o;
+	char			 v[256];
+	int			 i;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_origin_start(&t, 1, "b");
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nroute = victim.test/ victim\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n\n"
+	    "[upstream victim]\nserver = 127.0.0.1:%d name=b\n",
+	    itest_sluice_port(&t), t.origin[0].port, t.origin[1].port);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	for (i = 0; i < 3; i++) {
+		itest_send_str(&c, i == 1 ?
+		    "GET http://victim.test/echo?x=1 HTTP/1.1\r\n"
+		    "Host: other.test\r\n\r\n" :
+		    "GET http://other.example/echo HTTP/1.1\r\n"
+		    "Host: other.example\r\n\r\n");
+		ck_assert_msg(itest_read_response(&c, &r, 0, IO_MS) == 0,
+		    "absolute-form request %d on one connection: status %d, "
+		    "eof %d", i + 1, r.status, r.eof);
+		o = itest_resp_header(&r, "X-Origin");
+		ck_assert_msg(r.status == 200 && o != NULL &&
+		    strcmp(o, i == 1 ? "b" : "a") == 0, "request %d: %d "
+		    "from %s", i + 1, r.status, o != NULL ? o : "-");
+		ck_assert_msg(itest_resp_header(&r, "Connection") == NULL,
+		    "request %d: Connection %s", i + 1,
+		    itest_resp_header(&r, "Connection"));
+		proxy_head_count((char *)r.body, "Host", v, sizeof(v));
+		ck_assert_str_eq(v, i == 1 ? "victim.test" : "other.example");
+		ck_assert_msg(strncmp((char *)r.body, i == 1 ?
+		    "GET /echo?x=1 HTTP/1.1" : "GET /echo HTTP/1.1", 18) == 0,
+		    "request %d went upstream as: %.40s", i + 1, r.body);
+		itest_resp_free(&r);
+	}
+	printf("absolute-form: 3 requests on one kept-open connection, routed "
+	    "on the target's host\n");
+	fflush(stdout);
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
 /* Two Set-Cookie headers stay two separate header lines. */
 START_TEST(test_set_cookie)
 {
@@ -1397,6 +1734,10 @@ proxy_suite(void)
 	tcase_add_loop_test(tc, test_bad_response, 0,
 	    (int)(sizeof(proxy_bad_upstream) / sizeof(proxy_bad_upstream[0])));
 	tcase_add_test(tc, test_early_hints);
+	tcase_add_test(tc, test_connection_list);
+	tcase_add_test(tc, test_connection_list_response);
+	tcase_add_test(tc, test_host_trimmed);
+	tcase_add_test(tc, test_absolute_form);
 	suite_add_tcase(s, tc);
 
 	tc = proxy_tcase("resources");

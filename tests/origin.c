@@ -172,6 +172,25 @@ static const struct origin_raw origin_raws[] = {
 	    "X-Normal: yes\r\nContent-Length: 2\r\n\r\nok", 0 },
 	{ "http10", "HTTP/1.0 200 OK\r\nX-Origin: %s\r\n\r\n"
 	    "http/1.0 body, close-delimited\n", 1 },
+	/* legacy frameworks: a 204 that declares a body */
+	{ "204cl", "HTTP/1.1 204 No Content\r\nX-Origin: %s\r\n"
+	    "Content-Length: 5\r\n\r\n", 0 },
+	/* Connection as a list, over two lines; the origin keeps the
+	 * connection open all the same, so only the list can say close */
+	{ "connlist", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Connection: X-Hop-A, Close\r\nConnection: x-hop-b\r\n"
+	    "X-Hop-A: 1\r\nX-Hop-B: 2\r\nX-Normal: yes\r\n"
+	    "Content-Length: 2\r\n\r\nok", 0 },
+	{ "connlist-keep", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
+	    "Connection: X-Hop-A\r\nConnection: keep-alive,x-hop-b\r\n"
+	    "X-Hop-A: 1\r\nX-Hop-B: 2\r\nX-Normal: yes\r\n"
+	    "Content-Length: 2\r\n\r\nok", 0 },
+	{ "http10-keep", "HTTP/1.0 200 OK\r\nX-Origin: %s\r\n"
+	    "Connection: x-hop-a, Keep-Alive\r\nX-Hop-A: 1\r\n"
+	    "Content-Length: 2\r\n\r\nok", 0 },
+	{ "http10-nokeep", "HTTP/1.0 200 OK\r\nX-Origin: %s\r\n"
+	    "Connection: keep-alive-not\r\n"
+	    "Content-Length: 2\r\n\r\nok", 0 },
 };
 
 /* Chunk sizes /chunked/N cycles through. */
