@@ -142,6 +142,8 @@ static int	conf_set_server_name(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_client_cert(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
+static int	conf_set_percent(struct conf_loader *,
+		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_workers(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
 
@@ -276,6 +278,13 @@ static const struct conf_keyword conf_keywords[] = {
 	{ { "upstream", "fail_on_5xx", "off",
 	    "count 5xx responses as failures", 0 },
 	  CONF_T_BOOL, CONF_U(fail_on_5xx), 0, 0, NULL, NULL },
+	{ { "upstream", "fail_on_invalid", "off",
+	    "count malformed responses as failures", 0 },
+	  CONF_T_BOOL, CONF_U(fail_on_invalid), 0, 0, NULL, NULL },
+	{ { "upstream", "max_ejected", "50%",
+	    "most servers failures may take out at once (at least one)", 0 },
+	  CONF_T_CUSTOM, CONF_U(max_ejected_pct), 0, 100, NULL,
+	  conf_set_percent },
 	{ { "upstream", "health_check", "",
 	    "PATH to GET on every server each health_interval (optional)", 0 },
 	  CONF_T_CUSTOM, CONF_U(health_check), 0, 0, NULL, conf_set_path },
@@ -1020,6 +1029,23 @@ conf_set_workers(struct conf_loader *ld, const struct conf_keyword *kw,
 		return 0;
 	}
 	return conf_set_int(ld, kw, base, value);
+}
+
+/* N% (or N): an int percentage within the keyword's bounds. */
+static int
+conf_set_percent(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char	 buf[16];
+	size_t	 n = strlen(value);
+
+	if (n > 0 && value[n - 1] == '%')
+		n--;
+	if (n >= sizeof(buf))
+		return conf_value_error(ld, kw, value, "not a percentage");
+	memcpy(buf, value, n);
+	buf[n] = '\0';
+	return conf_set_int(ld, kw, base, buf);
 }
 
 /* tls_ca = PATH: a string; its line is kept for tls/'s messages. */

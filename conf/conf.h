@@ -116,6 +116,8 @@ struct conf_upstream {
 	int			 max_fails;		/* default 1; 0: off */
 	uint64_t		 fail_timeout_ms;	/* default 10s */
 	int			 fail_on_5xx;		/* default off */
+	int			 fail_on_invalid;	/* default off */
+	int			 max_ejected_pct;	/* default 50, 0..100 */
 	char			*health_check;	/* path; NULL: no active checks */
 	uint64_t		 health_interval_ms;	/* default 2s */
 	uint64_t		 health_timeout_ms;	/* default 1s */

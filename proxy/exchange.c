@@ -55,6 +55,7 @@ struct exchange {
 	int			 retried;	/* this is a retry */
 	int			 idempotent;
 	int			 trial;		/* the server's health trial */
+	int			 judged;	/* this try has its verdict */
 	const char		*upgrade;	/* Upgrade asked for (in req) */
 	struct tunnel		*tun;		/* after a 101 */
 	int			 tunnel_over;	/* it ended by itself */
@@ -237,15 +238,19 @@ exchange_detach(struct exchange *ex)
 }
 
 /*
- * Passive health: what this exchange says about its server. A server
- * alone in its upstream is never taken out (as nginx), so it gets none.
+ * Passive health: what this try says about its server. A server alone in
+ * its upstream is never taken out (as nginx), so it gets none. The first
+ * verdict comes with the response head; a later one (a timeout in the
+ * body) can only add a failure.
  */
 static void
 exchange_verdict(struct exchange *ex, int ok)
 {
 	if (ex->up->n > 1)
-		server_passive(ex->srv, ok, ex->trial);
+		server_passive(ex->srv, ok, ex->trial, ex->up->servers,
+		    ex->up->n);
 	ex->trial = 0;
+	ex->judged = 1;
 }
 
 /* The one teardown. */
@@ -415,13 +420,28 @@ exchange_up_error_map(enum upconn_error err, int *code,
 	}
 }
 
-/* 1 when the failure says something about the server's health. */
+/*
+ * What a failed try says about the server's health: 0 a failure, 1 that
+ * it is up (it answered, if badly), -1 nothing. Connects and timeouts are
+ * failures; so is a connection closed or reset before a complete head,
+ * unless it was pooled (the server may close idle ones). A malformed
+ * response is the exchange's 502, and a failure only with
+ * fail_on_invalid: one bad endpoint must not take servers out.
+ */
 static int
-exchange_counts_as_failure(enum upconn_error err, int reused)
+exchange_failure_verdict(const struct exchange *ex, enum upconn_error err)
 {
-	if (err == UPCONN_ERR_READ || err == UPCONN_ERR_WRITE)
-		return !reused;		/* a pooled connection's close is not */
-	return 1;
+	switch (err) {
+	case UPCONN_ERR_READ:
+	case UPCONN_ERR_WRITE:
+		return ex->judged || upconn_reused(ex->uc) ? -1 : 0;
+	case UPCONN_ERR_PROTOCOL:
+		if (server_local(ex->srv)->set.fail_on_invalid)
+			return 0;
+		return ex->judged ? -1 : 1;
+	default:
+		return 0;
+	}
 }
 
 /*
@@ -484,6 +504,7 @@ exchange_retry(struct exchange *ex, int other_only)
 	}
 	exchange_detach(ex);
 	exchange_attach(ex, srv);
+	ex->judged = 0;
 	ex->tries_left--;
 	ex->retried = 1;
 	metrics_retry();
@@ -516,18 +537,21 @@ exchange_up_error(void *arg, enum upconn_error err, const char *why)
 {
 	struct exchange		*ex = arg;
 	enum exchange_who	 who;
-	int			 code, retry;
+	int			 code, retry, verdict;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_up_error_map(err, &code, &who);
 	exchange_timeout_metric(err);
 	if (err == UPCONN_ERR_CONNECT || err == UPCONN_ERR_CONNECT_TIMEOUT)
 		ex->phase = EXCHANGE_PHASE_CONNECT;
-	log_warn("%s %s/%s (%s): %s", ex->reqline, ex->srv->upstream,
-	    ex->srv->name, ex->srv->addrtext, why);
+	if (err == UPCONN_ERR_PROTOCOL)
+		SLUICE_INC(&ex->srv->invalid);
+	log_warn("%s %s/%s (%s): %s%s", ex->reqline, ex->srv->upstream,
+	    ex->srv->name, ex->srv->addrtext, err == UPCONN_ERR_PROTOCOL ?
+	    "invalid response: " : "", why);
 	retry = exchange_retryable(ex, err);
-	if (exchange_counts_as_failure(err, upconn_reused(ex->uc)))
-		exchange_verdict(ex, 0);
+	if ((verdict = exchange_failure_verdict(ex, err)) != -1)
+		exchange_verdict(ex, verdict);
 	exchange_server_done(ex, 0);
 	if (retry && exchange_retry(ex,
 	    err == UPCONN_ERR_CONNECT_TIMEOUT) == 0)
@@ -570,12 +594,11 @@ exchange_switch(struct exchange *ex, const struct http1_response *r)
 	out = evhttp_request_get_output_headers(ex->req);
 	if (u == NULL || u->valuelen >= sizeof(proto) ||
 	    headers_response_copy(r, out) == -1) {
-		log_warn("%s: 101 without a usable Upgrade header",
-		    ex->reqline);
-		exchange_server_done(ex, 0);
-		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
+		exchange_up_error(ex, UPCONN_ERR_PROTOCOL,
+		    "101 without a usable Upgrade header");
 		return;
 	}
+	exchange_verdict(ex, 1);
 	memcpy(proto, u->value, u->valuelen);
 	proto[u->valuelen] = '\0';
 	evhttp_add_header(out, "Connection", "upgrade");
@@ -617,11 +640,12 @@ exchange_up_head(void *arg, const struct http1_response *r)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	ex->phase = EXCHANGE_PHASE_BODY;
 	ex->status = r->status;
-	exchange_verdict(ex, !(r->status >= 500 && server_local(ex->srv)->set.fail_on_5xx));
 	if (r->status == 101) {
 		exchange_switch(ex, r);
 		return;
 	}
+	exchange_verdict(ex, !(r->status >= 500 &&
+	    server_local(ex->srv)->set.fail_on_5xx));
 	/* no retry once a response has begun */
 	if (ex->reqbuf != NULL) {
 		evbuffer_free(ex->reqbuf);
@@ -902,7 +926,7 @@ exchange_send(struct exchange *ex)
 
 	/* a retry goes on a fresh connection: a pooled one may race too */
 	ex->uc = ex->retried ? upconn_get_fresh(ex->srv) :
-	    upconn_get(ex->srv);
+	    upconn_get(ex->srv, ex->idempotent ? 0 : UPCONN_GET_SAFE);
 	if (ex->uc == NULL)
 		return -1;
 	if (ex->tries_left > 0)

@@ -55,7 +55,7 @@ health_back(struct health *h, uint64_t now)
 /* See health.h. */
 enum health_change
 health_passive(struct health *h, const struct health_conf *c, int ok,
-    int trial, uint64_t now)
+    int trial, int can_eject, uint64_t now)
 {
 	if (c->max_fails == 0)
 		return HEALTH_SAME;
@@ -77,10 +77,23 @@ health_passive(struct health *h, const struct health_conf *c, int ok,
 	}
 	if (++h->fails < c->max_fails)
 		return HEALTH_SAME;
+	if (!can_eject) {
+		h->fails--;
+		return HEALTH_HELD;
+	}
 	h->out = 1;
 	h->trial = 0;
 	h->out_until = now + c->fail_timeout_ms;
 	return h->checked_down ? HEALTH_SAME : HEALTH_WENT_DOWN;
+}
+
+/* See health.h. */
+int
+health_may_eject(size_t down, size_t n, int pct)
+{
+	size_t	limit = n * (size_t)pct / 100;
+
+	return down < (limit > 0 ? limit : 1);
 }
 
 /* See health.h. */

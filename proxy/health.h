@@ -14,6 +14,7 @@
 #ifndef SLUICE_HEALTH_H
 #define SLUICE_HEALTH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* What a transition was, for the one log line each gets. */
@@ -21,6 +22,8 @@ enum health_change {
 	HEALTH_SAME = 0,
 	HEALTH_WENT_DOWN,
 	HEALTH_WENT_UP,
+	HEALTH_HELD,		/* would have gone down; kept in by the cap
+				 * on servers out at once (max_ejected) */
 };
 
 /* The settings, copied from the upstream. */
@@ -30,6 +33,9 @@ struct health_conf {
 	int		 rise;
 	int		 fall;
 	uint64_t	 slow_start_ms;
+	int		 max_ejected_pct; /* servers failures may take out
+					  * at once, percent of the
+					  * upstream's (at least one) */
 };
 
 struct health {
@@ -63,14 +69,23 @@ void			 health_take(struct health *, uint64_t now);
  * A request on the server succeeded or failed (passive); trial says
  * whether it was the trial request. While the server is out, only the
  * trial's outcome counts (requests that began before it went out say
- * nothing new).
+ * nothing new). can_eject 0: a failure that would take the server out
+ * leaves it in (HEALTH_HELD), one failure short of max_fails, so that
+ * the next failure asks again.
  */
 enum health_change	 health_passive(struct health *,
 			    const struct health_conf *, int ok, int trial,
-			    uint64_t now);
+			    int can_eject, uint64_t now);
 
 /* A request that was the trial ended without a verdict (client left). */
 void			 health_untake(struct health *);
+
+/*
+ * 1 when passive health may take one more of n servers out while down of
+ * them already are (by passive or active health): at most pct percent of
+ * them, rounded down, but always at least one.
+ */
+int			 health_may_eject(size_t down, size_t n, int pct);
 
 /* One active check passed or failed. */
 enum health_change	 health_check(struct health *,

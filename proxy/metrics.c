@@ -711,6 +711,10 @@ enum metrics_srv_value {
 	METRICS_SRV_REUSED,
 	METRICS_SRV_UP,
 	METRICS_SRV_DRAINING,
+	METRICS_SRV_INVALID,
+	METRICS_SRV_HELD,
+	METRICS_SRV_RETIRED,
+	METRICS_SRV_IDLE_CLOSE,		/* ms */
 	METRICS_SRV_N,
 };
 
@@ -726,24 +730,37 @@ static const struct metrics_srv_family {
 	const char		*type;
 	const char		*help;
 	enum metrics_srv_value	 value;
+	int			 ms;	/* the value is in ms: show s */
 } metrics_srv_families[] = {
 	{ "sluice_server_in_flight", "gauge",
-	    "Exchanges using the server now.", METRICS_SRV_INFLIGHT },
+	    "Exchanges using the server now.", METRICS_SRV_INFLIGHT, 0 },
 	{ "sluice_upstream_connections_idle", "gauge",
-	    "Pooled idle connections to the server.", METRICS_SRV_IDLE },
+	    "Pooled idle connections to the server.", METRICS_SRV_IDLE, 0 },
 	{ "sluice_upstream_connections_busy", "gauge",
 	    "Connections to the server carrying an exchange.",
-	    METRICS_SRV_BUSY },
+	    METRICS_SRV_BUSY, 0 },
 	{ "sluice_upstream_connections_opened_total", "counter",
-	    "Connections opened to the server.", METRICS_SRV_OPENED },
+	    "Connections opened to the server.", METRICS_SRV_OPENED, 0 },
 	{ "sluice_upstream_connections_reused_total", "counter",
-	    "Requests sent on a pooled connection.", METRICS_SRV_REUSED },
+	    "Requests sent on a pooled connection.", METRICS_SRV_REUSED, 0 },
 	{ "sluice_server_up", "gauge",
 	    "1 when health checks have the server in service.",
-	    METRICS_SRV_UP },
+	    METRICS_SRV_UP, 0 },
 	{ "sluice_server_draining", "gauge",
 	    "1 when the server takes no new requests (removed or drained).",
-	    METRICS_SRV_DRAINING },
+	    METRICS_SRV_DRAINING, 0 },
+	{ "sluice_upstream_invalid_responses_total", "counter",
+	    "Malformed responses from the server (each a 502).",
+	    METRICS_SRV_INVALID, 0 },
+	{ "sluice_server_ejections_held_total", "counter",
+	    "Failures that would have taken the server out past max_ejected.",
+	    METRICS_SRV_HELD, 0 },
+	{ "sluice_upstream_connections_retired_total", "counter",
+	    "Pooled connections closed before the server's learned idle "
+	    "timeout.", METRICS_SRV_RETIRED, 0 },
+	{ "sluice_upstream_idle_timeout_seconds", "gauge",
+	    "The server's idle timeout as learned from its closes (0: none).",
+	    METRICS_SRV_IDLE_CLOSE, 1 },
 };
 
 /* 1 when s takes no new requests by admin state. */
@@ -779,6 +796,24 @@ metrics_srv_add(struct metrics_srv *t, size_t *n, const struct server *s)
 	e->v[METRICS_SRV_BUSY] += busy;
 	e->v[METRICS_SRV_OPENED] += SLUICE_LOAD(&s->connects);
 	e->v[METRICS_SRV_REUSED] += SLUICE_LOAD(&s->reuses);
+	e->v[METRICS_SRV_INVALID] += SLUICE_LOAD(&s->invalid);
+	e->v[METRICS_SRV_HELD] += SLUICE_LOAD(&s->held);
+	e->v[METRICS_SRV_RETIRED] += SLUICE_LOAD(&s->retired);
+}
+
+/* The shortest idle timeout any worker learned for s, in ms; 0: none. */
+static uint64_t
+metrics_server_idle_close(const struct server *s)
+{
+	uint64_t	ms, min = 0;
+	unsigned	i;
+
+	for (i = 0; i < sluice_nworkers; i++) {
+		ms = SLUICE_LOAD(&s->local[i].close_ms);
+		if (ms != 0 && (min == 0 || ms < min))
+			min = ms;
+	}
+	return min;
 }
 
 /* The registry as identities; *n of them. NULL: out of memory. */
@@ -802,6 +837,8 @@ metrics_srv_table(size_t *n)
 		t[i].v[METRICS_SRV_UP] = server_up(t[i].rep, now) ? 1 : 0;
 		t[i].v[METRICS_SRV_DRAINING] =
 		    metrics_server_draining(t[i].rep);
+		t[i].v[METRICS_SRV_IDLE_CLOSE] =
+		    metrics_server_idle_close(t[i].rep);
 	}
 	return t;
 }
@@ -827,8 +864,12 @@ metrics_render_servers(struct metrics_out *o)
 		for (i = 0; i < n; i++) {
 			values[0] = t[i].rep->upstream;
 			values[1] = t[i].rep->name;
-			metrics_line_u64(o, f->name, "", 2, names, values,
-			    t[i].v[f->value]);
+			if (f->ms)
+				metrics_line_double(o, f->name, "", 2, names,
+				    values, (double)t[i].v[f->value] / 1e3);
+			else
+				metrics_line_u64(o, f->name, "", 2, names,
+				    values, t[i].v[f->value]);
 		}
 	}
 	free(t);

@@ -67,7 +67,10 @@ struct metrics_gauges {
  * sluice_upstream_connections_idle, sluice_upstream_connections_busy,
  * sluice_upstream_connections_opened_total,
  * sluice_upstream_connections_reused_total, sluice_server_up (health),
- * sluice_server_draining — all labelled {upstream,server}.
+ * sluice_server_draining, sluice_upstream_invalid_responses_total,
+ * sluice_server_ejections_held_total,
+ * sluice_upstream_connections_retired_total,
+ * sluice_upstream_idle_timeout_seconds — all labelled {upstream,server}.
  * Returns 0, or -1 when out of memory.
  */
 int	metrics_render(struct evbuffer *out, const struct metrics_gauges *);

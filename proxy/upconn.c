@@ -70,6 +70,9 @@ struct upconn {
 	struct timeval		 tmo;
 	int			 started;	/* response bytes arrived */
 	uint64_t		 idle_since;	/* ms, when pooled */
+	uint64_t		 taken_idle;	/* ms it was idle when taken */
+	int			 retiring;	/* the pool timer is the learned
+						 * idle timeout's */
 	int			 keep_alive;
 	uint64_t		 idle_ms;	/* server's Keep-Alive timeout
 						 * less a margin; 0: none */
@@ -148,26 +151,74 @@ upconn_alive(struct upconn *uc)
 	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-/* Take a live connection from srv's pool, closing dead ones on the way. */
-static struct upconn *
-upconn_pool_take(struct server *srv)
+/* Record what a connection showed of srv's idle timeout; log changes. */
+static void
+upconn_learn(struct server *srv, int closed, uint64_t idle_ms)
 {
-	struct upconn	*uc;
+	struct server_local	*loc = server_local(srv);
+	uint64_t		 now = sluice_now_ms();
+	enum idleclose_change	 c;
 
-	uint64_t	 now = sluice_now_ms();
+	c = closed ? idleclose_closed(&loc->learn, idle_ms, now) :
+	    idleclose_alive(&loc->learn, idle_ms, now);
+	SLUICE_STORE(&loc->close_ms, loc->learn.close_ms);
+	if (c == IDLECLOSE_LEARNED)
+		log_info("server %s/%s: closes idle connections after about "
+		    "%llu ms; pooled ones retire at %llu ms", srv->upstream,
+		    srv->name, (unsigned long long)loc->learn.close_ms,
+		    (unsigned long long)idleclose_retire_ms(&loc->learn, now));
+	else if (c == IDLECLOSE_FORGOT)
+		log_info("server %s/%s: kept a connection open for %llu ms; "
+		    "learning its idle timeout again", srv->upstream,
+		    srv->name, (unsigned long long)idle_ms);
+}
 
-	while ((uc = TAILQ_FIRST(&server_local(srv)->idle)) != NULL) {
-		TAILQ_REMOVE(&server_local(srv)->idle, uc, entry);
-		SLUICE_DEC(&server_local(srv)->nidle);
+/* Close a pooled connection that reached the learned idle timeout. */
+static void
+upconn_retire(struct upconn *uc)
+{
+	SLUICE_INC(&uc->srv->retired);
+	log_debug("server %s/%s: pooled connection retired before the "
+	    "server's idle timeout", uc->srv->upstream, uc->srv->name);
+	upconn_free(uc);
+}
+
+/*
+ * Take a live connection from srv's pool, closing dead and retiring ones
+ * on the way. safe: the request must not be repeated, so a connection
+ * idle longer than the safe age is not taken (nor, being older, any
+ * after it): the caller opens a fresh one.
+ */
+static struct upconn *
+upconn_pool_take(struct server *srv, int safe)
+{
+	struct server_local	*loc = server_local(srv);
+	struct upconn		*uc;
+	uint64_t		 now = sluice_now_ms(), age, retire;
+
+	retire = idleclose_retire_ms(&loc->learn, now);
+	while ((uc = TAILQ_FIRST(&loc->idle)) != NULL) {
+		age = now - uc->idle_since;
+		if (safe && age > idleclose_safe_ms(&loc->learn))
+			return NULL;
+		TAILQ_REMOVE(&loc->idle, uc, entry);
+		SLUICE_DEC(&loc->nidle);
+		if (age >= retire) {
+			upconn_retire(uc);
+			continue;
+		}
 		/*
 		 * A close the loop has not seen yet: servers close idle
 		 * connections after a second or more, so a connection idle
 		 * for less than UPCONN_PEEK_MS is not worth a system call.
 		 */
-		if (now - uc->idle_since < UPCONN_PEEK_MS || upconn_alive(uc))
+		if (age < UPCONN_PEEK_MS || upconn_alive(uc)) {
+			uc->taken_idle = age;
 			return uc;
+		}
 		log_debug("server %s/%s: pooled connection found closed",
 		    srv->upstream, srv->name);
+		upconn_learn(srv, 1, age);
 		upconn_free(uc);
 	}
 	return NULL;
@@ -282,11 +333,12 @@ upconn_tv(const struct upconn *uc, const struct timeval *set)
 
 /* See upconn.h. */
 struct upconn *
-upconn_get(struct server *srv)
+upconn_get(struct server *srv, int flags)
 {
 	struct upconn	*uc;
 
-	if ((uc = upconn_pool_take(srv)) != NULL) {
+	if ((uc = upconn_pool_take(srv, (flags & UPCONN_GET_SAFE) != 0)) !=
+	    NULL) {
 		uc->reused = 1;
 		SLUICE_INC(&srv->reuses);
 	} else if ((uc = upconn_new(srv)) == NULL)
@@ -524,6 +576,10 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	if (resp.status < 200) {	/* 100, 102, 103: skip */
 		evbuffer_drain(in, resp.head_len);
 		return 1;
+	}
+	if (uc->reused && uc->taken_idle != 0) {
+		upconn_learn(uc->srv, 0, uc->taken_idle);
+		uc->taken_idle = 0;
 	}
 	uc->framing = resp.framing;
 	uc->keep_alive = resp.keep_alive;
@@ -816,6 +872,11 @@ upconn_event(struct upconn *uc, short what)
 		uc->keep_alive = 0;
 		upconn_complete(uc);
 	} else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
+		/* a pooled connection the server closed as it was reused */
+		if (uc->reused && !uc->started && uc->taken_idle != 0) {
+			upconn_learn(uc->srv, 1, uc->taken_idle);
+			uc->taken_idle = 0;
+		}
 		/* TLS 1.3: a refused client certificate shows up here */
 		why = upconn_tls_why(uc);
 		upconn_fail(uc, writing && !uc->sent ? UPCONN_ERR_WRITE :
@@ -887,30 +948,41 @@ upconn_request_sent(const struct upconn *uc)
 static void
 upconn_pool_put(struct upconn *uc)
 {
-	struct server	*srv = uc->srv;
-	struct upconn	*old;
-	struct timeval	 tv;
+	struct server		*srv = uc->srv;
+	struct server_local	*loc = server_local(srv);
+	struct upconn		*old;
+	struct timeval		 tv;
+	uint64_t		 ms, retire;
 
-	if (server_local(srv)->nidle >= (unsigned)server_local(srv)->set.keepalive &&
-	    (old = TAILQ_LAST(&server_local(srv)->idle, upconn_list)) != NULL) {
-		TAILQ_REMOVE(&server_local(srv)->idle, old, entry);
-		SLUICE_DEC(&server_local(srv)->nidle);
+	uc->idle_since = sluice_now_ms();
+	/* the shortest of ours, the server's announced and its learned */
+	ms = (uint64_t)loc->set.keepalive_timeout.tv_sec * 1000 +
+	    (uint64_t)loc->set.keepalive_timeout.tv_usec / 1000;
+	if (uc->idle_ms != 0 && uc->idle_ms < ms)
+		ms = uc->idle_ms;
+	retire = idleclose_retire_ms(&loc->learn, uc->idle_since);
+	if ((uc->retiring = retire < ms))
+		ms = retire;
+	if (ms == 0) {
+		upconn_retire(uc);
+		return;
+	}
+	if (loc->nidle >= (unsigned)loc->set.keepalive &&
+	    (old = TAILQ_LAST(&loc->idle, upconn_list)) != NULL) {
+		TAILQ_REMOVE(&loc->idle, old, entry);
+		SLUICE_DEC(&loc->nidle);
 		upconn_free(old);
 	}
 	uc->state = UPCONN_IDLE;
 	uc->cbs = NULL;
 	uc->arg = NULL;
-	uc->idle_since = sluice_now_ms();
 	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
 	    upconn_idle_event_cb, uc);
-	tv = server_local(srv)->set.keepalive_timeout;
-	if (uc->idle_ms != 0 &&
-	    uc->idle_ms < (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000)
-		tv = sluice_tv(uc->idle_ms);
+	tv = sluice_tv(ms);
 	bufferevent_set_timeouts(uc->bev, &tv, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
-	TAILQ_INSERT_HEAD(&server_local(srv)->idle, uc, entry);
-	SLUICE_INC(&server_local(srv)->nidle);
+	TAILQ_INSERT_HEAD(&loc->idle, uc, entry);
+	SLUICE_INC(&loc->nidle);
 }
 
 /* See upconn.h. */
@@ -930,30 +1002,50 @@ upconn_release(struct upconn *uc, int reusable)
 		upconn_destroy(uc);
 }
 
-/* Close an idle connection, removing it from the pool. */
+/* Take an idle connection out of the pool (to close it). */
 static void
-upconn_idle_close(struct upconn *uc)
+upconn_idle_remove(struct upconn *uc)
 {
 	struct server	*srv = uc->srv;
 
 	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
 	TAILQ_REMOVE(&server_local(srv)->idle, uc, entry);
 	SLUICE_DEC(&server_local(srv)->nidle);
+}
+
+/* Close an idle connection, removing it from the pool. */
+static void
+upconn_idle_close(struct upconn *uc)
+{
+	upconn_idle_remove(uc);
 	upconn_free(uc);
 }
 
-/* An idle connection got bytes nobody asked for: close it. */
+/* An idle connection got bytes nobody asked for (a 408 before a close,
+ * say): the server is done with it. */
 static void
 upconn_idle_read_cb(struct bufferevent *bev, void *arg)
 {
-	upconn_idle_close(arg);
+	struct upconn	*uc = arg;
+
+	upconn_idle_remove(uc);
+	upconn_learn(uc->srv, 1, sluice_now_ms() - uc->idle_since);
+	upconn_free(uc);
 }
 
-/* An idle connection was closed by the server or timed out. */
+/* An idle connection was closed by the server, or its timer ran out. */
 static void
 upconn_idle_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	upconn_idle_close(arg);
+	struct upconn	*uc = arg;
+
+	upconn_idle_remove(uc);
+	upconn_learn(uc->srv, !(what & BEV_EVENT_TIMEOUT),
+	    sluice_now_ms() - uc->idle_since);
+	if ((what & BEV_EVENT_TIMEOUT) && uc->retiring)
+		upconn_retire(uc);
+	else
+		upconn_free(uc);
 }
 
 /* See upconn.h. */

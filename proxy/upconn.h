@@ -55,12 +55,17 @@ struct upconn_cbs {
 	void	(*upgraded)(void *arg);
 };
 
+/* upconn_get flags. */
+#define UPCONN_GET_SAFE		0x01	/* the request must not be repeated:
+					 * no pooled connection idle past the
+					 * server's safe age (idleclose.h) */
+
 /*
  * Take a connection to srv: a pooled one that is still alive, or a new,
  * unconnected one. The caller owns it until upconn_release(). Returns NULL
  * when out of memory.
  */
-struct upconn	*upconn_get(struct server *srv);
+struct upconn	*upconn_get(struct server *srv, int flags);
 
 /* A new connection to srv, never one from the pool (health checks). */
 struct upconn	*upconn_get_fresh(struct server *srv);

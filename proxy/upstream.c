@@ -89,7 +89,9 @@ server_settings_load(struct server_settings *set,
 	set->health.rise = up->health_rise;
 	set->health.fall = up->health_fall;
 	set->health.slow_start_ms = up->slow_start_ms;
+	set->health.max_ejected_pct = up->max_ejected_pct;
 	set->fail_on_5xx = up->fail_on_5xx;
+	set->fail_on_invalid = up->fail_on_invalid;
 	set->check_interval = sluice_tv(up->health_interval_ms);
 	set->check_timeout_ms = up->health_timeout_ms;
 	set->check_status_min = up->health_status_min;
@@ -277,7 +279,7 @@ static void
 server_health_changed(struct server *s, enum health_change c,
     const char *why)
 {
-	if (c == HEALTH_SAME)
+	if (c == HEALTH_SAME || c == HEALTH_HELD)
 		return;
 	if (c == HEALTH_WENT_DOWN)
 		log_warn("server %s/%s: down (%s)", s->upstream, s->name, why);
@@ -286,16 +288,74 @@ server_health_changed(struct server *s, enum health_change c,
 	metrics_health(s->upstream, s->name, c == HEALTH_WENT_UP);
 }
 
+/*
+ * Failures would take s out, but as many servers as max_ejected allows
+ * already are: it stays in. Counted each time; logged at most once per
+ * fail_timeout (a failing server fails every request it gets).
+ */
+static void
+server_held(struct server *s, size_t npeers, uint64_t now)
+{
+	const struct health_conf	*hc = &server_local(s)->set.health;
+	uint64_t			 last = SLUICE_LOAD(&s->held_logged);
+
+	SLUICE_INC(&s->held);
+	if (last != 0 && now - last < hc->fail_timeout_ms)
+		return;
+	SLUICE_STORE(&s->held_logged, now);
+	log_warn("server %s/%s: too many failed requests, but kept in "
+	    "service: max_ejected (%d%% of %zu servers) are out already",
+	    s->upstream, s->name, hc->max_ejected_pct, npeers);
+}
+
+/*
+ * Passive verdicts that could take a server out are decided one at a
+ * time across workers, so that two failing servers cannot both be taken
+ * out past max_ejected. Order: this lock, then a server's.
+ */
+static pthread_mutex_t	server_eject_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* How many of peers other than s health has out of service now. */
+static size_t
+server_peers_down(const struct server *s, struct server *const *peers,
+    size_t n, uint64_t now)
+{
+	size_t	i, down = 0;
+
+	for (i = 0; i < n; i++) {
+		if (peers[i] == s)
+			continue;
+		server_lock(peers[i]);
+		down += !health_up(&peers[i]->health, now);
+		server_unlock(peers[i]);
+	}
+	return down;
+}
+
 /* See upstream.h. */
 void
-server_passive(struct server *s, int ok, int trial)
+server_passive(struct server *s, int ok, int trial,
+    struct server *const *peers, size_t npeers)
 {
-	enum health_change	c;
+	const struct server_settings	*set = &server_local(s)->set;
+	uint64_t			 now = sluice_now_ms();
+	enum health_change		 c;
+	int				 may = 1, threads = sluice_nworkers > 1;
 
+	if (!ok && threads)
+		pthread_mutex_lock(&server_eject_mu);
+	if (!ok)
+		may = health_may_eject(server_peers_down(s, peers, npeers,
+		    now), npeers, set->health.max_ejected_pct);
 	server_lock(s);
-	c = health_passive(&s->health, &server_local(s)->set.health, ok, trial,
-	    sluice_now_ms());
+	c = health_passive(&s->health, &set->health, ok, trial, may, now);
 	server_unlock(s);
+	if (!ok && threads)
+		pthread_mutex_unlock(&server_eject_mu);
+	if (c == HEALTH_HELD) {
+		server_held(s, npeers, now);
+		return;
+	}
 	server_health_changed(s, c, ok ? "a trial request succeeded" :
 	    "too many failed requests");
 }

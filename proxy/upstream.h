@@ -16,6 +16,7 @@
 
 #include "conf/conf.h"
 #include "proxy/health.h"
+#include "proxy/idleclose.h"
 #include "proxy/sluice.h"
 
 struct tls_client;
@@ -47,6 +48,7 @@ struct server_settings {
 					 * before may no longer be reused */
 	struct health_conf health;
 	int		 fail_on_5xx;
+	int		 fail_on_invalid;
 	char		*check_path;	/* active checks; NULL: none */
 	struct timeval	 check_interval;
 	uint64_t	 check_timeout_ms;
@@ -69,6 +71,9 @@ struct server_local {
 	unsigned		 nidle;		/* atomic */
 	struct upconn_list	 busy;
 	unsigned		 nbusy;		/* atomic */
+	struct idleclose	 learn;		/* the server's idle timeout */
+	uint64_t		 close_ms;	/* atomic: learn.close_ms, for
+						 * the admin */
 };
 
 struct server {
@@ -87,6 +92,13 @@ struct server {
 	uint64_t		 connects;	/* atomic: connections opened */
 	uint64_t		 reuses;	/* atomic: requests on pooled
 						 * connections */
+	uint64_t		 invalid;	/* atomic: malformed responses */
+	uint64_t		 held;		/* atomic: kept in by
+						 * max_ejected */
+	uint64_t		 held_logged;	/* atomic: ms of the last log */
+	uint64_t		 retired;	/* atomic: pooled connections
+						 * closed before the server's
+						 * learned idle timeout */
 	struct event		*drain_ev;	/* drain_timeout timer */
 	pthread_mutex_t		 mu;		/* guards health */
 	struct health		 health;
@@ -180,8 +192,14 @@ int		 server_usable(const struct server *, uint64_t now,
 /* 1 when health (passive and active) has s in service. */
 int		 server_up(const struct server *, uint64_t now);
 
-/* A request on s succeeded or failed (trial: it was the trial request). */
-void		 server_passive(struct server *, int ok, int trial);
+/*
+ * A request on s succeeded or failed (trial: it was the trial request).
+ * peers are the npeers servers of the upstream it was picked from (s
+ * among them): a failure takes s out only while fewer than max_ejected of
+ * them are out already.
+ */
+void		 server_passive(struct server *, int ok, int trial,
+		    struct server *const *peers, size_t npeers);
 
 /* An active health check of s passed or failed (why: for the log). */
 void		 server_checked(struct server *, int ok, const char *why);

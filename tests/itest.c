@@ -97,6 +97,8 @@ itest_global_done(void)
 void
 itest_init(struct itest *t)
 {
+	int	i;
+
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "%s/t%ld", itest_root,
 	    (long)getpid());
@@ -108,10 +110,9 @@ itest_init(struct itest *t)
 	snprintf(t->error_log, sizeof(t->error_log), "%s/error.log", t->dir);
 	snprintf(t->sluice_out, sizeof(t->sluice_out), "%s/sluice.out",
 	    t->dir);
-	snprintf(t->origin_log[0], sizeof(t->origin_log[0]), "%s/origin0.log",
-	    t->dir);
-	snprintf(t->origin_log[1], sizeof(t->origin_log[1]), "%s/origin1.log",
-	    t->dir);
+	for (i = 0; i < ITEST_ORIGINS; i++)
+		snprintf(t->origin_log[i], sizeof(t->origin_log[i]),
+		    "%s/origin%d.log", t->dir, i);
 }
 
 /*
@@ -575,7 +576,7 @@ itest_finish(struct itest *t)
 		    "output:\n%s", st, ITEST_STOP_TIMEOUT_MS,
 		    itest_tail(t->sluice_out));
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < ITEST_ORIGINS; i++) {
 		if (t->origin[i].pid <= 0)
 			continue;
 		st = itest_proc_stop(&t->origin[i], ITEST_STOP_TIMEOUT_MS);

@@ -63,9 +63,12 @@ struct itest_proc {
 	char		 name[32];
 };
 
+/* Origins one test may run. */
+#define ITEST_ORIGINS		3
+
 /*
  * One test's world: a temporary directory holding the config and logs, up
- * to two origins and one sluice.
+ * to ITEST_ORIGINS origins and one sluice.
  */
 struct itest {
 	char			 dir[128];
@@ -73,8 +76,8 @@ struct itest {
 	char			 access_log[192];
 	char			 error_log[192];
 	char			 sluice_out[192];	/* its stdout+stderr */
-	char			 origin_log[2][192];
-	struct itest_proc	 origin[2];
+	char			 origin_log[ITEST_ORIGINS][192];
+	struct itest_proc	 origin[ITEST_ORIGINS];
 	struct itest_proc	 sluice;
 	const char		*asan_extra;	/* appended to sluice's
 						 * ASAN_OPTIONS, or NULL */
@@ -122,7 +125,7 @@ double	itest_now(void);
  * error. */
 void	itest_init(struct itest *t);
 
-/* Start origin number i (0 or 1) named name, logging requests to
+/* Start origin number i (below ITEST_ORIGINS) named name, logging requests to
  * t->origin_log[i]. Fails the test when it does not print its port in time. */
 void	itest_origin_start(struct itest *t, int i, const char *name);
 
@@ -331,7 +334,8 @@ long long itest_load_value(const struct itest_load *l, const char *key);
 void	itest_random_fill(unsigned char *buf, size_t len, uint64_t seed);
 
 /*
- * Start origin number i (0 or 1) named name as itest_origin_start() does,
+ * Start origin number i (below ITEST_ORIGINS) named name as
+ * itest_origin_start() does,
  * with the printf-formatted extra options of tests/origin (split at
  * spaces, e.g. "-p 4242 -k 1000 -K"). Restarting a killed origin on its
  * port: pass "-p PORT"; the log file is appended to.
