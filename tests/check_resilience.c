@@ -1527,18 +1527,25 @@ END_TEST
 
 /* --- 5. canary split ---------------------------------------------------- */
 
-/* POST /upstreams/app/servers/name/weight?value=w; assert the answer. */
-static void
-res_set_weight(struct res *r, const char *name, int w)
+/*
+ * POST /upstreams/app/servers/name/weight?value=value; assert that the
+ * answer shows weight want in use. The in-flight count it shows.
+ */
+static long long
+res_set_weight(struct res *r, const char *name, const char *value,
+    int want)
 {
-	char	 path[128], *body;
+	char		 path[128], *body;
+	long long	 inflight;
 
 	snprintf(path, sizeof(path), "/upstreams/app/servers/%s/weight"
-	    "?value=%d", name, w);
+	    "?value=%s", name, value);
 	body = res_admin_ok(r, path);
-	ck_assert_msg(itest_json_int(body, "weight") == w, "POST %s: %s",
-	    path, body);
+	ck_assert_msg(itest_json_int(body, "weight") == want, "POST %s: %s, "
+	    "want weight %d", path, body, want);
+	inflight = itest_json_int(body, "in_flight");
 	free(body);
+	return inflight;
 }
 
 /* n sequential requests must split exactly want_a / n - want_a. */
@@ -1584,7 +1591,7 @@ START_TEST(test_canary)
 	res_conf_app(&r, RES_AB, 1, 1, "");
 	res_reload(&r);
 	res_assert_split(&r, "reload to 1 and 1", 100, 50);
-	res_set_weight(&r, "b", 3);
+	res_set_weight(&r, "b", "3", 3);
 	res_assert_split(&r, "admin weight of b to 3", 100, 25);
 	res_conf_app(&r, RES_AB, 9, 1, "");
 	res_reload(&r);
@@ -1761,6 +1768,61 @@ static const struct res_case res_cases[] = {
 	{ "POST", "/reload", 1, 200 },
 };
 
+/* A weight query, the status it must get and a's weight in use after. */
+struct res_weight_case {
+	const char	*query;		/* after .../servers/a/weight */
+	int		 want;
+	int		 weight;
+};
+
+/* In order: a's configured weight is 1; a 400 changes nothing. */
+static const struct res_weight_case res_weight_cases[] = {
+	{ "?value=0", 200, 0 },		/* no new requests */
+	{ "?value=-1", 400, 0 },
+	{ "?value=abc", 400, 0 },
+	{ "?value=", 400, 0 },
+	{ "?value=1001", 400, 0 },
+	{ "?value=+5", 400, 0 },
+	{ "?value=%205", 400, 0 },
+	{ "?value=5x", 400, 0 },
+	{ "", 400, 0 },
+	{ "?value=reset", 200, 1 },	/* the configured weight */
+	{ "?value=1000", 200, 1000 },
+	{ "?value=reset&x=y", 200, 1 },
+	{ "?value=reset", 200, 1 },	/* no admin weight: still fine */
+	{ "?value=1", 200, 1 },
+};
+
+/* POST one weight case on server a; assert the status, the error text
+ * of a 400, and a's weights and states in /status after it. */
+static void
+res_weight_case_run(struct res *r, const struct res_weight_case *c)
+{
+	struct itest_resp	 resp;
+	char			 path[128], err[256], st[32], adm[32], *json;
+	long long		 w, cw;
+
+	snprintf(path, sizeof(path), "/upstreams/app/servers/a/weight%s",
+	    c->query);
+	itest_admin_request(r->admin, "POST", path, r->token, &resp);
+	itest_json_str((char *)resp.body, "error", err, sizeof(err));
+	ck_assert_msg(resp.status == c->want && (c->want != 400 ||
+	    (strstr(err, "0..1000") != NULL && strstr(err, "reset") !=
+	    NULL)), "POST %s: %d %s, want %d", path, resp.status,
+	    resp.body != NULL ? (char *)resp.body : "", c->want);
+	itest_resp_free(&resp);
+	json = itest_admin_status(r->admin);
+	w = res_server_int(json, "a", "weight");
+	cw = res_server_int(json, "a", "configured_weight");
+	res_server_str(json, "a", "state", st, sizeof(st));
+	res_server_str(json, "a", "admin", adm, sizeof(adm));
+	ck_assert_msg(w == c->weight && cw == 1 && strcmp(st, "active") ==
+	    0 && strcmp(adm, "enable") == 0, "after POST %s: weight %lld, "
+	    "configured_weight %lld, state %s, admin %s; want %d, 1, active, "
+	    "enable: %s", path, w, cw, st, adm, c->weight, json);
+	free(json);
+}
+
 /* sluice -t on a config whose admin listens on 0.0.0.0; the exit
  * status, the output in out (malloc'd). */
 static int
@@ -1832,7 +1894,7 @@ START_TEST(test_admin_security)
 	const struct res_case	*c;
 	const char		*tokens[] = { NULL, TOKEN, "wrong" };
 	size_t			 i, n;
-	char			*out, *json;
+	char			*out;
 	int			 code, st;
 
 	res_world(&r, TOKEN, "a", NULL);
@@ -1852,21 +1914,16 @@ START_TEST(test_admin_security)
 	printf("admin security: %zu requests answered as expected (401 "
 	    "without or with a wrong token, 200 with it, GET without, 404, "
 	    "405)\n", n);
-	/* 1001 is out of range; 0 clears an admin weight (the file's) */
-	code = res_admin_code(&r, "POST", "/upstreams/app/servers/a/weight"
-	    "?value=1001", TOKEN);
-	ck_assert_msg(code == 400, "weight 1001: %d", code);
-	code = res_admin_code(&r, "POST", "/upstreams/app/servers/a/weight"
-	    "?value=0", TOKEN);
+	n = sizeof(res_weight_cases) / sizeof(res_weight_cases[0]);
+	for (i = 0; i < n; i++)
+		res_weight_case_run(&r, &res_weight_cases[i]);
+	printf("admin security: %zu weight values answered as expected (0, "
+	    "1..1000 and reset 200; -1, abc, empty, 1001, +5, missing 400 "
+	    "naming 0..1000 and reset)\n", n);
 	st = res_check_open_admin(&r, NULL, &out);
-	printf("admin security: weight 0 -> %d; sluice -t with admin on "
-	    "0.0.0.0 and no token: exit %d: %s", code, st, out);
+	printf("admin security: sluice -t with admin on 0.0.0.0 and no "
+	    "token: exit %d: %s", st, out);
 	fflush(stdout);
-	ck_assert_msg(code == 200, "weight 0: %d", code);
-	json = itest_admin_status(r.admin);
-	ck_assert_msg(res_server_int(json, "a", "weight") == 0, "weight 0 "
-	    "did not clear the admin weight: %s", json);
-	free(json);
 	ck_assert_msg(st == 1 && strstr(out, "token") != NULL, "sluice -t "
 	    "with an open admin listener: exit %d: %s", st, out);
 	free(out);
