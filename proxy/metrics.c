@@ -24,8 +24,8 @@
  * Per-server families are read from the server registry when the page is
  * rendered. A reload that changes a server's address keeps the old object
  * (draining) next to the new one under the same upstream/server names;
- * such twins make one series: counts are summed, and up/draining come
- * from the one the configuration lists (the first active one).
+ * such twins make one series: counts are summed, and up/draining/weight
+ * come from the one the configuration lists (the first active one).
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -711,12 +711,14 @@ enum metrics_srv_value {
 	METRICS_SRV_REUSED,
 	METRICS_SRV_UP,
 	METRICS_SRV_DRAINING,
+	METRICS_SRV_WEIGHT,
 	METRICS_SRV_N,
 };
 
 /* One upstream/server identity: its twins summed (see the top). */
 struct metrics_srv {
-	const struct server	*rep;	/* the one up/draining come from */
+	const struct server	*rep;	/* the one up/draining/weight come
+					 * from */
 	uint64_t		 v[METRICS_SRV_N];
 };
 
@@ -744,6 +746,9 @@ static const struct metrics_srv_family {
 	{ "sluice_server_draining", "gauge",
 	    "1 when the server takes no new requests (removed or drained).",
 	    METRICS_SRV_DRAINING },
+	{ "sluice_server_weight", "gauge",
+	    "The weight in use: the admin's, else the configured one "
+	    "(0: no new requests).", METRICS_SRV_WEIGHT },
 };
 
 /* 1 when s takes no new requests by admin state. */
@@ -802,6 +807,8 @@ metrics_srv_table(size_t *n)
 		t[i].v[METRICS_SRV_UP] = server_up(t[i].rep, now) ? 1 : 0;
 		t[i].v[METRICS_SRV_DRAINING] =
 		    metrics_server_draining(t[i].rep);
+		t[i].v[METRICS_SRV_WEIGHT] = (uint64_t)server_weight(t[i].rep,
+		    t[i].rep->conf_weight);
 	}
 	return t;
 }

@@ -67,7 +67,9 @@ struct metrics_gauges {
  * sluice_upstream_connections_idle, sluice_upstream_connections_busy,
  * sluice_upstream_connections_opened_total,
  * sluice_upstream_connections_reused_total, sluice_server_up (health),
- * sluice_server_draining — all labelled {upstream,server}.
+ * sluice_server_draining, sluice_server_weight (the weight in use: the
+ * admin's, else the configured one; 0: no new requests) — all labelled
+ * {upstream,server}.
  * Returns 0, or -1 when out of memory.
  */
 int	metrics_render(struct evbuffer *out, const struct metrics_gauges *);
