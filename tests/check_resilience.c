@@ -2216,8 +2216,6 @@ res_check_open_admin(struct res *r, const char *token, char **out)
 	return itest_run(argv, out, WAIT_MS);
 }
 
-/* The token guards every POST; GET needs none; 404 and 405; no open
- * admin listener without a token. */
 /*
  * POST /reload that moves the admin listener: the answer still arrives
  * (the old endpoint is retired after it, not under it), the new address
@@ -2259,6 +2257,8 @@ START_TEST(test_admin_move)
 }
 END_TEST
 
+/* The token guards every POST; GET needs none; 404 and 405; a weight's
+ * value is checked; no open admin listener without a token. */
 START_TEST(test_admin_security)
 {
 	struct res		 r;
