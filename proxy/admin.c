@@ -75,7 +75,10 @@ admin_json_lines(struct evbuffer *b, const char *text)
 	evbuffer_add(b, "]", 1);
 }
 
-/* Append one server object. */
+/*
+ * Append one server object; weight is the one in use (0: no new request),
+ * configured_weight the file's.
+ */
 static void
 admin_json_server(struct evbuffer *b, const struct server *s)
 {
@@ -87,12 +90,13 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	evbuffer_add(b, ",\"address\":", 11);
 	admin_json_str(b, s->addrtext);
 	evbuffer_add_printf(b, ",\"state\":\"%s\",\"health\":\"%s\","
-	    "\"admin\":\"%s\",\"weight\":%d,\"in_flight\":%u,"
-	    "\"idle\":%u,\"busy\":%u,\"requests\":%llu,\"connects\":%llu,"
-	    "\"reuses\":%llu}",
+	    "\"admin\":\"%s\",\"weight\":%d,\"configured_weight\":%d,"
+	    "\"in_flight\":%u,\"idle\":%u,\"busy\":%u,\"requests\":%llu,"
+	    "\"connects\":%llu,\"reuses\":%llu}",
 	    server_state_name(s->state),
 	    server_up(s, sluice_now_ms()) ? "up" : "down",
-	    s->admin_drain ? "drain" : "enable", s->weight_override,
+	    s->admin_drain ? "drain" : "enable",
+	    server_weight(s, s->conf_weight), s->conf_weight,
 	    SLUICE_LOAD(&s->inflight), idle, busy,
 	    (unsigned long long)SLUICE_LOAD(&s->requests),
 	    (unsigned long long)SLUICE_LOAD(&s->connects),
@@ -275,30 +279,74 @@ admin_upstream_exists(const char *u, size_t ulen)
 	return 0;
 }
 
+/*
+ * The value= of a weight query into *w: 0..1000 (digits only), or
+ * SERVER_WEIGHT_CONF for "reset". -1 when there is no valid one.
+ */
+static int
+admin_weight_parse(const char *query, int *w)
+{
+	const char	*v;
+	size_t		 n;
+
+	v = query != NULL ? strstr(query, "value=") : NULL;
+	if (v == NULL || (v != query && v[-1] != '&'))
+		return -1;
+	v += 6;
+	n = strcspn(v, "&");
+	if (n == 5 && strncmp(v, "reset", 5) == 0) {
+		*w = SERVER_WEIGHT_CONF;
+		return 0;
+	}
+	/* at most 4 digits: no sign, space or overflow reaches atoi */
+	if (n == 0 || n > 4 || strspn(v, "0123456789") < n || atoi(v) > 1000)
+		return -1;
+	*w = atoi(v);
+	return 0;
+}
+
+/*
+ * Set the admin weight of s (SERVER_WEIGHT_CONF: back to the configured
+ * one). Weight 0 is a soft drain: no new request, but s stays active and
+ * enabled and keeps its idle connections (they age out) and its checks.
+ */
+static void
+admin_server_weight(struct server *s, int w)
+{
+	SLUICE_STORE(&s->weight_override, w);
+	if (w == SERVER_WEIGHT_CONF)
+		log_info("server %s/%s: weight reset by the admin endpoint "
+		    "(back to the configured %d)", s->upstream, s->name,
+		    s->conf_weight);
+	else if (w == 0)
+		log_info("server %s/%s: weight 0 by the admin endpoint (no "
+		    "new requests; the %u in flight finish)", s->upstream,
+		    s->name, SLUICE_LOAD(&s->inflight));
+	else
+		log_info("server %s/%s: weight %d by the admin endpoint",
+		    s->upstream, s->name, w);
+}
+
 /* Apply action (drain, enable, weight) to s. NULL, or why it failed. */
 static const char *
 admin_server_act(struct server *s, const char *action, const char *query)
 {
-	const char	*v;
-	char		*end;
-	long		 w;
+	int	w;
 
+	if (strcmp(action, "weight") == 0) {
+		if (admin_weight_parse(query, &w) == -1)
+			return "weight needs ?value=N with N 0..1000 (0: no "
+			    "new requests) or ?value=reset (the configured "
+			    "weight)";
+		admin_server_weight(s, w);
+		return NULL;
+	}
 	if (strcmp(action, "drain") == 0) {
 		SLUICE_STORE(&s->admin_drain, 1);
 		server_close_idle(s);
 	} else if (strcmp(action, "enable") == 0)
 		SLUICE_STORE(&s->admin_drain, 0);
-	else if (strcmp(action, "weight") == 0) {
-		v = query != NULL ? strstr(query, "value=") : NULL;
-		if (v == NULL || (v != query && v[-1] != '&'))
-			return "weight needs ?value=N";
-		w = strtol(v + 6, &end, 10);
-		if (end == v + 6 || (*end != '\0' && *end != '&') || w < 0 ||
-		    w > 1000)
-			return "weight must be 1..1000, or 0 for the "
-			    "configured one";
-		SLUICE_STORE(&s->weight_override, (int)w);
-	} else
+	else
 		return "";
 	log_info("server %s/%s: %s%s%s by the admin endpoint", s->upstream,
 	    s->name, action, query != NULL ? " " : "",

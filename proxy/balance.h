@@ -13,7 +13,7 @@
 
 /* One candidate as the balancer sees it. */
 struct balance_peer {
-	int		 weight;	/* >= 1 */
+	int		 weight;	/* >= 1 when usable */
 	int		 current;	/* smooth round robin state; starts 0,
 					 * owned by the caller across calls */
 	unsigned	 inflight;	/* exchanges currently on this peer */

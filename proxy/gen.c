@@ -359,13 +359,12 @@ gen_pick(struct gen_upstream *up, const struct server *avoid)
 		pthread_mutex_lock(&up->mu);
 	for (i = 0; i < up->n; i++) {
 		s = up->servers[i];
-		w = SLUICE_LOAD(&s->weight_override);
-		if (w == 0)
-			w = up->conf->servers[i].weight;
+		/* weight 0: no new request, retries included */
+		w = server_weight(s, up->conf->servers[i].weight);
 		server_lock(s);
-		peers[i].usable = server_usable(s, now, up->n > 1);
-		peers[i].weight = health_weight(&s->health,
-		    &server_local(s)->set.health, w, now);
+		peers[i].usable = w > 0 && server_usable(s, now, up->n > 1);
+		peers[i].weight = w > 0 ? health_weight(&s->health,
+		    &server_local(s)->set.health, w, now) : 0;
 		server_unlock(s);
 		peers[i].inflight = SLUICE_LOAD(&s->inflight);
 		usable += peers[i].usable;

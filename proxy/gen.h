@@ -100,10 +100,10 @@ struct gen_upstream	*gen_route(const struct gen_listener *,
 
 /*
  * Pick a server of up for a new request, skipping servers that are
- * draining, drained at runtime or out by health; avoid is a server to skip
- * when another is usable (a retry), or NULL. NULL when none is usable.
- * Weights are the runtime override or the configured one, ramped by slow
- * start.
+ * draining, drained at runtime, set to weight 0 at runtime or out by
+ * health; avoid is a server to skip when another is usable (a retry), or
+ * NULL. NULL when none is usable. Weights are the runtime override or the
+ * configured one, ramped by slow start.
  */
 struct server		*gen_pick(struct gen_upstream *up,
 			    const struct server *avoid);

@@ -174,7 +174,8 @@ lifecycle_servers_drain(struct gen *old, struct gen *g)
 			    "exchange(s)", s->upstream, s->name, s->inflight);
 			/* removed: runtime state goes with the server */
 			SLUICE_STORE(&s->admin_drain, 0);
-			SLUICE_STORE(&s->weight_override, 0);
+			SLUICE_STORE(&s->weight_override,
+			    SERVER_WEIGHT_CONF);
 			server_set_state(s, SERVER_DRAINING);
 			if (s->drain_ev == NULL)
 				s->drain_ev = evtimer_new(sluice_base,

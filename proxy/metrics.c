@@ -24,8 +24,8 @@
  * Per-server families are read from the server registry when the page is
  * rendered. A reload that changes a server's address keeps the old object
  * (draining) next to the new one under the same upstream/server names;
- * such twins make one series: counts are summed, and up/draining come
- * from the one the configuration lists (the first active one).
+ * such twins make one series: counts are summed, and up/draining/weight
+ * come from the one the configuration lists (the first active one).
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -715,12 +715,14 @@ enum metrics_srv_value {
 	METRICS_SRV_HELD,
 	METRICS_SRV_RETIRED,
 	METRICS_SRV_IDLE_CLOSE,		/* ms */
+	METRICS_SRV_WEIGHT,
 	METRICS_SRV_N,
 };
 
 /* One upstream/server identity: its twins summed (see the top). */
 struct metrics_srv {
-	const struct server	*rep;	/* the one up/draining come from */
+	const struct server	*rep;	/* the one up/draining/weight come
+					 * from */
 	uint64_t		 v[METRICS_SRV_N];
 };
 
@@ -761,6 +763,9 @@ static const struct metrics_srv_family {
 	{ "sluice_upstream_idle_timeout_seconds", "gauge",
 	    "The server's idle timeout as learned from its closes (0: none).",
 	    METRICS_SRV_IDLE_CLOSE, 1 },
+	{ "sluice_server_weight", "gauge",
+	    "The weight in use: the admin's, else the configured one "
+	    "(0: no new requests).", METRICS_SRV_WEIGHT, 0 },
 };
 
 /* 1 when s takes no new requests by admin state. */
@@ -839,6 +844,8 @@ metrics_srv_table(size_t *n)
 		    metrics_server_draining(t[i].rep);
 		t[i].v[METRICS_SRV_IDLE_CLOSE] =
 		    metrics_server_idle_close(t[i].rep);
+		t[i].v[METRICS_SRV_WEIGHT] = (uint64_t)server_weight(t[i].rep,
+		    t[i].rep->conf_weight);
 	}
 	return t;
 }

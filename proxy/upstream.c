@@ -120,6 +120,8 @@ server_new(const struct conf_upstream *up, const struct conf_server *cs)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->magic = SERVER_MAGIC;
+	s->weight_override = SERVER_WEIGHT_CONF;
+	s->conf_weight = cs->weight;
 	s->upstream = strdup(up->name);
 	s->name = strdup(cs->name);
 	s->addrtext = strdup(cs->addr.text);
@@ -203,6 +205,7 @@ server_apply(struct server *s, const struct conf_upstream *up,
 {
 	if (server_apply_settings(s, up, cs, tls) == -1)
 		return -1;
+	s->conf_weight = cs->weight;
 	if (s->drain_ev != NULL)
 		evtimer_del(s->drain_ev);
 	server_set_state(s, SERVER_ACTIVE);

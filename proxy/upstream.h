@@ -24,6 +24,7 @@ struct upconn;
 struct exchange;
 
 #define SERVER_MAGIC	0x53525652u	/* "SRVR" */
+#define SERVER_WEIGHT_CONF	(-1)	/* weight_override: none, the conf's */
 
 /* Admin state; health (a later issue) is a separate field. */
 enum server_state {
@@ -103,7 +104,12 @@ struct server {
 	pthread_mutex_t		 mu;		/* guards health */
 	struct health		 health;
 	int			 admin_drain;	/* atomic: drained at runtime */
-	int			 weight_override; /* atomic: admin; 0: conf's */
+	int			 weight_override; /* atomic: admin's 0..1000
+						   * (0: no requests), or
+						   * SERVER_WEIGHT_CONF */
+	int			 conf_weight;	/* the weight= of the newest
+						 * generation applied; main
+						 * thread only */
 	struct event		*check_ev;	/* active health check timer */
 	struct upconn		*check_uc;	/* the check in progress */
 	int			 check_status;	/* its response status */
@@ -117,6 +123,19 @@ static inline struct server_local *
 server_local(const struct server *s)
 {
 	return &s->local[sluice_worker_id];
+}
+
+/*
+ * The weight s takes requests with when its generation configures
+ * conf_weight: the admin's override when one is set, else conf_weight.
+ * 0: no new request (the admin's weight 0).
+ */
+static inline int
+server_weight(const struct server *s, int conf_weight)
+{
+	int	w = SLUICE_LOAD(&s->weight_override);
+
+	return w == SERVER_WEIGHT_CONF ? conf_weight : w;
 }
 
 /* Guard s->health (workers report verdicts, the main thread checks). */
@@ -149,8 +168,9 @@ struct server	*server_get(const struct conf_upstream *up,
 		    const struct conf_server *cs);
 
 /*
- * Make s active with up's settings; tls is up's client context (NULL when
- * up does not use TLS). -1 when out of memory (settings unchanged).
+ * Make s active with up's settings and cs's weight; tls is up's client
+ * context (NULL when up does not use TLS). -1 when out of memory (settings
+ * unchanged).
  */
 int		 server_apply(struct server *s, const struct conf_upstream *up,
 		    const struct conf_server *cs, struct tls_client *tls);

@@ -680,6 +680,7 @@ static const struct {
 	{ "sluice_server_ejections_held_total", "counter" },
 	{ "sluice_upstream_connections_retired_total", "counter" },
 	{ "sluice_upstream_idle_timeout_seconds", "gauge" },
+	{ "sluice_server_weight", "gauge" },
 	{ "process_cpu_seconds_total", "counter" },
 	{ "process_resident_memory_bytes", "gauge" },
 	{ "process_virtual_memory_bytes", "gauge" },
@@ -1156,7 +1157,20 @@ START_TEST(test_servers)
 	ck_assert(srv(&p, "sluice_upstream_connections_idle", "green") == 1);
 	ck_assert(srv(&p, "sluice_server_up", "green") == 0);
 	ck_assert(srv(&p, "sluice_server_draining", "green") == 1);
+	ck_assert(srv(&p, "sluice_server_weight", "blue") == 1);
+	ck_assert(srv(&p, "sluice_server_weight", "green") == 3);
 	ck_assert_int_eq(nsamples(&p, "sluice_server_up"), 2);
+	page_free(&p);
+	/* the admin's weight, 0 included, wins over the configured one */
+	blue->weight_override = 7;
+	green->weight_override = 0;
+	render(&p, NULL);
+	ck_assert(srv(&p, "sluice_server_weight", "blue") == 7);
+	ck_assert(srv(&p, "sluice_server_weight", "green") == 0);
+	page_free(&p);
+	green->weight_override = SERVER_WEIGHT_CONF;
+	render(&p, NULL);
+	ck_assert(srv(&p, "sluice_server_weight", "green") == 3);
 	page_free(&p);
 	server_fill(blue, 0, 0, 0, 0, 0);
 	server_fill(green, 0, 0, 0, 0, 0);
@@ -1186,6 +1200,7 @@ START_TEST(test_server_twins)
 	old->health.checked_down = 1;
 	server_fill(old, 2, 0, 2, 7, 3);
 	server_fill(cur, 1, 4, 1, 5, 9);
+	old->weight_override = 5;	/* the removed one's: not shown */
 	render(&p, NULL);
 	ck_assert_int_eq(nsamples(&p, "sluice_server_in_flight"), 2);
 	ck_assert(srv(&p, "sluice_server_in_flight", "blue") == 3);
@@ -1197,6 +1212,7 @@ START_TEST(test_server_twins)
 	    "blue") == 12);
 	ck_assert(srv(&p, "sluice_server_up", "blue") == 1);
 	ck_assert(srv(&p, "sluice_server_draining", "blue") == 0);
+	ck_assert(srv(&p, "sluice_server_weight", "blue") == 1);
 	page_free(&p);
 	/* the current one removed too: draining, and its health shows */
 	server_set_state(cur, SERVER_DRAINING);

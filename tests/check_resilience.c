@@ -6,9 +6,10 @@
  * answers 503 at once, the keep-alive race costs nothing, a retry never
  * repeats a POST the backend may have read, health checks take a server
  * out and bring it back, weights split traffic exactly, a runtime drain
- * loses nothing, the admin endpoint wants its token, and /metrics parses
- * and agrees with the load client. Every test prints its figures on
- * stdout.
+ * loses nothing, weight 0 sends a server nothing new (retries included)
+ * and reset brings its split back, the admin endpoint wants its token and
+ * checks a weight's value, and /metrics parses and agrees with the load
+ * client. Every test prints its figures on stdout.
  *
  * A load client's request times count from its own start, which lies
  * between the moment it was spawned and the moment it said "started"; a
@@ -67,6 +68,12 @@
 #define CANARY_TOL	0.02
 #define BG_BEFORE_MS	1000	/* 6: load before the drain */
 #define BG_SEQ		20	/* sequential requests of each check */
+#define W0_A		3	/* 6b: configured weights of a and b */
+#define W0_B		1
+#define W0_SLOW_MS	3000	/* the GET in flight on b at weight 0 */
+#define W0_SPLIT	100	/* sequential requests of the split */
+#define W0_CHECKS	3	/* health checks of b awaited at weight 0 */
+#define W0_RETRY_N	6	/* GETs of the retry test, each phase */
 #define MET_LOAD_N	2000	/* 8: requests of the load client */
 #define MET_EDGE_N	6	/* sequential GETs, half to the black hole */
 #define MAX_FAMILIES	128	/* metric families a page may hold */
@@ -860,6 +867,22 @@ res_metric_now(struct res *r, const char *name, const char *want)
 
 	free(page);
 	return v;
+}
+
+/* The value of the one sample name{want} of a fresh /metrics page; fails
+ * unless there is exactly one. */
+static long long
+res_metric_sample(struct res *r, const char *name, const char *want)
+{
+	struct res_prom	 p;
+	char		*page = res_metrics(r, &p);
+	struct res_sum	 s = { name, want, 0, 0 };
+
+	res_prom_each(page, res_sum_add, &s);
+	free(page);
+	ck_assert_msg(s.n == 1, "/metrics: %d samples of %s{%s}, want 1", s.n,
+	    name, want);
+	return (long long)(s.sum + 0.5);
 }
 
 /* --- 1. a flapping origin under load ------------------------------------ */
@@ -1740,18 +1763,25 @@ END_TEST
 
 /* --- 5. canary split ---------------------------------------------------- */
 
-/* POST /upstreams/app/servers/name/weight?value=w; assert the answer. */
-static void
-res_set_weight(struct res *r, const char *name, int w)
+/*
+ * POST /upstreams/app/servers/name/weight?value=value; assert that the
+ * answer shows weight want in use. The in-flight count it shows.
+ */
+static long long
+res_set_weight(struct res *r, const char *name, const char *value,
+    int want)
 {
-	char	 path[128], *body;
+	char		 path[128], *body;
+	long long	 inflight;
 
 	snprintf(path, sizeof(path), "/upstreams/app/servers/%s/weight"
-	    "?value=%d", name, w);
+	    "?value=%s", name, value);
 	body = res_admin_ok(r, path);
-	ck_assert_msg(itest_json_int(body, "weight") == w, "POST %s: %s",
-	    path, body);
+	ck_assert_msg(itest_json_int(body, "weight") == want, "POST %s: %s, "
+	    "want weight %d", path, body, want);
+	inflight = itest_json_int(body, "in_flight");
 	free(body);
+	return inflight;
 }
 
 /* n sequential requests must split exactly want_a / n - want_a. */
@@ -1797,7 +1827,7 @@ START_TEST(test_canary)
 	res_conf_app(&r, RES_AB, 1, 1, "");
 	res_reload(&r);
 	res_assert_split(&r, "reload to 1 and 1", 100, 50);
-	res_set_weight(&r, "b", 3);
+	res_set_weight(&r, "b", "3", 3);
 	res_assert_split(&r, "admin weight of b to 3", 100, 25);
 	res_conf_app(&r, RES_AB, 9, 1, "");
 	res_reload(&r);
@@ -1942,6 +1972,354 @@ START_TEST(test_runtime_drain)
 }
 END_TEST
 
+/* --- 6b. weight 0: a soft drain ------------------------------------------ */
+
+/* Requests of the weight 0 run, placed around the POST. */
+struct res_w0 {
+	double		 sent;		/* POST ...?value=0 sent */
+	double		 done;		/* and answered */
+	int		 before_b;	/* sent before it, answered by b */
+	int		 after, after_b;
+	int		 bad;
+	char		 first_bad[160];
+};
+
+/* Place one request of the weight 0 run. */
+static void
+res_w0_add(const struct itest_load *l, const struct itest_req *q, void *arg)
+{
+	struct res_w0	*w = arg;
+	int		 b = strcmp(q->origin, "b") == 0;
+
+	if (!itest_req_ok(q)) {
+		if (w->bad++ == 0)
+			itest_req_describe(q, w->first_bad,
+			    sizeof(w->first_bad));
+		return;
+	}
+	if (itest_load_latest(l, q->start) < w->sent)
+		w->before_b += b;
+	else if (itest_load_earliest(l, q->start) > w->done) {
+		w->after++;
+		w->after_b += b;
+	}
+}
+
+/* Assert server name of app in /status (weight, configured_weight, state
+ * active, admin enable) and in sluice_server_weight. */
+static void
+res_assert_weight(struct res *r, const char *name, int w, int cw)
+{
+	char		*json = itest_admin_status(r->admin), st[32], adm[32];
+	char		 labels[96];
+	long long	 got, conf, m;
+
+	got = res_server_int(json, name, "weight");
+	conf = res_server_int(json, name, "configured_weight");
+	res_server_str(json, name, "state", st, sizeof(st));
+	res_server_str(json, name, "admin", adm, sizeof(adm));
+	snprintf(labels, sizeof(labels), "upstream=\"app\",server=\"%s\"",
+	    name);
+	m = res_metric_sample(r, "sluice_server_weight", labels);
+	ck_assert_msg(got == w && conf == cw && m == w &&
+	    strcmp(st, "active") == 0 && strcmp(adm, "enable") == 0, "server "
+	    "%s: weight %lld, configured_weight %lld, sluice_server_weight "
+	    "%lld, state %s, admin %s; want %d, %d, %d, active, enable: %s",
+	    name, got, conf, m, st, adm, w, cw, w, json);
+	free(json);
+}
+
+/* A number of server name in a fresh /status. */
+static long long
+res_status_int(struct res *r, const char *name, const char *key)
+{
+	char		*json = itest_admin_status(r->admin);
+	long long	 n = res_server_int(json, name, key);
+
+	free(json);
+	return n;
+}
+
+/* Wait until path holds needle more than n times; the count. Fails past
+ * the bound. */
+static int
+res_wait_count(const char *path, const char *needle, int n, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	int	 got;
+
+	while ((got = itest_count_file(path, needle)) <= n &&
+	    itest_now() < deadline)
+		poll(NULL, 0, POLL_MS);
+	ck_assert_msg(got > n, "%d \"%s\" in %s after %d ms, want more than "
+	    "%d", got, needle, path, timeout_ms, n);
+	return got;
+}
+
+/*
+ * On c, a slow GET that lands on b: from a fresh start, smooth round robin
+ * with 3 and 1 picks a, a, then b. Asserts that it is in flight there.
+ */
+static void
+res_w0_slow(struct res *r, struct itest_conn *c)
+{
+	long long	 a, b;
+	char		 req[160];
+
+	res_sequence(r, "w0-first", W0_A - 1, &a, &b);
+	ck_assert_msg(a == W0_A - 1 && b == 0, "the first %d requests: a "
+	    "%lld, b %lld", W0_A - 1, a, b);
+	itest_connect(c, r->t.sluice.port, WAIT_MS);
+	snprintf(req, sizeof(req), "GET /delay/%d HTTP/1.1\r\nHost: w0\r\n"
+	    "Connection: close\r\n\r\n", W0_SLOW_MS);
+	itest_send_str(c, req);
+	ck_assert_msg(res_wait_inflight(r, "b", 1, WAIT_MS), "the slow GET "
+	    "is not in flight on b");
+}
+
+/* The slow GET on c, still unanswered when weight 0 was set (asserted
+ * before), completes: 200 from b. */
+static void
+res_w0_slow_done(struct itest_conn *c)
+{
+	struct itest_resp	 resp;
+	const char		*o;
+
+	itest_read_response(c, &resp, 0, W0_SLOW_MS + WAIT_MS);
+	o = res_origin_of(&resp);
+	printf("weight 0: the GET /delay/%d in flight on b when it was set "
+	    "to 0: %d from %s\n", W0_SLOW_MS, resp.status, o);
+	fflush(stdout);
+	ck_assert_msg(resp.status == 200 && resp.complete &&
+	    strcmp(o, "b") == 0, "the slow GET: %d from %s", resp.status, o);
+	itest_resp_free(&resp);
+	itest_close(c);
+}
+
+/* 1 when nothing has arrived on c yet. */
+static int
+res_unanswered(const struct itest_conn *c)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	return c->len == 0 && poll(&pfd, 1, 0) == 0;
+}
+
+/* Under load, weight 0 on b: what b held finishes, nothing new reaches
+ * it; it stays active and enabled. */
+static void
+res_w0_load(struct res *r)
+{
+	struct itest_load	 l;
+	struct itest_conn	 c;
+	struct res_w0		 w;
+	long long		 held;
+	int			 b_n, n, pending;
+
+	res_w0_slow(r, &c);
+	itest_load_start(&r->t, &l, "w0", r->t.sluice.port, "-q -c 20 "
+	    "-m mix -p /delay/200 -b 256 -d 3000 -t 5000");
+	res_pause(BG_BEFORE_MS);
+	memset(&w, 0, sizeof(w));
+	w.sent = itest_now();
+	held = res_set_weight(r, "b", "0", 0);
+	w.done = itest_now();
+	pending = res_unanswered(&c);
+	res_wait_log(r, "server app/b: weight 0 by the admin endpoint (no "
+	    "new requests", WAIT_MS);
+	ck_assert_msg(pending, "the slow GET on b was answered before weight "
+	    "0 was set (W0_SLOW_MS is too short here)");
+	ck_assert_msg(res_wait_inflight(r, "b", 0, W0_SLOW_MS + WAIT_MS),
+	    "b still busy %d ms after weight 0", W0_SLOW_MS + WAIT_MS);
+	b_n = res_origin_requests(&r->t, 1);
+	res_w0_slow_done(&c);
+	res_load_wait(&l, LOAD_STOP_MS);
+	n = itest_reqs_each(&l, res_w0_add, &w);
+	printf("weight 0 under load: %d requests, %d failed; b held %lld "
+	    "when set to 0; %d sent before it answered by b, %d sent after "
+	    "(%d by b)\n", n, w.bad, held, w.before_b, w.after, w.after_b);
+	fflush(stdout);
+	res_assert_clean(&l, "weight 0");
+	ck_assert_msg(w.bad == 0, "a request failed: %s", w.first_bad);
+	ck_assert_msg(held > 0 && w.before_b > 0, "b held %lld requests when "
+	    "set to 0 and answered %d before", held, w.before_b);
+	ck_assert_msg(w.after > 0 && w.after_b == 0, "after weight 0: %d "
+	    "requests, %d by b", w.after, w.after_b);
+	ck_assert_msg(res_origin_requests(&r->t, 1) == b_n, "b received %d "
+	    "requests after its in-flight ones finished",
+	    res_origin_requests(&r->t, 1) - b_n);
+}
+
+/* At weight 0, b's health checks go on and sequential requests all go
+ * to a. */
+static void
+res_w0_checks(struct res *r)
+{
+	long long	 a, b;
+	int		 n0, n;
+
+	n0 = itest_count_file(r->t.origin_log[1], "GET /health ");
+	n = res_wait_count(r->t.origin_log[1], "GET /health ",
+	    n0 + W0_CHECKS - 1, WAIT_MS);
+	res_assert_server(r, "b", "health", "up");
+	res_sequence(r, "w0-seq", BG_SEQ, &a, &b);
+	printf("weight 0: b active, enabled, weight 0 of %d configured; "
+	    "health checks of b went on (%d more); the next %d requests: a "
+	    "%lld, b %lld\n", W0_B, n - n0, BG_SEQ, a, b);
+	fflush(stdout);
+	ck_assert_msg(a == BG_SEQ && b == 0, "at weight 0: a %lld, b %lld",
+	    a, b);
+}
+
+/* value=reset: the configured weight, in the exact smooth split. */
+static void
+res_w0_reset(struct res *r)
+{
+	long long	 a, b;
+	int		 want_b = W0_SPLIT * W0_B / (W0_A + W0_B);
+	char		 line[128];
+
+	res_set_weight(r, "b", "reset", W0_B);
+	snprintf(line, sizeof(line), "server app/b: weight reset by the "
+	    "admin endpoint (back to the configured %d)", W0_B);
+	res_wait_log(r, line, WAIT_MS);
+	res_assert_weight(r, "b", W0_B, W0_B);
+	res_sequence(r, "w0-reset", W0_SPLIT, &a, &b);
+	printf("weight 0: after value=reset, the next %d requests: a %lld, b "
+	    "%lld (want %d, %d)\n", W0_SPLIT, a, b, W0_SPLIT - want_b,
+	    want_b);
+	fflush(stdout);
+	ck_assert_msg(a == W0_SPLIT - want_b && b == want_b, "after reset: a "
+	    "%lld, b %lld, want %d and %d", a, b, W0_SPLIT - want_b, want_b);
+}
+
+/* Weight 0 keeps b's idle pooled connections (nothing in flight now). */
+static void
+res_w0_idle(struct res *r)
+{
+	long long	 idle, idle_set, idle_after, a, b;
+	char		*body;
+
+	idle = res_status_int(r, "b", "idle");
+	body = res_admin_ok(r, "/upstreams/app/servers/b/weight?value=0");
+	idle_set = itest_json_int(body, "idle");
+	free(body);
+	res_sequence(r, "w0-idle", BG_SEQ, &a, &b);
+	idle_after = res_status_int(r, "b", "idle");
+	printf("weight 0: b's idle connections: %lld before, %lld in the "
+	    "answer, %lld after %d more requests (a %lld, b %lld)\n", idle,
+	    idle_set, idle_after, BG_SEQ, a, b);
+	fflush(stdout);
+	ck_assert_msg(idle > 0 && idle_set == idle && idle_after == idle &&
+	    b == 0, "b's idle connections: %lld, %lld, %lld; b got %lld",
+	    idle, idle_set, idle_after, b);
+}
+
+/* Weight 0 on every server: 503 at once; reset: 200 again. */
+static void
+res_w0_all(struct res *r)
+{
+	struct itest_resp	 resp;
+	double			 max, mean;
+	long long		 a, b;
+
+	res_set_weight(r, "a", "0", 0);
+	res_assert_weight(r, "a", 0, W0_A);
+	res_assert_weight(r, "b", 0, W0_B);
+	res_assert_503s(r, DOWN_N, &max, &mean);
+	res_set_weight(r, "a", "reset", W0_A);
+	res_set_weight(r, "b", "reset", W0_B);
+	itest_get(r->t.sluice.port, "/bytes/16", &resp);
+	ck_assert_msg(resp.status == 200, "after reset: %d", resp.status);
+	itest_resp_free(&resp);
+	res_sequence(r, "w0-all", W0_A + W0_B, &a, &b);
+	printf("weight 0 on every server: %d requests, each 503 (slowest %.1f "
+	    "ms, mean %.1f ms); after reset: 200, then a %lld, b %lld of %d\n",
+	    DOWN_N, max * 1e3, mean * 1e3, a, b, W0_A + W0_B);
+	fflush(stdout);
+	ck_assert_msg(max <= DOWN_FAST_S, "a 503 took %.3f s", max);
+	ck_assert_msg(a + b == W0_A + W0_B && b > 0, "after reset: a %lld, "
+	    "b %lld", a, b);
+}
+
+/* POST weight?value=0 under load is a soft drain, reset the configured
+ * weight; 0 everywhere is 503 at once. */
+START_TEST(test_weight_zero)
+{
+	struct res	 r;
+
+	res_world(&r, NULL, "a", "b");
+	res_conf_app(&r, RES_AB, W0_A, W0_B, "read_timeout = 30s\n"
+	    "keepalive_timeout = 30s\nhealth_check = /health\n"
+	    "health_interval = 100ms\n");
+	res_launch(&r);
+	res_assert_weight(&r, "a", W0_A, W0_A);
+	res_assert_weight(&r, "b", W0_B, W0_B);
+	res_w0_load(&r);
+	res_assert_weight(&r, "a", W0_A, W0_A);
+	res_assert_weight(&r, "b", 0, W0_B);
+	res_w0_checks(&r);
+	res_w0_reset(&r);
+	res_w0_idle(&r);
+	res_w0_all(&r);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* n GETs in a row, each must get status want; the requests b logged. */
+static int
+res_w0_gets(struct res *r, int n, int want)
+{
+	struct itest_resp	 resp;
+	int			 i, before = res_origin_requests(&r->t, 1);
+
+	for (i = 0; i < n; i++) {
+		itest_get(r->t.sluice.port, "/bytes/16", &resp);
+		ck_assert_msg(resp.status == want, "GET %d: %d, want %d", i,
+		    resp.status, want);
+		itest_resp_free(&resp);
+	}
+	return res_origin_requests(&r->t, 1) - before;
+}
+
+/* A retry never goes to a server at weight 0: a refuses connections, b
+ * takes a's retries until it is set to 0, then a's own retries fail. */
+START_TEST(test_weight_zero_retry)
+{
+	struct res	 r;
+	int		 dead, to_b, to_b0, rb, rb0, ra0;
+
+	res_init(&r, NULL);
+	itest_origin_start(&r.t, 1, "b");
+	r.names[0] = "a";
+	r.names[1] = "b";
+	dead = itest_free_port();	/* nothing listens there */
+	res_config(&r, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\nserver = 127.0.0.1:%d name=a\n"
+	    "server = 127.0.0.1:%d name=b\nmax_fails = 0\n", r.t.sluice.port,
+	    dead, r.t.origin[1].port);
+	res_launch(&r);
+	to_b = res_w0_gets(&r, W0_RETRY_N, 200);
+	rb = res_lines_with(r.t.error_log, ": retrying on app/b", NULL);
+	res_set_weight(&r, "b", "0", 0);
+	to_b0 = res_w0_gets(&r, W0_RETRY_N, 502);
+	rb0 = res_lines_with(r.t.error_log, ": retrying on app/b", NULL) - rb;
+	ra0 = res_lines_with(r.t.error_log, ": retrying on app/a", NULL);
+	printf("weight 0 and retries: a refuses; %d GETs with b at weight 1: "
+	    "all 200, %d reached b, %d retried on b; with b at 0: all 502, "
+	    "%d reached b, %d retried on b, %d on a\n", W0_RETRY_N, to_b, rb,
+	    to_b0, rb0, ra0);
+	fflush(stdout);
+	ck_assert_msg(to_b == W0_RETRY_N && rb > 0, "with b at 1: %d reached "
+	    "b, %d retried on it", to_b, rb);
+	ck_assert_msg(to_b0 == 0 && rb0 == 0 && ra0 > 0, "with b at 0: %d "
+	    "reached b, %d retried on b, %d on a", to_b0, rb0, ra0);
+	itest_finish(&r.t);
+}
+END_TEST
+
 /* --- 7. admin security ---------------------------------------------------- */
 
 /* One admin request and the status it must get. */
@@ -1974,6 +2352,61 @@ static const struct res_case res_cases[] = {
 	{ "POST", "/reload", 1, 200 },
 };
 
+/* A weight query, the status it must get and a's weight in use after. */
+struct res_weight_case {
+	const char	*query;		/* after .../servers/a/weight */
+	int		 want;
+	int		 weight;
+};
+
+/* In order: a's configured weight is 1; a 400 changes nothing. */
+static const struct res_weight_case res_weight_cases[] = {
+	{ "?value=0", 200, 0 },		/* no new requests */
+	{ "?value=-1", 400, 0 },
+	{ "?value=abc", 400, 0 },
+	{ "?value=", 400, 0 },
+	{ "?value=1001", 400, 0 },
+	{ "?value=+5", 400, 0 },
+	{ "?value=%205", 400, 0 },
+	{ "?value=5x", 400, 0 },
+	{ "", 400, 0 },
+	{ "?value=reset", 200, 1 },	/* the configured weight */
+	{ "?value=1000", 200, 1000 },
+	{ "?value=reset&x=y", 200, 1 },
+	{ "?value=reset", 200, 1 },	/* no admin weight: still fine */
+	{ "?value=1", 200, 1 },
+};
+
+/* POST one weight case on server a; assert the status, the error text
+ * of a 400, and a's weights and states in /status after it. */
+static void
+res_weight_case_run(struct res *r, const struct res_weight_case *c)
+{
+	struct itest_resp	 resp;
+	char			 path[128], err[256], st[32], adm[32], *json;
+	long long		 w, cw;
+
+	snprintf(path, sizeof(path), "/upstreams/app/servers/a/weight%s",
+	    c->query);
+	itest_admin_request(r->admin, "POST", path, r->token, &resp);
+	itest_json_str((char *)resp.body, "error", err, sizeof(err));
+	ck_assert_msg(resp.status == c->want && (c->want != 400 ||
+	    (strstr(err, "0..1000") != NULL && strstr(err, "reset") !=
+	    NULL)), "POST %s: %d %s, want %d", path, resp.status,
+	    resp.body != NULL ? (char *)resp.body : "", c->want);
+	itest_resp_free(&resp);
+	json = itest_admin_status(r->admin);
+	w = res_server_int(json, "a", "weight");
+	cw = res_server_int(json, "a", "configured_weight");
+	res_server_str(json, "a", "state", st, sizeof(st));
+	res_server_str(json, "a", "admin", adm, sizeof(adm));
+	ck_assert_msg(w == c->weight && cw == 1 && strcmp(st, "active") ==
+	    0 && strcmp(adm, "enable") == 0, "after POST %s: weight %lld, "
+	    "configured_weight %lld, state %s, admin %s; want %d, 1, active, "
+	    "enable: %s", path, w, cw, st, adm, c->weight, json);
+	free(json);
+}
+
 /* sluice -t on a config whose admin listens on 0.0.0.0; the exit
  * status, the output in out (malloc'd). */
 static int
@@ -1996,8 +2429,6 @@ res_check_open_admin(struct res *r, const char *token, char **out)
 	return itest_run(argv, out, WAIT_MS);
 }
 
-/* The token guards every POST; GET needs none; 404 and 405; no open
- * admin listener without a token. */
 /*
  * POST /reload that moves the admin listener: the answer still arrives
  * (the old endpoint is retired after it, not under it), the new address
@@ -2039,13 +2470,15 @@ START_TEST(test_admin_move)
 }
 END_TEST
 
+/* The token guards every POST; GET needs none; 404 and 405; a weight's
+ * value is checked; no open admin listener without a token. */
 START_TEST(test_admin_security)
 {
 	struct res		 r;
 	const struct res_case	*c;
 	const char		*tokens[] = { NULL, TOKEN, "wrong" };
 	size_t			 i, n;
-	char			*out, *json;
+	char			*out;
 	int			 code, st;
 
 	res_world(&r, TOKEN, "a", NULL);
@@ -2065,21 +2498,16 @@ START_TEST(test_admin_security)
 	printf("admin security: %zu requests answered as expected (401 "
 	    "without or with a wrong token, 200 with it, GET without, 404, "
 	    "405)\n", n);
-	/* 1001 is out of range; 0 clears an admin weight (the file's) */
-	code = res_admin_code(&r, "POST", "/upstreams/app/servers/a/weight"
-	    "?value=1001", TOKEN);
-	ck_assert_msg(code == 400, "weight 1001: %d", code);
-	code = res_admin_code(&r, "POST", "/upstreams/app/servers/a/weight"
-	    "?value=0", TOKEN);
+	n = sizeof(res_weight_cases) / sizeof(res_weight_cases[0]);
+	for (i = 0; i < n; i++)
+		res_weight_case_run(&r, &res_weight_cases[i]);
+	printf("admin security: %zu weight values answered as expected (0, "
+	    "1..1000 and reset 200; -1, abc, empty, 1001, +5, missing 400 "
+	    "naming 0..1000 and reset)\n", n);
 	st = res_check_open_admin(&r, NULL, &out);
-	printf("admin security: weight 0 -> %d; sluice -t with admin on "
-	    "0.0.0.0 and no token: exit %d: %s", code, st, out);
+	printf("admin security: sluice -t with admin on 0.0.0.0 and no "
+	    "token: exit %d: %s", st, out);
 	fflush(stdout);
-	ck_assert_msg(code == 200, "weight 0: %d", code);
-	json = itest_admin_status(r.admin);
-	ck_assert_msg(res_server_int(json, "a", "weight") == 0, "weight 0 "
-	    "did not clear the admin weight: %s", json);
-	free(json);
 	ck_assert_msg(st == 1 && strstr(out, "token") != NULL, "sluice -t "
 	    "with an open admin listener: exit %d: %s", st, out);
 	free(out);
@@ -2320,6 +2748,8 @@ res_suite(void)
 	tc = res_tcase("control");
 	tcase_add_test(tc, test_canary);
 	tcase_add_test(tc, test_runtime_drain);
+	tcase_add_test(tc, test_weight_zero);
+	tcase_add_test(tc, test_weight_zero_retry);
 	tcase_add_test(tc, test_admin_security);
 	tcase_add_test(tc, test_admin_move);
 	suite_add_tcase(s, tc);
