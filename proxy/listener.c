@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 
 #include "proxy/exchange.h"
+#include "proxy/fault.h"
 #include "proxy/gen.h"
 #include "proxy/inherit.h"
 #include "proxy/listener.h"
@@ -146,7 +147,9 @@ listener_bevcb(struct event_base *base, void *arg)
 			listener_bev_setup(l, bev);
 		return bev;
 	}
-	if ((ssl = tls_server_ssl_new(sl->gl->tls)) != NULL &&
+	ssl = fault_hit(FAULT_TLS_SETUP) ? NULL :
+	    tls_server_ssl_new(sl->gl->tls);
+	if (ssl != NULL &&
 	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		SSL_free(ssl);
