@@ -1,6 +1,8 @@
 /*
  * listener: evhttp servers and their listening sockets.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -96,20 +99,51 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 }
 
 /*
- * A bufferevent that fails at once: the connection closes instead of
- * being served in plain text (evhttp falls back to plain text when the
- * bevcb returns NULL). Its partner is freed, so the first read sees EOF;
- * created without CLOSE_ON_FREE, so evhttp closes the socket itself.
+ * The input callback of a refused connection. It runs inside the read
+ * (no BEV_OPT_DEFER_CALLBACKS), before evhttp's read callback, so evhttp
+ * never sees a byte: a ClientHello is never parsed as a request and
+ * answered with a plain-text 400. The shutdown makes the next read see EOF
+ * (or more bytes, thrown away the same way), and evhttp frees the
+ * connection.
+ */
+static void
+listener_refuse_input_cb(struct evbuffer *input,
+    const struct evbuffer_cb_info *info, void *arg)
+{
+	struct bufferevent	*bev = arg;
+	evutil_socket_t		 fd;
+
+	if (info->n_added == 0)		/* our own drain */
+		return;
+	evbuffer_drain(input, evbuffer_get_length(input));
+	if ((fd = bufferevent_getfd(bev)) != -1)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/*
+ * A bufferevent that serves nothing, for a TLS connection whose TLS could
+ * not be set up (evhttp falls back to plain text when the bevcb returns
+ * NULL). It is a socket bufferevent, so evhttp's bufferevent_setfd gives it
+ * the socket, and CLOSE_ON_FREE: when evhttp frees the connection (EOF
+ * after listener_refuse_input_cb, or client_timeout for a client that
+ * sends nothing) the bufferevent closes the socket and evhttp does not, so
+ * it is closed once. evhttp replaces the bufferevent's callbacks but not
+ * the callbacks of its input buffer. NULL when even this cannot be made.
  */
 static struct bufferevent *
 listener_bev_refuse(struct event_base *base)
 {
-	struct bufferevent	*pair[2];
+	struct bufferevent	*bev;
 
-	if (bufferevent_pair_new(base, 0, pair) == -1)
+	if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return NULL;
-	bufferevent_free(pair[1]);
-	return pair[0];
+	if (evbuffer_add_cb(bufferevent_get_input(bev),
+	    listener_refuse_input_cb, bev) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
 }
 
 /*
@@ -156,6 +190,7 @@ listener_bevcb(struct event_base *base, void *arg)
 	if (bev == NULL) {
 		log_error("listener %s: cannot set up TLS for a connection",
 		    l->addr.text);
+		/* NULL (no memory at all) would serve plain text */
 		return listener_bev_refuse(base);
 	}
 	listener_bev_setup(l, bev);
