@@ -161,6 +161,26 @@ listener_bev_setup(struct listener *l, struct bufferevent *bev)
 }
 
 /*
+ * Log that a connection's TLS could not be set up: at most one line a
+ * second for each listener in each worker, since every new connection can
+ * fail again (out of memory, say); the next line counts those left out.
+ */
+static void
+listener_log_tls_failure(struct listener_slot *sl)
+{
+	unsigned long	 held;
+
+	if (!log_limit_pass(&sl->tls_log, sluice_now_ms(), &held))
+		return;
+	if (held == 0)
+		log_error("listener %s: cannot set up TLS for a connection",
+		    sl->l->addr.text);
+	else
+		log_error("listener %s: cannot set up TLS for a connection "
+		    "(%lu more not logged)", sl->l->addr.text, held);
+}
+
+/*
  * evhttp asks for the bufferevent of a new connection: TLS when the
  * current generation gives this listener certificates, so a reload's new
  * certificates serve the very next handshake.
@@ -188,8 +208,7 @@ listener_bevcb(struct event_base *base, void *arg)
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		SSL_free(ssl);
 	if (bev == NULL) {
-		log_error("listener %s: cannot set up TLS for a connection",
-		    l->addr.text);
+		listener_log_tls_failure(sl);
 		/* NULL (no memory at all) would serve plain text */
 		return listener_bev_refuse(base);
 	}
