@@ -1,6 +1,8 @@
 /*
  * listener: evhttp servers and their listening sockets.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -16,6 +19,7 @@
 #include <event2/listener.h>
 
 #include "proxy/exchange.h"
+#include "proxy/fault.h"
 #include "proxy/gen.h"
 #include "proxy/inherit.h"
 #include "proxy/listener.h"
@@ -95,20 +99,51 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 }
 
 /*
- * A bufferevent that fails at once: the connection closes instead of
- * being served in plain text (evhttp falls back to plain text when the
- * bevcb returns NULL). Its partner is freed, so the first read sees EOF;
- * created without CLOSE_ON_FREE, so evhttp closes the socket itself.
+ * The input callback of a refused connection. It runs inside the read
+ * (no BEV_OPT_DEFER_CALLBACKS), before evhttp's read callback, so evhttp
+ * never sees a byte: a ClientHello is never parsed as a request and
+ * answered with a plain-text 400. The shutdown makes the next read see EOF
+ * (or more bytes, thrown away the same way), and evhttp frees the
+ * connection.
+ */
+static void
+listener_refuse_input_cb(struct evbuffer *input,
+    const struct evbuffer_cb_info *info, void *arg)
+{
+	struct bufferevent	*bev = arg;
+	evutil_socket_t		 fd;
+
+	if (info->n_added == 0)		/* our own drain */
+		return;
+	evbuffer_drain(input, evbuffer_get_length(input));
+	if ((fd = bufferevent_getfd(bev)) != -1)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/*
+ * A bufferevent that serves nothing, for a TLS connection whose TLS could
+ * not be set up (evhttp falls back to plain text when the bevcb returns
+ * NULL). It is a socket bufferevent, so evhttp's bufferevent_setfd gives it
+ * the socket, and CLOSE_ON_FREE: when evhttp frees the connection (EOF
+ * after listener_refuse_input_cb, or client_timeout for a client that
+ * sends nothing) the bufferevent closes the socket and evhttp does not, so
+ * it is closed once. evhttp replaces the bufferevent's callbacks but not
+ * the callbacks of its input buffer. NULL when even this cannot be made.
  */
 static struct bufferevent *
 listener_bev_refuse(struct event_base *base)
 {
-	struct bufferevent	*pair[2];
+	struct bufferevent	*bev;
 
-	if (bufferevent_pair_new(base, 0, pair) == -1)
+	if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return NULL;
-	bufferevent_free(pair[1]);
-	return pair[0];
+	if (evbuffer_add_cb(bufferevent_get_input(bev),
+	    listener_refuse_input_cb, bev) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
 }
 
 /*
@@ -123,6 +158,26 @@ listener_bev_setup(struct listener *l, struct bufferevent *bev)
 	bufferevent_set_max_single_write(bev, LISTENER_MAX_WRITE);
 	if (nulscan_attach(bev) == -1)
 		log_warn("listener %s: out of memory", l->addr.text);
+}
+
+/*
+ * Log that a connection's TLS could not be set up: at most one line a
+ * second for each listener in each worker, since every new connection can
+ * fail again (out of memory, say); the next line counts those left out.
+ */
+static void
+listener_log_tls_failure(struct listener_slot *sl)
+{
+	unsigned long	 held;
+
+	if (!log_limit_pass(&sl->tls_log, sluice_now_ms(), &held))
+		return;
+	if (held == 0)
+		log_error("listener %s: cannot set up TLS for a connection",
+		    sl->l->addr.text);
+	else
+		log_error("listener %s: cannot set up TLS for a connection "
+		    "(%lu more not logged)", sl->l->addr.text, held);
 }
 
 /*
@@ -146,13 +201,15 @@ listener_bevcb(struct event_base *base, void *arg)
 			listener_bev_setup(l, bev);
 		return bev;
 	}
-	if ((ssl = tls_server_ssl_new(sl->gl->tls)) != NULL &&
+	ssl = fault_hit(FAULT_TLS_SETUP) ? NULL :
+	    tls_server_ssl_new(sl->gl->tls);
+	if (ssl != NULL &&
 	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		SSL_free(ssl);
 	if (bev == NULL) {
-		log_error("listener %s: cannot set up TLS for a connection",
-		    l->addr.text);
+		listener_log_tls_failure(sl);
+		/* NULL (no memory at all) would serve plain text */
 		return listener_bev_refuse(base);
 	}
 	listener_bev_setup(l, bev);

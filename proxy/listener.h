@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include "conf/conf.h"
+#include "proxy/log.h"
 
 struct event;
 struct evhttp;
@@ -31,6 +32,8 @@ struct listener_slot {
 	struct evhttp_bound_socket	*bound;	/* NULL once closed */
 	struct gen			*gen;	/* referenced; NULL: none yet */
 	struct gen_listener		*gl;	/* its entry in gen */
+	struct log_limit		 tls_log;	/* "cannot set up
+							 * TLS" lines */
 	TAILQ_ENTRY(listener_slot)	 entry;	/* the worker's slots */
 };
 

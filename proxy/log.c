@@ -170,6 +170,20 @@ log_msg(enum conf_log_level l, const char *fmt, ...)
 	pthread_mutex_unlock(&mu);
 }
 
+/* See log.h. */
+int
+log_limit_pass(struct log_limit *ll, uint64_t now_ms, unsigned long *held)
+{
+	if (now_ms < ll->next_ms) {
+		ll->held++;
+		return 0;
+	}
+	*held = ll->held;
+	ll->held = 0;
+	ll->next_ms = now_ms + LOG_LIMIT_MS;
+	return 1;
+}
+
 /* Queue one access-log line; log_flush writes it. */
 void
 log_access(const char *line, size_t len)

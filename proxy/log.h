@@ -5,6 +5,8 @@
 #ifndef SLUICE_LOG_H
 #define SLUICE_LOG_H
 
+#include <stdint.h>
+
 #include "conf/conf.h"
 
 /*
@@ -33,6 +35,26 @@ void	log_msg(enum conf_log_level, const char *fmt, ...)
 #define log_info(...)	log_msg(CONF_LOG_INFO, __VA_ARGS__)
 #define log_debug(...)	do { if (log_enabled(CONF_LOG_DEBUG)) \
 		log_msg(CONF_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/*
+ * A bound on one kind of error-log line that a client can cause again and
+ * again: at most one line per LOG_LIMIT_MS. Zeroed, it lets the first one
+ * through. Not locked: keep one per thread.
+ */
+#define LOG_LIMIT_MS	1000
+
+struct log_limit {
+	uint64_t	 next_ms;	/* no line before this time */
+	unsigned long	 held;		/* lines held back since the last */
+};
+
+/*
+ * At now_ms (monotonic): 1 when the line may be written, with *held set to
+ * the number held back since the last one written (the count restarts);
+ * 0 when this one is held back (it is counted).
+ */
+int	log_limit_pass(struct log_limit *, uint64_t now_ms,
+	    unsigned long *held);
 
 /* 1 when the access log is on (skip formatting lines otherwise). */
 int	log_access_enabled(void);

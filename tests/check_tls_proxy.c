@@ -1,7 +1,8 @@
 /*
  * check_tls_proxy: integration tests of TLS in the real binary. TLS
  * termination (SNI, versions, plain text on a TLS port, the handshake
- * bounded by client_timeout), certificate rotation by SIGHUP under TLS
+ * bounded by client_timeout, connections whose TLS cannot be set up, made
+ * to fail in tests/sluice-faults), certificate rotation by SIGHUP under TLS
  * keep-alive load, bad certificates on reload, and TLS to upstreams (a
  * second sluice as the TLS upstream, `openssl s_server` for mutual TLS).
  *
@@ -17,11 +18,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -53,6 +57,10 @@
 #define TLSP_ARG(s)	((char *)(uintptr_t)(s))
 /* How much later than client_timeout a handshake may be cut, in s. */
 #define TLSP_TIMEOUT_MARGIN 0.5
+/* Connections that send a ClientHello when TLS setup fails, and the bound
+ * of their close (well below client_timeout: they are not timed out). */
+#define TLSP_REFUSED	3
+#define TLSP_REFUSE_MS	1000
 
 /* The certificates, made by main() before the suite runs. */
 static char	tlsp_certdir[] = "/tmp/check_tls_proxy.XXXXXX";
@@ -1009,6 +1017,247 @@ START_TEST(test_handshake_timeout)
 }
 END_TEST
 
+/* --- a connection whose TLS cannot be set up ------------------------- */
+
+/* A file per thread of a process traced by strace -ff: its accept4 and
+ * close calls, whole lines (-ff never splits a call). */
+struct tlsp_strace {
+	struct itest_proc	 proc;
+	char			 prefix[192];	/* files prefix.TID */
+	char			 out[192];	/* strace's own messages */
+	int			 on;		/* attached */
+};
+
+/* What the trace shows of the accepted sockets. */
+struct tlsp_closes {
+	int		 accepted;
+	int		 closed;	/* first successful close of one */
+	int		 failed;	/* close() = -1 (EBADF: a double close) */
+	int		 open;		/* accepted, never closed */
+	char		 bad[160];	/* the first failed close */
+};
+
+/* The descriptors pid has open, -1 when /proc cannot tell. */
+static int
+tlsp_fd_count(pid_t pid)
+{
+	char		 path[64];
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Wait up to timeout_ms until pid has n descriptors; the count it has. */
+static int
+tlsp_wait_fds(pid_t pid, int n, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	int	 have;
+
+	while ((have = tlsp_fd_count(pid)) != n && itest_now() < deadline)
+		poll(NULL, 0, 10);
+	return have;
+}
+
+/*
+ * Attach strace to every thread of pid, tracing accept4 and close into
+ * files in t's directory. s->on stays 0, with a SKIP line printed, when
+ * strace is not installed or may not attach (ptrace restricted).
+ */
+static void
+tlsp_strace_start(struct tlsp_strace *s, const struct itest *t, pid_t pid)
+{
+	char	 pidarg[24];
+	char	*argv[] = { TLSP_ARG("strace"), TLSP_ARG("-ff"),
+		    TLSP_ARG("-e"), TLSP_ARG("trace=accept4,close"),
+		    TLSP_ARG("-o"), s->prefix, TLSP_ARG("-p"), pidarg, NULL };
+	double	 deadline = itest_now() + ITEST_START_TIMEOUT_MS / 1e3;
+
+	memset(s, 0, sizeof(*s));
+	if (system("command -v strace >/dev/null 2>&1") != 0) {
+		printf("SKIP strace: not installed; the descriptor count and "
+		    "libevent's warnings are the check\n");
+		return;
+	}
+	snprintf(s->prefix, sizeof(s->prefix), "%s/trace", t->dir);
+	snprintf(s->out, sizeof(s->out), "%s/strace.out", t->dir);
+	snprintf(pidarg, sizeof(pidarg), "%ld", (long)pid);
+	tlsp_spawn(&s->proc, "strace", argv, s->out);
+	while (!itest_wait_file(s->out, " attached", 10)) {
+		if (!itest_proc_alive(&s->proc)) {
+			printf("SKIP strace: cannot attach: %s\n",
+			    itest_file_tail(s->out));
+			return;
+		}
+		ck_assert_msg(itest_now() < deadline, "strace did not "
+		    "attach within %d ms:\n%s", ITEST_START_TIMEOUT_MS,
+		    itest_file_tail(s->out));
+	}
+	s->on = 1;
+}
+
+/* Count what one thread's trace file shows into *cl. */
+static void
+tlsp_closes_file(const char *path, struct tlsp_closes *cl)
+{
+	char	*s = itest_read_file(path, NULL), *line, *save, *eq, *p;
+	char	 open[1024] = { 0 };
+	long	 fd, rc;
+	int	 i;
+
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		/* the result follows the last " = " (padded to a column) */
+		for (eq = NULL, p = line; (p = strstr(p, " = ")) != NULL; p++)
+			eq = p;
+		if (eq == NULL)
+			continue;
+		rc = strtol(eq + 3, NULL, 10);
+		if (strncmp(line, "accept4(", 8) == 0 && rc >= 0 &&
+		    rc < (long)sizeof(open)) {
+			open[rc]++;
+			cl->accepted++;
+		} else if (strncmp(line, "close(", 6) == 0 && rc == -1) {
+			if (cl->failed++ == 0)
+				snprintf(cl->bad, sizeof(cl->bad), "%s", line);
+		} else if (strncmp(line, "close(", 6) == 0 &&
+		    (fd = strtol(line + 6, NULL, 10)) >= 0 &&
+		    fd < (long)sizeof(open) && open[fd] > 0) {
+			open[fd]--;
+			cl->closed++;
+		}
+	}
+	for (i = 0; i < (int)sizeof(open); i++)
+		cl->open += open[i];
+	free(s);
+}
+
+/* Detach strace and count what its files show into *cl. */
+static void
+tlsp_strace_stop(struct tlsp_strace *s, struct tlsp_closes *cl)
+{
+	char	 pattern[200];
+	glob_t	 g;
+	size_t	 i;
+
+	memset(cl, 0, sizeof(*cl));
+	ck_assert_msg(itest_proc_stop(&s->proc, WAIT_MS) != -2, "strace "
+	    "did not detach within %d ms", WAIT_MS);
+	snprintf(pattern, sizeof(pattern), "%s.*", s->prefix);
+	ck_assert_int_eq(glob(pattern, 0, NULL, &g), 0);
+	for (i = 0; i < g.gl_pathc; i++)
+		tlsp_closes_file(g.gl_pathv[i], cl);
+	globfree(&g);
+}
+
+/*
+ * TLS setup fails (injected into tests/sluice-faults) for the first
+ * TLSP_REFUSED + 1 connections: those that send a ClientHello are closed
+ * at once with not a byte back, the silent one at client_timeout; each
+ * socket is closed once (strace, when it may attach), no descriptor
+ * stays, the error log has at most a line each; then TLS serves again.
+ */
+START_TEST(test_tls_setup_fails)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct tlsp_strace	 st;
+	struct tlsp_closes	 cl;
+	SSL_CTX			*ctx = tlsp_ctx(TLS1_2_VERSION,
+				    TLS1_3_VERSION);
+	char			*certs = tlsp_certs_ab(), buf[4096];
+	char			 serial[128];
+	unsigned char		*hello;
+	size_t			 len;
+	ssize_t			 n;
+	double			 t0, took, silent;
+	int			 i, fds0, fds1, lines;
+
+	itest_init(&t);
+	t.binary = ITEST_SLUICE_FAULTS;
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_port(&t);
+	snprintf(buf, sizeof(buf), "%d", TLSP_REFUSED + 1);
+	ck_assert(setenv("SLUICE_FAULT_TLS_SETUP", buf, 1) == 0);
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nclient_timeout = 2s\n%s\n[upstream app]\n"
+	    "server = 127.0.0.1:%d name=a\n", t.sluice.port, certs,
+	    t.origin[0].port);
+	unsetenv("SLUICE_FAULT_TLS_SETUP");
+	hello = tlsp_client_hello(&len);
+	fds0 = tlsp_fd_count(t.sluice.pid);
+	ck_assert_int_gt(fds0, 0);
+	tlsp_strace_start(&st, &t, t.sluice.pid);
+
+	for (i = 0; i < TLSP_REFUSED; i++) {
+		itest_connect(&c, t.sluice.port, IO_MS);
+		t0 = itest_now();
+		ck_assert_int_eq(itest_send(&c, hello, len, IO_MS), 0);
+		n = tlsp_read_to_eof(c.fd, buf, sizeof(buf), TLSP_REFUSE_MS);
+		took = itest_now() - t0;
+		itest_close(&c);
+		printf("TLS setup fails: ClientHello %d closed after %.3f s, "
+		    "%zd bytes back\n", i + 1, took, n);
+		ck_assert_msg(n >= 0, "refused connection %d still open after "
+		    "%d ms", i + 1, TLSP_REFUSE_MS);
+		ck_assert_msg(n == 0, "refused connection %d got %zd bytes "
+		    "back: %.*s", i + 1, n, (int)n, buf);
+	}
+	silent = tlsp_time_to_close(t.sluice.port, NULL, 0);
+	printf("TLS setup fails: a silent client closed after %.3f s "
+	    "(client_timeout 2s)\n", silent);
+	fds1 = tlsp_wait_fds(t.sluice.pid, fds0, WAIT_MS);
+	printf("TLS setup fails: sluice has %d descriptors before, %d after\n",
+	    fds0, fds1);
+	if (st.on) {
+		tlsp_strace_stop(&st, &cl);
+		printf("TLS setup fails: strace: %d accepted, %d closed, %d "
+		    "failed closes, %d left open\n", cl.accepted, cl.closed,
+		    cl.failed, cl.open);
+	}
+	tlsp_handshake_serial(ctx, t.sluice.port, "a.test", serial,
+	    sizeof(serial));
+	lines = itest_count_file(t.error_log,
+	    "cannot set up TLS for a connection");
+	printf("TLS setup fails: %d error-log line(s) for %d refused "
+	    "connections; then a TLS request works\n", lines,
+	    TLSP_REFUSED + 1);
+	fflush(stdout);
+
+	ck_assert_msg(silent >= 1.98 && silent <= 2 + TLSP_TIMEOUT_MARGIN,
+	    "silent client: closed after %.3f s, want 2 s", silent);
+	ck_assert_msg(fds1 == fds0, "sluice had %d descriptors, now %d",
+	    fds0, fds1);
+	if (st.on) {
+		ck_assert_msg(cl.failed == 0, "a close failed: %s", cl.bad);
+		ck_assert_msg(cl.accepted == TLSP_REFUSED + 1 &&
+		    cl.closed == cl.accepted && cl.open == 0,
+		    "strace: %d accepted, %d closed, %d open", cl.accepted,
+		    cl.closed, cl.open);
+	}
+	/* evhttp's warning when its connection setup fails (the old refusal
+	 * took that path and closed the socket twice) */
+	ck_assert_msg(itest_count_file(t.sluice_out, "cannot get connection")
+	    == 0, "evhttp could not set up a connection:\n%s",
+	    itest_file_tail(t.sluice_out));
+	ck_assert_msg(lines >= 1 && lines <= TLSP_REFUSED + 1, "%d "
+	    "\"cannot set up TLS\" lines for %d failures:\n%s", lines,
+	    TLSP_REFUSED + 1, itest_file_tail(t.error_log));
+	free(hello);
+	free(certs);
+	SSL_CTX_free(ctx);
+	itest_finish(&t);
+}
+END_TEST
+
 /* --- certificate reload ----------------------------------------------- */
 
 /* Copy a.pem and a.key to live.pem and live.key in t's directory and
@@ -1492,6 +1741,7 @@ tlsp_suite(void)
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_plaintext);
 	tcase_add_test(tc, test_handshake_timeout);
+	tcase_add_test(tc, test_tls_setup_fails);
 	suite_add_tcase(s, tc);
 
 	tc = tlsp_tcase("reload");

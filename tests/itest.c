@@ -513,12 +513,13 @@ itest_sluice_config(struct itest *t, const char *global, const char *fmt,
 void
 itest_sluice_launch(struct itest *t)
 {
-	char	*argv[] = { (char *)(uintptr_t)ITEST_SLUICE,
-		    (char *)(uintptr_t)"-c", t->conf, NULL };
-	int	 fd;
+	const char	*bin = t->binary != NULL ? t->binary : ITEST_SLUICE;
+	char		*argv[] = { (char *)(uintptr_t)bin,
+			    (char *)(uintptr_t)"-c", t->conf, NULL };
+	int		 fd;
 
-	ck_assert_msg(access(ITEST_SLUICE, X_OK) == 0,
-	    "%s missing: build it with `make sluice`", ITEST_SLUICE);
+	ck_assert_msg(access(bin, X_OK) == 0,
+	    "%s missing: build it with `make tests`", bin);
 	fd = open(t->sluice_out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600);
 	ck_assert_msg(fd != -1, "open %s: %s", t->sluice_out, strerror(errno));

@@ -81,7 +81,14 @@ struct itest {
 	struct itest_proc	 sluice;
 	const char		*asan_extra;	/* appended to sluice's
 						 * ASAN_OPTIONS, or NULL */
+	const char		*binary;	/* the sluice to launch, set
+						 * after itest_init: NULL is
+						 * ./sluice */
 };
+
+/* sluice with fault points set from the environment (proxy/fault.h,
+ * tests/fault_env.c), for struct itest's binary. */
+#define ITEST_SLUICE_FAULTS	"./tests/sluice-faults"
 
 /* A parsed response (one final response; 1xx heads are skipped). */
 struct itest_resp {
