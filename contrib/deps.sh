@@ -3,7 +3,8 @@
 # Idempotent; quiet when everything is already there.
 set -e
 # yamllint: tests/check_docs checks the Kubernetes manifests with it.
-pkgs="build-essential pkg-config libevent-dev libssl-dev libinih-dev check openssl curl yamllint"
+# strace: tests/check_tls_proxy counts a refused connection's closes.
+pkgs="build-essential pkg-config libevent-dev libssl-dev libinih-dev check openssl curl yamllint strace"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

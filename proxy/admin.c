@@ -92,7 +92,8 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	evbuffer_add_printf(b, ",\"state\":\"%s\",\"health\":\"%s\","
 	    "\"admin\":\"%s\",\"weight\":%d,\"configured_weight\":%d,"
 	    "\"in_flight\":%u,\"idle\":%u,\"busy\":%u,\"requests\":%llu,"
-	    "\"connects\":%llu,\"reuses\":%llu}",
+	    "\"connects\":%llu,\"reuses\":%llu,\"retired\":%llu,"
+	    "\"idle_timeout_ms\":%llu,\"invalid\":%llu,\"held\":%llu}",
 	    server_state_name(s->state),
 	    server_up(s, sluice_now_ms()) ? "up" : "down",
 	    s->admin_drain ? "drain" : "enable",
@@ -100,7 +101,11 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    SLUICE_LOAD(&s->inflight), idle, busy,
 	    (unsigned long long)SLUICE_LOAD(&s->requests),
 	    (unsigned long long)SLUICE_LOAD(&s->connects),
-	    (unsigned long long)SLUICE_LOAD(&s->reuses));
+	    (unsigned long long)SLUICE_LOAD(&s->reuses),
+	    (unsigned long long)SLUICE_LOAD(&s->retired),
+	    (unsigned long long)server_idle_timeout_ms(s),
+	    (unsigned long long)SLUICE_LOAD(&s->invalid),
+	    (unsigned long long)SLUICE_LOAD(&s->held));
 }
 
 /* 1 when an upstream called name appears in the registry before s. */

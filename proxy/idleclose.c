@@ -51,7 +51,8 @@ idleclose_closed(struct idleclose *k, uint64_t idle_ms, uint64_t now)
 {
 	uint64_t	ms;
 
-	if (k->alive_ms >= idle_ms)	/* what kept before does no more */
+	/* what kept before does no more (within the agreement: jitter) */
+	if (k->alive_ms > idle_ms && !idleclose_agree(k->alive_ms, idle_ms))
 		k->alive_ms = 0;
 	if (k->cand_ms != 0 && idleclose_agree(idle_ms, k->cand_ms) &&
 	    now - k->cand_at >= IDLECLOSE_APART_MS) {
@@ -74,7 +75,8 @@ idleclose_alive(struct idleclose *k, uint64_t idle_ms, uint64_t now)
 {
 	if (idle_ms > k->alive_ms)
 		k->alive_ms = idle_ms;
-	if (k->cand_ms != 0 && idle_ms >= k->cand_ms)
+	if (k->cand_ms != 0 && idle_ms > k->cand_ms &&
+	    !idleclose_agree(idle_ms, k->cand_ms))
 		k->cand_ms = 0;
 	if (k->close_ms != 0 && idle_ms > k->close_ms &&
 	    !idleclose_agree(idle_ms, k->close_ms)) {

@@ -12,9 +12,10 @@
  * age), make the estimate. Pooled connections then retire a margin before
  * it, and a request that must not be repeated never goes on a connection
  * idle longer than the safe age. A connection still open after idle X is
- * the other observation: "keeps at least X". When one outlives the
- * estimate, the server keeps connections longer now and the estimate is
- * dropped. The estimate also creeps up over IDLECLOSE_RELEARN_MS, so that
+ * the other observation: "keeps at least X". When one clearly outlives
+ * the estimate (by more than the agreement: the two sides' clocks start
+ * a little apart), the server keeps connections longer now and the
+ * estimate is dropped. The estimate also creeps up over IDLECLOSE_RELEARN_MS, so that
  * connections eventually live long enough to show a longer timeout.
  */
 #ifndef SLUICE_IDLECLOSE_H

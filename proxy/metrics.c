@@ -806,21 +806,6 @@ metrics_srv_add(struct metrics_srv *t, size_t *n, const struct server *s)
 	e->v[METRICS_SRV_RETIRED] += SLUICE_LOAD(&s->retired);
 }
 
-/* The shortest idle timeout any worker learned for s, in ms; 0: none. */
-static uint64_t
-metrics_server_idle_close(const struct server *s)
-{
-	uint64_t	ms, min = 0;
-	unsigned	i;
-
-	for (i = 0; i < sluice_nworkers; i++) {
-		ms = SLUICE_LOAD(&s->local[i].close_ms);
-		if (ms != 0 && (min == 0 || ms < min))
-			min = ms;
-	}
-	return min;
-}
-
 /* The registry as identities; *n of them. NULL: out of memory. */
 static struct metrics_srv *
 metrics_srv_table(size_t *n)
@@ -843,7 +828,7 @@ metrics_srv_table(size_t *n)
 		t[i].v[METRICS_SRV_DRAINING] =
 		    metrics_server_draining(t[i].rep);
 		t[i].v[METRICS_SRV_IDLE_CLOSE] =
-		    metrics_server_idle_close(t[i].rep);
+		    server_idle_timeout_ms(t[i].rep);
 		t[i].v[METRICS_SRV_WEIGHT] = (uint64_t)server_weight(t[i].rep,
 		    t[i].rep->conf_weight);
 	}

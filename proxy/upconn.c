@@ -151,36 +151,44 @@ upconn_alive(struct upconn *uc)
 	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-/* Record what a connection showed of srv's idle timeout; log changes. */
+/* Record what a connection showed of srv's idle timeout. */
 static void
 upconn_learn(struct server *srv, int closed, uint64_t idle_ms)
 {
-	struct server_local	*loc = server_local(srv);
-	uint64_t		 now = sluice_now_ms();
-	enum idleclose_change	 c;
-
-	c = closed ? idleclose_closed(&loc->learn, idle_ms, now) :
-	    idleclose_alive(&loc->learn, idle_ms, now);
-	SLUICE_STORE(&loc->close_ms, loc->learn.close_ms);
-	if (c == IDLECLOSE_LEARNED)
-		log_info("server %s/%s: closes idle connections after about "
-		    "%llu ms; pooled ones retire at %llu ms", srv->upstream,
-		    srv->name, (unsigned long long)loc->learn.close_ms,
-		    (unsigned long long)idleclose_retire_ms(&loc->learn, now));
-	else if (c == IDLECLOSE_FORGOT)
-		log_info("server %s/%s: kept a connection open for %llu ms; "
-		    "learning its idle timeout again", srv->upstream,
-		    srv->name, (unsigned long long)idle_ms);
+	if (closed)
+		server_idle_closed(srv, idle_ms);
+	else
+		server_idle_alive(srv, idle_ms);
 }
 
-/* Close a pooled connection that reached the learned idle timeout. */
+/*
+ * Close a connection that reached the learned idle timeout (from a
+ * callback of its own too: upconn_destroy waits for it to return).
+ */
 static void
 upconn_retire(struct upconn *uc)
 {
 	SLUICE_INC(&uc->srv->retired);
 	log_debug("server %s/%s: pooled connection retired before the "
 	    "server's idle timeout", uc->srv->upstream, uc->srv->name);
-	upconn_free(uc);
+	upconn_destroy(uc);
+}
+
+/*
+ * A pooled connection goes back to work: forget its pool events. Its
+ * pool timer may have expired in libevent's clock (coarse, a few ms
+ * behind sluice's) in this very loop turn, leaving the read event active
+ * with EV_TIMEOUT and out of epoll; event_add does not put an active
+ * event back, so enabling reading later would do nothing and the
+ * response would wait unread. Disabling removes the event whatever its
+ * state.
+ */
+static void
+upconn_unpool(struct upconn *uc, uint64_t age)
+{
+	bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(uc->bev, NULL, NULL, NULL, NULL);
+	uc->taken_idle = age;
 }
 
 /*
@@ -196,10 +204,10 @@ upconn_pool_take(struct server *srv, int safe)
 	struct upconn		*uc;
 	uint64_t		 now = sluice_now_ms(), age, retire;
 
-	retire = idleclose_retire_ms(&loc->learn, now);
+	retire = server_idle_retire_ms(srv, now);
 	while ((uc = TAILQ_FIRST(&loc->idle)) != NULL) {
 		age = now - uc->idle_since;
-		if (safe && age > idleclose_safe_ms(&loc->learn))
+		if (safe && age > server_idle_safe_ms(srv))
 			return NULL;
 		TAILQ_REMOVE(&loc->idle, uc, entry);
 		SLUICE_DEC(&loc->nidle);
@@ -213,7 +221,7 @@ upconn_pool_take(struct server *srv, int safe)
 		 * for less than UPCONN_PEEK_MS is not worth a system call.
 		 */
 		if (age < UPCONN_PEEK_MS || upconn_alive(uc)) {
-			uc->taken_idle = age;
+			upconn_unpool(uc, age);
 			return uc;
 		}
 		log_debug("server %s/%s: pooled connection found closed",
@@ -960,7 +968,7 @@ upconn_pool_put(struct upconn *uc)
 	    (uint64_t)loc->set.keepalive_timeout.tv_usec / 1000;
 	if (uc->idle_ms != 0 && uc->idle_ms < ms)
 		ms = uc->idle_ms;
-	retire = idleclose_retire_ms(&loc->learn, uc->idle_since);
+	retire = server_idle_retire_ms(srv, uc->idle_since);
 	if ((uc->retiring = retire < ms))
 		ms = retire;
 	if (ms == 0) {
@@ -994,8 +1002,11 @@ upconn_release(struct upconn *uc, int reusable)
 	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
 	TAILQ_REMOVE(&server_local(srv)->busy, uc, entry);
 	SLUICE_DEC(&server_local(srv)->nbusy);
+	/* a drained server keeps no pool: drain closed it once */
 	if (reusable && uc->state == UPCONN_DONE && !uc->zombie &&
-	    SLUICE_LOAD(&srv->state) == SERVER_ACTIVE && server_local(srv)->set.keepalive > 0 &&
+	    SLUICE_LOAD(&srv->state) == SERVER_ACTIVE &&
+	    !SLUICE_LOAD(&srv->admin_drain) &&
+	    server_local(srv)->set.keepalive > 0 &&
 	    uc->epoch == server_local(srv)->set.epoch)
 		upconn_pool_put(uc);
 	else

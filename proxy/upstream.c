@@ -149,6 +149,7 @@ server_new(const struct conf_upstream *up, const struct conf_server *cs)
 	}
 	memcpy(&s->ss, &cs->addr.ss, cs->addr.sslen);
 	s->sslen = cs->addr.sslen;
+	s->learn_safe_ms = idleclose_safe_ms(&s->learn);
 	TAILQ_INSERT_TAIL(&registry, s, entry);
 	log_debug("server %s/%s (%s): created", s->upstream, s->name,
 	    s->addrtext);
@@ -236,6 +237,83 @@ server_conns(const struct server *s, unsigned *idle, unsigned *busy)
 	}
 }
 
+/* Publish s->learn for the pools (s->mu held) and log a change. */
+static void
+server_idle_changed(struct server *s, enum idleclose_change c,
+    uint64_t idle_ms, uint64_t now)
+{
+	uint64_t	close_ms = s->learn.close_ms;
+
+	SLUICE_STORE(&s->learn_close_ms, close_ms);
+	SLUICE_STORE(&s->learn_close_at, s->learn.close_at);
+	SLUICE_STORE(&s->learn_alive_ms, s->learn.alive_ms);
+	SLUICE_STORE(&s->learn_safe_ms, idleclose_safe_ms(&s->learn));
+	if (c == IDLECLOSE_LEARNED)
+		log_info("server %s/%s: closes idle connections after about "
+		    "%llu ms; pooled ones retire at %llu ms", s->upstream,
+		    s->name, (unsigned long long)close_ms,
+		    (unsigned long long)idleclose_retire_ms(&s->learn, now));
+	else if (c == IDLECLOSE_FORGOT)
+		log_info("server %s/%s: kept a connection open for %llu ms; "
+		    "learning its idle timeout again", s->upstream, s->name,
+		    (unsigned long long)idle_ms);
+}
+
+/* See upstream.h. */
+void
+server_idle_closed(struct server *s, uint64_t idle_ms)
+{
+	uint64_t		now = sluice_now_ms();
+	enum idleclose_change	c;
+
+	server_lock(s);
+	c = idleclose_closed(&s->learn, idle_ms, now);
+	server_idle_changed(s, c, idle_ms, now);
+	server_unlock(s);
+}
+
+/* See upstream.h. A reuse no longer than one seen before tells nothing
+ * new, and takes no lock. */
+void
+server_idle_alive(struct server *s, uint64_t idle_ms)
+{
+	uint64_t		now = sluice_now_ms();
+	enum idleclose_change	c;
+
+	if (idle_ms <= SLUICE_LOAD(&s->learn_alive_ms))
+		return;
+	server_lock(s);
+	c = idleclose_alive(&s->learn, idle_ms, now);
+	server_idle_changed(s, c, idle_ms, now);
+	server_unlock(s);
+}
+
+/* See upstream.h. */
+uint64_t
+server_idle_retire_ms(const struct server *s, uint64_t now)
+{
+	struct idleclose	k;
+
+	memset(&k, 0, sizeof(k));
+	k.close_ms = SLUICE_LOAD(&s->learn_close_ms);
+	k.close_at = SLUICE_LOAD(&s->learn_close_at);
+	return idleclose_retire_ms(&k, now);
+}
+
+/* See upstream.h. */
+uint64_t
+server_idle_safe_ms(const struct server *s)
+{
+	return SLUICE_LOAD(&s->learn_safe_ms);
+}
+
+/* See upstream.h. */
+uint64_t
+server_idle_timeout_ms(const struct server *s)
+{
+	return SLUICE_LOAD(&s->learn_close_ms);
+}
+
 /* In a worker: close its idle connections to s. */
 static void
 server_close_idle_cb(void *arg)
@@ -318,19 +396,28 @@ server_held(struct server *s, size_t npeers, uint64_t now)
  */
 static pthread_mutex_t	server_eject_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* How many of peers other than s health has out of service now. */
+/*
+ * How many of peers other than s take no new request now: out by health
+ * (passive or active), draining, drained or at weight 0 by the admin.
+ * Taking s out too must not leave the upstream with nothing.
+ */
 static size_t
 server_peers_down(const struct server *s, struct server *const *peers,
     size_t n, uint64_t now)
 {
-	size_t	i, down = 0;
+	const struct server	*p;
+	size_t			 i, down = 0;
+	int			 up;
 
 	for (i = 0; i < n; i++) {
-		if (peers[i] == s)
+		if ((p = peers[i]) == s)
 			continue;
 		server_lock(peers[i]);
-		down += !health_up(&peers[i]->health, now);
+		up = health_up(&p->health, now);
 		server_unlock(peers[i]);
+		down += !up || SLUICE_LOAD(&p->state) != SERVER_ACTIVE ||
+		    SLUICE_LOAD(&p->admin_drain) ||
+		    SLUICE_LOAD(&p->weight_override) == 0;
 	}
 	return down;
 }

@@ -72,9 +72,6 @@ struct server_local {
 	unsigned		 nidle;		/* atomic */
 	struct upconn_list	 busy;
 	unsigned		 nbusy;		/* atomic */
-	struct idleclose	 learn;		/* the server's idle timeout */
-	uint64_t		 close_ms;	/* atomic: learn.close_ms, for
-						 * the admin */
 };
 
 struct server {
@@ -101,8 +98,15 @@ struct server {
 						 * closed before the server's
 						 * learned idle timeout */
 	struct event		*drain_ev;	/* drain_timeout timer */
-	pthread_mutex_t		 mu;		/* guards health */
+	pthread_mutex_t		 mu;		/* guards health, learn */
 	struct health		 health;
+	struct idleclose	 learn;		/* its idle timeout, from what
+						 * every worker's connections
+						 * showed */
+	uint64_t		 learn_close_ms; /* atomic copies of learn, */
+	uint64_t		 learn_close_at; /* for the workers' pools */
+	uint64_t		 learn_alive_ms;
+	uint64_t		 learn_safe_ms;
 	int			 admin_drain;	/* atomic: drained at runtime */
 	int			 weight_override; /* atomic: admin's 0..1000
 						   * (0: no requests), or
@@ -152,6 +156,23 @@ server_unlock(struct server *s)
 	if (sluice_nworkers > 1)
 		pthread_mutex_unlock(&s->mu);
 }
+
+/*
+ * What a connection showed of s's idle timeout (idleclose.h): the server
+ * closed it after idle_ms idle, or it was still open after idle_ms. Any
+ * worker; a change is logged.
+ */
+void		 server_idle_closed(struct server *s, uint64_t idle_ms);
+void		 server_idle_alive(struct server *s, uint64_t idle_ms);
+
+/* A pooled connection idle this long is closed; UINT64_MAX: no bound. */
+uint64_t	 server_idle_retire_ms(const struct server *s, uint64_t now);
+
+/* The longest idle a request that must not be repeated may reuse. */
+uint64_t	 server_idle_safe_ms(const struct server *s);
+
+/* The idle timeout learned for s, in ms; 0: none. */
+uint64_t	 server_idle_timeout_ms(const struct server *s);
 
 /* Idle and busy connections of s over every worker. */
 void		 server_conns(const struct server *s, unsigned *idle,

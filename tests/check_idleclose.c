@@ -60,7 +60,9 @@ START_TEST(test_crash)
 		ck_assert_int_eq(idleclose_closed(&k, 300, 7000 + age / 100),
 		    IDLECLOSE_SAME);
 	ck_assert(idleclose_retire_ms(&k, 8000) == UINT64_MAX);
-	/* a reuse that outlives the candidate clears it */
+	/* a reuse just past the candidate is jitter; well past clears it */
+	idleclose_alive(&k, 320, 8000);
+	ck_assert_uint_eq(idleclose_safe_ms(&k), 300 - 75);
 	idleclose_alive(&k, 500, 8000);
 	ck_assert_uint_eq(idleclose_safe_ms(&k), 500 - 125);
 }
@@ -158,6 +160,9 @@ START_TEST(test_alive)
 	ck_assert_uint_eq(idleclose_safe_ms(&k), 3000);
 	idleclose_alive(&k, 2000, 20);
 	ck_assert_uint_eq(idleclose_safe_ms(&k), 3000);
+	/* a close within the agreement of it: jitter, nothing forgotten */
+	idleclose_closed(&k, 3900, 25);
+	ck_assert_uint_eq(k.alive_ms, 4000);
 	idleclose_closed(&k, 1000, 30);
 	ck_assert_uint_eq(k.alive_ms, 0);
 	ck_assert_uint_eq(idleclose_safe_ms(&k), IDLECLOSE_SAFE_MS);

@@ -51,12 +51,18 @@
 #define DOWN_N		20	/* 2: requests timed with nothing usable */
 #define DOWN_FAST_S	0.25	/* bound of each (connect_timeout 2 s) */
 #define DOWN_CHECK_MS	100	/* health_interval */
-#define RACE_SERVERS	200	/* 3: entries of one origin in an upstream */
-#define RACE_CONNS	200	/* clients, each pacing about 1 s */
+#define RACE_SERVERS	40	/* 3: entries of one origin in an upstream */
+#define RACE_CONNS	40	/* clients, each pacing about 1 s */
 #define RACE_THINK	"950-1050"	/* their think time, ms */
-#define RACE_MS		11000	/* load time */
-#define RACE_MIN	2000	/* paced requests wanted per case */
+#define RACE_N		2000	/* requests of each load, half POSTs */
+#define RACE_NEAR_MIN	10	/* reuses near 1 s that make a race */
+#define RACE_LEARN_MS	30000	/* bound of the learning */
+#define RACE_WAIT_MS	90000	/* bound of a paced load */
 #define RACE_IDLE_MS	1000	/* the origins' keep-alive timeout */
+#define MIXED_SERVERS	4	/* entries of each origin */
+#define MIXED_CONNS	20
+#define MIXED_THINK	"100-1500"
+#define MIXED_N		600
 #define HC_INTERVAL_MS	200	/* 4: health_interval */
 #define HC_FALL		3
 #define HC_RISE		2
@@ -1213,6 +1219,7 @@ res_two_invalid(struct res *r)
 START_TEST(test_invalid_no_outage)
 {
 	struct res	 r;
+	char		*json;
 	int		 ok, a;
 
 	res_world(&r, NULL, "a", "b");
@@ -1238,6 +1245,10 @@ START_TEST(test_invalid_no_outage)
 	ck_assert_int_eq(res_lines_with(r.t.error_log, ": down (", NULL), 0);
 	res_assert_server(&r, "a", "health", "up");
 	res_assert_server(&r, "b", "health", "up");
+	json = itest_admin_status(r.admin);
+	ck_assert_msg(res_server_int(json, "a", "invalid") == 1 &&
+	    res_server_int(json, "b", "invalid") == 1, "/status: %s", json);
+	free(json);
 	itest_finish(&r.t);
 }
 END_TEST
@@ -1251,6 +1262,7 @@ END_TEST
 START_TEST(test_fail_on_invalid)
 {
 	struct res	 r;
+	char		*json;
 	int		 ok, a;
 
 	res_world(&r, NULL, "a", "b");
@@ -1279,6 +1291,10 @@ START_TEST(test_fail_on_invalid)
 	    "sluice_server_ejections_held_total", "a"), 0);
 	ck_assert_int_eq(res_lines_with(r.t.error_log, "server app/b: too "
 	    "many failed requests, but kept in service", NULL), 1);
+	json = itest_admin_status(r.admin);
+	ck_assert_msg(res_server_int(json, "b", "held") == 1, "/status: %s",
+	    json);
+	free(json);
 	itest_finish(&r.t);
 }
 END_TEST
@@ -1369,24 +1385,31 @@ END_TEST
 /* What an origin with -k logged: requests and how long their
  * connection had been idle, and its idle closes. */
 struct res_idle {
+	int		 lines;		/* lines read (for a later mark) */
 	int		 requests;
 	int		 reused;	/* on a connection that served before */
-	int		 near;		/* ... idle 900 ms or more */
+	int		 near;		/* ... idle near_ms or more */
 	int		 closes;	/* IDLECLOSE lines */
 	double		 max;		/* the longest idle before reuse */
 };
 
-/* Read origin i's log into *s. */
+/* Read lines [from, to) of origin i's log into *s (to < 0: to the end);
+ * near_ms: what counts as near the origin's timeout. */
 static void
-res_idle_stats(const struct itest *t, int i, struct res_idle *s)
+res_idle_stats(const struct itest *t, int i, int from, int to,
+    double near_ms, struct res_idle *s)
 {
 	char	*log = itest_read_file(t->origin_log[i], NULL), *line;
 	char	*save = NULL, *sp;
 	double	 ms;
+	int	 n = 0;
 
 	memset(s, 0, sizeof(*s));
 	for (line = strtok_r(log, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
+		s->lines++;
+		if (n++ < from || (to >= 0 && n > to))
+			continue;
 		if (strncmp(line, "IDLECLOSE ", 10) == 0) {
 			s->closes++;
 			continue;
@@ -1396,11 +1419,21 @@ res_idle_stats(const struct itest *t, int i, struct res_idle *s)
 			continue;
 		ms = atof(sp + 1);
 		s->reused++;
-		s->near += ms >= 900;
+		s->near += ms >= near_ms;
 		if (ms > s->max)
 			s->max = ms;
 	}
 	free(log);
+}
+
+/* Lines of origin i's log now. */
+static int
+res_origin_lines(const struct itest *t, int i)
+{
+	struct res_idle	 s;
+
+	res_idle_stats(t, i, 0, 0, 0, &s);
+	return s.lines;
 }
 
 /* Upstream lines: n servers at port, named prefix1..prefixN. */
@@ -1420,25 +1453,56 @@ res_many_servers(const char *prefix, int port, int n)
 	return s;
 }
 
-/*
- * Config of the race: listener ann -> upstream ann, RACE_SERVERS entries
- * of origin 0 (which announces Keep-Alive: timeout=1); listener quiet ->
- * upstream quiet, as many of origin 1 (which does not announce it).
- */
-static void
-res_conf_race(struct res *r, int quiet_port)
+/* "server UP/" lines of the error log that say a timeout was learned. */
+static int
+res_learned(struct res *r, const char *up)
 {
-	char	*ann = res_many_servers("k", r->t.origin[0].port,
-		    RACE_SERVERS);
-	char	*quiet = res_many_servers("q", r->t.origin[1].port,
-		    RACE_SERVERS);
+	char	 who[64];
 
-	res_config(r, "[listener ann]\nlisten = 127.0.0.1:%d\n"
-	    "upstream = ann\n\n[listener quiet]\nlisten = 127.0.0.1:%d\n"
-	    "upstream = quiet\n\n[upstream ann]\n%s\n[upstream quiet]\n%s",
-	    r->t.sluice.port, quiet_port, ann, quiet);
-	free(ann);
-	free(quiet);
+	snprintf(who, sizeof(who), "server %s/", up);
+	return res_lines_with(r->t.error_log, who,
+	    "closes idle connections after about");
+}
+
+/* Wait until the idle timeouts of n servers of up are learned (what
+ * every worker's connections show adds up); the moment. Fails past
+ * timeout_ms. */
+static double
+res_wait_learned(struct res *r, const char *up, int n, int timeout_ms)
+{
+	double	 end = itest_now() + timeout_ms / 1e3;
+	int	 want = n;
+
+	while (res_learned(r, up) < want) {
+		ck_assert_msg(itest_now() < end, "%d of %d idle timeouts of "
+		    "%s learned within %d ms; the error log's tail:\n%s",
+		    res_learned(r, up), want, up, timeout_ms,
+		    itest_file_tail(r->t.error_log));
+		poll(NULL, 0, POLL_MS);
+	}
+	return itest_now();
+}
+
+/* The sum of a per-server metric over an upstream (connects, say). */
+static long long
+res_upstream_metric(struct res *r, const char *metric, const char *up)
+{
+	char	 want[64];
+
+	snprintf(want, sizeof(want), "upstream=\"%s\"", up);
+	return res_metric_now(r, metric, want);
+}
+
+/* One value from a fresh GET /metrics, as it is (gauges in seconds). */
+static double
+res_metric_double(struct res *r, const char *name, const char *want)
+{
+	struct res_prom	 p;
+	char		*page = res_metrics(r, &p);
+	double		 v = res_metric(page, name, want);
+
+	free(page);
+	return v;
 }
 
 /* Print one case of the race. */
@@ -1455,54 +1519,171 @@ res_race_print(const char *what, const struct itest_load *l,
 	fflush(stdout);
 }
 
+/* Start a paced GET+POST load of RACE_N requests on port. */
+static void
+res_race_load(struct res *r, struct itest_load *l, const char *name,
+    int port)
+{
+	itest_load_start(&r->t, l, name, port, "-q -c %d -w %s -m mix -b 512 "
+	    "-p /bytes/64 -n %d -d 0 -t 5000", RACE_CONNS, RACE_THINK, RACE_N);
+}
+
 /*
- * Origins that close idle connections after exactly 1 s, requests that
- * reuse pooled connections after about 1 s: nothing is lost. Each
- * upstream lists one origin RACE_SERVERS times and round robin sends
- * every RACE_SERVERS-th request to an entry; RACE_CONNS clients, each
- * waiting 950-1050 ms between requests, make that about once a second,
- * so each entry's pooled connection is reused after about 1 s, some just
- * before the origin closes it, some just after (one pool would hand out
- * its newest connection and never let it idle that long).
+ * Three origins that close idle connections after exactly 1 s: one says
+ * so (Keep-Alive: timeout=1), one does not ("quiet"), and one never does
+ * within the test ("never"), each behind an upstream that lists it
+ * RACE_SERVERS times; RACE_CONNS clients each, pacing about 1 s, half
+ * POSTs, so that each entry's pooled connection is reused after about
+ * 1 s. Not one request fails. sluice learns the quiet one's timeout:
+ * before that its pooled connections are reused near 1 s (the race is
+ * run; the GETs that lose it are retried, and no POST goes on such a
+ * connection), after it none is (they retire at 750 ms). The announced
+ * one is never closed under sluice, and learning costs the never-closing
+ * one no connections once warm.
  */
 START_TEST(test_keepalive_race)
 {
 	struct res		 r;
-	struct itest_load	 la, lq;
-	struct res_idle		 sa, sq;
-	int			 quiet_port;
+	struct itest_load	 lq, la, ln;
+	struct res_idle		 before, after, sa, sn;
+	double			 learned, t0, tmo;
+	long long		 c_warm, c_end, req_warm, retired;
+	int			 mark, qport, nport, n_after;
+	char			*ups[3];
 
 	res_init(&r, NULL);
-	itest_origin_start_opts(&r.t, 0, "ann", "-k %d -K", RACE_IDLE_MS);
-	itest_origin_start_opts(&r.t, 1, "quiet", "-k %d", RACE_IDLE_MS);
-	quiet_port = itest_free_port();
-	res_conf_race(&r, quiet_port);
+	itest_origin_start_opts(&r.t, 0, "quiet", "-k %d", RACE_IDLE_MS);
+	itest_origin_start_opts(&r.t, 1, "ann", "-k %d -K", RACE_IDLE_MS);
+	itest_origin_start_opts(&r.t, 2, "never", "-k 600000");
+	qport = itest_free_port();
+	nport = itest_free_port();
+	ups[0] = res_many_servers("q", r.t.origin[0].port, RACE_SERVERS);
+	ups[1] = res_many_servers("k", r.t.origin[1].port, RACE_SERVERS);
+	ups[2] = res_many_servers("n", r.t.origin[2].port, RACE_SERVERS);
+	res_config(&r, "[listener quiet]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = quiet\n\n[listener ann]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = ann\n\n[listener never]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = never\n\n[upstream quiet]\n%s\n[upstream ann]\n%s\n"
+	    "[upstream never]\n%s", qport, r.t.sluice.port, nport, ups[0],
+	    ups[1], ups[2]);
+	free(ups[0]);
+	free(ups[1]);
+	free(ups[2]);
 	res_launch(&r);
-	itest_load_start(&r.t, &la, "ann", r.t.sluice.port, "-q -c %d -w %s "
-	    "-m mix -b 512 -p /bytes/64 -d %d -t 5000", RACE_CONNS,
-	    RACE_THINK, RACE_MS);
-	itest_load_start(&r.t, &lq, "quiet", quiet_port, "-q -c %d -w %s "
-	    "-m GET -p /bytes/64 -d %d -t 5000", RACE_CONNS, RACE_THINK,
-	    RACE_MS);
-	res_load_wait(&la, RACE_MS + LOAD_STOP_MS);
-	res_load_wait(&lq, LOAD_STOP_MS);
-	res_idle_stats(&r.t, 0, &sa);
-	res_idle_stats(&r.t, 1, &sq);
-	res_race_print("Keep-Alive: timeout=1 announced, GET+POST", &la, &sa,
-	    res_lines_with(r.t.error_log, "retrying on ann/", NULL));
-	res_race_print("not announced, GET", &lq, &sq,
+	t0 = itest_now();
+	res_race_load(&r, &lq, "quiet", qport);
+	res_race_load(&r, &la, "ann", r.t.sluice.port);
+	res_race_load(&r, &ln, "never", nport);
+	learned = res_wait_learned(&r, "quiet", RACE_SERVERS, RACE_LEARN_MS);
+	mark = res_origin_lines(&r.t, 0);
+	c_warm = res_upstream_metric(&r,
+	    "sluice_upstream_connections_opened_total", "never");
+	req_warm = res_origin_lines(&r.t, 2);
+	res_load_wait(&lq, RACE_WAIT_MS);
+	res_load_wait(&la, LOAD_STOP_MS);
+	res_load_wait(&ln, LOAD_STOP_MS);
+	c_end = res_upstream_metric(&r,
+	    "sluice_upstream_connections_opened_total", "never");
+	res_idle_stats(&r.t, 0, 0, mark, 900, &before);
+	res_idle_stats(&r.t, 0, mark, -1, 900, &after);
+	res_idle_stats(&r.t, 1, 0, -1, 900, &sa);
+	res_idle_stats(&r.t, 2, 0, -1, 900, &sn);
+	n_after = sn.requests - (int)req_warm;
+	retired = res_upstream_metric(&r,
+	    "sluice_upstream_connections_retired_total", "quiet");
+	tmo = res_metric_double(&r, "sluice_upstream_idle_timeout_seconds",
+	    "server=\"q1\"");
+	res_race_print("not announced, before learning", &lq, &before,
 	    res_lines_with(r.t.error_log, "retrying on quiet/", NULL));
-	res_assert_clean(&la, "announced");
+	printf("keep-alive race, not announced, after learning (%.1f s into "
+	    "the load; timeout learned %.3f s): %d requests, %d reused, %d "
+	    "idle >= 900 ms, the longest %.0f ms; %lld pooled connections "
+	    "retired early\n", learned - t0, tmo, after.requests,
+	    after.reused, after.near, after.max, retired);
+	res_race_print("Keep-Alive: timeout=1 announced", &la, &sa,
+	    res_lines_with(r.t.error_log, "retrying on ann/", NULL));
+	printf("keep-alive race, never closed: %lld connections for %d "
+	    "requests once warm (%lld in all for %d)\n", c_end - c_warm,
+	    n_after, c_end, sn.requests);
+	fflush(stdout);
 	res_assert_clean(&lq, "not announced");
-	ck_assert_int_ge(itest_load_value(&la, "sent"), RACE_MIN);
-	ck_assert_int_ge(itest_load_value(&lq, "sent"), RACE_MIN);
+	res_assert_clean(&la, "announced");
+	res_assert_clean(&ln, "never closed");
+	ck_assert_int_eq(itest_load_value(&lq, "sent"), RACE_N);
+	/* the race was run before the learning, not after */
+	ck_assert_msg(before.near >= RACE_NEAR_MIN, "%d reuses idle >= 900 "
+	    "ms before the learning: the race was not provoked", before.near);
+	ck_assert_msg(after.near == 0 && after.requests > RACE_N / 4,
+	    "%d reuses idle >= 900 ms of %d requests after the learning",
+	    after.near, after.requests);
+	ck_assert_msg(retired > 0, "no pooled connection retired early");
+	ck_assert_msg(tmo >= 0.95 && tmo <= 1.1, "learned %.3f s", tmo);
 	ck_assert_msg(sa.closes == 0, "the announcing origin closed %d idle "
 	    "connections: sluice kept them past its Keep-Alive timeout",
 	    sa.closes);
-	/* both sides of the 1 s edge, often: the race was run */
-	ck_assert_msg(sq.near >= RACE_MIN / 10 && sq.closes >= RACE_MIN / 10,
-	    "%d reuses after >= 900 ms idle, %d idle closes: requests did "
-	    "not come about 1 s after the last", sq.near, sq.closes);
+	ck_assert_msg(sn.closes == 0 && c_end - c_warm <= n_after / 20,
+	    "the never-closing origin: %lld connections for %d requests "
+	    "once warm", c_end - c_warm, n_after);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/*
+ * One upstream with a server that closes idle connections after 300 ms
+ * and one after 5 s: each is learned for itself. Nothing fails; once the
+ * fast one is learned its connections are never reused near 300 ms, and
+ * the slow one's are still reused after idling longer than that (the
+ * slow one never closes one: sluice's keepalive_timeout is 4 s).
+ */
+START_TEST(test_keepalive_mixed)
+{
+	struct res		 r;
+	struct itest_load	 l;
+	struct res_idle		 fast, slow;
+	char			*f, *sl;
+	int			 mark;
+	double			 tf, ts;
+
+	res_init(&r, NULL);
+	itest_origin_start_opts(&r.t, 0, "fast", "-k 300");
+	itest_origin_start_opts(&r.t, 1, "slow", "-k 5000");
+	f = res_many_servers("f", r.t.origin[0].port, MIXED_SERVERS);
+	sl = res_many_servers("s", r.t.origin[1].port, MIXED_SERVERS);
+	res_config(&r, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\n%s%s", r.t.sluice.port, f, sl);
+	free(f);
+	free(sl);
+	res_launch(&r);
+	itest_load_start(&r.t, &l, "mixed", r.t.sluice.port, "-q -c %d -w %s "
+	    "-m mix -b 512 -p /bytes/64 -n %d -d 0 -t 5000", MIXED_CONNS,
+	    MIXED_THINK, MIXED_N);
+	/* the fast entries are learned; the slow ones never close */
+	res_wait_learned(&r, "app", MIXED_SERVERS, RACE_LEARN_MS);
+	mark = res_origin_lines(&r.t, 0);
+	res_load_wait(&l, RACE_WAIT_MS);
+	res_idle_stats(&r.t, 0, mark, -1, 280, &fast);
+	res_idle_stats(&r.t, 1, 0, -1, 300, &slow);
+	tf = res_metric_double(&r, "sluice_upstream_idle_timeout_seconds",
+	    "server=\"f1\"");
+	ts = res_metric_double(&r, "sluice_upstream_idle_timeout_seconds",
+	    "server=\"s1\"");
+	printf("keep-alive, 300 ms and 5 s servers in one upstream: %lld "
+	    "requests, %lld failed; learned %.3f s and %.3f s; after that "
+	    "the fast origin saw %d requests, %d reused, %d idle >= 280 ms "
+	    "(the longest %.0f ms); the slow one %d reused, %d idle >= 300 "
+	    "ms (the longest %.0f ms), closed %d\n", itest_load_value(&l,
+	    "sent"), itest_load_value(&l, "failed"), tf, ts, fast.requests,
+	    fast.reused, fast.near, fast.max, slow.reused, slow.near,
+	    slow.max, slow.closes);
+	fflush(stdout);
+	res_assert_clean(&l, "300 ms and 5 s");
+	ck_assert_msg(tf >= 0.28 && tf <= 0.35, "fast learned %.3f s", tf);
+	ck_assert_msg(ts == 0, "slow learned %.3f s", ts);
+	ck_assert_msg(fast.near == 0 && fast.reused > 0, "fast: %d of %d "
+	    "reuses idle >= 280 ms after the learning", fast.near,
+	    fast.reused);
+	ck_assert_msg(slow.near > 0 && slow.closes == 0, "slow: %d reuses "
+	    "idle >= 300 ms, %d idle closes", slow.near, slow.closes);
 	itest_finish(&r.t);
 }
 END_TEST
@@ -2742,6 +2923,7 @@ res_suite(void)
 
 	tc = res_tcase("retries");
 	tcase_add_test(tc, test_keepalive_race);
+	tcase_add_test(tc, test_keepalive_mixed);
 	tcase_add_test(tc, test_retry_rules);
 	suite_add_tcase(s, tc);
 
