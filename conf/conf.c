@@ -1036,8 +1036,10 @@ static int
 conf_set_percent(struct conf_loader *ld, const struct conf_keyword *kw,
     void *base, const char *value)
 {
-	char	 buf[16];
-	size_t	 n = strlen(value);
+	char		 buf[16];
+	const char	*why;
+	size_t		 n = strlen(value);
+	long		 v;
 
 	if (n > 0 && value[n - 1] == '%')
 		n--;
@@ -1045,7 +1047,12 @@ conf_set_percent(struct conf_loader *ld, const struct conf_keyword *kw,
 		return conf_value_error(ld, kw, value, "not a percentage");
 	memcpy(buf, value, n);
 	buf[n] = '\0';
-	return conf_set_int(ld, kw, base, buf);
+	if (conf_parse_int(buf, LONG_MIN, LONG_MAX, &v, &why) == -1)
+		return conf_value_error(ld, kw, value, why);
+	if (v < 0 || (uint64_t)v < kw->min || (uint64_t)v > kw->max)
+		return conf_range_error(ld, kw, value);
+	*(int *)conf_field(base, kw) = (int)v;
+	return 0;
 }
 
 /* tls_ca = PATH: a string; its line is kept for tls/'s messages. */

@@ -555,6 +555,8 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->max_fails, 1);
 	ck_assert_uint_eq(u->fail_timeout_ms, 10000);
 	ck_assert_int_eq(u->fail_on_5xx, 0);
+	ck_assert_int_eq(u->fail_on_invalid, 0);
+	ck_assert_int_eq(u->max_ejected_pct, 50);
 	ck_assert_ptr_null(u->health_check);
 	ck_assert_int_eq(u->health_status_min, 200);
 	ck_assert_int_eq(u->health_status_max, 399);
@@ -563,7 +565,8 @@ START_TEST(test_resilience)
 	ck_assert_ptr_null(c->admin.token);
 	conf_free(c);
 	c = load_ok(BASE "retries = 0\nmax_fails = 3\nfail_timeout = 5s\n"
-	    "fail_on_5xx = on\nhealth_check = /healthz?deep=1\n"
+	    "fail_on_5xx = on\nfail_on_invalid = on\nmax_ejected = 75%\n"
+	    "health_check = /healthz?deep=1\n"
 	    "health_interval = 500ms\nhealth_timeout = 200ms\n"
 	    "health_rise = 1\nhealth_fall = 2\nhealth_status = 204\n"
 	    "slow_start = 30s\n[admin]\nlisten = 0.0.0.0:9901\n"
@@ -573,6 +576,8 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->max_fails, 3);
 	ck_assert_uint_eq(u->fail_timeout_ms, 5000);
 	ck_assert_int_eq(u->fail_on_5xx, 1);
+	ck_assert_int_eq(u->fail_on_invalid, 1);
+	ck_assert_int_eq(u->max_ejected_pct, 75);
 	ck_assert_str_eq(u->health_check, "/healthz?deep=1");
 	ck_assert_uint_eq(u->health_interval_ms, 500);
 	ck_assert_uint_eq(u->health_timeout_ms, 200);
@@ -801,6 +806,14 @@ static const struct {
 	    "of range (0..10000)" },
 	{ BASE "keepalive = -1\n", 1, "t.ini:6: keepalive: \"-1\": out of "
 	    "range" },
+	{ BASE "max_ejected = 101%\n", 1, "t.ini:6: max_ejected: \"101%\": "
+	    "out of range (0..100)" },
+	{ BASE "max_ejected = half\n", 1, "t.ini:6: max_ejected: \"half\": "
+	    "not a number" },
+	{ BASE "max_ejected = 50%%\n", 1, "t.ini:6: max_ejected: \"50%%\": "
+	    "not a number" },
+	{ BASE "fail_on_invalid = maybe\n", 1,
+	    "t.ini:6: fail_on_invalid: \"maybe\": " },
 	{ BASE "balance = fastest\n", 1, "t.ini:6: balance: \"fastest\": "
 	    "must be one of round_robin, least_conn, random_two" },
 	{ BASE "connect_timeout = 1.5s\n", 1, "t.ini:6: connect_timeout: " },
@@ -1038,7 +1051,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 45);
+	ck_assert_uint_eq(n, 47);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
