@@ -93,7 +93,8 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    "\"admin\":\"%s\",\"weight\":%d,\"configured_weight\":%d,"
 	    "\"in_flight\":%u,\"idle\":%u,\"busy\":%u,\"requests\":%llu,"
 	    "\"connects\":%llu,\"reuses\":%llu,\"retired\":%llu,"
-	    "\"idle_timeout_ms\":%llu,\"invalid\":%llu,\"held\":%llu}",
+	    "\"safe_fresh\":%llu,\"idle_timeout_ms\":%llu,\"invalid\":%llu,"
+	    "\"held\":%llu}",
 	    server_state_name(s->state),
 	    server_up(s, sluice_now_ms()) ? "up" : "down",
 	    s->admin_drain ? "drain" : "enable",
@@ -103,6 +104,7 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    (unsigned long long)SLUICE_LOAD(&s->connects),
 	    (unsigned long long)SLUICE_LOAD(&s->reuses),
 	    (unsigned long long)SLUICE_LOAD(&s->retired),
+	    (unsigned long long)SLUICE_LOAD(&s->safe_fresh),
 	    (unsigned long long)server_idle_timeout_ms(s),
 	    (unsigned long long)SLUICE_LOAD(&s->invalid),
 	    (unsigned long long)SLUICE_LOAD(&s->held));

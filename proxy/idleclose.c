@@ -24,6 +24,21 @@ idleclose_before(uint64_t ms)
 	return ms > m ? ms - m : 0;
 }
 
+/*
+ * ms less the margin a connection seen open after ms needs: the server's
+ * timeout is longer than that less a round trip, so only delays matter
+ * here, not the spread of an estimate.
+ */
+static uint64_t
+idleclose_alive_before(uint64_t ms)
+{
+	uint64_t	m = ms / 16;
+
+	if (m < IDLECLOSE_MARGIN_MIN_MS)
+		m = IDLECLOSE_MARGIN_MIN_MS;
+	return ms > m ? ms - m : 0;
+}
+
 /* 1 when two idle times are the same timeout, seen twice. */
 static int
 idleclose_agree(uint64_t a, uint64_t b)
@@ -107,7 +122,8 @@ idleclose_safe_ms(const struct idleclose *k)
 
 	if (k->close_ms != 0)
 		safe = idleclose_before(k->close_ms);
-	else if ((safe = idleclose_before(k->alive_ms)) < IDLECLOSE_SAFE_MS)
+	else if ((safe = idleclose_alive_before(k->alive_ms)) <
+	    IDLECLOSE_SAFE_MS)
 		safe = IDLECLOSE_SAFE_MS;
 	if (k->cand_ms != 0 && (c = idleclose_before(k->cand_ms)) < safe)
 		safe = c;

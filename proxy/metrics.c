@@ -714,6 +714,7 @@ enum metrics_srv_value {
 	METRICS_SRV_INVALID,
 	METRICS_SRV_HELD,
 	METRICS_SRV_RETIRED,
+	METRICS_SRV_SAFE_FRESH,
 	METRICS_SRV_IDLE_CLOSE,		/* ms */
 	METRICS_SRV_WEIGHT,
 	METRICS_SRV_N,
@@ -760,6 +761,10 @@ static const struct metrics_srv_family {
 	{ "sluice_upstream_connections_retired_total", "counter",
 	    "Pooled connections closed before the server's learned idle "
 	    "timeout.", METRICS_SRV_RETIRED, 0 },
+	{ "sluice_upstream_safe_fresh_total", "counter",
+	    "Requests that must not be repeated sent on a new connection: "
+	    "the pooled ones had idled past the safe age.",
+	    METRICS_SRV_SAFE_FRESH, 0 },
 	{ "sluice_upstream_idle_timeout_seconds", "gauge",
 	    "The server's idle timeout as learned from its closes (0: none).",
 	    METRICS_SRV_IDLE_CLOSE, 1 },
@@ -804,6 +809,7 @@ metrics_srv_add(struct metrics_srv *t, size_t *n, const struct server *s)
 	e->v[METRICS_SRV_INVALID] += SLUICE_LOAD(&s->invalid);
 	e->v[METRICS_SRV_HELD] += SLUICE_LOAD(&s->held);
 	e->v[METRICS_SRV_RETIRED] += SLUICE_LOAD(&s->retired);
+	e->v[METRICS_SRV_SAFE_FRESH] += SLUICE_LOAD(&s->safe_fresh);
 }
 
 /* The registry as identities; *n of them. NULL: out of memory. */

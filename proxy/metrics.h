@@ -70,6 +70,7 @@ struct metrics_gauges {
  * sluice_server_draining, sluice_upstream_invalid_responses_total,
  * sluice_server_ejections_held_total,
  * sluice_upstream_connections_retired_total,
+ * sluice_upstream_safe_fresh_total,
  * sluice_upstream_idle_timeout_seconds, sluice_server_weight (the weight
  * in use: the admin's, else the configured one; 0: no new requests) — all
  * labelled {upstream,server}.

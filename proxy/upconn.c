@@ -207,8 +207,10 @@ upconn_pool_take(struct server *srv, int safe)
 	retire = server_idle_retire_ms(srv, now);
 	while ((uc = TAILQ_FIRST(&loc->idle)) != NULL) {
 		age = now - uc->idle_since;
-		if (safe && age > server_idle_safe_ms(srv))
+		if (safe && age > server_idle_safe_ms(srv)) {
+			SLUICE_INC(&srv->safe_fresh);
 			return NULL;
+		}
 		TAILQ_REMOVE(&loc->idle, uc, entry);
 		SLUICE_DEC(&loc->nidle);
 		if (age >= retire) {

@@ -97,6 +97,10 @@ struct server {
 	uint64_t		 retired;	/* atomic: pooled connections
 						 * closed before the server's
 						 * learned idle timeout */
+	uint64_t		 safe_fresh;	/* atomic: POSTs and the like
+						 * sent on a new connection,
+						 * the pooled ones idle past
+						 * the safe age */
 	struct event		*drain_ev;	/* drain_timeout timer */
 	pthread_mutex_t		 mu;		/* guards health, learn */
 	struct health		 health;

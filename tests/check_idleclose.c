@@ -31,10 +31,10 @@ START_TEST(test_learn)
 	/* one close says nothing sure yet: the default safe age */
 	ck_assert_uint_eq(idleclose_safe_ms(&k), IDLECLOSE_SAFE_MS);
 	/* with a reuse known to work, the candidate bounds it */
-	idleclose_alive(&k, 990, 5100);
-	ck_assert_uint_eq(idleclose_safe_ms(&k), 990 - 247);
-	idleclose_alive(&k, 1002, 5200);
-	ck_assert_uint_eq(idleclose_safe_ms(&k), 1002 - 250);
+	idleclose_alive(&k, 700, 5100);
+	ck_assert_uint_eq(idleclose_safe_ms(&k), 700 - 50);
+	idleclose_alive(&k, 990, 5200);
+	ck_assert_uint_eq(idleclose_safe_ms(&k), 1003 - 250);
 	ck_assert_int_eq(idleclose_closed(&k, 998, 6500),
 	    IDLECLOSE_LEARNED);
 	ck_assert_uint_eq(k.close_ms, 998);
@@ -64,7 +64,7 @@ START_TEST(test_crash)
 	idleclose_alive(&k, 320, 8000);
 	ck_assert_uint_eq(idleclose_safe_ms(&k), 300 - 75);
 	idleclose_alive(&k, 500, 8000);
-	ck_assert_uint_eq(idleclose_safe_ms(&k), 500 - 125);
+	ck_assert_uint_eq(idleclose_safe_ms(&k), 500 - 50);
 }
 END_TEST
 
@@ -143,7 +143,7 @@ START_TEST(test_forget)
 	ck_assert_int_eq(idleclose_alive(&k, 1100, 600), IDLECLOSE_SAME);
 	ck_assert_int_eq(idleclose_alive(&k, 1500, 700), IDLECLOSE_FORGOT);
 	ck_assert(idleclose_retire_ms(&k, 700) == UINT64_MAX);
-	ck_assert_uint_eq(idleclose_safe_ms(&k), 1500 - 375);
+	ck_assert_uint_eq(idleclose_safe_ms(&k), 1500 - 93);
 }
 END_TEST
 
@@ -157,9 +157,9 @@ START_TEST(test_alive)
 	idleclose_alive(&k, 100, 0);
 	ck_assert_uint_eq(idleclose_safe_ms(&k), IDLECLOSE_SAFE_MS);
 	idleclose_alive(&k, 4000, 10);
-	ck_assert_uint_eq(idleclose_safe_ms(&k), 3000);
+	ck_assert_uint_eq(idleclose_safe_ms(&k), 3750);
 	idleclose_alive(&k, 2000, 20);
-	ck_assert_uint_eq(idleclose_safe_ms(&k), 3000);
+	ck_assert_uint_eq(idleclose_safe_ms(&k), 3750);
 	/* a close within the agreement of it: jitter, nothing forgotten */
 	idleclose_closed(&k, 3900, 25);
 	ck_assert_uint_eq(k.alive_ms, 4000);

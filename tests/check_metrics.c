@@ -679,6 +679,7 @@ static const struct {
 	{ "sluice_upstream_invalid_responses_total", "counter" },
 	{ "sluice_server_ejections_held_total", "counter" },
 	{ "sluice_upstream_connections_retired_total", "counter" },
+	{ "sluice_upstream_safe_fresh_total", "counter" },
 	{ "sluice_upstream_idle_timeout_seconds", "gauge" },
 	{ "sluice_server_weight", "gauge" },
 	{ "process_cpu_seconds_total", "counter" },

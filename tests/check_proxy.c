@@ -1205,6 +1205,20 @@ START_TEST(test_connection_list_response)
 }
 END_TEST
 
+/* Origins a and b; sluice routes victim.test to b, anything else to a. */
+static void
+proxy_start_victim(struct itest *t)
+{
+	itest_init(t);
+	itest_origin_start(t, 0, "a");
+	itest_origin_start(t, 1, "b");
+	itest_sluice_start(t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nroute = victim.test/ victim\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n\n"
+	    "[upstream victim]\nserver = 127.0.0.1:%d name=b\n",
+	    itest_sluice_port(t), t->origin[0].port, t->origin[1].port);
+}
+
 /* A Host value as sent, the route it must take, what must go upstream. */
 struct proxy_host_case {
 	const char	*sent;		/* "Host:" and the rest of the line */
@@ -1237,14 +1251,7 @@ START_TEST(test_host_trimmed)
 	const char			*o;
 	size_t				 i;
 
-	itest_init(&t);
-	itest_origin_start(&t, 0, "a");
-	itest_origin_start(&t, 1, "b");
-	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
-	    "upstream = app\nroute = victim.test/ victim\n\n"
-	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n\n"
-	    "[upstream victim]\nserver = 127.0.0.1:%d name=b\n",
-	    itest_sluice_port(&t), t.origin[0].port, t.origin[1].port);
+	proxy_start_victim(&t);
 	for (i = 0; i < sizeof(proxy_host_cases) /
 	    sizeof(proxy_host_cases[0]); i++) {
 		c = &proxy_host_cases[i];
@@ -1286,14 +1293,7 @@ START_TEST(test_absolute_form)
 	char			 v[256];
 	int			 i;
 
-	itest_init(&t);
-	itest_origin_start(&t, 0, "a");
-	itest_origin_start(&t, 1, "b");
-	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
-	    "upstream = app\nroute = victim.test/ victim\n\n"
-	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n\n"
-	    "[upstream victim]\nserver = 127.0.0.1:%d name=b\n",
-	    itest_sluice_port(&t), t.origin[0].port, t.origin[1].port);
+	proxy_start_victim(&t);
 	itest_connect(&c, t.sluice.port, IO_MS);
 	for (i = 0; i < 3; i++) {
 		itest_send_str(&c, i == 1 ?

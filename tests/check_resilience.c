@@ -1547,7 +1547,8 @@ START_TEST(test_keepalive_race)
 	struct itest_load	 lq, la, ln;
 	struct res_idle		 before, after, sa, sn;
 	double			 learned, t0, tmo;
-	long long		 c_warm, c_end, req_warm, retired;
+	long long		 c_warm, c_end, f_warm, f_end, req_warm;
+	long long		 retired;
 	int			 mark, qport, nport, n_after;
 	char			*ups[3];
 
@@ -1578,12 +1579,16 @@ START_TEST(test_keepalive_race)
 	mark = res_origin_lines(&r.t, 0);
 	c_warm = res_upstream_metric(&r,
 	    "sluice_upstream_connections_opened_total", "never");
+	f_warm = res_upstream_metric(&r, "sluice_upstream_safe_fresh_total",
+	    "never");
 	req_warm = res_origin_lines(&r.t, 2);
 	res_load_wait(&lq, RACE_WAIT_MS);
 	res_load_wait(&la, LOAD_STOP_MS);
 	res_load_wait(&ln, LOAD_STOP_MS);
 	c_end = res_upstream_metric(&r,
 	    "sluice_upstream_connections_opened_total", "never");
+	f_end = res_upstream_metric(&r, "sluice_upstream_safe_fresh_total",
+	    "never");
 	res_idle_stats(&r.t, 0, 0, mark, 900, &before);
 	res_idle_stats(&r.t, 0, mark, -1, 900, &after);
 	res_idle_stats(&r.t, 1, 0, -1, 900, &sa);
@@ -1602,9 +1607,10 @@ START_TEST(test_keepalive_race)
 	    after.reused, after.near, after.max, retired);
 	res_race_print("Keep-Alive: timeout=1 announced", &la, &sa,
 	    res_lines_with(r.t.error_log, "retrying on ann/", NULL));
-	printf("keep-alive race, never closed: %lld connections for %d "
-	    "requests once warm (%lld in all for %d)\n", c_end - c_warm,
-	    n_after, c_end, sn.requests);
+	printf("keep-alive race, never closed: once warm, %lld new "
+	    "connections for %d requests, %lld of them for safety (%lld and "
+	    "%lld in all for %d)\n", c_end - c_warm, n_after, f_end - f_warm,
+	    c_end, f_end, sn.requests);
 	fflush(stdout);
 	res_assert_clean(&lq, "not announced");
 	res_assert_clean(&la, "announced");
@@ -1621,9 +1627,10 @@ START_TEST(test_keepalive_race)
 	ck_assert_msg(sa.closes == 0, "the announcing origin closed %d idle "
 	    "connections: sluice kept them past its Keep-Alive timeout",
 	    sa.closes);
-	ck_assert_msg(sn.closes == 0 && c_end - c_warm <= n_after / 20,
-	    "the never-closing origin: %lld connections for %d requests "
-	    "once warm", c_end - c_warm, n_after);
+	/* what learning costs a server that never closes: nothing */
+	ck_assert_msg(sn.closes == 0 && f_end - f_warm <= n_after / 100,
+	    "the never-closing origin: %lld new connections for safety for "
+	    "%d requests once warm", f_end - f_warm, n_after);
 	itest_finish(&r.t);
 }
 END_TEST
