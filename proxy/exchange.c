@@ -17,21 +17,21 @@
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
-#include "proxy/client.h"
+#include "proxy/front/clientconn.h"
 #include "proxy/exchange.h"
 #include "proxy/gen.h"
-#include "proxy/headers.h"
-#include "proxy/health.h"
-#include "proxy/http1.h"
-#include "proxy/listener.h"
-#include "proxy/log.h"
-#include "proxy/metrics.h"
-#include "proxy/nulscan.h"
-#include "proxy/sluice.h"
+#include "proxy/http/headers.h"
+#include "proxy/back/health.h"
+#include "proxy/http/http1.h"
+#include "proxy/front/listener.h"
+#include "proxy/base/log.h"
+#include "proxy/base/metrics.h"
+#include "proxy/front/nulscan.h"
+#include "proxy/base/runtime.h"
 #include "proxy/tunnel.h"
-#include "proxy/upconn.h"
-#include "proxy/upstream.h"
-#include "proxy/worker.h"
+#include "proxy/back/upconn.h"
+#include "proxy/back/server.h"
+#include "proxy/base/worker.h"
 
 #define EXCHANGE_MAGIC		0x45584348u	/* "EXCH" */
 #define EXCHANGE_HIGH_MARK	(256 * 1024)	/* client output: pause */
@@ -41,7 +41,7 @@
 struct exchange {
 	unsigned		 magic;
 	struct evhttp_request	*req;		/* NULL once evhttp has it */
-	struct client		*client;
+	struct clientconn		*client;
 	struct gen		*gen;		/* referenced */
 	const char		*lname;		/* listener name (in gen) */
 	uint64_t		 client_timeout_ms;
@@ -1145,7 +1145,7 @@ exchange_start(struct evhttp_request *req, struct listener *lst,
 
 	evcon = evhttp_request_get_connection(req);
 	if ((ex = calloc(1, sizeof(*ex))) == NULL ||
-	    (ex->client = client_get(evcon, lst)) == NULL) {
+	    (ex->client = clientconn_get(evcon, lst)) == NULL) {
 		free(ex);
 		evhttp_connection_free(evcon);
 		return;

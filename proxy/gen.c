@@ -10,10 +10,10 @@
 #include <event2/event.h>
 
 #include "proxy/gen.h"
-#include "proxy/log.h"
-#include "proxy/sluice.h"
-#include "proxy/upstream.h"
-#include "proxy/worker.h"
+#include "proxy/base/log.h"
+#include "proxy/base/runtime.h"
+#include "proxy/back/server.h"
+#include "proxy/base/worker.h"
 #include "tls/tls.h"
 
 /* Build the server list of one upstream. -1 when out of memory. */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
-#include "proxy/balance.h"
+#include "proxy/back/balance.h"
 
 struct server;
 struct tls_client;

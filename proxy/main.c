@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "proxy/lifecycle.h"
-#include "proxy/upgrade.h"
+#include "proxy/ctl/lifecycle.h"
+#include "proxy/ctl/upgrade.h"
 
 #define SLUICE_VERSION	"0.1.0"
 

@@ -14,7 +14,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "proxy/sluice.h"
+#include "proxy/base/runtime.h"
 #include "proxy/tunnel.h"
 
 #define TUNNEL_MAGIC	0x54554e4eu	/* "TUNN" */

@@ -9,7 +9,7 @@
 
 #include <check.h>
 
-#include "proxy/balance.h"
+#include "proxy/back/balance.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 #define MAXPEERS	8

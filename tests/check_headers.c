@@ -14,8 +14,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "proxy/headers.h"
-#include "proxy/http1.h"
+#include "proxy/http/headers.h"
+#include "proxy/http/http1.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/health.h"
+#include "proxy/back/health.h"
 
 static const struct health_conf conf = {
 	.max_fails = 2, .fail_timeout_ms = 1000, .rise = 2, .fall = 3,

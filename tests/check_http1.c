@@ -14,7 +14,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "proxy/http1.h"
+#include "proxy/http/http1.h"
 
 #define NONE	HTTP1_FRAMING_NONE
 #define LENGTH	HTTP1_FRAMING_LENGTH

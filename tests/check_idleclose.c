@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/idleclose.h"
+#include "proxy/back/idleclose.h"
 
 /* Nothing known: no retirement, the default safe age. */
 START_TEST(test_unknown)

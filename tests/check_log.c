@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "proxy/log.h"
+#include "proxy/base/log.h"
 
 /* One call: at now_ms, whether the line passes and the count it gets. */
 struct limit_step {

@@ -19,8 +19,8 @@
 #include <event2/buffer.h>
 
 #include "conf/conf.h"
-#include "proxy/metrics.h"
-#include "proxy/upstream.h"
+#include "proxy/base/metrics.h"
+#include "proxy/back/server.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 

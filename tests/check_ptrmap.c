@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "proxy/ptrmap.h"
+#include "proxy/base/ptrmap.h"
 
 #define N	5000
 

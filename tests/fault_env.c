@@ -1,7 +1,7 @@
 /*
  * fault_env: the fault points of tests/sluice-faults, set from the
- * environment. Linked before libproxy.a, it stands in for proxy/fault.c
- * (see proxy/fault.h); the production binary never reads these variables.
+ * environment. Linked before libproxy.a, it stands in for proxy/base/fault.c
+ * (see proxy/base/fault.h); the production binary never reads these variables.
  *
  * SLUICE_FAULT_TLS_SETUP=N	the first N TLS setups of client
  *				connections fail (FAULT_TLS_SETUP)
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/fault.h"
+#include "proxy/base/fault.h"
 
 /* The variable of each point, in enum order. */
 static const char *const fault_env_names[] = {
@@ -37,7 +37,7 @@ fault_env_limit(enum fault_point p)
 	return strtoul(v, NULL, 10);
 }
 
-/* See proxy/fault.h: this call fails when it is among the first N. */
+/* See proxy/base/fault.h: this call fails when it is among the first N. */
 int
 fault_hit(enum fault_point p)
 {

@@ -1,0 +1,1072 @@
+/*
+ * upconn: our HTTP/1.1 client connection to a server.
+ *
+ * The connection's callbacks may end the exchange that owns it, and the
+ * exchange may release (and so close) the connection from inside those
+ * callbacks. A depth counter keeps the struct alive until the outermost
+ * callback returns; a released connection is only marked, then freed there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+#include "proxy/http/http1.h"
+#include "proxy/base/log.h"
+#include "proxy/base/runtime.h"
+#include "proxy/back/upconn.h"
+#include "proxy/back/server.h"
+#include "tls/tls.h"
+
+#include <openssl/err.h>
+
+#define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
+#define UPCONN_MAX_LINE		4096		/* chunk-size and trailer lines */
+#define UPCONN_PEEK_MS		200		/* idle longer: check at reuse */
+#define UPCONN_READ_MAX		(64 * 1024)	/* one read of ours */
+
+enum upconn_state {
+	UPCONN_NEW = 0,		/* not connected yet */
+	UPCONN_CONNECTING,
+	UPCONN_HEAD,		/* request going out, waiting for the head */
+	UPCONN_BODY,
+	UPCONN_DONE,		/* response complete */
+	UPCONN_IDLE,		/* in the pool */
+	UPCONN_FAILED,		/* error reported; waiting for release */
+};
+
+enum upconn_chunk {
+	UPCONN_CHUNK_SIZE = 0,
+	UPCONN_CHUNK_DATA,
+	UPCONN_CHUNK_CRLF,
+	UPCONN_CHUNK_TRAILER,
+};
+
+struct upconn {
+	unsigned		 magic;
+	struct server		*srv;		/* referenced */
+	struct bufferevent	*bev;
+	enum upconn_state	 state;
+	const struct upconn_cbs	*cbs;		/* NULL once released */
+	void			*arg;
+	int			 head_request;
+	int			 upgrade;	/* a 101 is welcome */
+	int			 sent;		/* request fully written */
+	int			 paused;
+	int			 reused;
+	unsigned		 epoch;		/* server's, when connected */
+	int			 has_tmo;	/* tmo overrides srv's */
+	struct timeval		 tmo;
+	int			 started;	/* response bytes arrived */
+	uint64_t		 idle_since;	/* ms, when pooled */
+	uint64_t		 taken_idle;	/* ms it was idle when taken */
+	int			 retiring;	/* the pool timer is the learned
+						 * idle timeout's */
+	int			 keep_alive;
+	uint64_t		 idle_ms;	/* server's Keep-Alive timeout
+						 * less a margin; 0: none */
+	enum http1_framing	 framing;
+	enum upconn_chunk	 chunk;
+	uint64_t		 remaining;	/* body or chunk bytes left */
+	struct evbuffer		*body;		/* bytes handed to cbs->body */
+	short			 pending;	/* close seen, input unread */
+	int			 depth;		/* callbacks on the stack */
+	int			 zombie;	/* released: free when depth 0 */
+	TAILQ_ENTRY(upconn)	 entry;		/* server's idle or busy list */
+};
+
+static void	upconn_read_cb(struct bufferevent *, void *);
+static void	upconn_write_cb(struct bufferevent *, void *);
+static void	upconn_event_cb(struct bufferevent *, short, void *);
+static void	upconn_idle_read_cb(struct bufferevent *, void *);
+static void	upconn_idle_event_cb(struct bufferevent *, short, void *);
+static void	upconn_event(struct upconn *, short);
+
+/* Free the connection now: socket, buffers, server reference. */
+static void
+upconn_free(struct upconn *uc)
+{
+	if (uc->bev != NULL)
+		bufferevent_free(uc->bev);
+	if (uc->body != NULL)
+		evbuffer_free(uc->body);
+	server_unref(uc->srv);
+	uc->magic = 0;
+	free(uc);
+}
+
+/* Close the connection, now or when the outermost callback returns. */
+static void
+upconn_destroy(struct upconn *uc)
+{
+	uc->cbs = NULL;
+	uc->arg = NULL;
+	if (uc->depth > 0) {
+		uc->zombie = 1;
+		if (uc->bev != NULL)
+			bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	upconn_free(uc);
+}
+
+/* Enter a callback of ours. */
+static void
+upconn_enter(struct upconn *uc)
+{
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	uc->depth++;
+}
+
+/* Leave a callback; free a connection released meanwhile. */
+static void
+upconn_leave(struct upconn *uc)
+{
+	if (--uc->depth == 0 && uc->zombie)
+		upconn_free(uc);
+}
+
+/* 1 when the pooled connection's socket shows no EOF, error or data. */
+static int
+upconn_alive(struct upconn *uc)
+{
+	char	c;
+	ssize_t	n;
+	int	fd = bufferevent_getfd(uc->bev);
+
+	if (evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0)
+		return 0;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Record what a connection showed of srv's idle timeout. */
+static void
+upconn_learn(struct server *srv, int closed, uint64_t idle_ms)
+{
+	if (closed)
+		server_idle_closed(srv, idle_ms);
+	else
+		server_idle_alive(srv, idle_ms);
+}
+
+/*
+ * Close a connection that reached the learned idle timeout (from a
+ * callback of its own too: upconn_destroy waits for it to return).
+ */
+static void
+upconn_retire(struct upconn *uc)
+{
+	SLUICE_INC(&uc->srv->retired);
+	log_debug("server %s/%s: pooled connection retired before the "
+	    "server's idle timeout", uc->srv->upstream, uc->srv->name);
+	upconn_destroy(uc);
+}
+
+/*
+ * A pooled connection goes back to work: forget its pool events. Its
+ * pool timer may have expired in libevent's clock (coarse, a few ms
+ * behind sluice's) in this very loop turn, leaving the read event active
+ * with EV_TIMEOUT and out of epoll; event_add does not put an active
+ * event back, so enabling reading later would do nothing and the
+ * response would wait unread. Disabling removes the event whatever its
+ * state.
+ */
+static void
+upconn_unpool(struct upconn *uc, uint64_t age)
+{
+	bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(uc->bev, NULL, NULL, NULL, NULL);
+	uc->taken_idle = age;
+}
+
+/*
+ * Take a live connection from srv's pool, closing dead and retiring ones
+ * on the way. safe: the request must not be repeated, so a connection
+ * idle longer than the safe age is not taken (nor, being older, any
+ * after it): the caller opens a fresh one.
+ */
+static struct upconn *
+upconn_pool_take(struct server *srv, int safe)
+{
+	struct server_local	*loc = server_local(srv);
+	struct upconn		*uc;
+	uint64_t		 now = sluice_now_ms(), age, retire;
+
+	retire = server_idle_retire_ms(srv, now);
+	while ((uc = TAILQ_FIRST(&loc->idle)) != NULL) {
+		age = now - uc->idle_since;
+		if (safe && age > server_idle_safe_ms(srv)) {
+			SLUICE_INC(&srv->safe_fresh);
+			return NULL;
+		}
+		TAILQ_REMOVE(&loc->idle, uc, entry);
+		SLUICE_DEC(&loc->nidle);
+		if (age >= retire) {
+			upconn_retire(uc);
+			continue;
+		}
+		/*
+		 * A close the loop has not seen yet: servers close idle
+		 * connections after a second or more, so a connection idle
+		 * for less than UPCONN_PEEK_MS is not worth a system call.
+		 */
+		if (age < UPCONN_PEEK_MS || upconn_alive(uc)) {
+			upconn_unpool(uc, age);
+			return uc;
+		}
+		log_debug("server %s/%s: pooled connection found closed",
+		    srv->upstream, srv->name);
+		upconn_learn(srv, 1, age);
+		upconn_free(uc);
+	}
+	return NULL;
+}
+
+/* A TLS bufferevent for a new connection to srv; NULL on failure. */
+static struct bufferevent *
+upconn_tls_bev(struct server *srv)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	if ((ssl = tls_client_ssl_new(server_local(srv)->set.tls, server_local(srv)->set.tls_name)) ==
+	    NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(sluice_base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* a close without close_notify after a complete response is fine */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* Why a TLS connection attempt failed, for the error log. */
+static const char *
+upconn_tls_why(struct upconn *uc)
+{
+	static __thread char buf[256];
+	SSL		*ssl = bufferevent_openssl_get_ssl(uc->bev);
+	const char	*v;
+	unsigned long	 e;
+
+	if (ssl == NULL)
+		return NULL;
+	if ((v = tls_client_verify_error(ssl)) != NULL) {
+		snprintf(buf, sizeof(buf), "TLS: certificate verify failed: %s",
+		    v);
+		return buf;
+	}
+	if ((e = bufferevent_get_openssl_error(uc->bev)) != 0) {
+		snprintf(buf, sizeof(buf), "TLS: ");
+		ERR_error_string_n(e, buf + 5, sizeof(buf) - 5);
+		return buf;
+	}
+	return NULL;
+}
+
+/* A new, unconnected connection to srv. */
+static struct upconn *
+upconn_new(struct server *srv)
+{
+	struct upconn	*uc;
+
+	if ((uc = calloc(1, sizeof(*uc))) == NULL)
+		return NULL;
+	uc->magic = UPCONN_MAGIC;
+	uc->bev = server_local(srv)->set.tls != NULL ? upconn_tls_bev(srv) :
+	    bufferevent_socket_new(sluice_base, -1, BEV_OPT_CLOSE_ON_FREE);
+	uc->body = evbuffer_new();
+	if (uc->bev == NULL || uc->body == NULL) {
+		if (uc->bev != NULL)
+			bufferevent_free(uc->bev);
+		if (uc->body != NULL)
+			evbuffer_free(uc->body);
+		free(uc);
+		return NULL;
+	}
+	server_ref(srv);
+	uc->srv = srv;
+	uc->epoch = server_local(srv)->set.epoch;
+	return uc;
+}
+
+/* See upconn.h. */
+struct upconn *
+upconn_get_fresh(struct server *srv)
+{
+	struct upconn	*uc;
+
+	if ((uc = upconn_new(srv)) == NULL)
+		return NULL;
+	TAILQ_INSERT_TAIL(&server_local(srv)->busy, uc, entry);
+	SLUICE_INC(&server_local(srv)->nbusy);
+	return uc;
+}
+
+/* See upconn.h. */
+void
+upconn_set_timeout(struct upconn *uc, uint64_t ms)
+{
+	uc->has_tmo = 1;
+	uc->tmo = sluice_tv(ms);
+}
+
+/* See upconn.h. */
+int
+upconn_response_started(const struct upconn *uc)
+{
+	return uc->started;
+}
+
+/* The timeout to use: the override, or the server's setting. */
+static const struct timeval *
+upconn_tv(const struct upconn *uc, const struct timeval *set)
+{
+	return uc->has_tmo ? &uc->tmo : set;
+}
+
+/* See upconn.h. */
+struct upconn *
+upconn_get(struct server *srv, int flags)
+{
+	struct upconn	*uc;
+
+	if ((uc = upconn_pool_take(srv, (flags & UPCONN_GET_SAFE) != 0)) !=
+	    NULL) {
+		uc->reused = 1;
+		SLUICE_INC(&srv->reuses);
+	} else if ((uc = upconn_new(srv)) == NULL)
+		return NULL;
+	TAILQ_INSERT_TAIL(&server_local(srv)->busy, uc, entry);
+	SLUICE_INC(&server_local(srv)->nbusy);
+	return uc;
+}
+
+/* Start the TCP connection. 0, or -1 when it could not be attempted. */
+static int
+upconn_connect(struct upconn *uc)
+{
+	struct server	*srv = uc->srv;
+
+	/* both directions: a TLS handshake reads too */
+	bufferevent_set_timeouts(uc->bev,
+	    upconn_tv(uc, &server_local(srv)->set.connect_timeout),
+	    upconn_tv(uc, &server_local(srv)->set.connect_timeout));
+	uc->state = UPCONN_CONNECTING;
+	SLUICE_INC(&srv->connects);
+	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&srv->ss,
+	    (int)srv->sslen) == -1) {
+		log_warn("server %s/%s: cannot connect to %s: %s",
+		    srv->upstream, srv->name, srv->addrtext, strerror(errno));
+		return -1;
+	}
+	/* libevent makes the socket without close-on-exec: an upgraded
+	 * process must not inherit our upstream connections */
+	if (bufferevent_getfd(uc->bev) != -1)
+		fcntl(bufferevent_getfd(uc->bev), F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+static void	upconn_write_cb(struct bufferevent *, void *);
+
+/*
+ * Write the request at once instead of waiting for the loop to report a
+ * pooled connection writable (it nearly always is): when it all goes, the
+ * write interest added and dropped within this loop turn costs no
+ * epoll_ctl (the changelist cancels the pair). What does not go, or an
+ * error, is left to the bufferevent. Plain TCP only: TLS writes go
+ * through OpenSSL.
+ */
+static void
+upconn_write_now(struct upconn *uc)
+{
+	struct evbuffer	*out = bufferevent_get_output(uc->bev);
+	evutil_socket_t	 fd = bufferevent_getfd(uc->bev);
+
+	ssize_t		 n = 1;
+
+	if (fd == -1 || bufferevent_openssl_get_ssl(uc->bev) != NULL)
+		return;
+	/* a socket bufferevent keeps its output's start frozen but for
+	 * its own writes; this is one */
+	evbuffer_unfreeze(out, 1);
+	while (n > 0 && evbuffer_get_length(out) > 0)
+		n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0)
+		return;
+	bufferevent_disable(uc->bev, EV_WRITE);
+	upconn_write_cb(uc->bev, uc);
+}
+
+/* See upconn.h. */
+int
+upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
+    const struct upconn_cbs *cbs, void *arg)
+{
+	struct evbuffer	*out = bufferevent_get_output(uc->bev);
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	uc->cbs = cbs;
+	uc->arg = arg;
+	uc->head_request = (flags & UPCONN_REQ_HEAD) != 0;
+	uc->upgrade = (flags & UPCONN_REQ_UPGRADE) != 0;
+	uc->sent = 0;
+	uc->paused = 0;
+	uc->pending = 0;
+	uc->keep_alive = 0;
+	uc->idle_ms = 0;
+	uc->started = 0;
+	bufferevent_setcb(uc->bev, upconn_read_cb, upconn_write_cb,
+	    upconn_event_cb, uc);
+	if ((flags & UPCONN_REQ_KEEP ? evbuffer_add_buffer_reference(out, req) :
+	    evbuffer_add_buffer(out, req)) == -1)
+		return -1;
+	if (uc->state == UPCONN_NEW)
+		return upconn_connect(uc);
+	/* reused: no read timeout until the request is out */
+	uc->state = UPCONN_HEAD;
+	bufferevent_set_timeouts(uc->bev, NULL,
+	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
+	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	upconn_write_now(uc);
+	return 0;
+}
+
+/* Report an error once; the exchange then releases the connection. */
+static void
+upconn_fail(struct upconn *uc, enum upconn_error err, const char *why)
+{
+	const struct upconn_cbs	*cbs = uc->cbs;
+
+	uc->state = UPCONN_FAILED;
+	bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+	if (cbs != NULL)
+		cbs->error(uc->arg, err, why);
+}
+
+/* The response is complete: tell the exchange whether to reuse. */
+static void
+upconn_complete(struct upconn *uc)
+{
+	int	reusable;
+
+	uc->state = UPCONN_DONE;
+	reusable = uc->keep_alive && uc->sent &&
+	    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(uc->bev)) == 0;
+	/*
+	 * Reading stays on: the pool reads for close detection anyway, and
+	 * bytes past the response (read_cb in DONE) spoil reuse.
+	 */
+	if (uc->cbs != NULL)
+		uc->cbs->done(uc->arg, reusable);
+}
+
+/* Hand up to n body bytes from the input to the exchange. */
+static void
+upconn_deliver(struct upconn *uc, struct evbuffer *in, size_t n)
+{
+	if (n == 0)
+		return;
+	evbuffer_remove_buffer(in, uc->body, n);
+	if (uc->cbs != NULL)
+		uc->cbs->body(uc->arg, uc->body);
+	evbuffer_drain(uc->body, evbuffer_get_length(uc->body));
+}
+
+/*
+ * How long the server says it keeps an idle connection (Keep-Alive:
+ * timeout=N), less a margin so that we close first: a pooled connection
+ * the server closes just as we reuse it costs a request. 0 when unsaid.
+ */
+static uint64_t
+upconn_keepalive_ms(const struct http1_response *r)
+{
+	const struct http1_header	*h;
+	const char			*p, *end;
+	uint64_t			 n = 0;
+
+	if ((h = http1_response_header(r, "Keep-Alive")) == NULL)
+		return 0;
+	end = h->value + h->valuelen;
+	for (p = h->value; p + 8 <= end; p++)
+		if (strncasecmp(p, "timeout=", 8) == 0 &&
+		    (p == h->value || p[-1] == ' ' || p[-1] == ',' ||
+		    p[-1] == '\t'))
+			break;
+	if (p + 8 > end)
+		return 0;
+	for (p += 8; p < end && *p >= '0' && *p <= '9' && n < 86400; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (n == 0)
+		return 1;	/* "timeout=0": do not keep it at all */
+	n *= 1000;
+	return n > 1000 ? n - 500 : n / 2;
+}
+
+/*
+ * A 101: the head goes to the exchange, then, once it is off the input,
+ * the connection is handed over as a byte stream. Returns 0 (no more
+ * HTTP on this connection).
+ */
+static int
+upconn_switch(struct upconn *uc, struct evbuffer *in,
+    const struct http1_response *resp)
+{
+	size_t	head_len = resp->head_len;
+
+	uc->state = UPCONN_DONE;
+	uc->keep_alive = 0;
+	if (uc->cbs != NULL)
+		uc->cbs->head(uc->arg, resp);
+	evbuffer_drain(in, head_len);
+	if (uc->cbs != NULL && uc->cbs->upgraded != NULL)
+		uc->cbs->upgraded(uc->arg);
+	return 0;
+}
+
+/* See upconn.h. */
+struct bufferevent *
+upconn_detach(struct upconn *uc)
+{
+	struct bufferevent	*bev = uc->bev;
+	struct server		*srv = uc->srv;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	uc->bev = NULL;
+	TAILQ_REMOVE(&server_local(srv)->busy, uc, entry);
+	SLUICE_DEC(&server_local(srv)->nbusy);
+	upconn_destroy(uc);
+	return bev;
+}
+
+/* Parse the response head. 1: parsed a head, 0: need more, -1: failed. */
+static int
+upconn_parse_head(struct upconn *uc, struct evbuffer *in)
+{
+	struct http1_response	 resp;
+	size_t			 len = evbuffer_get_length(in);
+	size_t			 want = len < UPCONN_MAX_HEAD ? len :
+				    UPCONN_MAX_HEAD;
+	const char		*buf, *why = NULL;
+	int			 r;
+
+	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
+	r = http1_response_parse(buf, want,
+	    (uc->head_request ? HTTP1_RESP_HEAD : 0) |
+	    (uc->upgrade ? HTTP1_RESP_UPGRADE : 0), &resp, &why);
+	if (r == 0 && want == UPCONN_MAX_HEAD)
+		why = "response head too large";
+	if (r == -1 || why != NULL) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (resp.status == 101)
+		return upconn_switch(uc, in, &resp);
+	if (resp.status < 200) {	/* 100, 102, 103: skip */
+		evbuffer_drain(in, resp.head_len);
+		return 1;
+	}
+	if (uc->reused && uc->taken_idle != 0) {
+		upconn_learn(uc->srv, 0, uc->taken_idle);
+		uc->taken_idle = 0;
+	}
+	uc->framing = resp.framing;
+	uc->keep_alive = resp.keep_alive;
+	uc->idle_ms = upconn_keepalive_ms(&resp);
+	uc->remaining = resp.content_length;
+	uc->chunk = UPCONN_CHUNK_SIZE;
+	uc->state = UPCONN_BODY;
+	if (uc->cbs != NULL)
+		uc->cbs->head(uc->arg, &resp);
+	evbuffer_drain(in, resp.head_len);
+	if (uc->framing == HTTP1_FRAMING_NONE ||
+	    (uc->framing == HTTP1_FRAMING_LENGTH && uc->remaining == 0))
+		upconn_complete(uc);
+	return 1;
+}
+
+/* Read one line into line[UPCONN_MAX_LINE]. 1 read, 0 need more, -1 bad. */
+static int
+upconn_readline(struct upconn *uc, struct evbuffer *in, char *line,
+    size_t *len)
+{
+	struct evbuffer_ptr	p;
+	char			*s;
+	size_t			 n;
+
+	p = evbuffer_search_eol(in, NULL, &n, EVBUFFER_EOL_LF);
+	if (p.pos == -1) {
+		if (evbuffer_get_length(in) >= UPCONN_MAX_LINE) {
+			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
+			    "chunk line too long");
+			return -1;
+		}
+		return 0;
+	}
+	if ((size_t)p.pos >= UPCONN_MAX_LINE) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, "chunk line too long");
+		return -1;
+	}
+	s = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
+	if (s == NULL)
+		return 0;
+	memcpy(line, s, n);
+	line[n] = '\0';
+	*len = n;
+	free(s);
+	return 1;
+}
+
+/* Advance the chunked decoder by one step. 1 progressed, 0 wait, -1 bad. */
+static int
+upconn_chunked_step(struct upconn *uc, struct evbuffer *in)
+{
+	char	line[UPCONN_MAX_LINE + 1];
+	size_t	len, avail;
+	int	r;
+
+	if (uc->chunk == UPCONN_CHUNK_DATA) {
+		if ((avail = evbuffer_get_length(in)) == 0)
+			return 0;
+		if (avail > uc->remaining)
+			avail = uc->remaining;
+		uc->remaining -= avail;
+		if (uc->remaining == 0)
+			uc->chunk = UPCONN_CHUNK_CRLF;
+		upconn_deliver(uc, in, avail);
+		return 1;
+	}
+	if ((r = upconn_readline(uc, in, line, &len)) != 1)
+		return r;
+	switch (uc->chunk) {
+	case UPCONN_CHUNK_SIZE:
+		if (http1_chunk_size_parse(line, len, &uc->remaining) == -1) {
+			upconn_fail(uc, UPCONN_ERR_PROTOCOL, "bad chunk size");
+			return -1;
+		}
+		uc->chunk = uc->remaining == 0 ? UPCONN_CHUNK_TRAILER :
+		    UPCONN_CHUNK_DATA;
+		return 1;
+	case UPCONN_CHUNK_CRLF:
+		if (len != 0) {
+			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
+			    "chunk data longer than its size");
+			return -1;
+		}
+		uc->chunk = UPCONN_CHUNK_SIZE;
+		return 1;
+	default:	/* trailers are read and dropped */
+		if (len == 0)
+			upconn_complete(uc);
+		return 1;
+	}
+}
+
+/* Deliver what the input holds of the body. 1 progressed, 0 wait, -1. */
+static int
+upconn_body_step(struct upconn *uc, struct evbuffer *in)
+{
+	size_t	avail = evbuffer_get_length(in);
+
+	switch (uc->framing) {
+	case HTTP1_FRAMING_CHUNKED:
+		return upconn_chunked_step(uc, in);
+	case HTTP1_FRAMING_LENGTH:
+		if (avail == 0)
+			return 0;
+		if (avail > uc->remaining)
+			avail = uc->remaining;
+		uc->remaining -= avail;
+		upconn_deliver(uc, in, avail);
+		if (uc->remaining == 0 && uc->state == UPCONN_BODY)
+			upconn_complete(uc);
+		return 1;
+	case HTTP1_FRAMING_CLOSE:
+		if (avail == 0)
+			return 0;
+		upconn_deliver(uc, in, avail);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Process buffered input as far as the state and the client allow; a close
+ * seen meanwhile is acted on once the bytes before it are delivered.
+ */
+static void
+upconn_process(struct upconn *uc)
+{
+	struct evbuffer	*in = bufferevent_get_input(uc->bev);
+	short		 what;
+	int		 r = 1;
+
+	while (r == 1 && uc->cbs != NULL && !uc->paused) {
+		if (uc->state == UPCONN_HEAD)
+			r = evbuffer_get_length(in) > 0 ?
+			    upconn_parse_head(uc, in) : 0;
+		else if (uc->state == UPCONN_BODY)
+			r = upconn_body_step(uc, in);
+		else
+			r = 0;
+	}
+	if (r == 0 && uc->pending && uc->cbs != NULL && !uc->paused) {
+		what = uc->pending;
+		uc->pending = 0;
+		upconn_event(uc, what);
+	}
+}
+
+/*
+ * Take what else the socket holds in one large read. libevent 2.1 reads
+ * a socket at most 4 KiB at a time (EVBUFFER_MAX_READ, each read after a
+ * FIONREAD ioctl), whatever bufferevent_set_max_single_read says, so a
+ * 1 MiB body would cost 256 reads, ioctls and loop turns. A read never
+ * asks for more than the body still owes, so a small response does not
+ * get a large buffer. An EOF or error is noted as the bufferevent would
+ * (reading again would see a reset as a plain EOF). Plain TCP only: TLS
+ * reads go through OpenSSL. 1 when there is something to process.
+ */
+static int
+upconn_read_more(struct upconn *uc)
+{
+	struct evbuffer		*in;
+	struct evbuffer_iovec	 v[2];
+	struct iovec		 iov[2];
+	evutil_socket_t		 fd;
+	ssize_t			 n;
+	size_t			 want, have, left;
+	int			 i, nv;
+
+	if (uc->zombie || uc->cbs == NULL || uc->paused || uc->pending ||
+	    (uc->state != UPCONN_HEAD && uc->state != UPCONN_BODY) ||
+	    (fd = bufferevent_getfd(uc->bev)) == -1 ||
+	    bufferevent_openssl_get_ssl(uc->bev) != NULL)
+		return 0;
+	in = bufferevent_get_input(uc->bev);
+	/* less than the whole: chains are allocated in powers of two,
+	 * their header included */
+	want = UPCONN_READ_MAX - 512;
+	if (uc->state == UPCONN_BODY && uc->framing == HTTP1_FRAMING_LENGTH) {
+		if ((have = evbuffer_get_length(in)) >= uc->remaining)
+			return 0;
+		if (uc->remaining - have < want)
+			want = uc->remaining - have;
+	}
+	/* a socket bufferevent keeps its input's end frozen but for its
+	 * own reads; this is one */
+	evbuffer_unfreeze(in, 0);
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2)) <= 0) {
+		evbuffer_freeze(in, 0);
+		return 0;
+	}
+	for (i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	n = readv(fd, iov, nv);
+	left = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	evbuffer_freeze(in, 0);
+	if (n > 0)
+		return 1;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return 0;
+	/* acted on by upconn_process once the bytes before it are out */
+	uc->pending = BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF :
+	    BEV_EVENT_ERROR);
+	bufferevent_disable(uc->bev, EV_READ);
+	return 1;
+}
+
+/* Response bytes arrived. */
+static void
+upconn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	upconn_enter(uc);
+	uc->started = 1;
+	if (uc->state == UPCONN_DONE) {	/* bytes past the response */
+		uc->keep_alive = 0;
+		bufferevent_disable(bev, EV_READ);
+	} else {
+		/* the head first: it tells how much more to read */
+		upconn_process(uc);
+		if (upconn_read_more(uc))
+			upconn_process(uc);
+	}
+	upconn_leave(uc);
+}
+
+/* The output buffer drained: the request is out; arm the read timeout. */
+static void
+upconn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	if (uc->sent || uc->state == UPCONN_FAILED)
+		return;
+	uc->sent = 1;
+	bufferevent_set_timeouts(bev,
+	    upconn_tv(uc, &server_local(uc->srv)->set.read_timeout), NULL);
+	if (!uc->paused)
+		bufferevent_enable(bev, EV_READ);
+}
+
+/* The TCP handshake finished: send the request. */
+static void
+upconn_connected(struct upconn *uc)
+{
+	int	one = 1;
+
+	setsockopt(bufferevent_getfd(uc->bev), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one));
+	uc->state = UPCONN_HEAD;
+	bufferevent_set_timeouts(uc->bev, NULL,
+	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
+	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+}
+
+/* Map a bufferevent event to an error, or to the end of the body. */
+static void
+upconn_event(struct upconn *uc, short what)
+{
+	int		writing = (what & BEV_EVENT_WRITING) != 0;
+	const char	*why;
+
+	if (uc->state == UPCONN_CONNECTING) {
+		if (what & BEV_EVENT_TIMEOUT)
+			upconn_fail(uc, UPCONN_ERR_CONNECT_TIMEOUT,
+			    "connect timed out");
+		else {
+			why = upconn_tls_why(uc);
+			upconn_fail(uc, UPCONN_ERR_CONNECT, why != NULL ? why :
+			    "connect failed");
+		}
+	} else if (what & BEV_EVENT_TIMEOUT)
+		upconn_fail(uc, writing ? UPCONN_ERR_WRITE_TIMEOUT :
+		    UPCONN_ERR_READ_TIMEOUT, writing ? "write timed out" :
+		    "read timed out");
+	else if ((what & BEV_EVENT_EOF) && uc->state == UPCONN_BODY &&
+	    uc->framing == HTTP1_FRAMING_CLOSE) {
+		uc->keep_alive = 0;
+		upconn_complete(uc);
+	} else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
+		/* a pooled connection the server closed as it was reused */
+		if (uc->reused && !uc->started && uc->taken_idle != 0) {
+			upconn_learn(uc->srv, 1, uc->taken_idle);
+			uc->taken_idle = 0;
+		}
+		/* TLS 1.3: a refused client certificate shows up here */
+		why = upconn_tls_why(uc);
+		upconn_fail(uc, writing && !uc->sent ? UPCONN_ERR_WRITE :
+		    UPCONN_ERR_READ, why != NULL ? why : what & BEV_EVENT_EOF ?
+		    "connection closed by server" : "connection reset");
+	}
+}
+
+/* Connected, timed out, closed or failed. */
+static void
+upconn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	upconn_enter(uc);
+	if (what & BEV_EVENT_CONNECTED)
+		upconn_connected(uc);
+	else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
+		/* bytes before the close are delivered first */
+		uc->pending = what;
+		upconn_process(uc);
+	} else if (uc->cbs != NULL)
+		upconn_event(uc, what);
+	upconn_leave(uc);
+}
+
+/* See upconn.h. */
+void
+upconn_pause(struct upconn *uc)
+{
+	uc->paused = 1;
+	bufferevent_disable(uc->bev, EV_READ);
+}
+
+/* See upconn.h. Buffered input is processed from the loop, not here. */
+void
+upconn_resume(struct upconn *uc)
+{
+	if (!uc->paused)
+		return;
+	uc->paused = 0;
+	if (uc->state != UPCONN_HEAD && uc->state != UPCONN_BODY)
+		return;
+	/* a close already seen is kept: reading again would see a reset
+	 * as a plain EOF */
+	if (uc->sent && !uc->pending)
+		bufferevent_enable(uc->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0 ||
+	    uc->pending)
+		bufferevent_trigger(uc->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* See upconn.h. */
+int
+upconn_reused(const struct upconn *uc)
+{
+	return uc->reused;
+}
+
+/* See upconn.h. */
+int
+upconn_request_sent(const struct upconn *uc)
+{
+	return uc->sent;
+}
+
+/* Put a finished connection in its server's pool. */
+static void
+upconn_pool_put(struct upconn *uc)
+{
+	struct server		*srv = uc->srv;
+	struct server_local	*loc = server_local(srv);
+	struct upconn		*old;
+	struct timeval		 tv;
+	uint64_t		 ms, retire;
+
+	uc->idle_since = sluice_now_ms();
+	/* the shortest of ours, the server's announced and its learned */
+	ms = (uint64_t)loc->set.keepalive_timeout.tv_sec * 1000 +
+	    (uint64_t)loc->set.keepalive_timeout.tv_usec / 1000;
+	if (uc->idle_ms != 0 && uc->idle_ms < ms)
+		ms = uc->idle_ms;
+	retire = server_idle_retire_ms(srv, uc->idle_since);
+	if ((uc->retiring = retire < ms))
+		ms = retire;
+	if (ms == 0) {
+		upconn_retire(uc);
+		return;
+	}
+	if (loc->nidle >= (unsigned)loc->set.keepalive &&
+	    (old = TAILQ_LAST(&loc->idle, upconn_list)) != NULL) {
+		TAILQ_REMOVE(&loc->idle, old, entry);
+		SLUICE_DEC(&loc->nidle);
+		upconn_free(old);
+	}
+	uc->state = UPCONN_IDLE;
+	uc->cbs = NULL;
+	uc->arg = NULL;
+	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
+	    upconn_idle_event_cb, uc);
+	tv = sluice_tv(ms);
+	bufferevent_set_timeouts(uc->bev, &tv, NULL);
+	bufferevent_enable(uc->bev, EV_READ);
+	TAILQ_INSERT_HEAD(&loc->idle, uc, entry);
+	SLUICE_INC(&loc->nidle);
+}
+
+/* See upconn.h. */
+void
+upconn_release(struct upconn *uc, int reusable)
+{
+	struct server	*srv = uc->srv;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	TAILQ_REMOVE(&server_local(srv)->busy, uc, entry);
+	SLUICE_DEC(&server_local(srv)->nbusy);
+	/* a drained server keeps no pool: drain closed it once */
+	if (reusable && uc->state == UPCONN_DONE && !uc->zombie &&
+	    SLUICE_LOAD(&srv->state) == SERVER_ACTIVE &&
+	    !SLUICE_LOAD(&srv->admin_drain) &&
+	    server_local(srv)->set.keepalive > 0 &&
+	    uc->epoch == server_local(srv)->set.epoch)
+		upconn_pool_put(uc);
+	else
+		upconn_destroy(uc);
+}
+
+/* Take an idle connection out of the pool (to close it). */
+static void
+upconn_idle_remove(struct upconn *uc)
+{
+	struct server	*srv = uc->srv;
+
+	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
+	TAILQ_REMOVE(&server_local(srv)->idle, uc, entry);
+	SLUICE_DEC(&server_local(srv)->nidle);
+}
+
+/* Close an idle connection, removing it from the pool. */
+static void
+upconn_idle_close(struct upconn *uc)
+{
+	upconn_idle_remove(uc);
+	upconn_free(uc);
+}
+
+/* An idle connection got bytes nobody asked for (a 408 before a close,
+ * say): the server is done with it. */
+static void
+upconn_idle_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	upconn_idle_remove(uc);
+	upconn_learn(uc->srv, 1, sluice_now_ms() - uc->idle_since);
+	upconn_free(uc);
+}
+
+/* An idle connection was closed by the server, or its timer ran out. */
+static void
+upconn_idle_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	upconn_idle_remove(uc);
+	upconn_learn(uc->srv, !(what & BEV_EVENT_TIMEOUT),
+	    sluice_now_ms() - uc->idle_since);
+	if ((what & BEV_EVENT_TIMEOUT) && uc->retiring)
+		upconn_retire(uc);
+	else
+		upconn_free(uc);
+}
+
+/* See upconn.h. */
+void
+upconn_close_idle(struct server *srv)
+{
+	struct upconn	*uc;
+
+	while ((uc = TAILQ_FIRST(&server_local(srv)->idle)) != NULL)
+		upconn_idle_close(uc);
+}

@@ -1,0 +1,53 @@
+/*
+ * clientconn: the registry of client (downstream) connections.
+ *
+ * evhttp keeps no public list of its connections and offers one close
+ * callback per connection. The registry gives each connection a struct
+ * clientconn the first time a request arrives on it, found again by the evhttp
+ * connection pointer, and freed from that close callback.
+ */
+#ifndef SLUICE_FRONT_CLIENTCONN_H
+#define SLUICE_FRONT_CLIENTCONN_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+struct evhttp_connection;
+struct exchange;
+struct listener;
+
+#define CLIENTCONN_MAGIC	0x434c4e54u	/* "CLNT" */
+
+struct clientconn {
+	unsigned			 magic;
+	struct evhttp_connection	*evcon;
+	struct listener			*lst;
+	struct exchange			*ex;	/* current, NULL when idle */
+	uint64_t			 requests;
+	int				 tls;	/* arrived over TLS */
+	char				 ip[INET6_ADDRSTRLEN];
+	uint16_t			 port;
+	TAILQ_ENTRY(clientconn)		 entry;
+};
+
+TAILQ_HEAD(clientconn_list, clientconn);
+
+/*
+ * The client of evcon, created (and its close callback set) on first use.
+ * NULL when out of memory.
+ */
+struct clientconn	*clientconn_get(struct evhttp_connection *evcon,
+		    struct listener *lst);
+
+/* Every open client connection we have seen a request on. */
+struct clientconn_list *clientconn_registry(void);
+unsigned	 clientconn_count(void);
+
+/* Called after a client connection closed (drain watches this). */
+void		 clientconn_set_close_cb(void (*cb)(void));
+
+/* Free the registry's table (at exit, once every connection is closed). */
+void		 clientconn_registry_free(void);
+
+#endif

@@ -1,0 +1,495 @@
+/*
+ * listener: evhttp servers and their listening sockets.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "proxy/exchange.h"
+#include "proxy/base/fault.h"
+#include "proxy/gen.h"
+#include "proxy/front/inherit.h"
+#include "proxy/front/listener.h"
+#include "proxy/base/log.h"
+#include "proxy/front/nulscan.h"
+#include "proxy/base/runtime.h"
+#include "proxy/base/worker.h"
+#include "tls/tls.h"
+
+#define LISTENER_BACKLOG	511
+#define LISTENER_CLOSE_TRIES	100	/* loop turns to empty the queue */
+#define LISTENER_MAX_WRITE	(256 * 1024)	/* one write to a client */
+
+TAILQ_HEAD(listener_slot_list, listener_slot);
+
+/* This thread's slots with an evhttp, and its newest generation. */
+static __thread struct listener_slot_list	 slots;
+static __thread struct gen			*cur_gen;
+static void					(*closed_cb)(void);
+
+static void	listener_close_main(struct listener *);
+
+/*
+ * Serve this thread's newest generation when it lists the slot's address:
+ * routing, and the settings evhttp copies onto each new connection. A
+ * listener a reload removed keeps the generation it had.
+ */
+static void
+listener_slot_refresh(struct listener_slot *sl)
+{
+	const struct conf_listener	*cl;
+	struct gen_listener		*gl;
+	struct timeval			 tv;
+
+	if (sl->gen == cur_gen || cur_gen == NULL ||
+	    (gl = gen_listener_find(cur_gen, &sl->l->addr)) == NULL)
+		return;
+	if (sl->gen != NULL)
+		gen_unref(sl->gen);
+	sl->gen = gen_ref(cur_gen);
+	sl->gl = gl;
+	cl = gl->conf;
+	tv = sluice_tv(cl->client_timeout_ms);
+	evhttp_set_max_body_size(sl->http, (ev_ssize_t)cl->max_body_size);
+	evhttp_set_max_headers_size(sl->http, (ev_ssize_t)cl->max_header_size);
+	evhttp_set_timeout_tv(sl->http, &tv);
+}
+
+/* See listener.h. The old generation goes as soon as nothing serves it. */
+void
+listener_set_gen(struct gen *g)
+{
+	struct listener_slot	*sl;
+	struct gen		*old = cur_gen;
+
+	cur_gen = g != NULL ? gen_ref(g) : NULL;
+	if (slots.tqh_last != NULL)
+		TAILQ_FOREACH(sl, &slots, entry)
+			listener_slot_refresh(sl);
+	if (old != NULL)
+		gen_unref(old);
+}
+
+/* The evhttp request callback: every request starts an exchange. */
+static void
+listener_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct listener_slot	*sl = arg;
+
+	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
+	listener_slot_refresh(sl);
+	if (sl->gl == NULL) {		/* never given a generation */
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	exchange_start(req, sl->l, sl->gen, sl->gl);
+}
+
+/*
+ * The input callback of a refused connection. It runs inside the read
+ * (no BEV_OPT_DEFER_CALLBACKS), before evhttp's read callback, so evhttp
+ * never sees a byte: a ClientHello is never parsed as a request and
+ * answered with a plain-text 400. The shutdown makes the next read see EOF
+ * (or more bytes, thrown away the same way), and evhttp frees the
+ * connection.
+ */
+static void
+listener_refuse_input_cb(struct evbuffer *input,
+    const struct evbuffer_cb_info *info, void *arg)
+{
+	struct bufferevent	*bev = arg;
+	evutil_socket_t		 fd;
+
+	if (info->n_added == 0)		/* our own drain */
+		return;
+	evbuffer_drain(input, evbuffer_get_length(input));
+	if ((fd = bufferevent_getfd(bev)) != -1)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/*
+ * A bufferevent that serves nothing, for a TLS connection whose TLS could
+ * not be set up (evhttp falls back to plain text when the bevcb returns
+ * NULL). It is a socket bufferevent, so evhttp's bufferevent_setfd gives it
+ * the socket, and CLOSE_ON_FREE: when evhttp frees the connection (EOF
+ * after listener_refuse_input_cb, or client_timeout for a client that
+ * sends nothing) the bufferevent closes the socket and evhttp does not, so
+ * it is closed once. evhttp replaces the bufferevent's callbacks but not
+ * the callbacks of its input buffer. NULL when even this cannot be made.
+ */
+static struct bufferevent *
+listener_bev_refuse(struct event_base *base)
+{
+	struct bufferevent	*bev;
+
+	if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL;
+	if (evbuffer_add_cb(bufferevent_get_input(bev),
+	    listener_refuse_input_cb, bev) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
+/*
+ * What every client bufferevent gets. libevent writes at most 16 KiB per
+ * write callback, so a 16 KiB body and its head would leave in two
+ * writes, a loop turn each; the exchange pauses its server past 256 KiB
+ * queued, so one write may take whatever is queued.
+ */
+static void
+listener_bev_setup(struct listener *l, struct bufferevent *bev)
+{
+	bufferevent_set_max_single_write(bev, LISTENER_MAX_WRITE);
+	if (nulscan_attach(bev) == -1)
+		log_warn("listener %s: out of memory", l->addr.text);
+}
+
+/*
+ * Log that a connection's TLS could not be set up: at most one line a
+ * second for each listener in each worker, since every new connection can
+ * fail again (out of memory, say); the next line counts those left out.
+ */
+static void
+listener_log_tls_failure(struct listener_slot *sl)
+{
+	unsigned long	 held;
+
+	if (!log_limit_pass(&sl->tls_log, sluice_now_ms(), &held))
+		return;
+	if (held == 0)
+		log_error("listener %s: cannot set up TLS for a connection",
+		    sl->l->addr.text);
+	else
+		log_error("listener %s: cannot set up TLS for a connection "
+		    "(%lu more not logged)", sl->l->addr.text, held);
+}
+
+/*
+ * evhttp asks for the bufferevent of a new connection: TLS when the
+ * current generation gives this listener certificates, so a reload's new
+ * certificates serve the very next handshake.
+ */
+static struct bufferevent *
+listener_bevcb(struct event_base *base, void *arg)
+{
+	struct listener_slot	*sl = arg;
+	struct listener		*l = sl->l;
+	struct bufferevent	*bev = NULL;
+	SSL			*ssl;
+
+	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
+	listener_slot_refresh(sl);
+	if (sl->gl == NULL || sl->gl->tls == NULL) {
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+		if (bev != NULL)
+			listener_bev_setup(l, bev);
+		return bev;
+	}
+	ssl = fault_hit(FAULT_TLS_SETUP) ? NULL :
+	    tls_server_ssl_new(sl->gl->tls);
+	if (ssl != NULL &&
+	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		SSL_free(ssl);
+	if (bev == NULL) {
+		listener_log_tls_failure(sl);
+		/* NULL (no memory at all) would serve plain text */
+		return listener_bev_refuse(base);
+	}
+	listener_bev_setup(l, bev);
+	return bev;
+}
+
+/* Create the evhttp server with the settings that never change. */
+static struct evhttp *
+listener_http_new(struct listener_slot *sl)
+{
+	struct evhttp	*http;
+
+	if ((http = evhttp_new(sluice_base)) == NULL)
+		return NULL;
+	evhttp_set_default_content_type(http, NULL);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
+	    EVHTTP_REQ_CONNECT);	/* answered 501 by us, properly framed */
+	evhttp_set_gencb(http, listener_request_cb, sl);
+	evhttp_set_bevcb(http, listener_bevcb, sl);
+	return http;
+}
+
+/* See listener.h. */
+struct evconnlistener *
+listener_socket(const struct conf_addr *addr, int backlog)
+{
+	int	fd;
+
+	if ((fd = inherit_take(addr)) != -1)	/* already listening */
+		return evconnlistener_new(sluice_base, NULL, NULL,
+		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	return evconnlistener_new_bind(sluice_base, NULL, NULL,
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE,
+	    backlog, (const struct sockaddr *)&addr->ss, (int)addr->sslen);
+}
+
+/* Start serving sl from this thread's loop, accepting on el. -1 on error. */
+static int
+listener_slot_open(struct listener_slot *sl, struct evconnlistener *el)
+{
+	if ((sl->http = listener_http_new(sl)) == NULL) {
+		evconnlistener_free(el);
+		return -1;
+	}
+	if ((sl->bound = evhttp_bind_listener(sl->http, el)) == NULL) {
+		evconnlistener_free(el);
+		evhttp_free(sl->http);
+		sl->http = NULL;
+		return -1;
+	}
+	if (slots.tqh_last == NULL)
+		TAILQ_INIT(&slots);
+	TAILQ_INSERT_TAIL(&slots, sl, entry);
+	listener_slot_refresh(sl);
+	return 0;
+}
+
+/* Free sl's evhttp (and the connections it has) in this thread. */
+static void
+listener_slot_free(struct listener_slot *sl)
+{
+	if (sl->http == NULL)
+		return;
+	TAILQ_REMOVE(&slots, sl, entry);
+	evhttp_free(sl->http);
+	sl->http = NULL;
+	sl->bound = NULL;
+	if (sl->gen != NULL)
+		gen_unref(sl->gen);
+	sl->gen = NULL;
+	sl->gl = NULL;
+}
+
+/* See listener.h. */
+struct listener *
+listener_open(const struct conf_listener *cl, char **err)
+{
+	struct listener		*l;
+	struct evconnlistener	*el;
+	unsigned		 i;
+
+	*err = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->slots = calloc(sluice_nworkers, sizeof(*l->slots))) == NULL ||
+	    (l->addr.text = strdup(cl->listen.text)) == NULL) {
+		if (l != NULL)
+			free(l->slots);
+		free(l);
+		*err = strdup("out of memory");
+		return NULL;
+	}
+	l->magic = LISTENER_MAGIC;
+	for (i = 0; i < sluice_nworkers; i++) {
+		l->slots[i].magic = LISTENER_SLOT_MAGIC;
+		l->slots[i].l = l;
+	}
+	memcpy(&l->addr.ss, &cl->listen.ss, cl->listen.sslen);
+	l->addr.sslen = cl->listen.sslen;
+	if ((el = listener_socket(&l->addr, LISTENER_BACKLOG)) == NULL ||
+	    listener_slot_open(&l->slots[0], el) == -1)
+		goto fail;
+	return l;
+fail:
+	if (asprintf(err, "%s: cannot listen on %s: %s", cl->name,
+	    cl->listen.text, strerror(errno)) == -1)
+		*err = NULL;
+	listener_free(l);
+	return NULL;
+}
+
+/*
+ * In a worker: accept on a descriptor of its own for the shared socket.
+ * Every worker's loop watches the one kernel queue; whoever is free first
+ * accepts, and closing a descriptor loses nothing while another is open.
+ */
+static void
+listener_serve_cb(void *arg)
+{
+	struct listener		*l = arg;
+	struct listener_slot	*sl = &l->slots[sluice_worker_id];
+	struct evconnlistener	*el;
+	int			 fd;
+
+	/* queued before any close of l: the main descriptor is open */
+	if ((fd = fcntl(listener_fd(l), F_DUPFD_CLOEXEC, 0)) == -1 || (el = evconnlistener_new(sluice_base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, fd)) == NULL ||
+	    listener_slot_open(sl, el) == -1)
+		log_error("listener %s: worker %u cannot accept: %s",
+		    l->addr.text, sluice_worker_id, strerror(errno));
+}
+
+/* See listener.h. */
+void
+listener_serve(struct listener *l)
+{
+	worker_each(listener_serve_cb, NULL, l);
+}
+
+/* 1 when connections wait in the kernel's accept queue. */
+static int
+listener_has_queued(struct listener *l)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = listener_fd(l);
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/* Retry closing once the loop has accepted what was queued. */
+static void
+listener_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	listener_close_main(arg);
+}
+
+/*
+ * Close the main thread's descriptor, the last one. Closing a listening
+ * socket resets the connections in its accept queue, so the queue is
+ * emptied first: while it holds connections, the close waits one loop
+ * turn (evhttp accepts them).
+ */
+static void
+listener_close_main(struct listener *l)
+{
+	struct listener_slot	*sl = &l->slots[0];
+	struct timeval		 tv = { 0, 0 };
+
+	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
+	if (sl->bound == NULL)
+		return;
+	if (!l->shared && listener_has_queued(l) &&
+	    l->close_tries++ < LISTENER_CLOSE_TRIES) {
+		if (l->close_ev == NULL)
+			l->close_ev = evtimer_new(sluice_base,
+			    listener_close_cb, l);
+		if (l->close_ev != NULL) {
+			evtimer_add(l->close_ev, &tv);
+			return;
+		}
+	}
+	evhttp_del_accept_socket(sl->http, sl->bound);
+	sl->bound = NULL;
+	log_info("listener %s: closed", l->addr.text);
+	if (closed_cb != NULL)
+		closed_cb();
+}
+
+/* See listener.h. */
+void
+listener_set_closed_cb(void (*cb)(void))
+{
+	closed_cb = cb;
+}
+
+/* In a worker: stop accepting on its descriptor. */
+static void
+listener_stop_cb(void *arg)
+{
+	struct listener		*l = arg;
+	struct listener_slot	*sl = &l->slots[sluice_worker_id];
+
+	if (sl->bound != NULL)
+		evhttp_del_accept_socket(sl->http, sl->bound);
+	sl->bound = NULL;
+}
+
+/* See listener.h. */
+void
+listener_close(struct listener *l)
+{
+	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
+	if (l->closing)
+		return;
+	l->closing = 1;
+	/* the workers stop first: then the main loop accepts the queue */
+	worker_each_sync(listener_stop_cb, l);
+	listener_close_main(l);
+}
+
+/* See listener.h. */
+int
+listener_closed(const struct listener *l)
+{
+	return l->slots[0].bound == NULL;
+}
+
+/* See listener.h. */
+int
+listener_fd(const struct listener *l)
+{
+	return l->slots[0].bound != NULL ?
+	    evhttp_bound_socket_get_fd(l->slots[0].bound) : -1;
+}
+
+/* In a worker: free its part of a listener. */
+static void
+listener_free_cb(void *arg)
+{
+	struct listener	*l = arg;
+
+	listener_slot_free(&l->slots[sluice_worker_id]);
+}
+
+/* The workers are done with l: free the rest from the main thread. */
+static void
+listener_free_main(void *arg)
+{
+	struct listener	*l = arg;
+
+	if (l->slots != NULL)
+		listener_slot_free(&l->slots[0]);
+	if (l->close_ev != NULL)
+		event_free(l->close_ev);
+	free(l->slots);
+	free(l->addr.text);
+	l->magic = 0;
+	free(l);
+}
+
+/* See listener.h. */
+void
+listener_free(struct listener *l)
+{
+	if (l->slots == NULL) {
+		listener_free_main(l);
+		return;
+	}
+	worker_each(listener_free_cb, listener_free_main, l);
+}
+
+/* See listener.h. */
+void
+listener_worker_fini(void)
+{
+	struct listener_slot	*sl;
+
+	while (slots.tqh_last != NULL && (sl = TAILQ_FIRST(&slots)) != NULL)
+		listener_slot_free(sl);
+	listener_set_gen(NULL);
+}

@@ -1,0 +1,341 @@
+/*
+ * headers: which header lines cross the proxy, in each direction, and what
+ * the proxy adds. Hop-by-hop headers (RFC 9110 7.6.1) never cross; framing
+ * headers are regenerated from what the proxy actually holds.
+ */
+#include <sys/queue.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "proxy/http/headers.h"
+#include "proxy/http/http1.h"
+
+/* Values up to this size are NUL-terminated on the stack, not the heap. */
+#define HEADERS_STACK_COPY	1024
+
+/* Hop-by-hop in every message, whatever Connection says. */
+static const char *const headers_hop_names[] = {
+	"Connection",
+	"Keep-Alive",
+	"Proxy-Connection",
+	"TE",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+};
+
+/* 1 when the len bytes at name are lit, ignoring case. */
+static int
+headers_name_is(const char *name, size_t len, const char *lit)
+{
+	return len == strlen(lit) && strncasecmp(name, lit, len) == 0;
+}
+
+/* 1 when name is in the fixed hop-by-hop list. */
+static int
+headers_hop_fixed(const char *name, size_t namelen)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(headers_hop_names) /
+	    sizeof(headers_hop_names[0]); i++)
+		if (headers_name_is(name, namelen, headers_hop_names[i]))
+			return 1;
+	return 0;
+}
+
+/* 1 when the comma-separated list[0..len) names name (OWS around items). */
+static int
+headers_list_names(const char *list, size_t len, const char *name,
+    size_t namelen)
+{
+	const char	*item, *comma;
+	size_t		 itemlen;
+
+	while (len > 0) {
+		comma = memchr(list, ',', len);
+		item = list;
+		itemlen = comma != NULL ? (size_t)(comma - list) : len;
+		while (itemlen > 0 && (*item == ' ' || *item == '\t')) {
+			item++;
+			itemlen--;
+		}
+		while (itemlen > 0 && (item[itemlen - 1] == ' ' ||
+		    item[itemlen - 1] == '\t'))
+			itemlen--;
+		if (itemlen > 0 && itemlen == namelen &&
+		    strncasecmp(item, name, namelen) == 0)
+			return 1;
+		if (comma == NULL)
+			break;
+		len -= (size_t)(comma - list) + 1;
+		list = comma + 1;
+	}
+	return 0;
+}
+
+/* 1 when the header name is hop-by-hop; see headers.h. */
+int
+headers_is_hop_by_hop(const char *name, size_t namelen,
+    const char *connection)
+{
+	if (headers_hop_fixed(name, namelen))
+		return 1;
+	return connection != NULL && headers_list_names(connection,
+	    strlen(connection), name, namelen);
+}
+
+/* 1 when a Connection header of the request names name. */
+static int
+headers_request_listed(const struct evkeyvalq *in, const char *name)
+{
+	const struct evkeyval	*kv;
+
+	TAILQ_FOREACH(kv, in, next)
+		if (strcasecmp(kv->key, "Connection") == 0 &&
+		    headers_list_names(kv->value, strlen(kv->value), name,
+		    strlen(name)))
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when the client's header stops here. Host is never removed through
+ * Connection ("Connection: host" would leave the upstream without one).
+ */
+static int
+headers_request_drops(const struct evkeyvalq *in, const char *name)
+{
+	static const char *const own[] = {
+		"Expect", "Content-Length", "X-Forwarded-For",
+		"X-Forwarded-Proto", "X-Forwarded-Host", "Via",
+	};
+	size_t	 i;
+
+	if (headers_hop_fixed(name, strlen(name)))
+		return 1;
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strcasecmp(name, own[i]) == 0)
+			return 1;
+	return strcasecmp(name, "Host") != 0 &&
+	    headers_request_listed(in, name);
+}
+
+/* Append "name: value\r\n" to out; 0 or -1. */
+static int
+headers_put(struct evbuffer *out, const char *name, const char *value)
+{
+	/* plain copies: a printf per header showed in profiles */
+	return evbuffer_add(out, name, strlen(name)) == -1 ||
+	    evbuffer_add(out, ": ", 2) == -1 ||
+	    evbuffer_add(out, value, strlen(value)) == -1 ||
+	    evbuffer_add(out, "\r\n", 2) == -1 ?
+	    -1 : 0;
+}
+
+/* Append the client's end-to-end headers, in order; 0 or -1. */
+static int
+headers_request_copy(struct evbuffer *out, const struct evkeyvalq *in)
+{
+	const struct evkeyval	*kv;
+
+	TAILQ_FOREACH(kv, in, next) {
+		if (headers_request_drops(in, kv->key))
+			continue;
+		if (headers_put(out, kv->key, kv->value) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* v in decimal into buf (at least 21 bytes); its length. */
+static size_t
+headers_u64(char *buf, uint64_t v)
+{
+	char	 tmp[20];
+	size_t	 n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+/* Append one value of a joined header: "name: v" first, ", v" after. */
+static int
+headers_join_one(struct evbuffer *out, const char *name, const char *v,
+    int *n)
+{
+	if ((*n)++ == 0)
+		return evbuffer_add(out, name, strlen(name)) == -1 ||
+		    evbuffer_add(out, ": ", 2) == -1 ||
+		    evbuffer_add(out, v, strlen(v)) == -1 ? -1 : 0;
+	return evbuffer_add(out, ", ", 2) == -1 ||
+	    evbuffer_add(out, v, strlen(v)) == -1 ? -1 : 0;
+}
+
+/*
+ * Append "name: " with the client's values of name in order, then last
+ * (X-Forwarded-For, Via); nothing when there is neither. 0 or -1.
+ */
+static int
+headers_request_join(struct evbuffer *out, const struct evkeyvalq *in,
+    const char *name, const char *last)
+{
+	const struct evkeyval	*kv;
+	int			 n = 0, dropped;
+
+	/* Named in Connection, the client's values are hop-by-hop too. */
+	dropped = headers_request_listed(in, name);
+	TAILQ_FOREACH(kv, in, next) {
+		if (dropped || strcasecmp(kv->key, name) != 0 ||
+		    kv->value[0] == '\0')
+			continue;
+		if (headers_join_one(out, name, kv->value, &n) == -1)
+			return -1;
+	}
+	if (last != NULL && headers_join_one(out, name, last, &n) == -1)
+		return -1;
+	if (n > 0 && evbuffer_add(out, "\r\n", 2) == -1)
+		return -1;
+	return 0;
+}
+
+/* 1 when an upstream expects a Content-Length for method even at 0. */
+static int
+headers_method_has_body(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0;
+}
+
+/* Append what the proxy adds after the client's headers; 0 or -1. */
+static int
+headers_request_add(struct evbuffer *out, const char *method,
+    const struct evkeyvalq *in, const struct headers_forward *fwd,
+    size_t body_len)
+{
+	const char	*host;
+
+	if (headers_request_join(out, in, "X-Forwarded-For",
+	    fwd->client_ip) == -1 ||
+	    headers_request_join(out, in, "Via", fwd->via) == -1)
+		return -1;
+	if (headers_put(out, "X-Forwarded-Proto",
+	    fwd->tls ? "https" : "http") == -1)
+		return -1;
+	host = evhttp_find_header(in, "Host");
+	if (host != NULL && headers_put(out, "X-Forwarded-Host", host) == -1)
+		return -1;
+	/* an HTTP/1.0 client may omit Host; an HTTP/1.1 request may not */
+	if (host == NULL && fwd->default_host != NULL &&
+	    headers_put(out, "Host", fwd->default_host) == -1)
+		return -1;
+	if (fwd->upgrade != NULL && (headers_put(out, "Connection",
+	    "upgrade") == -1 || headers_put(out, "Upgrade", fwd->upgrade) == -1))
+		return -1;
+	if (body_len > 0 || headers_method_has_body(method)) {
+		char	 cl[24];
+		size_t	 n = headers_u64(cl, body_len);
+
+		if (evbuffer_add(out, "Content-Length: ", 16) == -1 ||
+		    evbuffer_add(out, cl, n) == -1 ||
+		    evbuffer_add(out, "\r\n", 2) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Append the upstream request head to out; see headers.h. */
+int
+headers_request_build(struct evbuffer *out, const char *method,
+    const char *target, const struct evkeyvalq *in,
+    const struct headers_forward *fwd, size_t body_len)
+{
+	if (evbuffer_add(out, method, strlen(method)) == -1 ||
+	    evbuffer_add(out, " ", 1) == -1 ||
+	    evbuffer_add(out, target, strlen(target)) == -1 ||
+	    evbuffer_add(out, " HTTP/1.1\r\n", 11) == -1)
+		return -1;
+	if (headers_request_copy(out, in) == -1)
+		return -1;
+	if (headers_request_add(out, method, in, fwd, body_len) == -1)
+		return -1;
+	return evbuffer_add(out, "\r\n", 2);
+}
+
+/* 1 when a Connection header of the response names name[0..namelen). */
+static int
+headers_response_listed(const struct http1_response *r, const char *name,
+    size_t namelen)
+{
+	const struct http1_header	*h;
+	size_t				 i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		h = &r->headers[i];
+		if (headers_name_is(h->name, h->namelen, "Connection") &&
+		    headers_list_names(h->value, h->valuelen, name, namelen))
+			return 1;
+	}
+	return 0;
+}
+
+/* Add h to out as NUL-terminated strings; 0 or -1. */
+static int
+headers_add_copy(struct evkeyvalq *out, const struct http1_header *h)
+{
+	char	 stack[HEADERS_STACK_COPY], *buf = stack;
+	size_t	 need = h->namelen + h->valuelen + 2;
+	int	 rc;
+
+	if (need > sizeof(stack) && (buf = malloc(need)) == NULL)
+		return -1;
+	memcpy(buf, h->name, h->namelen);
+	buf[h->namelen] = '\0';
+	memcpy(buf + h->namelen + 1, h->value, h->valuelen);
+	buf[need - 1] = '\0';
+	rc = evhttp_add_header(out, buf, buf + h->namelen + 1);
+	if (buf != stack)
+		free(buf);
+	return rc;
+}
+
+/* Copy the end-to-end headers of a parsed response; see headers.h. */
+int
+headers_response_copy(const struct http1_response *r, struct evkeyvalq *out)
+{
+	const struct http1_header	*h;
+	char				 cl[24];
+	size_t				 i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		h = &r->headers[i];
+		/* Re-added below, once, from the parsed value ("5, 5"). */
+		if (headers_name_is(h->name, h->namelen, "Content-Length"))
+			continue;
+		if (headers_hop_fixed(h->name, h->namelen) ||
+		    headers_response_listed(r, h->name, h->namelen))
+			continue;
+		if (headers_add_copy(out, h) == -1)
+			return -1;
+	}
+	if (r->framing == HTTP1_FRAMING_LENGTH ||
+	    (r->framing == HTTP1_FRAMING_NONE && r->has_content_length)) {
+		headers_u64(cl, r->content_length);
+		if (evhttp_add_header(out, "Content-Length", cl) == -1)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * headers: what crosses the proxy in each direction. Pure functions over
+ * evhttp header lists and evbuffers; no sockets, no logging.
+ */
+#ifndef SLUICE_HTTP_HEADERS_H
+#define SLUICE_HTTP_HEADERS_H
+
+#include <stddef.h>
+
+struct evbuffer;
+struct evkeyvalq;
+struct http1_response;
+
+/* What the proxy adds to a forwarded request. */
+struct headers_forward {
+	const char	*client_ip;	/* appended to X-Forwarded-For */
+	int		 tls;		/* X-Forwarded-Proto: https or http */
+	const char	*default_host;	/* Host when the client sent none
+					 * (HTTP/1.0); NULL: none */
+	const char	*via;		/* appended to Via, e.g. "1.1 sluice"
+					 * (RFC 9110 7.6.3); NULL: none */
+	const char	*upgrade;	/* the Upgrade value to pass on
+					 * (with Connection: upgrade); NULL:
+					 * not an upgrade */
+};
+
+/*
+ * 1 when the header name (namelen bytes) is hop-by-hop: one of Connection,
+ * Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, or
+ * a name listed in connection (the message's Connection header values joined
+ * with ",", NULL when it has none). Case-insensitive.
+ */
+int	headers_is_hop_by_hop(const char *name, size_t namelen,
+	    const char *connection);
+
+/*
+ * Append the upstream request head to out: "METHOD TARGET HTTP/1.1\r\n",
+ * then every end-to-end header of in (in order, duplicates kept), without
+ * hop-by-hop headers, Expect, Content-Length and the client's
+ * X-Forwarded-Proto and X-Forwarded-Host; then X-Forwarded-For (existing
+ * values joined with ", " and client_ip appended), X-Forwarded-Proto,
+ * X-Forwarded-Host (the client's Host, when it sent one), Via (the
+ * client's values joined, then fwd->via), and
+ * "Content-Length: body_len" when body_len > 0 or the method is POST, PUT
+ * or PATCH; then the empty line. Host is kept as the client sent it; when
+ * it sent none (HTTP/1.0), Host is fwd->default_host.
+ * target must already be in origin-form. Returns 0, or -1 if out of memory.
+ */
+int	headers_request_build(struct evbuffer *out, const char *method,
+	    const char *target, const struct evkeyvalq *in,
+	    const struct headers_forward *fwd, size_t body_len);
+
+/*
+ * Copy the end-to-end headers of a parsed upstream response into out (the
+ * client request's output headers), dropping hop-by-hop headers (the fixed
+ * list and those named in the response's Connection). Content-Length is
+ * copied only when the response is framed by length, or is a HEAD or 304
+ * response that declared one. Repeated headers (Set-Cookie) stay separate.
+ * Returns 0, or -1 if a header could not be added.
+ */
+int	headers_response_copy(const struct http1_response *,
+	    struct evkeyvalq *out);
+
+#endif
