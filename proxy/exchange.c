@@ -23,7 +23,6 @@
 #include "proxy/http/headers.h"
 #include "proxy/back/health.h"
 #include "proxy/http/http1.h"
-#include "proxy/front/listener.h"
 #include "proxy/base/log.h"
 #include "proxy/base/metrics.h"
 #include "proxy/front/nulscan.h"
@@ -41,7 +40,7 @@
 struct exchange {
 	unsigned		 magic;
 	struct evhttp_request	*req;		/* NULL once evhttp has it */
-	struct clientconn		*client;
+	struct clientconn	*client;
 	struct gen		*gen;		/* referenced */
 	const char		*lname;		/* listener name (in gen) */
 	uint64_t		 client_timeout_ms;
@@ -266,8 +265,8 @@ exchange_finish(struct exchange *ex)
 	exchange_detach(ex);
 	if (ex->reqbuf != NULL)
 		evbuffer_free(ex->reqbuf);
-	if (ex->client != NULL && ex->client->ex == ex)
-		ex->client->ex = NULL;
+	if (ex->client != NULL)
+		clientconn_detach(ex->client, ex);
 	if (ex->req != NULL)
 		evhttp_request_set_on_complete_cb(ex->req, NULL, NULL);
 	gen_unref(ex->gen);
@@ -305,10 +304,12 @@ exchange_complete_cb(struct evhttp_request *req, void *arg)
 	exchange_finish(ex);
 }
 
-/* See exchange.h. */
-void
-exchange_client_gone(struct exchange *ex)
+/* The client connection closed under the exchange (its close callback). */
+static void
+exchange_client_gone(void *arg)
 {
+	struct exchange	*ex = arg;
+
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	if (ex->who == EXCHANGE_WHO_NONE && !ex->tunnel_over) {
 		ex->who = EXCHANGE_WHO_CLIENT;
@@ -1136,20 +1137,17 @@ exchange_client_watch(struct exchange *ex, uint64_t max_header)
 
 /* See exchange.h. */
 void
-exchange_start(struct evhttp_request *req, struct listener *lst,
+exchange_start(struct evhttp_request *req, struct clientconn *c,
     struct gen *g, struct gen_listener *gl)
 {
-	struct evhttp_connection	*evcon;
-	struct exchange			*ex;
-	const char			*method = exchange_method(req);
+	struct exchange	*ex;
+	const char	*method = exchange_method(req);
 
-	evcon = evhttp_request_get_connection(req);
-	if ((ex = calloc(1, sizeof(*ex))) == NULL ||
-	    (ex->client = clientconn_get(evcon, lst)) == NULL) {
-		free(ex);
-		evhttp_connection_free(evcon);
+	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
+		evhttp_connection_free(evhttp_request_get_connection(req));
 		return;
 	}
+	ex->client = c;
 	ex->magic = EXCHANGE_MAGIC;
 	ex->req = req;
 	/*
@@ -1166,8 +1164,7 @@ exchange_start(struct evhttp_request *req, struct listener *lst,
 	ex->head_request = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
 	ex->reqline = exchange_reqline(req, method != NULL ? method : "-");
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_start);
-	ex->client->ex = ex;
-	ex->client->requests++;
+	clientconn_attach(c, exchange_client_gone, ex);
 	if (exchanges.tqh_last == NULL)
 		TAILQ_INIT(&exchanges);
 	TAILQ_INSERT_TAIL(&exchanges, ex, entry);

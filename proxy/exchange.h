@@ -11,11 +11,11 @@
 
 #include <stdint.h>
 
+struct clientconn;
 struct evhttp_request;
 struct exchange;
 struct gen;
 struct gen_listener;
-struct listener;
 
 /* Who ended an exchange (the first half of a termination code). */
 enum exchange_who {
@@ -37,15 +37,14 @@ enum exchange_phase {
 };
 
 /*
- * The evhttp request callback: start an exchange for req, which arrived on
- * lst. g is the current generation, gl its entry for lst; the exchange takes
- * its own reference. The request is always answered.
+ * Start an exchange for req, which arrived on the client connection c (the
+ * listener found or made it). g is the current generation, gl its entry
+ * for the listener; the exchange takes its own reference. The request is
+ * always answered. The exchange works on c until it finishes, and hears
+ * from it if the connection closes first.
  */
-void	exchange_start(struct evhttp_request *req, struct listener *lst,
+void	exchange_start(struct evhttp_request *req, struct clientconn *c,
 	    struct gen *g, struct gen_listener *gl);
-
-/* The client connection closed under the exchange (from its close cb). */
-void	exchange_client_gone(struct exchange *);
 
 /*
  * End every exchange now with termination code who (drain, killed):

@@ -464,7 +464,7 @@ lifecycle_idle_clients_local(void *arg)
 	struct timeval	 tv = sluice_tv((uint64_t)(uintptr_t)arg);
 
 	TAILQ_FOREACH(c, clientconn_registry(), entry)
-		if (c->ex == NULL)
+		if (c->busy == NULL)
 			bufferevent_set_timeouts(
 			    evhttp_connection_get_bufferevent(c->evcon), &tv,
 			    NULL);

@@ -14,7 +14,6 @@
 #include <event2/http.h>
 
 #include "proxy/front/clientconn.h"
-#include "proxy/exchange.h"
 #include "proxy/front/listener.h"
 #include "proxy/front/nulscan.h"
 #include "proxy/base/ptrmap.h"
@@ -57,8 +56,8 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 
 	SLUICE_MAGIC_CHECK(c, CLIENTCONN_MAGIC);
 	nulscan_forget(evhttp_connection_get_bufferevent(evcon));
-	if (c->ex != NULL)
-		exchange_client_gone(c->ex);
+	if (c->busy != NULL)
+		c->gone(c->busy);
 	ptrmap_del(&byconn, evcon);
 	TAILQ_REMOVE(&clients, c, entry);
 	SLUICE_DEC(&c->lst->nclients);
@@ -112,6 +111,27 @@ clientconn_get(struct evhttp_connection *evcon, struct listener *lst)
 	SLUICE_INC(&nclients);
 	evhttp_connection_set_closecb(evcon, clientconn_closed, c);
 	return c;
+}
+
+/* See clientconn.h. */
+void
+clientconn_attach(struct clientconn *c, void (*gone)(void *), void *busy)
+{
+	SLUICE_MAGIC_CHECK(c, CLIENTCONN_MAGIC);
+	c->busy = busy;
+	c->gone = gone;
+	c->requests++;
+}
+
+/* See clientconn.h. */
+void
+clientconn_detach(struct clientconn *c, void *busy)
+{
+	SLUICE_MAGIC_CHECK(c, CLIENTCONN_MAGIC);
+	if (c->busy == busy) {
+		c->busy = NULL;
+		c->gone = NULL;
+	}
 }
 
 /* Free the map. */

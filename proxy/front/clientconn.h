@@ -14,7 +14,6 @@
 #include <sys/queue.h>
 
 struct evhttp_connection;
-struct exchange;
 struct listener;
 
 #define CLIENTCONN_MAGIC	0x434c4e54u	/* "CLNT" */
@@ -23,7 +22,11 @@ struct clientconn {
 	unsigned			 magic;
 	struct evhttp_connection	*evcon;
 	struct listener			*lst;
-	struct exchange			*ex;	/* current, NULL when idle */
+	void				*busy;	/* the request on it (its
+						 * exchange), NULL when idle */
+	void				(*gone)(void *busy); /* told when
+						 * the connection closes
+						 * under it */
 	uint64_t			 requests;
 	int				 tls;	/* arrived over TLS */
 	char				 ip[INET6_ADDRSTRLEN];
@@ -39,6 +42,15 @@ TAILQ_HEAD(clientconn_list, clientconn);
  */
 struct clientconn	*clientconn_get(struct evhttp_connection *evcon,
 		    struct listener *lst);
+
+/*
+ * A request (busy, its exchange) works on c until clientconn_detach;
+ * gone(busy) is called if the connection closes meanwhile (after which
+ * busy must not touch c).
+ */
+void		 clientconn_attach(struct clientconn *c, void (*gone)(void *),
+		    void *busy);
+void		 clientconn_detach(struct clientconn *c, void *busy);
 
 /* Every open client connection we have seen a request on. */
 struct clientconn_list *clientconn_registry(void);

@@ -19,6 +19,7 @@
 #include <event2/listener.h>
 
 #include "proxy/exchange.h"
+#include "proxy/front/clientconn.h"
 #include "proxy/base/fault.h"
 #include "proxy/gen.h"
 #include "proxy/front/inherit.h"
@@ -87,7 +88,9 @@ listener_set_gen(struct gen *g)
 static void
 listener_request_cb(struct evhttp_request *req, void *arg)
 {
-	struct listener_slot	*sl = arg;
+	struct listener_slot		*sl = arg;
+	struct evhttp_connection	*evcon;
+	struct clientconn		*c;
 
 	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
 	listener_slot_refresh(sl);
@@ -95,7 +98,14 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
-	exchange_start(req, sl->l, sl->gen, sl->gl);
+	evcon = evhttp_request_get_connection(req);
+	if ((c = clientconn_get(evcon, sl->l)) == NULL) {
+		log_error("listener %s: out of memory for a connection",
+		    sl->l->addr.text);
+		evhttp_connection_free(evcon);
+		return;
+	}
+	exchange_start(req, c, sl->gen, sl->gl);
 }
 
 /*
