@@ -20,6 +20,7 @@
 
 #include "conf/conf.h"
 #include "proxy/base/metrics.h"
+#include "proxy/ctl/prom.h"
 #include "proxy/back/server.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
@@ -462,14 +463,14 @@ labels(const char *first, ...)
 
 /* Render the page into a new string. */
 static char *
-render_text(const struct metrics_gauges *g)
+render_text(const struct prom_gauges *g)
 {
 	struct evbuffer	*b = evbuffer_new();
 	size_t		 len;
 	char		*text;
 
 	ck_assert_ptr_nonnull(b);
-	ck_assert_int_eq(metrics_render(b, g), 0);
+	ck_assert_int_eq(prom_render(b, g), 0);
 	len = evbuffer_get_length(b);
 	ck_assert_ptr_nonnull(text = malloc(len + 1));
 	ck_assert_int_eq(evbuffer_remove(b, text, len), (int)len);
@@ -480,7 +481,7 @@ render_text(const struct metrics_gauges *g)
 
 /* Render and parse; the page must be valid. */
 static void
-render(struct page *p, const struct metrics_gauges *g)
+render(struct page *p, const struct prom_gauges *g)
 {
 	char	*text = render_text(g);
 
@@ -729,7 +730,7 @@ START_TEST(test_render_appends)
 
 	ck_assert_ptr_nonnull(b);
 	evbuffer_add(b, pre, strlen(pre));
-	ck_assert_int_eq(metrics_render(b, NULL), 0);
+	ck_assert_int_eq(prom_render(b, NULL), 0);
 	ck_assert_int_eq(evbuffer_copyout(b, head, 14), 14);
 	ck_assert_int_eq(memcmp(head, "before\n# HELP ", 14), 0);
 	evbuffer_free(b);
@@ -758,7 +759,7 @@ END_TEST
 /* The gauges the proxy passes in. */
 START_TEST(test_gauges)
 {
-	struct metrics_gauges	 g = { 7, "running", 3, 2, 11, 5 };
+	struct prom_gauges	 g = { 7, "running", 3, 2, 11, 5 };
 	struct page		 p;
 
 	render(&p, &g);

@@ -1,13 +1,13 @@
 /*
- * metrics: counters and histograms for GET /metrics, in the Prometheus
- * text exposition format, version 0.0.4.
+ * metrics: the store of the counters and histograms GET /metrics shows
+ * (ctl/prom.c renders the page; metrics_write writes what is stored).
  *
  * Storage. Each labelled family keeps one series per distinct tuple of
  * label values in a small chained hash map that doubles as it fills. A
  * series copies its label strings once, when it is created, into its own
  * allocation; after that an event costs one cheap hash per label string
  * (a word at a time), one lookup and a few additions: no allocation and
- * no formatting, which waits for metrics_render. The number of series is
+ * no formatting, which waits for metrics_write. The number of series is
  * bounded by the configuration (listeners x upstreams x servers x six
  * status classes), so nothing is evicted; everything lives until
  * metrics_free. When memory runs out creating a series, that event is
@@ -19,32 +19,15 @@
  * the page (a configured name "-" would share those series). The status
  * class is "1xx".."5xx", or "none" when no status (or no valid one) was
  * sent. Values are escaped (backslash, double quote, newline) when the
- * page is rendered.
- *
- * Per-server families are read from the server registry when the page is
- * rendered. A reload that changes a server's address keeps the old object
- * (draining) next to the new one under the same upstream/server names;
- * such twins make one series: counts are summed, and up/draining/weight
- * come from the one the configuration lists (the first active one).
+ * page is written.
  */
-#include <sys/resource.h>
-#include <sys/time.h>
-
-#include <dirent.h>
-#include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <event2/buffer.h>
 
 #include "proxy/base/metrics.h"
+#include "proxy/base/promtext.h"
 #include "proxy/base/runtime.h"
-#include "proxy/back/server.h"
 
 #define METRICS_MAXLABELS	4
 #define METRICS_NBUCKETS	15	/* histogram buckets, +Inf included */
@@ -472,130 +455,12 @@ metrics_free(void)
 }
 
 /*
- * Rendering
+ * Writing what is stored
  */
-
-/* The page being written; the first failure sticks. */
-struct metrics_out {
-	struct evbuffer	*buf;
-	int		 failed;
-};
-
-/* Append len bytes of s. */
-static void
-metrics_add(struct metrics_out *o, const char *s, size_t len)
-{
-	if (!o->failed && evbuffer_add(o->buf, s, len) == -1)
-		o->failed = 1;
-}
-
-/* Append a NUL-terminated string. */
-static void
-metrics_puts(struct metrics_out *o, const char *s)
-{
-	metrics_add(o, s, strlen(s));
-}
-
-/* Append a label value with backslash, double quote and newline escaped. */
-static void
-metrics_escaped(struct metrics_out *o, const char *s)
-{
-	size_t	 n;
-
-	for (;;) {
-		n = strcspn(s, "\\\"\n");
-		metrics_add(o, s, n);
-		s += n;
-		if (*s == '\0')
-			return;
-		metrics_add(o, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" :
-		    "\\n", 2);
-		s++;
-	}
-}
-
-/* Append "# HELP" and "# TYPE" for a family. */
-static void
-metrics_head(struct metrics_out *o, const char *name, const char *type,
-    const char *help)
-{
-	metrics_puts(o, "# HELP ");
-	metrics_puts(o, name);
-	metrics_puts(o, " ");
-	metrics_puts(o, help);
-	metrics_puts(o, "\n# TYPE ");
-	metrics_puts(o, name);
-	metrics_puts(o, " ");
-	metrics_puts(o, type);
-	metrics_puts(o, "\n");
-}
-
-/*
- * Append one sample line: name and suffix, the n labels (names[i] =
- * "values[i]", none when n is 0) and the value's text.
- */
-static void
-metrics_line(struct metrics_out *o, const char *name, const char *suffix,
-    int n, const char *const *names, const char *const *values,
-    const char *value)
-{
-	int	 i;
-
-	metrics_puts(o, name);
-	metrics_puts(o, suffix);
-	for (i = 0; i < n; i++) {
-		metrics_puts(o, i == 0 ? "{" : ",");
-		metrics_puts(o, names[i]);
-		metrics_puts(o, "=\"");
-		metrics_escaped(o, values[i]);
-		metrics_puts(o, "\"");
-	}
-	metrics_puts(o, n > 0 ? "} " : " ");
-	metrics_puts(o, value);
-	metrics_puts(o, "\n");
-}
-
-/* A sample line with an integer value. */
-static void
-metrics_line_u64(struct metrics_out *o, const char *name, const char *suffix,
-    int n, const char *const *names, const char *const *values, uint64_t v)
-{
-	char	 buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	metrics_line(o, name, suffix, n, names, values, buf);
-}
-
-/* A double as Go's ParseFloat reads it, in the fewest digits that do. */
-static void
-metrics_format_double(char *buf, size_t size, double v)
-{
-	if (isnan(v))
-		snprintf(buf, size, "NaN");
-	else if (isinf(v))
-		snprintf(buf, size, "%cInf", v > 0 ? '+' : '-');
-	else {
-		snprintf(buf, size, "%.15g", v);
-		if (strtod(buf, NULL) != v)
-			snprintf(buf, size, "%.17g", v);
-	}
-}
-
-/* A sample line with a floating-point value. */
-static void
-metrics_line_double(struct metrics_out *o, const char *name,
-    const char *suffix, int n, const char *const *names,
-    const char *const *values, double v)
-{
-	char	 buf[32];
-
-	metrics_format_double(buf, sizeof(buf), v);
-	metrics_line(o, name, suffix, n, names, values, buf);
-}
 
 /* Append one histogram series: cumulative buckets, _sum and _count. */
 static void
-metrics_render_histogram(struct metrics_out *o,
+metrics_write_histogram(struct promtext *o,
     const struct metrics_family *f, const struct metrics_series *s)
 {
 	const char	*names[METRICS_MAXLABELS + 1];
@@ -609,430 +474,53 @@ metrics_render_histogram(struct metrics_out *o,
 	for (i = 0; i < METRICS_NBUCKETS; i++) {
 		cum += s->bucket[i];
 		values[n] = metrics_le_text[i];
-		metrics_line_u64(o, f->name, "_bucket", n + 1, names, values,
+		promtext_line_u64(o, f->name, "_bucket", n + 1, names, values,
 		    cum);
 	}
-	metrics_line_double(o, f->name, "_sum", n, names, values, s->sum);
-	metrics_line_u64(o, f->name, "_count", n, names, values, s->count);
+	promtext_line_double(o, f->name, "_sum", n, names, values, s->sum);
+	promtext_line_u64(o, f->name, "_count", n, names, values, s->count);
 }
 
 /* Append a labelled family with all its series, in creation order. */
 static void
-metrics_render_family(struct metrics_out *o, const struct metrics_family *f)
+metrics_write_family(struct promtext *o, const struct metrics_family *f)
 {
 	const struct metrics_series	*s;
 
-	metrics_head(o, f->name, f->histogram ? "histogram" : "counter",
+	promtext_head(o, f->name, f->histogram ? "histogram" : "counter",
 	    f->help);
 	for (s = f->first; s != NULL; s = s->link)
 		if (f->histogram)
-			metrics_render_histogram(o, f, s);
+			metrics_write_histogram(o, f, s);
 		else
-			metrics_line_u64(o, f->name, "", f->nlabels, f->label,
+			promtext_line_u64(o, f->name, "", f->nlabels, f->label,
 			    s->value, s->count);
-}
-
-/* Append a counter with one label over a fixed set of values. */
-static void
-metrics_render_enum(struct metrics_out *o, const char *name,
-    const char *help, const char *label, const char *const *values,
-    const uint64_t *counts, int n)
-{
-	int	 i;
-
-	metrics_head(o, name, "counter", help);
-	for (i = 0; i < n; i++)
-		metrics_line_u64(o, name, "", 1, &label, &values[i],
-		    counts[i]);
-}
-
-/* Append an unlabelled gauge or counter. */
-static void
-metrics_render_scalar(struct metrics_out *o, const char *name,
-    const char *type, const char *help, uint64_t v)
-{
-	metrics_head(o, name, type, help);
-	metrics_line_u64(o, name, "", 0, NULL, NULL, v);
-}
-
-/* Append what the rest of the proxy keeps (g NULL: zeros, no state). */
-static void
-metrics_render_gauges(struct metrics_out *o, const struct metrics_gauges *g)
-{
-	static const struct metrics_gauges	 zero;
-	static const char *const		 results[] = { "ok", "failed" };
-	const char				*label = "state";
-	uint64_t				 reloads[2];
-
-	if (g == NULL)
-		g = &zero;
-	metrics_render_scalar(o, "sluice_generation", "gauge",
-	    "The current configuration generation.", g->generation);
-	metrics_head(o, "sluice_state", "gauge",
-	    "The lifecycle state sluice is in (1 for the current one).");
-	if (g->state != NULL)
-		metrics_line(o, "sluice_state", "", 1, &label, &g->state, "1");
-	reloads[0] = g->reloads_ok;
-	reloads[1] = g->reloads_failed;
-	metrics_render_enum(o, "sluice_reloads_total",
-	    "Configuration reloads by result.", "result", results, reloads, 2);
-	metrics_render_scalar(o, "sluice_in_flight", "gauge",
-	    "Exchanges in progress.", g->in_flight);
-	metrics_render_scalar(o, "sluice_client_connections", "gauge",
-	    "Open client connections.", g->connections);
 }
 
 /* Append the event counters, in the order metrics.h lists them. */
 static void
-metrics_render_counters(struct metrics_out *o)
+metrics_write_counters(struct promtext *o)
 {
-	metrics_render_enum(o, "sluice_upstream_timeouts_total",
+	promtext_enum(o, "sluice_upstream_timeouts_total",
 	    "Upstream timeouts by kind.", "kind", metrics_timeout_names,
 	    metrics_timeouts, METRICS_TIMEOUT_N);
-	metrics_render_scalar(o, "sluice_retries_total", "counter",
+	promtext_scalar(o, "sluice_retries_total", "counter",
 	    "Requests retried on another connection or server.",
 	    metrics_retries);
-	metrics_render_family(o, &metrics_health_transitions);
-	metrics_render_enum(o, "sluice_exchanges_ended_total",
+	metrics_write_family(o, &metrics_health_transitions);
+	promtext_enum(o, "sluice_exchanges_ended_total",
 	    "Exchanges cut short by sluice, by reason.", "reason",
 	    metrics_ended_names, metrics_ended_count, METRICS_ENDED_N);
 }
 
-/*
- * Per-server families
- */
-
-/* What a server family shows, as an index into metrics_srv.v. */
-enum metrics_srv_value {
-	METRICS_SRV_INFLIGHT = 0,
-	METRICS_SRV_IDLE,
-	METRICS_SRV_BUSY,
-	METRICS_SRV_OPENED,
-	METRICS_SRV_REUSED,
-	METRICS_SRV_UP,
-	METRICS_SRV_DRAINING,
-	METRICS_SRV_INVALID,
-	METRICS_SRV_HELD,
-	METRICS_SRV_RETIRED,
-	METRICS_SRV_SAFE_FRESH,
-	METRICS_SRV_IDLE_CLOSE,		/* ms */
-	METRICS_SRV_WEIGHT,
-	METRICS_SRV_N,
-};
-
-/* One upstream/server identity: its twins summed (see the top). */
-struct metrics_srv {
-	const struct server	*rep;	/* the one up/draining/weight come
-					 * from */
-	uint64_t		 v[METRICS_SRV_N];
-};
-
-/* The per-server families, in page order. */
-static const struct metrics_srv_family {
-	const char		*name;
-	const char		*type;
-	const char		*help;
-	enum metrics_srv_value	 value;
-	int			 ms;	/* the value is in ms: show s */
-} metrics_srv_families[] = {
-	{ "sluice_server_in_flight", "gauge",
-	    "Exchanges using the server now.", METRICS_SRV_INFLIGHT, 0 },
-	{ "sluice_upstream_connections_idle", "gauge",
-	    "Pooled idle connections to the server.", METRICS_SRV_IDLE, 0 },
-	{ "sluice_upstream_connections_busy", "gauge",
-	    "Connections to the server carrying an exchange.",
-	    METRICS_SRV_BUSY, 0 },
-	{ "sluice_upstream_connections_opened_total", "counter",
-	    "Connections opened to the server.", METRICS_SRV_OPENED, 0 },
-	{ "sluice_upstream_connections_reused_total", "counter",
-	    "Requests sent on a pooled connection.", METRICS_SRV_REUSED, 0 },
-	{ "sluice_server_up", "gauge",
-	    "1 when health checks have the server in service.",
-	    METRICS_SRV_UP, 0 },
-	{ "sluice_server_draining", "gauge",
-	    "1 when the server takes no new requests (removed or drained).",
-	    METRICS_SRV_DRAINING, 0 },
-	{ "sluice_upstream_invalid_responses_total", "counter",
-	    "Malformed responses from the server (each a 502).",
-	    METRICS_SRV_INVALID, 0 },
-	{ "sluice_server_ejections_held_total", "counter",
-	    "Failures that would have taken the server out past max_ejected.",
-	    METRICS_SRV_HELD, 0 },
-	{ "sluice_upstream_connections_retired_total", "counter",
-	    "Pooled connections closed before the server's learned idle "
-	    "timeout.", METRICS_SRV_RETIRED, 0 },
-	{ "sluice_upstream_safe_fresh_total", "counter",
-	    "Requests that must not be repeated sent on a new connection: "
-	    "the pooled ones had idled past the safe age.",
-	    METRICS_SRV_SAFE_FRESH, 0 },
-	{ "sluice_upstream_idle_timeout_seconds", "gauge",
-	    "The server's idle timeout as learned from its closes (0: none).",
-	    METRICS_SRV_IDLE_CLOSE, 1 },
-	{ "sluice_server_weight", "gauge",
-	    "The weight in use: the admin's, else the configured one "
-	    "(0: no new requests).", METRICS_SRV_WEIGHT, 0 },
-};
-
-/* 1 when s takes no new requests by admin state. */
-static int
-metrics_server_draining(const struct server *s)
+/* See metrics.h. */
+void
+metrics_write(struct promtext *o)
 {
-	return SLUICE_LOAD(&s->state) == SERVER_DRAINING ||
-	    SLUICE_LOAD(&s->admin_drain);
-}
-
-/* Add s to the table of n identities (linear: a few hundred at most). */
-static void
-metrics_srv_add(struct metrics_srv *t, size_t *n, const struct server *s)
-{
-	struct metrics_srv	*e;
-	size_t			 i;
-	unsigned		 idle, busy;
-
-	for (i = 0; i < *n; i++)
-		if (strcmp(t[i].rep->upstream, s->upstream) == 0 &&
-		    strcmp(t[i].rep->name, s->name) == 0)
-			break;
-	e = &t[i];
-	if (i == *n) {
-		(*n)++;
-		e->rep = s;
-	} else if (e->rep->state != SERVER_ACTIVE &&
-	    s->state == SERVER_ACTIVE)
-		e->rep = s;
-	server_conns(s, &idle, &busy);
-	e->v[METRICS_SRV_INFLIGHT] += SLUICE_LOAD(&s->inflight);
-	e->v[METRICS_SRV_IDLE] += idle;
-	e->v[METRICS_SRV_BUSY] += busy;
-	e->v[METRICS_SRV_OPENED] += SLUICE_LOAD(&s->connects);
-	e->v[METRICS_SRV_REUSED] += SLUICE_LOAD(&s->reuses);
-	e->v[METRICS_SRV_INVALID] += SLUICE_LOAD(&s->invalid);
-	e->v[METRICS_SRV_HELD] += SLUICE_LOAD(&s->held);
-	e->v[METRICS_SRV_RETIRED] += SLUICE_LOAD(&s->retired);
-	e->v[METRICS_SRV_SAFE_FRESH] += SLUICE_LOAD(&s->safe_fresh);
-}
-
-/* The registry as identities; *n of them. NULL: out of memory. */
-static struct metrics_srv *
-metrics_srv_table(size_t *n)
-{
-	struct server_list	*reg = server_registry();
-	struct metrics_srv	*t;
-	const struct server	*s;
-	uint64_t		 now = sluice_now_ms();
-	size_t			 count = 0, i;
-
-	TAILQ_FOREACH(s, reg, entry)
-		count++;
-	if ((t = calloc(count > 0 ? count : 1, sizeof(*t))) == NULL)
-		return NULL;
-	*n = 0;
-	TAILQ_FOREACH(s, reg, entry)
-		metrics_srv_add(t, n, s);
-	for (i = 0; i < *n; i++) {
-		t[i].v[METRICS_SRV_UP] = server_up(t[i].rep, now) ? 1 : 0;
-		t[i].v[METRICS_SRV_DRAINING] =
-		    metrics_server_draining(t[i].rep);
-		t[i].v[METRICS_SRV_IDLE_CLOSE] =
-		    server_idle_timeout_ms(t[i].rep);
-		t[i].v[METRICS_SRV_WEIGHT] = (uint64_t)server_weight(t[i].rep,
-		    t[i].rep->conf_weight);
-	}
-	return t;
-}
-
-/* Append the per-server families, from the registry. */
-static void
-metrics_render_servers(struct metrics_out *o)
-{
-	static const char *const	 names[] = { "upstream", "server" };
-	const struct metrics_srv_family	*f;
-	const char			*values[2];
-	struct metrics_srv		*t;
-	size_t				 n, i, j;
-
-	if ((t = metrics_srv_table(&n)) == NULL) {
-		o->failed = 1;
-		return;
-	}
-	for (j = 0; j < sizeof(metrics_srv_families) /
-	    sizeof(*metrics_srv_families); j++) {
-		f = &metrics_srv_families[j];
-		metrics_head(o, f->name, f->type, f->help);
-		for (i = 0; i < n; i++) {
-			values[0] = t[i].rep->upstream;
-			values[1] = t[i].rep->name;
-			if (f->ms)
-				metrics_line_double(o, f->name, "", 2, names,
-				    values, (double)t[i].v[f->value] / 1e3);
-			else
-				metrics_line_u64(o, f->name, "", 2, names,
-				    values, t[i].v[f->value]);
-		}
-	}
-	free(t);
-}
-
-/*
- * Process families (Linux /proc; elsewhere only what getrusage and
- * getrlimit give)
- */
-
-/* Read the first line of path that starts with prefix; -1: none. */
-static int
-metrics_read_line(const char *path, const char *prefix, char *buf,
-    size_t size)
-{
-	FILE	*fp;
-	int	 found = 0;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (!found && fgets(buf, (int)size, fp) != NULL)
-		found = strncmp(buf, prefix, strlen(prefix)) == 0;
-	fclose(fp);
-	return found ? 0 : -1;
-}
-
-/* CPU time used (user + system), in seconds; -1 when unknown. */
-static double
-metrics_cpu_seconds(void)
-{
-	struct rusage	 ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		return -1;
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* Virtual (field 0) or resident (field 1) size in bytes; -1: unknown. */
-static double
-metrics_memory_bytes(int field)
-{
-	char			 buf[256];
-	unsigned long long	 size, resident;
-	long			 page = sysconf(_SC_PAGESIZE);
-
-	if (page <= 0 ||
-	    metrics_read_line("/proc/self/statm", "", buf, sizeof(buf)) == -1 ||
-	    sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return -1;
-	return (double)(field == 0 ? size : resident) * (double)page;
-}
-
-/* Start time since the epoch in seconds (stat starttime + btime); -1. */
-static double
-metrics_start_time(void)
-{
-	char			 buf[1024], *p;
-	unsigned long long	 start, btime;
-	long			 hz = sysconf(_SC_CLK_TCK);
-	int			 i;
-
-	if (hz <= 0 ||
-	    metrics_read_line("/proc/stat", "btime ", buf, sizeof(buf)) == -1 ||
-	    sscanf(buf, "btime %llu", &btime) != 1 ||
-	    metrics_read_line("/proc/self/stat", "", buf, sizeof(buf)) == -1 ||
-	    (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	/* after "pid (comm)": starttime is the 20th field */
-	for (i = 0; i < 19 && p != NULL; i++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p, " %llu", &start) != 1)
-		return -1;
-	return (double)btime + (double)start / (double)hz;
-}
-
-/* Open file descriptors (entries of /proc/self/fd); -1 when unknown. */
-static double
-metrics_open_fds(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	double		 n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own descriptor */
-}
-
-/* The soft limit on open file descriptors; -1 when unknown or none. */
-static double
-metrics_max_fds(void)
-{
-	struct rlimit	 rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		return -1;
-	return (double)rl.rlim_cur;
-}
-
-/* Append the process families (no sample when a value is unknown). */
-static void
-metrics_render_process(struct metrics_out *o)
-{
-	static const struct {
-		const char	*name;
-		const char	*type;
-		const char	*help;
-	} fam[] = {
-		{ "process_cpu_seconds_total", "counter",
-		    "Total user and system CPU time spent in seconds." },
-		{ "process_resident_memory_bytes", "gauge",
-		    "Resident memory size in bytes." },
-		{ "process_virtual_memory_bytes", "gauge",
-		    "Virtual memory size in bytes." },
-		{ "process_start_time_seconds", "gauge",
-		    "Start time of the process since unix epoch in seconds." },
-		{ "process_open_fds", "gauge",
-		    "Number of open file descriptors." },
-		{ "process_max_fds", "gauge",
-		    "Maximum number of open file descriptors." },
-	};
-	double	 v[6];
-	size_t	 i;
-
-	v[0] = metrics_cpu_seconds();
-	v[1] = metrics_memory_bytes(1);
-	v[2] = metrics_memory_bytes(0);
-	v[3] = metrics_start_time();
-	v[4] = metrics_open_fds();
-	v[5] = metrics_max_fds();
-	for (i = 0; i < sizeof(fam) / sizeof(*fam); i++) {
-		metrics_head(o, fam[i].name, fam[i].type, fam[i].help);
-		if (v[i] >= 0)
-			metrics_line_double(o, fam[i].name, "", 0, NULL, NULL,
-			    v[i]);
-	}
-}
-
-/*
- * Append the whole page; see metrics.h. The page is made in a buffer of
- * its own and moved (not copied) to out, so a failure leaves out as it was.
- */
-int
-metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
-{
-	struct metrics_out	 o = { NULL, 0 };
-
-	if ((o.buf = evbuffer_new()) == NULL)
-		return -1;
-	metrics_render_gauges(&o, g);
 	METRICS_LOCK();
-	metrics_render_family(&o, &metrics_requests);
-	metrics_render_family(&o, &metrics_request_duration);
-	metrics_render_family(&o, &metrics_upstream_duration);
-	metrics_render_counters(&o);
+	metrics_write_family(o, &metrics_requests);
+	metrics_write_family(o, &metrics_request_duration);
+	metrics_write_family(o, &metrics_upstream_duration);
+	metrics_write_counters(o);
 	METRICS_UNLOCK();
-	metrics_render_servers(&o);
-	metrics_render_process(&o);
-	if (!o.failed && evbuffer_add_buffer(out, o.buf) == -1)
-		o.failed = 1;
-	evbuffer_free(o.buf);
-	return o.failed ? -1 : 0;
 }

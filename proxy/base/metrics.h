@@ -1,15 +1,13 @@
 /*
- * metrics: counters and histograms for GET /metrics, in the Prometheus
- * text format (version 0.0.4). The proxy reports events as they happen;
- * gauges that already live elsewhere (in-flight counts, idle connections,
- * the generation) are read when the page is rendered.
+ * metrics: the store of counters and histograms that GET /metrics shows.
+ * The proxy reports events as they happen; ctl/prom.c renders the page,
+ * with the gauges that live elsewhere (in-flight counts, idle connections,
+ * the generation), read when the page is rendered.
  */
 #ifndef SLUICE_BASE_METRICS_H
 #define SLUICE_BASE_METRICS_H
 
 #include <stdint.h>
-
-struct evbuffer;
 
 /* Kinds of upstream timeouts. */
 enum metrics_timeout {
@@ -51,32 +49,13 @@ void	metrics_health(const char *upstream, const char *server, int up);
 /* sluice_exchanges_ended_total{reason="drain_timeout|killed"}. */
 void	metrics_ended(enum metrics_ended);
 
-/* What the renderer reads from the rest of the proxy. */
-struct metrics_gauges {
-	uint64_t	 generation;		/* sluice_generation */
-	const char	*state;			/* sluice_state{state=...} 1 */
-	uint64_t	 reloads_ok;		/* sluice_reloads_total{result} */
-	uint64_t	 reloads_failed;
-	unsigned	 in_flight;		/* sluice_in_flight */
-	unsigned	 connections;		/* sluice_client_connections */
-};
-
 /*
- * Append the whole page to out: the counters above, the gauges, and per
- * live server (from the server registry): sluice_server_in_flight,
- * sluice_upstream_connections_idle, sluice_upstream_connections_busy,
- * sluice_upstream_connections_opened_total,
- * sluice_upstream_connections_reused_total, sluice_server_up (health),
- * sluice_server_draining, sluice_upstream_invalid_responses_total,
- * sluice_server_ejections_held_total,
- * sluice_upstream_connections_retired_total,
- * sluice_upstream_safe_fresh_total,
- * sluice_upstream_idle_timeout_seconds, sluice_server_weight (the weight
- * in use: the admin's, else the configured one; 0: no new requests) — all
- * labelled {upstream,server}.
- * Returns 0, or -1 when out of memory.
+ * Append what is stored, in page order: the three families of
+ * metrics_exchange, the timeouts, retries, health transitions and ended
+ * exchanges (their HELP and TYPE lines too).
  */
-int	metrics_render(struct evbuffer *out, const struct metrics_gauges *);
+struct promtext;
+void	metrics_write(struct promtext *);
 
 /* Free everything (at exit). */
 void	metrics_free(void);

@@ -17,7 +17,7 @@
 #include "proxy/front/clientconn.h"
 #include "proxy/exchange.h"
 #include "proxy/front/listener.h"
-#include "proxy/base/metrics.h"
+#include "proxy/ctl/prom.h"
 #include "proxy/base/runtime.h"
 #include "proxy/back/upconn.h"
 #include "proxy/back/server.h"
@@ -425,7 +425,7 @@ static void
 admin_metrics(struct evhttp_request *req, struct evbuffer *b,
     const struct admin_info *i)
 {
-	struct metrics_gauges	g;
+	struct prom_gauges	g;
 
 	g.generation = i->generation;
 	g.state = i->state;
@@ -433,7 +433,7 @@ admin_metrics(struct evhttp_request *req, struct evbuffer *b,
 	g.reloads_failed = i->reloads_failed;
 	g.in_flight = exchange_count();
 	g.connections = clientconn_count();
-	if (metrics_render(b, &g) == -1) {
+	if (prom_render(b, &g) == -1) {
 		admin_text(req, b, 500, "Internal Server Error",
 		    "out of memory");
 		return;
