@@ -17,20 +17,20 @@
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
-#include "proxy/front/clientconn.h"
 #include "proxy/exchange.h"
 #include "proxy/gen.h"
-#include "proxy/http/headers.h"
-#include "proxy/back/health.h"
-#include "proxy/http/http1.h"
+#include "proxy/tunnel.h"
+#include "proxy/back/server.h"
+#include "proxy/back/upconn.h"
+#include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
 #include "proxy/base/metrics.h"
-#include "proxy/front/nulscan.h"
 #include "proxy/base/runtime.h"
-#include "proxy/tunnel.h"
-#include "proxy/back/upconn.h"
-#include "proxy/back/server.h"
 #include "proxy/base/worker.h"
+#include "proxy/front/clientconn.h"
+#include "proxy/front/nulscan.h"
+#include "proxy/http/headers.h"
+#include "proxy/http/http1.h"
 
 #define EXCHANGE_MAGIC		0x45584348u	/* "EXCH" */
 #define EXCHANGE_HIGH_MARK	(256 * 1024)	/* client output: pause */
@@ -45,16 +45,15 @@ struct exchange {
 	const char		*lname;		/* listener name (in gen) */
 	uint64_t		 client_timeout_ms;
 	uint64_t		 keepalive_timeout_ms;
-	struct server		*srv;		/* referenced while busy */
+	struct upstream_hold	 hold;		/* its server, while busy */
+	struct server		*srv;		/* hold.srv, for short */
 	struct upconn		*uc;
-	struct gen_upstream	*up;		/* routed to (in gen) */
+	struct upstream		*up;		/* routed to (in gen) */
 	struct evbuffer		*reqbuf;	/* the upstream request, kept
 						 * while a retry may need it */
 	int			 tries_left;
 	int			 retried;	/* this is a retry */
 	int			 idempotent;
-	int			 trial;		/* the server's health trial */
-	int			 judged;	/* this try has its verdict */
 	const char		*upgrade;	/* Upgrade asked for (in req) */
 	struct tunnel		*tun;		/* after a 101 */
 	int			 tunnel_over;	/* it ended by itself */
@@ -206,50 +205,12 @@ exchange_metrics(struct exchange *ex)
 		metrics_ended(METRICS_ENDED_DRAIN_TIMEOUT);
 }
 
-/* Take srv for this exchange: in flight there until detached. */
-static void
-exchange_attach(struct exchange *ex, struct server *srv)
-{
-	ex->srv = srv;
-	server_lock(srv);
-	ex->trial = srv->health.trial;
-	server_unlock(srv);
-	server_ref(srv);
-	SLUICE_INC(&srv->inflight);
-	SLUICE_INC(&srv->requests);
-}
-
-/* Leave the server: in-flight count, a trial without verdict, reference. */
+/* Leave the server (the door gives back a trial without verdict). */
 static void
 exchange_detach(struct exchange *ex)
 {
-	if (ex->srv == NULL)
-		return;
-	if (ex->trial) {
-		server_lock(ex->srv);
-		health_untake(&ex->srv->health);
-		server_unlock(ex->srv);
-	}
-	ex->trial = 0;
-	SLUICE_DEC(&ex->srv->inflight);
-	server_unref(ex->srv);
+	upstream_drop(&ex->hold);
 	ex->srv = NULL;
-}
-
-/*
- * Passive health: what this try says about its server. A server alone in
- * its upstream is never taken out (as nginx), so it gets none. The first
- * verdict comes with the response head; a later one (a timeout in the
- * body) can only add a failure.
- */
-static void
-exchange_verdict(struct exchange *ex, int ok)
-{
-	if (ex->up->n > 1)
-		server_passive(ex->srv, ok, ex->trial, ex->up->servers,
-		    ex->up->n);
-	ex->trial = 0;
-	ex->judged = 1;
 }
 
 /* The one teardown. */
@@ -422,30 +383,6 @@ exchange_up_error_map(enum upconn_error err, int *code,
 }
 
 /*
- * What a failed try says about the server's health: 0 a failure, 1 that
- * it is up (it answered, if badly), -1 nothing. Connects and timeouts are
- * failures; so is a connection closed or reset before a complete head,
- * unless it was pooled (the server may close idle ones). A malformed
- * response is the exchange's 502, and a failure only with
- * fail_on_invalid: one bad endpoint must not take servers out.
- */
-static int
-exchange_failure_verdict(const struct exchange *ex, enum upconn_error err)
-{
-	switch (err) {
-	case UPCONN_ERR_READ:
-	case UPCONN_ERR_WRITE:
-		return ex->judged || upconn_reused(ex->uc) ? -1 : 0;
-	case UPCONN_ERR_PROTOCOL:
-		if (server_local(ex->srv)->set.fail_on_invalid)
-			return 0;
-		return ex->judged ? -1 : 1;
-	default:
-		return 0;
-	}
-}
-
-/*
  * 1 when the request can go to a server again: nothing can have been acted
  * on. A connect failure sent nothing; a write that failed on a pooled
  * connection found it already reset; an idempotent request on a pooled
@@ -490,27 +427,14 @@ exchange_timeout_metric(enum upconn_error err)
 static int
 exchange_retry(struct exchange *ex, int other_only)
 {
-	struct server	*old = ex->srv, *srv;
-
-	srv = gen_pick(ex->up, old);
-	if (srv == NULL || (other_only && srv == old)) {
-		/* a trial this pick started is given back */
-		if (srv != NULL) {
-			server_lock(srv);
-			if (srv->health.trial)
-				health_untake(&srv->health);
-			server_unlock(srv);
-		}
+	if (upstream_retake(ex->up, &ex->hold, other_only) == -1)
 		return -1;
-	}
-	exchange_detach(ex);
-	exchange_attach(ex, srv);
-	ex->judged = 0;
+	ex->srv = ex->hold.srv;
 	ex->tries_left--;
 	ex->retried = 1;
 	metrics_retry();
-	log_info("%s: retrying on %s/%s", ex->reqline, srv->upstream,
-	    srv->name);
+	log_info("%s: retrying on %s/%s", ex->reqline, ex->srv->upstream,
+	    ex->srv->name);
 	return exchange_send(ex);
 }
 
@@ -538,21 +462,18 @@ exchange_up_error(void *arg, enum upconn_error err, const char *why)
 {
 	struct exchange		*ex = arg;
 	enum exchange_who	 who;
-	int			 code, retry, verdict;
+	int			 code, retry;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_up_error_map(err, &code, &who);
 	exchange_timeout_metric(err);
 	if (err == UPCONN_ERR_CONNECT || err == UPCONN_ERR_CONNECT_TIMEOUT)
 		ex->phase = EXCHANGE_PHASE_CONNECT;
-	if (err == UPCONN_ERR_PROTOCOL)
-		SLUICE_INC(&ex->srv->invalid);
 	log_warn("%s %s/%s (%s): %s%s", ex->reqline, ex->srv->upstream,
 	    ex->srv->name, ex->srv->addrtext, err == UPCONN_ERR_PROTOCOL ?
 	    "invalid response: " : "", why);
 	retry = exchange_retryable(ex, err);
-	if ((verdict = exchange_failure_verdict(ex, err)) != -1)
-		exchange_verdict(ex, verdict);
+	upstream_settle_error(ex->up, &ex->hold, err, upconn_reused(ex->uc));
 	exchange_server_done(ex, 0);
 	if (retry && exchange_retry(ex,
 	    err == UPCONN_ERR_CONNECT_TIMEOUT) == 0)
@@ -599,7 +520,7 @@ exchange_switch(struct exchange *ex, const struct http1_response *r)
 		    "101 without a usable Upgrade header");
 		return;
 	}
-	exchange_verdict(ex, 1);
+	upstream_settle_head(ex->up, &ex->hold, r->status);
 	memcpy(proto, u->value, u->valuelen);
 	proto[u->valuelen] = '\0';
 	evhttp_add_header(out, "Connection", "upgrade");
@@ -622,7 +543,7 @@ exchange_up_upgraded(void *arg)
 	ex->uc = NULL;
 	client = evhttp_connection_get_bufferevent(
 	    evhttp_request_get_connection(ex->req));
-	ex->tun = tunnel_new(client, server, &server_local(ex->srv)->set.tunnel_timeout,
+	ex->tun = tunnel_new(client, server, upstream_tunnel_timeout(&ex->hold),
 	    exchange_tunnel_done, ex);
 	if (ex->tun == NULL)
 		exchange_cut(ex, EXCHANGE_WHO_PROXY);
@@ -645,8 +566,7 @@ exchange_up_head(void *arg, const struct http1_response *r)
 		exchange_switch(ex, r);
 		return;
 	}
-	exchange_verdict(ex, !(r->status >= 500 &&
-	    server_local(ex->srv)->set.fail_on_5xx));
+	upstream_settle_head(ex->up, &ex->hold, r->status);
 	/* no retry once a response has begun */
 	if (ex->reqbuf != NULL) {
 		evbuffer_free(ex->reqbuf);
@@ -974,12 +894,12 @@ exchange_idempotent(const char *method)
 }
 
 /* The upstream for the request, or NULL with *code set. */
-static struct gen_upstream *
+static struct upstream *
 exchange_route(struct exchange *ex, struct gen_listener *gl,
     const char *method, char **target, int *code)
 {
 	struct evhttp_request	*req = ex->req;
-	struct gen_upstream	*up;
+	struct upstream	*up;
 	const char		*why = NULL;
 	char			 host[256], *q;
 
@@ -1066,25 +986,24 @@ static void
 exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
     const char *method)
 {
-	struct gen_upstream	*up = NULL;
-	struct server		*srv = NULL;
-	char			*target = NULL;
-	int			 code = 501;
+	struct upstream	*up = NULL;
+	char		*target = NULL;
+	int		 code = 501;
 
 	http1_headers_trim(evhttp_request_get_input_headers(ex->req));
 	if (method != NULL && exchange_max_forwards(ex, method))
 		return;
 	if (method != NULL)
 		up = exchange_route(ex, gl, method, &target, &code);
-	if (up != NULL && (srv = gen_pick(up, NULL)) == NULL)
+	if (up != NULL && upstream_take(up, &ex->hold) == -1)
 		code = 503;
-	if (srv == NULL) {
+	if (ex->hold.srv == NULL) {
 		free(target);
 		exchange_error(ex, code, exchange_reason_phrase(code),
 		    EXCHANGE_WHO_PROXY, code != 404 && code != 503);
 		return;
 	}
-	exchange_attach(ex, srv);
+	ex->srv = ex->hold.srv;
 	ex->up = up;
 	ex->idempotent = exchange_idempotent(method);
 	ex->upgrade = exchange_upgrade(ex->req, method);

@@ -1,7 +1,6 @@
 /*
  * gen: generations and routing.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,34 +11,11 @@
 #include "proxy/gen.h"
 #include "proxy/base/log.h"
 #include "proxy/base/runtime.h"
-#include "proxy/back/server.h"
 #include "proxy/base/worker.h"
 #include "tls/tls.h"
 
-/* Build the server list of one upstream. -1 when out of memory. */
-static int
-gen_upstream_build(struct gen_upstream *gu, const struct conf_upstream *cu)
-{
-	size_t	i;
-
-	gu->conf = cu;
-	gu->servers = calloc(cu->nservers, sizeof(*gu->servers));
-	gu->peers = calloc(cu->nservers, sizeof(*gu->peers));
-	if (gu->servers == NULL || gu->peers == NULL)
-		return -1;
-	if (pthread_mutex_init(&gu->mu, NULL) != 0)
-		return -1;
-	gu->mu_init = 1;
-	for (i = 0; i < cu->nservers; i++) {
-		if ((gu->servers[i] = server_get(cu, &cu->servers[i])) == NULL)
-			return -1;
-		gu->n++;
-	}
-	return 0;
-}
-
 /* The generation's upstream called name. */
-static struct gen_upstream *
+static struct upstream *
 gen_upstream_find(struct gen *g, const char *name)
 {
 	size_t	i;
@@ -98,17 +74,10 @@ gen_listener_build(struct gen *g, struct gen_listener *gl,
 static void
 gen_free(struct gen *g)
 {
-	size_t	i, j;
+	size_t	i;
 
-	for (i = 0; i < g->nups; i++) {
-		for (j = 0; j < g->ups[i].n; j++)
-			server_unref(g->ups[i].servers[j]);
-		free(g->ups[i].servers);
-		free(g->ups[i].peers);
-		if (g->ups[i].mu_init)
-			pthread_mutex_destroy(&g->ups[i].mu);
-		tls_client_free(g->ups[i].tls);
-	}
+	for (i = 0; i < g->nups; i++)
+		upstream_fini(&g->ups[i]);
 	for (i = 0; i < g->nlsts; i++) {
 		free(g->lsts[i].routes);
 		tls_server_unref(g->lsts[i].tls);
@@ -188,7 +157,7 @@ gen_new(struct conf *conf, uint64_t id, char **errors)
 	if (g->ups == NULL || g->lsts == NULL)
 		goto fail;
 	for (i = 0; i < conf->nupstreams; i++, g->nups++)
-		if (gen_upstream_build(&g->ups[i], &conf->upstreams[i]) == -1)
+		if (upstream_init(&g->ups[i], &conf->upstreams[i]) == -1)
 			goto fail;
 	for (i = 0; i < conf->nlisteners; i++, g->nlsts++)
 		if (gen_listener_build(g, &g->lsts[i],
@@ -214,14 +183,11 @@ fail:
 int
 gen_activate(struct gen *g)
 {
-	size_t	i, j;
+	size_t	i;
 
 	for (i = 0; i < g->nups; i++)
-		for (j = 0; j < g->ups[i].n; j++)
-			if (server_apply(g->ups[i].servers[j],
-			    g->ups[i].conf, &g->ups[i].conf->servers[j],
-			    g->ups[i].tls) == -1)
-				return -1;
+		if (upstream_activate(&g->ups[i]) == -1)
+			return -1;
 	return 0;
 }
 
@@ -229,13 +195,10 @@ gen_activate(struct gen *g)
 void
 gen_activate_local(struct gen *g)
 {
-	size_t	i, j;
+	size_t	i;
 
 	for (i = 0; i < g->nups; i++)
-		for (j = 0; j < g->ups[i].n; j++)
-			server_apply_local(g->ups[i].servers[j],
-			    g->ups[i].conf, &g->ups[i].conf->servers[j],
-			    g->ups[i].tls);
+		upstream_activate_local(&g->ups[i]);
 }
 
 /* Take a reference. */
@@ -321,7 +284,7 @@ gen_route_host_match(const struct gen_route *r, const char *host,
  * matching host win over routes for any host; within each, the longest
  * prefix (routes are sorted that way).
  */
-struct gen_upstream *
+struct upstream *
 gen_route(const struct gen_listener *gl, const char *host, const char *path)
 {
 	size_t	i, hostlen = host != NULL ? strlen(host) : 0;
@@ -341,62 +304,13 @@ gen_route(const struct gen_listener *gl, const char *host, const char *path)
 }
 
 /* See gen.h. */
-struct server *
-gen_pick(struct gen_upstream *up, const struct server *avoid)
-{
-	uint64_t		 now = sluice_now_ms();
-	struct balance_peer	*peers = up->peers;
-	struct server		*s;
-	size_t			 i, usable = 0;
-	int			 k, w;
-
-	/*
-	 * One pick at a time across workers: the balancer's state and a
-	 * health trial (taken here) stay exact whatever the number of
-	 * workers. Order: the upstream, then a server.
-	 */
-	if (sluice_nworkers > 1)
-		pthread_mutex_lock(&up->mu);
-	for (i = 0; i < up->n; i++) {
-		s = up->servers[i];
-		/* weight 0: no new request, retries included */
-		w = server_weight(s, up->conf->servers[i].weight);
-		server_lock(s);
-		peers[i].usable = w > 0 && server_usable(s, now, up->n > 1);
-		peers[i].weight = w > 0 ? health_weight(&s->health,
-		    &server_local(s)->set.health, w, now) : 0;
-		server_unlock(s);
-		peers[i].inflight = SLUICE_LOAD(&s->inflight);
-		usable += peers[i].usable;
-	}
-	/* another server when one is usable; else the same one again */
-	for (i = 0; avoid != NULL && usable > 1 && i < up->n; i++)
-		if (up->servers[i] == avoid && peers[i].usable) {
-			peers[i].usable = 0;
-			break;
-		}
-	k = balance_pick(up->conf->balance, peers, up->n, sluice_random(),
-	    sluice_random());
-	if (k != -1 && up->n > 1) {
-		s = up->servers[k];
-		server_lock(s);
-		health_take(&s->health, now);
-		server_unlock(s);
-	}
-	if (sluice_nworkers > 1)
-		pthread_mutex_unlock(&up->mu);
-	return k != -1 ? up->servers[k] : NULL;
-}
-
-/* See gen.h. */
 int
 gen_has_server(const struct gen *g, const struct server *srv)
 {
-	size_t	i, j;
+	size_t	i;
 
 	for (i = 0; i < g->nups; i++)
-		for (j = 0; j < g->ups[i].n; j++)
-			if (g->ups[i].servers[j] == srv)
-				return 1;
+		if (upstream_lists(&g->ups[i], srv))
+			return 1;
 	return 0;
 }

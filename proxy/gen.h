@@ -7,29 +7,16 @@
 #ifndef SLUICE_GEN_H
 #define SLUICE_GEN_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "conf/conf.h"
-#include "proxy/back/balance.h"
+#include "proxy/back/upstream.h"
 
 struct server;
-struct tls_client;
 struct tls_server;
 
 #define GEN_MAGIC	0x47454e31u	/* "GEN1" */
-
-struct gen_upstream {
-	const struct conf_upstream	*conf;
-	struct server			**servers;	/* referenced */
-	struct balance_peer		*peers;		/* same order */
-	pthread_mutex_t			 mu;		/* picks, across
-							 * workers */
-	int				 mu_init;
-	size_t				 n;
-	struct tls_client		*tls;		/* NULL: plain */
-};
 
 struct gen_route {
 	const char		*host;		/* NULL: any */
@@ -37,14 +24,14 @@ struct gen_route {
 	size_t			 hostlen;	/* of the match text */
 	const char		*prefix;
 	size_t			 prefixlen;
-	struct gen_upstream	*up;
+	struct upstream	*up;
 };
 
 struct gen_listener {
 	const struct conf_listener	*conf;
 	struct gen_route		*routes;	/* longest prefix first */
 	size_t				 nroutes;
-	struct gen_upstream		*dflt;		/* NULL: none */
+	struct upstream		*dflt;		/* NULL: none */
 	struct tls_server		*tls;		/* NULL: plain */
 };
 
@@ -53,7 +40,7 @@ struct gen {
 	int			 refs;		/* atomic */
 	uint64_t		 id;
 	struct conf		*conf;		/* owned */
-	struct gen_upstream	*ups;
+	struct upstream	*ups;
 	size_t			 nups;
 	struct gen_listener	*lsts;		/* same order as conf */
 	size_t			 nlsts;
@@ -95,18 +82,8 @@ struct gen_listener	*gen_listener_find(struct gen *,
  * Route a request: host (lower-case, no port; may be NULL) then the longest
  * matching path prefix; else the listener's default. NULL: no route.
  */
-struct gen_upstream	*gen_route(const struct gen_listener *,
+struct upstream	*gen_route(const struct gen_listener *,
 			    const char *host, const char *path);
-
-/*
- * Pick a server of up for a new request, skipping servers that are
- * draining, drained at runtime, set to weight 0 at runtime or out by
- * health; avoid is a server to skip when another is usable (a retry), or
- * NULL. NULL when none is usable. Weights are the runtime override or the
- * configured one, ramped by slow start.
- */
-struct server		*gen_pick(struct gen_upstream *up,
-			    const struct server *avoid);
 
 /* 1 when srv is listed in g. */
 int			 gen_has_server(const struct gen *g,

@@ -27,11 +27,13 @@ health_usable(const struct health *h, uint64_t now)
 }
 
 /* See health.h. */
-void
+int
 health_take(struct health *h, uint64_t now)
 {
-	if (h->out && now >= h->out_until)
-		h->trial = 1;
+	if (!h->out || now < h->out_until || h->trial)
+		return 0;
+	h->trial = 1;
+	return 1;
 }
 
 /* See health.h. */

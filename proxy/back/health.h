@@ -62,8 +62,11 @@ int			 health_up(const struct health *, uint64_t now);
  */
 int			 health_usable(const struct health *, uint64_t now);
 
-/* The server was picked for a request: start the trial if one is due. */
-void			 health_take(struct health *, uint64_t now);
+/*
+ * The server was picked for a request: start the trial if one is due. 1
+ * when this request is the trial.
+ */
+int			 health_take(struct health *, uint64_t now);
 
 /*
  * A request on the server succeeded or failed (passive); trial says

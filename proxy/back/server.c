@@ -9,9 +9,7 @@
 
 #include "proxy/base/log.h"
 #include "proxy/base/metrics.h"
-#include "proxy/back/probe.h"
 #include "proxy/base/runtime.h"
-#include "proxy/back/upconn.h"
 #include "proxy/back/server.h"
 #include "proxy/base/worker.h"
 #include "tls/tls.h"
@@ -173,7 +171,8 @@ server_get(const struct conf_upstream *up, const struct conf_server *cs)
 
 /*
  * This thread's copy of the settings becomes up's. -1 when out of memory
- * (settings unchanged).
+ * (settings unchanged), 1 when connections made before may no longer be
+ * reused (they were set up under other TLS settings), else 0.
  */
 static int
 server_apply_settings(struct server *s, const struct conf_upstream *up,
@@ -181,6 +180,7 @@ server_apply_settings(struct server *s, const struct conf_upstream *up,
 {
 	struct server_settings	*set = &server_local(s)->set;
 	char			*sig;
+	int			 moved = 0;
 
 	if (server_tls_signature(up, cs, tls, &sig) == -1)
 		return -1;
@@ -188,15 +188,14 @@ server_apply_settings(struct server *s, const struct conf_upstream *up,
 		free(sig);
 		return -1;
 	}
-	/* connections set up under other TLS settings are not reused */
 	if ((sig == NULL) != (set->tls_sig == NULL) ||
 	    (sig != NULL && strcmp(sig, set->tls_sig) != 0)) {
 		set->epoch++;
-		upconn_close_idle(s);
+		moved = 1;
 	}
 	free(set->tls_sig);
 	set->tls_sig = sig;
-	return 0;
+	return moved;
 }
 
 /* See server.h. */
@@ -204,24 +203,28 @@ int
 server_apply(struct server *s, const struct conf_upstream *up,
     const struct conf_server *cs, struct tls_client *tls)
 {
-	if (server_apply_settings(s, up, cs, tls) == -1)
+	int	r;
+
+	if ((r = server_apply_settings(s, up, cs, tls)) == -1)
 		return -1;
 	s->conf_weight = cs->weight;
 	if (s->drain_ev != NULL)
 		evtimer_del(s->drain_ev);
 	server_set_state(s, SERVER_ACTIVE);
-	probe_schedule(s);
-	return 0;
+	return r;
 }
 
 /* See server.h. */
-void
+int
 server_apply_local(struct server *s, const struct conf_upstream *up,
     const struct conf_server *cs, struct tls_client *tls)
 {
-	if (server_apply_settings(s, up, cs, tls) == -1)
+	int	r;
+
+	if ((r = server_apply_settings(s, up, cs, tls)) == -1)
 		log_error("server %s/%s: out of memory applying its settings",
 		    s->upstream, s->name);
+	return r;
 }
 
 /* See server.h. */
@@ -312,29 +315,6 @@ uint64_t
 server_idle_timeout_ms(const struct server *s)
 {
 	return SLUICE_LOAD(&s->learn_close_ms);
-}
-
-/* In a worker: close its idle connections to s. */
-static void
-server_close_idle_cb(void *arg)
-{
-	upconn_close_idle(arg);
-}
-
-/* Every worker has: drop the reference taken for them. */
-static void
-server_close_idle_done(void *arg)
-{
-	server_unref(arg);
-}
-
-/* See server.h. */
-void
-server_close_idle(struct server *s)
-{
-	upconn_close_idle(s);
-	server_ref(s);
-	worker_each(server_close_idle_cb, server_close_idle_done, s);
 }
 
 /* See server.h. */
@@ -481,7 +461,9 @@ server_free(struct server *s)
 	TAILQ_REMOVE(&registry, s, entry);
 	if (s->drain_ev != NULL)
 		event_free(s->drain_ev);
-	probe_stop(s);
+	/* a check in progress holds a reference: only its timer is left */
+	if (s->check_ev != NULL)
+		event_free(s->check_ev);
 	s->magic = 0;
 	free(s->upstream);
 	free(s->name);
@@ -526,7 +508,7 @@ server_unref(struct server *s)
 		worker_call(0, server_sweep, NULL);
 }
 
-/* Set the admin state. Draining closes the idle pool at once. */
+/* Set the state; logs "old -> new" at debug level. */
 void
 server_set_state(struct server *s, enum server_state st)
 {
@@ -535,10 +517,4 @@ server_set_state(struct server *s, enum server_state st)
 	log_debug("server %s/%s: %s -> %s", s->upstream, s->name,
 	    server_state_name(s->state), server_state_name(st));
 	SLUICE_STORE(&s->state, st);
-	if (st == SERVER_DRAINING) {
-		server_ref(s);
-		probe_stop(s);
-		server_close_idle(s);
-		server_unref(s);
-	}
 }

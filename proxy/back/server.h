@@ -102,6 +102,8 @@ struct server {
 						 * the pooled ones idle past
 						 * the safe age */
 	struct event		*drain_ev;	/* drain_timeout timer */
+	void			(*drain_expired)(struct server *);
+						/* called when it fires */
 	pthread_mutex_t		 mu;		/* guards health, learn */
 	struct health		 health;
 	struct idleclose	 learn;		/* its idle timeout, from what
@@ -193,23 +195,19 @@ struct server	*server_get(const struct conf_upstream *up,
 		    const struct conf_server *cs);
 
 /*
- * Make s active with up's settings and cs's weight; tls is up's client
- * context (NULL when up does not use TLS). -1 when out of memory (settings
- * unchanged).
+ * Make s active with up's settings; tls is up's client context (NULL when
+ * up does not use TLS). -1 when out of memory (settings unchanged), 1 when
+ * connections made before may no longer be reused (other TLS settings:
+ * the caller closes the idle ones), else 0.
  */
 int		 server_apply(struct server *s, const struct conf_upstream *up,
 		    const struct conf_server *cs, struct tls_client *tls);
 
-/* server_apply's part for the calling worker other than the main one. */
-void		 server_apply_local(struct server *s,
+/* server_apply's part for the calling worker other than the main one;
+ * returns as server_apply. */
+int		 server_apply_local(struct server *s,
 		    const struct conf_upstream *up,
 		    const struct conf_server *cs, struct tls_client *tls);
-
-/*
- * Close the idle connections of s in every worker (it drains, or its
- * connections may no longer be reused).
- */
-void		 server_close_idle(struct server *s);
 
 /*
  * Take and drop a reference. The last drop frees the server, in the main
@@ -218,7 +216,7 @@ void		 server_close_idle(struct server *s);
 void		 server_ref(struct server *);
 void		 server_unref(struct server *);
 
-/* Change the admin state; logs "old -> new" at debug level. */
+/* Change the state; logs "old -> new" at debug level. */
 void		 server_set_state(struct server *, enum server_state);
 
 /* All live servers, for status and shutdown. */

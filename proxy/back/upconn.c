@@ -27,6 +27,7 @@
 #include "proxy/base/runtime.h"
 #include "proxy/back/upconn.h"
 #include "proxy/back/server.h"
+#include "proxy/base/worker.h"
 #include "tls/tls.h"
 
 #include <openssl/err.h>
@@ -1069,4 +1070,27 @@ upconn_close_idle(struct server *srv)
 
 	while ((uc = TAILQ_FIRST(&server_local(srv)->idle)) != NULL)
 		upconn_idle_close(uc);
+}
+
+/* In a worker: close its idle connections to srv. */
+static void
+upconn_close_idle_cb(void *arg)
+{
+	upconn_close_idle(arg);
+}
+
+/* Every worker has: drop the reference taken for them. */
+static void
+upconn_close_idle_done(void *arg)
+{
+	server_unref(arg);
+}
+
+/* See upconn.h. */
+void
+upconn_close_idle_all(struct server *srv)
+{
+	upconn_close_idle(srv);
+	server_ref(srv);
+	worker_each(upconn_close_idle_cb, upconn_close_idle_done, srv);
 }

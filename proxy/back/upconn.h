@@ -117,7 +117,10 @@ void		 upconn_release(struct upconn *, int reusable);
 struct bufferevent;
 struct bufferevent *upconn_detach(struct upconn *);
 
-/* Close every idle connection of srv (it is draining or going away). */
+/* Close this worker's idle connections to srv. */
 void		 upconn_close_idle(struct server *srv);
+
+/* Close the idle connections to srv in every worker (main thread). */
+void		 upconn_close_idle_all(struct server *srv);
 
 #endif

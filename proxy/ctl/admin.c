@@ -21,6 +21,7 @@
 #include "proxy/base/runtime.h"
 #include "proxy/back/upconn.h"
 #include "proxy/back/server.h"
+#include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
 
 #define ADMIN_MAGIC	0x41444d4eu	/* "ADMN" */
@@ -320,7 +321,7 @@ admin_weight_parse(const char *query, int *w)
 static void
 admin_server_weight(struct server *s, int w)
 {
-	SLUICE_STORE(&s->weight_override, w);
+	upstream_server_weight(s, w);
 	if (w == SERVER_WEIGHT_CONF)
 		log_info("server %s/%s: weight reset by the admin endpoint "
 		    "(back to the configured %d)", s->upstream, s->name,
@@ -348,11 +349,10 @@ admin_server_act(struct server *s, const char *action, const char *query)
 		admin_server_weight(s, w);
 		return NULL;
 	}
-	if (strcmp(action, "drain") == 0) {
-		SLUICE_STORE(&s->admin_drain, 1);
-		server_close_idle(s);
-	} else if (strcmp(action, "enable") == 0)
-		SLUICE_STORE(&s->admin_drain, 0);
+	if (strcmp(action, "drain") == 0)
+		upstream_server_drain(s);
+	else if (strcmp(action, "enable") == 0)
+		upstream_server_enable(s);
 	else
 		return "";
 	log_info("server %s/%s: %s%s%s by the admin endpoint", s->upstream,

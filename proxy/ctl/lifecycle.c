@@ -35,6 +35,7 @@
 #include "proxy/base/runtime.h"
 #include "proxy/back/upconn.h"
 #include "proxy/back/server.h"
+#include "proxy/back/upstream.h"
 #include "proxy/base/worker.h"
 
 enum lifecycle_state {
@@ -144,45 +145,35 @@ lifecycle_listeners_open(struct gen *g, struct listener_list *opened,
 	return 0;
 }
 
-/* Start the drain timer of a server that left the configuration. */
+/* A removed server's drain_timeout passed: end what still runs on it. */
 static void
-lifecycle_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+lifecycle_drain_expired(struct server *s)
 {
-	struct server	*s = arg;
-
 	log_warn("server %s/%s: drain_timeout passed with %u exchange(s) "
-	    "in flight; ending them", s->upstream, s->name, s->inflight);
+	    "in flight; ending them", s->upstream, s->name,
+	    SLUICE_LOAD(&s->inflight));
 	server_ref(s);
 	exchange_kill_server(s, EXCHANGE_WHO_DRAIN);
 	server_unref(s);
 }
 
-/* Mark servers of old that g no longer lists as draining. */
+/* Servers of old that g no longer lists drain. */
 static void
 lifecycle_servers_drain(struct gen *old, struct gen *g)
 {
-	struct timeval	tv;
 	size_t		i, j;
 
 	for (i = 0; i < old->nups; i++)
 		for (j = 0; j < old->ups[i].n; j++) {
 			struct server	*s = old->ups[i].servers[j];
 
-			if (gen_has_server(g, s) || s->state != SERVER_ACTIVE)
+			if (gen_has_server(g, s) ||
+			    SLUICE_LOAD(&s->state) != SERVER_ACTIVE)
 				continue;
 			log_info("server %s/%s: removed; draining %u "
-			    "exchange(s)", s->upstream, s->name, s->inflight);
-			/* removed: runtime state goes with the server */
-			SLUICE_STORE(&s->admin_drain, 0);
-			SLUICE_STORE(&s->weight_override,
-			    SERVER_WEIGHT_CONF);
-			server_set_state(s, SERVER_DRAINING);
-			if (s->drain_ev == NULL)
-				s->drain_ev = evtimer_new(sluice_base,
-				    lifecycle_drain_timeout_cb, s);
-			tv = sluice_tv(server_local(s)->set.drain_timeout_ms);
-			if (s->drain_ev != NULL)
-				evtimer_add(s->drain_ev, &tv);
+			    "exchange(s)", s->upstream, s->name,
+			    SLUICE_LOAD(&s->inflight));
+			upstream_server_remove(s, lifecycle_drain_expired);
 		}
 }
 
@@ -804,6 +795,7 @@ lifecycle_cleanup(void)
 		TAILQ_REMOVE(&retired, l, entry);
 		listener_free(l);
 	}
+	upstream_stop_all();
 	TAILQ_FOREACH(s, server_registry(), entry)
 		upconn_close_idle(s);
 	listener_set_gen(NULL);

@@ -1,0 +1,131 @@
+/*
+ * upstream: the door into the server side.
+ *
+ * One struct upstream is one upstream of one generation: its servers (each
+ * referenced) and the balancer's state. The spine and the control plane act
+ * on servers only through the functions below: an exchange takes a server
+ * (the pick, with the health trial it may start), settles its try with
+ * what happened (the verdict is decided here, from the upstream's rules),
+ * takes another for a retry, and drops it; a generation applies its
+ * settings; a reload removes servers (they drain); the admin endpoint
+ * drains, enables and weighs them. Behind the door, back/server.c keeps
+ * the registry and health, back/upconn.c the connections and pools,
+ * back/probe.c the active checks; none of them calls the door.
+ */
+#ifndef SLUICE_BACK_UPSTREAM_H
+#define SLUICE_BACK_UPSTREAM_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "conf/conf.h"
+#include "proxy/back/balance.h"
+#include "proxy/back/upconn.h"
+
+struct server;
+struct tls_client;
+
+/* One upstream of one generation. */
+struct upstream {
+	const struct conf_upstream	*conf;
+	struct server			**servers;	/* referenced */
+	struct balance_peer		*peers;		/* same order */
+	pthread_mutex_t			 mu;		/* picks, across
+							 * workers */
+	int				 mu_init;
+	size_t				 n;
+	struct tls_client		*tls;		/* NULL: plain; owned */
+};
+
+/* An exchange's hold on one server, from take to drop. */
+struct upstream_hold {
+	struct server	*srv;		/* referenced; NULL: none */
+	int		 trial;		/* this try is the server's health
+					 * trial */
+	int		 judged;	/* this try has its verdict */
+};
+
+/*
+ * Find or create the servers of cu in the registry (nothing else changes
+ * until upstream_activate). up->tls is the caller's to set. 0, or -1 when
+ * out of memory (upstream_fini frees what was made).
+ */
+int	upstream_init(struct upstream *up, const struct conf_upstream *cu);
+
+/* Drop the servers' references and free. */
+void	upstream_fini(struct upstream *up);
+
+/*
+ * The generation of up becomes current (main thread): its servers take
+ * its settings, turn active and run their health checks. -1 when out of
+ * memory.
+ */
+int	upstream_activate(struct upstream *up);
+
+/* The same for the calling worker's copy of the settings. */
+void	upstream_activate_local(struct upstream *up);
+
+/* 1 when up lists srv. */
+int	upstream_lists(const struct upstream *up, const struct server *srv);
+
+/*
+ * Pick a server for a new request and take it: in flight there, the
+ * server referenced, its health trial started when one is due. Servers
+ * that are draining, drained, at weight 0 or out by health are skipped.
+ * 0, or -1 when none is usable (h empty).
+ */
+int	upstream_take(struct upstream *up, struct upstream_hold *h);
+
+/*
+ * For a retry: take another server where one is usable, else the same one
+ * again unless other_only. 0: h now holds it (the old one dropped); -1:
+ * nothing to retry on (h unchanged).
+ */
+int	upstream_retake(struct upstream *up, struct upstream_hold *h,
+	    int other_only);
+
+/* The response head arrived with status: the try's verdict. */
+void	upstream_settle_head(struct upstream *up, struct upstream_hold *h,
+	    int status);
+
+/*
+ * The try failed with err (reused: on a pooled connection). Connects and
+ * timeouts are failures; so is a connection closed or reset before a
+ * complete head, unless it was pooled (a server may close idle ones). A
+ * malformed response is counted, and a failure only with fail_on_invalid
+ * (else it shows the server up).
+ */
+void	upstream_settle_error(struct upstream *up, struct upstream_hold *h,
+	    enum upconn_error err, int reused);
+
+/* Let go of the server; a trial without a verdict is given back. */
+void	upstream_drop(struct upstream_hold *h);
+
+/* The idle timeout of tunnels through h's server. */
+const struct timeval *upstream_tunnel_timeout(const struct upstream_hold *h);
+
+/*
+ * Control (main thread). drain: no new request, idle connections close,
+ * in-flight ones finish; enable undoes it. weight: from the next request,
+ * 0 none, SERVER_WEIGHT_CONF the configured one. The admin's drain and
+ * weight stay while the server is in the configuration.
+ */
+void	upstream_server_drain(struct server *srv);
+void	upstream_server_enable(struct server *srv);
+void	upstream_server_weight(struct server *srv, int weight);
+
+/*
+ * A reload no longer lists srv: it drains (no new request, its checks
+ * stop, its idle connections close, the admin's drain and weight are
+ * forgotten) and expired(srv) is called when its drain_timeout passes
+ * with exchanges still on it.
+ */
+void	upstream_server_remove(struct server *srv,
+	    void (*expired)(struct server *));
+
+/* At exit: stop every server's health checks and drain timer. */
+void	upstream_stop_all(void);
+
+#endif
