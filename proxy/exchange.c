@@ -56,10 +56,11 @@ struct exchange {
 	int			 idempotent;
 	const char		*upgrade;	/* Upgrade asked for (in req) */
 	struct tunnel		*tun;		/* after a 101 */
-	int			 tunnel_over;	/* it ended by itself */
-	enum exchange_who	 who;
-	enum exchange_phase	 phase;
-	int			 replied;	/* response head sent */
+	uint64_t		 id;		/* in its log lines */
+	enum exchange_state	 state;
+	enum exchange_phase	 phase;		/* where it is now */
+	enum exchange_who	 term_who;	/* how it ended: the first */
+	enum exchange_phase	 term_phase;	/* termination recorded */
 	int			 paused;
 	int			 head_request;
 	int			 status;
@@ -73,9 +74,20 @@ struct exchange {
 
 TAILQ_HEAD(exchange_list, exchange);
 
+static const char *state_names[] = {
+	"routing", "upstream", "streaming", "tunnel", "answered", "closing",
+};
+
+/* The phase of the termination code an exchange in each state gets. */
+static const enum exchange_phase state_phase[] = {
+	EXCHANGE_PHASE_REQUEST, EXCHANGE_PHASE_HEADERS, EXCHANGE_PHASE_BODY,
+	EXCHANGE_PHASE_BODY, EXCHANGE_PHASE_REQUEST, EXCHANGE_PHASE_BODY,
+};
+
 /* This worker's exchanges; the counts are over every worker. */
 static __thread struct exchange_list	 exchanges;
 static unsigned				 nexchanges;		/* atomic */
+static uint64_t				 next_id;		/* atomic */
 static uint64_t				 nfinished, nkilled;	/* atomic */
 static int				 closing;		/* atomic */
 static void				(*idle_cb)(void);
@@ -154,21 +166,22 @@ exchange_log(struct exchange *ex)
 	if (ex->t_up_start.tv_sec != 0)
 		up_ms = exchange_ms(&ex->t_up_start, ex->t_up_end.tv_sec != 0 ?
 		    &ex->t_up_end : &now);
-	if (ex->who == EXCHANGE_WHO_NONE)
+	if (ex->term_who == EXCHANGE_WHO_NONE)
 		snprintf(term, sizeof(term), "ok");
 	else
-		snprintf(term, sizeof(term), "%s_%s", who_names[ex->who],
-		    phase_names[ex->phase]);
+		snprintf(term, sizeof(term), "%s_%s", who_names[ex->term_who],
+		    phase_names[ex->term_phase]);
 	log_timestamp(ts, sizeof(ts));
 	n = snprintf(line, sizeof(line),
-	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %s", ts,
+	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %s #%llx", ts,
 	    ex->client != NULL ? ex->client->ip : "-",
 	    ex->client != NULL ? ex->client->port : 0, ex->lname,
 	    ex->reqline != NULL ? ex->reqline : "-", ex->status,
 	    (unsigned long long)ex->bytes,
 	    ex->srv != NULL ? ex->srv->upstream : "-",
 	    ex->srv != NULL ? ex->srv->name : "-",
-	    exchange_ms(&ex->t_start, &now), up_ms < 0 ? 0 : up_ms, term);
+	    exchange_ms(&ex->t_start, &now), up_ms < 0 ? 0 : up_ms, term,
+	    (unsigned long long)ex->id);
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
 	log_access(line, (size_t)n);
@@ -199,10 +212,46 @@ exchange_metrics(struct exchange *ex)
 	metrics_exchange(ex->lname, ex->srv != NULL ? ex->srv->upstream :
 	    NULL, ex->srv != NULL ? ex->srv->name : NULL, ex->status,
 	    exchange_ms(&ex->t_start, &now) / 1e3, up);
-	if (ex->who == EXCHANGE_WHO_KILLED)
+	if (ex->term_who == EXCHANGE_WHO_KILLED)
 		metrics_ended(METRICS_ENDED_KILLED);
-	else if (ex->who == EXCHANGE_WHO_DRAIN)
+	else if (ex->term_who == EXCHANGE_WHO_DRAIN)
 		metrics_ended(METRICS_ENDED_DRAIN_TIMEOUT);
+}
+
+/*
+ * The one state setter; logs old -> new at debug level. The phase of the
+ * termination code follows the state, except that an answer of sluice's
+ * own keeps the phase it was given in.
+ */
+static void
+exchange_set_state(struct exchange *ex, enum exchange_state st)
+{
+	if (ex->state == st)
+		return;
+	log_debug("#%llx %s: %s -> %s", (unsigned long long)ex->id,
+	    ex->reqline != NULL ? ex->reqline : "-", state_names[ex->state],
+	    state_names[st]);
+	ex->state = st;
+	if (st != EXCHANGE_ANSWERED)
+		ex->phase = state_phase[st];
+}
+
+/* 1 when the client has an answer's head: no error page any more. */
+static int
+exchange_replied(const struct exchange *ex)
+{
+	return ex->state >= EXCHANGE_STREAMING;
+}
+
+/* Record how the exchange ended; the first termination code stays. */
+static void
+exchange_term(struct exchange *ex, enum exchange_who who,
+    enum exchange_phase phase)
+{
+	if (ex->term_who != EXCHANGE_WHO_NONE || who == EXCHANGE_WHO_NONE)
+		return;
+	ex->term_who = who;
+	ex->term_phase = phase;
 }
 
 /* Leave the server (the door gives back a trial without verdict). */
@@ -213,11 +262,17 @@ exchange_detach(struct exchange *ex)
 	ex->srv = NULL;
 }
 
-/* The one teardown. */
+/*
+ * The one teardown, with the termination code (who EXCHANGE_WHO_NONE: the
+ * one recorded before, or "ok"): release the server and its connection,
+ * write the access-log line, count it, free.
+ */
 static void
-exchange_finish(struct exchange *ex)
+exchange_finish(struct exchange *ex, enum exchange_who who,
+    enum exchange_phase phase)
 {
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	exchange_term(ex, who, phase);
 	exchange_server_done(ex, 0);
 	exchange_log(ex);
 	exchange_metrics(ex);
@@ -233,7 +288,8 @@ exchange_finish(struct exchange *ex)
 	gen_unref(ex->gen);
 	TAILQ_REMOVE(&exchanges, ex, entry);
 	SLUICE_INC(&nfinished);
-	if (ex->who == EXCHANGE_WHO_KILLED || ex->who == EXCHANGE_WHO_DRAIN)
+	if (ex->term_who == EXCHANGE_WHO_KILLED ||
+	    ex->term_who == EXCHANGE_WHO_DRAIN)
 		SLUICE_INC(&nkilled);
 	ex->magic = 0;
 	free(ex->reqline);
@@ -262,7 +318,7 @@ exchange_complete_cb(struct evhttp_request *req, void *arg)
 		nulscan_next(bev);
 	}
 	ex->req = NULL;
-	exchange_finish(ex);
+	exchange_finish(ex, EXCHANGE_WHO_NONE, ex->phase);
 }
 
 /* The client connection closed under the exchange (its close callback). */
@@ -272,16 +328,13 @@ exchange_client_gone(void *arg)
 	struct exchange	*ex = arg;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	if (ex->who == EXCHANGE_WHO_NONE && !ex->tunnel_over) {
-		ex->who = EXCHANGE_WHO_CLIENT;
-		if (!ex->replied && ex->phase == EXCHANGE_PHASE_REQUEST)
-			ex->phase = EXCHANGE_PHASE_HEADERS;
-	}
 	/* a request evhttp detached after a failed write is ours to free */
 	if (ex->req != NULL && evhttp_request_get_connection(ex->req) == NULL)
 		evhttp_request_free(ex->req);
 	ex->req = NULL;
-	exchange_finish(ex);
+	/* the client left, unless a tunnel ended and closed it */
+	exchange_finish(ex, ex->state == EXCHANGE_CLOSING ? EXCHANGE_WHO_NONE :
+	    EXCHANGE_WHO_CLIENT, ex->phase);
 }
 
 /*
@@ -324,9 +377,9 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 	struct evbuffer		*body = evbuffer_new();
 	char			 len[24];
 
-	ex->who = who;
+	exchange_term(ex, who, ex->phase);
+	exchange_set_state(ex, EXCHANGE_ANSWERED);
 	ex->status = code;
-	ex->replied = 1;
 	evhttp_clear_headers(out);
 	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
 	evhttp_add_header(out, "Cache-Control", "no-store");
@@ -353,12 +406,12 @@ exchange_cut(struct exchange *ex, enum exchange_who who)
 {
 	struct evhttp_connection *evcon;
 
-	ex->who = who;
+	exchange_term(ex, who, ex->phase);
 	evcon = evhttp_request_get_connection(ex->req);
 	if (evcon == NULL) {		/* evhttp detached it already */
 		evhttp_request_free(ex->req);
 		ex->req = NULL;
-		exchange_finish(ex);
+		exchange_finish(ex, who, ex->phase);
 		return;
 	}
 	evhttp_connection_free(evcon);	/* closecb finishes ex */
@@ -391,7 +444,7 @@ exchange_up_error_map(enum upconn_error err, int *code,
 static int
 exchange_retryable(struct exchange *ex, enum upconn_error err)
 {
-	if (ex->tries_left == 0 || ex->replied || ex->reqbuf == NULL ||
+	if (ex->tries_left == 0 || exchange_replied(ex) || ex->reqbuf == NULL ||
 	    upconn_response_started(ex->uc))
 		return 0;
 	switch (err) {
@@ -433,8 +486,8 @@ exchange_retry(struct exchange *ex, int other_only)
 	ex->tries_left--;
 	ex->retried = 1;
 	metrics_retry();
-	log_info("%s: retrying on %s/%s", ex->reqline, ex->srv->upstream,
-	    ex->srv->name);
+	log_info("#%llx %s: retrying on %s/%s", (unsigned long long)ex->id,
+	    ex->reqline, ex->srv->upstream, ex->srv->name);
 	return exchange_send(ex);
 }
 
@@ -445,14 +498,12 @@ exchange_tunnel_done(void *arg, enum tunnel_end end)
 	struct exchange	*ex = arg;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	ex->tunnel_over = 1;
+	exchange_set_state(ex, EXCHANGE_CLOSING);
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_up_end);
-	if (end == TUNNEL_TIMEOUT)
-		ex->who = EXCHANGE_WHO_TIMEOUT;
-	else if (end == TUNNEL_CLIENT_ERROR)
-		ex->who = EXCHANGE_WHO_CLIENT;
-	else if (end == TUNNEL_SERVER_ERROR)
-		ex->who = EXCHANGE_WHO_SERVER;
+	exchange_term(ex, end == TUNNEL_TIMEOUT ? EXCHANGE_WHO_TIMEOUT :
+	    end == TUNNEL_CLIENT_ERROR ? EXCHANGE_WHO_CLIENT :
+	    end == TUNNEL_SERVER_ERROR ? EXCHANGE_WHO_SERVER :
+	    EXCHANGE_WHO_NONE, ex->phase);
 	evhttp_connection_free(evhttp_request_get_connection(ex->req));
 }
 
@@ -467,9 +518,8 @@ exchange_up_error(void *arg, enum upconn_error err, const char *why)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_up_error_map(err, &code, &who);
 	exchange_timeout_metric(err);
-	if (err == UPCONN_ERR_CONNECT || err == UPCONN_ERR_CONNECT_TIMEOUT)
-		ex->phase = EXCHANGE_PHASE_CONNECT;
-	log_warn("%s %s/%s (%s): %s%s", ex->reqline, ex->srv->upstream,
+	log_warn("#%llx %s %s/%s (%s): %s%s", (unsigned long long)ex->id,
+	    ex->reqline, ex->srv->upstream,
 	    ex->srv->name, ex->srv->addrtext, err == UPCONN_ERR_PROTOCOL ?
 	    "invalid response: " : "", why);
 	retry = exchange_retryable(ex, err);
@@ -478,7 +528,10 @@ exchange_up_error(void *arg, enum upconn_error err, const char *why)
 	if (retry && exchange_retry(ex,
 	    err == UPCONN_ERR_CONNECT_TIMEOUT) == 0)
 		return;
-	if (ex->replied)
+	exchange_term(ex, who, err == UPCONN_ERR_CONNECT ||
+	    err == UPCONN_ERR_CONNECT_TIMEOUT ? EXCHANGE_PHASE_CONNECT :
+	    ex->phase);
+	if (exchange_replied(ex))
 		exchange_cut(ex, who);
 	else
 		exchange_error(ex, code, code == 504 ? "Gateway Timeout" :
@@ -525,7 +578,7 @@ exchange_switch(struct exchange *ex, const struct http1_response *r)
 	proto[u->valuelen] = '\0';
 	evhttp_add_header(out, "Connection", "upgrade");
 	evhttp_add_header(out, "Upgrade", proto);
-	ex->replied = 1;
+	exchange_set_state(ex, EXCHANGE_TUNNEL);
 	evhttp_send_reply_start(ex->req, 101, "Switching Protocols");
 }
 
@@ -537,7 +590,7 @@ exchange_up_upgraded(void *arg)
 	struct bufferevent	*server, *client;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	if (!ex->replied || ex->uc == NULL)
+	if (ex->state != EXCHANGE_TUNNEL || ex->uc == NULL)
 		return;
 	server = upconn_detach(ex->uc);
 	ex->uc = NULL;
@@ -560,7 +613,6 @@ exchange_up_head(void *arg, const struct http1_response *r)
 	char			 reason[EXCHANGE_MAX_REASON];
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	ex->phase = EXCHANGE_PHASE_BODY;
 	ex->status = r->status;
 	if (r->status == 101) {
 		exchange_switch(ex, r);
@@ -583,7 +635,7 @@ exchange_up_head(void *arg, const struct http1_response *r)
 	    "Content-Length") == NULL)
 		evhttp_remove_header(evhttp_request_get_input_headers(ex->req),
 		    "Connection");
-	ex->replied = 1;
+	exchange_set_state(ex, EXCHANGE_STREAMING);
 	evhttp_send_reply_start(ex->req, r->status,
 	    exchange_reason(r, reason, sizeof(reason)));
 	/* evhttp arms a read timeout while writing; only writes matter */
@@ -856,7 +908,7 @@ exchange_send(struct exchange *ex)
 		flags |= UPCONN_REQ_UPGRADE;
 	if (ex->t_up_start.tv_sec == 0)
 		clock_gettime(CLOCK_MONOTONIC, &ex->t_up_start);
-	ex->phase = EXCHANGE_PHASE_HEADERS;
+	exchange_set_state(ex, EXCHANGE_UPSTREAM);
 	r = upconn_request(ex->uc, ex->reqbuf, flags, &exchange_up_cbs, ex);
 	if (ex->tries_left == 0) {
 		evbuffer_free(ex->reqbuf);
@@ -906,15 +958,17 @@ exchange_route(struct exchange *ex, struct gen_listener *gl,
 	*code = 400;
 	if (nulscan_found(evhttp_connection_get_bufferevent(
 	    evhttp_request_get_connection(req)))) {
-		log_info("%s:%u: bad request: NUL in the request head",
-		    ex->client->ip, ex->client->port);
+		log_info("#%llx %s:%u: bad request: NUL in the request head",
+		    (unsigned long long)ex->id, ex->client->ip,
+		    ex->client->port);
 		return NULL;
 	}
 	if (http1_request_check(method, evhttp_request_get_uri(req),
 	    req->major, req->minor, evhttp_request_get_input_headers(req),
 	    evbuffer_get_length(evhttp_request_get_input_buffer(req)),
 	    &why) == -1) {
-		log_info("%s:%u: bad request: %s", ex->client->ip,
+		log_info("#%llx %s:%u: bad request: %s",
+		    (unsigned long long)ex->id, ex->client->ip,
 		    ex->client->port, why);
 		return NULL;
 	}
@@ -976,7 +1030,7 @@ exchange_max_forwards(struct exchange *ex, const char *method)
 	evhttp_add_header(out, "Content-Length", "0");
 	exchange_close_header(ex, 0);
 	ex->status = 200;
-	ex->replied = 1;
+	exchange_set_state(ex, EXCHANGE_ANSWERED);
 	evhttp_send_reply(ex->req, 200, "OK", NULL);
 	return 1;
 }
@@ -1011,7 +1065,7 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
 	if (exchange_build(ex, method, target) == -1 ||
 	    exchange_send(ex) == -1) {
 		exchange_server_done(ex, 0);
-		ex->phase = EXCHANGE_PHASE_CONNECT;
+		exchange_term(ex, EXCHANGE_WHO_SERVER, EXCHANGE_PHASE_CONNECT);
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
 	} else
 		exchange_client_watch(ex, gl->conf->max_header_size);
@@ -1028,7 +1082,7 @@ exchange_client_event_cb(struct bufferevent *bev, short what, void *arg)
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	ex->who = EXCHANGE_WHO_CLIENT;
+	exchange_term(ex, EXCHANGE_WHO_CLIENT, ex->phase);
 	exchange_server_done(ex, 0);
 	evcon = evhttp_request_get_connection(ex->req);
 	evhttp_connection_free(evcon);		/* closecb finishes ex */
@@ -1068,6 +1122,7 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
 	}
 	ex->client = c;
 	ex->magic = EXCHANGE_MAGIC;
+	ex->id = SLUICE_INC(&next_id);
 	ex->req = req;
 	/*
 	 * evhttp flags an absolute-form request as one to a forward proxy:
@@ -1097,7 +1152,7 @@ static void
 exchange_kill(struct exchange *ex, enum exchange_who who)
 {
 	exchange_server_done(ex, 0);
-	if (ex->replied)
+	if (exchange_replied(ex))
 		exchange_cut(ex, who);
 	else
 		exchange_error(ex, 503, "Service Unavailable", who, 1);

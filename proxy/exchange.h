@@ -17,6 +17,22 @@ struct exchange;
 struct gen;
 struct gen_listener;
 
+/*
+ * Where an exchange is; one setter changes it (logged old -> new at debug
+ * level). The order matters: from STREAMING on, the client has a head.
+ */
+enum exchange_state {
+	EXCHANGE_ROUTING = 0,	/* checked, routed; nothing sent anywhere */
+	EXCHANGE_UPSTREAM,	/* with a server: connect, send, wait for the
+				 * head */
+	EXCHANGE_STREAMING,	/* the response head went out; the body
+				 * follows */
+	EXCHANGE_TUNNEL,	/* switched protocols: a byte tunnel */
+	EXCHANGE_ANSWERED,	/* sluice answered itself (an error, OPTIONS
+				 * Max-Forwards 0) */
+	EXCHANGE_CLOSING,	/* the tunnel ended: the connection closes */
+};
+
 /* Who ended an exchange (the first half of a termination code). */
 enum exchange_who {
 	EXCHANGE_WHO_NONE = 0,	/* completed normally: "ok" */

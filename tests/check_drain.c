@@ -335,9 +335,9 @@ drain_wait_origin_lines(struct drain *d, int n)
 static int
 drain_line_term_is(const char *line, const char *term)
 {
-	const char	*sp = strrchr(line, ' ');
+	char	buf[64];
 
-	return sp != NULL && strcmp(sp + 1, term) == 0;
+	return strcmp(itest_access_term(line, buf, sizeof(buf)), term) == 0;
 }
 
 /* Access-log lines not ending in "ok"; the first goes to first. */
@@ -365,7 +365,7 @@ static int
 drain_log_count(const struct itest *t, const char *a, const char *b,
     char *term, size_t len)
 {
-	char	*log = itest_read_file(t->access_log, NULL), *line, *sp;
+	char	*log = itest_read_file(t->access_log, NULL), *line;
 	char	*save = NULL;
 	int	 n = 0;
 
@@ -374,8 +374,8 @@ drain_log_count(const struct itest *t, const char *a, const char *b,
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, a) == NULL || strstr(line, b) == NULL)
 			continue;
-		if (n++ == 0 && (sp = strrchr(line, ' ')) != NULL)
-			snprintf(term, len, "%s", sp + 1);
+		if (n++ == 0)
+			itest_access_term(line, term, len);
 	}
 	free(log);
 	return n;

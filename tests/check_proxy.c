@@ -1565,7 +1565,10 @@ proxy_check_log_line(char *line, const char *client, const char *request,
 
 	snprintf(copy, sizeof(copy), "%s", line);
 	n = proxy_log_fields(line, f, 16);
-	ck_assert_msg(n == 11, "%d fields, want 11: %s", n, copy);
+	ck_assert_msg(n == 12, "%d fields, want 12: %s", n, copy);
+	ck_assert_msg(f[11][0] == '#' && f[11][1] != '\0' &&
+	    strspn(f[11] + 1, "0123456789abcdef") == strlen(f[11] + 1),
+	    "exchange id: %s", copy);
 	ck_assert_msg(strcmp(f[1], client) == 0, "client %s, want %s: %s",
 	    f[1], client, copy);
 	ck_assert_msg(strcmp(f[2], "web") == 0, "listener: %s", copy);
@@ -1592,6 +1595,7 @@ START_TEST(test_access_log)
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
 	char			 client[64], *log, *line, *save = NULL;
+	char			 ids[3][32] = { "", "", "" };
 	int			 i;
 
 	proxy_start(&t, 1, 1, 1);
@@ -1613,10 +1617,72 @@ START_TEST(test_access_log)
 	    log);
 	line = strtok_r(log, "\n", &save);
 	for (i = 0; i < 3 && line != NULL; i++) {
+		if (strrchr(line, '#') != NULL)
+			snprintf(ids[i], sizeof(ids[i]), "%s",
+			    strrchr(line, '#'));
 		proxy_check_log_line(line, client, req[i], status[i]);
 		line = strtok_r(NULL, "\n", &save);
 	}
+	ck_assert_msg(strcmp(ids[0], ids[1]) != 0 && strcmp(ids[1], ids[2]) &&
+	    strcmp(ids[0], ids[2]) != 0, "exchange ids repeat: %s %s %s",
+	    ids[0], ids[1], ids[2]);
 	free(log);
+}
+END_TEST
+
+/* The access-log line of an exchange whose request matches needle: its
+ * exchange id ("#..."), copied into id. */
+static void
+proxy_access_id(const struct itest *t, const char *needle, char *id,
+    size_t len)
+{
+	char	*log = itest_read_file(t->access_log, NULL), *line, *save;
+
+	id[0] = '\0';
+	save = NULL;
+	for (line = strtok_r(log, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, needle) != NULL && strrchr(line, '#') != NULL)
+			snprintf(id, len, "%s", strrchr(line, '#'));
+	free(log);
+}
+
+/*
+ * Every error-log line about an exchange carries the exchange id its
+ * access-log line carries: a refused request, an upstream failure.
+ */
+START_TEST(test_exchange_ids)
+{
+	struct itest		 t;
+	struct itest_resp	 r;
+	char			 id[32], want[64];
+
+	itest_init(&t);
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\nserver = 127.0.0.1:%d "
+	    "name=a\nretries = 0\n", itest_sluice_port(&t), itest_free_port());
+	itest_request(t.sluice.port, "GET /ctl HTTP/1.1\r\n" HOST
+	    "X-Bad: a\x01b\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 400);
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /down HTTP/1.1\r\n" HOST "\r\n",
+	    &r);
+	ck_assert_int_eq(r.status, 502);
+	itest_resp_free(&r);
+	itest_finish(&t);
+	proxy_access_id(&t, "\"GET /ctl HTTP/1.1\" 400 ", id, sizeof(id));
+	snprintf(want, sizeof(want), "%s 127.0.0.1:", id);
+	ck_assert_msg(id[0] == '#' && itest_count_file(t.error_log, want) == 1,
+	    "the 400 is %s in the access log; the error log:\n%s", id,
+	    itest_file_tail(t.error_log));
+	proxy_access_id(&t, "\"GET /down HTTP/1.1\" 502 ", id, sizeof(id));
+	snprintf(want, sizeof(want), "%s GET /down HTTP/1.1 app/a", id);
+	ck_assert_msg(id[0] == '#' && itest_count_file(t.error_log, want) == 1,
+	    "the 502 is %s in the access log; the error log:\n%s", id,
+	    itest_file_tail(t.error_log));
+	printf("exchange ids: the 400's and the 502's error-log lines carry "
+	    "the ids of their access-log lines\n");
+	fflush(stdout);
 }
 END_TEST
 
@@ -1745,6 +1811,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_client_gone_body);
 	tcase_add_test(tc, test_client_gone_waiting);
 	tcase_add_test(tc, test_access_log);
+	tcase_add_test(tc, test_exchange_ids);
 	suite_add_tcase(s, tc);
 
 	tc = proxy_tcase("cli");

@@ -481,7 +481,7 @@ static int
 tun_log_count(const struct itest *t, const char *needle, char *term,
     size_t len)
 {
-	char	*log = itest_read_file(t->access_log, NULL), *line, *sp;
+	char	*log = itest_read_file(t->access_log, NULL), *line;
 	char	*save = NULL;
 	int	 n = 0;
 
@@ -490,8 +490,8 @@ tun_log_count(const struct itest *t, const char *needle, char *term,
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, needle) == NULL)
 			continue;
-		if (n++ == 0 && (sp = strrchr(line, ' ')) != NULL)
-			snprintf(term, len, "%s", sp + 1);
+		if (n++ == 0)
+			itest_access_term(line, term, len);
 	}
 	free(log);
 	return n;
@@ -518,15 +518,15 @@ tun_log_wait(struct tun *d, const char *needle, int want, char *term,
 static int
 tun_log_not_ok(const struct itest *t, const char *needle)
 {
-	char	*log = itest_read_file(t->access_log, NULL), *line, *sp;
+	char	*log = itest_read_file(t->access_log, NULL), *line;
+	char	 term[64];
 	char	*save = NULL;
 	int	 n = 0;
 
 	for (line = strtok_r(log, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		sp = strrchr(line, ' ');
-		n += strstr(line, needle) != NULL && (sp == NULL ||
-		    strcmp(sp + 1, "ok") != 0);
+		n += strstr(line, needle) != NULL && strcmp(
+		    itest_access_term(line, term, sizeof(term)), "ok") != 0;
 	}
 	free(log);
 	return n;

@@ -1434,3 +1434,19 @@ itest_reqs_each(const struct itest_load *l,
 	free(s);
 	return n;
 }
+
+/* See itest.h. */
+const char *
+itest_access_term(const char *line, char *buf, size_t len)
+{
+	const char	*end = strrchr(line, ' '), *start;
+
+	buf[0] = '\0';
+	if (end == NULL)
+		return buf;
+	for (start = end; start > line && start[-1] != ' '; start--)
+		continue;
+	if (start > line)
+		snprintf(buf, len, "%.*s", (int)(end - start), start);
+	return buf;
+}

@@ -215,6 +215,13 @@ int	itest_wait_file(const char *path, const char *needle,
  * static buffer that the next call overwrites. */
 const char *itest_file_tail(const char *path);
 
+/*
+ * The termination code (TERM) of an access-log line: the field before the
+ * last, which is the exchange's id. Copied into buf; "" when the line has
+ * fewer fields.
+ */
+const char *itest_access_term(const char *line, char *buf, size_t len);
+
 /* Number of occurrences of needle in path. */
 int	itest_count_file(const char *path, const char *needle);
 
