@@ -87,12 +87,28 @@ struct upconn {
 	TAILQ_ENTRY(upconn)	 entry;		/* server's idle or busy list */
 };
 
+static const char *upconn_state_names[] = {
+	"new", "connecting", "head", "body", "done", "idle", "failed",
+};
+
 static void	upconn_read_cb(struct bufferevent *, void *);
 static void	upconn_write_cb(struct bufferevent *, void *);
 static void	upconn_event_cb(struct bufferevent *, short, void *);
 static void	upconn_idle_read_cb(struct bufferevent *, void *);
 static void	upconn_idle_event_cb(struct bufferevent *, short, void *);
 static void	upconn_event(struct upconn *, short);
+
+/* The one state setter; logs old -> new at debug level. */
+static void
+upconn_set_state(struct upconn *uc, enum upconn_state st)
+{
+	if (uc->state == st)
+		return;
+	log_debug("server %s/%s: connection %p: %s -> %s", uc->srv->upstream,
+	    uc->srv->name, (void *)uc, upconn_state_names[uc->state],
+	    upconn_state_names[st]);
+	uc->state = st;
+}
 
 /* Free the connection now: socket, buffers, server reference. */
 static void
@@ -369,7 +385,7 @@ upconn_connect(struct upconn *uc)
 	bufferevent_set_timeouts(uc->bev,
 	    upconn_tv(uc, &server_local(srv)->set.connect_timeout),
 	    upconn_tv(uc, &server_local(srv)->set.connect_timeout));
-	uc->state = UPCONN_CONNECTING;
+	upconn_set_state(uc, UPCONN_CONNECTING);
 	SLUICE_INC(&srv->connects);
 	if (bufferevent_socket_connect(uc->bev, (struct sockaddr *)&srv->ss,
 	    (int)srv->sslen) == -1) {
@@ -442,7 +458,7 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 	if (uc->state == UPCONN_NEW)
 		return upconn_connect(uc);
 	/* reused: no read timeout until the request is out */
-	uc->state = UPCONN_HEAD;
+	upconn_set_state(uc, UPCONN_HEAD);
 	bufferevent_set_timeouts(uc->bev, NULL,
 	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
@@ -456,7 +472,7 @@ upconn_fail(struct upconn *uc, enum upconn_error err, const char *why)
 {
 	const struct upconn_cbs	*cbs = uc->cbs;
 
-	uc->state = UPCONN_FAILED;
+	upconn_set_state(uc, UPCONN_FAILED);
 	bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
 	if (cbs != NULL)
 		cbs->error(uc->arg, err, why);
@@ -468,7 +484,7 @@ upconn_complete(struct upconn *uc)
 {
 	int	reusable;
 
-	uc->state = UPCONN_DONE;
+	upconn_set_state(uc, UPCONN_DONE);
 	reusable = uc->keep_alive && uc->sent &&
 	    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(uc->bev)) == 0;
@@ -533,7 +549,7 @@ upconn_switch(struct upconn *uc, struct evbuffer *in,
 {
 	size_t	head_len = resp->head_len;
 
-	uc->state = UPCONN_DONE;
+	upconn_set_state(uc, UPCONN_DONE);
 	uc->keep_alive = 0;
 	if (uc->cbs != NULL)
 		uc->cbs->head(uc->arg, resp);
@@ -597,7 +613,7 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	uc->idle_ms = upconn_keepalive_ms(&resp);
 	uc->remaining = resp.content_length;
 	uc->chunk = UPCONN_CHUNK_SIZE;
-	uc->state = UPCONN_BODY;
+	upconn_set_state(uc, UPCONN_BODY);
 	if (uc->cbs != NULL)
 		uc->cbs->head(uc->arg, &resp);
 	evbuffer_drain(in, resp.head_len);
@@ -852,7 +868,7 @@ upconn_connected(struct upconn *uc)
 
 	setsockopt(bufferevent_getfd(uc->bev), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one));
-	uc->state = UPCONN_HEAD;
+	upconn_set_state(uc, UPCONN_HEAD);
 	bufferevent_set_timeouts(uc->bev, NULL,
 	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
@@ -984,7 +1000,7 @@ upconn_pool_put(struct upconn *uc)
 		SLUICE_DEC(&loc->nidle);
 		upconn_free(old);
 	}
-	uc->state = UPCONN_IDLE;
+	upconn_set_state(uc, UPCONN_IDLE);
 	uc->cbs = NULL;
 	uc->arg = NULL;
 	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
