@@ -74,6 +74,15 @@ struct exchange {
 
 TAILQ_HEAD(exchange_list, exchange);
 
+#define EXCHANGE_FIELDS		64	/* header fields viewed on the stack */
+
+/* A request's header fields as the pure http/ code reads them. */
+struct exchange_fields {
+	struct http1_field	 buf[EXCHANGE_FIELDS];
+	struct http1_field	*f;		/* buf, or malloc'd */
+	size_t			 n;
+};
+
 static const char *state_names[] = {
 	"routing", "upstream", "streaming", "tunnel", "answered", "closing",
 };
@@ -113,6 +122,76 @@ static const char *who_names[] = {
 static const char *phase_names[] = {
 	"request", "connect", "headers", "body",
 };
+
+/*
+ * View the header fields of q as an array (into x->buf, or a malloc'd
+ * array past its size). -1 when out of memory. Valid until q changes.
+ */
+static int
+exchange_fields(const struct evkeyvalq *q, struct exchange_fields *x)
+{
+	const struct evkeyval	*kv;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(kv, q, next)
+		n++;
+	x->f = x->buf;
+	if (n > EXCHANGE_FIELDS && (x->f = calloc(n, sizeof(*x->f))) == NULL)
+		return -1;
+	x->n = 0;
+	TAILQ_FOREACH(kv, q, next) {
+		x->f[x->n].name = kv->key;
+		x->f[x->n++].value = kv->value;
+	}
+	return 0;
+}
+
+/* Free what exchange_fields allocated. */
+static void
+exchange_fields_free(struct exchange_fields *x)
+{
+	if (x->f != x->buf)
+		free(x->f);
+	x->f = NULL;
+}
+
+/* 1 when a header called name of q (any of its lines) lists token. */
+static int
+exchange_list_has(const struct evkeyvalq *q, const char *name,
+    const char *token)
+{
+	const struct evkeyval	*kv;
+
+	TAILQ_FOREACH(kv, q, next)
+		if (strcasecmp(kv->key, name) == 0 &&
+		    http1_list_has(kv->value, token))
+			return 1;
+	return 0;
+}
+
+/* A headers_sink writing into an evbuffer. */
+static int
+exchange_sink_add(void *arg, const void *p, size_t len)
+{
+	return evbuffer_add(arg, p, len);
+}
+
+/* A headers_out adding to evhttp's output headers. */
+static int
+exchange_out_add(void *arg, const char *name, const char *value)
+{
+	return evhttp_add_header(arg, name, value);
+}
+
+/* Copy the end-to-end headers of r into the client's response. */
+static int
+exchange_response_headers(struct exchange *ex, const struct http1_response *r)
+{
+	struct headers_out	out = { exchange_out_add,
+				    evhttp_request_get_output_headers(ex->req) };
+
+	return headers_response_copy(r, &out);
+}
 
 /* Exchanges in flight. */
 unsigned
@@ -355,9 +434,9 @@ exchange_close_header(struct exchange *ex, int force)
 	int			 close;
 
 	close = force || SLUICE_LOAD(&closing) ||
-	    http1_headers_list_has(in, "Connection", "close") ||
+	    exchange_list_has(in, "Connection", "close") ||
 	    (ex->req->minor == 0 &&
-	    !http1_headers_list_has(in, "Connection", "keep-alive"));
+	    !exchange_list_has(in, "Connection", "keep-alive"));
 	if (ex->req->minor == 0) {
 		while (evhttp_remove_header(in, "Connection") == 0)
 			continue;
@@ -568,7 +647,7 @@ exchange_switch(struct exchange *ex, const struct http1_response *r)
 	}
 	out = evhttp_request_get_output_headers(ex->req);
 	if (u == NULL || u->valuelen >= sizeof(proto) ||
-	    headers_response_copy(r, out) == -1) {
+	    exchange_response_headers(ex, r) == -1) {
 		exchange_up_error(ex, UPCONN_ERR_PROTOCOL,
 		    "101 without a usable Upgrade header");
 		return;
@@ -624,7 +703,7 @@ exchange_up_head(void *arg, const struct http1_response *r)
 		evbuffer_free(ex->reqbuf);
 		ex->reqbuf = NULL;
 	}
-	if (headers_response_copy(r, out) == -1) {
+	if (exchange_response_headers(ex, r) == -1) {
 		exchange_server_done(ex, 0);
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
 		return;
@@ -870,18 +949,27 @@ exchange_build(struct exchange *ex, const char *method, const char *target)
 	struct evhttp_request	*req = ex->req;
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
 	struct headers_forward	 fwd;
+	struct headers_sink	 sink;
+	struct headers_in	 in;
+	struct exchange_fields	 x;
+	int			 r;
 
-	if ((ex->reqbuf = evbuffer_new()) == NULL)
+	if ((ex->reqbuf = evbuffer_new()) == NULL ||
+	    exchange_fields(evhttp_request_get_input_headers(req), &x) == -1)
 		return -1;
 	fwd.client_ip = ex->client->ip;
 	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
 	fwd.via = req->minor == 0 ? "1.0 sluice" : "1.1 sluice";
-	if (headers_request_build(ex->reqbuf, method, target,
-	    evhttp_request_get_input_headers(req), &fwd,
-	    evbuffer_get_length(body)) == -1 ||
-	    evbuffer_add_buffer(ex->reqbuf, body) == -1)
+	sink.add = exchange_sink_add;
+	sink.arg = ex->reqbuf;
+	in.f = x.f;
+	in.n = x.n;
+	r = headers_request_build(&sink, method, target, &in, &fwd,
+	    evbuffer_get_length(body));
+	exchange_fields_free(&x);
+	if (r == -1 || evbuffer_add_buffer(ex->reqbuf, body) == -1)
 		return -1;
 	return 0;
 }
@@ -930,7 +1018,7 @@ exchange_upgrade(struct evhttp_request *req, const char *method)
 
 	if (u == NULL || strcmp(method, "GET") != 0 ||
 	    req->major != 1 || req->minor != 1 ||
-	    !http1_headers_list_has(in, "Connection", "upgrade") ||
+	    !exchange_list_has(in, "Connection", "upgrade") ||
 	    http1_list_has(u, "h2c"))
 		return NULL;
 	return u;
@@ -951,9 +1039,11 @@ exchange_route(struct exchange *ex, struct gen_listener *gl,
     const char *method, char **target, int *code)
 {
 	struct evhttp_request	*req = ex->req;
-	struct upstream	*up;
+	struct upstream		*up;
+	struct exchange_fields	 x;
 	const char		*why = NULL;
 	char			 host[256], *q;
+	int			 bad;
 
 	*code = 400;
 	if (nulscan_found(evhttp_connection_get_bufferevent(
@@ -963,10 +1053,15 @@ exchange_route(struct exchange *ex, struct gen_listener *gl,
 		    ex->client->port);
 		return NULL;
 	}
-	if (http1_request_check(method, evhttp_request_get_uri(req),
-	    req->major, req->minor, evhttp_request_get_input_headers(req),
-	    evbuffer_get_length(evhttp_request_get_input_buffer(req)),
-	    &why) == -1) {
+	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1) {
+		*code = 500;
+		return NULL;
+	}
+	bad = http1_request_check(method, evhttp_request_get_uri(req),
+	    req->major, req->minor, x.f, x.n,
+	    evbuffer_get_length(evhttp_request_get_input_buffer(req)), &why);
+	exchange_fields_free(&x);
+	if (bad == -1) {
 		log_info("#%llx %s:%u: bad request: %s",
 		    (unsigned long long)ex->id, ex->client->ip,
 		    ex->client->port, why);
@@ -1035,6 +1130,16 @@ exchange_max_forwards(struct exchange *ex, const char *method)
 	return 1;
 }
 
+/* Trim the optional whitespace off every request header value. */
+static void
+exchange_trim(struct evhttp_request *req)
+{
+	struct evkeyval	*kv;
+
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+		http1_value_trim(kv->value);
+}
+
 /* Validate, route, pick a server and forward; or answer the error. */
 static void
 exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
@@ -1044,7 +1149,7 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
 	char		*target = NULL;
 	int		 code = 501;
 
-	http1_headers_trim(evhttp_request_get_input_headers(ex->req));
+	exchange_trim(ex->req);
 	if (method != NULL && exchange_max_forwards(ex, method))
 		return;
 	if (method != NULL)

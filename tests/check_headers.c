@@ -67,13 +67,32 @@ START_TEST(test_hop_table)
 }
 END_TEST
 
-/* Fill q from name, value pairs ending with NULL. */
-static void
-list_fill(struct evkeyvalq *q, const char *const *hdrs)
+/* Fill f (room for max) from name, value pairs ending with NULL. */
+static size_t
+fields_fill(struct http1_field *f, size_t max, const char *const *hdrs)
 {
-	TAILQ_INIT(q);
-	for (; hdrs != NULL && hdrs[0] != NULL; hdrs += 2)
-		ck_assert_int_eq(evhttp_add_header(q, hdrs[0], hdrs[1]), 0);
+	size_t	n = 0;
+
+	for (; hdrs != NULL && hdrs[0] != NULL; hdrs += 2) {
+		ck_assert_uint_lt(n, max);
+		f[n].name = hdrs[0];
+		f[n++].value = hdrs[1];
+	}
+	return n;
+}
+
+/* A headers_sink into an evbuffer. */
+static int
+sink_add(void *arg, const void *p, size_t len)
+{
+	return evbuffer_add(arg, p, len);
+}
+
+/* A headers_out into an evhttp header list. */
+static int
+out_add(void *arg, const char *name, const char *value)
+{
+	return evhttp_add_header(arg, name, value);
 }
 
 /* The bytes of b as a NUL-terminated string the caller frees. */
@@ -232,21 +251,24 @@ START_TEST(test_build_table)
 	const struct build_case	*c = &build_cases[_i];
 	struct headers_forward	 fwd = { c->client_ip, c->tls, "backend:80",
 	    c->via, NULL };
-	struct evkeyvalq	 q;
+	struct http1_field	 f[32];
+	struct headers_in	 in = { f, 0 };
+	struct headers_sink	 sink;
 	struct evbuffer		*out;
 	char			*got;
 
-	list_fill(&q, c->hdrs);
+	in.n = fields_fill(f, 32, c->hdrs);
 	out = evbuffer_new();
 	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(headers_request_build(out, c->method, "/api", &q,
+	sink.add = sink_add;
+	sink.arg = out;
+	ck_assert_int_eq(headers_request_build(&sink, c->method, "/api", &in,
 	    &fwd, c->body_len), 0);
 	got = buffer_text(out);
 	ck_assert_msg(strcmp(got, c->want) == 0, "%s:\n--- got\n%s--- want\n%s",
 	    c->name, got, c->want);
 	free(got);
 	evbuffer_free(out);
-	evhttp_clear_headers(&q);
 }
 END_TEST
 
@@ -329,12 +351,14 @@ START_TEST(test_copy_table)
 	const struct copy_case	*c = &copy_cases[_i];
 	struct http1_response	 r;
 	struct evkeyvalq	 q;
+	struct headers_out	 out = { out_add, NULL };
 	const char		*why;
 
 	ck_assert_int_eq(http1_response_parse(c->head, strlen(c->head),
 	    c->head_request, &r, &why), 1);
 	TAILQ_INIT(&q);
-	ck_assert_int_eq(headers_response_copy(&r, &q), 0);
+	out.arg = &q;
+	ck_assert_int_eq(headers_response_copy(&r, &out), 0);
 	list_expect(c->name, &q, c->want);
 	evhttp_clear_headers(&q);
 }
@@ -347,6 +371,7 @@ START_TEST(test_copy_long_value)
 	char			 value[9000];
 	struct http1_response	 r;
 	struct evkeyvalq	 q;
+	struct headers_out	 out = { out_add, NULL };
 	const char		*why, *got;
 	int			 len;
 
@@ -357,7 +382,8 @@ START_TEST(test_copy_long_value)
 	ck_assert_int_eq(http1_response_parse(head, (size_t)len, 0, &r, &why),
 	    1);
 	TAILQ_INIT(&q);
-	ck_assert_int_eq(headers_response_copy(&r, &q), 0);
+	out.arg = &q;
+	ck_assert_int_eq(headers_response_copy(&r, &out), 0);
 	got = evhttp_find_header(&q, "X-Long");
 	ck_assert_ptr_nonnull(got);
 	ck_assert_str_eq(got, value);

@@ -3,17 +3,12 @@
  * the proxy adds. Hop-by-hop headers (RFC 9110 7.6.1) never cross; framing
  * headers are regenerated from what the proxy actually holds.
  */
-#include <sys/queue.h>
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "proxy/http/headers.h"
 #include "proxy/http/http1.h"
@@ -31,6 +26,13 @@ static const char *const headers_hop_names[] = {
 	"Transfer-Encoding",
 	"Upgrade",
 };
+
+/* Append len bytes of p to out; 0 or -1. */
+static int
+headers_add(const struct headers_sink *out, const void *p, size_t len)
+{
+	return out->add(out->arg, p, len);
+}
 
 /* 1 when the len bytes at name are lit, ignoring case. */
 static int
@@ -95,12 +97,14 @@ headers_is_hop_by_hop(const char *name, size_t namelen,
 
 /* 1 when a Connection header of the request names name. */
 static int
-headers_request_listed(const struct evkeyvalq *in, const char *name)
+headers_request_listed(const struct headers_in *in, const char *name)
 {
-	const struct evkeyval	*kv;
+	const struct http1_field	*kv;
+	size_t				 i;
 
-	TAILQ_FOREACH(kv, in, next)
-		if (strcasecmp(kv->key, "Connection") == 0 &&
+	for (i = 0; i < in->n; i++)
+		if ((kv = &in->f[i]) != NULL &&
+		    strcasecmp(kv->name, "Connection") == 0 &&
 		    headers_list_names(kv->value, strlen(kv->value), name,
 		    strlen(name)))
 			return 1;
@@ -112,7 +116,7 @@ headers_request_listed(const struct evkeyvalq *in, const char *name)
  * Connection ("Connection: host" would leave the upstream without one).
  */
 static int
-headers_request_drops(const struct evkeyvalq *in, const char *name)
+headers_request_drops(const struct headers_in *in, const char *name)
 {
 	static const char *const own[] = {
 		"Expect", "Content-Length", "X-Forwarded-For",
@@ -131,26 +135,29 @@ headers_request_drops(const struct evkeyvalq *in, const char *name)
 
 /* Append "name: value\r\n" to out; 0 or -1. */
 static int
-headers_put(struct evbuffer *out, const char *name, const char *value)
+headers_put(const struct headers_sink *out, const char *name, const char *value)
 {
 	/* plain copies: a printf per header showed in profiles */
-	return evbuffer_add(out, name, strlen(name)) == -1 ||
-	    evbuffer_add(out, ": ", 2) == -1 ||
-	    evbuffer_add(out, value, strlen(value)) == -1 ||
-	    evbuffer_add(out, "\r\n", 2) == -1 ?
+	return headers_add(out, name, strlen(name)) == -1 ||
+	    headers_add(out, ": ", 2) == -1 ||
+	    headers_add(out, value, strlen(value)) == -1 ||
+	    headers_add(out, "\r\n", 2) == -1 ?
 	    -1 : 0;
 }
 
 /* Append the client's end-to-end headers, in order; 0 or -1. */
 static int
-headers_request_copy(struct evbuffer *out, const struct evkeyvalq *in)
+headers_request_copy(const struct headers_sink *out,
+    const struct headers_in *in)
 {
-	const struct evkeyval	*kv;
+	const struct http1_field	*kv;
+	size_t				 i;
 
-	TAILQ_FOREACH(kv, in, next) {
-		if (headers_request_drops(in, kv->key))
+	for (i = 0; i < in->n; i++) {
+		kv = &in->f[i];
+		if (headers_request_drops(in, kv->name))
 			continue;
-		if (headers_put(out, kv->key, kv->value) == -1)
+		if (headers_put(out, kv->name, kv->value) == -1)
 			return -1;
 	}
 	return 0;
@@ -174,15 +181,15 @@ headers_u64(char *buf, uint64_t v)
 
 /* Append one value of a joined header: "name: v" first, ", v" after. */
 static int
-headers_join_one(struct evbuffer *out, const char *name, const char *v,
+headers_join_one(const struct headers_sink *out, const char *name, const char *v,
     int *n)
 {
 	if ((*n)++ == 0)
-		return evbuffer_add(out, name, strlen(name)) == -1 ||
-		    evbuffer_add(out, ": ", 2) == -1 ||
-		    evbuffer_add(out, v, strlen(v)) == -1 ? -1 : 0;
-	return evbuffer_add(out, ", ", 2) == -1 ||
-	    evbuffer_add(out, v, strlen(v)) == -1 ? -1 : 0;
+		return headers_add(out, name, strlen(name)) == -1 ||
+		    headers_add(out, ": ", 2) == -1 ||
+		    headers_add(out, v, strlen(v)) == -1 ? -1 : 0;
+	return headers_add(out, ", ", 2) == -1 ||
+	    headers_add(out, v, strlen(v)) == -1 ? -1 : 0;
 }
 
 /*
@@ -190,16 +197,18 @@ headers_join_one(struct evbuffer *out, const char *name, const char *v,
  * (X-Forwarded-For, Via); nothing when there is neither. 0 or -1.
  */
 static int
-headers_request_join(struct evbuffer *out, const struct evkeyvalq *in,
-    const char *name, const char *last)
+headers_request_join(const struct headers_sink *out,
+    const struct headers_in *in, const char *name, const char *last)
 {
-	const struct evkeyval	*kv;
-	int			 n = 0, dropped;
+	const struct http1_field	*kv;
+	size_t				 i;
+	int				 n = 0, dropped;
 
 	/* Named in Connection, the client's values are hop-by-hop too. */
 	dropped = headers_request_listed(in, name);
-	TAILQ_FOREACH(kv, in, next) {
-		if (dropped || strcasecmp(kv->key, name) != 0 ||
+	for (i = 0; i < in->n; i++) {
+		kv = &in->f[i];
+		if (dropped || strcasecmp(kv->name, name) != 0 ||
 		    kv->value[0] == '\0')
 			continue;
 		if (headers_join_one(out, name, kv->value, &n) == -1)
@@ -207,7 +216,7 @@ headers_request_join(struct evbuffer *out, const struct evkeyvalq *in,
 	}
 	if (last != NULL && headers_join_one(out, name, last, &n) == -1)
 		return -1;
-	if (n > 0 && evbuffer_add(out, "\r\n", 2) == -1)
+	if (n > 0 && headers_add(out, "\r\n", 2) == -1)
 		return -1;
 	return 0;
 }
@@ -222,8 +231,8 @@ headers_method_has_body(const char *method)
 
 /* Append what the proxy adds after the client's headers; 0 or -1. */
 static int
-headers_request_add(struct evbuffer *out, const char *method,
-    const struct evkeyvalq *in, const struct headers_forward *fwd,
+headers_request_add(const struct headers_sink *out, const char *method,
+    const struct headers_in *in, const struct headers_forward *fwd,
     size_t body_len)
 {
 	const char	*host;
@@ -235,7 +244,7 @@ headers_request_add(struct evbuffer *out, const char *method,
 	if (headers_put(out, "X-Forwarded-Proto",
 	    fwd->tls ? "https" : "http") == -1)
 		return -1;
-	host = evhttp_find_header(in, "Host");
+	host = http1_fields_find(in->f, in->n, "Host");
 	if (host != NULL && headers_put(out, "X-Forwarded-Host", host) == -1)
 		return -1;
 	/* an HTTP/1.0 client may omit Host; an HTTP/1.1 request may not */
@@ -249,9 +258,9 @@ headers_request_add(struct evbuffer *out, const char *method,
 		char	 cl[24];
 		size_t	 n = headers_u64(cl, body_len);
 
-		if (evbuffer_add(out, "Content-Length: ", 16) == -1 ||
-		    evbuffer_add(out, cl, n) == -1 ||
-		    evbuffer_add(out, "\r\n", 2) == -1)
+		if (headers_add(out, "Content-Length: ", 16) == -1 ||
+		    headers_add(out, cl, n) == -1 ||
+		    headers_add(out, "\r\n", 2) == -1)
 			return -1;
 	}
 	return 0;
@@ -259,20 +268,20 @@ headers_request_add(struct evbuffer *out, const char *method,
 
 /* Append the upstream request head to out; see headers.h. */
 int
-headers_request_build(struct evbuffer *out, const char *method,
-    const char *target, const struct evkeyvalq *in,
+headers_request_build(const struct headers_sink *out, const char *method,
+    const char *target, const struct headers_in *in,
     const struct headers_forward *fwd, size_t body_len)
 {
-	if (evbuffer_add(out, method, strlen(method)) == -1 ||
-	    evbuffer_add(out, " ", 1) == -1 ||
-	    evbuffer_add(out, target, strlen(target)) == -1 ||
-	    evbuffer_add(out, " HTTP/1.1\r\n", 11) == -1)
+	if (headers_add(out, method, strlen(method)) == -1 ||
+	    headers_add(out, " ", 1) == -1 ||
+	    headers_add(out, target, strlen(target)) == -1 ||
+	    headers_add(out, " HTTP/1.1\r\n", 11) == -1)
 		return -1;
 	if (headers_request_copy(out, in) == -1)
 		return -1;
 	if (headers_request_add(out, method, in, fwd, body_len) == -1)
 		return -1;
-	return evbuffer_add(out, "\r\n", 2);
+	return headers_add(out, "\r\n", 2);
 }
 
 /* 1 when a Connection header of the response names name[0..namelen). */
@@ -294,7 +303,7 @@ headers_response_listed(const struct http1_response *r, const char *name,
 
 /* Add h to out as NUL-terminated strings; 0 or -1. */
 static int
-headers_add_copy(struct evkeyvalq *out, const struct http1_header *h)
+headers_add_copy(const struct headers_out *out, const struct http1_header *h)
 {
 	char	 stack[HEADERS_STACK_COPY], *buf = stack;
 	size_t	 need = h->namelen + h->valuelen + 2;
@@ -306,7 +315,7 @@ headers_add_copy(struct evkeyvalq *out, const struct http1_header *h)
 	buf[h->namelen] = '\0';
 	memcpy(buf + h->namelen + 1, h->value, h->valuelen);
 	buf[need - 1] = '\0';
-	rc = evhttp_add_header(out, buf, buf + h->namelen + 1);
+	rc = out->add(out->arg, buf, buf + h->namelen + 1);
 	if (buf != stack)
 		free(buf);
 	return rc;
@@ -314,7 +323,8 @@ headers_add_copy(struct evkeyvalq *out, const struct http1_header *h)
 
 /* Copy the end-to-end headers of a parsed response; see headers.h. */
 int
-headers_response_copy(const struct http1_response *r, struct evkeyvalq *out)
+headers_response_copy(const struct http1_response *r,
+    const struct headers_out *out)
 {
 	const struct http1_header	*h;
 	char				 cl[24];
@@ -334,7 +344,7 @@ headers_response_copy(const struct http1_response *r, struct evkeyvalq *out)
 	if (r->framing == HTTP1_FRAMING_LENGTH ||
 	    (r->framing == HTTP1_FRAMING_NONE && r->has_content_length)) {
 		headers_u64(cl, r->content_length);
-		if (evhttp_add_header(out, "Content-Length", cl) == -1)
+		if (out->add(out->arg, "Content-Length", cl) == -1)
 			return -1;
 	}
 	return 0;

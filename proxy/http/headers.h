@@ -1,15 +1,33 @@
 /*
- * headers: what crosses the proxy in each direction. Pure functions over
- * evhttp header lists and evbuffers; no sockets, no logging.
+ * headers: what crosses the proxy in each direction. Pure functions: the
+ * caller hands header fields in and says where the results go (a sink);
+ * no sockets, no event loop, no logging.
  */
 #ifndef SLUICE_HTTP_HEADERS_H
 #define SLUICE_HTTP_HEADERS_H
 
 #include <stddef.h>
 
-struct evbuffer;
-struct evkeyvalq;
+struct http1_field;
 struct http1_response;
+
+/* Where a request head is written: add(arg, p, len) appends; 0 or -1. */
+struct headers_sink {
+	int		(*add)(void *arg, const void *p, size_t len);
+	void		*arg;
+};
+
+/* The client's request header fields, in order. */
+struct headers_in {
+	const struct http1_field	*f;
+	size_t				 n;
+};
+
+/* Where response headers go: add(arg, name, value), NUL-terminated. */
+struct headers_out {
+	int		(*add)(void *arg, const char *name, const char *value);
+	void		*arg;
+};
 
 /* What the proxy adds to a forwarded request. */
 struct headers_forward {
@@ -46,8 +64,8 @@ int	headers_is_hop_by_hop(const char *name, size_t namelen,
  * it sent none (HTTP/1.0), Host is fwd->default_host.
  * target must already be in origin-form. Returns 0, or -1 if out of memory.
  */
-int	headers_request_build(struct evbuffer *out, const char *method,
-	    const char *target, const struct evkeyvalq *in,
+int	headers_request_build(const struct headers_sink *out,
+	    const char *method, const char *target, const struct headers_in *in,
 	    const struct headers_forward *fwd, size_t body_len);
 
 /*
@@ -59,6 +77,6 @@ int	headers_request_build(struct evbuffer *out, const char *method,
  * Returns 0, or -1 if a header could not be added.
  */
 int	headers_response_copy(const struct http1_response *,
-	    struct evkeyvalq *out);
+	    const struct headers_out *out);
 
 #endif

@@ -3,13 +3,11 @@
  * 2.1.12 lets through: upstream response heads, chunk sizes, and a last
  * check of each client request before it is forwarded. Pure functions.
  */
-#include <sys/queue.h>
 
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-#include <event2/keyvalq_struct.h>
 
 #include "proxy/http/http1.h"
 
@@ -149,36 +147,43 @@ http1_list_has(const char *value, const char *token)
 
 /* See http1.h. */
 int
-http1_headers_list_has(const struct evkeyvalq *headers, const char *name,
-    const char *token)
+http1_fields_list_has(const struct http1_field *f, size_t n,
+    const char *name, const char *token)
 {
-	const struct evkeyval	*kv;
+	size_t	i;
 
-	TAILQ_FOREACH(kv, headers, next)
-		if (strcasecmp(kv->key, name) == 0 &&
-		    http1_list_has(kv->value, token))
+	for (i = 0; i < n; i++)
+		if (strcasecmp(f[i].name, name) == 0 &&
+		    http1_list_has(f[i].value, token))
 			return 1;
 	return 0;
 }
 
 /* See http1.h. */
-void
-http1_headers_trim(struct evkeyvalq *headers)
+const char *
+http1_fields_find(const struct http1_field *f, size_t n, const char *name)
 {
-	struct evkeyval	*kv;
-	const char	*v;
-	size_t		 len;
+	size_t	i;
 
-	TAILQ_FOREACH(kv, headers, next) {
-		v = kv->value;
-		len = strlen(v);
-		if (len == 0 || (!http1_is_ows((unsigned char)v[0]) &&
-		    !http1_is_ows((unsigned char)v[len - 1])))
-			continue;
-		http1_trim(&v, &len);
-		memmove(kv->value, v, len);
-		kv->value[len] = '\0';
-	}
+	for (i = 0; i < n; i++)
+		if (strcasecmp(f[i].name, name) == 0)
+			return f[i].value;
+	return NULL;
+}
+
+/* See http1.h. */
+void
+http1_value_trim(char *value)
+{
+	const char	*v = value;
+	size_t		 len = strlen(v);
+
+	if (len == 0 || (!http1_is_ows((unsigned char)v[0]) &&
+	    !http1_is_ows((unsigned char)v[len - 1])))
+		return;
+	http1_trim(&v, &len);
+	memmove(value, v, len);
+	value[len] = '\0';
 }
 
 /* 1 when the len bytes at p are the name lit, ignoring case. */
@@ -628,27 +633,27 @@ http1_target_ok(const char *method, const char *uri)
 
 /* Fold one request header into *ri; 0, or -1 when invalid. */
 static int
-http1_request_header(const struct evkeyval *kv, struct http1_reqinfo *ri,
+http1_request_header(const struct http1_field *kv, struct http1_reqinfo *ri,
     const char **why)
 {
 	const char	*v = kv->value;
 	size_t		 vlen = strlen(kv->value);
 
-	if (!http1_is_token(kv->key))
+	if (!http1_is_token(kv->name))
 		return http1_fail(why, "invalid header name");
 	if (!http1_value_ok(v, vlen))
 		return http1_fail(why, "control character in header value");
 	http1_trim(&v, &vlen);
-	if (strcasecmp(kv->key, "Host") == 0) {
+	if (strcasecmp(kv->name, "Host") == 0) {
 		ri->nhost++;
 		ri->host = v;
 		ri->hostlen = vlen;
-	} else if (strcasecmp(kv->key, "Content-Length") == 0) {
+	} else if (strcasecmp(kv->name, "Content-Length") == 0) {
 		if (ri->ncl++ > 0)
 			return http1_fail(why, "more than one Content-Length");
 		if (http1_digits(v, vlen, &ri->cl) == -1)
 			return http1_fail(why, "invalid Content-Length");
-	} else if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+	} else if (strcasecmp(kv->name, "Transfer-Encoding") == 0) {
 		if (ri->nte++ > 0 || !http1_name_is(v, vlen, "chunked"))
 			return http1_fail(why, "unsupported Transfer-Encoding");
 	}
@@ -682,11 +687,11 @@ http1_request_framing(const char *method, int minor,
 /* Validate a client request as evhttp parsed it; see http1.h. */
 int
 http1_request_check(const char *method, const char *uri, int major,
-    int minor, const struct evkeyvalq *headers, size_t body_len,
+    int minor, const struct http1_field *f, size_t n, size_t body_len,
     const char **why)
 {
 	struct http1_reqinfo	 ri;
-	const struct evkeyval	*kv;
+	size_t			 i;
 
 	*why = NULL;
 	if (method == NULL || !http1_is_token(method))
@@ -696,8 +701,8 @@ http1_request_check(const char *method, const char *uri, int major,
 	if (!http1_target_ok(method, uri))
 		return http1_fail(why, "invalid request-target");
 	memset(&ri, 0, sizeof(ri));
-	TAILQ_FOREACH(kv, headers, next)
-		if (http1_request_header(kv, &ri, why) == -1)
+	for (i = 0; i < n; i++)
+		if (http1_request_header(&f[i], &ri, why) == -1)
 			return -1;
 	return http1_request_framing(method, minor, &ri, body_len, why);
 }

@@ -8,9 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct evkeyvalq;
-
 #define HTTP1_MAX_HEADERS	128
+
+/*
+ * One header field of a request as the caller holds it: NUL-terminated
+ * strings.
+ */
+struct http1_field {
+	const char	*name;
+	const char	*value;
+};
 
 /* One header line inside the caller's buffer (not NUL-terminated). */
 struct http1_header {
@@ -92,24 +99,28 @@ int	http1_value_ok(const char *value, size_t len);
 int	http1_list_has(const char *value, const char *token);
 
 /*
- * 1 when a header called name (any of its lines, case-insensitive) lists
- * token: Connection is a list that may come in several lines (RFC 9110
- * 5.3, 7.6.1).
+ * 1 when a field called name (any of its lines, case-insensitive) of the
+ * n fields lists token: Connection is a list that may come in several
+ * lines (RFC 9110 5.3, 7.6.1).
  */
-int	http1_headers_list_has(const struct evkeyvalq *headers,
+int	http1_fields_list_has(const struct http1_field *f, size_t n,
 	    const char *name, const char *token);
 
-/*
- * Remove OWS from both ends of every header value, in place. evhttp
- * keeps a leading HTAB ("Host:<TAB>a.test"); the value checked must be
- * the one routed on, forwarded and logged.
- */
-void	http1_headers_trim(struct evkeyvalq *headers);
+/* The value of the first field called name (case-insensitive), or NULL. */
+const char *http1_fields_find(const struct http1_field *f, size_t n,
+	    const char *name);
 
 /*
- * Validate a client request as evhttp parsed it, before anything is sent
+ * Remove OWS from both ends of a header value, in place. evhttp keeps a
+ * leading HTAB ("Host:<TAB>a.test"); the value checked must be the one
+ * routed on, forwarded and logged.
+ */
+void	http1_value_trim(char *value);
+
+/*
+ * Validate a client request as it arrived, before anything is sent
  * upstream. method is the method name ("GET", ...), uri the request-target
- * as received, major/minor the version, headers the input headers, body_len
+ * as received, major/minor the version, f the n header fields, body_len
  * the number of body bytes evhttp read. Returns 0 if the request may be
  * forwarded, else -1 with *why set; the caller answers 400 and closes.
  * Rejected: a request-target that is empty, has SP, CTL, '#' or non-ASCII,
@@ -122,7 +133,7 @@ void	http1_headers_trim(struct evkeyvalq *headers);
  * Content-Length other than 0 or with Transfer-Encoding.
  */
 int	http1_request_check(const char *method, const char *uri, int major,
-	    int minor, const struct evkeyvalq *headers, size_t body_len,
+	    int minor, const struct http1_field *f, size_t n, size_t body_len,
 	    const char **why);
 
 #endif
