@@ -14,7 +14,6 @@
 #include <event2/http.h>
 
 #include "proxy/front/clientconn.h"
-#include "proxy/front/listener.h"
 #include "proxy/front/nulscan.h"
 #include "proxy/base/ptrmap.h"
 #include "proxy/base/runtime.h"
@@ -60,7 +59,7 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 		c->gone(c->busy);
 	ptrmap_del(&byconn, evcon);
 	TAILQ_REMOVE(&clients, c, entry);
-	SLUICE_DEC(&c->lst->nclients);
+	SLUICE_DEC(c->lcount);
 	SLUICE_DEC(&nclients);
 	c->magic = 0;
 	free(c);
@@ -90,7 +89,7 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon)
 
 /* See clientconn.h. */
 struct clientconn *
-clientconn_get(struct evhttp_connection *evcon, struct listener *lst)
+clientconn_get(struct evhttp_connection *evcon, unsigned *lcount)
 {
 	struct clientconn	*c;
 
@@ -104,10 +103,10 @@ clientconn_get(struct evhttp_connection *evcon, struct listener *lst)
 	}
 	c->magic = CLIENTCONN_MAGIC;
 	c->evcon = evcon;
-	c->lst = lst;
+	c->lcount = lcount;
 	clientconn_init(c, evcon);
 	TAILQ_INSERT_TAIL(clientconn_registry(), c, entry);
-	SLUICE_INC(&lst->nclients);
+	SLUICE_INC(lcount);
 	SLUICE_INC(&nclients);
 	evhttp_connection_set_closecb(evcon, clientconn_closed, c);
 	return c;

@@ -14,14 +14,14 @@
 #include <sys/queue.h>
 
 struct evhttp_connection;
-struct listener;
 
 #define CLIENTCONN_MAGIC	0x434c4e54u	/* "CLNT" */
 
 struct clientconn {
 	unsigned			 magic;
 	struct evhttp_connection	*evcon;
-	struct listener			*lst;
+	unsigned			*lcount; /* atomic: its
+						 * listener's count */
 	void				*busy;	/* the request on it (its
 						 * exchange), NULL when idle */
 	void				(*gone)(void *busy); /* told when
@@ -37,11 +37,12 @@ struct clientconn {
 TAILQ_HEAD(clientconn_list, clientconn);
 
 /*
- * The client of evcon, created (and its close callback set) on first use.
- * NULL when out of memory.
+ * The client of evcon, created (and its close callback set) on first use;
+ * lcount is its listener's connection count, kept while it is open. NULL
+ * when out of memory.
  */
 struct clientconn	*clientconn_get(struct evhttp_connection *evcon,
-		    struct listener *lst);
+		    unsigned *lcount);
 
 /*
  * A request (busy, its exchange) works on c until clientconn_detach;

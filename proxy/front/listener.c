@@ -99,7 +99,7 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	evcon = evhttp_request_get_connection(req);
-	if ((c = clientconn_get(evcon, sl->l)) == NULL) {
+	if ((c = clientconn_get(evcon, &sl->l->nclients)) == NULL) {
 		log_error("listener %s: out of memory for a connection",
 		    sl->l->addr.text);
 		evhttp_connection_free(evcon);
