@@ -157,7 +157,7 @@ worker_start(unsigned n, worker_fn *init)
 {
 	sigset_t	 all, old;
 	unsigned	 i;
-	int		 r = 0;
+	int		 r = 0, err;
 
 	if (n < 1 || n > WORKER_MAX)
 		return -1;
@@ -179,10 +179,17 @@ worker_start(unsigned n, worker_fn *init)
 		w->init = init;
 		if (worker_queue_init(w, i) == -1 ||
 		    (w->base = sluice_base_new()) == NULL ||
-		    worker_wake_init(w) == -1 ||
-		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		    worker_wake_init(w) == -1) {
 			log_error("cannot start worker %u: %s", i,
 			    strerror(errno));
+			r = -1;
+			break;
+		}
+		/* pthread_create returns its error; errno is not set */
+		if ((err = pthread_create(&w->thread, NULL, worker_main,
+		    w)) != 0) {
+			log_error("cannot start worker %u: %s", i,
+			    strerror(err));
 			r = -1;
 			break;
 		}

@@ -332,6 +332,14 @@ fail:
 	return NULL;
 }
 
+/* A worker cannot accept on l: say why (errno). */
+static void
+listener_serve_error(const struct listener *l)
+{
+	log_error("listener %s: worker %u cannot accept: %s", l->addr.text,
+	    sluice_worker_id, strerror(errno));
+}
+
 /*
  * In a worker: accept on a descriptor of its own for the shared socket.
  * Every worker's loop watches the one kernel queue; whoever is free first
@@ -346,11 +354,18 @@ listener_serve_cb(void *arg)
 	int			 fd;
 
 	/* queued before any close of l: the main descriptor is open */
-	if ((fd = fcntl(listener_fd(l), F_DUPFD_CLOEXEC, 0)) == -1 || (el = evconnlistener_new(sluice_base, NULL, NULL,
-	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, fd)) == NULL ||
-	    listener_slot_open(sl, el) == -1)
-		log_error("listener %s: worker %u cannot accept: %s",
-		    l->addr.text, sluice_worker_id, strerror(errno));
+	if ((fd = fcntl(listener_fd(l), F_DUPFD_CLOEXEC, 0)) == -1) {
+		listener_serve_error(l);
+		return;
+	}
+	if ((el = evconnlistener_new(sluice_base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, fd)) == NULL) {
+		listener_serve_error(l);
+		close(fd);		/* not the listener's: it has none */
+		return;
+	}
+	if (listener_slot_open(sl, el) == -1)	/* it freed el and fd */
+		listener_serve_error(l);
 }
 
 /* See listener.h. */
