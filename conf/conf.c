@@ -45,22 +45,37 @@
 _Static_assert(sizeof(enum conf_balance) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum size");
 
-enum conf_kind {
-	CONF_KIND_GLOBAL = 0,
-	CONF_KIND_ADMIN,
-	CONF_KIND_LISTENER,
-	CONF_KIND_UPSTREAM,
+/* The sections of a file, as the keyword table names them. */
+enum conf_sect_kind {
+	CONF_SECT_GLOBAL = 0,
+	CONF_SECT_ADMIN,
+	CONF_SECT_LISTENER,
+	CONF_SECT_UPSTREAM,
 };
+
+/*
+ * What a section token of the table (GLOBAL, ADMIN, LISTENER, UPSTREAM)
+ * stands for besides its CONF_SECT_ value: its name as written in the file
+ * and the struct its keys are stored in.
+ */
+#define CONF_GLOBAL_NAME	"global"
+#define CONF_GLOBAL_STRUCT	struct conf_global
+#define CONF_ADMIN_NAME		"admin"
+#define CONF_ADMIN_STRUCT	struct conf_admin
+#define CONF_LISTENER_NAME	"listener"
+#define CONF_LISTENER_STRUCT	struct conf_listener
+#define CONF_UPSTREAM_NAME	"upstream"
+#define CONF_UPSTREAM_STRUCT	struct conf_upstream
 
 /* Section kinds as written in the file; named ones take "[kind NAME]". */
 static const struct {
 	const char	*name;
 	int		 named;
-} conf_kinds[] = {
-	[CONF_KIND_GLOBAL] =	{ "global", 0 },
-	[CONF_KIND_ADMIN] =	{ "admin", 0 },
-	[CONF_KIND_LISTENER] =	{ "listener", 1 },
-	[CONF_KIND_UPSTREAM] =	{ "upstream", 1 },
+} conf_sect_kinds[] = {
+	[CONF_SECT_GLOBAL] =	{ CONF_GLOBAL_NAME, 0 },
+	[CONF_SECT_ADMIN] =	{ CONF_ADMIN_NAME, 0 },
+	[CONF_SECT_LISTENER] =	{ CONF_LISTENER_NAME, 1 },
+	[CONF_SECT_UPSTREAM] =	{ CONF_UPSTREAM_NAME, 1 },
 };
 
 enum conf_type {
@@ -76,10 +91,11 @@ enum conf_type {
 
 /* One section met in the file: what it is and where its keys were. */
 struct conf_sect {
-	enum conf_kind	 kind;
-	size_t		 index;			/* in listeners/upstreams */
-	int		 line;			/* of the header */
-	int		 keyline[CONF_KW_MAX];	/* first line of each key */
+	enum conf_sect_kind	 kind;
+	size_t			 index;		/* in listeners/upstreams */
+	int			 line;		/* of the header */
+	int			 keyline[CONF_KW_MAX]; /* first line of each
+						 * key */
 };
 
 /* The state of one load: the conf being built, the input, the errors. */
@@ -107,17 +123,21 @@ struct conf_err {
 	char		*text;
 };
 
+/* One key of one section kind: how to read it, where to store it. */
 struct conf_keyword {
+	enum conf_sect_kind	 sect;
 	struct conf_keyword_info info;	/* section, key, default, help */
-	enum conf_type	 type;
-	size_t		 offset;	/* of the field in the section struct */
-	uint64_t	 min;		/* bounds: duration, size, int */
-	uint64_t	 max;
-	const char *const *names;	/* CONF_T_ENUM, NULL-terminated */
+	enum conf_type		 type;
+	size_t			 offset;	/* of the field in the section
+						 * struct */
+	uint64_t		 min;		/* bounds: duration, size, int
+						 * and some custom keys */
+	uint64_t		 max;
+	const char *const	*names;		/* CONF_T_ENUM, NULL-ended */
 	/* CONF_T_CUSTOM: store value into the section at base. */
-	int		(*parse)(struct conf_loader *,
-			    const struct conf_keyword *, void *base,
-			    const char *value);
+	int			(*parse)(struct conf_loader *,
+				    const struct conf_keyword *, void *base,
+				    const char *value);
 };
 
 static int	conf_error(struct conf_loader *, int, const char *, ...)
@@ -155,183 +175,163 @@ static const char *const conf_log_level_names[] = {
 	"error", "warn", "info", "debug", NULL
 };
 
-#define CONF_G(f)	offsetof(struct conf_global, f)
-#define CONF_A(f)	offsetof(struct conf_admin, f)
-#define CONF_L(f)	offsetof(struct conf_listener, f)
-#define CONF_U(f)	offsetof(struct conf_upstream, f)
+/*
+ * One table entry: key k of section token s, type t, default d ("" for
+ * none), bounds lo..hi, enum names nm, custom setter fn, repeatable rep,
+ * stored in field f of the section's struct, documented by help h. The
+ * macros after it say only what their type needs.
+ */
+#define CONF_KEY(s, k, t, d, lo, hi, nm, fn, rep, f, h)		\
+	{ .sect = CONF_SECT_##s,					\
+	  .info = { .section = CONF_##s##_NAME, .key = (k),		\
+	      .defval = (d), .help = (h), .repeatable = (rep) },	\
+	  .type = (t), .offset = offsetof(CONF_##s##_STRUCT, f),	\
+	  .min = (lo), .max = (hi), .names = (nm), .parse = (fn) }
+
+/* Milliseconds within lo..hi ("250ms", "5s", "2m", "1h"). */
+#define CONF_DURATION(s, k, d, lo, hi, f, h)				\
+	CONF_KEY(s, k, CONF_T_DURATION, d, lo, hi, NULL, NULL, 0, f, h)
+/* Bytes within lo..hi ("512", "64k", "16m", "1g"). */
+#define CONF_SIZE(s, k, d, lo, hi, f, h)				\
+	CONF_KEY(s, k, CONF_T_SIZE, d, lo, hi, NULL, NULL, 0, f, h)
+/* An int within lo..hi. */
+#define CONF_INT(s, k, d, lo, hi, f, h)				\
+	CONF_KEY(s, k, CONF_T_INT, d, lo, hi, NULL, NULL, 0, f, h)
+/* An int, 0 or 1 ("on", "off", ...). */
+#define CONF_BOOL(s, k, d, f, h)					\
+	CONF_KEY(s, k, CONF_T_BOOL, d, 0, 0, NULL, NULL, 0, f, h)
+/* A char *, any text but the empty one. */
+#define CONF_STRING(s, k, d, f, h)					\
+	CONF_KEY(s, k, CONF_T_STRING, d, 0, 0, NULL, NULL, 0, f, h)
+/* An enum: the index of the value in nm. */
+#define CONF_ENUM(s, k, d, nm, f, h)					\
+	CONF_KEY(s, k, CONF_T_ENUM, d, 0, 0, nm, NULL, 0, f, h)
+/* A struct conf_addr, resolved at load; no default. */
+#define CONF_ADDR(s, k, f, h)						\
+	CONF_KEY(s, k, CONF_T_ADDR, "", 0, 0, NULL, NULL, 0, f, h)
+/* Read by fn, which may use the bounds lo..hi. */
+#define CONF_CUSTOM(s, k, d, lo, hi, fn, f, h)				\
+	CONF_KEY(s, k, CONF_T_CUSTOM, d, lo, hi, NULL, fn, 0, f, h)
+/* A key that may be repeated, each line appended by fn; no default. */
+#define CONF_LIST(s, k, fn, f, h)					\
+	CONF_KEY(s, k, CONF_T_CUSTOM, "", 0, 0, NULL, fn, 1, f, h)
 
 /* Every key sluice knows. conf/sluice.ini documents each of them. */
 static const struct conf_keyword conf_keywords[] = {
-	{ { "global", "shutdown_timeout", "30s",
-	    "hard deadline after SIGTERM", 0 },
-	  CONF_T_DURATION, CONF_G(shutdown_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "global", "drain_notice", "0s",
-	    "lame-duck time before listeners close", 0 },
-	  CONF_T_DURATION, CONF_G(drain_notice_ms), 0, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "global", "drain_idle_timeout", "2s",
-	    "idle keep-alive connections close after this once draining", 0 },
-	  CONF_T_DURATION, CONF_G(drain_idle_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "global", "access_log", "-",
-	    "path, \"-\" for stdout, or \"off\"", 0 },
-	  CONF_T_STRING, CONF_G(access_log), 0, 0, NULL, NULL },
-	{ { "global", "error_log", "-",
-	    "path or \"-\" for stderr", 0 },
-	  CONF_T_STRING, CONF_G(error_log), 0, 0, NULL, NULL },
-	{ { "global", "log_level", "info",
-	    "error | warn | info | debug", 0 },
-	  CONF_T_ENUM, CONF_G(log_level), 0, 0, conf_log_level_names, NULL },
-	{ { "global", "pid_file", "",
-	    "write the process id to this file (optional)", 0 },
-	  CONF_T_STRING, CONF_G(pid_file), 0, 0, NULL, NULL },
-	{ { "global", "workers", "1",
-	    "threads serving connections: 1..64, or auto (one per CPU); "
-	    "read at start", 0 },
-	  CONF_T_CUSTOM, CONF_G(workers), 1, CONF_WORKERS_MAX, NULL,
-	  conf_set_workers },
+	CONF_DURATION(GLOBAL, "shutdown_timeout", "30s", 1, CONF_DAY_MS,
+	    shutdown_timeout_ms, "hard deadline after SIGTERM"),
+	CONF_DURATION(GLOBAL, "drain_notice", "0s", 0, CONF_DAY_MS,
+	    drain_notice_ms, "lame-duck time before listeners close"),
+	CONF_DURATION(GLOBAL, "drain_idle_timeout", "2s", 1, CONF_DAY_MS,
+	    drain_idle_timeout_ms,
+	    "idle keep-alive connections close after this once draining"),
+	CONF_STRING(GLOBAL, "access_log", "-", access_log,
+	    "path, \"-\" for stdout, or \"off\""),
+	CONF_STRING(GLOBAL, "error_log", "-", error_log,
+	    "path or \"-\" for stderr"),
+	CONF_ENUM(GLOBAL, "log_level", "info", conf_log_level_names, log_level,
+	    "error | warn | info | debug"),
+	CONF_STRING(GLOBAL, "pid_file", "", pid_file,
+	    "write the process id to this file (optional)"),
+	CONF_CUSTOM(GLOBAL, "workers", "1", 1, CONF_WORKERS_MAX,
+	    conf_set_workers, workers, "threads serving connections: 1..64, "
+	    "or auto (one per CPU); read at start"),
 
-	{ { "admin", "listen", "",
-	    "/healthz /readyz /status /metrics, runtime drain", 0 },
-	  CONF_T_ADDR, CONF_A(listen), 0, 0, NULL, NULL },
-	{ { "admin", "token", "",
-	    "POSTs need Authorization: Bearer TOKEN (required off loopback)",
-	    0 },
-	  CONF_T_STRING, CONF_A(token), 0, 0, NULL, NULL },
+	CONF_ADDR(ADMIN, "listen", listen,
+	    "/healthz /readyz /status /metrics, runtime drain"),
+	CONF_STRING(ADMIN, "token", "", token,
+	    "POSTs need Authorization: Bearer TOKEN (required off loopback)"),
 
-	{ { "listener", "listen", "",
-	    "address to accept clients on (required)", 0 },
-	  CONF_T_ADDR, CONF_L(listen), 0, 0, NULL, NULL },
-	{ { "listener", "upstream", "",
-	    "default route: the upstream when no route matches", 0 },
-	  CONF_T_STRING, CONF_L(upstream), 0, 0, NULL, NULL },
-	{ { "listener", "route", "",
-	    "[HOST]/PREFIX UPSTREAM; the longest prefix wins", 1 },
-	  CONF_T_CUSTOM, CONF_L(routes), 0, 0, NULL, conf_set_route },
-	{ { "listener", "tls_certificate", "",
-	    "CERT KEY; SNI by the certs' names; first is default", 1 },
-	  CONF_T_CUSTOM, CONF_L(certs), 0, 0, NULL, conf_set_cert },
-	{ { "listener", "keepalive_timeout", "60s",
-	    "an idle client connection closes after this", 0 },
-	  CONF_T_DURATION, CONF_L(keepalive_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "listener", "client_timeout", "60s",
-	    "time allowed to read a request from the client", 0 },
-	  CONF_T_DURATION, CONF_L(client_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "listener", "max_body_size", "16m",
-	    "largest request body accepted", 0 },
-	  CONF_T_SIZE, CONF_L(max_body_size), 0, 64ULL << 30, NULL, NULL },
-	{ { "listener", "max_header_size", "64k",
-	    "largest request line and headers accepted", 0 },
-	  CONF_T_SIZE, CONF_L(max_header_size), 1 << 10, 1 << 20,
-	  NULL, NULL },
-	{ { "listener", "tls_protocols", "TLSv1.2 TLSv1.3",
-	    "TLS versions accepted: TLSv1.2 and/or TLSv1.3", 0 },
-	  CONF_T_CUSTOM, CONF_L(tls_protocols), 0, 0, NULL,
-	  conf_set_protocols },
-	{ { "listener", "tls_ciphers", CONF_TLS_CIPHERS,
-	    "TLS 1.2 ciphers, OpenSSL syntax (TLS 1.3 keeps its own)", 0 },
-	  CONF_T_CUSTOM, CONF_L(tls_ciphers), 0, 0, NULL, conf_set_ciphers },
+	CONF_ADDR(LISTENER, "listen", listen,
+	    "address to accept clients on (required)"),
+	CONF_STRING(LISTENER, "upstream", "", upstream,
+	    "default route: the upstream when no route matches"),
+	CONF_LIST(LISTENER, "route", conf_set_route, routes,
+	    "[HOST]/PREFIX UPSTREAM; the longest prefix wins"),
+	CONF_LIST(LISTENER, "tls_certificate", conf_set_cert, certs,
+	    "CERT KEY; SNI by the certs' names; first is default"),
+	CONF_DURATION(LISTENER, "keepalive_timeout", "60s", 1, CONF_DAY_MS,
+	    keepalive_timeout_ms,
+	    "an idle client connection closes after this"),
+	CONF_DURATION(LISTENER, "client_timeout", "60s", 1, CONF_DAY_MS,
+	    client_timeout_ms,
+	    "time allowed to read a request from the client"),
+	CONF_SIZE(LISTENER, "max_body_size", "16m", 0, 64ULL << 30,
+	    max_body_size, "largest request body accepted"),
+	CONF_SIZE(LISTENER, "max_header_size", "64k", 1 << 10, 1 << 20,
+	    max_header_size, "largest request line and headers accepted"),
+	CONF_CUSTOM(LISTENER, "tls_protocols", "TLSv1.2 TLSv1.3", 0, 0,
+	    conf_set_protocols, tls_protocols,
+	    "TLS versions accepted: TLSv1.2 and/or TLSv1.3"),
+	CONF_CUSTOM(LISTENER, "tls_ciphers", CONF_TLS_CIPHERS, 0, 0,
+	    conf_set_ciphers, tls_ciphers,
+	    "TLS 1.2 ciphers, OpenSSL syntax (TLS 1.3 keeps its own)"),
 
-	{ { "upstream", "server", "",
-	    "HOST:PORT [name=NAME] [weight=1..1000]", 1 },
-	  CONF_T_CUSTOM, CONF_U(servers), 0, 0, NULL, conf_set_server },
-	{ { "upstream", "balance", "round_robin",
-	    "round_robin | least_conn | random_two", 0 },
-	  CONF_T_ENUM, CONF_U(balance), 0, 0, conf_balance_names, NULL },
-	{ { "upstream", "connect_timeout", "5s",
-	    "time allowed to connect to a server", 0 },
-	  CONF_T_DURATION, CONF_U(connect_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "read_timeout", "60s",
-	    "time allowed between two reads from a server", 0 },
-	  CONF_T_DURATION, CONF_U(read_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "write_timeout", "60s",
-	    "time allowed between two writes to a server", 0 },
-	  CONF_T_DURATION, CONF_U(write_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "keepalive", "32",
-	    "idle connections kept per server and worker (0: none)", 0 },
-	  CONF_T_INT, CONF_U(keepalive), 0, 10000, NULL, NULL },
-	{ { "upstream", "keepalive_timeout", "4s",
-	    "an idle server connection closes after this", 0 },
-	  CONF_T_DURATION, CONF_U(keepalive_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "drain_timeout", "60s",
-	    "how long a removed server's exchanges may run", 0 },
-	  CONF_T_DURATION, CONF_U(drain_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "retries", "1",
-	    "tries on another server when nothing can have been acted on", 0 },
-	  CONF_T_INT, CONF_U(retries), 0, 10, NULL, NULL },
-	{ { "upstream", "max_fails", "1",
-	    "failures within fail_timeout that take a server out (0: never)",
-	    0 },
-	  CONF_T_INT, CONF_U(max_fails), 0, 1000, NULL, NULL },
-	{ { "upstream", "fail_timeout", "10s",
-	    "window for max_fails, and how long a failed server stays out", 0 },
-	  CONF_T_DURATION, CONF_U(fail_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "fail_on_5xx", "off",
-	    "count 5xx responses as failures", 0 },
-	  CONF_T_BOOL, CONF_U(fail_on_5xx), 0, 0, NULL, NULL },
-	{ { "upstream", "fail_on_invalid", "off",
-	    "count malformed responses as failures", 0 },
-	  CONF_T_BOOL, CONF_U(fail_on_invalid), 0, 0, NULL, NULL },
-	{ { "upstream", "max_ejected", "50%",
-	    "most servers failures may take out at once (at least one)", 0 },
-	  CONF_T_CUSTOM, CONF_U(max_ejected_pct), 0, 100, NULL,
-	  conf_set_percent },
-	{ { "upstream", "health_check", "",
-	    "PATH to GET on every server each health_interval (optional)", 0 },
-	  CONF_T_CUSTOM, CONF_U(health_check), 0, 0, NULL, conf_set_path },
-	{ { "upstream", "health_interval", "2s",
-	    "time between two health checks of a server", 0 },
-	  CONF_T_DURATION, CONF_U(health_interval_ms), 10, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "health_timeout", "1s",
-	    "time allowed for one health check", 0 },
-	  CONF_T_DURATION, CONF_U(health_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "health_rise", "2",
-	    "passed checks in a row that bring a server back", 0 },
-	  CONF_T_INT, CONF_U(health_rise), 1, 100, NULL, NULL },
-	{ { "upstream", "health_fall", "3",
-	    "failed checks in a row that take a server out", 0 },
-	  CONF_T_INT, CONF_U(health_fall), 1, 100, NULL, NULL },
-	{ { "upstream", "health_status", "200-399",
-	    "statuses a health check accepts: CODE or LOW-HIGH", 0 },
-	  CONF_T_CUSTOM, CONF_U(health_status_min), 0, 0, NULL,
-	  conf_set_status_range },
-	{ { "upstream", "tunnel_timeout", "1h",
-	    "an upgraded connection (WebSocket) idle this long closes", 0 },
-	  CONF_T_DURATION, CONF_U(tunnel_timeout_ms), 1, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "slow_start", "0s",
-	    "a server back in service ramps its weight up over this", 0 },
-	  CONF_T_DURATION, CONF_U(slow_start_ms), 0, CONF_DAY_MS,
-	  NULL, NULL },
-	{ { "upstream", "tls", "off",
-	    "speak TLS to the servers", 0 },
-	  CONF_T_BOOL, CONF_U(tls), 0, 0, NULL, NULL },
-	{ { "upstream", "tls_verify", "on",
-	    "verify the server's certificate and name (with tls = on)", 0 },
-	  CONF_T_BOOL, CONF_U(tls_verify), 0, 0, NULL, NULL },
-	{ { "upstream", "tls_ca", "",
+	CONF_LIST(UPSTREAM, "server", conf_set_server, servers,
+	    "HOST:PORT [name=NAME] [weight=1..1000]"),
+	CONF_ENUM(UPSTREAM, "balance", "round_robin", conf_balance_names,
+	    balance, "round_robin | least_conn | random_two"),
+	CONF_DURATION(UPSTREAM, "connect_timeout", "5s", 1, CONF_DAY_MS,
+	    connect_timeout_ms, "time allowed to connect to a server"),
+	CONF_DURATION(UPSTREAM, "read_timeout", "60s", 1, CONF_DAY_MS,
+	    read_timeout_ms, "time allowed between two reads from a server"),
+	CONF_DURATION(UPSTREAM, "write_timeout", "60s", 1, CONF_DAY_MS,
+	    write_timeout_ms, "time allowed between two writes to a server"),
+	CONF_INT(UPSTREAM, "keepalive", "32", 0, 10000, keepalive,
+	    "idle connections kept per server and worker (0: none)"),
+	CONF_DURATION(UPSTREAM, "keepalive_timeout", "4s", 1, CONF_DAY_MS,
+	    keepalive_timeout_ms,
+	    "an idle server connection closes after this"),
+	CONF_DURATION(UPSTREAM, "drain_timeout", "60s", 1, CONF_DAY_MS,
+	    drain_timeout_ms,
+	    "how long a removed server's exchanges may run"),
+	CONF_INT(UPSTREAM, "retries", "1", 0, 10, retries,
+	    "tries on another server when nothing can have been acted on"),
+	CONF_INT(UPSTREAM, "max_fails", "1", 0, 1000, max_fails,
+	    "failures within fail_timeout that take a server out (0: never)"),
+	CONF_DURATION(UPSTREAM, "fail_timeout", "10s", 1, CONF_DAY_MS,
+	    fail_timeout_ms,
+	    "window for max_fails, and how long a failed server stays out"),
+	CONF_BOOL(UPSTREAM, "fail_on_5xx", "off", fail_on_5xx,
+	    "count 5xx responses as failures"),
+	CONF_BOOL(UPSTREAM, "fail_on_invalid", "off", fail_on_invalid,
+	    "count malformed responses as failures"),
+	CONF_CUSTOM(UPSTREAM, "max_ejected", "50%", 0, 100, conf_set_percent,
+	    max_ejected_pct,
+	    "most servers failures may take out at once (at least one)"),
+	CONF_CUSTOM(UPSTREAM, "health_check", "", 0, 0, conf_set_path,
+	    health_check,
+	    "PATH to GET on every server each health_interval (optional)"),
+	CONF_DURATION(UPSTREAM, "health_interval", "2s", 10, CONF_DAY_MS,
+	    health_interval_ms, "time between two health checks of a server"),
+	CONF_DURATION(UPSTREAM, "health_timeout", "1s", 1, CONF_DAY_MS,
+	    health_timeout_ms, "time allowed for one health check"),
+	CONF_INT(UPSTREAM, "health_rise", "2", 1, 100, health_rise,
+	    "passed checks in a row that bring a server back"),
+	CONF_INT(UPSTREAM, "health_fall", "3", 1, 100, health_fall,
+	    "failed checks in a row that take a server out"),
+	CONF_CUSTOM(UPSTREAM, "health_status", "200-399", 0, 0,
+	    conf_set_status_range, health_status_min,
+	    "statuses a health check accepts: CODE or LOW-HIGH"),
+	CONF_DURATION(UPSTREAM, "tunnel_timeout", "1h", 1, CONF_DAY_MS,
+	    tunnel_timeout_ms,
+	    "an upgraded connection (WebSocket) idle this long closes"),
+	CONF_DURATION(UPSTREAM, "slow_start", "0s", 0, CONF_DAY_MS,
+	    slow_start_ms,
+	    "a server back in service ramps its weight up over this"),
+	CONF_BOOL(UPSTREAM, "tls", "off", tls,
+	    "speak TLS to the servers"),
+	CONF_BOOL(UPSTREAM, "tls_verify", "on", tls_verify,
+	    "verify the server's certificate and name (with tls = on)"),
+	CONF_CUSTOM(UPSTREAM, "tls_ca", "", 0, 0, conf_set_ca, tls_ca,
 	    "CA file or directory to verify with (default: the system "
-	    "store)", 0 },
-	  CONF_T_CUSTOM, CONF_U(tls_ca), 0, 0, NULL, conf_set_ca },
-	{ { "upstream", "tls_server_name", "",
-	    "SNI and the name verified (default: the server's host)", 0 },
-	  CONF_T_CUSTOM, CONF_U(tls_server_name), 0, 0, NULL,
-	  conf_set_server_name },
-	{ { "upstream", "tls_client_certificate", "",
-	    "CERT KEY presented to the servers (mutual TLS)", 0 },
-	  CONF_T_CUSTOM, CONF_U(tls_client_cert), 0, 0, NULL,
-	  conf_set_client_cert },
+	    "store)"),
+	CONF_CUSTOM(UPSTREAM, "tls_server_name", "", 0, 0,
+	    conf_set_server_name, tls_server_name,
+	    "SNI and the name verified (default: the server's host)"),
+	CONF_CUSTOM(UPSTREAM, "tls_client_certificate", "", 0, 0,
+	    conf_set_client_cert, tls_client_cert,
+	    "CERT KEY presented to the servers (mutual TLS)"),
 };
 
 _Static_assert(CONF_NITEMS(conf_keywords) <= CONF_KW_MAX,
@@ -1103,16 +1103,16 @@ conf_set_client_cert(struct conf_loader *ld, const struct conf_keyword *kw,
 
 /* The struct a section's keys are stored in. */
 static void *
-conf_sect_base(struct conf *c, enum conf_kind kind, size_t index)
+conf_sect_base(struct conf *c, enum conf_sect_kind kind, size_t index)
 {
 	switch (kind) {
-	case CONF_KIND_GLOBAL:
+	case CONF_SECT_GLOBAL:
 		return &c->global;
-	case CONF_KIND_ADMIN:
+	case CONF_SECT_ADMIN:
 		return &c->admin;
-	case CONF_KIND_LISTENER:
+	case CONF_SECT_LISTENER:
 		return &c->listeners[index];
-	case CONF_KIND_UPSTREAM:
+	case CONF_SECT_UPSTREAM:
 		return &c->upstreams[index];
 	}
 	return NULL;
@@ -1122,22 +1122,21 @@ conf_sect_base(struct conf *c, enum conf_kind kind, size_t index)
 static const char *
 conf_sect_name(const struct conf *c, const struct conf_sect *s)
 {
-	if (s->kind == CONF_KIND_LISTENER)
+	if (s->kind == CONF_SECT_LISTENER)
 		return c->listeners[s->index].name;
-	if (s->kind == CONF_KIND_UPSTREAM)
+	if (s->kind == CONF_SECT_UPSTREAM)
 		return c->upstreams[s->index].name;
 	return NULL;
 }
 
 /* The table entry for key in a section of this kind, or NULL. */
 static const struct conf_keyword *
-conf_keyword_find(enum conf_kind kind, const char *key)
+conf_keyword_find(enum conf_sect_kind kind, const char *key)
 {
 	size_t	 i;
 
 	for (i = 0; i < CONF_NITEMS(conf_keywords); i++) {
-		if (strcmp(conf_keywords[i].info.section,
-		    conf_kinds[kind].name) == 0 &&
+		if (conf_keywords[i].sect == kind &&
 		    strcmp(conf_keywords[i].info.key, key) == 0)
 			return &conf_keywords[i];
 	}
@@ -1155,13 +1154,12 @@ conf_sect_keyline(const struct conf_sect *s, const char *key)
 
 /* Apply the table's defaults to a new section of this kind. */
 static void
-conf_defaults(struct conf_loader *ld, enum conf_kind kind, void *base)
+conf_defaults(struct conf_loader *ld, enum conf_sect_kind kind, void *base)
 {
 	size_t	 i;
 
 	for (i = 0; i < CONF_NITEMS(conf_keywords); i++) {
-		if (strcmp(conf_keywords[i].info.section,
-		    conf_kinds[kind].name) == 0 &&
+		if (conf_keywords[i].sect == kind &&
 		    conf_keywords[i].info.defval[0] != '\0')
 			conf_set(ld, &conf_keywords[i], base,
 			    conf_keywords[i].info.defval);
@@ -1170,7 +1168,7 @@ conf_defaults(struct conf_loader *ld, enum conf_kind kind, void *base)
 
 /* Add a listener or upstream called name; its index, or -1. */
 static int
-conf_sect_add_named(struct conf_loader *ld, enum conf_kind kind,
+conf_sect_add_named(struct conf_loader *ld, enum conf_sect_kind kind,
     const char *name, size_t *index)
 {
 	struct conf	*c = ld->conf;
@@ -1179,7 +1177,7 @@ conf_sect_add_named(struct conf_loader *ld, enum conf_kind kind,
 
 	if ((dup = strdup(name)) == NULL)
 		return -1;
-	if (kind == CONF_KIND_LISTENER) {
+	if (kind == CONF_SECT_LISTENER) {
 		p = conf_append(c->listeners, c->nlisteners,
 		    sizeof(*c->listeners));
 		if (p != NULL) {
@@ -1205,7 +1203,8 @@ conf_sect_add_named(struct conf_loader *ld, enum conf_kind kind,
 
 /* Start a section of this kind; ld->cur points at it after. */
 static int
-conf_sect_open(struct conf_loader *ld, enum conf_kind kind, const char *name)
+conf_sect_open(struct conf_loader *ld, enum conf_sect_kind kind,
+    const char *name)
 {
 	struct conf_sect	*s;
 	size_t			 index = 0;
@@ -1229,7 +1228,7 @@ conf_sect_open(struct conf_loader *ld, enum conf_kind kind, const char *name)
 
 /* The earlier section of this kind and name, or NULL. */
 static const struct conf_sect *
-conf_sect_find(const struct conf_loader *ld, enum conf_kind kind,
+conf_sect_find(const struct conf_loader *ld, enum conf_sect_kind kind,
     const char *name)
 {
 	const char	*other;
@@ -1248,22 +1247,22 @@ conf_sect_find(const struct conf_loader *ld, enum conf_kind kind,
 /* Check a header's kind and name; 0 and *kind set, or -1 reported. */
 static int
 conf_sect_check(struct conf_loader *ld, const char *hdr, const char *kname,
-    const char *name, enum conf_kind *kind)
+    const char *name, enum conf_sect_kind *kind)
 {
 	const struct conf_sect	*prev;
 	size_t			 k;
 
-	for (k = 0; k < CONF_NITEMS(conf_kinds); k++)
-		if (strcmp(kname, conf_kinds[k].name) == 0)
+	for (k = 0; k < CONF_NITEMS(conf_sect_kinds); k++)
+		if (strcmp(kname, conf_sect_kinds[k].name) == 0)
 			break;
-	if (k == CONF_NITEMS(conf_kinds))
+	if (k == CONF_NITEMS(conf_sect_kinds))
 		return conf_error(ld, ld->lineno, "[%s]: unknown section "
 		    "(use global, admin, listener NAME or upstream NAME)", hdr);
-	*kind = (enum conf_kind)k;
-	if (conf_kinds[k].named && name == NULL)
+	*kind = (enum conf_sect_kind)k;
+	if (conf_sect_kinds[k].named && name == NULL)
 		return conf_error(ld, ld->lineno, "[%s]: missing name "
 		    "([%s NAME])", hdr, kname);
-	if (!conf_kinds[k].named && name != NULL)
+	if (!conf_sect_kinds[k].named && name != NULL)
 		return conf_error(ld, ld->lineno, "[%s]: takes no name", hdr);
 	if (name != NULL && strspn(name, CONF_NAME_CHARS) != strlen(name))
 		return conf_error(ld, ld->lineno, "[%s]: bad name (use "
@@ -1278,10 +1277,11 @@ conf_sect_check(struct conf_loader *ld, const char *hdr, const char *kname,
 static void
 conf_sect_header(struct conf_loader *ld, char *line)
 {
-	enum conf_kind	 kind = CONF_KIND_GLOBAL;
-	char		*end, *rest = NULL, *words[3], hdr[CONF_MAX_LINE + 1];
-	const char	*name;
-	size_t		 n;
+	enum conf_sect_kind	 kind = CONF_SECT_GLOBAL;
+	char			*end, *rest = NULL, *words[3];
+	char			 hdr[CONF_MAX_LINE + 1];
+	const char		*name;
+	size_t			 n;
 
 	ld->skip = 1;
 	if ((end = strchr(line, ']')) != NULL)
@@ -1435,7 +1435,7 @@ conf_ini_handler(void *user, const char *section, const char *key,
 	}
 	if ((kw = conf_keyword_find(s->kind, key)) == NULL) {
 		conf_error(ld, ld->lineno, "%s: unknown key in [%s]", key,
-		    conf_kinds[s->kind].name);
+		    conf_sect_kinds[s->kind].name);
 		return 1;
 	}
 	seen = &s->keyline[kw - conf_keywords];
@@ -1481,9 +1481,9 @@ conf_addr_same(const struct conf_addr *a, const struct conf_addr *b)
 static const struct conf_addr *
 conf_sect_listen(const struct conf *c, const struct conf_sect *s)
 {
-	if (s->kind == CONF_KIND_ADMIN)
+	if (s->kind == CONF_SECT_ADMIN)
 		return &c->admin.listen;
-	if (s->kind == CONF_KIND_LISTENER)
+	if (s->kind == CONF_SECT_LISTENER)
 		return &c->listeners[s->index].listen;
 	return NULL;
 }
@@ -1509,7 +1509,7 @@ conf_check_addrs(struct conf_loader *ld)
 			name = conf_sect_name(ld->conf, a);
 			conf_error(ld, conf_sect_keyline(b, "listen"),
 			    "listen: %s is already used by [%s%s%s]", ba->text,
-			    conf_kinds[a->kind].name, name ? " " : "",
+			    conf_sect_kinds[a->kind].name, name ? " " : "",
 			    name ? name : "");
 			break;
 		}
@@ -1574,7 +1574,7 @@ conf_check_admin(struct conf_loader *ld)
 		return;
 	for (i = 0; i < ld->nsects; i++) {
 		s = &ld->sects[i];
-		if (s->kind == CONF_KIND_ADMIN)
+		if (s->kind == CONF_SECT_ADMIN)
 			conf_error(ld, conf_sect_keyline(s, "listen"),
 			    "listen: %s is not a loopback address; set "
 			    "token to protect the admin endpoint",
@@ -1591,9 +1591,9 @@ conf_check(struct conf_loader *ld)
 
 	for (i = 0; i < ld->nsects; i++) {
 		s = &ld->sects[i];
-		if (s->kind == CONF_KIND_LISTENER)
+		if (s->kind == CONF_SECT_LISTENER)
 			conf_check_listener(ld, s);
-		if (s->kind == CONF_KIND_UPSTREAM &&
+		if (s->kind == CONF_SECT_UPSTREAM &&
 		    ld->conf->upstreams[s->index].nservers == 0 &&
 		    conf_sect_keyline(s, "server") == 0)
 			conf_error(ld, s->line, "[upstream %s]: no server",
@@ -1663,8 +1663,8 @@ conf_start(struct conf_loader *ld, const char *name)
 		conf_error(ld, 0, "out of memory");
 		return;
 	}
-	conf_defaults(ld, CONF_KIND_GLOBAL, &ld->conf->global);
-	conf_defaults(ld, CONF_KIND_ADMIN, &ld->conf->admin);
+	conf_defaults(ld, CONF_SECT_GLOBAL, &ld->conf->global);
+	conf_defaults(ld, CONF_SECT_ADMIN, &ld->conf->admin);
 }
 
 /* Load the file at path; see conf.h. */
