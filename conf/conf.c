@@ -29,7 +29,6 @@
 #include "conf/conf.h"
 
 #define CONF_NITEMS(a)		(sizeof(a) / sizeof((a)[0]))
-#define CONF_KW_MAX		48	/* keyword table entries, at most */
 #define CONF_DAY_MS		(24ULL * 60 * 60 * 1000)
 #define CONF_NAME_CHARS		"abcdefghijklmnopqrstuvwxyz" \
 				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
@@ -45,14 +44,6 @@
 _Static_assert(sizeof(enum conf_balance) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum size");
 
-/* The sections of a file, as the keyword table names them. */
-enum conf_sect_kind {
-	CONF_SECT_GLOBAL = 0,
-	CONF_SECT_ADMIN,
-	CONF_SECT_LISTENER,
-	CONF_SECT_UPSTREAM,
-};
-
 /*
  * What a section token of the table (GLOBAL, ADMIN, LISTENER, UPSTREAM)
  * stands for besides its CONF_SECT_ value: its name as written in the file
@@ -67,15 +58,22 @@ enum conf_sect_kind {
 #define CONF_UPSTREAM_NAME	"upstream"
 #define CONF_UPSTREAM_STRUCT	struct conf_upstream
 
-/* Section kinds as written in the file; named ones take "[kind NAME]". */
+/*
+ * Section kinds as written in the file (named ones take "[kind NAME]"),
+ * and where each kind's struct keeps its struct conf_lines.
+ */
+#define CONF_SECT(s, named)						\
+	[CONF_SECT_##s] = { CONF_##s##_NAME, (named),			\
+	    offsetof(CONF_##s##_STRUCT, lines) }
 static const struct {
 	const char	*name;
 	int		 named;
+	size_t		 lines;
 } conf_sect_kinds[] = {
-	[CONF_SECT_GLOBAL] =	{ CONF_GLOBAL_NAME, 0 },
-	[CONF_SECT_ADMIN] =	{ CONF_ADMIN_NAME, 0 },
-	[CONF_SECT_LISTENER] =	{ CONF_LISTENER_NAME, 1 },
-	[CONF_SECT_UPSTREAM] =	{ CONF_UPSTREAM_NAME, 1 },
+	CONF_SECT(GLOBAL, 0),
+	CONF_SECT(ADMIN, 0),
+	CONF_SECT(LISTENER, 1),
+	CONF_SECT(UPSTREAM, 1),
 };
 
 enum conf_type {
@@ -89,13 +87,14 @@ enum conf_type {
 	CONF_T_CUSTOM,		/* the keyword's own parse function */
 };
 
-/* One section met in the file: what it is and where its keys were. */
+/*
+ * One section met in the file: what it is and where. The lines of its keys
+ * are in its struct (conf_sect_lines), to be read after the load.
+ */
 struct conf_sect {
 	enum conf_sect_kind	 kind;
 	size_t			 index;		/* in listeners/upstreams */
 	int			 line;		/* of the header */
-	int			 keyline[CONF_KW_MAX]; /* first line of each
-						 * key */
 };
 
 /* The state of one load: the conf being built, the input, the errors. */
@@ -334,8 +333,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    "CERT KEY presented to the servers (mutual TLS)"),
 };
 
-_Static_assert(CONF_NITEMS(conf_keywords) <= CONF_KW_MAX,
-    "raise CONF_KW_MAX");
+_Static_assert(CONF_NITEMS(conf_keywords) <= CONF_KEYS_MAX,
+    "raise CONF_KEYS_MAX in conf.h");
 
 /*
  * Errors
@@ -1143,13 +1142,33 @@ conf_keyword_find(enum conf_sect_kind kind, const char *key)
 	return NULL;
 }
 
-/* The line of the first "key =" in section s; 0 when absent. */
-static int
-conf_sect_keyline(const struct conf_sect *s, const char *key)
+/* Where the struct of section s keeps the lines of its keys. */
+static struct conf_lines *
+conf_sect_lines(struct conf *c, const struct conf_sect *s)
 {
-	const struct conf_keyword	*kw = conf_keyword_find(s->kind, key);
+	return (struct conf_lines *)((char *)conf_sect_base(c, s->kind,
+	    s->index) + conf_sect_kinds[s->kind].lines);
+}
 
-	return kw == NULL ? 0 : s->keyline[kw - conf_keywords];
+/* Start the lines of a section of this kind whose header is at line. */
+static void
+conf_lines_init(struct conf_lines *lines, enum conf_sect_kind kind,
+    int line)
+{
+	memset(lines, 0, sizeof(*lines));
+	lines->sect = kind;
+	lines->header = line;
+}
+
+/* The line of the first "key =" in a section; 0 when it has none. */
+static int
+conf_key_line(const struct conf_lines *lines, const char *key)
+{
+	const struct conf_keyword	*kw;
+
+	if ((kw = conf_keyword_find(lines->sect, key)) == NULL)
+		return 0;
+	return lines->key[kw - conf_keywords];
 }
 
 /* Apply the table's defaults to a new section of this kind. */
@@ -1219,6 +1238,7 @@ conf_sect_open(struct conf_loader *ld, enum conf_sect_kind kind,
 	s->kind = kind;
 	s->index = index;
 	s->line = ld->lineno;
+	conf_lines_init(conf_sect_lines(ld->conf, s), kind, ld->lineno);
 	ld->cur = s;
 	ld->skip = 0;
 	if (name != NULL)
@@ -1438,7 +1458,7 @@ conf_ini_handler(void *user, const char *section, const char *key,
 		    conf_sect_kinds[s->kind].name);
 		return 1;
 	}
-	seen = &s->keyline[kw - conf_keywords];
+	seen = &conf_sect_lines(ld->conf, s)->key[kw - conf_keywords];
 	if (*seen != 0 && !kw->info.repeatable) {
 		conf_error(ld, ld->lineno, "%s: duplicate key (first at line "
 		    "%d)", key, *seen);
@@ -1496,6 +1516,7 @@ conf_check_addrs(struct conf_loader *ld)
 	const struct conf_addr	*aa, *ba;
 	const char		*name;
 	size_t			 i, j;
+	int			 line;
 
 	for (i = 0; i < ld->nsects; i++) {
 		b = &ld->sects[i];
@@ -1507,7 +1528,9 @@ conf_check_addrs(struct conf_loader *ld)
 			if (aa == NULL || !conf_addr_same(aa, ba))
 				continue;
 			name = conf_sect_name(ld->conf, a);
-			conf_error(ld, conf_sect_keyline(b, "listen"),
+			line = conf_key_line(conf_sect_lines(ld->conf, b),
+			    "listen");
+			conf_error(ld, line,
 			    "listen: %s is already used by [%s%s%s]", ba->text,
 			    conf_sect_kinds[a->kind].name, name ? " " : "",
 			    name ? name : "");
@@ -1524,23 +1547,33 @@ conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 	const struct conf_listener	*l = &ld->conf->listeners[s->index];
 	size_t				 i;
 
-	if (conf_sect_keyline(s, "listen") == 0)
+	if (conf_key_line(&l->lines, "listen") == 0)
 		conf_error(ld, s->line, "[listener %s]: missing listen",
 		    l->name);
 	if (l->upstream == NULL && l->nroutes == 0 &&
-	    conf_sect_keyline(s, "upstream") == 0 &&
-	    conf_sect_keyline(s, "route") == 0)
+	    conf_key_line(&l->lines, "upstream") == 0 &&
+	    conf_key_line(&l->lines, "route") == 0)
 		conf_error(ld, s->line, "[listener %s]: no upstream and no "
 		    "route", l->name);
 	if (l->upstream != NULL &&
 	    conf_upstream_find(ld->conf, l->upstream) == NULL)
-		conf_error(ld, conf_sect_keyline(s, "upstream"), "upstream: "
-		    "no [upstream %s]", l->upstream);
+		conf_error(ld, conf_key_line(&l->lines, "upstream"),
+		    "upstream: no [upstream %s]", l->upstream);
 	for (i = 0; i < l->nroutes; i++) {
 		if (conf_upstream_find(ld->conf, l->routes[i].upstream) == NULL)
 			conf_error(ld, l->routes[i].line, "route: no "
 			    "[upstream %s]", l->routes[i].upstream);
 	}
+}
+
+/* An upstream needs a server. */
+static void
+conf_check_upstream(struct conf_loader *ld, const struct conf_sect *s)
+{
+	const struct conf_upstream	*u = &ld->conf->upstreams[s->index];
+
+	if (u->nservers == 0 && conf_key_line(&u->lines, "server") == 0)
+		conf_error(ld, s->line, "[upstream %s]: no server", u->name);
 }
 
 /* 1 when a is a loopback address (127.0.0.0/8 or ::1). */
@@ -1575,7 +1608,7 @@ conf_check_admin(struct conf_loader *ld)
 	for (i = 0; i < ld->nsects; i++) {
 		s = &ld->sects[i];
 		if (s->kind == CONF_SECT_ADMIN)
-			conf_error(ld, conf_sect_keyline(s, "listen"),
+			conf_error(ld, conf_key_line(&a->lines, "listen"),
 			    "listen: %s is not a loopback address; set "
 			    "token to protect the admin endpoint",
 			    a->listen.text);
@@ -1593,11 +1626,8 @@ conf_check(struct conf_loader *ld)
 		s = &ld->sects[i];
 		if (s->kind == CONF_SECT_LISTENER)
 			conf_check_listener(ld, s);
-		if (s->kind == CONF_SECT_UPSTREAM &&
-		    ld->conf->upstreams[s->index].nservers == 0 &&
-		    conf_sect_keyline(s, "server") == 0)
-			conf_error(ld, s->line, "[upstream %s]: no server",
-			    ld->conf->upstreams[s->index].name);
+		if (s->kind == CONF_SECT_UPSTREAM)
+			conf_check_upstream(ld, s);
 	}
 	conf_check_addrs(ld);
 	ld->conf->admin.enabled = ld->conf->admin.listen.text != NULL;
@@ -1663,6 +1693,8 @@ conf_start(struct conf_loader *ld, const char *name)
 		conf_error(ld, 0, "out of memory");
 		return;
 	}
+	conf_lines_init(&ld->conf->global.lines, CONF_SECT_GLOBAL, 0);
+	conf_lines_init(&ld->conf->admin.lines, CONF_SECT_ADMIN, 0);
 	conf_defaults(ld, CONF_SECT_GLOBAL, &ld->conf->global);
 	conf_defaults(ld, CONF_SECT_ADMIN, &ld->conf->admin);
 }
@@ -1784,6 +1816,19 @@ conf_log_level_name(enum conf_log_level l)
 	if ((size_t)l >= CONF_NITEMS(conf_log_level_names) - 1)
 		return "?";
 	return conf_log_level_names[l];
+}
+
+/* The line of key in a section, else of its header; see conf.h. */
+int
+conf_line(const struct conf_lines *lines, const char *key)
+{
+	int	 line;
+
+	if (conf_keyword_find(lines->sect, key) == NULL)
+		return 0;
+	if ((line = conf_key_line(lines, key)) != 0)
+		return line;
+	return lines->header;
 }
 
 /* Entry i of the keyword table, or NULL past the end. */
