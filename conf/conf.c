@@ -153,10 +153,6 @@ static int	conf_set_cert(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_protocols(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
-static int	conf_set_ciphers(struct conf_loader *,
-		    const struct conf_keyword *, void *, const char *);
-static int	conf_set_ca(struct conf_loader *,
-		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_server_name(struct conf_loader *,
 		    const struct conf_keyword *, void *, const char *);
 static int	conf_set_client_cert(struct conf_loader *,
@@ -262,8 +258,7 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_CUSTOM(LISTENER, "tls_protocols", "TLSv1.2 TLSv1.3", 0, 0,
 	    conf_set_protocols, tls_protocols,
 	    "TLS versions accepted: TLSv1.2 and/or TLSv1.3"),
-	CONF_CUSTOM(LISTENER, "tls_ciphers", CONF_TLS_CIPHERS, 0, 0,
-	    conf_set_ciphers, tls_ciphers,
+	CONF_STRING(LISTENER, "tls_ciphers", CONF_TLS_CIPHERS, tls_ciphers,
 	    "TLS 1.2 ciphers, OpenSSL syntax (TLS 1.3 keeps its own)"),
 
 	CONF_LIST(UPSTREAM, "server", conf_set_server, servers,
@@ -322,7 +317,7 @@ static const struct conf_keyword conf_keywords[] = {
 	    "speak TLS to the servers"),
 	CONF_BOOL(UPSTREAM, "tls_verify", "on", tls_verify,
 	    "verify the server's certificate and name (with tls = on)"),
-	CONF_CUSTOM(UPSTREAM, "tls_ca", "", 0, 0, conf_set_ca, tls_ca,
+	CONF_STRING(UPSTREAM, "tls_ca", "", tls_ca,
 	    "CA file or directory to verify with (default: the system "
 	    "store)"),
 	CONF_CUSTOM(UPSTREAM, "tls_server_name", "", 0, 0,
@@ -1003,19 +998,6 @@ conf_set_protocols(struct conf_loader *ld, const struct conf_keyword *kw,
 	return 0;
 }
 
-/* tls_ciphers = LIST: a string; its line is kept for tls/'s messages. */
-static int
-conf_set_ciphers(struct conf_loader *ld, const struct conf_keyword *kw,
-    void *base, const char *value)
-{
-	struct conf_listener	*l = base;
-
-	if (conf_set_string(ld, kw, base, value) == -1)
-		return -1;
-	l->tls_ciphers_line = ld->lineno;
-	return 0;
-}
-
 /* workers = N | auto: auto is stored as 0 and resolved at start. */
 static int
 conf_set_workers(struct conf_loader *ld, const struct conf_keyword *kw,
@@ -1051,19 +1033,6 @@ conf_set_percent(struct conf_loader *ld, const struct conf_keyword *kw,
 	if (v < 0 || (uint64_t)v < kw->min || (uint64_t)v > kw->max)
 		return conf_range_error(ld, kw, value);
 	*(int *)conf_field(base, kw) = (int)v;
-	return 0;
-}
-
-/* tls_ca = PATH: a string; its line is kept for tls/'s messages. */
-static int
-conf_set_ca(struct conf_loader *ld, const struct conf_keyword *kw,
-    void *base, const char *value)
-{
-	struct conf_upstream	*u = base;
-
-	if (conf_set_string(ld, kw, base, value) == -1)
-		return -1;
-	u->tls_ca_line = ld->lineno;
 	return 0;
 }
 

@@ -113,8 +113,6 @@ struct conf_listener {
 						 * (default both) */
 	char			*tls_ciphers;	/* TLS 1.2 cipher list (OpenSSL
 						 * syntax), checked by tls/ */
-	int			 tls_ciphers_line; /* of the key; the header's
-						 * when it is the default */
 	int			 line;		/* of the [listener] header */
 	struct conf_lines	 lines;		/* see conf_line() */
 };
@@ -134,7 +132,6 @@ struct conf_upstream {
 	int			 tls_verify;		/* default on */
 	char			*tls_ca;	/* CA file or directory; NULL:
 						 * the system store */
-	int			 tls_ca_line;	/* of the key, 0 when unset */
 	char			*tls_server_name; /* SNI and the name verified;
 						 * NULL: each server's host */
 	struct conf_cert	 tls_client_cert; /* .cert NULL when unset */

@@ -397,7 +397,7 @@ START_TEST(test_defaults)
 	    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
 	    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
 	    "ECDHE-RSA-CHACHA20-POLY1305");
-	ck_assert_int_eq(l->tls_ciphers_line, 1);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_ciphers"), 1);
 
 	ck_assert_uint_eq(c->nupstreams, 1);
 	u = &c->upstreams[0];
@@ -413,7 +413,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(u->tls, 0);
 	ck_assert_int_eq(u->tls_verify, 1);
 	ck_assert_ptr_null(u->tls_ca);
-	ck_assert_int_eq(u->tls_ca_line, 0);
+	ck_assert_int_eq(conf_line(&u->lines, "tls_ca"), u->line);
 	ck_assert_ptr_null(u->tls_server_name);
 	ck_assert_ptr_null(u->tls_client_cert.cert);
 	ck_assert_ptr_null(u->tls_client_cert.key);
@@ -621,15 +621,15 @@ START_TEST(test_tls)
 
 	ck_assert_int_eq(l->tls_protocols, CONF_TLS_V1_3);
 	ck_assert_str_eq(l->tls_ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
-	ck_assert_int_eq(l->tls_ciphers_line, 6);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_ciphers"), 6);
 	ck_assert_uint_eq(l->ncerts, 1);
 	l = &c->listeners[1];
 	ck_assert_int_eq(l->tls_protocols, CONF_TLS_V1_2 | CONF_TLS_V1_3);
-	ck_assert_int_eq(l->tls_ciphers_line, 7);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_ciphers"), 7);
 	ck_assert_int_eq(u->tls, 1);
 	ck_assert_int_eq(u->tls_verify, 0);
 	ck_assert_str_eq(u->tls_ca, "/etc/ca.pem");
-	ck_assert_int_eq(u->tls_ca_line, 15);
+	ck_assert_int_eq(conf_line(&u->lines, "tls_ca"), 15);
 	ck_assert_str_eq(u->tls_server_name, "App.Internal");
 	ck_assert_str_eq(u->tls_client_cert.cert, "/c.pem");
 	ck_assert_str_eq(u->tls_client_cert.key, "/c.key");
