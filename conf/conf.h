@@ -35,6 +35,31 @@ enum conf_tls_proto {
 	CONF_TLS_V1_3 = 1 << 1,
 };
 
+/* The sections of a file; [listener NAME] and [upstream NAME] are named. */
+enum conf_sect_kind {
+	CONF_SECT_GLOBAL = 0,
+	CONF_SECT_ADMIN,
+	CONF_SECT_LISTENER,
+	CONF_SECT_UPSTREAM,
+};
+
+/* Entries of the keyword table, at most (conf/ asserts it at build time). */
+#define CONF_KEYS_MAX		48
+
+/*
+ * Where one section and each of its keys were written, kept so that
+ * messages about a value can point into the file. Filled by the loader;
+ * read it with conf_line(), not directly (key[] is by keyword table entry).
+ */
+struct conf_lines {
+	enum conf_sect_kind	 sect;
+	int			 header;	/* of the [section] line; 0
+						 * for a [global] or [admin]
+						 * the file does not have */
+	int			 key[CONF_KEYS_MAX]; /* the line each key was
+						 * first set on; 0: unset */
+};
+
 /* A resolved socket address and the text it came from. */
 struct conf_addr {
 	char			*text;		/* as written, e.g. "127.0.0.1:80" */
@@ -88,9 +113,8 @@ struct conf_listener {
 						 * (default both) */
 	char			*tls_ciphers;	/* TLS 1.2 cipher list (OpenSSL
 						 * syntax), checked by tls/ */
-	int			 tls_ciphers_line; /* of the key; the header's
-						 * when it is the default */
 	int			 line;		/* of the [listener] header */
+	struct conf_lines	 lines;		/* see conf_line() */
 };
 
 struct conf_upstream {
@@ -108,7 +132,6 @@ struct conf_upstream {
 	int			 tls_verify;		/* default on */
 	char			*tls_ca;	/* CA file or directory; NULL:
 						 * the system store */
-	int			 tls_ca_line;	/* of the key, 0 when unset */
 	char			*tls_server_name; /* SNI and the name verified;
 						 * NULL: each server's host */
 	struct conf_cert	 tls_client_cert; /* .cert NULL when unset */
@@ -127,7 +150,8 @@ struct conf_upstream {
 	int			 health_status_max;	/* default 399 */
 	uint64_t		 slow_start_ms;		/* default 0: off */
 	uint64_t		 tunnel_timeout_ms;	/* default 1h */
-	int			 line;
+	int			 line;		/* of the [upstream] header */
+	struct conf_lines	 lines;		/* see conf_line() */
 };
 
 struct conf_global {
@@ -139,6 +163,7 @@ struct conf_global {
 	enum conf_log_level	 log_level;		/* default info */
 	char			*pid_file;		/* default NULL */
 	int			 workers;		/* default 1; 0: auto */
+	struct conf_lines	 lines;			/* see conf_line() */
 };
 
 #define CONF_WORKERS_MAX	64	/* = WORKER_MAX */
@@ -148,6 +173,7 @@ struct conf_admin {
 	struct conf_addr	 listen;
 	char			*token;		/* POSTs need "Authorization:
 						 * Bearer TOKEN"; NULL: none */
+	struct conf_lines	 lines;		/* see conf_line() */
 };
 
 struct conf {
@@ -178,6 +204,15 @@ void		 conf_free(struct conf *);
 /* Look up an upstream by name; NULL if absent. */
 const struct conf_upstream *conf_upstream_find(const struct conf *,
 		    const char *name);
+
+/*
+ * The line to name in a message about key of the section whose lines are
+ * given (e.g. &l->lines): the line it was first set on (repeatable keys
+ * such as server keep each line in their own entry), or the section
+ * header's line when it was left at its default. 0 when the section has no
+ * such key.
+ */
+int		 conf_line(const struct conf_lines *lines, const char *key);
 
 /*
  * Value parsers, shared by the keyword table and exposed for tests. Each

@@ -397,7 +397,7 @@ START_TEST(test_defaults)
 	    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
 	    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
 	    "ECDHE-RSA-CHACHA20-POLY1305");
-	ck_assert_int_eq(l->tls_ciphers_line, 1);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_ciphers"), 1);
 
 	ck_assert_uint_eq(c->nupstreams, 1);
 	u = &c->upstreams[0];
@@ -413,7 +413,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(u->tls, 0);
 	ck_assert_int_eq(u->tls_verify, 1);
 	ck_assert_ptr_null(u->tls_ca);
-	ck_assert_int_eq(u->tls_ca_line, 0);
+	ck_assert_int_eq(conf_line(&u->lines, "tls_ca"), u->line);
 	ck_assert_ptr_null(u->tls_server_name);
 	ck_assert_ptr_null(u->tls_client_cert.cert);
 	ck_assert_ptr_null(u->tls_client_cert.key);
@@ -621,15 +621,15 @@ START_TEST(test_tls)
 
 	ck_assert_int_eq(l->tls_protocols, CONF_TLS_V1_3);
 	ck_assert_str_eq(l->tls_ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
-	ck_assert_int_eq(l->tls_ciphers_line, 6);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_ciphers"), 6);
 	ck_assert_uint_eq(l->ncerts, 1);
 	l = &c->listeners[1];
 	ck_assert_int_eq(l->tls_protocols, CONF_TLS_V1_2 | CONF_TLS_V1_3);
-	ck_assert_int_eq(l->tls_ciphers_line, 7);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_ciphers"), 7);
 	ck_assert_int_eq(u->tls, 1);
 	ck_assert_int_eq(u->tls_verify, 0);
 	ck_assert_str_eq(u->tls_ca, "/etc/ca.pem");
-	ck_assert_int_eq(u->tls_ca_line, 15);
+	ck_assert_int_eq(conf_line(&u->lines, "tls_ca"), 15);
 	ck_assert_str_eq(u->tls_server_name, "App.Internal");
 	ck_assert_str_eq(u->tls_client_cert.cert, "/c.pem");
 	ck_assert_str_eq(u->tls_client_cert.key, "/c.key");
@@ -653,6 +653,98 @@ START_TEST(test_routes_only)
 	ck_assert_int_eq(c->admin.enabled, 0);
 	ck_assert_ptr_null(c->listeners[0].upstream);
 	ck_assert_uint_eq(c->listeners[0].nroutes, 1);
+	conf_free(c);
+}
+END_TEST
+
+/*
+ * conf_line: a key set at line N gives N (a repeated key its first line),
+ * a key left at its default gives its section header's line.
+ */
+START_TEST(test_lines)
+{
+	static const char	 text[] =
+		"; sections and keys, by line\n"		/* 1 */
+		"[global]\n"
+		"workers = 2\n"
+		"[admin]\n"
+		"listen = 127.0.0.1:9901\n"			/* 5 */
+		"[listener web]\n"
+		"listen = 127.0.0.1:8080\n"
+		"upstream = app\n"
+		"route = /a app\n"
+		"route = /b app\n"				/* 10 */
+		"tls_ciphers = ECDHE-RSA-AES128-GCM-SHA256\n"
+		"[upstream app]\n"
+		"server = 127.0.0.1:9000\n"
+		"\n"
+		"server = 127.0.0.1:9001\n"			/* 15 */
+		"keepalive_timeout = 5s\n"
+		"tls_ca = /etc/ca.pem\n";
+	struct conf			*c = load_ok(text);
+	const struct conf_listener	*l = &c->listeners[0];
+	const struct conf_upstream	*u = &c->upstreams[0];
+
+	ck_assert_int_eq(c->global.lines.sect, CONF_SECT_GLOBAL);
+	ck_assert_int_eq(conf_line(&c->global.lines, "workers"), 3);
+	ck_assert_int_eq(conf_line(&c->global.lines, "shutdown_timeout"), 2);
+	ck_assert_int_eq(c->admin.lines.sect, CONF_SECT_ADMIN);
+	ck_assert_int_eq(conf_line(&c->admin.lines, "listen"), 5);
+	ck_assert_int_eq(conf_line(&c->admin.lines, "token"), 4);
+
+	ck_assert_int_eq(l->lines.sect, CONF_SECT_LISTENER);
+	ck_assert_int_eq(l->lines.header, l->line);
+	ck_assert_int_eq(conf_line(&l->lines, "listen"), 7);
+	ck_assert_int_eq(conf_line(&l->lines, "upstream"), 8);
+	ck_assert_int_eq(conf_line(&l->lines, "route"), 9);
+	ck_assert_int_eq(l->routes[1].line, 10);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_ciphers"), 11);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_certificate"), 6);
+	ck_assert_int_eq(conf_line(&l->lines, "keepalive_timeout"), 6);
+	ck_assert_int_eq(conf_line(&l->lines, "tls_protocols"), 6);
+
+	ck_assert_int_eq(u->lines.sect, CONF_SECT_UPSTREAM);
+	ck_assert_int_eq(u->lines.header, u->line);
+	ck_assert_int_eq(conf_line(&u->lines, "server"), 13);
+	ck_assert_int_eq(u->servers[1].line, 15);
+	ck_assert_int_eq(conf_line(&u->lines, "keepalive_timeout"), 16);
+	ck_assert_int_eq(conf_line(&u->lines, "tls_ca"), 17);
+	ck_assert_int_eq(conf_line(&u->lines, "tls_server_name"), 12);
+	ck_assert_int_eq(conf_line(&u->lines, "health_status"), 12);
+
+	/* Not a key of that section: 0, whatever other sections have. */
+	ck_assert_int_eq(conf_line(&l->lines, "server"), 0);
+	ck_assert_int_eq(conf_line(&u->lines, "route"), 0);
+	ck_assert_int_eq(conf_line(&c->global.lines, "listen"), 0);
+	ck_assert_int_eq(conf_line(&u->lines, "nope"), 0);
+	ck_assert_int_eq(conf_line(&u->lines, ""), 0);
+	conf_free(c);
+}
+END_TEST
+
+/* Each section keeps its own lines; [global] and [admin] may be absent. */
+START_TEST(test_lines_sections)
+{
+	struct conf	*c;
+
+	c = load_ok(BASE "[listener api]\nlisten = 127.0.0.1:8081\n"
+	    "upstream = app\n" "keepalive_timeout = 5s\n");
+	ck_assert_int_eq(conf_line(&c->global.lines, "workers"), 0);
+	ck_assert_int_eq(conf_line(&c->admin.lines, "listen"), 0);
+	ck_assert_int_eq(conf_line(&c->listeners[0].lines, "listen"), 2);
+	ck_assert_int_eq(conf_line(&c->listeners[0].lines,
+	    "keepalive_timeout"), 1);
+	ck_assert_int_eq(conf_line(&c->listeners[1].lines, "listen"), 7);
+	ck_assert_int_eq(conf_line(&c->listeners[1].lines,
+	    "keepalive_timeout"), 9);
+	ck_assert_int_eq(conf_line(&c->listeners[1].lines, "tls_ciphers"), 6);
+	ck_assert_int_eq(conf_line(&c->upstreams[0].lines, "server"), 5);
+	conf_free(c);
+
+	/* A [global] after other sections: its keys and header lines. */
+	c = load_ok(BASE "[global]\n; x\nworkers = auto\n");
+	ck_assert_int_eq(conf_line(&c->global.lines, "workers"), 8);
+	ck_assert_int_eq(conf_line(&c->global.lines, "pid_file"), 6);
 	conf_free(c);
 }
 END_TEST
@@ -1192,6 +1284,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_routes_only);
+	tcase_add_test(tc, test_lines);
+	tcase_add_test(tc, test_lines_sections);
 	tcase_add_test(tc, test_tls);
 	tcase_add_test(tc, test_resilience);
 	tcase_add_test(tc, test_long_line);

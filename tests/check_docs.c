@@ -358,7 +358,7 @@ START_TEST(test_ini_keys_documented)
 	}
 	free(man);
 	ck_assert_msg(missing[0] == '\0', DOC_SLUICE_INI
-	    " lacks keys of the keyword table (conf/conf.c):\n%s", missing);
+	    " lacks keys of the keyword table (conf/table.c):\n%s", missing);
 }
 END_TEST
 

@@ -242,7 +242,7 @@ static int
 tls_client_load_ca(struct tls_client *c, const struct tls_report *rep,
     const struct conf_upstream *u)
 {
-	int	 kind, rc;
+	int	 kind, line, rc;
 
 	if (u->tls_ca == NULL) {
 		if (SSL_CTX_set_default_verify_paths(c->ctx) != 1)
@@ -250,7 +250,8 @@ tls_client_load_ca(struct tls_client *c, const struct tls_report *rep,
 			    "the system CA store");
 		return 0;
 	}
-	kind = tls_file_check(rep, u->tls_ca_line, "tls_ca", u->tls_ca, 1);
+	line = conf_line(&u->lines, "tls_ca");
+	kind = tls_file_check(rep, line, "tls_ca", u->tls_ca, 1);
 	if (kind == -1)
 		return -1;
 	if (kind == 1)
@@ -258,7 +259,7 @@ tls_client_load_ca(struct tls_client *c, const struct tls_report *rep,
 	else
 		rc = SSL_CTX_load_verify_file(c->ctx, u->tls_ca);
 	if (rc != 1)
-		return tls_fail(rep, u->tls_ca_line, "tls_ca", "%s: no usable "
+		return tls_fail(rep, line, "tls_ca", "%s: no usable "
 		    "CA certificate", u->tls_ca);
 	return 0;
 }

@@ -226,8 +226,8 @@ tls_server_ctx_new(const struct tls_report *rep,
 	if (l->tls_ciphers != NULL &&
 	    SSL_CTX_set_cipher_list(ctx, l->tls_ciphers) != 1) {
 		SSL_CTX_free(ctx);
-		tls_fail(rep, l->tls_ciphers_line, "tls_ciphers", "\"%s\": "
-		    "no usable cipher", l->tls_ciphers);
+		tls_fail(rep, conf_line(&l->lines, "tls_ciphers"),
+		    "tls_ciphers", "\"%s\": no usable cipher", l->tls_ciphers);
 		return NULL;
 	}
 	return ctx;

@@ -1,0 +1,461 @@
+/*
+ * custom.c: the keys with a syntax of their own, each read by its own
+ * setter (CONF_CUSTOM and CONF_LIST entries of the table): server, route
+ * and tls_certificate, which repeat, and the TLS, health-check, percentage
+ * and worker keys. Also what frees the entries they make.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/conf_int.h"
+
+/*
+ * Repeatable keys: server, route, tls_certificate.
+ */
+
+/* The host part of a "HOST:PORT" or "[V6]:PORT" text, brackets removed. */
+static char *
+conf_addr_host(const char *text)
+{
+	if (text[0] == '[')
+		return strndup(text + 1, strcspn(text + 1, "]"));
+	return strndup(text, (size_t)(strrchr(text, ':') - text));
+}
+
+/* The port of a resolved address. */
+static uint16_t
+conf_addr_port(const struct conf_addr *a)
+{
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+}
+
+/* Parse the name= and weight= words of a server line into s. */
+static int
+conf_server_options(struct conf_loader *ld, const struct conf_keyword *kw,
+    struct conf_server *s, char **words, size_t n)
+{
+	const char	*why;
+	long		 w;
+	size_t		 i;
+	int		 rc = 0, seen_weight = 0;
+
+	for (i = 1; i < n; i++) {
+		if (strncmp(words[i], "name=", 5) == 0 && s->name == NULL) {
+			if (words[i][5] == '\0')
+				rc = conf_value_error(ld, kw, words[i],
+				    "empty name");
+			else if ((s->name = strdup(words[i] + 5)) == NULL)
+				rc = conf_value_error(ld, kw, words[i],
+				    "out of memory");
+		} else if (strncmp(words[i], "weight=", 7) == 0 &&
+		    !seen_weight) {
+			seen_weight = 1;
+			if (conf_parse_int(words[i] + 7, 1, 1000, &w,
+			    &why) == -1)
+				rc = conf_value_error(ld, kw, words[i],
+				    "weight must be 1..1000");
+			else
+				s->weight = (int)w;
+		} else
+			rc = conf_value_error(ld, kw, words[i],
+			    "unknown or repeated option (use name=, weight=)");
+	}
+	return rc;
+}
+
+/* Free what a conf_server owns. */
+void
+conf_server_clear(struct conf_server *s)
+{
+	free(s->name);
+	free(s->host);
+	conf_addr_clear(&s->addr);
+}
+
+/* Fill s from the words of a server line; s is cleared on failure. */
+static int
+conf_server_parse(struct conf_loader *ld, const struct conf_keyword *kw,
+    struct conf_server *s, char **words, size_t n)
+{
+	const char	*why;
+
+	s->weight = 1;
+	s->line = ld->lineno;
+	if (n == 0 || n > 3)
+		return conf_key_error(ld, kw,
+		    "expected HOST:PORT [name=NAME] [weight=N]");
+	if (strncmp(words[0], "*:", 2) == 0)
+		return conf_value_error(ld, kw, words[0],
+		    "a server needs a host, not *");
+	if (conf_parse_addr(words[0], &s->addr, &why) == -1)
+		return conf_value_error(ld, kw, words[0], why);
+	if (conf_server_options(ld, kw, s, words, n) == -1) {
+		conf_server_clear(s);
+		return -1;
+	}
+	if (s->name == NULL)
+		s->name = strdup(words[0]);
+	s->host = conf_addr_host(words[0]);
+	if (s->name == NULL || s->host == NULL) {
+		conf_server_clear(s);
+		return conf_key_error(ld, kw, "out of memory");
+	}
+	s->port = conf_addr_port(&s->addr);
+	return 0;
+}
+
+/* server = HOST:PORT [name=N] [weight=N]; names are unique per upstream. */
+int
+conf_set_server(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_upstream	*up = base;
+	struct conf_server	 s, *p;
+	char			*copy, *words[4];
+	size_t			 i, n;
+	int			 rc;
+
+	memset(&s, 0, sizeof(s));
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, words, 3);
+	rc = conf_server_parse(ld, kw, &s, words, n);
+	free(copy);
+	if (rc == -1)
+		return -1;
+	for (i = 0; i < up->nservers; i++) {
+		if (strcmp(up->servers[i].name, s.name) == 0) {
+			conf_error(ld, ld->lineno, "%s: duplicate server name "
+			    "\"%s\" (first at line %d)", kw->info.key, s.name,
+			    up->servers[i].line);
+			conf_server_clear(&s);
+			return -1;
+		}
+	}
+	if ((p = conf_append(up->servers, up->nservers, sizeof(*p))) == NULL) {
+		conf_server_clear(&s);
+		return conf_value_error(ld, kw, value, "out of memory");
+	}
+	up->servers = p;
+	up->servers[up->nservers++] = s;
+	return 0;
+}
+
+/* A route host: NAME or *.SUFFIX, no port; lower-cased in place. */
+static int
+conf_route_host_ok(char *host)
+{
+	char	*p = host;
+
+	if (strncmp(p, "*.", 2) == 0)
+		p += 2;
+	if (*p == '\0' || *p == '.' || strspn(p, CONF_NAME_CHARS) != strlen(p))
+		return 0;
+	for (p = host; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 1;
+}
+
+/* Fill r from the words of a route line; r is left for the caller to free. */
+static int
+conf_route_parse(struct conf_loader *ld, const struct conf_keyword *kw,
+    struct conf_route *r, char **words, size_t n)
+{
+	char	*slash;
+
+	r->line = ld->lineno;
+	if (n != 2)
+		return conf_key_error(ld, kw,
+		    "expected [HOST]/PREFIX UPSTREAM");
+	if ((slash = strchr(words[0], '/')) == NULL)
+		return conf_value_error(ld, kw, words[0],
+		    "expected [HOST]/PREFIX (the prefix starts with '/')");
+	r->prefix = strdup(slash);
+	*slash = '\0';
+	if (words[0][0] != '\0') {
+		if (!conf_route_host_ok(words[0]))
+			return conf_value_error(ld, kw, words[0],
+			    "bad host (use NAME or *.SUFFIX, without port)");
+		r->host = strdup(words[0]);
+	}
+	r->upstream = strdup(words[1]);
+	if (r->prefix == NULL || r->upstream == NULL ||
+	    (words[0][0] != '\0' && r->host == NULL))
+		return conf_value_error(ld, kw, words[1], "out of memory");
+	return 0;
+}
+
+/* Free what a conf_route owns. */
+void
+conf_route_clear(struct conf_route *r)
+{
+	free(r->host);
+	free(r->prefix);
+	free(r->upstream);
+}
+
+/* Whether two routes match the same requests. */
+static int
+conf_route_same(const struct conf_route *a, const struct conf_route *b)
+{
+	if ((a->host == NULL) != (b->host == NULL))
+		return 0;
+	if (a->host != NULL && strcmp(a->host, b->host) != 0)
+		return 0;
+	return strcmp(a->prefix, b->prefix) == 0;
+}
+
+/* route = [HOST]/PREFIX UPSTREAM; the upstream is checked at the end. */
+int
+conf_set_route(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_listener	*l = base;
+	struct conf_route	 r, *p = NULL;
+	char			*copy, *words[3];
+	size_t			 i, n;
+	int			 rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, words, 2);
+	rc = conf_route_parse(ld, kw, &r, words, n);
+	free(copy);
+	for (i = 0; rc == 0 && i < l->nroutes; i++) {
+		if (conf_route_same(&l->routes[i], &r))
+			rc = conf_error(ld, ld->lineno, "%s: duplicate route "
+			    "\"%s\" (first at line %d)", kw->info.key, value,
+			    l->routes[i].line);
+	}
+	if (rc == 0 &&
+	    (p = conf_append(l->routes, l->nroutes, sizeof(*p))) == NULL)
+		rc = conf_value_error(ld, kw, value, "out of memory");
+	if (rc == -1) {
+		conf_route_clear(&r);
+		return -1;
+	}
+	l->routes = p;
+	l->routes[l->nroutes++] = r;
+	return 0;
+}
+
+/* Free what a conf_cert owns. */
+void
+conf_cert_clear(struct conf_cert *c)
+{
+	free(c->cert);
+	free(c->key);
+	c->cert = c->key = NULL;
+}
+
+/* Fill c from "CERT KEY" (two paths, opened later by tls/). */
+static int
+conf_cert_parse(struct conf_loader *ld, const struct conf_keyword *kw,
+    const char *value, struct conf_cert *c)
+{
+	char	*copy, *words[3];
+
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	if (conf_words(copy, words, 2) != 2) {
+		free(copy);
+		return conf_key_error(ld, kw, "expected CERT KEY (two paths)");
+	}
+	c->cert = strdup(words[0]);
+	c->key = strdup(words[1]);
+	c->line = ld->lineno;
+	free(copy);
+	if (c->cert == NULL || c->key == NULL) {
+		conf_cert_clear(c);
+		return conf_value_error(ld, kw, value, "out of memory");
+	}
+	return 0;
+}
+
+/* tls_certificate = CERT KEY, repeatable. */
+int
+conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_listener	*l = base;
+	struct conf_cert	 c, *p;
+
+	if (conf_cert_parse(ld, kw, value, &c) == -1)
+		return -1;
+	if ((p = conf_append(l->certs, l->ncerts, sizeof(*p))) == NULL) {
+		conf_cert_clear(&c);
+		return conf_value_error(ld, kw, value, "out of memory");
+	}
+	l->certs = p;
+	l->certs[l->ncerts++] = c;
+	return 0;
+}
+
+/*
+ * TLS keys other than tls_certificate (tls/ opens and checks the files).
+ */
+
+/* tls_protocols = TLSv1.2 TLSv1.3: a set of CONF_TLS_* bits. */
+int
+conf_set_protocols(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	static const struct {
+		const char	*name;
+		int		 bit;
+	} protos[] = {
+		{ "TLSv1.2", CONF_TLS_V1_2 },
+		{ "TLSv1.3", CONF_TLS_V1_3 },
+	};
+	char	*copy, *words[CONF_NITEMS(protos) + 1];
+	size_t	 i, j, n;
+	int	 bits = 0, rc = 0;
+
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, words, CONF_NITEMS(protos));
+	for (i = 0; i < n && i < CONF_NITEMS(protos) && rc == 0; i++) {
+		for (j = 0; j < CONF_NITEMS(protos); j++)
+			if (strcmp(words[i], protos[j].name) == 0)
+				break;
+		if (j == CONF_NITEMS(protos) || (bits & protos[j].bit))
+			rc = -1;
+		else
+			bits |= protos[j].bit;
+	}
+	free(copy);
+	if (n == 0 || n > CONF_NITEMS(protos) || rc == -1)
+		return conf_value_error(ld, kw, value,
+		    "expected TLSv1.2, TLSv1.3 or both");
+	*(int *)conf_field(base, kw) = bits;
+	return 0;
+}
+
+/* tls_server_name = NAME: a DNS name or an IP address, no port. */
+int
+conf_set_server_name(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct in6_addr	 a6;
+
+	if (strlen(value) > 253 || (strchr(value, ':') != NULL ?
+	    inet_pton(AF_INET6, value, &a6) != 1 :
+	    strspn(value, CONF_NAME_CHARS) != strlen(value)))
+		return conf_value_error(ld, kw, value, "expected a host name "
+		    "or an IP address, without port");
+	return conf_set_string(ld, kw, base, value);
+}
+
+/* tls_client_certificate = CERT KEY, at most once. */
+int
+conf_set_client_cert(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_cert	*field = conf_field(base, kw), c;
+
+	if (conf_cert_parse(ld, kw, value, &c) == -1)
+		return -1;
+	conf_cert_clear(field);
+	*field = c;
+	return 0;
+}
+
+/*
+ * Health checks, percentages, workers
+ */
+
+/* A request path: starts with '/', no spaces or control characters. */
+int
+conf_set_path(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char		**field = (char **)((char *)base + kw->offset);
+	const char	 *p;
+
+	if (value[0] != '/')
+		return conf_key_error(ld, kw, "a path must start with /");
+	for (p = value; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return conf_key_error(ld, kw, "a path cannot hold "
+			    "spaces or control characters");
+	free(*field);
+	if ((*field = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	return 0;
+}
+
+/* health_status = CODE or LOW-HIGH, within 100..599. */
+int
+conf_set_status_range(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_upstream	*u = base;
+	const char		*why = NULL;
+	char			 lo[8], hi[8], extra;
+	long			 a, b;
+	int			 n;
+
+	n = sscanf(value, "%7[0-9]-%7[0-9]%c", lo, hi, &extra);
+	if (n == 1 && strspn(value, "0123456789") == strlen(value))
+		snprintf(hi, sizeof(hi), "%s", lo);
+	else if (n != 2)
+		return conf_key_error(ld, kw, "expected CODE or LOW-HIGH");
+	if (conf_parse_int(lo, 100, 599, &a, &why) == -1 ||
+	    conf_parse_int(hi, 100, 599, &b, &why) == -1)
+		return conf_key_error(ld, kw, "status out of 100..599");
+	if (a > b)
+		return conf_key_error(ld, kw, "LOW is above HIGH");
+	u->health_status_min = (int)a;
+	u->health_status_max = (int)b;
+	return 0;
+}
+
+/* N% (or N): an int percentage within the keyword's bounds. */
+int
+conf_set_percent(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char		 buf[16];
+	const char	*why;
+	size_t		 n = strlen(value);
+	long		 v;
+
+	if (n > 0 && value[n - 1] == '%')
+		n--;
+	if (n >= sizeof(buf))
+		return conf_value_error(ld, kw, value, "not a percentage");
+	memcpy(buf, value, n);
+	buf[n] = '\0';
+	if (conf_parse_int(buf, LONG_MIN, LONG_MAX, &v, &why) == -1)
+		return conf_value_error(ld, kw, value, why);
+	if (v < 0 || (uint64_t)v < kw->min || (uint64_t)v > kw->max)
+		return conf_range_error(ld, kw, value);
+	*(int *)conf_field(base, kw) = (int)v;
+	return 0;
+}
+
+/* workers = N | auto: auto is stored as 0 and resolved at start. */
+int
+conf_set_workers(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_global	*g = base;
+
+	if (strcmp(value, "auto") == 0) {
+		g->workers = 0;
+		return 0;
+	}
+	return conf_set_int(ld, kw, base, value);
+}
