@@ -22,6 +22,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -1371,8 +1372,8 @@ drain_tcase(const char *name)
 }
 
 /* Every test, in the order of the issue. */
-static Suite *
-drain_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("drain");
 	TCase	*tc;
@@ -1395,20 +1396,4 @@ drain_suite(void)
 	tcase_add_test(tc, test_idle_race);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(drain_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

@@ -21,6 +21,7 @@
 #include "conf/conf.h"
 #include "proxy/metrics.h"
 #include "proxy/upstream.h"
+#include "tests/check_main.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 
@@ -1232,8 +1233,8 @@ START_TEST(test_server_twins)
 END_TEST
 
 /* The metrics suite. */
-static Suite *
-metrics_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("metrics");
 	TCase	*tp = tcase_create("parser");
@@ -1262,17 +1263,4 @@ metrics_suite(void)
 	tcase_add_test(tc, test_server_twins);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit status is non-zero when a check failed. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(metrics_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

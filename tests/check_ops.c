@@ -42,6 +42,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -1572,8 +1573,8 @@ START_TEST(test_workers)
 END_TEST
 
 /* Every test, in the order of the issue. */
-static Suite *
-ops_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("ops");
 	TCase	*tc;
@@ -1599,20 +1600,4 @@ ops_suite(void)
 	tcase_add_test(tc, test_workers);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(ops_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

@@ -21,6 +21,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define MIB		(1024 * 1024)
@@ -1691,8 +1692,8 @@ proxy_tcase(const char *name)
 }
 
 /* Every test, grouped by what it exercises. */
-static Suite *
-proxy_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("proxy");
 	TCase	*tc;
@@ -1753,20 +1754,4 @@ proxy_suite(void)
 	tcase_add_test(tc, test_cli_help);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(proxy_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

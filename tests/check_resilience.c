@@ -34,6 +34,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define WAIT_MS		5000	/* bound of a state change we wait for */
@@ -2911,8 +2912,8 @@ res_tcase(const char *name)
 }
 
 /* Every test, in the order of the issue. */
-static Suite *
-res_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("resilience");
 	TCase	*tc;
@@ -2947,20 +2948,4 @@ res_suite(void)
 	tcase_add_test(tc, test_metrics);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(res_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

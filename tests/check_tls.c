@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "conf/conf.h"
+#include "tests/check_main.h"
 #include "tests/itest.h"
 #include "tls/tls.h"
 
@@ -67,7 +68,8 @@ static const char gen_script[] =
 	"dated future 20990101000000Z 20991231000000Z\n"
 	"mkdir cadir && cp ca.pem cadir/ && openssl rehash cadir\n";
 
-/* Make the certificates in a new certdir; exit when that fails. */
+/* Make the certificates in a new certdir (before each test case, in the
+ * runner's process); exit when that fails. */
 static void
 certs_make(void)
 {
@@ -79,6 +81,7 @@ certs_make(void)
 		    "make the test certificates; it did not run\n");
 		exit(EXIT_FAILURE);
 	}
+	snprintf(certdir, sizeof(certdir), "/tmp/check_tls.XXXXXX");
 	if (mkdtemp(certdir) == NULL) {
 		perror("check_tls: mkdtemp");
 		exit(EXIT_FAILURE);
@@ -1057,15 +1060,17 @@ START_TEST(test_error_text)
 }
 END_TEST
 
-/* The suite: one test case per group above. */
-static Suite *
-tls_suite(void)
+/* The suite: one test case per group above, each with the certificates
+ * made before it and removed after. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("tls");
 	TCase	*tc;
 
 	tc = tcase_create("build");
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, certs_make, certs_remove);
 	tcase_add_loop_test(tc, test_server_error, 0, NITEMS(server_errors));
 	tcase_add_test(tc, test_server_warn);
 	tcase_add_test(tc, test_server_duplicate);
@@ -1076,6 +1081,7 @@ tls_suite(void)
 
 	tc = tcase_create("server");
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, certs_make, certs_remove);
 	tcase_add_loop_test(tc, test_sni, 0, NITEMS(sni_cases));
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_protocols);
@@ -1089,6 +1095,7 @@ tls_suite(void)
 
 	tc = tcase_create("client");
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, certs_make, certs_remove);
 	tcase_add_loop_test(tc, test_client_verify, 0, NITEMS(client_cases));
 	tcase_add_test(tc, test_client_sni);
 	tcase_add_test(tc, test_client_name);
@@ -1098,20 +1105,4 @@ tls_suite(void)
 	tcase_add_test(tc, test_client_lifetime);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Make the certificates, run the suite, remove them; exit 1 on failure. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	certs_make();
-	sr = srunner_create(tls_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	certs_remove();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -43,6 +43,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -62,7 +63,7 @@
 #define TLSP_REFUSED	3
 #define TLSP_REFUSE_MS	1000
 
-/* The certificates, made by main() before the suite runs. */
+/* The certificates, made before each test case (tlsp_tcase). */
 static char	tlsp_certdir[] = "/tmp/check_tls_proxy.XXXXXX";
 
 /* A blocking TLS client connection; waits bounded by socket timeouts. */
@@ -140,6 +141,8 @@ tlsp_certs_make(void)
 		    "needed to make the test certificates; it did not run\n");
 		exit(EXIT_FAILURE);
 	}
+	snprintf(tlsp_certdir, sizeof(tlsp_certdir),
+	    "/tmp/check_tls_proxy.XXXXXX");
 	if (mkdtemp(tlsp_certdir) == NULL) {
 		perror("check_tls_proxy: mkdtemp");
 		exit(EXIT_FAILURE);
@@ -1719,19 +1722,21 @@ END_TEST
 
 /* --- the suite -------------------------------------------------------- */
 
-/* A test case with a generous timeout. */
+/* A test case with a generous timeout, the certificates made before it
+ * and removed after. */
 static TCase *
 tlsp_tcase(const char *name)
 {
 	TCase	*tc = tcase_create(name);
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, tlsp_certs_make, tlsp_certs_remove);
 	return tc;
 }
 
 /* The suite: termination, reload, upstreams. */
-static Suite *
-tlsp_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("tls_proxy");
 	TCase	*tc;
@@ -1754,22 +1759,4 @@ tlsp_suite(void)
 	tcase_add_test(tc, test_upstream_mtls);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Make the certificates, run the suite, clean up; exit 1 on failure. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	tlsp_certs_make();
-	itest_global_init();
-	sr = srunner_create(tlsp_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	tlsp_certs_remove();
-	return failed == 0 ? 0 : 1;
 }

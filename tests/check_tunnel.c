@@ -25,6 +25,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -1359,8 +1360,8 @@ tun_tcase(const char *name)
 }
 
 /* Every test, in the order of the brief. */
-static Suite *
-tun_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("tunnel");
 	TCase	*tc;
@@ -1389,20 +1390,4 @@ tun_suite(void)
 	tcase_add_test(tc, test_connect_answer_ends);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(tun_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }
