@@ -42,15 +42,14 @@
 		"tls_certificate = @/b.pem @/b.key\n" \
 		"tls_certificate = @/cn.pem @/cn.key\n"
 
-static char	certdir[] = "/tmp/check_tls.XXXXXX";
+static char	certdir[64];	/* made before each test case */
 
 /*
  * Test certificates
  */
 
-/* Everything the tests need, made by the openssl command (sh -e). */
+/* Everything the tests need, made with tests/certs.sh (sh -e). */
 static const char gen_script[] =
-	ITEST_CERT_SHELL
 	"ca ca '/CN=sluice test CA'\n"
 	"ca other '/CN=sluice other CA'\n"
 	"ca inter '/CN=sluice test intermediate' ca\n"
@@ -68,48 +67,19 @@ static const char gen_script[] =
 	"dated future 20990101000000Z 20991231000000Z\n"
 	"mkdir cadir && cp ca.pem cadir/ && openssl rehash cadir\n";
 
-/* Make the certificates in a new certdir (before each test case, in the
- * runner's process); exit when that fails. */
+/* Make the certificates in a new certdir (an unchecked fixture: before
+ * each test case, in the runner's process). */
 static void
 certs_make(void)
 {
-	char	 cmd[256];
-	FILE	*fp;
-
-	if (system("openssl version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "check_tls: the openssl command is needed to "
-		    "make the test certificates; it did not run\n");
-		exit(EXIT_FAILURE);
-	}
-	snprintf(certdir, sizeof(certdir), "/tmp/check_tls.XXXXXX");
-	if (mkdtemp(certdir) == NULL) {
-		perror("check_tls: mkdtemp");
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "%s/gen.sh", certdir);
-	if ((fp = fopen(cmd, "w")) == NULL ||
-	    fputs(gen_script, fp) == EOF || fclose(fp) == EOF) {
-		perror(cmd);
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "cd %s && sh -e gen.sh >gen.log 2>&1",
-	    certdir);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "check_tls: making the test certificates "
-		    "failed; see %s/gen.log\n", certdir);
-		exit(EXIT_FAILURE);
-	}
+	itest_certs_make("check_tls", gen_script, certdir, sizeof(certdir));
 }
 
-/* Remove certdir and the keys in it. */
+/* Remove certdir and the keys in it (kept with ITEST_KEEP). */
 static void
 certs_remove(void)
 {
-	char	 cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "check_tls: could not remove %s\n", certdir);
+	itest_certs_remove("check_tls", certdir);
 }
 
 /*

@@ -64,7 +64,7 @@
 #define TLSP_REFUSE_MS	1000
 
 /* The certificates, made before each test case (tlsp_tcase). */
-static char	tlsp_certdir[] = "/tmp/check_tls_proxy.XXXXXX";
+static char	tlsp_certdir[64];
 
 /* A blocking TLS client connection; waits bounded by socket timeouts. */
 struct tlsp_conn {
@@ -115,9 +115,8 @@ struct tlsp_load {
 
 /* --- certificates --------------------------------------------------- */
 
-/* What the tests need, made by the openssl command (sh -e). */
+/* What the tests need, made with tests/certs.sh (sh -e). */
 static const char tlsp_gen_script[] =
-	ITEST_CERT_SHELL
 	"ca ca '/CN=sluice test CA'\n"
 	"ca other '/CN=sluice other CA'\n"
 	"ca inter '/CN=sluice test intermediate' ca\n"
@@ -129,53 +128,19 @@ static const char tlsp_gen_script[] =
 	"ec mismatch.key\n"
 	"dated expired 20200101000000Z 20200102000000Z\n";
 
-/* Make the certificates in a new tlsp_certdir; exit when that fails. */
+/* Make the certificates in a new tlsp_certdir (an unchecked fixture). */
 static void
 tlsp_certs_make(void)
 {
-	char	 cmd[256];
-	FILE	*fp;
-
-	if (system("openssl version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "check_tls_proxy: the openssl command is "
-		    "needed to make the test certificates; it did not run\n");
-		exit(EXIT_FAILURE);
-	}
-	snprintf(tlsp_certdir, sizeof(tlsp_certdir),
-	    "/tmp/check_tls_proxy.XXXXXX");
-	if (mkdtemp(tlsp_certdir) == NULL) {
-		perror("check_tls_proxy: mkdtemp");
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "%s/gen.sh", tlsp_certdir);
-	if ((fp = fopen(cmd, "w")) == NULL ||
-	    fputs(tlsp_gen_script, fp) == EOF || fclose(fp) == EOF) {
-		perror(cmd);
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "cd %s && sh -e gen.sh >gen.log 2>&1",
-	    tlsp_certdir);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "check_tls_proxy: making the test "
-		    "certificates failed; see %s/gen.log\n", tlsp_certdir);
-		exit(EXIT_FAILURE);
-	}
+	itest_certs_make("check_tls_proxy", tlsp_gen_script, tlsp_certdir,
+	    sizeof(tlsp_certdir));
 }
 
 /* Remove tlsp_certdir and the keys in it (kept with ITEST_KEEP). */
 static void
 tlsp_certs_remove(void)
 {
-	char	 cmd[256];
-
-	if (getenv("ITEST_KEEP") != NULL) {
-		fprintf(stderr, "check_tls_proxy: kept %s\n", tlsp_certdir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tlsp_certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "check_tls_proxy: could not remove %s\n",
-		    tlsp_certdir);
+	itest_certs_remove("check_tls_proxy", tlsp_certdir);
 }
 
 /* The serial of x in hex into out. */

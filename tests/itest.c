@@ -1434,3 +1434,55 @@ itest_reqs_each(const struct itest_load *l,
 	free(s);
 	return n;
 }
+
+/* See itest.h. */
+void
+itest_certs_make(const char *who, const char *script, char *dir, size_t len)
+{
+	char	 lib[PATH_MAX], path[PATH_MAX];
+	FILE	*fp;
+
+	if (system("openssl version >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "%s: the openssl command is needed to make the "
+		    "test certificates; it did not run\n", who);
+		exit(EXIT_FAILURE);
+	}
+	if (realpath(ITEST_CERTS_SH, lib) == NULL) {
+		fprintf(stderr, "%s: %s: %s (run from the top of the tree)\n",
+		    who, ITEST_CERTS_SH, strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	snprintf(dir, len, "/tmp/%s.XXXXXX", who);
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "%s: mkdtemp: %s\n", who, strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	snprintf(path, sizeof(path), "%s/gen.sh", dir);
+	if ((fp = fopen(path, "w")) == NULL ||
+	    fprintf(fp, ". '%s'\n%s", lib, script) < 0 || fclose(fp) == EOF) {
+		perror(path);
+		exit(EXIT_FAILURE);
+	}
+	snprintf(path, sizeof(path), "cd '%s' && sh -e gen.sh >gen.log 2>&1",
+	    dir);
+	if (system(path) != 0) {
+		fprintf(stderr, "%s: making the test certificates failed; see "
+		    "%s/gen.log\n", who, dir);
+		exit(EXIT_FAILURE);
+	}
+}
+
+/* See itest.h. */
+void
+itest_certs_remove(const char *who, const char *dir)
+{
+	char	 cmd[PATH_MAX];
+
+	if (getenv("ITEST_KEEP") != NULL) {
+		fprintf(stderr, "%s: kept %s\n", who, dir);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "%s: could not remove %s\n", who, dir);
+}

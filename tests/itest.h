@@ -395,55 +395,24 @@ int	itest_reqs_each(const struct itest_load *,
 	    void *), void *arg);
 
 
+/* The shell functions that make test certificates with the openssl
+ * command (ec, ca, leaf, dated: see the script), from the top of the tree,
+ * where the runners run. */
+#define ITEST_CERTS_SH		"tests/certs.sh"
+
 /*
- * Shell functions that make test certificates with the openssl command,
- * for a script run with sh -e in a temp directory: ec NAME (a P-256 key),
- * ca NAME SUBJECT [ISSUER], leaf NAME SUBJECT SAN DAYS ISSUER [EKU],
- * dated NAME START END (explicit validity dates, signed by ca).
+ * Make test certificates for the runner who: a new directory
+ * /tmp/WHO.XXXXXX, whose name goes to dir (len bytes), in which script runs
+ * with sh -e once ITEST_CERTS_SH is sourced (its output goes to gen.log
+ * there). Exits the runner with a message when the openssl command is
+ * missing or the script fails: for unchecked fixtures, which run in the
+ * runner's process before the tests.
  */
-#define ITEST_CERT_SHELL \
-	"ec() { openssl genpkey -algorithm EC " \
-	    "-pkeyopt ec_paramgen_curve:P-256 -out \"$1\"; }\n" \
-	/* ca NAME SUBJECT [ISSUER] */ \
-	"ca() {\n" \
-	"	ec \"$1.key\"\n" \
-	"	openssl req -new -key \"$1.key\" -subj \"$2\" -out \"$1.csr\"\n" \
-	"	printf 'basicConstraints=critical,CA:true\\n" \
-	    "keyUsage=critical,keyCertSign,cRLSign\\n' > \"$1.ext\"\n" \
-	"	if [ -z \"$3\" ]; then set -- \"$1\" \"$2\" -key \"$1.key\";\n" \
-	"	else set -- \"$1\" \"$2\" -CA \"$3.pem\" -CAkey \"$3.key\" " \
-	    "-CAcreateserial; fi\n" \
-	"	n=$1; shift 2\n" \
-	"	openssl x509 -req -in \"$n.csr\" \"$@\" -days 30 " \
-	    "-extfile \"$n.ext\" -out \"$n.pem\"\n" \
-	"}\n" \
-	/* leaf NAME SUBJECT SAN DAYS ISSUER [EKU] */ \
-	"leaf() {\n" \
-	"	ec \"$1.key\"\n" \
-	"	openssl req -new -key \"$1.key\" -subj \"$2\" -out \"$1.csr\"\n" \
-	"	: > \"$1.ext\"\n" \
-	"	[ -z \"$3\" ] || echo \"subjectAltName=$3\" >> \"$1.ext\"\n" \
-	"	echo \"extendedKeyUsage=${6:-serverAuth}\" >> \"$1.ext\"\n" \
-	"	openssl x509 -req -in \"$1.csr\" -CA \"$5.pem\" " \
-	    "-CAkey \"$5.key\" -CAcreateserial -days \"$4\" " \
-	    "-extfile \"$1.ext\" -out \"$1.pem\"\n" \
-	"}\n" \
-	/* dated NAME START END: openssl ca takes explicit dates */ \
-	"dated() {\n" \
-	"	ec \"$1.key\"\n" \
-	"	openssl req -new -key \"$1.key\" -subj \"/CN=$1.test\" " \
-	    "-out \"$1.csr\"\n" \
-	"	rm -rf db; mkdir db; : > db/index.txt\n" \
-	"	echo 01 > db/serial\n" \
-	"	printf '[ca]\\ndefault_ca = t\\n[t]\\n" \
-	    "database = db/index.txt\\nserial = db/serial\\n" \
-	    "new_certs_dir = db\\ncertificate = ca.pem\\n" \
-	    "private_key = ca.key\\ndefault_md = sha256\\npolicy = p\\n" \
-	    "unique_subject = no\\nx509_extensions = x\\n" \
-	    "[p]\\ncommonName = supplied\\n" \
-	    "[x]\\nsubjectAltName = DNS:%s.test\\n' \"$1\" > ca.cnf\n" \
-	"	openssl ca -batch -config ca.cnf -startdate \"$2\" " \
-	    "-enddate \"$3\" -notext -in \"$1.csr\" -out \"$1.pem\"\n" \
-	"}\n"
+void	itest_certs_make(const char *who, const char *script, char *dir,
+	    size_t len);
+
+/* Remove a directory of itest_certs_make() and the keys in it, unless the
+ * environment has ITEST_KEEP set. */
+void	itest_certs_remove(const char *who, const char *dir);
 
 #endif
