@@ -206,16 +206,7 @@ drain_launch(struct drain *d)
 static void
 drain_reload(struct drain *d)
 {
-	struct itest_resp	 r;
-	long long		 gen;
-
-	itest_post(d->admin, "/reload", &r);
-	gen = itest_json_int((const char *)r.body, "generation");
-	ck_assert_msg(r.status == 200 && gen == d->gen + 1, "POST /reload: "
-	    "status %d, generation %lld, want 200 and %lld: %s", r.status,
-	    gen, d->gen + 1, r.body != NULL ? (char *)r.body : "");
-	itest_resp_free(&r);
-	d->gen = gen;
+	d->gen = itest_admin_reload(d->admin, NULL, d->gen);
 }
 
 /* SIGHUP: wait for the next generation's line in the error log. */
@@ -226,44 +217,18 @@ drain_hup(struct drain *d)
 
 	snprintf(needle, sizeof(needle), "reload: generation %lld in ",
 	    d->gen + 1);
-	ck_assert_msg(itest_signal_wait(&d->t.sluice, SIGHUP, d->t.error_log,
-	    needle, WAIT_MS), "no \"%s\" within %d ms of SIGHUP; error "
-	    "log:\n%s", needle, WAIT_MS, itest_file_tail(d->t.error_log));
+	itest_sluice_hup(&d->t, needle, WAIT_MS);
 	d->gen++;
-}
-
-/* Where server name's object begins in a /status document, or NULL. */
-static const char *
-drain_server(const char *json, const char *name)
-{
-	char	 pat[64];
-
-	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"address\":", name);
-	return strstr(json, pat);
-}
-
-/* A number of server name in /status; -1 when the server is absent. */
-static long long
-drain_server_int(const char *json, const char *name, const char *key)
-{
-	const char	*s = drain_server(json, name);
-
-	return s == NULL ? -1 : itest_json_int(s, key);
 }
 
 /* 1 when server name is listed in /status with that state. */
 static int
 drain_server_is(const char *json, const char *name, const char *state)
 {
-	const char	*s = drain_server(json, name), *end, *p;
-	char		 pat[48];
+	char	 buf[32];
 
-	if (s == NULL)
-		return 0;
-	snprintf(pat, sizeof(pat), "\"state\":\"%s\"", state);
-	end = strchr(s, '}');
-	p = strstr(s, pat);
-	return p != NULL && end != NULL && p < end;
+	return strcmp(itest_status_str(json, name, "state", buf,
+	    sizeof(buf)), state) == 0;
 }
 
 /* A number under "reloads" in /status. */
@@ -293,27 +258,6 @@ drain_wait_readyz(struct drain *d, int code, int timeout_ms)
 	}
 }
 
-/* Wait until server name's in_flight is want; 1, or 0 past the bound. */
-static int
-drain_wait_inflight(struct drain *d, const char *name, long long want,
-    int timeout_ms)
-{
-	double		 deadline = itest_now() + timeout_ms / 1e3;
-	char		*json;
-	long long	 n;
-
-	for (;;) {
-		json = itest_admin_status(d->admin);
-		n = drain_server_int(json, name, "in_flight");
-		free(json);
-		if (n == want)
-			return 1;
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, POLL_MS);
-	}
-}
-
 /* Wait until the origin logs hold n request lines together. */
 static void
 drain_wait_origin_lines(struct drain *d, int n)
@@ -330,56 +274,6 @@ drain_wait_origin_lines(struct drain *d, int n)
 		    "requests within %d ms, want %d", got, WAIT_MS, n);
 		poll(NULL, 0, POLL_MS);
 	}
-}
-
-/* 1 when line's last field (the access log's TERM) is term. */
-static int
-drain_line_term_is(const char *line, const char *term)
-{
-	const char	*sp = strrchr(line, ' ');
-
-	return sp != NULL && strcmp(sp + 1, term) == 0;
-}
-
-/* Access-log lines not ending in "ok"; the first goes to first. */
-static int
-drain_log_not_ok(const struct itest *t, char *first, size_t len)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line;
-	char	*save = NULL;
-	int	 n = 0;
-
-	first[0] = '\0';
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (drain_line_term_is(line, "ok"))
-			continue;
-		if (n++ == 0)
-			snprintf(first, len, "%s", line);
-	}
-	free(log);
-	return n;
-}
-
-/* Access-log lines holding both a and b; the TERM of the first in term. */
-static int
-drain_log_count(const struct itest *t, const char *a, const char *b,
-    char *term, size_t len)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line, *sp;
-	char	*save = NULL;
-	int	 n = 0;
-
-	term[0] = '\0';
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, a) == NULL || strstr(line, b) == NULL)
-			continue;
-		if (n++ == 0 && (sp = strrchr(line, ' ')) != NULL)
-			snprintf(term, len, "%s", sp + 1);
-	}
-	free(log);
-	return n;
 }
 
 /* The first error-log line holding needle (without its time stamp) in
@@ -407,7 +301,8 @@ static void
 drain_assert_log_ok(const struct itest *t, const char *what)
 {
 	char	 first[512];
-	int	 n = drain_log_not_ok(t, first, sizeof(first));
+	int	 n = itest_lines_not_ok(t->access_log, NULL, first,
+	    sizeof(first));
 
 	ck_assert_msg(n == 0, "%s: %d access-log line(s) not ok, the first:"
 	    "\n%s", what, n, first);
@@ -478,23 +373,6 @@ drain_switch_add(const struct itest_load *l, const struct itest_req *q,
 		sw->across++;
 		sw->across_blue += blue;
 	}
-}
-
-/* Assert that every request the load client sent got a 2xx. */
-static void
-drain_assert_clean(const struct itest_load *l, const char *what)
-{
-	long long	 sent = itest_load_value(l, "sent");
-	long long	 ok = itest_load_value(l, "ok");
-	long long	 s2xx = itest_load_value(l, "s2xx");
-	long long	 failed = itest_load_value(l, "failed");
-	char		*summary = itest_read_file(l->summary, NULL);
-
-	ck_assert_msg(sent > 0 && failed == 0 && ok == sent && s2xx == ok,
-	    "%s: sent %lld, ok %lld, 2xx %lld, failed %lld; summary:\n%s\n"
-	    "notes:\n%s", what, sent, ok, s2xx, failed, summary,
-	    itest_file_tail(l->notes));
-	free(summary);
 }
 
 /*
@@ -623,13 +501,6 @@ drain_read_to_close(struct itest_conn *c, double *when, int timeout_ms)
 	return total;
 }
 
-/* A pause that is part of a scenario (load runs meanwhile). */
-static void
-drain_pause(int ms)
-{
-	poll(NULL, 0, ms);
-}
-
 /* --- 1. reload storm, and RSS across reloads --------------------------- */
 
 /* n reloads alternating the storm configs, by SIGHUP or POST /reload. */
@@ -731,7 +602,7 @@ START_TEST(test_reload_storm)
 	    took, itest_load_value(&l, "sent"), itest_load_value(&l, "failed"),
 	    rss0, rss1, rss1 - rss0);
 	fflush(stdout);
-	drain_assert_clean(&l, "reload storm");
+	itest_load_assert_clean(&l, "reload storm");
 	drain_assert_reloads(&d);
 	drain_assert_log_ok(&d.t, "reload storm");
 	ck_assert_msg(rss0 > 0 && rss1 - rss0 <
@@ -767,7 +638,7 @@ START_TEST(test_reload_rss)
 	    rss1 - rss0, rss2 - rss1, itest_load_value(&l, "sent"),
 	    itest_load_value(&l, "failed"));
 	fflush(stdout);
-	drain_assert_clean(&l, "reload RSS");
+	itest_load_assert_clean(&l, "reload RSS");
 	drain_assert_reloads(&d);
 	ck_assert_msg(rss0 > 0 && rss2 - rss0 <
 	    drain_rss_margin(RSS_GROWTH_KB), "RSS grew by "
@@ -795,11 +666,11 @@ drain_wait_b_gone(struct drain *d, long long on_b, int timeout_ms)
 
 	for (;;) {
 		json = itest_admin_status(d->admin);
-		if (drain_server(json, "b") == NULL) {
+		if (itest_status_server(json, "b") == NULL) {
 			free(json);
 			return itest_now();
 		}
-		n = drain_server_int(json, "b", "in_flight");
+		n = itest_status_int(json, "b", "in_flight");
 		ck_assert_msg(drain_server_is(json, "b", "draining") &&
 		    n >= 0 && n <= on_b, "server b while draining: %s", json);
 		free(json);
@@ -818,7 +689,7 @@ drain_assert_b_draining(struct drain *d, long long on_b)
 
 	ck_assert_msg(itest_json_int(json, "generation") == 2 &&
 	    drain_server_is(json, "b", "draining") &&
-	    drain_server_int(json, "b", "in_flight") == on_b &&
+	    itest_status_int(json, "b", "in_flight") == on_b &&
 	    drain_server_is(json, "a", "active"), "/status right after the "
 	    "reload removing b (%lld in flight on it): %s", on_b, json);
 	free(json);
@@ -883,7 +754,7 @@ START_TEST(test_backend_removal)
 	itest_load_start(&d.t, &l, "after", d.t.sluice.port,
 	    "-c 10 -d 500 -m mix -p /bytes/64 -t 5000");
 	ck_assert_int_eq(itest_proc_wait(&l.proc, LOAD_STOP_MS), 0);
-	drain_assert_clean(&l, "requests after the removal");
+	itest_load_assert_clean(&l, "requests after the removal");
 	new_a = itest_load_value(&l, "origin.a");
 	ck_assert_msg(new_a == itest_load_value(&l, "ok") &&
 	    itest_load_value(&l, "origin.b") == -1, "requests after the "
@@ -927,14 +798,14 @@ START_TEST(test_blue_green)
 	drain_launch(&d);
 	itest_load_start(&d.t, &l, "bg", d.t.sluice.port, "-c 40 -r 1000 "
 	    "-m mix -p /delay/20 -b 256 -d 2500 -t 5000");
-	drain_pause(BG_BEFORE_MS);
+	itest_pause(BG_BEFORE_MS);
 	memset(&sw, 0, sizeof(sw));
 	drain_conf_bg(&d, "green");
 	sw.sent = itest_now();
 	drain_reload(&d);
 	sw.done = itest_now();
-	ck_assert_msg(drain_wait_inflight(&d, "blue", 0, WAIT_MS), "blue "
-	    "still busy %d ms after the switch", WAIT_MS);
+	ck_assert_msg(itest_wait_status_int(d.admin, "blue", "in_flight", 0,
+	    WAIT_MS, NULL), "blue still busy %d ms after the switch", WAIT_MS);
 	blue_n = itest_count_lines(d.t.origin_log[0]);
 	ck_assert_int_eq(itest_proc_wait(&l.proc, LOAD_STOP_MS), 0);
 	n = itest_reqs_each(&l, drain_switch_add, &sw);
@@ -944,7 +815,7 @@ START_TEST(test_blue_green)
 	    sw.before_blue, sw.after, sw.after_green, sw.across,
 	    sw.across_blue);
 	fflush(stdout);
-	drain_assert_clean(&l, "blue->green");
+	itest_load_assert_clean(&l, "blue->green");
 	ck_assert_msg(sw.bad == 0, "a request failed: %s", sw.first_bad);
 	ck_assert_msg(sw.before > 0 && sw.before_blue == sw.before,
 	    "%d of %d requests before the switch went to blue",
@@ -1017,7 +888,7 @@ START_TEST(test_sigterm_notice)
 	itest_load_start(&d.t, &l, "term", d.t.sluice.port, "-c 50 -r 1000 "
 	    "-m mix -p /delay/200 -d 600000 -t 5000");
 	drain_keepalive_open(&d, &kept);
-	drain_pause(1000);		/* the load runs a while */
+	itest_pause(1000);		/* the load runs a while */
 	memset(&sh, 0, sizeof(sh));
 	sh.signal = itest_now();
 	sh.closed = sh.signal + NOTICE_S;
@@ -1151,9 +1022,9 @@ START_TEST(test_hard_stop)
 	itest_close(&s);
 	st = itest_proc_wait(&d.t.sluice, EXIT_MS);
 	exited = itest_now() - hard;
-	n503 = drain_log_count(&d.t, "/delay/30000 HTTP/1.1\" 503 ",
+	n503 = itest_lines_term(d.t.access_log, "/delay/30000 HTTP/1.1\" 503 ",
 	    " killed_", t503, sizeof(t503));
-	ncut = drain_log_count(&d.t, "/drip/", " killed_", tcut,
+	ncut = itest_lines_term(d.t.access_log, "/drip/", " killed_", tcut,
 	    sizeof(tcut));
 	drain_log_line(&d.t, "shutdown ", line, sizeof(line));
 	printf("hard stop (%s): %d waiting exchanges answered 503 by "
@@ -1178,23 +1049,6 @@ END_TEST
 
 /* --- 6. invalid configuration --------------------------------------------- */
 
-/* The line number of the first line of path holding needle, or 0. */
-static int
-drain_line_of(const char *path, const char *needle)
-{
-	char	*s = itest_read_file(path, NULL), *p = strstr(s, needle), *q;
-	int	 line = 1;
-
-	if (p == NULL) {
-		free(s);
-		return 0;
-	}
-	for (q = s; q < p; q++)
-		line += *q == '\n';
-	free(s);
-	return line;
-}
-
 /* A config with errors that would also move traffic to b; the expected
  * "file:line: key: " of its bad value in want, of its bad key in want2,
  * each of len bytes. */
@@ -1206,9 +1060,9 @@ drain_conf_bad(struct drain *d, char *want, char *want2, size_t len)
 	    "server = 127.0.0.1:%d name=b\nconnect_timeout = soon\n"
 	    "bogus_key = 1\n", d->t.sluice.port, d->t.origin[1].port);
 	snprintf(want, len, "%s:%d: connect_timeout: ", d->t.conf,
-	    drain_line_of(d->t.conf, "connect_timeout = soon"));
+	    itest_line_of(d->t.conf, "connect_timeout = soon"));
 	snprintf(want2, len, "%s:%d: bogus_key: ", d->t.conf,
-	    drain_line_of(d->t.conf, "bogus_key = 1"));
+	    itest_line_of(d->t.conf, "bogus_key = 1"));
 }
 
 /* A valid config whose second listener cannot bind (b's port). */
@@ -1226,10 +1080,8 @@ drain_conf_unbindable(struct drain *d)
 static void
 drain_hup_fails(struct drain *d)
 {
-	ck_assert_msg(itest_signal_wait(&d->t.sluice, SIGHUP,
-	    d->t.error_log, "reload failed; still serving generation 1",
-	    WAIT_MS), "no reload failure logged; error log:\n%s",
-	    itest_file_tail(d->t.error_log));
+	itest_sluice_hup(&d->t, "reload failed; still serving generation 1",
+	    WAIT_MS);
 }
 
 /* /status after failed reloads: generation 1, the counts, want. */
@@ -1243,9 +1095,9 @@ drain_assert_failed_status(struct drain *d, int failed, const char *want)
 	    drain_reloads(json, "failed") == failed &&
 	    strstr(json, "\"ok\":false") != NULL &&
 	    strstr(json, want) != NULL && drain_server_is(json, "a",
-	    "active") && drain_server(json, "b") == NULL, "/status after "
-	    "%d failed reload(s), want the error \"%s\": %s", failed, want,
-	    json);
+	    "active") && itest_status_server(json, "b") == NULL, "/status "
+	    "after %d failed reload(s), want the error \"%s\": %s", failed,
+	    want, json);
 	free(json);
 }
 
@@ -1288,7 +1140,7 @@ START_TEST(test_invalid_reload)
 	drain_hup_fails(&d);
 	drain_assert_failed_status(&d, 3, "cannot listen");
 	drain_log_line(&d.t, "cannot listen", bind, sizeof(bind));
-	drain_pause(300);		/* the old config keeps serving */
+	itest_pause(300);		/* the old config keeps serving */
 	on_b = itest_count_lines(d.t.origin_log[1]);
 	drain_conf_app(&d, NULL, 1);
 	drain_hup(&d);			/* a good file still applies */
@@ -1303,7 +1155,7 @@ START_TEST(test_invalid_reload)
 	    want, bind);
 	fflush(stdout);
 	ck_assert_int_eq(on_b, 0);
-	drain_assert_clean(&l, "invalid config");
+	itest_load_assert_clean(&l, "invalid config");
 	drain_assert_log_ok(&d.t, "invalid config");
 	itest_finish(&d.t);
 }
@@ -1326,12 +1178,12 @@ START_TEST(test_idle_race)
 	drain_launch(&d);
 	itest_load_start(&d.t, &l, "race", d.t.sluice.port, "-c 200 -m POST "
 	    "-w 0-500 -p /sha -b 1024 -d 600000 -t 5000");
-	drain_pause(500);		/* every connection busy or idle */
+	itest_pause(500);		/* every connection busy or idle */
 	for (i = 0; i < RACE_RELOADS; i++) {
 		drain_conf_app(&d, "shutdown_timeout = 10s\n"
 		    "drain_idle_timeout = 2s\n", 1 + (int)(d.gen % 2));
 		drain_reload(&d);
-		drain_pause(RACE_PACE_MS);
+		itest_pause(RACE_PACE_MS);
 	}
 	memset(&sh, 0, sizeof(sh));
 	sh.signal = sh.closed = itest_now();

@@ -405,11 +405,7 @@ ops_launch(struct ops *o)
 static long long
 ops_status_pid(const struct ops *o)
 {
-	char		*json = itest_admin_status(o->admin);
-	long long	 pid = itest_json_int(json, "pid");
-
-	free(json);
-	return pid;
+	return itest_admin_status_int(o->admin, NULL, "pid");
 }
 
 /* GET PROBE_PATH on a connection of its own: 0 when 200 arrived whole. */
@@ -469,38 +465,15 @@ ops_log_pid(const struct ops *o, const char *suffix)
 	return pid;
 }
 
-/* Wait until path holds n lines (access-log lines are flushed late). */
-static int
-ops_wait_lines(const char *path, int n, int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-
-	while (itest_count_lines(path) < n) {
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, POLL_MS);
-	}
-	return 1;
-}
-
 /* Wait until /status says in_flight is n. */
 static void
 ops_wait_inflight(const struct ops *o, long long n)
 {
-	double		 deadline = itest_now() + WAIT_MS / 1e3;
-	char		*json;
 	long long	 got;
 
-	for (;;) {
-		json = itest_admin_status(o->admin);
-		got = itest_json_int(json, "in_flight");
-		free(json);
-		if (got == n)
-			return;
-		OPS_ASSERT(itest_now() < deadline, "in_flight %lld, want "
-		    "%lld, after %d ms", got, n, WAIT_MS);
-		poll(NULL, 0, POLL_MS);
-	}
+	OPS_ASSERT(itest_wait_status_int(o->admin, NULL, "in_flight", n,
+	    WAIT_MS, &got), "in_flight %lld, want %lld, after %d ms", got, n,
+	    WAIT_MS);
 }
 
 /* Open a connection and send GET path on it (the answer is read later). */
@@ -1121,7 +1094,7 @@ START_TEST(test_socket_activation)
 
 	itest_load_start(&o.t, &l, "restart", o.t.sluice.port, "-c 8 -r 400 "
 	    "-m mix -p /bytes/256 -b 256 -d 600000 -t %d", IO_MS);
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, NQUEUED + 100, WAIT_MS),
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, NQUEUED + 100, WAIT_MS),
 	    "no load served");
 	OPS_ASSERT(kill(o.t.sluice.pid, SIGTERM) == 0, "SIGTERM");
 	st = ops_reap(&o.t.sluice, EXIT_MS);
@@ -1132,7 +1105,7 @@ START_TEST(test_socket_activation)
 	gap = itest_now() - stopped;
 	late = ops_queue_answers(q, NQUEUED);
 	lines = itest_count_lines(o.t.access_log);
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, lines + 100, WAIT_MS),
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, lines + 100, WAIT_MS),
 	    "the load stopped after the restart");
 	ops_load_stop(&l, sum);
 	printf("socket activation: %d/%d connections queued before the start "
@@ -1190,7 +1163,7 @@ START_TEST(test_upgrade_load)
 	ops_load_stop(&ka, kasum);
 	ops_load_stop(&slow, slowsum);
 	total = kasum[OPS_OK] + slowsum[OPS_OK] + f.sum[OPS_OK] + f.probes;
-	ops_wait_lines(o.t.access_log, (int)total, WAIT_MS);
+	itest_wait_lines(o.t.access_log, (int)total, WAIT_MS);
 	lines = itest_count_lines(o.t.access_log);
 	printf("upgrade: %d SIGUSR2 upgrades under load, one sluice after "
 	    "each, every old one exited 0\n", UPGRADES);
@@ -1301,18 +1274,18 @@ START_TEST(test_log_reopen)
 	ops_config(&o, NULL, NULL);
 	ops_launch(&o);
 	ops_probes(&o, 5, "before the rotation");
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, 5, WAIT_MS), "access log");
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, 5, WAIT_MS), "access log");
 	ck_assert_int_eq(rename(o.t.access_log, acc1), 0);
 	ck_assert_int_eq(rename(o.t.error_log, err1), 0);
 	ops_probes(&o, 3, "after the rename");
-	OPS_ASSERT(ops_wait_lines(acc1, 8, WAIT_MS), "renamed access log");
+	OPS_ASSERT(itest_wait_lines(acc1, 8, WAIT_MS), "renamed access log");
 	OPS_ASSERT(access(o.t.access_log, F_OK) == -1, "access log reopened "
 	    "before SIGUSR1");
 	OPS_ASSERT(itest_signal_wait(&o.t.sluice, SIGUSR1, o.t.error_log,
 	    "info: SIGUSR1: logs reopened", WAIT_MS), "no \"logs reopened\" "
 	    "in a new error log; old one:\n%s", itest_file_tail(err1));
 	ops_probes(&o, 4, "after SIGUSR1");
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, 4, WAIT_MS), "new access "
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, 4, WAIT_MS), "new access "
 	    "log: %d lines", itest_count_lines(o.t.access_log));
 	OPS_ASSERT(itest_count_lines(acc1) == 8 &&
 	    itest_count_lines(o.t.access_log) == 4, "lines: old %d, new %d",
@@ -1329,7 +1302,7 @@ START_TEST(test_log_reopen)
 	    "SIGUSR1: cannot reopen the logs; keeping the old ones", WAIT_MS),
 	    "error log:\n%s", itest_file_tail(o.t.error_log));
 	ops_probes(&o, 2, "after a failed reopen");
-	OPS_ASSERT(ops_wait_lines(acc1, 6, WAIT_MS), "lines after a failed "
+	OPS_ASSERT(itest_wait_lines(acc1, 6, WAIT_MS), "lines after a failed "
 	    "reopen: %d", itest_count_lines(acc1));
 	kept = itest_count_lines(acc1);
 	ck_assert_int_eq(rmdir(o.t.access_log), 0);
@@ -1458,8 +1431,8 @@ START_TEST(test_upgrade_descriptors)
 	ops_wait_inflight(&o, 0);
 	ops_fds_count(&o, o.t.sluice.pid, NULL, &last);
 	json = itest_admin_status(o.admin);
-	idle = itest_json_int(strstr(json, "\"name\":\"a\""), "idle");
-	busy = itest_json_int(strstr(json, "\"name\":\"a\""), "busy");
+	idle = itest_status_int(json, "a", "idle");
+	busy = itest_status_int(json, "a", "busy");
 	free(json);
 	printf("descriptors: first sluice %d at rest; after %d upgrades "
 	    "under load the last one (pid %ld) has %d: %d on the error log, "

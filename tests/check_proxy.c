@@ -178,29 +178,6 @@ proxy_assert_timeout(const char *what, const struct itest_resp *r,
 	    "%.3f s, configured %d s", what, took, configured_s);
 }
 
-/* Wait for an access-log line containing both needles; 1 if found. */
-static int
-proxy_wait_log_line(const struct itest *t, const char *a, const char *b,
-    int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-	char	*log, *line, *save = NULL;
-	int	 found;
-
-	for (;;) {
-		log = itest_read_file(t->access_log, NULL);
-		found = 0;
-		for (line = strtok_r(log, "\n", &save); line != NULL &&
-		    !found; line = strtok_r(NULL, "\n", &save))
-			found = strstr(line, a) != NULL &&
-			    strstr(line, b) != NULL;
-		free(log);
-		if (found || itest_now() >= deadline)
-			return found;
-		poll(NULL, 0, 20);
-	}
-}
-
 /* --- the origin alone (checks the harness and the origin) ------------ */
 
 /* The origin's modes, framing, keep-alive and log, talked to directly. */
@@ -603,8 +580,8 @@ START_TEST(test_no_route)
 	log = itest_read_file(t.origin_log[0], NULL);
 	ck_assert_str_eq(log, "GET /bytes/3 0\n");
 	free(log);
-	ck_assert_msg(proxy_wait_log_line(&t, "/status/200", " 404 ", 5000),
-	    "no access-log line for the 404");
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/status/200",
+	    " 404 ", 1, 5000), "no access-log line for the 404");
 	itest_finish(&t);
 	log = itest_read_file(t.access_log, NULL);
 	ck_assert_msg(strstr(log, "\"GET /status/200 HTTP/1.1\" 404 ") !=
@@ -673,8 +650,9 @@ START_TEST(test_connect_timeout)
 	proxy_assert_timeout("connect timeout", &r, took, 1);
 	itest_resp_free(&r);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/bytes/1", "timeout_connect",
-	    5000), "no access-log line ending timeout_connect:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/bytes/1",
+	    "timeout_connect", 1, 5000), "no access-log line ending "
+	    "timeout_connect:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	itest_finish(&t);
 	for (i = 0; i < nheld; i++)
@@ -699,8 +677,9 @@ START_TEST(test_read_timeout)
 	proxy_assert_timeout("read timeout", &r, took, 1);
 	itest_resp_free(&r);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/stall", "timeout_headers",
-	    5000), "no access-log line ending timeout_headers:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/stall",
+	    "timeout_headers", 1, 5000), "no access-log line ending "
+	    "timeout_headers:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	itest_finish(&t);
 }
@@ -728,8 +707,9 @@ START_TEST(test_write_timeout)
 	proxy_assert_timeout("write timeout", &r, took, 1);
 	itest_resp_free(&r);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/noread", " timeout_", 5000),
-	    "no access-log line with a timeout_ termination:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/noread",
+	    " timeout_", 1, 5000), "no access-log line with a timeout_ "
+	    "termination:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	free(body);
 	itest_finish(&t);
@@ -1477,8 +1457,9 @@ START_TEST(test_client_gone_body)
 	itest_resp_free(&r);
 	ck_assert(itest_read_some(&c, buf, sizeof(buf), IO_MS) > 0);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/bytes/67108864", " client_",
-	    5000), "no access-log line with a client_ termination:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/bytes/67108864",
+	    " client_", 1, 5000), "no access-log line with a client_ "
+	    "termination:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	ck_assert(itest_proc_alive(&t.sluice));
 	itest_request(t.sluice.port, "GET /bytes/9 HTTP/1.1\r\n" HOST "\r\n",
@@ -1506,8 +1487,9 @@ START_TEST(test_client_gone_waiting)
 	    "the request never reached the origin");
 	itest_close(&c);
 	t0 = itest_now();
-	ck_assert_msg(proxy_wait_log_line(&t, "/stall", " client_", 5000),
-	    "no client_ termination within 5 s of the client leaving:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/stall",
+	    " client_", 1, 5000), "no client_ termination within 5 s of the "
+	    "client leaving:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	printf("client gone while waiting: logged after %.3f s\n",
 	    itest_now() - t0);

@@ -550,23 +550,6 @@ tlsp_s_server_start(struct itest_proc *p, const char *out)
 	    itest_file_tail(out));
 }
 
-/* The number of the first line of path that contains needle, 0 if none. */
-static int
-tlsp_line_of(const char *path, const char *needle)
-{
-	char	*s = itest_read_file(path, NULL), *at, *p;
-	int	 line = 1;
-
-	if ((at = strstr(s, needle)) == NULL) {
-		free(s);
-		return 0;
-	}
-	for (p = s; p < at; p++)
-		line += *p == '\n';
-	free(s);
-	return line;
-}
-
 /* The first line of path containing needle, into out ("" if none). */
 static const char *
 tlsp_log_line(const char *path, const char *needle, char *out, size_t len)
@@ -583,29 +566,6 @@ tlsp_log_line(const char *path, const char *needle, char *out, size_t len)
 	}
 	free(s);
 	return out;
-}
-
-/* Wait until path has at least n lines; 1, or 0 past the bound. */
-static int
-tlsp_wait_lines(const char *path, int n, int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-
-	while (itest_count_lines(path) < n) {
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, 10);
-	}
-	return 1;
-}
-
-/* SIGHUP sluice and wait for needle (one more of it) in its error log. */
-static void
-tlsp_reload(struct itest *t, const char *needle)
-{
-	ck_assert_msg(itest_signal_wait(&t->sluice, SIGHUP, t->error_log,
-	    needle, WAIT_MS), "no \"%s\" within %d ms of SIGHUP; error log:"
-	    "\n%s", needle, WAIT_MS, itest_file_tail(t->error_log));
 }
 
 /* --- a TLS keep-alive load in threads ---------------------------------- */
@@ -1309,7 +1269,7 @@ START_TEST(test_rotation)
 	tlsp_load_wait(&l, TLSP_ROUNDS, 0);
 	tlsp_rotate_files(&t, "a2", 1);
 	t0 = itest_now();
-	tlsp_reload(&t, "reload: generation 2 in ");
+	itest_sluice_hup(&t, "reload: generation 2 in ", WAIT_MS);
 	reload_ms = (itest_now() - t0) * 1e3;
 	l.mark = 1;
 	before = tlsp_load_sum(&l, TLSP_OK);
@@ -1355,9 +1315,10 @@ tlsp_bad_reload(struct itest *t, const char *certs, const char *want,
 		    "listen = 127.0.0.1:%d\nupstream = app\n%s\n"
 		    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
 		    t->sluice.port, certs, t->origin[0].port);
-	at = tlsp_line_of(t->conf, "tls_certificate");
+	at = itest_line_of(t->conf, "tls_certificate");
 	ck_assert_int_gt(at, 0);
-	tlsp_reload(t, "reload failed; still serving generation 1");
+	itest_sluice_hup(t, "reload failed; still serving generation 1",
+	    WAIT_MS);
 	snprintf(needle, sizeof(needle), "%s:%d: tls_certificate: %s",
 	    t->conf, at, want);
 	ck_assert_msg(itest_wait_file(t->error_log, needle, WAIT_MS),
@@ -1586,7 +1547,7 @@ START_TEST(test_upstream_tls)
 		itest_resp_free(&r);
 	}
 	itest_close(&c);
-	ck_assert(tlsp_wait_lines(u.access_log, 5, WAIT_MS));
+	ck_assert(itest_wait_lines(u.access_log, 5, WAIT_MS));
 	nclients = tlsp_distinct_clients(u.access_log, &nlines);
 	printf("upstream TLS, good.test (tls_ca ca.pem, name a.test): 5 x 200; "
 	    "the TLS upstream saw them from %d connection(s)\n", nclients);
@@ -1603,16 +1564,16 @@ START_TEST(test_upstream_tls)
 
 	/* the pooled good connection must not survive a CA change */
 	tlsp_front_config(&t, u.sluice.port, "other");
-	tlsp_reload(&t, "reload: generation 2 in ");
+	itest_sluice_hup(&t, "reload: generation 2 in ", WAIT_MS);
 	i = tlsp_plain_once(t.sluice.port, "good.test", "/echo");
 	printf("reload to tls_ca other.pem: good.test %d (pooled connection "
 	    "retired)\n", i);
 	ck_assert_int_eq(i, 502);
 	tlsp_front_config(&t, u.sluice.port, "ca");
-	tlsp_reload(&t, "reload: generation 3 in ");
+	itest_sluice_hup(&t, "reload: generation 3 in ", WAIT_MS);
 	ck_assert_int_eq(tlsp_plain_once(t.sluice.port, "good.test", "/echo"),
 	    200);
-	ck_assert(tlsp_wait_lines(u.access_log, 7, WAIT_MS));
+	ck_assert(itest_wait_lines(u.access_log, 7, WAIT_MS));
 	nclients = tlsp_distinct_clients(u.access_log, &nlines);
 	printf("reload back to ca.pem: 200; the TLS upstream has seen %d "
 	    "requests from %d connections (good, noverify, good after the "

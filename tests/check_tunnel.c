@@ -159,16 +159,7 @@ tun_start(struct tun *d, const char *global, const char *extra)
 static void
 tun_reload(struct tun *d)
 {
-	struct itest_resp	 r;
-	long long		 gen;
-
-	itest_post(d->admin, "/reload", &r);
-	gen = itest_json_int((const char *)r.body, "generation");
-	ck_assert_msg(r.status == 200 && gen == d->gen + 1, "POST /reload: "
-	    "status %d, generation %lld, want 200 and %lld: %s", r.status,
-	    gen, d->gen + 1, r.body != NULL ? (char *)r.body : "");
-	itest_resp_free(&r);
-	d->gen = gen;
+	d->gen = itest_admin_reload(d->admin, NULL, d->gen);
 }
 
 /* Sleep until the itest_now() time when: the scenario's pace. */
@@ -476,61 +467,19 @@ tun_flow_drain(struct tun_flow *f, int timeout_ms)
 
 /* --- logs, /status, /metrics ----------------------------------------- */
 
-/* Access-log lines holding needle; the termination of the first in
- * term. */
-static int
-tun_log_count(const struct itest *t, const char *needle, char *term,
-    size_t len)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line, *sp;
-	char	*save = NULL;
-	int	 n = 0;
-
-	term[0] = '\0';
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, needle) == NULL)
-			continue;
-		if (n++ == 0 && (sp = strrchr(line, ' ')) != NULL)
-			snprintf(term, len, "%s", sp + 1);
-	}
-	free(log);
-	return n;
-}
-
 /* Wait until the access log holds want lines with needle; the
  * termination of the first in term. Fails the test past WAIT_MS. */
 static void
 tun_log_wait(struct tun *d, const char *needle, int want, char *term,
     size_t len)
 {
-	double	 deadline = itest_now() + WAIT_MS / 1e3;
-	int	 n;
+	int	 n = itest_wait_lines_with(d->t.access_log, needle, NULL, want,
+	    WAIT_MS);
 
-	while ((n = tun_log_count(&d->t, needle, term, len)) < want) {
-		ck_assert_msg(itest_now() < deadline, "access log: %d line(s) "
-		    "with %s within %d ms, want %d:\n%s", n, needle, WAIT_MS,
-		    want, itest_file_tail(d->t.access_log));
-		poll(NULL, 0, POLL_MS);
-	}
-}
-
-/* Access-log lines holding needle whose termination is not "ok". */
-static int
-tun_log_not_ok(const struct itest *t, const char *needle)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line, *sp;
-	char	*save = NULL;
-	int	 n = 0;
-
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		sp = strrchr(line, ' ');
-		n += strstr(line, needle) != NULL && (sp == NULL ||
-		    strcmp(sp + 1, "ok") != 0);
-	}
-	free(log);
-	return n;
+	ck_assert_msg(n >= want, "access log: %d line(s) with %s within %d "
+	    "ms, want %d:\n%s", n, needle, WAIT_MS, want,
+	    itest_file_tail(d->t.access_log));
+	itest_lines_term(d->t.access_log, needle, NULL, term, len);
 }
 
 /*
@@ -564,65 +513,21 @@ tun_origin_end(struct tun *d, int i, int n, char *tag, size_t len)
 	return bytes;
 }
 
-/* Where server name's object begins in a /status document, or NULL. */
-static const char *
-tun_server(const char *json, const char *name)
-{
-	char	 pat[64];
-
-	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"address\":", name);
-	return strstr(json, pat);
-}
-
-/* A number of server name in /status; -1 when the server is absent. */
-static long long
-tun_server_int(struct tun *d, const char *name, const char *key)
-{
-	char		*json = itest_admin_status(d->admin);
-	const char	*s = tun_server(json, name);
-	long long	 v = s == NULL ? -1 : itest_json_int(s, key);
-
-	free(json);
-	return v;
-}
-
-/* The state of server name in /status into buf ("" when absent). */
-static void
-tun_server_state(struct tun *d, const char *name, char *buf, size_t len)
-{
-	char		*json = itest_admin_status(d->admin);
-	const char	*s = tun_server(json, name);
-
-	buf[0] = '\0';
-	if (s != NULL)
-		itest_json_str(s, "state", buf, len);
-	free(json);
-}
-
 /* Wait until server name's in_flight is want (-1: the server is gone);
  * fails the test past WAIT_MS. */
 static void
 tun_wait_inflight(struct tun *d, const char *name, long long want)
 {
-	double		 deadline = itest_now() + WAIT_MS / 1e3;
 	long long	 n;
 
-	while ((n = tun_server_int(d, name, "in_flight")) != want) {
-		ck_assert_msg(itest_now() < deadline, "server %s: in_flight "
-		    "%lld after %d ms, want %lld", name, n, WAIT_MS, want);
-		poll(NULL, 0, POLL_MS);
+	if (want == -1) {
+		ck_assert_msg(itest_wait_server_gone(d->admin, name, WAIT_MS),
+		    "server %s still in /status after %d ms", name, WAIT_MS);
+		return;
 	}
-}
-
-/* The process-wide in_flight of /status. */
-static long long
-tun_status_inflight(struct tun *d)
-{
-	char		*json = itest_admin_status(d->admin);
-	long long	 n = itest_json_int(json, "in_flight");
-
-	free(json);
-	return n;
+	ck_assert_msg(itest_wait_status_int(d->admin, name, "in_flight", want,
+	    WAIT_MS, &n), "server %s: in_flight %lld after %d ms, want %lld",
+	    name, n, WAIT_MS, want);
 }
 
 /* The value of an unlabelled gauge in /metrics, -1 when absent. */
@@ -742,8 +647,8 @@ tun_echo_many(struct tun *d, long long *st, long long *sa, long long *m)
 		tun_open(d, &c[i], "/ws");
 		tun_flow_init(&f[i], &c[i], FLOW_LEN, 100 + (uint64_t)i);
 	}
-	*st = tun_status_inflight(d);
-	*sa = tun_server_int(d, "a", "in_flight");
+	*st = itest_admin_status_int(d->admin, NULL, "in_flight");
+	*sa = itest_admin_status_int(d->admin, "a", "in_flight");
 	*m = tun_metric(d, "sluice_in_flight");
 	t0 = itest_now();
 	tun_flows_run(f, NTUN, TUN_UNTIL_BACK, 2 * IO_MS);
@@ -779,13 +684,13 @@ START_TEST(test_ws_echo)
 	    "once, %d KiB each, in %.3f s; in flight meanwhile: /status %lld "
 	    "(server a %lld), sluice_in_flight %lld; %d of %d access-log "
 	    "lines not ok\n", big, NTUN, FLOW_LEN / 1024, many, st, sa, m,
-	    tun_log_not_ok(&d.t, "\" 101 "), NTUN + 2);
+	    itest_lines_not_ok(d.t.access_log, "\" 101 ", NULL, 0), NTUN + 2);
 	fflush(stdout);
 	ck_assert_msg(st == NTUN && sa == NTUN && m == NTUN, "%d tunnels "
 	    "open: /status in_flight %lld, server a %lld, sluice_in_flight "
 	    "%lld", NTUN, st, sa, m);
-	ck_assert_msg(tun_log_not_ok(&d.t, "\" 101 ") == 0, "a tunnel closed "
-	    "by its client is not logged ok:\n%s",
+	ck_assert_msg(itest_lines_not_ok(d.t.access_log, "\" 101 ", NULL, 0) ==
+	    0, "a tunnel closed by its client is not logged ok:\n%s",
 	    itest_file_tail(d.t.access_log));
 	itest_finish(&d.t);
 }
@@ -1059,14 +964,14 @@ tun_drain_kept(struct tun *d, struct itest_conn *c, const char *extra)
 	t0 = itest_now();
 	tun_sleep_until(t0 + KEPT_S);
 	tun_echo(c, 65536, 11);
-	tun_server_state(d, "a", state, sizeof(state));
+	itest_admin_status_str(d->admin, "a", "state", state, sizeof(state));
 	printf("drain: a reload that keeps server a: its tunnel still echoes "
 	    "%.1f s later (drain_timeout %.0f s); a is %s with in_flight "
 	    "%lld\n", itest_now() - t0, DRAIN_S, state,
-	    tun_server_int(d, "a", "in_flight"));
+	    itest_admin_status_int(d->admin, "a", "in_flight"));
 	fflush(stdout);
 	ck_assert_str_eq(state, "active");
-	ck_assert_int_eq(tun_server_int(d, "a", "in_flight"), 1);
+	ck_assert_int_eq(itest_admin_status_int(d->admin, "a", "in_flight"), 1);
 }
 
 /* A reload that removes server a: the tunnel works until drain_timeout,
@@ -1090,7 +995,7 @@ tun_drain_removed(struct tun *d, struct itest_conn *c, struct itest_conn *c2,
 	tun_echo(c, 65536, 12);
 	tun_sleep_until(done + 0.7 * DRAIN_S);
 	tun_echo(c, 65536, 13);
-	tun_server_state(d, "a", state, sizeof(state));
+	itest_admin_status_str(d->admin, "a", "state", state, sizeof(state));
 	ck_assert_str_eq(state, "draining");
 	cut = tun_wait_closed(c, WAIT_MS, "drain");
 	printf("drain: a reload that removes server a: its tunnel echoed at "
@@ -1292,7 +1197,7 @@ tun_connect(struct tun *d)
 	long long		 requests;
 
 	tun_connect_send(d, &c, &r, 0);
-	requests = tun_server_int(d, "a", "requests");
+	requests = itest_admin_status_int(d->admin, "a", "requests");
 	printf("CONNECT: status %d; server a: %lld requests (the 2 h2c "
 	    "ones); the origin logged %d lines\n", r.status, requests,
 	    itest_count_lines(d->t.origin_log[0]));
