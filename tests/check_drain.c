@@ -1,9 +1,13 @@
 /*
- * check_drain: the drain integration tests (issue 3, "Proof"). Each test
- * runs the real sluice in front of test origins, mostly under load from
- * tests/loadgen, and checks what sluice promises and a user would check:
- * reloads, backend removals and shutdowns fail no request. Every test
- * prints its figures on stdout.
+ * check_drain: reloads, backend removals and shutdowns fail no request.
+ * Integration tests: each runs the real sluice in front of test origins,
+ * mostly under load from tests/loadgen, and checks what sluice promises
+ * and a user would check: storms of reloads (and RSS across thousands of
+ * them), a backend removed by a reload while requests are in flight on
+ * it, a blue->green switch by one edited line, SIGTERM with a notice, the
+ * hard stop (shutdown_timeout passed, a second SIGTERM, SIGQUIT), reloads
+ * of invalid files under load, and idle keep-alive connections racing a
+ * shutdown. Every test prints its figures on stdout.
  *
  * A load client's request times count from its own start, which lies
  * between the moment it was spawned and the moment it said "started"; a
@@ -41,14 +45,14 @@
 #define RSS_WARMUP	500	/* under ASan the quarantine fills first */
 #define RSS_RELOADS	2000
 #define RSS_GROWTH_KB	1024
-#define NSLOW		30	/* test 2: requests in flight */
+#define NSLOW		30	/* backend removal: requests in flight */
 #define SLOW_MS		2000	/* and their length */
-#define BG_BEFORE_MS	1000	/* test 3: load on blue before the switch */
-#define NOTICE_S	1.0	/* test 4: drain_notice */
+#define BG_BEFORE_MS	1000	/* blue->green: load before the switch */
+#define NOTICE_S	1.0	/* SIGTERM notice: drain_notice */
 #define NOTICE_DELAY_MS	200	/* and its requests' length */
-#define NHARD		4	/* test 5: exchanges waiting for a head */
+#define NHARD		4	/* hard stop: exchanges awaiting a head */
 #define HARD_S		1.0	/* and its shutdown_timeout */
-#define RACE_RELOADS	20	/* test 7 */
+#define RACE_RELOADS	20	/* idle race: reloads before SIGTERM */
 #define RACE_PACE_MS	50	/* time between two of its reloads */
 #define IDLE_S		2.0	/* drain_idle_timeout */
 
@@ -87,14 +91,14 @@ struct drain_switch {
 	char		 first_bad[160];
 };
 
-/* How a hard stop is asked for (test 5). */
+/* How test_hard_stop asks for the hard stop. */
 enum drain_stop_how {
 	DRAIN_STOP_DEADLINE = 0,	/* SIGTERM; shutdown_timeout passes */
 	DRAIN_STOP_TWICE,		/* SIGTERM, then a second one */
 	DRAIN_STOP_QUIT,		/* SIGQUIT */
 };
 
-/* One variant of test 5. */
+/* One variant of test_hard_stop. */
 struct drain_stop {
 	const char		*what;
 	const char		*global;
@@ -111,7 +115,7 @@ static const struct drain_stop drain_stops[] = {
 static void	drain_config(struct drain *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-/* --- the world and its configurations ------------------------------ */
+/* --- the world and its configurations ---------------------------------- */
 
 /* Make the world: origin a, origin b when b is not NULL, the ports. */
 static void
@@ -181,7 +185,8 @@ drain_conf_storm(struct drain *d, int b)
 	    d->t.origin[1].port, d->t.origin[1].port);
 }
 
-/* Config of test 3: web -> upstream to; blue and green both defined. */
+/* Config of test_blue_green: web -> upstream to; blue and green both
+ * defined. */
 static void
 drain_conf_bg(struct drain *d, const char *to)
 {
@@ -200,7 +205,7 @@ drain_launch(struct drain *d)
 	d->gen = 1;
 }
 
-/* --- admin, signals, logs -------------------------------------------- */
+/* --- admin, signals, logs ---------------------------------------------- */
 
 /* POST /reload: assert 200 and the next generation. */
 static void
@@ -308,7 +313,7 @@ drain_assert_log_ok(const struct itest *t, const char *what)
 	    "\n%s", what, n, first);
 }
 
-/* --- the load client's results -------------------------------------- */
+/* --- the load client's results ----------------------------------------- */
 
 
 /* Place one request of a shutdown run. */
@@ -427,7 +432,7 @@ drain_assert_shut(const struct itest_load *l, const struct drain_shut *sh,
 	    itest_load_value(l, "refused"), sh->refused);
 }
 
-/* --- raw client connections ---------------------------------------- */
+/* --- raw client connections -------------------------------------------- */
 
 /* Open n connections to sluice, each sending GET path. */
 static void
@@ -501,7 +506,7 @@ drain_read_to_close(struct itest_conn *c, double *when, int timeout_ms)
 	return total;
 }
 
-/* --- 1. reload storm, and RSS across reloads --------------------------- */
+/* --- reload storm, and RSS across reloads ------------------------------ */
 
 /* n reloads alternating the storm configs, by SIGHUP or POST /reload. */
 static void
@@ -651,7 +656,7 @@ START_TEST(test_reload_rss)
 }
 END_TEST
 
-/* --- 2. backend removal ------------------------------------------------ */
+/* --- backend removal --------------------------------------------------- */
 
 /*
  * Poll /status until server b is gone: b must stay listed, draining, with
@@ -783,7 +788,7 @@ START_TEST(test_backend_removal)
 }
 END_TEST
 
-/* --- 3. blue -> green ---------------------------------------------------- */
+/* --- blue -> green ----------------------------------------------------- */
 
 /* Load on blue, one edited line and POST /reload: new requests on green. */
 START_TEST(test_blue_green)
@@ -831,7 +836,7 @@ START_TEST(test_blue_green)
 }
 END_TEST
 
-/* --- 4. SIGTERM with a notice ------------------------------------------ */
+/* --- SIGTERM with a notice --------------------------------------------- */
 
 /* During the notice: a new connection and a kept one are served, each
  * answer with Connection: close. */
@@ -935,7 +940,7 @@ START_TEST(test_sigterm_notice)
 }
 END_TEST
 
-/* --- 5. hard stop -------------------------------------------------------- */
+/* --- hard stop --------------------------------------------------------- */
 
 /* Ask for the hard stop as ds says; the moment it must happen. */
 static double
@@ -1047,7 +1052,7 @@ START_TEST(test_hard_stop)
 }
 END_TEST
 
-/* --- 6. invalid configuration --------------------------------------------- */
+/* --- invalid configuration --------------------------------------------- */
 
 /* A config with errors that would also move traffic to b; the expected
  * "file:line: key: " of its bad value in want, of its bad key in want2,
@@ -1161,7 +1166,7 @@ START_TEST(test_invalid_reload)
 }
 END_TEST
 
-/* --- 7. the idle keep-alive race ------------------------------------------ */
+/* --- the idle keep-alive race ------------------------------------------ */
 
 /* 200 connections POSTing every 0-500 ms; 20 reloads, then SIGTERM. */
 START_TEST(test_idle_race)
@@ -1223,7 +1228,8 @@ drain_tcase(const char *name)
 	return tc;
 }
 
-/* Every test, in the order of the issue. */
+/* The suite: reloads and removals, shutdowns, and what must not break
+ * (invalid reloads, the idle race). */
 Suite *
 check_suite(void)
 {

@@ -1,7 +1,8 @@
 /*
- * check_ops: the operations integration tests (issue 7): the systemd
- * notify protocol, socket activation, the hitless binary upgrade (SIGUSR2)
- * and the log reopen (SIGUSR1). The test plays systemd's part itself: it
+ * check_ops: sluice run by a service manager. Integration tests of the
+ * systemd notify protocol, socket activation, the hitless binary upgrade
+ * (SIGUSR2) and what it leaves behind, the log reopen (SIGUSR1) and worker
+ * threads. The test plays systemd's part itself: it
  * owns the NOTIFY_SOCKET datagram socket (each sender's pid comes with
  * SCM_CREDENTIALS) and passes listening sockets as LISTEN_FDS does.
  *
@@ -58,8 +59,8 @@
 #define PROBE_REQ	"GET " PROBE_PATH " HTTP/1.1\r\nHost: ops\r\n" \
 			"Connection: close\r\n\r\n"
 
-#define UPGRADES	10	/* test 3 */
-#define NQUEUED		8	/* test 2: connections queued in the kernel */
+#define UPGRADES	10	/* upgrade under load: upgrades in a row */
+#define NQUEUED		8	/* socket activation: queued connections */
 #define READYZ_SAMPLES	20	/* admin requests during an old drain */
 #define LEAK_UPGRADES	3	/* upgrades before the descriptor census */
 
@@ -136,7 +137,7 @@ struct ops_fds {
 /* Sluices started or learned of, and not reaped yet. */
 static pid_t	ops_pids[OPS_MAX_PIDS];
 
-/* --- processes -------------------------------------------------------- */
+/* --- processes --------------------------------------------------------- */
 
 /* Remember pid as a sluice to kill should the test fail. */
 static void
@@ -238,7 +239,7 @@ ops_count_sluices(const struct ops *o)
 	return count;
 }
 
-/* --- the world ---------------------------------------------------------- */
+/* --- the world --------------------------------------------------------- */
 
 /* Copy src to dst with mode. */
 static void
@@ -307,7 +308,7 @@ ops_finish(struct ops *o)
 	ck_assert_msg(ops_count_sluices(o) == 0, "a sluice is still running");
 }
 
-/* --- starting sluice ---------------------------------------------------- */
+/* --- starting sluice --------------------------------------------------- */
 
 /* In the child: o's listening sockets at 3, 4, ... as systemd passes them. */
 static void
@@ -399,7 +400,7 @@ ops_launch(struct ops *o)
 	ops_wait_ready(o, before);
 }
 
-/* --- requests, logs, /status -------------------------------------------- */
+/* --- requests, logs, /status ------------------------------------------- */
 
 /* The pid in /status. */
 static long long
@@ -488,7 +489,7 @@ ops_send_get(struct itest_conn *c, int port, const char *path)
 	itest_send_str(c, req);
 }
 
-/* --- the load ----------------------------------------------------------- */
+/* --- the load ---------------------------------------------------------- */
 
 /* Add the summary of a finished load-client run to sum. */
 static void
@@ -726,7 +727,7 @@ ops_notify_reload(struct ops *o, const char *ready)
 	return (long long)(usec - t0);
 }
 
-/* --- socket activation -------------------------------------------------- */
+/* --- socket activation ------------------------------------------------- */
 
 /* A listening TCP socket on 127.0.0.1 and a free port, put in *port. */
 static int
@@ -776,7 +777,7 @@ ops_queue_answers(struct itest_conn *c, int n)
 	return ok;
 }
 
-/* --- the upgrade -------------------------------------------------------- */
+/* --- the upgrade ------------------------------------------------------- */
 
 /* SIGUSR2 and wait for "upgrade: pid N is ready", f running meanwhile. */
 static pid_t
@@ -989,7 +990,7 @@ ops_fds_count(const struct ops *o, pid_t pid, const char *other,
 	closedir(d);
 }
 
-/* --- 1. notify ---------------------------------------------------------- */
+/* --- notify ------------------------------------------------------------ */
 
 /*
  * Start, a good reload, a bad reload and SIGTERM, with one exchange in
@@ -1052,7 +1053,7 @@ START_TEST(test_notify)
 }
 END_TEST
 
-/* --- 2. socket activation ---------------------------------------------- */
+/* --- socket activation ------------------------------------------------- */
 
 /*
  * sluice started with LISTEN_FDS: connections queued before it started
@@ -1121,7 +1122,7 @@ START_TEST(test_socket_activation)
 }
 END_TEST
 
-/* --- 3. upgrade under load --------------------------------------------- */
+/* --- upgrade under load ------------------------------------------------ */
 
 /*
  * UPGRADES upgrades in a row under keep-alive load (plain and slow
@@ -1186,7 +1187,7 @@ START_TEST(test_upgrade_load)
 }
 END_TEST
 
-/* --- 4. upgrade failures ----------------------------------------------- */
+/* --- upgrade failures -------------------------------------------------- */
 
 /*
  * A new process that cannot start (invalid config, then a binary that
@@ -1244,7 +1245,7 @@ START_TEST(test_upgrade_failure)
 }
 END_TEST
 
-/* --- 5. SIGUSR1 --------------------------------------------------------- */
+/* --- SIGUSR1 ----------------------------------------------------------- */
 
 /* Send n probes. */
 static void
@@ -1316,7 +1317,7 @@ START_TEST(test_log_reopen)
 }
 END_TEST
 
-/* --- 6. what an upgrade leaves behind ---------------------------------- */
+/* --- what an upgrade leaves behind ------------------------------------- */
 
 /* With pid_file set, the file names the new process after an upgrade. */
 START_TEST(test_upgrade_pid_file)
@@ -1463,7 +1464,7 @@ ops_tcase(const char *name)
 	return tc;
 }
 
-/* --- 7. worker threads -------------------------------------------------- */
+/* --- worker threads ---------------------------------------------------- */
 
 /* Threads of pid: the entries of /proc/PID/task; -1 when it is gone. */
 static int
@@ -1545,7 +1546,7 @@ START_TEST(test_workers)
 }
 END_TEST
 
-/* Every test, in the order of the issue. */
+/* The suite: systemd, upgrades, logs, workers. */
 Suite *
 check_suite(void)
 {

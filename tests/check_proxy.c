@@ -39,7 +39,7 @@ struct proxy_bad {
 	size_t		 len;		/* 0: strlen(req) */
 };
 
-/* --- helpers ------------------------------------------------------- */
+/* --- helpers ----------------------------------------------------------- */
 
 /* Start origin "a" and sluice in front of it with the given timeouts. */
 static void
@@ -178,7 +178,7 @@ proxy_assert_timeout(const char *what, const struct itest_resp *r,
 	    "%.3f s, configured %d s", what, took, configured_s);
 }
 
-/* --- the origin alone (checks the harness and the origin) ------------ */
+/* --- the origin alone (checks the harness and the origin) -------------- */
 
 /* The origin's modes, framing, keep-alive and log, talked to directly. */
 START_TEST(test_origin_direct)
@@ -271,7 +271,7 @@ START_TEST(test_origin_raw)
 }
 END_TEST
 
-/* --- forwarding ---------------------------------------------------- */
+/* --- forwarding -------------------------------------------------------- */
 
 /* Response bodies of every framing come back byte-exact, up to 8 MiB. */
 START_TEST(test_get_bodies)
@@ -591,7 +591,7 @@ START_TEST(test_no_route)
 }
 END_TEST
 
-/* --- failures and timeouts ---------------------------------------- */
+/* --- failures and timeouts --------------------------------------------- */
 
 /*
  * A listener whose accept queue is full (backlog 0, connections queued
@@ -760,12 +760,13 @@ START_TEST(test_origin_hangup)
 END_TEST
 
 /*
- * 503 (no usable server) cannot be built from a config alone in this issue:
- * an upstream without servers is a config error, and draining/failed states
- * come with reload and health checks. Its test belongs with those.
+ * 503 (no usable server) cannot be built from a config alone: an upstream
+ * without servers is a config error, and draining or failed servers come
+ * with reloads and health checks. check_resilience tests it
+ * (test_all_down_passive, test_all_down_active, test_weight_zero).
  */
 
-/* --- request hygiene ---------------------------------------------- */
+/* --- request hygiene --------------------------------------------------- */
 
 /* String literals with a NUL inside: their length comes from sizeof. */
 #define BAD_NUL		"GET /bytes/2 HTTP/1.1\r\n" HOST \
@@ -970,7 +971,7 @@ START_TEST(test_via_max_forwards)
 }
 END_TEST
 
-/* --- Connection lists and Host ------------------------------------ */
+/* --- Connection lists and Host ----------------------------------------- */
 
 /* One client request: its version and Connection lines, and whether the
  * connection must close after the answer. */
@@ -1379,7 +1380,7 @@ START_TEST(test_early_hints)
 }
 END_TEST
 
-/* --- resources and the client going away -------------------------- */
+/* --- resources and the client going away ------------------------------- */
 
 /* Read a response body slowly for secs seconds (64 KiB, pause 50 ms),
  * checking the bytes; returns the peak RSS of pid seen, in KiB. */
@@ -1497,7 +1498,7 @@ START_TEST(test_client_gone_waiting)
 }
 END_TEST
 
-/* --- access log ---------------------------------------------------- */
+/* --- access log -------------------------------------------------------- */
 
 /* Split an access-log line into fields (a quoted field is one). */
 static int
@@ -1603,7 +1604,7 @@ START_TEST(test_access_log)
 }
 END_TEST
 
-/* --- the command line ---------------------------------------------- */
+/* --- the command line -------------------------------------------------- */
 
 /* `sluice -t -c conf/sluice.ini` says the example is fine. */
 START_TEST(test_cli_check_ok)

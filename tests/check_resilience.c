@@ -1,14 +1,17 @@
 /*
- * check_resilience: the resilience integration tests (issue 5, "Proof").
- * Each test runs the real sluice in front of test origins, mostly under
- * load from tests/loadgen, and checks what a user would check: a backend
- * that dies costs at most the requests it held, a pool with nothing usable
- * answers 503 at once, the keep-alive race costs nothing, a retry never
- * repeats a POST the backend may have read, health checks take a server
- * out and bring it back, weights split traffic exactly, a runtime drain
- * loses nothing, weight 0 sends a server nothing new (retries included)
- * and reset brings its split back, the admin endpoint wants its token and
- * checks a weight's value, and /metrics parses and agrees with the load
+ * check_resilience: backends that fail, and the operator's controls.
+ * Integration tests: each runs the real sluice in front of test origins,
+ * mostly under load from tests/loadgen, and checks what a user would
+ * check. When backends fail (test cases "health" and "retries"): one that
+ * dies costs at most the requests it held, a pool with nothing usable
+ * answers 503 at once, a bad response is no outage, max_ejected keeps a
+ * server in, health checks take a server out and bring it back with slow
+ * start, the keep-alive race costs nothing, and a retry never repeats a
+ * POST the backend may have read. Control ("control" and "metrics"):
+ * weights split traffic exactly, a runtime drain loses nothing, weight 0
+ * sends a server nothing new (retries included) and reset brings its
+ * split back, the admin endpoint wants its token, checks a weight's value
+ * and moves by reload, and /metrics parses and agrees with the load
  * client. Every test prints its figures on stdout.
  *
  * A load client's request times count from its own start, which lies
@@ -46,13 +49,13 @@
 #define RES_B		2	/* origin 1 is a server */
 #define RES_AB		3
 
-#define FLAP_FAIL_S	2	/* 1: fail_timeout */
+#define FLAP_FAIL_S	2	/* flapping origin: fail_timeout */
 #define FLAP_BEFORE_MS	1000	/* load before the kill */
 #define FLAP_OUTAGE_MS	1000	/* how long the origin stays dead */
-#define DOWN_N		20	/* 2: requests timed with nothing usable */
+#define DOWN_N		20	/* all down: requests timed */
 #define DOWN_FAST_S	0.25	/* bound of each (connect_timeout 2 s) */
 #define DOWN_CHECK_MS	100	/* health_interval */
-#define RACE_SERVERS	40	/* 3: entries of one origin in an upstream */
+#define RACE_SERVERS	40	/* keep-alive race: entries of an origin */
 #define RACE_CONNS	40	/* clients, each pacing about 1 s */
 #define RACE_THINK	"950-1050"	/* their think time, ms */
 #define RACE_N		2000	/* requests of each load, half POSTs */
@@ -64,24 +67,24 @@
 #define MIXED_CONNS	20
 #define MIXED_THINK	"100-1500"
 #define MIXED_N		600
-#define HC_INTERVAL_MS	200	/* 4: health_interval */
+#define HC_INTERVAL_MS	200	/* health checks: health_interval */
 #define HC_FALL		3
 #define HC_RISE		2
 #define HC_SLOW_S	3	/* slow_start */
 #define HC_WEIGHT	10
 #define HC_SECONDS	(HC_SLOW_S + 1)	/* seconds of split printed */
 #define HC_PASSIVE_S	60	/* fail_timeout of the passive outage */
-#define CANARY_N	10000	/* 5 */
+#define CANARY_N	10000	/* canary: requests of the split */
 #define CANARY_TOL	0.02
-#define BG_BEFORE_MS	1000	/* 6: load before the drain */
+#define BG_BEFORE_MS	1000	/* runtime drain: load before it */
 #define BG_SEQ		20	/* sequential requests of each check */
-#define W0_A		3	/* 6b: configured weights of a and b */
+#define W0_A		3	/* weight 0: configured weights of a, b */
 #define W0_B		1
 #define W0_SLOW_MS	3000	/* the GET in flight on b at weight 0 */
 #define W0_SPLIT	100	/* sequential requests of the split */
 #define W0_CHECKS	3	/* health checks of b awaited at weight 0 */
 #define W0_RETRY_N	6	/* GETs of the retry test, each phase */
-#define MET_LOAD_N	2000	/* 8: requests of the load client */
+#define MET_LOAD_N	2000	/* metrics: requests of the load client */
 #define MET_EDGE_N	6	/* sequential GETs, half to the black hole */
 #define MAX_FAMILIES	128	/* metric families a page may hold */
 
@@ -125,7 +128,7 @@ struct res_sample {
 static void	res_config(struct res *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
-/* --- the world and its configurations ------------------------------ */
+/* --- the world and its configurations ---------------------------------- */
 
 /* Make the world without origins: the directory and the ports. */
 static void
@@ -229,7 +232,7 @@ res_assert_server(struct res *r, const char *name, const char *key,
 	free(json);
 }
 
-/* --- logs ---------------------------------------------------------------- */
+/* --- logs -------------------------------------------------------------- */
 
 /* Requests origin i logged, health checks and idle closes left out. */
 static int
@@ -256,7 +259,7 @@ res_origin_of(const struct itest_resp *r)
 	return o != NULL ? o : "-";
 }
 
-/* --- the load client ------------------------------------------------- */
+/* --- the load client --------------------------------------------------- */
 
 
 /* Wait for the load client to end by itself (-d or -n); assert exit 0. */
@@ -296,7 +299,7 @@ res_sequence(struct res *r, const char *name, int n, long long *a,
 	*b = *b < 0 ? 0 : *b;
 }
 
-/* --- /metrics ------------------------------------------------------------ */
+/* --- /metrics ---------------------------------------------------------- */
 
 /* Length of the metric (colon: ':' allowed) or label name at s. */
 static size_t
@@ -732,7 +735,7 @@ res_metric_sample(struct res *r, const char *name, const char *want)
 	return (long long)(s.sum + 0.5);
 }
 
-/* --- 1. a flapping origin under load ------------------------------------ */
+/* --- a flapping origin under load -------------------------------------- */
 
 /* Requests of the flapping run, placed around the kill. */
 struct res_flap {
@@ -864,7 +867,7 @@ START_TEST(test_flapping_origin)
 }
 END_TEST
 
-/* --- 2. nothing usable: 503 at once ----------------------------------- */
+/* --- nothing usable: 503 at once --------------------------------------- */
 
 /* n GETs in a row, each must be a 503; the slowest in *max (s). */
 static void
@@ -1004,7 +1007,7 @@ START_TEST(test_all_down_active)
 }
 END_TEST
 
-/* --- 2b. a bad response is no outage -------------------------------- */
+/* --- a bad response is no outage --------------------------------------- */
 
 /* n GETs of path, one connection each; how many got 200, and from a. */
 static void
@@ -1222,7 +1225,7 @@ START_TEST(test_max_ejected)
 }
 END_TEST
 
-/* --- 3. the keep-alive race ------------------------------------------- */
+/* --- the keep-alive race ----------------------------------------------- */
 
 /* What an origin with -k logged: requests and how long their
  * connection had been idle, and its idle closes. */
@@ -1607,7 +1610,7 @@ START_TEST(test_retry_rules)
 }
 END_TEST
 
-/* --- 4. active health checks and slow start -------------------------- */
+/* --- active health checks and slow start ------------------------------- */
 
 /* Requests of the health run: a's last one before it came back, and
  * the split by second once it is back. */
@@ -1787,7 +1790,7 @@ START_TEST(test_health_ends_passive)
 }
 END_TEST
 
-/* --- 5. canary split ---------------------------------------------------- */
+/* --- canary split ------------------------------------------------------ */
 
 /*
  * POST /upstreams/app/servers/name/weight?value=value; assert that the
@@ -1864,7 +1867,7 @@ START_TEST(test_canary)
 }
 END_TEST
 
-/* --- 6. runtime drain under load ---------------------------------------- */
+/* --- runtime drain under load ------------------------------------------ */
 
 /* Requests of the drain run, placed around the POST. */
 struct res_drain {
@@ -1998,7 +2001,7 @@ START_TEST(test_runtime_drain)
 }
 END_TEST
 
-/* --- 6b. weight 0: a soft drain ------------------------------------------ */
+/* --- weight 0: a soft drain -------------------------------------------- */
 
 /* Requests of the weight 0 run, placed around the POST. */
 struct res_w0 {
@@ -2324,7 +2327,7 @@ START_TEST(test_weight_zero_retry)
 }
 END_TEST
 
-/* --- 7. admin security ---------------------------------------------------- */
+/* --- admin security ---------------------------------------------------- */
 
 /* One admin request and the status it must get. */
 struct res_case {
@@ -2523,7 +2526,7 @@ START_TEST(test_admin_security)
 }
 END_TEST
 
-/* --- 8. metrics ---------------------------------------------------------- */
+/* --- metrics ----------------------------------------------------------- */
 
 /*
  * A port whose listener never accepts and whose queue is full, so that a
@@ -2726,7 +2729,7 @@ res_tcase(const char *name)
 	return tc;
 }
 
-/* Every test, in the order of the issue. */
+/* The suite: health, retries, control, metrics. */
 Suite *
 check_suite(void)
 {

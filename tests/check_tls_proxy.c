@@ -113,7 +113,7 @@ struct tlsp_load {
 	struct tlsp_worker	 w[TLSP_LOAD_MAX];
 };
 
-/* --- certificates --------------------------------------------------- */
+/* --- certificates ------------------------------------------------------ */
 
 /* What the tests need, made with tests/certs.sh (sh -e). */
 static const char tlsp_gen_script[] =
@@ -214,7 +214,7 @@ tlsp_copy(const char *src, const char *dst)
 	free(text);
 }
 
-/* --- a small TLS client ----------------------------------------------- */
+/* --- a small TLS client ------------------------------------------------ */
 
 /* A client context offering versions min..max, verifying nothing. */
 static SSL_CTX *
@@ -445,7 +445,7 @@ tlsp_handshake_serial(SSL_CTX *ctx, int port, const char *sni,
 	free(c);
 }
 
-/* --- worlds: sluice, a second sluice, openssl s_server -------------- */
+/* --- worlds: sluice, a second sluice, openssl s_server ----------------- */
 
 /* Start origin "a" and sluice with a TLS listener: certificates certs
  * (tls_certificate lines), more listener lines extra. */
@@ -697,7 +697,7 @@ tlsp_load_stop(struct tlsp_load *l)
 	l->ctx = NULL;
 }
 
-/* --- termination ------------------------------------------------------ */
+/* --- termination ------------------------------------------------------- */
 
 static const struct {
 	const char	*sni;		/* NULL: none sent */
@@ -945,7 +945,7 @@ START_TEST(test_handshake_timeout)
 }
 END_TEST
 
-/* --- a connection whose TLS cannot be set up ------------------------- */
+/* --- a connection whose TLS cannot be set up --------------------------- */
 
 /* A file per thread of a process traced by strace -ff: its accept4 and
  * close calls, whole lines (-ff never splits a call). */
@@ -1186,7 +1186,7 @@ START_TEST(test_tls_setup_fails)
 }
 END_TEST
 
-/* --- certificate reload ----------------------------------------------- */
+/* --- certificate reload ------------------------------------------------ */
 
 /* Copy a.pem and a.key to live.pem and live.key in t's directory and
  * start sluice serving them. */
@@ -1646,7 +1646,7 @@ START_TEST(test_upstream_mtls)
 }
 END_TEST
 
-/* --- the suite -------------------------------------------------------- */
+/* --- the suite --------------------------------------------------------- */
 
 /* A test case with a generous timeout, the certificates made before it
  * and removed after. */

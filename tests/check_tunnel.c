@@ -1,6 +1,6 @@
 /*
- * check_tunnel: the WebSocket and Upgrade tunnel integration tests (issue
- * 7). Each test runs the real sluice in front of the test origin, whose
+ * check_tunnel: WebSocket and other Upgrade tunnels. Integration tests:
+ * each runs the real sluice in front of the test origin, whose
  * /ws mode answers a WebSocket handshake with 101 and then echoes every
  * byte it receives, and checks what a user of a tunnel would: the
  * handshake passes through, bytes come back exact with backpressure, an
@@ -42,20 +42,20 @@
 #define MIB		(1024 * 1024)
 #define SLICE		65536	/* largest write of a flow */
 
-#define NTUN		8		/* test 1: tunnels at once */
+#define NTUN		8		/* echo: tunnels at once */
 #define FLOW_LEN	(256 * 1024)	/* and what each one echoes */
 #define HELLO_LEN	1000		/* server bytes sent with the 101 */
-#define PRESS_MAX	(64 * MIB)	/* test 2: most a client writes */
+#define PRESS_MAX	(64 * MIB)	/* backpressure: most a client writes */
 #define STALL_MS	500		/* no progress this long: stalled */
 #define RSS_GROWTH_KB	4096
-#define IDLE_S		1.0		/* test 3: tunnel_timeout */
+#define IDLE_S		1.0		/* idle timeout: tunnel_timeout */
 #define KEEP_N		8		/* messages that keep it open */
 #define KEEP_PACE_MS	300		/* one every so many ms */
 #define PUSH_MS		100		/* the origin's pace, one way */
 #define ONE_WAY_S	2.5		/* how long that is watched */
-#define DRAIN_S		1.0		/* test 5: drain_timeout */
+#define DRAIN_S		1.0		/* drain on removal: drain_timeout */
 #define KEPT_S		1.5		/* a kept server's tunnel: watched */
-#define HARD_S		2.0		/* test 6: shutdown_timeout */
+#define HARD_S		2.0		/* shutdown: shutdown_timeout */
 #define CLIENT_CLOSE_S	0.5		/* the client closes then */
 
 #define TUN_A		1		/* origin 0 as server "a" */
@@ -88,7 +88,7 @@ enum tun_until {
 static void	tun_config(struct tun *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-/* --- the world and its configuration ------------------------------- */
+/* --- the world and its configuration ----------------------------------- */
 
 /* Make the world: origin a, origin b when two, the ports. */
 static void
@@ -172,7 +172,7 @@ tun_sleep_until(double when)
 		poll(NULL, 0, (int)(left * 1000) + 1);
 }
 
-/* --- handshake ------------------------------------------------------- */
+/* --- handshake --------------------------------------------------------- */
 
 /*
  * Connect and send the WebSocket handshake for path with earlylen bytes
@@ -236,7 +236,7 @@ tun_assert_handshake(const struct itest_resp *r)
 	    "body framing:\n%s", r->head);
 }
 
-/* --- bytes through a tunnel ------------------------------------------ */
+/* --- bytes through a tunnel -------------------------------------------- */
 
 /* Set up a flow of len pseudo-random bytes (from seed) on c. */
 static void
@@ -465,7 +465,7 @@ tun_flow_drain(struct tun_flow *f, int timeout_ms)
 	}
 }
 
-/* --- logs, /status, /metrics ----------------------------------------- */
+/* --- logs, /status, /metrics ------------------------------------------- */
 
 /* Wait until the access log holds want lines with needle; the
  * termination of the first in term. Fails the test past WAIT_MS. */
@@ -549,7 +549,7 @@ tun_metric(struct tun *d, const char *name)
 	return v;
 }
 
-/* --- 1. echo ----------------------------------------------------------- */
+/* --- echo -------------------------------------------------------------- */
 
 /* The 101 passes through and the early bytes come back. */
 static void
@@ -696,7 +696,7 @@ START_TEST(test_ws_echo)
 }
 END_TEST
 
-/* --- 2. backpressure --------------------------------------------------- */
+/* --- backpressure ------------------------------------------------------ */
 
 /*
  * Write f without reading until all of it is out or no byte could be
@@ -769,7 +769,7 @@ START_TEST(test_backpressure)
 }
 END_TEST
 
-/* --- 3. idle timeout --------------------------------------------------- */
+/* --- idle timeout ------------------------------------------------------ */
 
 /* An idle tunnel closes after tunnel_timeout; traffic keeps it open. */
 START_TEST(test_idle_timeout)
@@ -845,7 +845,7 @@ START_TEST(test_idle_one_way)
 }
 END_TEST
 
-/* --- 4. clean close ------------------------------------------------ */
+/* --- clean close ------------------------------------------------------- */
 
 /* The client closes: the origin gets everything and a clean EOF. */
 START_TEST(test_close_client)
@@ -949,7 +949,7 @@ START_TEST(test_close_server)
 }
 END_TEST
 
-/* --- 5. drain on removal ----------------------------------------------- */
+/* --- drain on removal -------------------------------------------------- */
 
 /* A reload that keeps the server leaves its tunnel alone past the
  * drain_timeout. */
@@ -1039,7 +1039,7 @@ START_TEST(test_drain_removal)
 }
 END_TEST
 
-/* --- 6. shutdown --------------------------------------------------------- */
+/* --- shutdown ---------------------------------------------------------- */
 
 /* SIGTERM, and wait until sluice says it drains; the time of the signal. */
 static double
@@ -1119,7 +1119,7 @@ START_TEST(test_shutdown_client_close)
 }
 END_TEST
 
-/* --- 7. h2c and CONNECT ------------------------------------------------ */
+/* --- h2c and CONNECT --------------------------------------------------- */
 
 /* 1 when a line of the raw head starts with name (case-insensitive). */
 static int
@@ -1264,7 +1264,7 @@ tun_tcase(const char *name)
 	return tc;
 }
 
-/* Every test, in the order of the brief. */
+/* The suite: bytes, closes, drains, refusals. */
 Suite *
 check_suite(void)
 {
