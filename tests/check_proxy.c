@@ -1,8 +1,14 @@
 /*
- * check_proxy: integration tests. Each test starts its own origin(s) and
- * its own sluice on ephemeral loopback ports (tests/itest.c), talks raw
- * HTTP/1.1 to sluice and checks what a user would see: the bytes that come
- * back, the status codes, the timings, the logs.
+ * check_proxy: forwarding one request at a time. Integration tests: each
+ * starts its own origin(s) and its own sluice on ephemeral loopback ports
+ * (tests/itest.c), talks raw HTTP/1.1 to sluice and checks what a user
+ * would see: the bytes that come back, the status codes, the timings, the
+ * logs. It covers the origin alone (the harness's own check), forwarding
+ * (bodies in every framing, keep-alive, pipelining, routes), failures and
+ * timeouts (connect, read, write, an origin down or hanging up), request
+ * and response hygiene (bad requests, hop-by-hop and Connection lists,
+ * Forwarded and Via, Host, absolute-form, 1xx), resources and clients
+ * going away, the access log and the command line (-t, -h).
  *
  * Run from the top of the tree after `make sluice tests`:
  * ./tests/check_proxy. ITEST_KEEP=1 keeps the temporary directories.
