@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "proxy/back/balance.h"
+#include "tests/check_main.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 #define MAXPEERS	8
@@ -314,8 +315,8 @@ START_TEST(test_pick)
 END_TEST
 
 /* The balance suite. */
-static Suite *
-balance_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("balance");
 	TCase	*tc = tcase_create("core");
@@ -332,17 +333,4 @@ balance_suite(void)
 	tcase_add_test(tc, test_pick);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit status is non-zero when a check failed. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(balance_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

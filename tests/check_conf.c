@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "tests/check_main.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1264,8 +1265,8 @@ START_TEST(test_demo)
 END_TEST
 
 /* The suite: one test case per group above. */
-static Suite *
-conf_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("conf");
 	TCase	*tc;
@@ -1308,17 +1309,4 @@ conf_suite(void)
 	tcase_add_test(tc, test_demo);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit 1 when any test failed. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

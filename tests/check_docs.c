@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "tests/check_main.h"
 
 #define DOC_SLUICE_8	"doc/sluice.8"
 #define DOC_SLUICE_INI	"doc/sluice.ini.5"
@@ -674,8 +675,8 @@ START_TEST(test_k8s_config)
 END_TEST
 
 /* The suite: one test case per group above. */
-static Suite *
-docs_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("docs");
 	TCase	*tc;
@@ -699,17 +700,4 @@ docs_suite(void)
 	tcase_add_test(tc, test_k8s_config);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit 1 when any test failed. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(docs_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,9 +1,13 @@
 /*
- * check_drain: the drain integration tests (issue 3, "Proof"). Each test
- * runs the real sluice in front of test origins, mostly under load from
- * tests/loadgen, and checks what sluice promises and a user would check:
- * reloads, backend removals and shutdowns fail no request. Every test
- * prints its figures on stdout.
+ * check_drain: reloads, backend removals and shutdowns fail no request.
+ * Integration tests: each runs the real sluice in front of test origins,
+ * mostly under load from tests/loadgen, and checks what sluice promises
+ * and a user would check: storms of reloads (and RSS across thousands of
+ * them), a backend removed by a reload while requests are in flight on
+ * it, a blue->green switch by one edited line, SIGTERM with a notice, the
+ * hard stop (shutdown_timeout passed, a second SIGTERM, SIGQUIT), reloads
+ * of invalid files under load, and idle keep-alive connections racing a
+ * shutdown. Every test prints its figures on stdout.
  *
  * A load client's request times count from its own start, which lies
  * between the moment it was spawned and the moment it said "started"; a
@@ -22,6 +26,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -40,14 +45,14 @@
 #define RSS_WARMUP	500	/* under ASan the quarantine fills first */
 #define RSS_RELOADS	2000
 #define RSS_GROWTH_KB	1024
-#define NSLOW		30	/* test 2: requests in flight */
+#define NSLOW		30	/* backend removal: requests in flight */
 #define SLOW_MS		2000	/* and their length */
-#define BG_BEFORE_MS	1000	/* test 3: load on blue before the switch */
-#define NOTICE_S	1.0	/* test 4: drain_notice */
+#define BG_BEFORE_MS	1000	/* blue->green: load before the switch */
+#define NOTICE_S	1.0	/* SIGTERM notice: drain_notice */
 #define NOTICE_DELAY_MS	200	/* and its requests' length */
-#define NHARD		4	/* test 5: exchanges waiting for a head */
+#define NHARD		4	/* hard stop: exchanges awaiting a head */
 #define HARD_S		1.0	/* and its shutdown_timeout */
-#define RACE_RELOADS	20	/* test 7 */
+#define RACE_RELOADS	20	/* idle race: reloads before SIGTERM */
 #define RACE_PACE_MS	50	/* time between two of its reloads */
 #define IDLE_S		2.0	/* drain_idle_timeout */
 
@@ -86,14 +91,14 @@ struct drain_switch {
 	char		 first_bad[160];
 };
 
-/* How a hard stop is asked for (test 5). */
+/* How test_hard_stop asks for the hard stop. */
 enum drain_stop_how {
 	DRAIN_STOP_DEADLINE = 0,	/* SIGTERM; shutdown_timeout passes */
 	DRAIN_STOP_TWICE,		/* SIGTERM, then a second one */
 	DRAIN_STOP_QUIT,		/* SIGQUIT */
 };
 
-/* One variant of test 5. */
+/* One variant of test_hard_stop. */
 struct drain_stop {
 	const char		*what;
 	const char		*global;
@@ -110,7 +115,7 @@ static const struct drain_stop drain_stops[] = {
 static void	drain_config(struct drain *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-/* --- the world and its configurations ------------------------------ */
+/* --- the world and its configurations ---------------------------------- */
 
 /* Make the world: origin a, origin b when b is not NULL, the ports. */
 static void
@@ -180,7 +185,8 @@ drain_conf_storm(struct drain *d, int b)
 	    d->t.origin[1].port, d->t.origin[1].port);
 }
 
-/* Config of test 3: web -> upstream to; blue and green both defined. */
+/* Config of test_blue_green: web -> upstream to; blue and green both
+ * defined. */
 static void
 drain_conf_bg(struct drain *d, const char *to)
 {
@@ -199,22 +205,13 @@ drain_launch(struct drain *d)
 	d->gen = 1;
 }
 
-/* --- admin, signals, logs -------------------------------------------- */
+/* --- admin, signals, logs ---------------------------------------------- */
 
 /* POST /reload: assert 200 and the next generation. */
 static void
 drain_reload(struct drain *d)
 {
-	struct itest_resp	 r;
-	long long		 gen;
-
-	itest_post(d->admin, "/reload", &r);
-	gen = itest_json_int((const char *)r.body, "generation");
-	ck_assert_msg(r.status == 200 && gen == d->gen + 1, "POST /reload: "
-	    "status %d, generation %lld, want 200 and %lld: %s", r.status,
-	    gen, d->gen + 1, r.body != NULL ? (char *)r.body : "");
-	itest_resp_free(&r);
-	d->gen = gen;
+	d->gen = itest_admin_reload(d->admin, NULL, d->gen);
 }
 
 /* SIGHUP: wait for the next generation's line in the error log. */
@@ -225,44 +222,18 @@ drain_hup(struct drain *d)
 
 	snprintf(needle, sizeof(needle), "reload: generation %lld in ",
 	    d->gen + 1);
-	ck_assert_msg(itest_signal_wait(&d->t.sluice, SIGHUP, d->t.error_log,
-	    needle, WAIT_MS), "no \"%s\" within %d ms of SIGHUP; error "
-	    "log:\n%s", needle, WAIT_MS, itest_file_tail(d->t.error_log));
+	itest_sluice_hup(&d->t, needle, WAIT_MS);
 	d->gen++;
-}
-
-/* Where server name's object begins in a /status document, or NULL. */
-static const char *
-drain_server(const char *json, const char *name)
-{
-	char	 pat[64];
-
-	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"address\":", name);
-	return strstr(json, pat);
-}
-
-/* A number of server name in /status; -1 when the server is absent. */
-static long long
-drain_server_int(const char *json, const char *name, const char *key)
-{
-	const char	*s = drain_server(json, name);
-
-	return s == NULL ? -1 : itest_json_int(s, key);
 }
 
 /* 1 when server name is listed in /status with that state. */
 static int
 drain_server_is(const char *json, const char *name, const char *state)
 {
-	const char	*s = drain_server(json, name), *end, *p;
-	char		 pat[48];
+	char	 buf[32];
 
-	if (s == NULL)
-		return 0;
-	snprintf(pat, sizeof(pat), "\"state\":\"%s\"", state);
-	end = strchr(s, '}');
-	p = strstr(s, pat);
-	return p != NULL && end != NULL && p < end;
+	return strcmp(itest_status_str(json, name, "state", buf,
+	    sizeof(buf)), state) == 0;
 }
 
 /* A number under "reloads" in /status. */
@@ -292,27 +263,6 @@ drain_wait_readyz(struct drain *d, int code, int timeout_ms)
 	}
 }
 
-/* Wait until server name's in_flight is want; 1, or 0 past the bound. */
-static int
-drain_wait_inflight(struct drain *d, const char *name, long long want,
-    int timeout_ms)
-{
-	double		 deadline = itest_now() + timeout_ms / 1e3;
-	char		*json;
-	long long	 n;
-
-	for (;;) {
-		json = itest_admin_status(d->admin);
-		n = drain_server_int(json, name, "in_flight");
-		free(json);
-		if (n == want)
-			return 1;
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, POLL_MS);
-	}
-}
-
 /* Wait until the origin logs hold n request lines together. */
 static void
 drain_wait_origin_lines(struct drain *d, int n)
@@ -329,56 +279,6 @@ drain_wait_origin_lines(struct drain *d, int n)
 		    "requests within %d ms, want %d", got, WAIT_MS, n);
 		poll(NULL, 0, POLL_MS);
 	}
-}
-
-/* 1 when line's last field (the access log's TERM) is term. */
-static int
-drain_line_term_is(const char *line, const char *term)
-{
-	char	buf[64];
-
-	return strcmp(itest_access_term(line, buf, sizeof(buf)), term) == 0;
-}
-
-/* Access-log lines not ending in "ok"; the first goes to first. */
-static int
-drain_log_not_ok(const struct itest *t, char *first, size_t len)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line;
-	char	*save = NULL;
-	int	 n = 0;
-
-	first[0] = '\0';
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (drain_line_term_is(line, "ok"))
-			continue;
-		if (n++ == 0)
-			snprintf(first, len, "%s", line);
-	}
-	free(log);
-	return n;
-}
-
-/* Access-log lines holding both a and b; the TERM of the first in term. */
-static int
-drain_log_count(const struct itest *t, const char *a, const char *b,
-    char *term, size_t len)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line;
-	char	*save = NULL;
-	int	 n = 0;
-
-	term[0] = '\0';
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, a) == NULL || strstr(line, b) == NULL)
-			continue;
-		if (n++ == 0)
-			itest_access_term(line, term, len);
-	}
-	free(log);
-	return n;
 }
 
 /* The first error-log line holding needle (without its time stamp) in
@@ -406,13 +306,14 @@ static void
 drain_assert_log_ok(const struct itest *t, const char *what)
 {
 	char	 first[512];
-	int	 n = drain_log_not_ok(t, first, sizeof(first));
+	int	 n = itest_lines_not_ok(t->access_log, NULL, first,
+	    sizeof(first));
 
 	ck_assert_msg(n == 0, "%s: %d access-log line(s) not ok, the first:"
 	    "\n%s", what, n, first);
 }
 
-/* --- the load client's results -------------------------------------- */
+/* --- the load client's results ----------------------------------------- */
 
 
 /* Place one request of a shutdown run. */
@@ -479,23 +380,6 @@ drain_switch_add(const struct itest_load *l, const struct itest_req *q,
 	}
 }
 
-/* Assert that every request the load client sent got a 2xx. */
-static void
-drain_assert_clean(const struct itest_load *l, const char *what)
-{
-	long long	 sent = itest_load_value(l, "sent");
-	long long	 ok = itest_load_value(l, "ok");
-	long long	 s2xx = itest_load_value(l, "s2xx");
-	long long	 failed = itest_load_value(l, "failed");
-	char		*summary = itest_read_file(l->summary, NULL);
-
-	ck_assert_msg(sent > 0 && failed == 0 && ok == sent && s2xx == ok,
-	    "%s: sent %lld, ok %lld, 2xx %lld, failed %lld; summary:\n%s\n"
-	    "notes:\n%s", what, sent, ok, s2xx, failed, summary,
-	    itest_file_tail(l->notes));
-	free(summary);
-}
-
 /*
  * Assert that no request failed once written (refusals of the connect
  * are counted by the caller) and every response was a 2xx.
@@ -548,7 +432,7 @@ drain_assert_shut(const struct itest_load *l, const struct drain_shut *sh,
 	    itest_load_value(l, "refused"), sh->refused);
 }
 
-/* --- raw client connections ---------------------------------------- */
+/* --- raw client connections -------------------------------------------- */
 
 /* Open n connections to sluice, each sending GET path. */
 static void
@@ -622,14 +506,7 @@ drain_read_to_close(struct itest_conn *c, double *when, int timeout_ms)
 	return total;
 }
 
-/* A pause that is part of a scenario (load runs meanwhile). */
-static void
-drain_pause(int ms)
-{
-	poll(NULL, 0, ms);
-}
-
-/* --- 1. reload storm, and RSS across reloads --------------------------- */
+/* --- reload storm, and RSS across reloads ------------------------------ */
 
 /* n reloads alternating the storm configs, by SIGHUP or POST /reload. */
 static void
@@ -730,7 +607,7 @@ START_TEST(test_reload_storm)
 	    took, itest_load_value(&l, "sent"), itest_load_value(&l, "failed"),
 	    rss0, rss1, rss1 - rss0);
 	fflush(stdout);
-	drain_assert_clean(&l, "reload storm");
+	itest_load_assert_clean(&l, "reload storm");
 	drain_assert_reloads(&d);
 	drain_assert_log_ok(&d.t, "reload storm");
 	ck_assert_msg(rss0 > 0 && rss1 - rss0 <
@@ -766,7 +643,7 @@ START_TEST(test_reload_rss)
 	    rss1 - rss0, rss2 - rss1, itest_load_value(&l, "sent"),
 	    itest_load_value(&l, "failed"));
 	fflush(stdout);
-	drain_assert_clean(&l, "reload RSS");
+	itest_load_assert_clean(&l, "reload RSS");
 	drain_assert_reloads(&d);
 	ck_assert_msg(rss0 > 0 && rss2 - rss0 <
 	    drain_rss_margin(RSS_GROWTH_KB), "RSS grew by "
@@ -779,7 +656,7 @@ START_TEST(test_reload_rss)
 }
 END_TEST
 
-/* --- 2. backend removal ------------------------------------------------ */
+/* --- backend removal --------------------------------------------------- */
 
 /*
  * Poll /status until server b is gone: b must stay listed, draining, with
@@ -794,11 +671,11 @@ drain_wait_b_gone(struct drain *d, long long on_b, int timeout_ms)
 
 	for (;;) {
 		json = itest_admin_status(d->admin);
-		if (drain_server(json, "b") == NULL) {
+		if (itest_status_server(json, "b") == NULL) {
 			free(json);
 			return itest_now();
 		}
-		n = drain_server_int(json, "b", "in_flight");
+		n = itest_status_int(json, "b", "in_flight");
 		ck_assert_msg(drain_server_is(json, "b", "draining") &&
 		    n >= 0 && n <= on_b, "server b while draining: %s", json);
 		free(json);
@@ -817,7 +694,7 @@ drain_assert_b_draining(struct drain *d, long long on_b)
 
 	ck_assert_msg(itest_json_int(json, "generation") == 2 &&
 	    drain_server_is(json, "b", "draining") &&
-	    drain_server_int(json, "b", "in_flight") == on_b &&
+	    itest_status_int(json, "b", "in_flight") == on_b &&
 	    drain_server_is(json, "a", "active"), "/status right after the "
 	    "reload removing b (%lld in flight on it): %s", on_b, json);
 	free(json);
@@ -882,7 +759,7 @@ START_TEST(test_backend_removal)
 	itest_load_start(&d.t, &l, "after", d.t.sluice.port,
 	    "-c 10 -d 500 -m mix -p /bytes/64 -t 5000");
 	ck_assert_int_eq(itest_proc_wait(&l.proc, LOAD_STOP_MS), 0);
-	drain_assert_clean(&l, "requests after the removal");
+	itest_load_assert_clean(&l, "requests after the removal");
 	new_a = itest_load_value(&l, "origin.a");
 	ck_assert_msg(new_a == itest_load_value(&l, "ok") &&
 	    itest_load_value(&l, "origin.b") == -1, "requests after the "
@@ -911,7 +788,7 @@ START_TEST(test_backend_removal)
 }
 END_TEST
 
-/* --- 3. blue -> green ---------------------------------------------------- */
+/* --- blue -> green ----------------------------------------------------- */
 
 /* Load on blue, one edited line and POST /reload: new requests on green. */
 START_TEST(test_blue_green)
@@ -926,14 +803,14 @@ START_TEST(test_blue_green)
 	drain_launch(&d);
 	itest_load_start(&d.t, &l, "bg", d.t.sluice.port, "-c 40 -r 1000 "
 	    "-m mix -p /delay/20 -b 256 -d 2500 -t 5000");
-	drain_pause(BG_BEFORE_MS);
+	itest_pause(BG_BEFORE_MS);
 	memset(&sw, 0, sizeof(sw));
 	drain_conf_bg(&d, "green");
 	sw.sent = itest_now();
 	drain_reload(&d);
 	sw.done = itest_now();
-	ck_assert_msg(drain_wait_inflight(&d, "blue", 0, WAIT_MS), "blue "
-	    "still busy %d ms after the switch", WAIT_MS);
+	ck_assert_msg(itest_wait_status_int(d.admin, "blue", "in_flight", 0,
+	    WAIT_MS, NULL), "blue still busy %d ms after the switch", WAIT_MS);
 	blue_n = itest_count_lines(d.t.origin_log[0]);
 	ck_assert_int_eq(itest_proc_wait(&l.proc, LOAD_STOP_MS), 0);
 	n = itest_reqs_each(&l, drain_switch_add, &sw);
@@ -943,7 +820,7 @@ START_TEST(test_blue_green)
 	    sw.before_blue, sw.after, sw.after_green, sw.across,
 	    sw.across_blue);
 	fflush(stdout);
-	drain_assert_clean(&l, "blue->green");
+	itest_load_assert_clean(&l, "blue->green");
 	ck_assert_msg(sw.bad == 0, "a request failed: %s", sw.first_bad);
 	ck_assert_msg(sw.before > 0 && sw.before_blue == sw.before,
 	    "%d of %d requests before the switch went to blue",
@@ -959,7 +836,7 @@ START_TEST(test_blue_green)
 }
 END_TEST
 
-/* --- 4. SIGTERM with a notice ------------------------------------------ */
+/* --- SIGTERM with a notice --------------------------------------------- */
 
 /* During the notice: a new connection and a kept one are served, each
  * answer with Connection: close. */
@@ -1016,7 +893,7 @@ START_TEST(test_sigterm_notice)
 	itest_load_start(&d.t, &l, "term", d.t.sluice.port, "-c 50 -r 1000 "
 	    "-m mix -p /delay/200 -d 600000 -t 5000");
 	drain_keepalive_open(&d, &kept);
-	drain_pause(1000);		/* the load runs a while */
+	itest_pause(1000);		/* the load runs a while */
 	memset(&sh, 0, sizeof(sh));
 	sh.signal = itest_now();
 	sh.closed = sh.signal + NOTICE_S;
@@ -1063,7 +940,7 @@ START_TEST(test_sigterm_notice)
 }
 END_TEST
 
-/* --- 5. hard stop -------------------------------------------------------- */
+/* --- hard stop --------------------------------------------------------- */
 
 /* Ask for the hard stop as ds says; the moment it must happen. */
 static double
@@ -1150,9 +1027,9 @@ START_TEST(test_hard_stop)
 	itest_close(&s);
 	st = itest_proc_wait(&d.t.sluice, EXIT_MS);
 	exited = itest_now() - hard;
-	n503 = drain_log_count(&d.t, "/delay/30000 HTTP/1.1\" 503 ",
+	n503 = itest_lines_term(d.t.access_log, "/delay/30000 HTTP/1.1\" 503 ",
 	    " killed_", t503, sizeof(t503));
-	ncut = drain_log_count(&d.t, "/drip/", " killed_", tcut,
+	ncut = itest_lines_term(d.t.access_log, "/drip/", " killed_", tcut,
 	    sizeof(tcut));
 	drain_log_line(&d.t, "shutdown ", line, sizeof(line));
 	printf("hard stop (%s): %d waiting exchanges answered 503 by "
@@ -1175,24 +1052,7 @@ START_TEST(test_hard_stop)
 }
 END_TEST
 
-/* --- 6. invalid configuration --------------------------------------------- */
-
-/* The line number of the first line of path holding needle, or 0. */
-static int
-drain_line_of(const char *path, const char *needle)
-{
-	char	*s = itest_read_file(path, NULL), *p = strstr(s, needle), *q;
-	int	 line = 1;
-
-	if (p == NULL) {
-		free(s);
-		return 0;
-	}
-	for (q = s; q < p; q++)
-		line += *q == '\n';
-	free(s);
-	return line;
-}
+/* --- invalid configuration --------------------------------------------- */
 
 /* A config with errors that would also move traffic to b; the expected
  * "file:line: key: " of its bad value in want, of its bad key in want2,
@@ -1205,9 +1065,9 @@ drain_conf_bad(struct drain *d, char *want, char *want2, size_t len)
 	    "server = 127.0.0.1:%d name=b\nconnect_timeout = soon\n"
 	    "bogus_key = 1\n", d->t.sluice.port, d->t.origin[1].port);
 	snprintf(want, len, "%s:%d: connect_timeout: ", d->t.conf,
-	    drain_line_of(d->t.conf, "connect_timeout = soon"));
+	    itest_line_of(d->t.conf, "connect_timeout = soon"));
 	snprintf(want2, len, "%s:%d: bogus_key: ", d->t.conf,
-	    drain_line_of(d->t.conf, "bogus_key = 1"));
+	    itest_line_of(d->t.conf, "bogus_key = 1"));
 }
 
 /* A valid config whose second listener cannot bind (b's port). */
@@ -1225,10 +1085,8 @@ drain_conf_unbindable(struct drain *d)
 static void
 drain_hup_fails(struct drain *d)
 {
-	ck_assert_msg(itest_signal_wait(&d->t.sluice, SIGHUP,
-	    d->t.error_log, "reload failed; still serving generation 1",
-	    WAIT_MS), "no reload failure logged; error log:\n%s",
-	    itest_file_tail(d->t.error_log));
+	itest_sluice_hup(&d->t, "reload failed; still serving generation 1",
+	    WAIT_MS);
 }
 
 /* /status after failed reloads: generation 1, the counts, want. */
@@ -1242,9 +1100,9 @@ drain_assert_failed_status(struct drain *d, int failed, const char *want)
 	    drain_reloads(json, "failed") == failed &&
 	    strstr(json, "\"ok\":false") != NULL &&
 	    strstr(json, want) != NULL && drain_server_is(json, "a",
-	    "active") && drain_server(json, "b") == NULL, "/status after "
-	    "%d failed reload(s), want the error \"%s\": %s", failed, want,
-	    json);
+	    "active") && itest_status_server(json, "b") == NULL, "/status "
+	    "after %d failed reload(s), want the error \"%s\": %s", failed,
+	    want, json);
 	free(json);
 }
 
@@ -1287,7 +1145,7 @@ START_TEST(test_invalid_reload)
 	drain_hup_fails(&d);
 	drain_assert_failed_status(&d, 3, "cannot listen");
 	drain_log_line(&d.t, "cannot listen", bind, sizeof(bind));
-	drain_pause(300);		/* the old config keeps serving */
+	itest_pause(300);		/* the old config keeps serving */
 	on_b = itest_count_lines(d.t.origin_log[1]);
 	drain_conf_app(&d, NULL, 1);
 	drain_hup(&d);			/* a good file still applies */
@@ -1302,13 +1160,13 @@ START_TEST(test_invalid_reload)
 	    want, bind);
 	fflush(stdout);
 	ck_assert_int_eq(on_b, 0);
-	drain_assert_clean(&l, "invalid config");
+	itest_load_assert_clean(&l, "invalid config");
 	drain_assert_log_ok(&d.t, "invalid config");
 	itest_finish(&d.t);
 }
 END_TEST
 
-/* --- 7. the idle keep-alive race ------------------------------------------ */
+/* --- the idle keep-alive race ------------------------------------------ */
 
 /* 200 connections POSTing every 0-500 ms; 20 reloads, then SIGTERM. */
 START_TEST(test_idle_race)
@@ -1325,12 +1183,12 @@ START_TEST(test_idle_race)
 	drain_launch(&d);
 	itest_load_start(&d.t, &l, "race", d.t.sluice.port, "-c 200 -m POST "
 	    "-w 0-500 -p /sha -b 1024 -d 600000 -t 5000");
-	drain_pause(500);		/* every connection busy or idle */
+	itest_pause(500);		/* every connection busy or idle */
 	for (i = 0; i < RACE_RELOADS; i++) {
 		drain_conf_app(&d, "shutdown_timeout = 10s\n"
 		    "drain_idle_timeout = 2s\n", 1 + (int)(d.gen % 2));
 		drain_reload(&d);
-		drain_pause(RACE_PACE_MS);
+		itest_pause(RACE_PACE_MS);
 	}
 	memset(&sh, 0, sizeof(sh));
 	sh.signal = sh.closed = itest_now();
@@ -1370,9 +1228,10 @@ drain_tcase(const char *name)
 	return tc;
 }
 
-/* Every test, in the order of the issue. */
-static Suite *
-drain_suite(void)
+/* The suite: reloads and removals, shutdowns, and what must not break
+ * (invalid reloads, the idle race). */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("drain");
 	TCase	*tc;
@@ -1395,20 +1254,4 @@ drain_suite(void)
 	tcase_add_test(tc, test_idle_race);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(drain_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

@@ -16,6 +16,7 @@
 
 #include "proxy/http/headers.h"
 #include "proxy/http/http1.h"
+#include "tests/check_main.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 
@@ -393,8 +394,8 @@ START_TEST(test_copy_long_value)
 END_TEST
 
 /* The headers suite. */
-static Suite *
-headers_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("headers");
 	TCase	*tc = tcase_create("core");
@@ -406,17 +407,4 @@ headers_suite(void)
 	tcase_add_test(tc, test_copy_long_value);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit status is non-zero when a check failed. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(headers_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

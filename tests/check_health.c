@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proxy/back/health.h"
+#include "tests/check_main.h"
 
 static const struct health_conf conf = {
 	.max_fails = 2, .fail_timeout_ms = 1000, .rise = 2, .fall = 3,
@@ -227,8 +228,9 @@ START_TEST(test_may_eject)
 }
 END_TEST
 
-static Suite *
-health_suite(void)
+/* The health suite. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("health");
 	TCase	*tc = tcase_create("core");
@@ -247,16 +249,4 @@ health_suite(void)
 	tcase_add_test(tc, test_may_eject);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(health_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -15,6 +15,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "proxy/http/http1.h"
+#include "tests/check_main.h"
 
 #define NONE	HTTP1_FRAMING_NONE
 #define LENGTH	HTTP1_FRAMING_LENGTH
@@ -727,8 +728,8 @@ END_TEST
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 
 /* The http1 suite. */
-static Suite *
-http1_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("http1");
 	TCase	*tc = tcase_create("core");
@@ -746,17 +747,4 @@ http1_suite(void)
 	tcase_add_loop_test(tc, test_request_table, 0, NELEM(req_cases));
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit status is non-zero when a check failed. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(http1_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proxy/back/idleclose.h"
+#include "tests/check_main.h"
 
 /* Nothing known: no retirement, the default safe age. */
 START_TEST(test_unknown)
@@ -171,8 +172,9 @@ START_TEST(test_alive)
 }
 END_TEST
 
-static Suite *
-idleclose_suite(void)
+/* The idleclose suite. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("idleclose");
 	TCase	*tc = tcase_create("core");
@@ -187,16 +189,4 @@ idleclose_suite(void)
 	tcase_add_test(tc, test_alive);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(idleclose_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "proxy/base/log.h"
+#include "tests/check_main.h"
 
 /* One call: at now_ms, whether the line passes and the count it gets. */
 struct limit_step {
@@ -61,21 +62,15 @@ START_TEST(test_limit_first_at_zero)
 }
 END_TEST
 
-/* Run the suite; exit 1 on failure. */
-int
-main(void)
+/* The log suite. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("log");
 	TCase	*tc = tcase_create("limit");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_limit_steps);
 	tcase_add_test(tc, test_limit_first_at_zero);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

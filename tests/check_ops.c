@@ -1,7 +1,8 @@
 /*
- * check_ops: the operations integration tests (issue 7): the systemd
- * notify protocol, socket activation, the hitless binary upgrade (SIGUSR2)
- * and the log reopen (SIGUSR1). The test plays systemd's part itself: it
+ * check_ops: sluice run by a service manager. Integration tests of the
+ * systemd notify protocol, socket activation, the hitless binary upgrade
+ * (SIGUSR2) and what it leaves behind, the log reopen (SIGUSR1) and worker
+ * threads. The test plays systemd's part itself: it
  * owns the NOTIFY_SOCKET datagram socket (each sender's pid comes with
  * SCM_CREDENTIALS) and passes listening sockets as LISTEN_FDS does.
  *
@@ -42,6 +43,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -57,8 +59,8 @@
 #define PROBE_REQ	"GET " PROBE_PATH " HTTP/1.1\r\nHost: ops\r\n" \
 			"Connection: close\r\n\r\n"
 
-#define UPGRADES	10	/* test 3 */
-#define NQUEUED		8	/* test 2: connections queued in the kernel */
+#define UPGRADES	10	/* upgrade under load: upgrades in a row */
+#define NQUEUED		8	/* socket activation: queued connections */
 #define READYZ_SAMPLES	20	/* admin requests during an old drain */
 #define LEAK_UPGRADES	3	/* upgrades before the descriptor census */
 
@@ -135,7 +137,7 @@ struct ops_fds {
 /* Sluices started or learned of, and not reaped yet. */
 static pid_t	ops_pids[OPS_MAX_PIDS];
 
-/* --- processes -------------------------------------------------------- */
+/* --- processes --------------------------------------------------------- */
 
 /* Remember pid as a sluice to kill should the test fail. */
 static void
@@ -237,7 +239,7 @@ ops_count_sluices(const struct ops *o)
 	return count;
 }
 
-/* --- the world ---------------------------------------------------------- */
+/* --- the world --------------------------------------------------------- */
 
 /* Copy src to dst with mode. */
 static void
@@ -306,7 +308,7 @@ ops_finish(struct ops *o)
 	ck_assert_msg(ops_count_sluices(o) == 0, "a sluice is still running");
 }
 
-/* --- starting sluice ---------------------------------------------------- */
+/* --- starting sluice --------------------------------------------------- */
 
 /* In the child: o's listening sockets at 3, 4, ... as systemd passes them. */
 static void
@@ -398,17 +400,13 @@ ops_launch(struct ops *o)
 	ops_wait_ready(o, before);
 }
 
-/* --- requests, logs, /status -------------------------------------------- */
+/* --- requests, logs, /status ------------------------------------------- */
 
 /* The pid in /status. */
 static long long
 ops_status_pid(const struct ops *o)
 {
-	char		*json = itest_admin_status(o->admin);
-	long long	 pid = itest_json_int(json, "pid");
-
-	free(json);
-	return pid;
+	return itest_admin_status_int(o->admin, NULL, "pid");
 }
 
 /* GET PROBE_PATH on a connection of its own: 0 when 200 arrived whole. */
@@ -468,38 +466,15 @@ ops_log_pid(const struct ops *o, const char *suffix)
 	return pid;
 }
 
-/* Wait until path holds n lines (access-log lines are flushed late). */
-static int
-ops_wait_lines(const char *path, int n, int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-
-	while (itest_count_lines(path) < n) {
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, POLL_MS);
-	}
-	return 1;
-}
-
 /* Wait until /status says in_flight is n. */
 static void
 ops_wait_inflight(const struct ops *o, long long n)
 {
-	double		 deadline = itest_now() + WAIT_MS / 1e3;
-	char		*json;
 	long long	 got;
 
-	for (;;) {
-		json = itest_admin_status(o->admin);
-		got = itest_json_int(json, "in_flight");
-		free(json);
-		if (got == n)
-			return;
-		OPS_ASSERT(itest_now() < deadline, "in_flight %lld, want "
-		    "%lld, after %d ms", got, n, WAIT_MS);
-		poll(NULL, 0, POLL_MS);
-	}
+	OPS_ASSERT(itest_wait_status_int(o->admin, NULL, "in_flight", n,
+	    WAIT_MS, &got), "in_flight %lld, want %lld, after %d ms", got, n,
+	    WAIT_MS);
 }
 
 /* Open a connection and send GET path on it (the answer is read later). */
@@ -514,7 +489,7 @@ ops_send_get(struct itest_conn *c, int port, const char *path)
 	itest_send_str(c, req);
 }
 
-/* --- the load ----------------------------------------------------------- */
+/* --- the load ---------------------------------------------------------- */
 
 /* Add the summary of a finished load-client run to sum. */
 static void
@@ -752,7 +727,7 @@ ops_notify_reload(struct ops *o, const char *ready)
 	return (long long)(usec - t0);
 }
 
-/* --- socket activation -------------------------------------------------- */
+/* --- socket activation ------------------------------------------------- */
 
 /* A listening TCP socket on 127.0.0.1 and a free port, put in *port. */
 static int
@@ -802,7 +777,7 @@ ops_queue_answers(struct itest_conn *c, int n)
 	return ok;
 }
 
-/* --- the upgrade -------------------------------------------------------- */
+/* --- the upgrade ------------------------------------------------------- */
 
 /* SIGUSR2 and wait for "upgrade: pid N is ready", f running meanwhile. */
 static pid_t
@@ -1015,7 +990,7 @@ ops_fds_count(const struct ops *o, pid_t pid, const char *other,
 	closedir(d);
 }
 
-/* --- 1. notify ---------------------------------------------------------- */
+/* --- notify ------------------------------------------------------------ */
 
 /*
  * Start, a good reload, a bad reload and SIGTERM, with one exchange in
@@ -1078,7 +1053,7 @@ START_TEST(test_notify)
 }
 END_TEST
 
-/* --- 2. socket activation ---------------------------------------------- */
+/* --- socket activation ------------------------------------------------- */
 
 /*
  * sluice started with LISTEN_FDS: connections queued before it started
@@ -1120,7 +1095,7 @@ START_TEST(test_socket_activation)
 
 	itest_load_start(&o.t, &l, "restart", o.t.sluice.port, "-c 8 -r 400 "
 	    "-m mix -p /bytes/256 -b 256 -d 600000 -t %d", IO_MS);
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, NQUEUED + 100, WAIT_MS),
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, NQUEUED + 100, WAIT_MS),
 	    "no load served");
 	OPS_ASSERT(kill(o.t.sluice.pid, SIGTERM) == 0, "SIGTERM");
 	st = ops_reap(&o.t.sluice, EXIT_MS);
@@ -1131,7 +1106,7 @@ START_TEST(test_socket_activation)
 	gap = itest_now() - stopped;
 	late = ops_queue_answers(q, NQUEUED);
 	lines = itest_count_lines(o.t.access_log);
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, lines + 100, WAIT_MS),
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, lines + 100, WAIT_MS),
 	    "the load stopped after the restart");
 	ops_load_stop(&l, sum);
 	printf("socket activation: %d/%d connections queued before the start "
@@ -1147,7 +1122,7 @@ START_TEST(test_socket_activation)
 }
 END_TEST
 
-/* --- 3. upgrade under load --------------------------------------------- */
+/* --- upgrade under load ------------------------------------------------ */
 
 /*
  * UPGRADES upgrades in a row under keep-alive load (plain and slow
@@ -1189,7 +1164,7 @@ START_TEST(test_upgrade_load)
 	ops_load_stop(&ka, kasum);
 	ops_load_stop(&slow, slowsum);
 	total = kasum[OPS_OK] + slowsum[OPS_OK] + f.sum[OPS_OK] + f.probes;
-	ops_wait_lines(o.t.access_log, (int)total, WAIT_MS);
+	itest_wait_lines(o.t.access_log, (int)total, WAIT_MS);
 	lines = itest_count_lines(o.t.access_log);
 	printf("upgrade: %d SIGUSR2 upgrades under load, one sluice after "
 	    "each, every old one exited 0\n", UPGRADES);
@@ -1212,7 +1187,7 @@ START_TEST(test_upgrade_load)
 }
 END_TEST
 
-/* --- 4. upgrade failures ----------------------------------------------- */
+/* --- upgrade failures -------------------------------------------------- */
 
 /*
  * A new process that cannot start (invalid config, then a binary that
@@ -1270,7 +1245,7 @@ START_TEST(test_upgrade_failure)
 }
 END_TEST
 
-/* --- 5. SIGUSR1 --------------------------------------------------------- */
+/* --- SIGUSR1 ----------------------------------------------------------- */
 
 /* Send n probes. */
 static void
@@ -1300,18 +1275,18 @@ START_TEST(test_log_reopen)
 	ops_config(&o, NULL, NULL);
 	ops_launch(&o);
 	ops_probes(&o, 5, "before the rotation");
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, 5, WAIT_MS), "access log");
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, 5, WAIT_MS), "access log");
 	ck_assert_int_eq(rename(o.t.access_log, acc1), 0);
 	ck_assert_int_eq(rename(o.t.error_log, err1), 0);
 	ops_probes(&o, 3, "after the rename");
-	OPS_ASSERT(ops_wait_lines(acc1, 8, WAIT_MS), "renamed access log");
+	OPS_ASSERT(itest_wait_lines(acc1, 8, WAIT_MS), "renamed access log");
 	OPS_ASSERT(access(o.t.access_log, F_OK) == -1, "access log reopened "
 	    "before SIGUSR1");
 	OPS_ASSERT(itest_signal_wait(&o.t.sluice, SIGUSR1, o.t.error_log,
 	    "info: SIGUSR1: logs reopened", WAIT_MS), "no \"logs reopened\" "
 	    "in a new error log; old one:\n%s", itest_file_tail(err1));
 	ops_probes(&o, 4, "after SIGUSR1");
-	OPS_ASSERT(ops_wait_lines(o.t.access_log, 4, WAIT_MS), "new access "
+	OPS_ASSERT(itest_wait_lines(o.t.access_log, 4, WAIT_MS), "new access "
 	    "log: %d lines", itest_count_lines(o.t.access_log));
 	OPS_ASSERT(itest_count_lines(acc1) == 8 &&
 	    itest_count_lines(o.t.access_log) == 4, "lines: old %d, new %d",
@@ -1328,7 +1303,7 @@ START_TEST(test_log_reopen)
 	    "SIGUSR1: cannot reopen the logs; keeping the old ones", WAIT_MS),
 	    "error log:\n%s", itest_file_tail(o.t.error_log));
 	ops_probes(&o, 2, "after a failed reopen");
-	OPS_ASSERT(ops_wait_lines(acc1, 6, WAIT_MS), "lines after a failed "
+	OPS_ASSERT(itest_wait_lines(acc1, 6, WAIT_MS), "lines after a failed "
 	    "reopen: %d", itest_count_lines(acc1));
 	kept = itest_count_lines(acc1);
 	ck_assert_int_eq(rmdir(o.t.access_log), 0);
@@ -1342,7 +1317,7 @@ START_TEST(test_log_reopen)
 }
 END_TEST
 
-/* --- 6. what an upgrade leaves behind ---------------------------------- */
+/* --- what an upgrade leaves behind ------------------------------------- */
 
 /* With pid_file set, the file names the new process after an upgrade. */
 START_TEST(test_upgrade_pid_file)
@@ -1457,8 +1432,8 @@ START_TEST(test_upgrade_descriptors)
 	ops_wait_inflight(&o, 0);
 	ops_fds_count(&o, o.t.sluice.pid, NULL, &last);
 	json = itest_admin_status(o.admin);
-	idle = itest_json_int(strstr(json, "\"name\":\"a\""), "idle");
-	busy = itest_json_int(strstr(json, "\"name\":\"a\""), "busy");
+	idle = itest_status_int(json, "a", "idle");
+	busy = itest_status_int(json, "a", "busy");
 	free(json);
 	printf("descriptors: first sluice %d at rest; after %d upgrades "
 	    "under load the last one (pid %ld) has %d: %d on the error log, "
@@ -1489,7 +1464,7 @@ ops_tcase(const char *name)
 	return tc;
 }
 
-/* --- 7. worker threads -------------------------------------------------- */
+/* --- worker threads ---------------------------------------------------- */
 
 /* Threads of pid: the entries of /proc/PID/task; -1 when it is gone. */
 static int
@@ -1571,9 +1546,9 @@ START_TEST(test_workers)
 }
 END_TEST
 
-/* Every test, in the order of the issue. */
-static Suite *
-ops_suite(void)
+/* The suite: systemd, upgrades, logs, workers. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("ops");
 	TCase	*tc;
@@ -1599,20 +1574,4 @@ ops_suite(void)
 	tcase_add_test(tc, test_workers);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(ops_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

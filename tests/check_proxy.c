@@ -1,8 +1,14 @@
 /*
- * check_proxy: integration tests. Each test starts its own origin(s) and
- * its own sluice on ephemeral loopback ports (tests/itest.c), talks raw
- * HTTP/1.1 to sluice and checks what a user would see: the bytes that come
- * back, the status codes, the timings, the logs.
+ * check_proxy: forwarding one request at a time. Integration tests: each
+ * starts its own origin(s) and its own sluice on ephemeral loopback ports
+ * (tests/itest.c), talks raw HTTP/1.1 to sluice and checks what a user
+ * would see: the bytes that come back, the status codes, the timings, the
+ * logs. It covers the origin alone (the harness's own check), forwarding
+ * (bodies in every framing, keep-alive, pipelining, routes), failures and
+ * timeouts (connect, read, write, an origin down or hanging up), request
+ * and response hygiene (bad requests, hop-by-hop and Connection lists,
+ * Forwarded and Via, Host, absolute-form, 1xx), resources and clients
+ * going away, the access log and the command line (-t, -h).
  *
  * Run from the top of the tree after `make sluice tests`:
  * ./tests/check_proxy. ITEST_KEEP=1 keeps the temporary directories.
@@ -21,6 +27,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define MIB		(1024 * 1024)
@@ -38,7 +45,7 @@ struct proxy_bad {
 	size_t		 len;		/* 0: strlen(req) */
 };
 
-/* --- helpers ------------------------------------------------------- */
+/* --- helpers ----------------------------------------------------------- */
 
 /* Start origin "a" and sluice in front of it with the given timeouts. */
 static void
@@ -177,30 +184,7 @@ proxy_assert_timeout(const char *what, const struct itest_resp *r,
 	    "%.3f s, configured %d s", what, took, configured_s);
 }
 
-/* Wait for an access-log line containing both needles; 1 if found. */
-static int
-proxy_wait_log_line(const struct itest *t, const char *a, const char *b,
-    int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-	char	*log, *line, *save = NULL;
-	int	 found;
-
-	for (;;) {
-		log = itest_read_file(t->access_log, NULL);
-		found = 0;
-		for (line = strtok_r(log, "\n", &save); line != NULL &&
-		    !found; line = strtok_r(NULL, "\n", &save))
-			found = strstr(line, a) != NULL &&
-			    strstr(line, b) != NULL;
-		free(log);
-		if (found || itest_now() >= deadline)
-			return found;
-		poll(NULL, 0, 20);
-	}
-}
-
-/* --- the origin alone (checks the harness and the origin) ------------ */
+/* --- the origin alone (checks the harness and the origin) -------------- */
 
 /* The origin's modes, framing, keep-alive and log, talked to directly. */
 START_TEST(test_origin_direct)
@@ -293,7 +277,7 @@ START_TEST(test_origin_raw)
 }
 END_TEST
 
-/* --- forwarding ---------------------------------------------------- */
+/* --- forwarding -------------------------------------------------------- */
 
 /* Response bodies of every framing come back byte-exact, up to 8 MiB. */
 START_TEST(test_get_bodies)
@@ -602,8 +586,8 @@ START_TEST(test_no_route)
 	log = itest_read_file(t.origin_log[0], NULL);
 	ck_assert_str_eq(log, "GET /bytes/3 0\n");
 	free(log);
-	ck_assert_msg(proxy_wait_log_line(&t, "/status/200", " 404 ", 5000),
-	    "no access-log line for the 404");
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/status/200",
+	    " 404 ", 1, 5000), "no access-log line for the 404");
 	itest_finish(&t);
 	log = itest_read_file(t.access_log, NULL);
 	ck_assert_msg(strstr(log, "\"GET /status/200 HTTP/1.1\" 404 ") !=
@@ -613,7 +597,7 @@ START_TEST(test_no_route)
 }
 END_TEST
 
-/* --- failures and timeouts ---------------------------------------- */
+/* --- failures and timeouts --------------------------------------------- */
 
 /*
  * A listener whose accept queue is full (backlog 0, connections queued
@@ -672,8 +656,9 @@ START_TEST(test_connect_timeout)
 	proxy_assert_timeout("connect timeout", &r, took, 1);
 	itest_resp_free(&r);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/bytes/1", "timeout_connect",
-	    5000), "no access-log line ending timeout_connect:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/bytes/1",
+	    "timeout_connect", 1, 5000), "no access-log line ending "
+	    "timeout_connect:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	itest_finish(&t);
 	for (i = 0; i < nheld; i++)
@@ -698,8 +683,9 @@ START_TEST(test_read_timeout)
 	proxy_assert_timeout("read timeout", &r, took, 1);
 	itest_resp_free(&r);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/stall", "timeout_headers",
-	    5000), "no access-log line ending timeout_headers:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/stall",
+	    "timeout_headers", 1, 5000), "no access-log line ending "
+	    "timeout_headers:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	itest_finish(&t);
 }
@@ -727,8 +713,9 @@ START_TEST(test_write_timeout)
 	proxy_assert_timeout("write timeout", &r, took, 1);
 	itest_resp_free(&r);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/noread", " timeout_", 5000),
-	    "no access-log line with a timeout_ termination:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/noread",
+	    " timeout_", 1, 5000), "no access-log line with a timeout_ "
+	    "termination:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	free(body);
 	itest_finish(&t);
@@ -779,12 +766,13 @@ START_TEST(test_origin_hangup)
 END_TEST
 
 /*
- * 503 (no usable server) cannot be built from a config alone in this issue:
- * an upstream without servers is a config error, and draining/failed states
- * come with reload and health checks. Its test belongs with those.
+ * 503 (no usable server) cannot be built from a config alone: an upstream
+ * without servers is a config error, and draining or failed servers come
+ * with reloads and health checks. check_resilience tests it
+ * (test_all_down_passive, test_all_down_active, test_weight_zero).
  */
 
-/* --- request hygiene ---------------------------------------------- */
+/* --- request hygiene --------------------------------------------------- */
 
 /* String literals with a NUL inside: their length comes from sizeof. */
 #define BAD_NUL		"GET /bytes/2 HTTP/1.1\r\n" HOST \
@@ -989,7 +977,7 @@ START_TEST(test_via_max_forwards)
 }
 END_TEST
 
-/* --- Connection lists and Host ------------------------------------ */
+/* --- Connection lists and Host ----------------------------------------- */
 
 /* One client request: its version and Connection lines, and whether the
  * connection must close after the answer. */
@@ -1398,7 +1386,7 @@ START_TEST(test_early_hints)
 }
 END_TEST
 
-/* --- resources and the client going away -------------------------- */
+/* --- resources and the client going away ------------------------------- */
 
 /* Read a response body slowly for secs seconds (64 KiB, pause 50 ms),
  * checking the bytes; returns the peak RSS of pid seen, in KiB. */
@@ -1476,8 +1464,9 @@ START_TEST(test_client_gone_body)
 	itest_resp_free(&r);
 	ck_assert(itest_read_some(&c, buf, sizeof(buf), IO_MS) > 0);
 	itest_close(&c);
-	ck_assert_msg(proxy_wait_log_line(&t, "/bytes/67108864", " client_",
-	    5000), "no access-log line with a client_ termination:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/bytes/67108864",
+	    " client_", 1, 5000), "no access-log line with a client_ "
+	    "termination:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	ck_assert(itest_proc_alive(&t.sluice));
 	itest_request(t.sluice.port, "GET /bytes/9 HTTP/1.1\r\n" HOST "\r\n",
@@ -1505,8 +1494,9 @@ START_TEST(test_client_gone_waiting)
 	    "the request never reached the origin");
 	itest_close(&c);
 	t0 = itest_now();
-	ck_assert_msg(proxy_wait_log_line(&t, "/stall", " client_", 5000),
-	    "no client_ termination within 5 s of the client leaving:\n%s",
+	ck_assert_msg(itest_wait_lines_with(t.access_log, "/stall",
+	    " client_", 1, 5000), "no client_ termination within 5 s of the "
+	    "client leaving:\n%s",
 	    itest_read_file(t.access_log, NULL));
 	printf("client gone while waiting: logged after %.3f s\n",
 	    itest_now() - t0);
@@ -1514,7 +1504,7 @@ START_TEST(test_client_gone_waiting)
 }
 END_TEST
 
-/* --- access log ---------------------------------------------------- */
+/* --- access log -------------------------------------------------------- */
 
 /* Split an access-log line into fields (a quoted field is one). */
 static int
@@ -1686,7 +1676,7 @@ START_TEST(test_exchange_ids)
 }
 END_TEST
 
-/* --- the command line ---------------------------------------------- */
+/* --- the command line -------------------------------------------------- */
 
 /* `sluice -t -c conf/sluice.ini` says the example is fine. */
 START_TEST(test_cli_check_ok)
@@ -1757,8 +1747,8 @@ proxy_tcase(const char *name)
 }
 
 /* Every test, grouped by what it exercises. */
-static Suite *
-proxy_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("proxy");
 	TCase	*tc;
@@ -1820,20 +1810,4 @@ proxy_suite(void)
 	tcase_add_test(tc, test_cli_help);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(proxy_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

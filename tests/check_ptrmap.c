@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "proxy/base/ptrmap.h"
+#include "tests/check_main.h"
 
 #define N	5000
 
@@ -64,20 +65,15 @@ START_TEST(test_replace)
 }
 END_TEST
 
-int
-main(void)
+/* The ptrmap suite. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("ptrmap");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_against_array);
 	tcase_add_test(tc, test_replace);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

@@ -1,14 +1,17 @@
 /*
- * check_resilience: the resilience integration tests (issue 5, "Proof").
- * Each test runs the real sluice in front of test origins, mostly under
- * load from tests/loadgen, and checks what a user would check: a backend
- * that dies costs at most the requests it held, a pool with nothing usable
- * answers 503 at once, the keep-alive race costs nothing, a retry never
- * repeats a POST the backend may have read, health checks take a server
- * out and bring it back, weights split traffic exactly, a runtime drain
- * loses nothing, weight 0 sends a server nothing new (retries included)
- * and reset brings its split back, the admin endpoint wants its token and
- * checks a weight's value, and /metrics parses and agrees with the load
+ * check_resilience: backends that fail, and the operator's controls.
+ * Integration tests: each runs the real sluice in front of test origins,
+ * mostly under load from tests/loadgen, and checks what a user would
+ * check. When backends fail (test cases "health" and "retries"): one that
+ * dies costs at most the requests it held, a pool with nothing usable
+ * answers 503 at once, a bad response is no outage, max_ejected keeps a
+ * server in, health checks take a server out and bring it back with slow
+ * start, the keep-alive race costs nothing, and a retry never repeats a
+ * POST the backend may have read. Control ("control" and "metrics"):
+ * weights split traffic exactly, a runtime drain loses nothing, weight 0
+ * sends a server nothing new (retries included) and reset brings its
+ * split back, the admin endpoint wants its token, checks a weight's value
+ * and moves by reload, and /metrics parses and agrees with the load
  * client. Every test prints its figures on stdout.
  *
  * A load client's request times count from its own start, which lies
@@ -34,6 +37,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define WAIT_MS		5000	/* bound of a state change we wait for */
@@ -45,13 +49,13 @@
 #define RES_B		2	/* origin 1 is a server */
 #define RES_AB		3
 
-#define FLAP_FAIL_S	2	/* 1: fail_timeout */
+#define FLAP_FAIL_S	2	/* flapping origin: fail_timeout */
 #define FLAP_BEFORE_MS	1000	/* load before the kill */
 #define FLAP_OUTAGE_MS	1000	/* how long the origin stays dead */
-#define DOWN_N		20	/* 2: requests timed with nothing usable */
+#define DOWN_N		20	/* all down: requests timed */
 #define DOWN_FAST_S	0.25	/* bound of each (connect_timeout 2 s) */
 #define DOWN_CHECK_MS	100	/* health_interval */
-#define RACE_SERVERS	40	/* 3: entries of one origin in an upstream */
+#define RACE_SERVERS	40	/* keep-alive race: entries of an origin */
 #define RACE_CONNS	40	/* clients, each pacing about 1 s */
 #define RACE_THINK	"950-1050"	/* their think time, ms */
 #define RACE_N		2000	/* requests of each load, half POSTs */
@@ -63,24 +67,24 @@
 #define MIXED_CONNS	20
 #define MIXED_THINK	"100-1500"
 #define MIXED_N		600
-#define HC_INTERVAL_MS	200	/* 4: health_interval */
+#define HC_INTERVAL_MS	200	/* health checks: health_interval */
 #define HC_FALL		3
 #define HC_RISE		2
 #define HC_SLOW_S	3	/* slow_start */
 #define HC_WEIGHT	10
 #define HC_SECONDS	(HC_SLOW_S + 1)	/* seconds of split printed */
 #define HC_PASSIVE_S	60	/* fail_timeout of the passive outage */
-#define CANARY_N	10000	/* 5 */
+#define CANARY_N	10000	/* canary: requests of the split */
 #define CANARY_TOL	0.02
-#define BG_BEFORE_MS	1000	/* 6: load before the drain */
+#define BG_BEFORE_MS	1000	/* runtime drain: load before it */
 #define BG_SEQ		20	/* sequential requests of each check */
-#define W0_A		3	/* 6b: configured weights of a and b */
+#define W0_A		3	/* weight 0: configured weights of a, b */
 #define W0_B		1
 #define W0_SLOW_MS	3000	/* the GET in flight on b at weight 0 */
 #define W0_SPLIT	100	/* sequential requests of the split */
 #define W0_CHECKS	3	/* health checks of b awaited at weight 0 */
 #define W0_RETRY_N	6	/* GETs of the retry test, each phase */
-#define MET_LOAD_N	2000	/* 8: requests of the load client */
+#define MET_LOAD_N	2000	/* metrics: requests of the load client */
 #define MET_EDGE_N	6	/* sequential GETs, half to the black hole */
 #define MAX_FAMILIES	128	/* metric families a page may hold */
 
@@ -124,7 +128,7 @@ struct res_sample {
 static void	res_config(struct res *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
-/* --- the world and its configurations ------------------------------ */
+/* --- the world and its configurations ---------------------------------- */
 
 /* Make the world without origins: the directory and the ports. */
 static void
@@ -196,13 +200,6 @@ res_launch(struct res *r)
 	r->gen = 1;
 }
 
-/* A pause that is part of a scenario (load runs meanwhile). */
-static void
-res_pause(int ms)
-{
-	poll(NULL, 0, ms);
-}
-
 /* A path in the test's directory, in a static buffer per slot (0, 1). */
 static const char *
 res_path(const struct res *r, int slot, const char *name)
@@ -215,80 +212,11 @@ res_path(const struct res *r, int slot, const char *name)
 
 /* --- admin ------------------------------------------------------------- */
 
-/* method path on the admin port with token (NULL: none); the status. */
-static int
-res_admin_code(struct res *r, const char *method, const char *path,
-    const char *token)
-{
-	struct itest_resp	 resp;
-	int			 code;
-
-	itest_admin_request(r->admin, method, path, token, &resp);
-	code = resp.status;
-	itest_resp_free(&resp);
-	return code;
-}
-
-/* POST path with the configured token; assert a 200; the body, malloc'd. */
-static char *
-res_admin_ok(struct res *r, const char *path)
-{
-	struct itest_resp	 resp;
-	char			*body;
-
-	itest_admin_request(r->admin, "POST", path, r->token, &resp);
-	ck_assert_msg(resp.status == 200 && resp.complete, "POST %s: status "
-	    "%d: %s", path, resp.status, resp.body != NULL ?
-	    (char *)resp.body : "");
-	body = (char *)resp.body;
-	resp.body = NULL;
-	itest_resp_free(&resp);
-	return body;
-}
-
 /* POST /reload: assert 200 and the next generation. */
 static void
 res_reload(struct res *r)
 {
-	char		*body = res_admin_ok(r, "/reload");
-	long long	 gen = itest_json_int(body, "generation");
-
-	ck_assert_msg(gen == r->gen + 1, "POST /reload: generation %lld, "
-	    "want %lld: %s", gen, r->gen + 1, body);
-	free(body);
-	r->gen = gen;
-}
-
-/* Where server name's object begins in a /status document, or NULL. */
-static const char *
-res_server(const char *json, const char *name)
-{
-	char	 pat[96];
-
-	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"address\":", name);
-	return strstr(json, pat);
-}
-
-/* A string field of server name in json into buf ("" when absent). */
-static const char *
-res_server_str(const char *json, const char *name, const char *key,
-    char *buf, size_t len)
-{
-	const char	*s = res_server(json, name);
-
-	buf[0] = '\0';
-	if (s != NULL)
-		itest_json_str(s, key, buf, len);
-	return buf;
-}
-
-/* A number of server name in json; LLONG_MIN when absent. */
-static long long
-res_server_int(const char *json, const char *name, const char *key)
-{
-	const char	*s = res_server(json, name);
-
-	return s == NULL ? LLONG_MIN : itest_json_int(s, key);
+	r->gen = itest_admin_reload(r->admin, r->token, r->gen);
 }
 
 /* Assert that server name's key in /status is want. */
@@ -298,80 +226,13 @@ res_assert_server(struct res *r, const char *name, const char *key,
 {
 	char	*json = itest_admin_status(r->admin), buf[32];
 
-	ck_assert_msg(strcmp(res_server_str(json, name, key, buf,
+	ck_assert_msg(strcmp(itest_status_str(json, name, key, buf,
 	    sizeof(buf)), want) == 0, "/status: server %s has %s \"%s\", "
 	    "want \"%s\": %s", name, key, buf, want, json);
 	free(json);
 }
 
-/* Wait until server name's in_flight is want; 1, or 0 past the bound. */
-static int
-res_wait_inflight(struct res *r, const char *name, long long want,
-    int timeout_ms)
-{
-	double		 deadline = itest_now() + timeout_ms / 1e3;
-	char		*json;
-	long long	 n;
-
-	for (;;) {
-		json = itest_admin_status(r->admin);
-		n = res_server_int(json, name, "in_flight");
-		free(json);
-		if (n == want)
-			return 1;
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, POLL_MS);
-	}
-}
-
-/* Wait until server name is no longer listed in /status; 1 or 0. */
-static int
-res_wait_gone(struct res *r, const char *name, int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-	char	*json;
-	int	 gone;
-
-	for (;;) {
-		json = itest_admin_status(r->admin);
-		gone = res_server(json, name) == NULL;
-		free(json);
-		if (gone)
-			return 1;
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, POLL_MS);
-	}
-}
-
-/* --- logs ---------------------------------------------------------------- */
-
-/* Wait until the error log holds needle; the time it did. Fails past
- * the bound. */
-static double
-res_wait_log(struct res *r, const char *needle, int timeout_ms)
-{
-	ck_assert_msg(itest_wait_file(r->t.error_log, needle, timeout_ms),
-	    "no \"%s\" in the error log within %d ms; its tail:\n%s", needle,
-	    timeout_ms, itest_file_tail(r->t.error_log));
-	return itest_now();
-}
-
-/* Lines of path holding a and b (b may be NULL). */
-static int
-res_lines_with(const char *path, const char *a, const char *b)
-{
-	char	*s = itest_read_file(path, NULL), *line, *save = NULL;
-	int	 n = 0;
-
-	for (line = strtok_r(s, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
-		n += strstr(line, a) != NULL && (b == NULL ||
-		    strstr(line, b) != NULL);
-	free(s);
-	return n;
-}
+/* --- logs -------------------------------------------------------------- */
 
 /* Requests origin i logged, health checks and idle closes left out. */
 static int
@@ -398,7 +259,7 @@ res_origin_of(const struct itest_resp *r)
 	return o != NULL ? o : "-";
 }
 
-/* --- the load client ------------------------------------------------- */
+/* --- the load client --------------------------------------------------- */
 
 
 /* Wait for the load client to end by itself (-d or -n); assert exit 0. */
@@ -410,23 +271,6 @@ res_load_wait(struct itest_load *l, int timeout_ms)
 	ck_assert_msg(st == 0, "%s exited with status %d (-2: still running "
 	    "after %d ms); notes:\n%s", l->proc.name, st, timeout_ms,
 	    itest_file_tail(l->notes));
-}
-
-/* Assert that every request the load client sent got a complete 2xx. */
-static void
-res_assert_clean(const struct itest_load *l, const char *what)
-{
-	long long	 sent = itest_load_value(l, "sent");
-	long long	 ok = itest_load_value(l, "ok");
-	long long	 s2xx = itest_load_value(l, "s2xx");
-	long long	 failed = itest_load_value(l, "failed");
-	char		*summary = itest_read_file(l->summary, NULL);
-
-	ck_assert_msg(sent > 0 && failed == 0 && ok == sent && s2xx == ok,
-	    "%s: sent %lld, ok %lld, 2xx %lld, failed %lld; summary:\n%s\n"
-	    "notes:\n%s", what, sent, ok, s2xx, failed, summary,
-	    itest_file_tail(l->notes));
-	free(summary);
 }
 
 /*
@@ -444,7 +288,7 @@ res_sequence(struct res *r, const char *name, int n, long long *a,
 	itest_load_start(&r->t, &l, name, r->t.sluice.port, "-q -c 1 -n %d "
 	    "-d 0 -p /bytes/16 -t 5000", n);
 	res_load_wait(&l, LOAD_STOP_MS);
-	res_assert_clean(&l, name);
+	itest_load_assert_clean(&l, name);
 	ck_assert_int_eq(itest_load_value(&l, "sent"), n);
 	snprintf(key, sizeof(key), "origin.%s", r->names[0]);
 	*a = itest_load_value(&l, key);
@@ -455,7 +299,7 @@ res_sequence(struct res *r, const char *name, int n, long long *a,
 	*b = *b < 0 ? 0 : *b;
 }
 
-/* --- /metrics ------------------------------------------------------------ */
+/* --- /metrics ---------------------------------------------------------- */
 
 /* Length of the metric (colon: ':' allowed) or label name at s. */
 static size_t
@@ -891,7 +735,7 @@ res_metric_sample(struct res *r, const char *name, const char *want)
 	return (long long)(s.sum + 0.5);
 }
 
-/* --- 1. a flapping origin under load ------------------------------------ */
+/* --- a flapping origin under load -------------------------------------- */
 
 /* Requests of the flapping run, placed around the kill. */
 struct res_flap {
@@ -946,11 +790,11 @@ res_assert_one_flap(struct res *r)
 	char		*page = res_metrics(r, &p);
 	long long	 down, up;
 
-	ck_assert_int_eq(res_lines_with(r->t.error_log, "server app/a: down (",
-	    NULL), 1);
-	ck_assert_int_eq(res_lines_with(r->t.error_log, "server app/a: up (",
-	    NULL), 1);
-	ck_assert_int_eq(res_lines_with(r->t.error_log, "server app/b: ",
+	ck_assert_int_eq(itest_lines_with(r->t.error_log,
+	    "server app/a: down (", NULL), 1);
+	ck_assert_int_eq(itest_lines_with(r->t.error_log,
+	    "server app/a: up (", NULL), 1);
+	ck_assert_int_eq(itest_lines_with(r->t.error_log, "server app/b: ",
 	    "down"), 0);
 	down = res_metric_ll(page, "sluice_health_transitions_total",
 	    "upstream=\"app\",server=\"a\",to=\"down\"");
@@ -978,23 +822,24 @@ START_TEST(test_flapping_origin)
 	res_launch(&r);
 	itest_load_start(&r.t, &l, "flap", r.t.sluice.port, "-c 20 -r 400 "
 	    "-p /delay/25 -d 6000 -t 5000");
-	res_pause(FLAP_BEFORE_MS);
+	itest_pause(FLAP_BEFORE_MS);
 	memset(&f, 0, sizeof(f));
 	port = r.t.origin[0].port;
 	f.kill = res_kill_origin(&r);
 	received = res_origin_requests(&r.t, 0);
-	down = res_wait_log(&r, "server app/a: down (", WAIT_MS);
+	down = itest_wait_log(r.t.error_log, "server app/a: down (", WAIT_MS);
 	res_assert_server(&r, "a", "health", "down");
-	res_pause(FLAP_OUTAGE_MS);
+	itest_pause(FLAP_OUTAGE_MS);
 	itest_origin_start_opts(&r.t, 0, "a2", "-p %d", port);
 	ck_assert_int_eq(r.t.origin[0].port, port);
 	back = itest_now();
-	up = res_wait_log(&r, "server app/a: up (", (FLAP_FAIL_S + 3) * 1000);
+	up = itest_wait_log(r.t.error_log, "server app/a: up (",
+	    (FLAP_FAIL_S + 3) * 1000);
 	res_load_wait(&l, LOAD_STOP_MS);
 	itest_reqs_each(&l, res_flap_add, &f);
 	held = received - f.by_dead;
-	connfail = res_lines_with(r.t.error_log, "app/a (", "connect failed");
-	retried = res_lines_with(r.t.error_log, ": retrying on app/b", NULL);
+	connfail = itest_lines_with(r.t.error_log, "app/a (", "connect failed");
+	retried = itest_lines_with(r.t.error_log, ": retrying on app/b", NULL);
 	retries = res_metric_now(&r, "sluice_retries_total", "");
 	printf("flapping origin: %d GETs, %d failed (a held %d when it died; "
 	    "the first failure: %s); %lld retried on b (%d after a refused "
@@ -1022,7 +867,7 @@ START_TEST(test_flapping_origin)
 }
 END_TEST
 
-/* --- 2. nothing usable: 503 at once ----------------------------------- */
+/* --- nothing usable: 503 at once --------------------------------------- */
 
 /* n GETs in a row, each must be a 503; the slowest in *max (s). */
 static void
@@ -1054,8 +899,8 @@ res_connects(struct res *r)
 	char		*json = itest_admin_status(r->admin);
 	long long	 n;
 
-	n = res_server_int(json, "a", "connects") +
-	    res_server_int(json, "b", "connects");
+	n = itest_status_int(json, "a", "connects") +
+	    itest_status_int(json, "b", "connects");
 	free(json);
 	return n;
 }
@@ -1087,8 +932,8 @@ START_TEST(test_all_down_passive)
 	first = itest_now() - t0;
 	code = resp.status;
 	itest_resp_free(&resp);
-	res_wait_log(&r, "server app/a: down (", WAIT_MS);
-	res_wait_log(&r, "server app/b: down (", WAIT_MS);
+	itest_wait_log(r.t.error_log, "server app/a: down (", WAIT_MS);
+	itest_wait_log(r.t.error_log, "server app/b: down (", WAIT_MS);
 	connects = res_connects(&r);
 	res_assert_503s(&r, DOWN_N, &max, &mean);
 	printf("all down (passive): the first request after the stop got "
@@ -1100,7 +945,7 @@ START_TEST(test_all_down_passive)
 	    "want 502 (a refused, the retry on b refused)", code);
 	ck_assert_msg(max < DOWN_FAST_S, "a 503 took %.3f s", max);
 	ck_assert_int_eq(res_connects(&r), connects);
-	ck_assert_int_eq(res_lines_with(r.t.access_log, "\" 503 ",
+	ck_assert_int_eq(itest_lines_with(r.t.access_log, "\" 503 ",
 	    " proxy_request"), DOWN_N);
 	itest_finish(&r.t);
 }
@@ -1133,14 +978,14 @@ START_TEST(test_all_down_active)
 	    "health_check = /health\nhealth_interval = 100ms\n"
 	    "health_timeout = 500ms\nhealth_fall = 2\nhealth_rise = 2\n");
 	res_launch(&r);
-	res_wait_log(&r, "server app/a: down (", WAIT_MS);
-	res_wait_log(&r, "server app/b: down (", WAIT_MS);
+	itest_wait_log(r.t.error_log, "server app/a: down (", WAIT_MS);
+	itest_wait_log(r.t.error_log, "server app/b: down (", WAIT_MS);
 	res_assert_503s(&r, DOWN_N, &max, &mean);
 	ck_assert_int_eq(res_origin_requests(&r.t, 0) +
 	    res_origin_requests(&r.t, 1), 0);
 	ck_assert(unlink(fa) == 0);
 	t1 = itest_now();
-	up = res_wait_log(&r, "server app/a: up (", WAIT_MS);
+	up = itest_wait_log(r.t.error_log, "server app/a: up (", WAIT_MS);
 	itest_get(r.t.sluice.port, "/bytes/16", &resp);
 	printf("all down (active checks failing): %d requests got 503 in "
 	    "%.4f s at most (mean %.4f s), none reached an origin (%d health "
@@ -1162,7 +1007,7 @@ START_TEST(test_all_down_active)
 }
 END_TEST
 
-/* --- 2b. a bad response is no outage -------------------------------- */
+/* --- a bad response is no outage --------------------------------------- */
 
 /* n GETs of path, one connection each; how many got 200, and from a. */
 static void
@@ -1203,11 +1048,11 @@ res_two_invalid(struct res *r)
 		    "%d, want 502", resp.status);
 		itest_resp_free(&resp);
 	}
-	ck_assert_int_eq(res_lines_with(r->t.origin_log[0], "/raw/204cl",
+	ck_assert_int_eq(itest_lines_with(r->t.origin_log[0], "/raw/204cl",
 	    NULL), 1);
-	ck_assert_int_eq(res_lines_with(r->t.origin_log[1], "/raw/204cl",
+	ck_assert_int_eq(itest_lines_with(r->t.origin_log[1], "/raw/204cl",
 	    NULL), 1);
-	ck_assert_int_eq(res_lines_with(r->t.error_log, "invalid response: ",
+	ck_assert_int_eq(itest_lines_with(r->t.error_log, "invalid response: ",
 	    "Content-Length"), 2);
 }
 
@@ -1242,12 +1087,12 @@ START_TEST(test_invalid_no_outage)
 	    "sluice_upstream_invalid_responses_total", "b"), 1);
 	ck_assert_int_eq(res_metric_now(&r, "sluice_health_transitions_total",
 	    ""), 0);
-	ck_assert_int_eq(res_lines_with(r.t.error_log, ": down (", NULL), 0);
+	ck_assert_int_eq(itest_lines_with(r.t.error_log, ": down (", NULL), 0);
 	res_assert_server(&r, "a", "health", "up");
 	res_assert_server(&r, "b", "health", "up");
 	json = itest_admin_status(r.admin);
-	ck_assert_msg(res_server_int(json, "a", "invalid") == 1 &&
-	    res_server_int(json, "b", "invalid") == 1, "/status: %s", json);
+	ck_assert_msg(itest_status_int(json, "a", "invalid") == 1 &&
+	    itest_status_int(json, "b", "invalid") == 1, "/status: %s", json);
 	free(json);
 	itest_finish(&r.t);
 }
@@ -1274,7 +1119,7 @@ START_TEST(test_fail_on_invalid)
 	printf("fail_on_invalid: a out, b kept in by max_ejected (%lld held, "
 	    "%d log line); then 100 GETs: %d ok, %d from a\n",
 	    res_server_metric(&r, "sluice_server_ejections_held_total", "b"),
-	    res_lines_with(r.t.error_log, "server app/b: too many failed "
+	    itest_lines_with(r.t.error_log, "server app/b: too many failed "
 	    "requests, but kept in service", NULL), ok, a);
 	fflush(stdout);
 	ck_assert_int_eq(ok, 100);
@@ -1289,10 +1134,10 @@ START_TEST(test_fail_on_invalid)
 	    "sluice_server_ejections_held_total", "b"), 1);
 	ck_assert_int_eq(res_server_metric(&r,
 	    "sluice_server_ejections_held_total", "a"), 0);
-	ck_assert_int_eq(res_lines_with(r.t.error_log, "server app/b: too "
+	ck_assert_int_eq(itest_lines_with(r.t.error_log, "server app/b: too "
 	    "many failed requests, but kept in service", NULL), 1);
 	json = itest_admin_status(r.admin);
-	ck_assert_msg(res_server_int(json, "b", "held") == 1, "/status: %s",
+	ck_assert_msg(itest_status_int(json, "b", "held") == 1, "/status: %s",
 	    json);
 	free(json);
 	itest_finish(&r.t);
@@ -1309,7 +1154,7 @@ res_count_down(struct res *r, const char *const *names, int n, char *which,
 
 	which[0] = '\0';
 	for (i = 0; i < n; i++) {
-		res_server_str(json, names[i], "health", buf, sizeof(buf));
+		itest_status_str(json, names[i], "health", buf, sizeof(buf));
 		if (strcmp(buf, "down") == 0) {
 			down++;
 			snprintf(which + strlen(which), len - strlen(which),
@@ -1380,7 +1225,7 @@ START_TEST(test_max_ejected)
 }
 END_TEST
 
-/* --- 3. the keep-alive race ------------------------------------------- */
+/* --- the keep-alive race ----------------------------------------------- */
 
 /* What an origin with -k logged: requests and how long their
  * connection had been idle, and its idle closes. */
@@ -1460,7 +1305,7 @@ res_learned(struct res *r, const char *up)
 	char	 who[64];
 
 	snprintf(who, sizeof(who), "server %s/", up);
-	return res_lines_with(r->t.error_log, who,
+	return itest_lines_with(r->t.error_log, who,
 	    "closes idle connections after about");
 }
 
@@ -1599,22 +1444,22 @@ START_TEST(test_keepalive_race)
 	tmo = res_metric_double(&r, "sluice_upstream_idle_timeout_seconds",
 	    "server=\"q1\"");
 	res_race_print("not announced, before learning", &lq, &before,
-	    res_lines_with(r.t.error_log, "retrying on quiet/", NULL));
+	    itest_lines_with(r.t.error_log, "retrying on quiet/", NULL));
 	printf("keep-alive race, not announced, after learning (%.1f s into "
 	    "the load; timeout learned %.3f s): %d requests, %d reused, %d "
 	    "idle >= 900 ms, the longest %.0f ms; %lld pooled connections "
 	    "retired early\n", learned - t0, tmo, after.requests,
 	    after.reused, after.near, after.max, retired);
 	res_race_print("Keep-Alive: timeout=1 announced", &la, &sa,
-	    res_lines_with(r.t.error_log, "retrying on ann/", NULL));
+	    itest_lines_with(r.t.error_log, "retrying on ann/", NULL));
 	printf("keep-alive race, never closed: once warm, %lld new "
 	    "connections for %d requests, %lld of them for safety (%lld and "
 	    "%lld in all for %d)\n", c_end - c_warm, n_after, f_end - f_warm,
 	    c_end, f_end, sn.requests);
 	fflush(stdout);
-	res_assert_clean(&lq, "not announced");
-	res_assert_clean(&la, "announced");
-	res_assert_clean(&ln, "never closed");
+	itest_load_assert_clean(&lq, "not announced");
+	itest_load_assert_clean(&la, "announced");
+	itest_load_assert_clean(&ln, "never closed");
 	ck_assert_int_eq(itest_load_value(&lq, "sent"), RACE_N);
 	/* the race was run before the learning, not after */
 	ck_assert_msg(before.near >= RACE_NEAR_MIN, "%d reuses idle >= 900 "
@@ -1683,7 +1528,7 @@ START_TEST(test_keepalive_mixed)
 	    fast.reused, fast.near, fast.max, slow.reused, slow.near,
 	    slow.max, slow.closes);
 	fflush(stdout);
-	res_assert_clean(&l, "300 ms and 5 s");
+	itest_load_assert_clean(&l, "300 ms and 5 s");
 	ck_assert_msg(tf >= 0.28 && tf <= 0.35, "fast learned %.3f s", tf);
 	ck_assert_msg(ts == 0, "slow learned %.3f s", ts);
 	ck_assert_msg(fast.near == 0 && fast.reused > 0, "fast: %d of %d "
@@ -1759,13 +1604,13 @@ START_TEST(test_retry_rules)
 	    ITEST_STOP_TIMEOUT_MS), 0);
 	res_expect(&r, "POST", "200 from b", "to a, which refuses");
 	ck_assert_int_eq(itest_count_file(r.t.origin_log[1], "POST "), 2);
-	ck_assert_int_eq(res_lines_with(r.t.error_log, "retrying on app/b",
+	ck_assert_int_eq(itest_lines_with(r.t.error_log, "retrying on app/b",
 	    NULL), 2);
 	itest_finish(&r.t);
 }
 END_TEST
 
-/* --- 4. active health checks and slow start -------------------------- */
+/* --- active health checks and slow start ------------------------------- */
 
 /* Requests of the health run: a's last one before it came back, and
  * the split by second once it is back. */
@@ -1845,20 +1690,20 @@ START_TEST(test_health_checks)
 	res_launch(&r);
 	itest_load_start(&r.t, &l, "hc", r.t.sluice.port, "-q -c 10 -r 500 "
 	    "-p /bytes/16 -d 60000 -t 5000");
-	res_pause(1000);
+	itest_pause(1000);
 	memset(&h, 0, sizeof(h));
 	t0 = itest_now();
 	itest_write_file(fa, "down\n");
-	down = res_wait_log(&r, "server app/a: down (", WAIT_MS);
-	res_pause(HC_INTERVAL_MS);
+	down = itest_wait_log(r.t.error_log, "server app/a: down (", WAIT_MS);
+	itest_pause(HC_INTERVAL_MS);
 	n_down = res_origin_requests(&r.t, 0);
-	res_pause(1000);
+	itest_pause(1000);
 	res_assert_server(&r, "a", "health", "down");
 	n_end = res_origin_requests(&r.t, 0);
 	h.t1 = itest_now();
 	ck_assert(unlink(fa) == 0);
-	h.up = res_wait_log(&r, "server app/a: up (", WAIT_MS);
-	res_pause(HC_SECONDS * 1000);
+	h.up = itest_wait_log(r.t.error_log, "server app/a: up (", WAIT_MS);
+	itest_pause(HC_SECONDS * 1000);
 	ck_assert_int_eq(itest_load_stop(&l, LOAD_STOP_MS), 0);
 	h.last_a = 0;
 	itest_reqs_each(&l, res_hc_add, &h);
@@ -1869,7 +1714,7 @@ START_TEST(test_health_checks)
 	    (down - t0) * 1e3, HC_FALL, (h.last_a - t0) * 1e3, n_end - n_down,
 	    (h.up - h.t1) * 1e3, HC_RISE);
 	res_hc_print(&h);
-	res_assert_clean(&l, "health checks");
+	itest_load_assert_clean(&l, "health checks");
 	ck_assert_msg(down - t0 <= HC_FALL * HC_INTERVAL_MS / 1e3 + MARGIN,
 	    "a went down %.3f s after its checks began to fail", down - t0);
 	ck_assert_msg(h.last_a - t0 <= HC_FALL * HC_INTERVAL_MS / 1e3 +
@@ -1890,13 +1735,9 @@ END_TEST
 static void
 res_wait_checks(struct res *r, int n)
 {
-	double	 deadline = itest_now() + WAIT_MS / 1e3;
-
-	while (itest_count_file(r->t.origin_log[0], "GET /health ") < n) {
-		ck_assert_msg(itest_now() < deadline, "fewer than %d health "
-		    "checks within %d ms", n, WAIT_MS);
-		poll(NULL, 0, POLL_MS);
-	}
+	ck_assert_msg(itest_wait_count(r->t.origin_log[0], "GET /health ", n,
+	    WAIT_MS) >= n, "fewer than %d health checks within %d ms", n,
+	    WAIT_MS);
 }
 
 /*
@@ -1926,7 +1767,7 @@ START_TEST(test_health_ends_passive)
 	    "a") == 0, "GET /status/500: %d from %s", resp.status,
 	    res_origin_of(&resp));
 	itest_resp_free(&resp);
-	down = res_wait_log(&r, "server app/a: down (", WAIT_MS);
+	down = itest_wait_log(r.t.error_log, "server app/a: down (", WAIT_MS);
 	itest_get(r.t.sluice.port, "/bytes/16", &resp);
 	snprintf(mid, sizeof(mid), "%d from %s", resp.status,
 	    res_origin_of(&resp));
@@ -1935,7 +1776,7 @@ START_TEST(test_health_ends_passive)
 	    "b") == 0 || itest_count_file(r.t.error_log,
 	    "server app/a: up (") == 1), "a request while a is out: %s", mid);
 	itest_resp_free(&resp);
-	up = res_wait_log(&r, "server app/a: up (", WAIT_MS);
+	up = itest_wait_log(r.t.error_log, "server app/a: up (", WAIT_MS);
 	res_sequence(&r, "back", 4, &a, &b);
 	printf("fail_on_5xx: a 500 took a out; a request meanwhile got %s; "
 	    "passing checks brought a back after %.0f ms of a %d s "
@@ -1949,7 +1790,7 @@ START_TEST(test_health_ends_passive)
 }
 END_TEST
 
-/* --- 5. canary split ---------------------------------------------------- */
+/* --- canary split ------------------------------------------------------ */
 
 /*
  * POST /upstreams/app/servers/name/weight?value=value; assert that the
@@ -1964,7 +1805,7 @@ res_set_weight(struct res *r, const char *name, const char *value,
 
 	snprintf(path, sizeof(path), "/upstreams/app/servers/%s/weight"
 	    "?value=%s", name, value);
-	body = res_admin_ok(r, path);
+	body = itest_admin_post(r->admin, path, r->token);
 	ck_assert_msg(itest_json_int(body, "weight") == want, "POST %s: %s, "
 	    "want weight %d", path, body, want);
 	inflight = itest_json_int(body, "in_flight");
@@ -2001,7 +1842,7 @@ START_TEST(test_canary)
 	itest_load_start(&r.t, &l, "canary", r.t.sluice.port, "-q -c 20 "
 	    "-n %d -d 0 -p /bytes/16 -t 5000", CANARY_N);
 	res_load_wait(&l, 60000);
-	res_assert_clean(&l, "canary");
+	itest_load_assert_clean(&l, "canary");
 	a = itest_load_value(&l, "origin.a");
 	b = itest_load_value(&l, "origin.b");
 	share = (double)a / CANARY_N;
@@ -2026,7 +1867,7 @@ START_TEST(test_canary)
 }
 END_TEST
 
-/* --- 6. runtime drain under load ---------------------------------------- */
+/* --- runtime drain under load ------------------------------------------ */
 
 /* Requests of the drain run, placed around the POST. */
 struct res_drain {
@@ -2073,7 +1914,7 @@ res_blue(struct res *r, const char *action, const char *want)
 
 	snprintf(path, sizeof(path), "/upstreams/app/servers/blue/%s",
 	    action);
-	body = res_admin_ok(r, path);
+	body = itest_admin_post(r->admin, path, r->token);
 	itest_json_str(body, "admin", buf, sizeof(buf));
 	ck_assert_msg(strcmp(buf, want) == 0, "POST %s: %s", path, body);
 	inflight = itest_json_int(body, "in_flight");
@@ -2102,8 +1943,8 @@ res_drain_reloads(struct res *r)
 	res_blue(r, "drain", "drain");
 	res_conf_app(r, RES_B, 1, 1, "read_timeout = 30s\n");
 	res_reload(r);
-	ck_assert_msg(res_wait_gone(r, "blue", WAIT_MS), "blue still in "
-	    "/status %d ms after its removal", WAIT_MS);
+	ck_assert_msg(itest_wait_server_gone(r->admin, "blue", WAIT_MS), "blue "
+	    "still in /status %d ms after its removal", WAIT_MS);
 	res_conf_app(r, RES_AB, 1, 1, "read_timeout = 30s\n");
 	res_reload(r);
 	res_assert_server(r, "blue", "admin", "enable");
@@ -2130,13 +1971,13 @@ START_TEST(test_runtime_drain)
 	res_launch(&r);
 	itest_load_start(&r.t, &l, "bg", r.t.sluice.port, "-q -c 40 -r 1000 "
 	    "-m mix -p /delay/50 -b 256 -d 3000 -t 5000");
-	res_pause(BG_BEFORE_MS);
+	itest_pause(BG_BEFORE_MS);
 	memset(&d, 0, sizeof(d));
 	d.sent = itest_now();
 	held = res_blue(&r, "drain", "drain");
 	d.done = itest_now();
-	ck_assert_msg(res_wait_inflight(&r, "blue", 0, WAIT_MS), "blue still "
-	    "busy %d ms after the drain", WAIT_MS);
+	ck_assert_msg(itest_wait_status_int(r.admin, "blue", "in_flight", 0,
+	    WAIT_MS, NULL), "blue still busy %d ms after the drain", WAIT_MS);
 	blue_n = res_origin_requests(&r.t, 0);
 	res_load_wait(&l, LOAD_STOP_MS);
 	n = itest_reqs_each(&l, res_drain_add, &d);
@@ -2145,7 +1986,7 @@ START_TEST(test_runtime_drain)
 	    "blue), %d across\n", n, d.bad, held, d.before, d.before_blue,
 	    d.after, d.after_blue, d.across);
 	fflush(stdout);
-	res_assert_clean(&l, "runtime drain");
+	itest_load_assert_clean(&l, "runtime drain");
 	ck_assert_msg(d.bad == 0, "a request failed: %s", d.first_bad);
 	ck_assert_msg(d.before_blue > 0 && d.after > 0 && d.after_blue == 0,
 	    "before: %d by blue; after: %d, %d by blue", d.before_blue,
@@ -2160,7 +2001,7 @@ START_TEST(test_runtime_drain)
 }
 END_TEST
 
-/* --- 6b. weight 0: a soft drain ------------------------------------------ */
+/* --- weight 0: a soft drain -------------------------------------------- */
 
 /* Requests of the weight 0 run, placed around the POST. */
 struct res_w0 {
@@ -2202,10 +2043,10 @@ res_assert_weight(struct res *r, const char *name, int w, int cw)
 	char		 labels[96];
 	long long	 got, conf, m;
 
-	got = res_server_int(json, name, "weight");
-	conf = res_server_int(json, name, "configured_weight");
-	res_server_str(json, name, "state", st, sizeof(st));
-	res_server_str(json, name, "admin", adm, sizeof(adm));
+	got = itest_status_int(json, name, "weight");
+	conf = itest_status_int(json, name, "configured_weight");
+	itest_status_str(json, name, "state", st, sizeof(st));
+	itest_status_str(json, name, "admin", adm, sizeof(adm));
 	snprintf(labels, sizeof(labels), "upstream=\"app\",server=\"%s\"",
 	    name);
 	m = res_metric_sample(r, "sluice_server_weight", labels);
@@ -2215,33 +2056,6 @@ res_assert_weight(struct res *r, const char *name, int w, int cw)
 	    "%lld, state %s, admin %s; want %d, %d, %d, active, enable: %s",
 	    name, got, conf, m, st, adm, w, cw, w, json);
 	free(json);
-}
-
-/* A number of server name in a fresh /status. */
-static long long
-res_status_int(struct res *r, const char *name, const char *key)
-{
-	char		*json = itest_admin_status(r->admin);
-	long long	 n = res_server_int(json, name, key);
-
-	free(json);
-	return n;
-}
-
-/* Wait until path holds needle more than n times; the count. Fails past
- * the bound. */
-static int
-res_wait_count(const char *path, const char *needle, int n, int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-	int	 got;
-
-	while ((got = itest_count_file(path, needle)) <= n &&
-	    itest_now() < deadline)
-		poll(NULL, 0, POLL_MS);
-	ck_assert_msg(got > n, "%d \"%s\" in %s after %d ms, want more than "
-	    "%d", got, needle, path, timeout_ms, n);
-	return got;
 }
 
 /*
@@ -2261,8 +2075,8 @@ res_w0_slow(struct res *r, struct itest_conn *c)
 	snprintf(req, sizeof(req), "GET /delay/%d HTTP/1.1\r\nHost: w0\r\n"
 	    "Connection: close\r\n\r\n", W0_SLOW_MS);
 	itest_send_str(c, req);
-	ck_assert_msg(res_wait_inflight(r, "b", 1, WAIT_MS), "the slow GET "
-	    "is not in flight on b");
+	ck_assert_msg(itest_wait_status_int(r->admin, "b", "in_flight", 1,
+	    WAIT_MS, NULL), "the slow GET is not in flight on b");
 }
 
 /* The slow GET on c, still unanswered when weight 0 was set (asserted
@@ -2309,18 +2123,19 @@ res_w0_load(struct res *r)
 	res_w0_slow(r, &c);
 	itest_load_start(&r->t, &l, "w0", r->t.sluice.port, "-q -c 20 "
 	    "-m mix -p /delay/200 -b 256 -d 3000 -t 5000");
-	res_pause(BG_BEFORE_MS);
+	itest_pause(BG_BEFORE_MS);
 	memset(&w, 0, sizeof(w));
 	w.sent = itest_now();
 	held = res_set_weight(r, "b", "0", 0);
 	w.done = itest_now();
 	pending = res_unanswered(&c);
-	res_wait_log(r, "server app/b: weight 0 by the admin endpoint (no "
-	    "new requests", WAIT_MS);
+	itest_wait_log(r->t.error_log, "server app/b: weight 0 by the admin "
+	    "endpoint (no new requests", WAIT_MS);
 	ck_assert_msg(pending, "the slow GET on b was answered before weight "
 	    "0 was set (W0_SLOW_MS is too short here)");
-	ck_assert_msg(res_wait_inflight(r, "b", 0, W0_SLOW_MS + WAIT_MS),
-	    "b still busy %d ms after weight 0", W0_SLOW_MS + WAIT_MS);
+	ck_assert_msg(itest_wait_status_int(r->admin, "b", "in_flight", 0,
+	    W0_SLOW_MS + WAIT_MS, NULL), "b still busy %d ms after weight 0",
+	    W0_SLOW_MS + WAIT_MS);
 	b_n = res_origin_requests(&r->t, 1);
 	res_w0_slow_done(&c);
 	res_load_wait(&l, LOAD_STOP_MS);
@@ -2329,7 +2144,7 @@ res_w0_load(struct res *r)
 	    "when set to 0; %d sent before it answered by b, %d sent after "
 	    "(%d by b)\n", n, w.bad, held, w.before_b, w.after, w.after_b);
 	fflush(stdout);
-	res_assert_clean(&l, "weight 0");
+	itest_load_assert_clean(&l, "weight 0");
 	ck_assert_msg(w.bad == 0, "a request failed: %s", w.first_bad);
 	ck_assert_msg(held > 0 && w.before_b > 0, "b held %lld requests when "
 	    "set to 0 and answered %d before", held, w.before_b);
@@ -2349,8 +2164,11 @@ res_w0_checks(struct res *r)
 	int		 n0, n;
 
 	n0 = itest_count_file(r->t.origin_log[1], "GET /health ");
-	n = res_wait_count(r->t.origin_log[1], "GET /health ",
-	    n0 + W0_CHECKS - 1, WAIT_MS);
+	n = itest_wait_count(r->t.origin_log[1], "GET /health ",
+	    n0 + W0_CHECKS, WAIT_MS);
+	ck_assert_msg(n >= n0 + W0_CHECKS, "%d \"GET /health \" in %s after "
+	    "%d ms, want more than %d", n, r->t.origin_log[1], WAIT_MS,
+	    n0 + W0_CHECKS - 1);
 	res_assert_server(r, "b", "health", "up");
 	res_sequence(r, "w0-seq", BG_SEQ, &a, &b);
 	printf("weight 0: b active, enabled, weight 0 of %d configured; "
@@ -2372,7 +2190,7 @@ res_w0_reset(struct res *r)
 	res_set_weight(r, "b", "reset", W0_B);
 	snprintf(line, sizeof(line), "server app/b: weight reset by the "
 	    "admin endpoint (back to the configured %d)", W0_B);
-	res_wait_log(r, line, WAIT_MS);
+	itest_wait_log(r->t.error_log, line, WAIT_MS);
 	res_assert_weight(r, "b", W0_B, W0_B);
 	res_sequence(r, "w0-reset", W0_SPLIT, &a, &b);
 	printf("weight 0: after value=reset, the next %d requests: a %lld, b "
@@ -2390,12 +2208,13 @@ res_w0_idle(struct res *r)
 	long long	 idle, idle_set, idle_after, a, b;
 	char		*body;
 
-	idle = res_status_int(r, "b", "idle");
-	body = res_admin_ok(r, "/upstreams/app/servers/b/weight?value=0");
+	idle = itest_admin_status_int(r->admin, "b", "idle");
+	body = itest_admin_post(r->admin,
+	    "/upstreams/app/servers/b/weight?value=0", r->token);
 	idle_set = itest_json_int(body, "idle");
 	free(body);
 	res_sequence(r, "w0-idle", BG_SEQ, &a, &b);
-	idle_after = res_status_int(r, "b", "idle");
+	idle_after = itest_admin_status_int(r->admin, "b", "idle");
 	printf("weight 0: b's idle connections: %lld before, %lld in the "
 	    "answer, %lld after %d more requests (a %lld, b %lld)\n", idle,
 	    idle_set, idle_after, BG_SEQ, a, b);
@@ -2490,11 +2309,11 @@ START_TEST(test_weight_zero_retry)
 	    dead, r.t.origin[1].port);
 	res_launch(&r);
 	to_b = res_w0_gets(&r, W0_RETRY_N, 200);
-	rb = res_lines_with(r.t.error_log, ": retrying on app/b", NULL);
+	rb = itest_lines_with(r.t.error_log, ": retrying on app/b", NULL);
 	res_set_weight(&r, "b", "0", 0);
 	to_b0 = res_w0_gets(&r, W0_RETRY_N, 502);
-	rb0 = res_lines_with(r.t.error_log, ": retrying on app/b", NULL) - rb;
-	ra0 = res_lines_with(r.t.error_log, ": retrying on app/a", NULL);
+	rb0 = itest_lines_with(r.t.error_log, ": retrying on app/b", NULL) - rb;
+	ra0 = itest_lines_with(r.t.error_log, ": retrying on app/a", NULL);
 	printf("weight 0 and retries: a refuses; %d GETs with b at weight 1: "
 	    "all 200, %d reached b, %d retried on b; with b at 0: all 502, "
 	    "%d reached b, %d retried on b, %d on a\n", W0_RETRY_N, to_b, rb,
@@ -2508,7 +2327,7 @@ START_TEST(test_weight_zero_retry)
 }
 END_TEST
 
-/* --- 7. admin security ---------------------------------------------------- */
+/* --- admin security ---------------------------------------------------- */
 
 /* One admin request and the status it must get. */
 struct res_case {
@@ -2584,10 +2403,10 @@ res_weight_case_run(struct res *r, const struct res_weight_case *c)
 	    resp.body != NULL ? (char *)resp.body : "", c->want);
 	itest_resp_free(&resp);
 	json = itest_admin_status(r->admin);
-	w = res_server_int(json, "a", "weight");
-	cw = res_server_int(json, "a", "configured_weight");
-	res_server_str(json, "a", "state", st, sizeof(st));
-	res_server_str(json, "a", "admin", adm, sizeof(adm));
+	w = itest_status_int(json, "a", "weight");
+	cw = itest_status_int(json, "a", "configured_weight");
+	itest_status_str(json, "a", "state", st, sizeof(st));
+	itest_status_str(json, "a", "admin", adm, sizeof(adm));
 	ck_assert_msg(w == c->weight && cw == 1 && strcmp(st, "active") ==
 	    0 && strcmp(adm, "enable") == 0, "after POST %s: weight %lld, "
 	    "configured_weight %lld, state %s, admin %s; want %d, 1, active, "
@@ -2675,7 +2494,7 @@ START_TEST(test_admin_security)
 	n = sizeof(res_cases) / sizeof(res_cases[0]);
 	for (i = 0; i < n; i++) {
 		c = &res_cases[i];
-		code = res_admin_code(&r, c->method, c->path,
+		code = itest_admin_code(r.admin, c->method, c->path,
 		    tokens[c->token]);
 		ck_assert_msg(code == c->want, "%s %s with %s token: %d, want "
 		    "%d", c->method, c->path, c->token == 0 ? "no" :
@@ -2707,7 +2526,7 @@ START_TEST(test_admin_security)
 }
 END_TEST
 
-/* --- 8. metrics ---------------------------------------------------------- */
+/* --- metrics ----------------------------------------------------------- */
 
 /*
  * A port whose listener never accepts and whose queue is full, so that a
@@ -2787,11 +2606,11 @@ res_assert_load_metrics(struct res *r, const struct itest_load *l)
 	ck_assert_int_eq(res_metric_ll(page,
 	    "sluice_upstream_connections_opened_total",
 	    "upstream=\"app\",server=\"a\""),
-	    res_server_int(json, "a", "connects"));
+	    itest_status_int(json, "a", "connects"));
 	ck_assert_int_eq(res_metric_ll(page,
 	    "sluice_upstream_connections_reused_total",
 	    "upstream=\"app\",server=\"a\""),
-	    res_server_int(json, "a", "reuses"));
+	    itest_status_int(json, "a", "reuses"));
 	free(json);
 	free(page);
 }
@@ -2831,7 +2650,7 @@ res_assert_timeout_metrics(struct res *r, int web)
 	ck_assert_msg(conn == want && rd == 1 && wr == 0 && retries == want,
 	    "timeouts connect %lld, read %lld, write %lld, retries %lld; want "
 	    "%d, 1, 0, %d", conn, rd, wr, retries, want, want);
-	ck_assert_int_eq(retries, res_lines_with(r->t.error_log,
+	ck_assert_int_eq(retries, itest_lines_with(r->t.error_log,
 	    "retrying on edge/a", NULL));
 	ck_assert_int_eq(res_metric_ll(page, "sluice_requests_total",
 	    "listener=\"web\",code=\"2xx\""), MET_EDGE_N);
@@ -2851,7 +2670,7 @@ res_assert_reload_metrics(struct res *r)
 
 	res_reload(r);
 	itest_write_file(r->t.conf, "[nonsense\n");
-	code = res_admin_code(r, "POST", "/reload", r->token);
+	code = itest_admin_code(r->admin, "POST", "/reload", r->token);
 	ck_assert_int_eq(code, 422);
 	page = res_metrics(r, &p);
 	printf("metrics: after a good and a bad reload: reloads ok %lld, "
@@ -2891,7 +2710,7 @@ START_TEST(test_metrics)
 	itest_load_start(&r.t, &l, "metrics", r.t.sluice.port, "-q -c 10 "
 	    "-n %d -d 0 -p /bytes/16 -t 5000", MET_LOAD_N);
 	res_load_wait(&l, LOAD_STOP_MS);
-	res_assert_clean(&l, "metrics");
+	itest_load_assert_clean(&l, "metrics");
 	ck_assert_int_eq(itest_load_value(&l, "ok"), MET_LOAD_N);
 	res_assert_load_metrics(&r, &l);
 	res_assert_timeout_metrics(&r, web);
@@ -2910,9 +2729,9 @@ res_tcase(const char *name)
 	return tc;
 }
 
-/* Every test, in the order of the issue. */
-static Suite *
-res_suite(void)
+/* The suite: health, retries, control, metrics. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("resilience");
 	TCase	*tc;
@@ -2947,20 +2766,4 @@ res_suite(void)
 	tcase_add_test(tc, test_metrics);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(res_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

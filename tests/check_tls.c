@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "conf/conf.h"
+#include "tests/check_main.h"
 #include "tests/itest.h"
 #include "tls/tls.h"
 
@@ -41,15 +42,14 @@
 		"tls_certificate = @/b.pem @/b.key\n" \
 		"tls_certificate = @/cn.pem @/cn.key\n"
 
-static char	certdir[] = "/tmp/check_tls.XXXXXX";
+static char	certdir[64];	/* made before each test case */
 
 /*
  * Test certificates
  */
 
-/* Everything the tests need, made by the openssl command (sh -e). */
+/* Everything the tests need, made with tests/certs.sh (sh -e). */
 static const char gen_script[] =
-	ITEST_CERT_SHELL
 	"ca ca '/CN=sluice test CA'\n"
 	"ca other '/CN=sluice other CA'\n"
 	"ca inter '/CN=sluice test intermediate' ca\n"
@@ -67,46 +67,19 @@ static const char gen_script[] =
 	"dated future 20990101000000Z 20991231000000Z\n"
 	"mkdir cadir && cp ca.pem cadir/ && openssl rehash cadir\n";
 
-/* Make the certificates in a new certdir; exit when that fails. */
+/* Make the certificates in a new certdir (an unchecked fixture: before
+ * each test case, in the runner's process). */
 static void
 certs_make(void)
 {
-	char	 cmd[256];
-	FILE	*fp;
-
-	if (system("openssl version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "check_tls: the openssl command is needed to "
-		    "make the test certificates; it did not run\n");
-		exit(EXIT_FAILURE);
-	}
-	if (mkdtemp(certdir) == NULL) {
-		perror("check_tls: mkdtemp");
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "%s/gen.sh", certdir);
-	if ((fp = fopen(cmd, "w")) == NULL ||
-	    fputs(gen_script, fp) == EOF || fclose(fp) == EOF) {
-		perror(cmd);
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "cd %s && sh -e gen.sh >gen.log 2>&1",
-	    certdir);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "check_tls: making the test certificates "
-		    "failed; see %s/gen.log\n", certdir);
-		exit(EXIT_FAILURE);
-	}
+	itest_certs_make("check_tls", gen_script, certdir, sizeof(certdir));
 }
 
-/* Remove certdir and the keys in it. */
+/* Remove certdir and the keys in it (kept with ITEST_KEEP). */
 static void
 certs_remove(void)
 {
-	char	 cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "check_tls: could not remove %s\n", certdir);
+	itest_certs_remove("check_tls", certdir);
 }
 
 /*
@@ -1057,15 +1030,17 @@ START_TEST(test_error_text)
 }
 END_TEST
 
-/* The suite: one test case per group above. */
-static Suite *
-tls_suite(void)
+/* The suite: one test case per group above, each with the certificates
+ * made before it and removed after. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("tls");
 	TCase	*tc;
 
 	tc = tcase_create("build");
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, certs_make, certs_remove);
 	tcase_add_loop_test(tc, test_server_error, 0, NITEMS(server_errors));
 	tcase_add_test(tc, test_server_warn);
 	tcase_add_test(tc, test_server_duplicate);
@@ -1076,6 +1051,7 @@ tls_suite(void)
 
 	tc = tcase_create("server");
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, certs_make, certs_remove);
 	tcase_add_loop_test(tc, test_sni, 0, NITEMS(sni_cases));
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_protocols);
@@ -1089,6 +1065,7 @@ tls_suite(void)
 
 	tc = tcase_create("client");
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, certs_make, certs_remove);
 	tcase_add_loop_test(tc, test_client_verify, 0, NITEMS(client_cases));
 	tcase_add_test(tc, test_client_sni);
 	tcase_add_test(tc, test_client_name);
@@ -1098,20 +1075,4 @@ tls_suite(void)
 	tcase_add_test(tc, test_client_lifetime);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Make the certificates, run the suite, remove them; exit 1 on failure. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	certs_make();
-	sr = srunner_create(tls_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	certs_remove();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

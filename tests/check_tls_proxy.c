@@ -43,6 +43,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -62,8 +63,8 @@
 #define TLSP_REFUSED	3
 #define TLSP_REFUSE_MS	1000
 
-/* The certificates, made by main() before the suite runs. */
-static char	tlsp_certdir[] = "/tmp/check_tls_proxy.XXXXXX";
+/* The certificates, made before each test case (tlsp_tcase). */
+static char	tlsp_certdir[64];
 
 /* A blocking TLS client connection; waits bounded by socket timeouts. */
 struct tlsp_conn {
@@ -112,11 +113,10 @@ struct tlsp_load {
 	struct tlsp_worker	 w[TLSP_LOAD_MAX];
 };
 
-/* --- certificates --------------------------------------------------- */
+/* --- certificates ------------------------------------------------------ */
 
-/* What the tests need, made by the openssl command (sh -e). */
+/* What the tests need, made with tests/certs.sh (sh -e). */
 static const char tlsp_gen_script[] =
-	ITEST_CERT_SHELL
 	"ca ca '/CN=sluice test CA'\n"
 	"ca other '/CN=sluice other CA'\n"
 	"ca inter '/CN=sluice test intermediate' ca\n"
@@ -128,51 +128,19 @@ static const char tlsp_gen_script[] =
 	"ec mismatch.key\n"
 	"dated expired 20200101000000Z 20200102000000Z\n";
 
-/* Make the certificates in a new tlsp_certdir; exit when that fails. */
+/* Make the certificates in a new tlsp_certdir (an unchecked fixture). */
 static void
 tlsp_certs_make(void)
 {
-	char	 cmd[256];
-	FILE	*fp;
-
-	if (system("openssl version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "check_tls_proxy: the openssl command is "
-		    "needed to make the test certificates; it did not run\n");
-		exit(EXIT_FAILURE);
-	}
-	if (mkdtemp(tlsp_certdir) == NULL) {
-		perror("check_tls_proxy: mkdtemp");
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "%s/gen.sh", tlsp_certdir);
-	if ((fp = fopen(cmd, "w")) == NULL ||
-	    fputs(tlsp_gen_script, fp) == EOF || fclose(fp) == EOF) {
-		perror(cmd);
-		exit(EXIT_FAILURE);
-	}
-	snprintf(cmd, sizeof(cmd), "cd %s && sh -e gen.sh >gen.log 2>&1",
-	    tlsp_certdir);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "check_tls_proxy: making the test "
-		    "certificates failed; see %s/gen.log\n", tlsp_certdir);
-		exit(EXIT_FAILURE);
-	}
+	itest_certs_make("check_tls_proxy", tlsp_gen_script, tlsp_certdir,
+	    sizeof(tlsp_certdir));
 }
 
 /* Remove tlsp_certdir and the keys in it (kept with ITEST_KEEP). */
 static void
 tlsp_certs_remove(void)
 {
-	char	 cmd[256];
-
-	if (getenv("ITEST_KEEP") != NULL) {
-		fprintf(stderr, "check_tls_proxy: kept %s\n", tlsp_certdir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tlsp_certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "check_tls_proxy: could not remove %s\n",
-		    tlsp_certdir);
+	itest_certs_remove("check_tls_proxy", tlsp_certdir);
 }
 
 /* The serial of x in hex into out. */
@@ -246,7 +214,7 @@ tlsp_copy(const char *src, const char *dst)
 	free(text);
 }
 
-/* --- a small TLS client ----------------------------------------------- */
+/* --- a small TLS client ------------------------------------------------ */
 
 /* A client context offering versions min..max, verifying nothing. */
 static SSL_CTX *
@@ -477,7 +445,7 @@ tlsp_handshake_serial(SSL_CTX *ctx, int port, const char *sni,
 	free(c);
 }
 
-/* --- worlds: sluice, a second sluice, openssl s_server -------------- */
+/* --- worlds: sluice, a second sluice, openssl s_server ----------------- */
 
 /* Start origin "a" and sluice with a TLS listener: certificates certs
  * (tls_certificate lines), more listener lines extra. */
@@ -582,23 +550,6 @@ tlsp_s_server_start(struct itest_proc *p, const char *out)
 	    itest_file_tail(out));
 }
 
-/* The number of the first line of path that contains needle, 0 if none. */
-static int
-tlsp_line_of(const char *path, const char *needle)
-{
-	char	*s = itest_read_file(path, NULL), *at, *p;
-	int	 line = 1;
-
-	if ((at = strstr(s, needle)) == NULL) {
-		free(s);
-		return 0;
-	}
-	for (p = s; p < at; p++)
-		line += *p == '\n';
-	free(s);
-	return line;
-}
-
 /* The first line of path containing needle, into out ("" if none). */
 static const char *
 tlsp_log_line(const char *path, const char *needle, char *out, size_t len)
@@ -615,29 +566,6 @@ tlsp_log_line(const char *path, const char *needle, char *out, size_t len)
 	}
 	free(s);
 	return out;
-}
-
-/* Wait until path has at least n lines; 1, or 0 past the bound. */
-static int
-tlsp_wait_lines(const char *path, int n, int timeout_ms)
-{
-	double	 deadline = itest_now() + timeout_ms / 1e3;
-
-	while (itest_count_lines(path) < n) {
-		if (itest_now() >= deadline)
-			return 0;
-		poll(NULL, 0, 10);
-	}
-	return 1;
-}
-
-/* SIGHUP sluice and wait for needle (one more of it) in its error log. */
-static void
-tlsp_reload(struct itest *t, const char *needle)
-{
-	ck_assert_msg(itest_signal_wait(&t->sluice, SIGHUP, t->error_log,
-	    needle, WAIT_MS), "no \"%s\" within %d ms of SIGHUP; error log:"
-	    "\n%s", needle, WAIT_MS, itest_file_tail(t->error_log));
 }
 
 /* --- a TLS keep-alive load in threads ---------------------------------- */
@@ -769,7 +697,7 @@ tlsp_load_stop(struct tlsp_load *l)
 	l->ctx = NULL;
 }
 
-/* --- termination ------------------------------------------------------ */
+/* --- termination ------------------------------------------------------- */
 
 static const struct {
 	const char	*sni;		/* NULL: none sent */
@@ -1017,7 +945,7 @@ START_TEST(test_handshake_timeout)
 }
 END_TEST
 
-/* --- a connection whose TLS cannot be set up ------------------------- */
+/* --- a connection whose TLS cannot be set up --------------------------- */
 
 /* A file per thread of a process traced by strace -ff: its accept4 and
  * close calls, whole lines (-ff never splits a call). */
@@ -1258,7 +1186,7 @@ START_TEST(test_tls_setup_fails)
 }
 END_TEST
 
-/* --- certificate reload ----------------------------------------------- */
+/* --- certificate reload ------------------------------------------------ */
 
 /* Copy a.pem and a.key to live.pem and live.key in t's directory and
  * start sluice serving them. */
@@ -1341,7 +1269,7 @@ START_TEST(test_rotation)
 	tlsp_load_wait(&l, TLSP_ROUNDS, 0);
 	tlsp_rotate_files(&t, "a2", 1);
 	t0 = itest_now();
-	tlsp_reload(&t, "reload: generation 2 in ");
+	itest_sluice_hup(&t, "reload: generation 2 in ", WAIT_MS);
 	reload_ms = (itest_now() - t0) * 1e3;
 	l.mark = 1;
 	before = tlsp_load_sum(&l, TLSP_OK);
@@ -1387,9 +1315,10 @@ tlsp_bad_reload(struct itest *t, const char *certs, const char *want,
 		    "listen = 127.0.0.1:%d\nupstream = app\n%s\n"
 		    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
 		    t->sluice.port, certs, t->origin[0].port);
-	at = tlsp_line_of(t->conf, "tls_certificate");
+	at = itest_line_of(t->conf, "tls_certificate");
 	ck_assert_int_gt(at, 0);
-	tlsp_reload(t, "reload failed; still serving generation 1");
+	itest_sluice_hup(t, "reload failed; still serving generation 1",
+	    WAIT_MS);
 	snprintf(needle, sizeof(needle), "%s:%d: tls_certificate: %s",
 	    t->conf, at, want);
 	ck_assert_msg(itest_wait_file(t->error_log, needle, WAIT_MS),
@@ -1618,7 +1547,7 @@ START_TEST(test_upstream_tls)
 		itest_resp_free(&r);
 	}
 	itest_close(&c);
-	ck_assert(tlsp_wait_lines(u.access_log, 5, WAIT_MS));
+	ck_assert(itest_wait_lines(u.access_log, 5, WAIT_MS));
 	nclients = tlsp_distinct_clients(u.access_log, &nlines);
 	printf("upstream TLS, good.test (tls_ca ca.pem, name a.test): 5 x 200; "
 	    "the TLS upstream saw them from %d connection(s)\n", nclients);
@@ -1635,16 +1564,16 @@ START_TEST(test_upstream_tls)
 
 	/* the pooled good connection must not survive a CA change */
 	tlsp_front_config(&t, u.sluice.port, "other");
-	tlsp_reload(&t, "reload: generation 2 in ");
+	itest_sluice_hup(&t, "reload: generation 2 in ", WAIT_MS);
 	i = tlsp_plain_once(t.sluice.port, "good.test", "/echo");
 	printf("reload to tls_ca other.pem: good.test %d (pooled connection "
 	    "retired)\n", i);
 	ck_assert_int_eq(i, 502);
 	tlsp_front_config(&t, u.sluice.port, "ca");
-	tlsp_reload(&t, "reload: generation 3 in ");
+	itest_sluice_hup(&t, "reload: generation 3 in ", WAIT_MS);
 	ck_assert_int_eq(tlsp_plain_once(t.sluice.port, "good.test", "/echo"),
 	    200);
-	ck_assert(tlsp_wait_lines(u.access_log, 7, WAIT_MS));
+	ck_assert(itest_wait_lines(u.access_log, 7, WAIT_MS));
 	nclients = tlsp_distinct_clients(u.access_log, &nlines);
 	printf("reload back to ca.pem: 200; the TLS upstream has seen %d "
 	    "requests from %d connections (good, noverify, good after the "
@@ -1717,21 +1646,23 @@ START_TEST(test_upstream_mtls)
 }
 END_TEST
 
-/* --- the suite -------------------------------------------------------- */
+/* --- the suite --------------------------------------------------------- */
 
-/* A test case with a generous timeout. */
+/* A test case with a generous timeout, the certificates made before it
+ * and removed after. */
 static TCase *
 tlsp_tcase(const char *name)
 {
 	TCase	*tc = tcase_create(name);
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, tlsp_certs_make, tlsp_certs_remove);
 	return tc;
 }
 
 /* The suite: termination, reload, upstreams. */
-static Suite *
-tlsp_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("tls_proxy");
 	TCase	*tc;
@@ -1754,22 +1685,4 @@ tlsp_suite(void)
 	tcase_add_test(tc, test_upstream_mtls);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Make the certificates, run the suite, clean up; exit 1 on failure. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	tlsp_certs_make();
-	itest_global_init();
-	sr = srunner_create(tlsp_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	tlsp_certs_remove();
-	return failed == 0 ? 0 : 1;
 }

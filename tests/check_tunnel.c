@@ -1,6 +1,6 @@
 /*
- * check_tunnel: the WebSocket and Upgrade tunnel integration tests (issue
- * 7). Each test runs the real sluice in front of the test origin, whose
+ * check_tunnel: WebSocket and other Upgrade tunnels. Integration tests:
+ * each runs the real sluice in front of the test origin, whose
  * /ws mode answers a WebSocket handshake with 101 and then echoes every
  * byte it receives, and checks what a user of a tunnel would: the
  * handshake passes through, bytes come back exact with backpressure, an
@@ -25,6 +25,7 @@
 
 #include <check.h>
 
+#include "tests/check_main.h"
 #include "tests/itest.h"
 
 #define IO_MS		ITEST_IO_TIMEOUT_MS
@@ -41,20 +42,20 @@
 #define MIB		(1024 * 1024)
 #define SLICE		65536	/* largest write of a flow */
 
-#define NTUN		8		/* test 1: tunnels at once */
+#define NTUN		8		/* echo: tunnels at once */
 #define FLOW_LEN	(256 * 1024)	/* and what each one echoes */
 #define HELLO_LEN	1000		/* server bytes sent with the 101 */
-#define PRESS_MAX	(64 * MIB)	/* test 2: most a client writes */
+#define PRESS_MAX	(64 * MIB)	/* backpressure: most a client writes */
 #define STALL_MS	500		/* no progress this long: stalled */
 #define RSS_GROWTH_KB	4096
-#define IDLE_S		1.0		/* test 3: tunnel_timeout */
+#define IDLE_S		1.0		/* idle timeout: tunnel_timeout */
 #define KEEP_N		8		/* messages that keep it open */
 #define KEEP_PACE_MS	300		/* one every so many ms */
 #define PUSH_MS		100		/* the origin's pace, one way */
 #define ONE_WAY_S	2.5		/* how long that is watched */
-#define DRAIN_S		1.0		/* test 5: drain_timeout */
+#define DRAIN_S		1.0		/* drain on removal: drain_timeout */
 #define KEPT_S		1.5		/* a kept server's tunnel: watched */
-#define HARD_S		2.0		/* test 6: shutdown_timeout */
+#define HARD_S		2.0		/* shutdown: shutdown_timeout */
 #define CLIENT_CLOSE_S	0.5		/* the client closes then */
 
 #define TUN_A		1		/* origin 0 as server "a" */
@@ -87,7 +88,7 @@ enum tun_until {
 static void	tun_config(struct tun *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-/* --- the world and its configuration ------------------------------- */
+/* --- the world and its configuration ----------------------------------- */
 
 /* Make the world: origin a, origin b when two, the ports. */
 static void
@@ -158,16 +159,7 @@ tun_start(struct tun *d, const char *global, const char *extra)
 static void
 tun_reload(struct tun *d)
 {
-	struct itest_resp	 r;
-	long long		 gen;
-
-	itest_post(d->admin, "/reload", &r);
-	gen = itest_json_int((const char *)r.body, "generation");
-	ck_assert_msg(r.status == 200 && gen == d->gen + 1, "POST /reload: "
-	    "status %d, generation %lld, want 200 and %lld: %s", r.status,
-	    gen, d->gen + 1, r.body != NULL ? (char *)r.body : "");
-	itest_resp_free(&r);
-	d->gen = gen;
+	d->gen = itest_admin_reload(d->admin, NULL, d->gen);
 }
 
 /* Sleep until the itest_now() time when: the scenario's pace. */
@@ -180,7 +172,7 @@ tun_sleep_until(double when)
 		poll(NULL, 0, (int)(left * 1000) + 1);
 }
 
-/* --- handshake ------------------------------------------------------- */
+/* --- handshake --------------------------------------------------------- */
 
 /*
  * Connect and send the WebSocket handshake for path with earlylen bytes
@@ -244,7 +236,7 @@ tun_assert_handshake(const struct itest_resp *r)
 	    "body framing:\n%s", r->head);
 }
 
-/* --- bytes through a tunnel ------------------------------------------ */
+/* --- bytes through a tunnel -------------------------------------------- */
 
 /* Set up a flow of len pseudo-random bytes (from seed) on c. */
 static void
@@ -473,29 +465,7 @@ tun_flow_drain(struct tun_flow *f, int timeout_ms)
 	}
 }
 
-/* --- logs, /status, /metrics ----------------------------------------- */
-
-/* Access-log lines holding needle; the termination of the first in
- * term. */
-static int
-tun_log_count(const struct itest *t, const char *needle, char *term,
-    size_t len)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line;
-	char	*save = NULL;
-	int	 n = 0;
-
-	term[0] = '\0';
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, needle) == NULL)
-			continue;
-		if (n++ == 0)
-			itest_access_term(line, term, len);
-	}
-	free(log);
-	return n;
-}
+/* --- logs, /status, /metrics ------------------------------------------- */
 
 /* Wait until the access log holds want lines with needle; the
  * termination of the first in term. Fails the test past WAIT_MS. */
@@ -503,33 +473,13 @@ static void
 tun_log_wait(struct tun *d, const char *needle, int want, char *term,
     size_t len)
 {
-	double	 deadline = itest_now() + WAIT_MS / 1e3;
-	int	 n;
+	int	 n = itest_wait_lines_with(d->t.access_log, needle, NULL, want,
+	    WAIT_MS);
 
-	while ((n = tun_log_count(&d->t, needle, term, len)) < want) {
-		ck_assert_msg(itest_now() < deadline, "access log: %d line(s) "
-		    "with %s within %d ms, want %d:\n%s", n, needle, WAIT_MS,
-		    want, itest_file_tail(d->t.access_log));
-		poll(NULL, 0, POLL_MS);
-	}
-}
-
-/* Access-log lines holding needle whose termination is not "ok". */
-static int
-tun_log_not_ok(const struct itest *t, const char *needle)
-{
-	char	*log = itest_read_file(t->access_log, NULL), *line;
-	char	 term[64];
-	char	*save = NULL;
-	int	 n = 0;
-
-	for (line = strtok_r(log, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		n += strstr(line, needle) != NULL && strcmp(
-		    itest_access_term(line, term, sizeof(term)), "ok") != 0;
-	}
-	free(log);
-	return n;
+	ck_assert_msg(n >= want, "access log: %d line(s) with %s within %d "
+	    "ms, want %d:\n%s", n, needle, WAIT_MS, want,
+	    itest_file_tail(d->t.access_log));
+	itest_lines_term(d->t.access_log, needle, NULL, term, len);
 }
 
 /*
@@ -563,65 +513,21 @@ tun_origin_end(struct tun *d, int i, int n, char *tag, size_t len)
 	return bytes;
 }
 
-/* Where server name's object begins in a /status document, or NULL. */
-static const char *
-tun_server(const char *json, const char *name)
-{
-	char	 pat[64];
-
-	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"address\":", name);
-	return strstr(json, pat);
-}
-
-/* A number of server name in /status; -1 when the server is absent. */
-static long long
-tun_server_int(struct tun *d, const char *name, const char *key)
-{
-	char		*json = itest_admin_status(d->admin);
-	const char	*s = tun_server(json, name);
-	long long	 v = s == NULL ? -1 : itest_json_int(s, key);
-
-	free(json);
-	return v;
-}
-
-/* The state of server name in /status into buf ("" when absent). */
-static void
-tun_server_state(struct tun *d, const char *name, char *buf, size_t len)
-{
-	char		*json = itest_admin_status(d->admin);
-	const char	*s = tun_server(json, name);
-
-	buf[0] = '\0';
-	if (s != NULL)
-		itest_json_str(s, "state", buf, len);
-	free(json);
-}
-
 /* Wait until server name's in_flight is want (-1: the server is gone);
  * fails the test past WAIT_MS. */
 static void
 tun_wait_inflight(struct tun *d, const char *name, long long want)
 {
-	double		 deadline = itest_now() + WAIT_MS / 1e3;
 	long long	 n;
 
-	while ((n = tun_server_int(d, name, "in_flight")) != want) {
-		ck_assert_msg(itest_now() < deadline, "server %s: in_flight "
-		    "%lld after %d ms, want %lld", name, n, WAIT_MS, want);
-		poll(NULL, 0, POLL_MS);
+	if (want == -1) {
+		ck_assert_msg(itest_wait_server_gone(d->admin, name, WAIT_MS),
+		    "server %s still in /status after %d ms", name, WAIT_MS);
+		return;
 	}
-}
-
-/* The process-wide in_flight of /status. */
-static long long
-tun_status_inflight(struct tun *d)
-{
-	char		*json = itest_admin_status(d->admin);
-	long long	 n = itest_json_int(json, "in_flight");
-
-	free(json);
-	return n;
+	ck_assert_msg(itest_wait_status_int(d->admin, name, "in_flight", want,
+	    WAIT_MS, &n), "server %s: in_flight %lld after %d ms, want %lld",
+	    name, n, WAIT_MS, want);
 }
 
 /* The value of an unlabelled gauge in /metrics, -1 when absent. */
@@ -643,7 +549,7 @@ tun_metric(struct tun *d, const char *name)
 	return v;
 }
 
-/* --- 1. echo ----------------------------------------------------------- */
+/* --- echo -------------------------------------------------------------- */
 
 /* The 101 passes through and the early bytes come back. */
 static void
@@ -741,8 +647,8 @@ tun_echo_many(struct tun *d, long long *st, long long *sa, long long *m)
 		tun_open(d, &c[i], "/ws");
 		tun_flow_init(&f[i], &c[i], FLOW_LEN, 100 + (uint64_t)i);
 	}
-	*st = tun_status_inflight(d);
-	*sa = tun_server_int(d, "a", "in_flight");
+	*st = itest_admin_status_int(d->admin, NULL, "in_flight");
+	*sa = itest_admin_status_int(d->admin, "a", "in_flight");
 	*m = tun_metric(d, "sluice_in_flight");
 	t0 = itest_now();
 	tun_flows_run(f, NTUN, TUN_UNTIL_BACK, 2 * IO_MS);
@@ -778,19 +684,19 @@ START_TEST(test_ws_echo)
 	    "once, %d KiB each, in %.3f s; in flight meanwhile: /status %lld "
 	    "(server a %lld), sluice_in_flight %lld; %d of %d access-log "
 	    "lines not ok\n", big, NTUN, FLOW_LEN / 1024, many, st, sa, m,
-	    tun_log_not_ok(&d.t, "\" 101 "), NTUN + 2);
+	    itest_lines_not_ok(d.t.access_log, "\" 101 ", NULL, 0), NTUN + 2);
 	fflush(stdout);
 	ck_assert_msg(st == NTUN && sa == NTUN && m == NTUN, "%d tunnels "
 	    "open: /status in_flight %lld, server a %lld, sluice_in_flight "
 	    "%lld", NTUN, st, sa, m);
-	ck_assert_msg(tun_log_not_ok(&d.t, "\" 101 ") == 0, "a tunnel closed "
-	    "by its client is not logged ok:\n%s",
+	ck_assert_msg(itest_lines_not_ok(d.t.access_log, "\" 101 ", NULL, 0) ==
+	    0, "a tunnel closed by its client is not logged ok:\n%s",
 	    itest_file_tail(d.t.access_log));
 	itest_finish(&d.t);
 }
 END_TEST
 
-/* --- 2. backpressure --------------------------------------------------- */
+/* --- backpressure ------------------------------------------------------ */
 
 /*
  * Write f without reading until all of it is out or no byte could be
@@ -863,7 +769,7 @@ START_TEST(test_backpressure)
 }
 END_TEST
 
-/* --- 3. idle timeout --------------------------------------------------- */
+/* --- idle timeout ------------------------------------------------------ */
 
 /* An idle tunnel closes after tunnel_timeout; traffic keeps it open. */
 START_TEST(test_idle_timeout)
@@ -939,7 +845,7 @@ START_TEST(test_idle_one_way)
 }
 END_TEST
 
-/* --- 4. clean close ------------------------------------------------ */
+/* --- clean close ------------------------------------------------------- */
 
 /* The client closes: the origin gets everything and a clean EOF. */
 START_TEST(test_close_client)
@@ -1043,7 +949,7 @@ START_TEST(test_close_server)
 }
 END_TEST
 
-/* --- 5. drain on removal ----------------------------------------------- */
+/* --- drain on removal -------------------------------------------------- */
 
 /* A reload that keeps the server leaves its tunnel alone past the
  * drain_timeout. */
@@ -1058,14 +964,14 @@ tun_drain_kept(struct tun *d, struct itest_conn *c, const char *extra)
 	t0 = itest_now();
 	tun_sleep_until(t0 + KEPT_S);
 	tun_echo(c, 65536, 11);
-	tun_server_state(d, "a", state, sizeof(state));
+	itest_admin_status_str(d->admin, "a", "state", state, sizeof(state));
 	printf("drain: a reload that keeps server a: its tunnel still echoes "
 	    "%.1f s later (drain_timeout %.0f s); a is %s with in_flight "
 	    "%lld\n", itest_now() - t0, DRAIN_S, state,
-	    tun_server_int(d, "a", "in_flight"));
+	    itest_admin_status_int(d->admin, "a", "in_flight"));
 	fflush(stdout);
 	ck_assert_str_eq(state, "active");
-	ck_assert_int_eq(tun_server_int(d, "a", "in_flight"), 1);
+	ck_assert_int_eq(itest_admin_status_int(d->admin, "a", "in_flight"), 1);
 }
 
 /* A reload that removes server a: the tunnel works until drain_timeout,
@@ -1089,7 +995,7 @@ tun_drain_removed(struct tun *d, struct itest_conn *c, struct itest_conn *c2,
 	tun_echo(c, 65536, 12);
 	tun_sleep_until(done + 0.7 * DRAIN_S);
 	tun_echo(c, 65536, 13);
-	tun_server_state(d, "a", state, sizeof(state));
+	itest_admin_status_str(d->admin, "a", "state", state, sizeof(state));
 	ck_assert_str_eq(state, "draining");
 	cut = tun_wait_closed(c, WAIT_MS, "drain");
 	printf("drain: a reload that removes server a: its tunnel echoed at "
@@ -1133,7 +1039,7 @@ START_TEST(test_drain_removal)
 }
 END_TEST
 
-/* --- 6. shutdown --------------------------------------------------------- */
+/* --- shutdown ---------------------------------------------------------- */
 
 /* SIGTERM, and wait until sluice says it drains; the time of the signal. */
 static double
@@ -1213,7 +1119,7 @@ START_TEST(test_shutdown_client_close)
 }
 END_TEST
 
-/* --- 7. h2c and CONNECT ------------------------------------------------ */
+/* --- h2c and CONNECT --------------------------------------------------- */
 
 /* 1 when a line of the raw head starts with name (case-insensitive). */
 static int
@@ -1291,7 +1197,7 @@ tun_connect(struct tun *d)
 	long long		 requests;
 
 	tun_connect_send(d, &c, &r, 0);
-	requests = tun_server_int(d, "a", "requests");
+	requests = itest_admin_status_int(d->admin, "a", "requests");
 	printf("CONNECT: status %d; server a: %lld requests (the 2 h2c "
 	    "ones); the origin logged %d lines\n", r.status, requests,
 	    itest_count_lines(d->t.origin_log[0]));
@@ -1358,9 +1264,9 @@ tun_tcase(const char *name)
 	return tc;
 }
 
-/* Every test, in the order of the brief. */
-static Suite *
-tun_suite(void)
+/* The suite: bytes, closes, drains, refusals. */
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("tunnel");
 	TCase	*tc;
@@ -1389,20 +1295,4 @@ tun_suite(void)
 	tcase_add_test(tc, test_connect_answer_ends);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite; exit non-zero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	itest_global_init();
-	sr = srunner_create(tun_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	itest_global_done();
-	return failed == 0 ? 0 : 1;
 }

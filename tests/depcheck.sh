@@ -80,7 +80,9 @@ for f in $files; do
 				    "(may use: $allow)"
 				bad=1 ;;
 			esac
-			mod=${inc%.h}; me=${f%.[ch]}
+			# a private header (X_int.h, X_local.h) is X's own
+			mod=${inc%.h}; mod=${mod%_int}; mod=${mod%_local}
+			me=${f%.[ch]}; me=${me%_int}; me=${me%_local}
 			[ "$mod" != "$me" ] && echo "$me $mod" >> "$tmp/edges"
 			;;
 		esac

@@ -31,7 +31,6 @@
 #define ITEST_ORIGIN	"./tests/origin"
 #define ITEST_SLUICE	"./sluice"
 #define ITEST_LOADGEN	"./tests/loadgen"
-#define ITEST_POLL_MS	10		/* step of a bounded wait */
 
 /* The directory every test's directory goes in (made by main()). */
 static char	itest_root[64];
@@ -1449,4 +1448,352 @@ itest_access_term(const char *line, char *buf, size_t len)
 	if (start > line)
 		snprintf(buf, len, "%.*s", (int)(end - start), start);
 	return buf;
+}
+
+/* See itest.h. */
+void
+itest_certs_make(const char *who, const char *script, char *dir, size_t len)
+{
+	char	 lib[PATH_MAX], path[PATH_MAX];
+	FILE	*fp;
+
+	if (system("openssl version >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "%s: the openssl command is needed to make the "
+		    "test certificates; it did not run\n", who);
+		exit(EXIT_FAILURE);
+	}
+	if (realpath(ITEST_CERTS_SH, lib) == NULL) {
+		fprintf(stderr, "%s: %s: %s (run from the top of the tree)\n",
+		    who, ITEST_CERTS_SH, strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	snprintf(dir, len, "/tmp/%s.XXXXXX", who);
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "%s: mkdtemp: %s\n", who, strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	snprintf(path, sizeof(path), "%s/gen.sh", dir);
+	if ((fp = fopen(path, "w")) == NULL ||
+	    fprintf(fp, ". '%s'\n%s", lib, script) < 0 || fclose(fp) == EOF) {
+		perror(path);
+		exit(EXIT_FAILURE);
+	}
+	snprintf(path, sizeof(path), "cd '%s' && sh -e gen.sh >gen.log 2>&1",
+	    dir);
+	if (system(path) != 0) {
+		fprintf(stderr, "%s: making the test certificates failed; see "
+		    "%s/gen.log\n", who, dir);
+		exit(EXIT_FAILURE);
+	}
+}
+
+/* See itest.h. */
+void
+itest_certs_remove(const char *who, const char *dir)
+{
+	char	 cmd[PATH_MAX];
+
+	if (getenv("ITEST_KEEP") != NULL) {
+		fprintf(stderr, "%s: kept %s\n", who, dir);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "%s: could not remove %s\n", who, dir);
+}
+
+/* See itest.h. */
+void
+itest_pause(int ms)
+{
+	poll(NULL, 0, ms);
+}
+
+/* See itest.h. */
+double
+itest_wait_log(const char *path, const char *needle, int timeout_ms)
+{
+	ck_assert_msg(itest_wait_file(path, needle, timeout_ms), "no \"%s\" "
+	    "in %s within %d ms; its tail:\n%s", needle, path, timeout_ms,
+	    itest_file_tail(path));
+	return itest_now();
+}
+
+/* See itest.h. */
+int
+itest_wait_count(const char *path, const char *needle, int n,
+    int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	int	 got;
+
+	while ((got = itest_count_file(path, needle)) < n &&
+	    itest_now() < deadline)
+		poll(NULL, 0, ITEST_POLL_MS);
+	return got;
+}
+
+/* See itest.h. */
+int
+itest_wait_lines(const char *path, int n, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+
+	while (itest_count_lines(path) < n) {
+		if (itest_now() >= deadline)
+			return 0;
+		poll(NULL, 0, ITEST_POLL_MS);
+	}
+	return 1;
+}
+
+/* See itest.h. */
+int
+itest_lines_term(const char *path, const char *a, const char *b,
+    char *term, size_t len)
+{
+	char	*s = itest_read_file(path, NULL), *line, *save = NULL;
+	int	 n = 0;
+
+	if (term != NULL)
+		term[0] = '\0';
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, a) == NULL || (b != NULL &&
+		    strstr(line, b) == NULL))
+			continue;
+		if (n++ == 0 && term != NULL)
+			itest_access_term(line, term, len);
+	}
+	free(s);
+	return n;
+}
+
+/* See itest.h. */
+int
+itest_lines_with(const char *path, const char *a, const char *b)
+{
+	return itest_lines_term(path, a, b, NULL, 0);
+}
+
+/* See itest.h. */
+int
+itest_wait_lines_with(const char *path, const char *a, const char *b,
+    int n, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	int	 got;
+
+	while ((got = itest_lines_with(path, a, b)) < n &&
+	    itest_now() < deadline)
+		poll(NULL, 0, ITEST_POLL_MS);
+	return got;
+}
+
+/* See itest.h. */
+int
+itest_lines_not_ok(const char *path, const char *needle, char *first,
+    size_t len)
+{
+	char	*s = itest_read_file(path, NULL), *line, *save = NULL;
+	char	 term[64];
+	int	 n = 0;
+
+	if (first != NULL)
+		first[0] = '\0';
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (needle != NULL && strstr(line, needle) == NULL)
+			continue;
+		if (strcmp(itest_access_term(line, term, sizeof(term)),
+		    "ok") == 0)
+			continue;
+		if (n++ == 0 && first != NULL)
+			snprintf(first, len, "%s", line);
+	}
+	free(s);
+	return n;
+}
+
+/* See itest.h. */
+int
+itest_line_of(const char *path, const char *needle)
+{
+	char	*s = itest_read_file(path, NULL), *at, *p;
+	int	 line = 1;
+
+	if ((at = strstr(s, needle)) == NULL) {
+		free(s);
+		return 0;
+	}
+	for (p = s; p < at; p++)
+		line += *p == '\n';
+	free(s);
+	return line;
+}
+
+/* See itest.h. */
+int
+itest_admin_code(int port, const char *method, const char *path,
+    const char *token)
+{
+	struct itest_resp	 r;
+	int			 code;
+
+	itest_admin_request(port, method, path, token, &r);
+	code = r.status;
+	itest_resp_free(&r);
+	return code;
+}
+
+/* See itest.h. */
+char *
+itest_admin_post(int port, const char *path, const char *token)
+{
+	struct itest_resp	 r;
+	char			*body;
+
+	itest_admin_request(port, "POST", path, token, &r);
+	ck_assert_msg(r.status == 200 && r.complete, "POST %s: status %d: %s",
+	    path, r.status, r.body != NULL ? (char *)r.body : "");
+	body = (char *)r.body;
+	r.body = NULL;
+	itest_resp_free(&r);
+	return body;
+}
+
+/* See itest.h. */
+long long
+itest_admin_reload(int port, const char *token, long long gen)
+{
+	char		*body = itest_admin_post(port, "/reload", token);
+	long long	 next = itest_json_int(body, "generation");
+
+	ck_assert_msg(next == gen + 1, "POST /reload: generation %lld, want "
+	    "%lld: %s", next, gen + 1, body);
+	free(body);
+	return next;
+}
+
+/* See itest.h. */
+void
+itest_sluice_hup(struct itest *t, const char *needle, int timeout_ms)
+{
+	ck_assert_msg(itest_signal_wait(&t->sluice, SIGHUP, t->error_log,
+	    needle, timeout_ms), "no \"%s\" within %d ms of SIGHUP; error "
+	    "log:\n%s", needle, timeout_ms, itest_file_tail(t->error_log));
+}
+
+/* See itest.h. */
+const char *
+itest_status_server(const char *json, const char *name)
+{
+	char	 pat[160];
+
+	if (json == NULL)
+		return NULL;
+	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"address\":", name);
+	return strstr(json, pat);
+}
+
+/* See itest.h. */
+long long
+itest_status_int(const char *json, const char *name, const char *key)
+{
+	const char	*s = name != NULL ? itest_status_server(json, name) :
+			    json;
+
+	return itest_json_int(s, key);
+}
+
+/* See itest.h. */
+const char *
+itest_status_str(const char *json, const char *name, const char *key,
+    char *buf, size_t len)
+{
+	const char	*s = name != NULL ? itest_status_server(json, name) :
+			    json;
+
+	itest_json_str(s, key, buf, len);
+	return buf;
+}
+
+/* See itest.h. */
+long long
+itest_admin_status_int(int port, const char *name, const char *key)
+{
+	char		*json = itest_admin_status(port);
+	long long	 v = itest_status_int(json, name, key);
+
+	free(json);
+	return v;
+}
+
+/* See itest.h. */
+const char *
+itest_admin_status_str(int port, const char *name, const char *key,
+    char *buf, size_t len)
+{
+	char	*json = itest_admin_status(port);
+
+	itest_status_str(json, name, key, buf, len);
+	free(json);
+	return buf;
+}
+
+/* See itest.h. */
+int
+itest_wait_status_int(int port, const char *name, const char *key,
+    long long want, int timeout_ms, long long *last)
+{
+	double		 deadline = itest_now() + timeout_ms / 1e3;
+	long long	 v;
+
+	for (;;) {
+		v = itest_admin_status_int(port, name, key);
+		if (last != NULL)
+			*last = v;
+		if (v == want)
+			return 1;
+		if (itest_now() >= deadline)
+			return 0;
+		poll(NULL, 0, ITEST_POLL_MS);
+	}
+}
+
+/* See itest.h. */
+int
+itest_wait_server_gone(int port, const char *name, int timeout_ms)
+{
+	double	 deadline = itest_now() + timeout_ms / 1e3;
+	char	*json;
+	int	 gone;
+
+	for (;;) {
+		json = itest_admin_status(port);
+		gone = itest_status_server(json, name) == NULL;
+		free(json);
+		if (gone)
+			return 1;
+		if (itest_now() >= deadline)
+			return 0;
+		poll(NULL, 0, ITEST_POLL_MS);
+	}
+}
+
+/* See itest.h. */
+void
+itest_load_assert_clean(const struct itest_load *l, const char *what)
+{
+	long long	 sent = itest_load_value(l, "sent");
+	long long	 ok = itest_load_value(l, "ok");
+	long long	 s2xx = itest_load_value(l, "s2xx");
+	long long	 failed = itest_load_value(l, "failed");
+	char		*summary = itest_read_file(l->summary, NULL);
+
+	ck_assert_msg(sent > 0 && failed == 0 && ok == sent && s2xx == ok,
+	    "%s: sent %lld, ok %lld, 2xx %lld, failed %lld; summary:\n%s\n"
+	    "notes:\n%s", what, sent, ok, s2xx, failed, summary,
+	    itest_file_tail(l->notes));
+	free(summary);
 }

@@ -27,6 +27,8 @@
  * plus a margin). */
 #define ITEST_STOP_TIMEOUT_MS	8000
 #define ITEST_MAX_HEADERS	64
+/* Step of a bounded wait that polls, in ms. */
+#define ITEST_POLL_MS		10
 
 /*
  * The deterministic body the origin sends for /bytes/N, /chunked/N,
@@ -207,7 +209,8 @@ void	itest_write_file(const char *path, const char *text);
  * *len gets its length when len is not NULL. The caller frees. */
 char	*itest_read_file(const char *path, size_t *len);
 
-/* Wait up to timeout_ms until path contains needle. Returns 1 or 0. */
+/* Wait up to timeout_ms until path contains needle. Returns 1 or 0 (see
+ * itest_wait_log() for one that fails the test). */
 int	itest_wait_file(const char *path, const char *needle,
 	    int timeout_ms);
 
@@ -403,54 +406,130 @@ int	itest_reqs_each(const struct itest_load *,
 
 
 /*
- * Shell functions that make test certificates with the openssl command,
- * for a script run with sh -e in a temp directory: ec NAME (a P-256 key),
- * ca NAME SUBJECT [ISSUER], leaf NAME SUBJECT SAN DAYS ISSUER [EKU],
- * dated NAME START END (explicit validity dates, signed by ca).
+ * Files and logs. Counts read the whole file at the moment of the call;
+ * the waits poll it every ITEST_POLL_MS up to their bound.
  */
-#define ITEST_CERT_SHELL \
-	"ec() { openssl genpkey -algorithm EC " \
-	    "-pkeyopt ec_paramgen_curve:P-256 -out \"$1\"; }\n" \
-	/* ca NAME SUBJECT [ISSUER] */ \
-	"ca() {\n" \
-	"	ec \"$1.key\"\n" \
-	"	openssl req -new -key \"$1.key\" -subj \"$2\" -out \"$1.csr\"\n" \
-	"	printf 'basicConstraints=critical,CA:true\\n" \
-	    "keyUsage=critical,keyCertSign,cRLSign\\n' > \"$1.ext\"\n" \
-	"	if [ -z \"$3\" ]; then set -- \"$1\" \"$2\" -key \"$1.key\";\n" \
-	"	else set -- \"$1\" \"$2\" -CA \"$3.pem\" -CAkey \"$3.key\" " \
-	    "-CAcreateserial; fi\n" \
-	"	n=$1; shift 2\n" \
-	"	openssl x509 -req -in \"$n.csr\" \"$@\" -days 30 " \
-	    "-extfile \"$n.ext\" -out \"$n.pem\"\n" \
-	"}\n" \
-	/* leaf NAME SUBJECT SAN DAYS ISSUER [EKU] */ \
-	"leaf() {\n" \
-	"	ec \"$1.key\"\n" \
-	"	openssl req -new -key \"$1.key\" -subj \"$2\" -out \"$1.csr\"\n" \
-	"	: > \"$1.ext\"\n" \
-	"	[ -z \"$3\" ] || echo \"subjectAltName=$3\" >> \"$1.ext\"\n" \
-	"	echo \"extendedKeyUsage=${6:-serverAuth}\" >> \"$1.ext\"\n" \
-	"	openssl x509 -req -in \"$1.csr\" -CA \"$5.pem\" " \
-	    "-CAkey \"$5.key\" -CAcreateserial -days \"$4\" " \
-	    "-extfile \"$1.ext\" -out \"$1.pem\"\n" \
-	"}\n" \
-	/* dated NAME START END: openssl ca takes explicit dates */ \
-	"dated() {\n" \
-	"	ec \"$1.key\"\n" \
-	"	openssl req -new -key \"$1.key\" -subj \"/CN=$1.test\" " \
-	    "-out \"$1.csr\"\n" \
-	"	rm -rf db; mkdir db; : > db/index.txt\n" \
-	"	echo 01 > db/serial\n" \
-	"	printf '[ca]\\ndefault_ca = t\\n[t]\\n" \
-	    "database = db/index.txt\\nserial = db/serial\\n" \
-	    "new_certs_dir = db\\ncertificate = ca.pem\\n" \
-	    "private_key = ca.key\\ndefault_md = sha256\\npolicy = p\\n" \
-	    "unique_subject = no\\nx509_extensions = x\\n" \
-	    "[p]\\ncommonName = supplied\\n" \
-	    "[x]\\nsubjectAltName = DNS:%s.test\\n' \"$1\" > ca.cnf\n" \
-	"	openssl ca -batch -config ca.cnf -startdate \"$2\" " \
-	    "-enddate \"$3\" -notext -in \"$1.csr\" -out \"$1.pem\"\n" \
-	"}\n"
+
+/* A pause that is part of a scenario (load runs meanwhile), never a wait
+ * for something to happen: use a bounded wait for that. */
+void	itest_pause(int ms);
+
+/* Wait up to timeout_ms until path contains needle; fails the test with
+ * the file's tail past the bound. Returns the itest_now() it was seen. */
+double	itest_wait_log(const char *path, const char *needle, int timeout_ms);
+
+/* Wait up to timeout_ms until path holds needle at least n times; returns
+ * the count then (below n when the bound passed). */
+int	itest_wait_count(const char *path, const char *needle, int n,
+	    int timeout_ms);
+
+/* Wait up to timeout_ms until path has at least n lines; 1, or 0 when the
+ * bound passed. */
+int	itest_wait_lines(const char *path, int n, int timeout_ms);
+
+/* Lines of path holding a and, unless b is NULL, b too. */
+int	itest_lines_with(const char *path, const char *a, const char *b);
+
+/* The same count; term gets the termination code of the first such
+ * access-log line (itest_access_term), "" when there is none. */
+int	itest_lines_term(const char *path, const char *a, const char *b,
+	    char *term, size_t len);
+
+/* Wait up to timeout_ms until path has at least n lines holding a and b
+ * (b may be NULL); returns the count then. */
+int	itest_wait_lines_with(const char *path, const char *a, const char *b,
+	    int n, int timeout_ms);
+
+/* Lines of an access log (path), among those holding needle (NULL: all),
+ * whose termination code (itest_access_term) is not "ok"; the first
+ * of them goes to first when it is not NULL. */
+int	itest_lines_not_ok(const char *path, const char *needle, char *first,
+	    size_t len);
+
+/* The number of the first line of path holding needle, 0 when none. */
+int	itest_line_of(const char *path, const char *needle);
+
+/*
+ * The admin endpoint (port) and its /status document. A server is found
+ * by its name: what follows is its object, {"name":"N","address":...}.
+ */
+
+/* method path with "Authorization: Bearer token" unless token is NULL;
+ * the status (-1: no response). */
+int	itest_admin_code(int port, const char *method, const char *path,
+	    const char *token);
+
+/* POST path with token (NULL: none); fails the test unless a complete 200
+ * arrives. The body, malloc'd: the caller frees. */
+char	*itest_admin_post(int port, const char *path, const char *token);
+
+/* POST /reload with token (NULL: none) to sluice serving generation gen;
+ * fails the test unless it answers 200 with generation gen + 1, which it
+ * returns. */
+long long itest_admin_reload(int port, const char *token, long long gen);
+
+/* SIGHUP t's sluice and wait up to timeout_ms for one more needle in its
+ * error log ("reload: generation 2 in ", "reload failed"); fails the test
+ * with the log's tail past the bound. */
+void	itest_sluice_hup(struct itest *t, const char *needle, int timeout_ms);
+
+/* Where server name's object begins in a /status document, or NULL (json
+ * NULL, or no such server). */
+const char *itest_status_server(const char *json, const char *name);
+
+/* The integer key of server name in json, or of the document when name is
+ * NULL (its first "key"); LLONG_MIN when absent. */
+long long itest_status_int(const char *json, const char *name,
+	    const char *key);
+
+/* The string key of server name (NULL: of the document) in json into buf
+ * ("" when absent); returns buf. */
+const char *itest_status_str(const char *json, const char *name,
+	    const char *key, char *buf, size_t len);
+
+/* itest_status_int() of a fresh GET /status on port. */
+long long itest_admin_status_int(int port, const char *name,
+	    const char *key);
+
+/* itest_status_str() of a fresh GET /status on port. */
+const char *itest_admin_status_str(int port, const char *name,
+	    const char *key, char *buf, size_t len);
+
+/*
+ * Wait up to timeout_ms until the integer key of server name (NULL: of
+ * the document) in /status on port is want: 1, or 0 when the bound passed.
+ * *last (when not NULL) gets the value read last.
+ */
+int	itest_wait_status_int(int port, const char *name, const char *key,
+	    long long want, int timeout_ms, long long *last);
+
+/* Wait up to timeout_ms until server name is no longer listed in /status
+ * on port: 1, or 0 when the bound passed. */
+int	itest_wait_server_gone(int port, const char *name, int timeout_ms);
+
+/* Fail the test unless every request the load client sent got a complete
+ * 2xx (sent > 0, failed 0, ok and s2xx equal to sent), with its summary
+ * and notes; what names the load in the message. */
+void	itest_load_assert_clean(const struct itest_load *l, const char *what);
+
+/* The shell functions that make test certificates with the openssl
+ * command (ec, ca, leaf, dated: see the script), from the top of the tree,
+ * where the runners run. */
+#define ITEST_CERTS_SH		"tests/certs.sh"
+
+/*
+ * Make test certificates for the runner who: a new directory
+ * /tmp/WHO.XXXXXX, whose name goes to dir (len bytes), in which script runs
+ * with sh -e once ITEST_CERTS_SH is sourced (its output goes to gen.log
+ * there). Exits the runner with a message when the openssl command is
+ * missing or the script fails: for unchecked fixtures, which run in the
+ * runner's process before the tests.
+ */
+void	itest_certs_make(const char *who, const char *script, char *dir,
+	    size_t len);
+
+/* Remove a directory of itest_certs_make() and the keys in it, unless the
+ * environment has ITEST_KEEP set. */
+void	itest_certs_remove(const char *who, const char *dir);
 
 #endif

@@ -1,0 +1,179 @@
+/*
+ * check_route: route selection (gen_route). A listener's routes are built
+ * by gen_new from a configuration loaded with conf_load_string, as a
+ * reload builds them, and no socket is opened. Table driven: each row is
+ * a request's host (lower-case and without its port, as the caller passes
+ * it; NULL when the request has none) and path, and the upstream it must
+ * go to. The rules (sluice.ini(5), route): routes naming a matching host,
+ * exact or "*.suffix", win over routes for any host; among them the
+ * longest prefix wins; else the listener's default upstream; else none.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "proxy/gen.h"
+#include "tests/check_main.h"
+
+#define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
+
+/* Listener web (0) has a default upstream; bare (1) has none. */
+static const char conf_text[] =
+	"[listener web]\n"
+	"listen = 127.0.0.1:18080\n"
+	"upstream = dflt\n"
+	"route = /api/ api\n"
+	"route = /api/v1/ v1\n"
+	"route = /api/v1/users/ users\n"
+	"route = /static/ static\n"
+	"route = legacy.example.com/ legacy\n"
+	"route = legacy.example.com/api/ legacy_api\n"
+	"route = *.example.com/ wild\n"
+	"route = *.example.com/api/ wild_api\n"
+	"route = shop.example.com/api/ shop_api\n"
+	"\n"
+	"[listener bare]\n"
+	"listen = 127.0.0.1:18081\n"
+	"route = /only/ only\n"
+	"route = a.test/ a\n"
+	"\n"
+	"[upstream dflt]\nserver = 127.0.0.1:9001\n"
+	"[upstream api]\nserver = 127.0.0.1:9002\n"
+	"[upstream v1]\nserver = 127.0.0.1:9003\n"
+	"[upstream users]\nserver = 127.0.0.1:9004\n"
+	"[upstream static]\nserver = 127.0.0.1:9005\n"
+	"[upstream legacy]\nserver = 127.0.0.1:9006\n"
+	"[upstream legacy_api]\nserver = 127.0.0.1:9007\n"
+	"[upstream wild]\nserver = 127.0.0.1:9008\n"
+	"[upstream wild_api]\nserver = 127.0.0.1:9009\n"
+	"[upstream shop_api]\nserver = 127.0.0.1:9010\n"
+	"[upstream only]\nserver = 127.0.0.1:9011\n"
+	"[upstream a]\nserver = 127.0.0.1:9012\n";
+
+/* One request and the upstream it must get (NULL: no route). */
+struct route_case {
+	const char	*why;
+	int		 listener;	/* index in conf_text */
+	const char	*host;
+	const char	*path;
+	const char	*want;
+};
+
+static const struct route_case route_cases[] = {
+	{ "no host, no route matches: the default", 0, NULL, "/", "dflt" },
+	{ "no host: an any-host prefix", 0, NULL, "/api/x", "api" },
+	{ "the longest of two prefixes", 0, NULL, "/api/v1/x", "v1" },
+	{ "the longest of three prefixes", 0, NULL, "/api/v1/users/7",
+	    "users" },
+	{ "a prefix is bytes: /api is not under /api/", 0, NULL, "/api",
+	    "dflt" },
+	{ "a path equal to the prefix", 0, NULL, "/static/", "static" },
+	{ "an unknown host gets any-host routes", 0, "other.test",
+	    "/static/img", "static" },
+	{ "an exact host", 0, "legacy.example.com", "/", "legacy" },
+	{ "an exact host, its longer prefix", 0, "legacy.example.com",
+	    "/api/x", "legacy_api" },
+	{ "a host route wins over a longer any-host prefix", 0,
+	    "legacy.example.com", "/api/v1/users/7", "legacy_api" },
+	{ "the port stripped by the caller: the exact host", 0,
+	    "legacy.example.com", "/static/", "legacy" },
+	{ "a port left on the host matches no host route", 0,
+	    "legacy.example.com:8080", "/static/", "static" },
+	{ "*.suffix: a name under it", 0, "www.example.com", "/", "wild" },
+	{ "*.suffix: a name two levels under it", 0, "a.b.example.com",
+	    "/api/v1/x", "wild_api" },
+	{ "*.suffix does not match the bare name", 0, "example.com", "/",
+	    "dflt" },
+	{ "*.suffix needs the dot", 0, "xexample.com", "/api/x", "api" },
+	{ "an exact host wins over *.suffix, same prefix", 0,
+	    "shop.example.com", "/api/x", "shop_api" },
+	{ "the exact host lacks the prefix: *.suffix then", 0,
+	    "shop.example.com", "/", "wild" },
+	{ "no default and no route: none", 1, NULL, "/", NULL },
+	{ "no default: an any-host route", 1, NULL, "/only/x", "only" },
+	{ "no default: an exact host", 1, "a.test", "/x", "a" },
+	{ "an exact host does not match a name under it", 1, "b.a.test",
+	    "/x", NULL },
+	{ "no default: a host route, no route for others", 1, "other.test",
+	    "/x", NULL },
+};
+
+static struct gen	*g;
+
+/* Build the generation of conf_text (in each test's process). */
+static void
+setup(void)
+{
+	struct conf	*c;
+	char		*errors = NULL;
+
+	c = conf_load_string("route.ini", conf_text, &errors);
+	ck_assert_msg(c != NULL, "conf: %s", errors);
+	g = gen_new(c, 1, &errors);
+	ck_assert_msg(g != NULL, "gen_new: %s", errors);
+	ck_assert_uint_eq(g->nlsts, 2);
+}
+
+/* Drop it. */
+static void
+teardown(void)
+{
+	gen_unref(g);
+	g = NULL;
+}
+
+/* One row of route_cases. */
+START_TEST(test_route)
+{
+	const struct route_case		*rc = &route_cases[_i];
+	const struct upstream	*up;
+	const char			*got;
+
+	up = gen_route(&g->lsts[rc->listener], rc->host, rc->path);
+	got = up != NULL ? up->conf->name : NULL;
+	ck_assert_msg(rc->want == NULL ? got == NULL : got != NULL &&
+	    strcmp(got, rc->want) == 0, "%s: listener %d, host %s, path %s: "
+	    "got %s, want %s", rc->why, rc->listener, rc->host != NULL ?
+	    rc->host : "(none)", rc->path, got != NULL ? got : "no route",
+	    rc->want != NULL ? rc->want : "no route");
+}
+END_TEST
+
+/* A listener's table: longest prefix first, an exact host before a
+ * suffix of the same length (what the first match of gen_route relies
+ * on). */
+START_TEST(test_table_order)
+{
+	const struct gen_listener	*gl = &g->lsts[0];
+	size_t				 i;
+
+	ck_assert_uint_eq(gl->nroutes, 9);
+	for (i = 1; i < gl->nroutes; i++) {
+		const struct gen_route	*a = &gl->routes[i - 1];
+		const struct gen_route	*b = &gl->routes[i];
+
+		ck_assert_msg(a->prefixlen > b->prefixlen ||
+		    (a->prefixlen == b->prefixlen && a->suffix <= b->suffix),
+		    "route %zu (%s%s) before route %zu (%s%s)", i - 1,
+		    a->host != NULL ? a->host : "", a->prefix, i,
+		    b->host != NULL ? b->host : "", b->prefix);
+	}
+	ck_assert_ptr_nonnull(gl->dflt);
+	ck_assert_ptr_null(g->lsts[1].dflt);
+}
+END_TEST
+
+/* The route suite. */
+Suite *
+check_suite(void)
+{
+	Suite	*s = suite_create("route");
+	TCase	*tc = tcase_create("select");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_route, 0, NELEM(route_cases));
+	tcase_add_test(tc, test_table_order);
+	suite_add_tcase(s, tc);
+	return s;
+}
