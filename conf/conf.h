@@ -62,14 +62,14 @@ struct conf_lines {
 
 /* A resolved socket address and the text it came from. */
 struct conf_addr {
-	char			*text;		/* as written, e.g. "127.0.0.1:80" */
+	char			*text;		/* as written: "127.0.0.1:80" */
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 };
 
 /* One "server = HOST:PORT [name=N] [weight=N]" line. */
 struct conf_server {
-	char			*name;		/* identity; defaults to HOST:PORT */
+	char			*name;		/* identity; HOST:PORT */
 	char			*host;		/* as written (no brackets) */
 	uint16_t		 port;
 	struct conf_addr	 addr;		/* resolved at load time */
@@ -79,9 +79,9 @@ struct conf_server {
 
 /* One "route = [HOST]/PREFIX UPSTREAM" line. */
 struct conf_route {
-	char			*host;		/* NULL: any host; "*.example.com":
-						 * suffix match; else exact,
-						 * lower-cased, no port */
+	/* NULL: any host; "*.example.com": a suffix match; else exact,
+	 * lower-cased, no port */
+	char			*host;
 	char			*prefix;	/* starts with '/' */
 	char			*upstream;	/* name of an [upstream] */
 	int			 line;
@@ -100,7 +100,7 @@ struct conf_cert {
 struct conf_listener {
 	char			*name;
 	struct conf_addr	 listen;
-	char			*upstream;	/* default route, NULL if none */
+	char			*upstream;	/* default route; NULL */
 	struct conf_route	*routes;
 	size_t			 nroutes;
 	struct conf_cert	*certs;
@@ -121,11 +121,11 @@ struct conf_upstream {
 	char			*name;
 	struct conf_server	*servers;
 	size_t			 nservers;
-	enum conf_balance	 balance;		/* default round_robin */
+	enum conf_balance	 balance;		/* round_robin */
 	uint64_t		 connect_timeout_ms;	/* default 5s */
 	uint64_t		 read_timeout_ms;	/* default 60s */
 	uint64_t		 write_timeout_ms;	/* default 60s */
-	int			 keepalive;		/* default 32, 0..10000 */
+	int			 keepalive;		/* 32, 0..10000 */
 	uint64_t		 keepalive_timeout_ms;	/* default 4s */
 	uint64_t		 drain_timeout_ms;	/* default 60s */
 	int			 tls;			/* default off */
@@ -141,7 +141,7 @@ struct conf_upstream {
 	int			 fail_on_5xx;		/* default off */
 	int			 fail_on_invalid;	/* default off */
 	int			 max_ejected_pct;	/* default 50, 0..100 */
-	char			*health_check;	/* path; NULL: no active checks */
+	char			*health_check;	/* path; NULL: none */
 	uint64_t		 health_interval_ms;	/* default 2s */
 	uint64_t		 health_timeout_ms;	/* default 1s */
 	int			 health_rise;		/* default 2 */
@@ -169,7 +169,7 @@ struct conf_global {
 #define CONF_WORKERS_MAX	64	/* = WORKER_MAX */
 
 struct conf_admin {
-	int			 enabled;	/* 1 when [admin] listen is set */
+	int			 enabled;	/* [admin] listen set */
 	struct conf_addr	 listen;
 	char			*token;		/* POSTs need "Authorization:
 						 * Bearer TOKEN"; NULL: none */

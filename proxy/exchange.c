@@ -187,8 +187,10 @@ exchange_out_add(void *arg, const char *name, const char *value)
 static int
 exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 {
-	struct headers_out	out = { exchange_out_add,
-				    evhttp_request_get_output_headers(ex->req) };
+	struct headers_out	out;
+
+	out.add = exchange_out_add;
+	out.arg = evhttp_request_get_output_headers(ex->req);
 
 	return headers_response_copy(r, &out);
 }
@@ -430,9 +432,10 @@ static void
 exchange_close_header(struct exchange *ex, int force)
 {
 	struct evkeyvalq	*in = evhttp_request_get_input_headers(ex->req);
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
+	struct evkeyvalq	*out;
 	int			 close;
 
+	out = evhttp_request_get_output_headers(ex->req);
 	close = force || SLUICE_LOAD(&closing) ||
 	    exchange_list_has(in, "Connection", "close") ||
 	    (ex->req->minor == 0 &&
@@ -452,10 +455,11 @@ static void
 exchange_error(struct exchange *ex, int code, const char *reason,
     enum exchange_who who, int close)
 {
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
+	struct evkeyvalq	*out;
 	struct evbuffer		*body = evbuffer_new();
 	char			 len[24];
 
+	out = evhttp_request_get_output_headers(ex->req);
 	exchange_term(ex, who, ex->phase);
 	exchange_set_state(ex, EXCHANGE_ANSWERED);
 	ex->status = code;
@@ -686,12 +690,13 @@ static void
 exchange_up_head(void *arg, const struct http1_response *r)
 {
 	struct exchange		*ex = arg;
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(ex->req);
+	struct evkeyvalq	*out;
 	struct bufferevent	*bev;
 	struct timeval		 tv;
 	char			 reason[EXCHANGE_MAX_REASON];
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	out = evhttp_request_get_output_headers(ex->req);
 	ex->status = r->status;
 	if (r->status == 101) {
 		exchange_switch(ex, r);

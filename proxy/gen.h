@@ -29,7 +29,7 @@ struct gen_route {
 
 struct gen_listener {
 	const struct conf_listener	*conf;
-	struct gen_route		*routes;	/* longest prefix first */
+	struct gen_route		*routes;	/* longest first */
 	size_t				 nroutes;
 	struct upstream		*dflt;		/* NULL: none */
 	struct tls_server		*tls;		/* NULL: plain */

@@ -7,6 +7,7 @@
 #  2. No include circle between modules (a .c and its .h are one module):
 #     the module graph must sort topologically (tsort).
 #  3. No file outside the server side (proxy/back/) writes a server field.
+#  4. Lines of conf/, tls/ and proxy/ fit in 80 columns (doc/STYLE.md).
 #
 # Prints every violation and exits 1 when there is one, else prints a
 # one-line summary and exits 0.
@@ -106,6 +107,13 @@ for f in $(ls proxy/*.c proxy/*/*.c | grep -v '^proxy/back/'); do
 	done | tee -a "$tmp/writes"
 done
 [ -s "$tmp/writes" ] && bad=1
+
+# 4. 80 columns, a tab being eight
+for f in $files; do
+	expand -t8 "$f" | awk -v f="$f" 'length($0) > 80 {
+		print f ":" NR ": " length($0) " columns"; bad = 1 }
+	END { exit bad }' || bad=1
+done
 
 if [ $bad -ne 0 ]; then
 	echo "depcheck: the dependency rule is broken (doc/ARCHITECTURE.md)"

@@ -11,7 +11,12 @@
  * the caller's buffer as "FILE:LINE: key: reason" (FILE is the
  * configuration file's name, passed in), with the OpenSSL error queue
  * appended as text when it has something to say; the queue is left empty.
- * Nothing here is thread-safe: everything runs on the event loop's thread.
+ * Threads: building and freeing a set or a context happens in the main
+ * thread (a reload). Any worker may make SSLs from them at once:
+ * tls_server_ssl_new and tls_server_ref/unref use an atomic reference
+ * count (an SSL holds one on its set), and tls_client_ssl_new and the
+ * session cache of a tls_client take the context's mutex. OpenSSL's own
+ * SSL_CTX is safe to share.
  */
 #ifndef SLUICE_TLS_H
 #define SLUICE_TLS_H

@@ -13,12 +13,13 @@
  * it, and a request that must not be repeated never goes on a connection
  * idle longer than the safe age: the estimate less that margin, or while
  * there is none, the longest idle seen still open less a sixteenth (at
- * least 50 ms), and never less than IDLECLOSE_SAFE_MS. A connection still open after idle X is
- * the other observation: "keeps at least X". When one clearly outlives
- * the estimate (by more than the agreement: the two sides' clocks start
- * a little apart), the server keeps connections longer now and the
- * estimate is dropped. The estimate also creeps up over IDLECLOSE_RELEARN_MS, so that
- * connections eventually live long enough to show a longer timeout.
+ * least 50 ms), and never less than IDLECLOSE_SAFE_MS. A connection still
+ * open after idle X is the other observation: "keeps at least X". When
+ * one clearly outlives the estimate (by more than the agreement: the two
+ * sides' clocks start a little apart), the server keeps connections
+ * longer now and the estimate is dropped. The estimate also creeps up
+ * over IDLECLOSE_RELEARN_MS, so that connections eventually live long
+ * enough to show a longer timeout.
  */
 #ifndef SLUICE_BACK_IDLECLOSE_H
 #define SLUICE_BACK_IDLECLOSE_H

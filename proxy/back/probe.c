@@ -89,7 +89,8 @@ probe_start(struct server *s)
 	if ((s->check_uc = upconn_get_fresh(s)) != NULL) {
 		server_ref(s);
 		s->check_status = 0;
-		upconn_set_timeout(s->check_uc, server_local(s)->set.check_timeout_ms);
+		upconn_set_timeout(s->check_uc,
+		    server_local(s)->set.check_timeout_ms);
 		if (upconn_request(s->check_uc, req, 0, &probe_cbs, s) == -1)
 			probe_finish(s, 0, "cannot connect");
 	}
@@ -106,7 +107,8 @@ probe_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->check_uc == NULL && server_local(s)->set.check_path != NULL &&
 	    SLUICE_LOAD(&s->state) == SERVER_ACTIVE)
 		probe_start(s);
-	if (server_local(s)->set.check_path != NULL && SLUICE_LOAD(&s->state) == SERVER_ACTIVE)
+	if (server_local(s)->set.check_path != NULL &&
+	    SLUICE_LOAD(&s->state) == SERVER_ACTIVE)
 		evtimer_add(s->check_ev, &server_local(s)->set.check_interval);
 }
 

@@ -26,7 +26,11 @@ struct exchange;
 #define SERVER_MAGIC	0x53525652u	/* "SRVR" */
 #define SERVER_WEIGHT_CONF	(-1)	/* weight_override: none, the conf's */
 
-/* Admin state; health (a later issue) is a separate field. */
+/*
+ * Whether a generation lists the server (draining: a reload removed it).
+ * The operator's drain and weight (admin_drain, weight_override) and
+ * health (passive and active, struct health) are separate fields.
+ */
 enum server_state {
 	SERVER_ACTIVE = 0,	/* receives new requests */
 	SERVER_DRAINING,	/* no new requests; in-flight ones finish */
@@ -90,7 +94,7 @@ struct server {
 	uint64_t		 connects;	/* atomic: connections opened */
 	uint64_t		 reuses;	/* atomic: requests on pooled
 						 * connections */
-	uint64_t		 invalid;	/* atomic: malformed responses */
+	uint64_t		 invalid;	/* atomic: malformed ones */
 	uint64_t		 held;		/* atomic: kept in by
 						 * max_ejected */
 	uint64_t		 held_logged;	/* atomic: ms of the last log */

@@ -33,8 +33,8 @@
 #include <openssl/err.h>
 
 #define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
-#define UPCONN_MAX_LINE		4096		/* chunk-size and trailer lines */
-#define UPCONN_PEEK_MS		200		/* idle longer: check at reuse */
+#define UPCONN_MAX_LINE		4096	/* chunk-size and trailer lines */
+#define UPCONN_PEEK_MS		200	/* idle longer: check at reuse */
 #define UPCONN_READ_MAX		(64 * 1024)	/* one read of ours */
 
 enum upconn_state {
@@ -83,7 +83,7 @@ struct upconn {
 	struct evbuffer		*body;		/* bytes handed to cbs->body */
 	short			 pending;	/* close seen, input unread */
 	int			 depth;		/* callbacks on the stack */
-	int			 zombie;	/* released: free when depth 0 */
+	int			 zombie;	/* released: free at depth 0 */
 	TAILQ_ENTRY(upconn)	 entry;		/* server's idle or busy list */
 };
 
@@ -258,8 +258,8 @@ upconn_tls_bev(struct server *srv)
 	struct bufferevent	*bev;
 	SSL			*ssl;
 
-	if ((ssl = tls_client_ssl_new(server_local(srv)->set.tls, server_local(srv)->set.tls_name)) ==
-	    NULL)
+	if ((ssl = tls_client_ssl_new(server_local(srv)->set.tls,
+	    server_local(srv)->set.tls_name)) == NULL)
 		return NULL;
 	bev = bufferevent_openssl_socket_new(sluice_base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,

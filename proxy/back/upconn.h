@@ -1,6 +1,7 @@
 /*
  * upconn: one HTTP/1.1 client connection to a server, our own (libevent
- * 2.1's evhttp client cannot do what a proxy needs; see DESIGN.md).
+ * 2.1's evhttp client cannot do what a proxy needs; see
+ * doc/ARCHITECTURE.md).
  *
  * Owned by the server's pool while idle and by one exchange while busy.
  * It writes one request, parses the response head strictly, delivers the

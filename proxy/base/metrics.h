@@ -19,7 +19,7 @@ enum metrics_timeout {
 
 /* Why exchanges were cut short by sluice itself. */
 enum metrics_ended {
-	METRICS_ENDED_DRAIN_TIMEOUT = 0,	/* a removed server's deadline */
+	METRICS_ENDED_DRAIN_TIMEOUT = 0,	/* a removed server's end */
 	METRICS_ENDED_KILLED,			/* shutdown's hard stop */
 	METRICS_ENDED_N,
 };

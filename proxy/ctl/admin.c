@@ -447,7 +447,8 @@ admin_fixed(struct admin *a, struct evhttp_request *req, struct evbuffer *b,
     const char *path, const struct admin_info *i)
 {
 	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
-	int			get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
+	int			get = cmd == EVHTTP_REQ_GET ||
+				    cmd == EVHTTP_REQ_HEAD;
 	int			post = strcmp(path, "/reload") == 0;
 
 	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&

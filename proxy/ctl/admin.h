@@ -1,8 +1,9 @@
 /*
  * admin: the operator's HTTP endpoint. GET /healthz, /readyz, /status
  * (JSON), /metrics (Prometheus); POST /reload and runtime control of
- * servers (drain, enable, weight). Loopback by default; served by its own evhttp so
- * that it never counts as client traffic and stays up while draining.
+ * servers (drain, enable, weight). Loopback by default; served by its own
+ * evhttp so that it never counts as client traffic and stays up while
+ * draining.
  */
 #ifndef SLUICE_CTL_ADMIN_H
 #define SLUICE_CTL_ADMIN_H

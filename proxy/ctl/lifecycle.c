@@ -127,16 +127,18 @@ lifecycle_events(void)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		process.sig_ev[i] = evsignal_new(sluice_base, sigs[i],
 		    lifecycle_signal_cb, NULL);
-		if (process.sig_ev[i] == NULL || evsignal_add(process.sig_ev[i], NULL) == -1)
+		if (process.sig_ev[i] == NULL ||
+		    evsignal_add(process.sig_ev[i], NULL) == -1)
 			return -1;
 	}
 	process.stop_ev = evtimer_new(sluice_base, shutdown_stop_cb, NULL);
-	process.check_ev = event_new(sluice_base, -1, 0, shutdown_check_cb, NULL);
+	process.check_ev = event_new(sluice_base, -1, 0, shutdown_check_cb,
+	    NULL);
 	process.notice_ev = evtimer_new(sluice_base, shutdown_notice_cb, NULL);
-	process.retire_ev = event_new(sluice_base, -1, 0, reload_retire_cb, NULL);
+	process.retire_ev = event_new(sluice_base, -1, 0, reload_retire_cb,
+	    NULL);
 	if (process.stop_ev == NULL || process.check_ev == NULL ||
-	    process.notice_ev == NULL ||
-	    process.retire_ev == NULL)
+	    process.notice_ev == NULL || process.retire_ev == NULL)
 		return -1;
 	exchange_set_idle_cb(shutdown_poke);
 	listener_set_closed_cb(shutdown_poke);

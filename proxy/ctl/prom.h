@@ -13,7 +13,7 @@ struct evbuffer;
 struct prom_gauges {
 	uint64_t	 generation;		/* sluice_generation */
 	const char	*state;			/* sluice_state{state=...} 1 */
-	uint64_t	 reloads_ok;		/* sluice_reloads_total{result} */
+	uint64_t	 reloads_ok;		/* sluice_reloads_total */
 	uint64_t	 reloads_failed;
 	unsigned	 in_flight;		/* sluice_in_flight */
 	unsigned	 connections;		/* sluice_client_connections */

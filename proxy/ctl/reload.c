@@ -199,7 +199,8 @@ reload_admin_open(struct gen *g, struct admin **fresh, char **errors)
 	if (!ca->enabled || (process.admin != NULL &&
 	    admin_is_on(process.admin, &ca->listen)))
 		return 0;
-	if ((*fresh = admin_open(&ca->listen, &reload_admin_hooks, &err)) != NULL)
+	if ((*fresh = admin_open(&ca->listen, &reload_admin_hooks,
+	    &err)) != NULL)
 		return 0;
 	*errors = err != NULL ? err : strdup("process.admin: out of memory");
 	return -1;
@@ -210,7 +211,8 @@ static void
 reload_admin_swap(struct gen *g, struct admin *fresh)
 {
 	if (fresh != NULL || !g->conf->admin.enabled) {
-		admin_free_later(process.admin);	/* we may be in its callback */
+		/* we may be in its callback */
+		admin_free_later(process.admin);
 		process.admin = fresh;
 	}
 }

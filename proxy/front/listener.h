@@ -49,9 +49,8 @@ struct listener {
 	struct event			*close_ev;	/* queue-empty retry */
 	int				 close_tries;
 	int				 closing;	/* close asked */
-	int				 shared;	/* another process has the
-							 * socket too: closing our
-							 * copy loses nothing */
+	/* another process has the socket too: closing ours loses nothing */
+	int				 shared;
 	TAILQ_ENTRY(listener)		 entry;
 };
 

@@ -109,7 +109,8 @@ nulscan_attach(struct bufferevent *bev)
 {
 	struct nulscan	*n;
 
-	if ((n = ptrmap_get(&map, bev)) != NULL)	/* a dead one's address */
+	/* a dead one's address */
+	if ((n = ptrmap_get(&map, bev)) != NULL)
 		nulscan_remove(n);
 	if (map.count >= NULSCAN_MAX)
 		nulscan_reclaim();

@@ -181,8 +181,8 @@ headers_u64(char *buf, uint64_t v)
 
 /* Append one value of a joined header: "name: v" first, ", v" after. */
 static int
-headers_join_one(const struct headers_sink *out, const char *name, const char *v,
-    int *n)
+headers_join_one(const struct headers_sink *out, const char *name,
+    const char *v, int *n)
 {
 	if ((*n)++ == 0)
 		return headers_add(out, name, strlen(name)) == -1 ||
@@ -252,7 +252,8 @@ headers_request_add(const struct headers_sink *out, const char *method,
 	    headers_put(out, "Host", fwd->default_host) == -1)
 		return -1;
 	if (fwd->upgrade != NULL && (headers_put(out, "Connection",
-	    "upgrade") == -1 || headers_put(out, "Upgrade", fwd->upgrade) == -1))
+	    "upgrade") == -1 || headers_put(out, "Upgrade",
+	    fwd->upgrade) == -1))
 		return -1;
 	if (body_len > 0 || headers_method_has_body(method)) {
 		char	 cl[24];

@@ -61,13 +61,14 @@ struct http1_response {
 /*
  * Parse a response head from buf[0..len). flags: HTTP1_RESP_HEAD when the
  * request was HEAD (no body follows whatever the headers say),
- * HTTP1_RESP_UPGRADE when it asked for a protocol upgrade. Returns 1 when a complete
- * head was parsed into *out, 0 when more bytes are needed, -1 when the head
- * is malformed (*why points at a static reason). Rejected: a bad status line
- * or a status outside 100..599, HTTP major version other than 1, a 101
- * unless HTTP1_RESP_UPGRADE, header names that are not tokens, whitespace before
- * the colon, obs-fold, a CTL other than HTAB in a value, a bare CR, more than
- * HTTP1_MAX_HEADERS headers, differing or invalid Content-Length values,
+ * HTTP1_RESP_UPGRADE when it asked for a protocol upgrade. Returns 1 when
+ * a complete head was parsed into *out, 0 when more bytes are needed, -1
+ * when the head is malformed (*why points at a static reason). Rejected: a
+ * bad status line or a status outside 100..599, HTTP major version other
+ * than 1, a 101 unless HTTP1_RESP_UPGRADE, header names that are not
+ * tokens, whitespace before the colon, obs-fold, a CTL other than HTAB in
+ * a value, a bare CR, more than HTTP1_MAX_HEADERS headers, differing or
+ * invalid Content-Length values,
  * Content-Length together with Transfer-Encoding, a Transfer-Encoding other
  * than exactly "chunked", Transfer-Encoding on 1xx/204/304, and
  * Content-Length other than 0 on 1xx/204. Line ends may be CRLF or LF.
