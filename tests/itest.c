@@ -1373,12 +1373,19 @@ int
 itest_req_parse(const char *line, struct itest_req *q)
 {
 	char	 conn[32], status[16];
+	int	 at = 0, more;
 
 	memset(q, 0, sizeof(*q));
-	if (sscanf(line, "%lf %lf %31s %7s %15s %31s %31s", &q->start,
-	    &q->end, conn, q->method, status, q->origin, q->outcome) != 7)
+	if (sscanf(line, "%lf %lf %31s %7s %15s %31s %31s%n", &q->start,
+	    &q->end, conn, q->method, status, q->origin, q->outcome,
+	    &at) != 7)
 		return -1;
 	q->status = atoi(status);
+	while (q->nvalues < ITEST_REQ_VALUES && sscanf(line + at,
+	    " %399s%n", q->value[q->nvalues], &more) == 1) {
+		q->nvalues++;
+		at += more;
+	}
 	return 0;
 }
 

@@ -376,6 +376,9 @@ int	itest_json_str(const char *json, const char *key, char *buf,
 	    size_t len);
 
 
+/* Response headers the load client records (loadgen -H), at most. */
+#define ITEST_REQ_VALUES	4
+
 /* One line of the load client's -o file. */
 struct itest_req {
 	double		 start;		/* ms since the client started */
@@ -384,9 +387,12 @@ struct itest_req {
 	int		 status;	/* 0 when none arrived */
 	char		 origin[32];
 	char		 outcome[32];
+	int		 nvalues;	/* fields after OUTCOME (-H) */
+	char		 value[ITEST_REQ_VALUES][400];	/* "-": absent */
 };
 
-/* Parse one -o line; 0, or -1 when it is not one. */
+/* Parse one -o line, with the values of loadgen -H after OUTCOME (up to
+ * ITEST_REQ_VALUES); 0, or -1 when it is not one. */
 int	itest_req_parse(const char *line, struct itest_req *);
 
 /* 1 when the request got a complete 2xx. */

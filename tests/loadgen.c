@@ -22,6 +22,13 @@
  * N failed"; with -o one line per finished request. At -d, -n, SIGINT or
  * SIGTERM it stops sending and waits for the requests in flight, each
  * bounded by -t.
+ *
+ * -H NAME (up to LOADGEN_MAX_HDRS times) records the value of response
+ * header NAME: each -o line gets one more field per -H, in the order
+ * given, after OUTCOME: the value (its instances joined with ",", bytes
+ * outside 0x21..0x7e as "_", cut at LOADGEN_HVAL_LEN - 1 bytes), "\"\""
+ * for an empty value, "-" when the response had no such header or none
+ * arrived. Without -H the lines are as they always were.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -58,6 +65,8 @@
 #define LOADGEN_PROGRESS_MS	1000
 #define LOADGEN_MAX_NOTES	20	/* failures described on stderr */
 #define LOADGEN_FD_SPARE	32
+#define LOADGEN_MAX_HDRS	4	/* -H names */
+#define LOADGEN_HVAL_LEN	400	/* a recorded value, NUL too */
 
 /* How a request ended; the names are the summary keys and -o outcomes. */
 enum loadgen_outcome {
@@ -128,6 +137,8 @@ struct loadgen_resp {
 	size_t			 headbytes;
 	unsigned		 nheaders;
 	char			 origin[LOADGEN_ORIGIN_LEN];
+	unsigned		 hseen[LOADGEN_MAX_HDRS];	/* -H */
+	char			 hval[LOADGEN_MAX_HDRS][LOADGEN_HVAL_LEN];
 };
 
 /* One client connection slot and the request it carries. */
@@ -169,6 +180,8 @@ static struct {
 	long long		 timeout_ms;
 	const char		*out_path;
 	int			 quiet;
+	const char		*hdr_names[LOADGEN_MAX_HDRS];	/* -H */
+	unsigned		 nhdrs;
 
 	/* run */
 	struct event_base	*base;
@@ -212,7 +225,7 @@ loadgen_usage(FILE *f)
 	    "usage: loadgen [-q] [-c conns] [-d ms] [-n requests] [-r rate]\n"
 	    "               [-w min-max] [-m GET|POST|mix] [-p path]"
 	    " [-b bytes]\n"
-	    "               [-t ms] [-o file] HOST:PORT\n"
+	    "               [-t ms] [-o file] [-H name]... HOST:PORT\n"
 	    "  -c N        keep-alive connections, one request outstanding"
 	    " on each (10)\n"
 	    "  -d MS       stop sending after MS ms (2000; with -n, 0 means"
@@ -227,7 +240,8 @@ loadgen_usage(FILE *f)
 	    "  -t MS       per-request timeout, connect included (10000)\n"
 	    "  -o FILE     one line per request: START_MS END_MS CONN METHOD"
 	    " STATUS\n"
-	    "              ORIGIN OUTCOME\n"
+	    "              ORIGIN OUTCOME [VALUE...]\n"
+	    "  -H NAME     record response header NAME in -o (up to 4)\n"
 	    "  -q          print only the summary and \"loadgen: started\"\n"
 	    "HOST is loopback only: 127.0.0.0/8 or localhost.\n"
 	    "Exit 0 after a run, 1 on a usage error, 2 if it cannot start.\n");
@@ -381,6 +395,11 @@ loadgen_option(int ch, const char *arg)
 		return loadgen_parse_method(arg);
 	case 'p':
 		return loadgen_parse_path(arg);
+	case 'H':
+		if (loadgen.nhdrs == LOADGEN_MAX_HDRS || arg[0] == '\0')
+			return -1;
+		loadgen.hdr_names[loadgen.nhdrs++] = arg;
+		return 0;
 	}
 	return -1;
 }
@@ -396,7 +415,7 @@ loadgen_args(int argc, char **argv)
 	loadgen.path = "/";
 	loadgen.body_len = 1024;
 	loadgen.timeout_ms = 10000;
-	while ((ch = getopt(argc, argv, "c:d:n:r:w:m:p:b:t:o:qh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:n:r:w:m:p:b:t:o:H:qh")) != -1) {
 		if (ch == 'h')
 			return 1;
 		if (ch == 'q')
@@ -798,18 +817,23 @@ loadgen_conn_name(const struct loadgen_conn *c)
 static void
 loadgen_out_line(struct loadgen_conn *c, enum loadgen_outcome o, double end)
 {
-	char	 status[12];
+	char		 status[12];
+	unsigned	 i;
 
 	if (c->resp.status > 0)
 		snprintf(status, sizeof(status), "%d", c->resp.status);
 	else
 		strcpy(status, "-");
-	fprintf(loadgen.out, "%llu %llu %s %s %s %s %s\n",
+	fprintf(loadgen.out, "%llu %llu %s %s %s %s %s",
 	    (unsigned long long)c->start, (unsigned long long)end,
 	    loadgen_conn_name(c),
 	    c->post ? "POST" : "GET", status,
 	    c->resp.origin[0] != '\0' ? c->resp.origin : "-",
 	    loadgen_outcome_names[o]);
+	for (i = 0; i < loadgen.nhdrs; i++)
+		fprintf(loadgen.out, " %s", c->resp.hseen[i] == 0 ? "-" :
+		    c->resp.hval[i][0] == '\0' ? "\"\"" : c->resp.hval[i]);
+	fputc('\n', loadgen.out);
 }
 
 /* Describe a failure on stderr, the first LOADGEN_MAX_NOTES of them. */
@@ -1014,7 +1038,28 @@ loadgen_resp_connection(struct loadgen_resp *r, char *v)
 	}
 }
 
-/* Parse one header line; only the framing headers and X-Origin matter. */
+/* -H: append the value v of header name to what r records for it. */
+static void
+loadgen_resp_record(struct loadgen_resp *r, const char *name, const char *v)
+{
+	unsigned	 i;
+	size_t		 at, k;
+
+	for (i = 0; i < loadgen.nhdrs; i++) {
+		if (strcasecmp(name, loadgen.hdr_names[i]) != 0)
+			continue;
+		at = strlen(r->hval[i]);
+		if (r->hseen[i]++ > 0 && at + 1 < LOADGEN_HVAL_LEN)
+			r->hval[i][at++] = ',';
+		for (k = 0; v[k] != '\0' && at + 1 < LOADGEN_HVAL_LEN; k++)
+			r->hval[i][at++] = v[k] >= 0x21 && v[k] <= 0x7e ?
+			    v[k] : '_';
+		r->hval[i][at] = '\0';
+	}
+}
+
+/* Parse one header line; only the framing headers and X-Origin matter
+ * (and the -H names). */
 static enum loadgen_parse
 loadgen_resp_header(struct loadgen_resp *r, char *line)
 {
@@ -1038,6 +1083,7 @@ loadgen_resp_header(struct loadgen_resp *r, char *line)
 		loadgen_resp_connection(r, v);
 	else if (strcasecmp(line, "X-Origin") == 0 && r->origin[0] == '\0')
 		loadgen_origin_clean(r->origin, v);
+	loadgen_resp_record(r, line, v);
 	return LOADGEN_PARSE_AGAIN;
 }
 

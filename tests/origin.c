@@ -6,7 +6,8 @@
  * request heads itself (CRLF or LF), reads bodies framed by Content-Length
  * or chunked, and keeps connections alive unless asked to close.
  *
- * Usage: origin -n NAME [-p PORT] [-l LOGFILE] [-k MS [-K]] [-f FILE] [-C].
+ * Usage: origin -n NAME [-p PORT] [-l LOGFILE] [-k MS [-K]] [-f FILE] [-C]
+ * [-L HEADER] [-T CERTS].
  * It binds 127.0.0.1 (port 0 unless -p), prints
  * "PORT <n>" on stdout (its only output there) and serves until SIGTERM or
  * SIGINT, then exits 0. With -l it appends "METHOD TARGET BODYLEN" to
@@ -34,6 +35,22 @@
  * connection that has served a response, without answering, when its next
  * request arrives (logged first): every reuse of a pooled connection then
  * loses the keep-alive race, in a way no check before the reuse can see.
+ *
+ * A request carrying one or more "X-Reply: Name: value" headers is
+ * answered, whatever its path, with those lines as response headers (in
+ * order, the same name as often as given; each value is sent as it came,
+ * so it should be "Name: value") and, as /echo does, the request head as
+ * received then its body as the response body; "X-Reply-Status: N"
+ * (200..599) picks the status, 200 by default (204 and 304 have no body).
+ * A test makes the origin send any Location, Set-Cookie or Refresh that
+ * way. -L HEADER adds one more field at the end of every request log line
+ * (after the -k field when there is one): the value of request header
+ * HEADER as received, its instances joined with ",", "-" when absent, each
+ * byte outside 0x21..0x7e written as \xHH so the line stays split by
+ * spaces; every response made here (not the canned /raw ones, not /ws)
+ * then also carries that field back as "X-Origin-Saw: VALUE". -T CERTS
+ * serves TLS instead of plain TCP with the certificate CERTS.pem and its
+ * key CERTS.key (the names tests/certs.sh gives), TLS 1.2 and 1.3.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -53,10 +70,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
 
 #include "tests/itest.h"
 
@@ -126,6 +145,8 @@ static struct {
 	int				 announce;	/* -K */
 	const char			*health_file;	/* -f */
 	int				 close_reused;	/* -C */
+	const char			*log_header;	/* -L */
+	SSL_CTX				*tls;		/* -T */
 	LIST_HEAD(, origin_conn)	 conns;
 } origin;
 
@@ -264,21 +285,68 @@ origin_conn_done(struct origin_conn *c)
 	origin_conn_reset(c);
 }
 
+/*
+ * The values of every request header called name (case-insensitive) in
+ * c->head, joined with ",", into buf (size bytes, cut short when too
+ * long), each byte outside 0x21..0x7e as \xHH; "-" when there is none.
+ * Returns how many there were.
+ */
+static int
+origin_head_values(const struct origin_conn *c, const char *name, char *buf,
+    size_t size)
+{
+	const char	*p = c->head, *eol, *v;
+	size_t		 n = strlen(name), len, at = 0, i;
+	int		 count = 0;
+
+	buf[0] = '\0';
+	while (p != NULL && (eol = strchr(p, '\n')) != NULL) {
+		p = eol + 1;
+		if (strncasecmp(p, name, n) != 0 || p[n] != ':')
+			continue;
+		for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		len = strcspn(v, "\r\n");
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		if (count++ > 0 && at + 1 < size)
+			buf[at++] = ',';
+		for (i = 0; i < len && at + 5 < size; i++) {
+			if (v[i] >= 0x21 && v[i] <= 0x7e)
+				buf[at++] = v[i];
+			else
+				at += (size_t)snprintf(buf + at, size - at,
+				    "\\x%02x", (unsigned char)v[i]);
+		}
+		buf[at] = '\0';
+	}
+	if (count == 0)
+		snprintf(buf, size, "-");
+	return count;
+}
+
 /* Append one request line to the log file and flush it. */
 static void
 origin_log(struct origin_conn *c, const char *bodylen)
 {
+	char	 extra[1024] = "";
+
 	if (origin.log == NULL)
 		return;
+	if (origin.log_header != NULL) {
+		extra[0] = ' ';
+		origin_head_values(c, origin.log_header, extra + 1,
+		    sizeof(extra) - 1);
+	}
 	if (origin.idle_ms == 0)
-		fprintf(origin.log, "%s %s %s\n", c->method, c->target,
-		    bodylen);
+		fprintf(origin.log, "%s %s %s%s\n", c->method, c->target,
+		    bodylen, extra);
 	else if (c->served == 0)
-		fprintf(origin.log, "%s %s %s -\n", c->method, c->target,
-		    bodylen);
+		fprintf(origin.log, "%s %s %s -%s\n", c->method, c->target,
+		    bodylen, extra);
 	else
-		fprintf(origin.log, "%s %s %s %.0f\n", c->method, c->target,
-		    bodylen, c->waited);
+		fprintf(origin.log, "%s %s %s %.0f%s\n", c->method, c->target,
+		    bodylen, c->waited, extra);
 	fflush(origin.log);
 }
 
@@ -344,9 +412,14 @@ origin_reply_head(struct origin_conn *c, int code, const char *reason,
     const char *extra, int64_t clen)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	char		 saw[1024];
 
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nX-Origin: %s\r\n%s",
 	    code, reason, origin.name, extra);
+	if (origin.log_header != NULL && c->head != NULL) {
+		origin_head_values(c, origin.log_header, saw, sizeof(saw));
+		evbuffer_add_printf(out, "X-Origin-Saw: %s\r\n", saw);
+	}
 	if (origin.announce && c->keepalive)
 		evbuffer_add_printf(out, "Keep-Alive: timeout=%u\r\n",
 		    (origin.idle_ms + 999) / 1000);
@@ -619,6 +692,75 @@ origin_mode_echo(struct origin_conn *c, const char *arg)
 	origin_conn_done(c);
 }
 
+/* 1 when the request head has a header called name (case-insensitive). */
+static int
+origin_head_has(const struct origin_conn *c, const char *name)
+{
+	const char	*p = c->head, *eol;
+	size_t		 n = strlen(name);
+
+	while ((eol = strchr(p, '\n')) != NULL) {
+		p = eol + 1;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A request with X-Reply headers: each value becomes a response header
+ * line, the status is X-Reply-Status (200 by default), the body is the
+ * request as received (head, then body), as for /echo.
+ */
+static void
+origin_mode_reply(struct origin_conn *c)
+{
+	struct evbuffer	*hdrs = evbuffer_new(), *out;
+	const char	*p = c->head, *eol, *v;
+	size_t		 blen = evbuffer_get_length(c->body), len;
+	char		 num[16], *extra;
+	int64_t		 code = 200;
+	int		 bodyless;
+
+	while ((eol = strchr(p, '\n')) != NULL) {
+		p = eol + 1;
+		if (strncasecmp(p, "X-Reply-Status:", 15) == 0) {
+			for (v = p + 15; *v == ' ' || *v == '\t'; v++)
+				;
+			snprintf(num, sizeof(num), "%.*s",
+			    (int)strcspn(v, " \t\r\n"), v);
+			code = origin_number(num);
+			continue;
+		}
+		if (strncasecmp(p, "X-Reply:", 8) != 0)
+			continue;
+		for (v = p + 8; *v == ' ' || *v == '\t'; v++)
+			;
+		len = strcspn(v, "\r\n");
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		evbuffer_add(hdrs, v, len);
+		evbuffer_add(hdrs, "\r\n", 2);
+	}
+	if (code < 200 || code > 599) {
+		evbuffer_free(hdrs);
+		origin_bad_request(c);
+		return;
+	}
+	evbuffer_add(hdrs, "", 1);
+	extra = (char *)evbuffer_pullup(hdrs, -1);
+	bodyless = code == 204 || code == 304;
+	origin_reply_head(c, (int)code, code == 200 ? "OK" : "Reply", extra,
+	    bodyless ? -1 : (int64_t)(c->headlen + blen));
+	evbuffer_free(hdrs);
+	if (!bodyless && !c->is_head) {
+		out = bufferevent_get_output(c->bev);
+		evbuffer_add(out, c->head, c->headlen);
+		evbuffer_add_buffer(out, c->body);
+	}
+	origin_conn_done(c);
+}
+
 /* The value of header name in the raw request head, into buf; 0 or -1. */
 static int
 origin_head_value(const struct origin_conn *c, const char *name, char *buf,
@@ -872,6 +1014,10 @@ origin_dispatch(struct origin_conn *c)
 	origin_log(c, len);
 	if (origin.close_reused && c->served > 0) {
 		origin_mode_hangup(c, "");
+		return;
+	}
+	if (origin_head_has(c, "X-Reply")) {
+		origin_mode_reply(c);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -1197,6 +1343,7 @@ origin_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct origin_conn	*c = calloc(1, sizeof(*c));
+	SSL			*ssl = NULL;
 	int			 one = 1;
 
 	if (c == NULL) {
@@ -1205,7 +1352,19 @@ origin_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	}
 	/* without it, a reused connection's second segment waits ~40 ms */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->bev = bufferevent_socket_new(origin.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (origin.tls != NULL && (ssl = SSL_new(origin.tls)) == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	if (origin.tls != NULL) {
+		/* BEV_OPT_CLOSE_ON_FREE frees the SSL too */
+		c->bev = bufferevent_openssl_socket_new(origin.base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else
+		c->bev = bufferevent_socket_new(origin.base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	c->body = evbuffer_new();
 	c->keepalive = 1;
 	c->idle_since = -1;
@@ -1251,6 +1410,26 @@ origin_listen(int port)
 	return l;
 }
 
+/* -T: a TLS server context with PREFIX.pem and PREFIX.key; -1 on error. */
+static int
+origin_tls_setup(const char *prefix)
+{
+	char	 cert[4096], key[4096];
+
+	snprintf(cert, sizeof(cert), "%s.pem", prefix);
+	snprintf(key, sizeof(key), "%s.key", prefix);
+	if ((origin.tls = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(origin.tls, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(origin.tls, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(origin.tls, key,
+	    SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "origin: -T %s: cannot use %s and %s\n",
+		    prefix, cert, key);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse the command line into origin.name and the log file. */
 static int
 origin_args(int argc, char **argv)
@@ -1258,7 +1437,7 @@ origin_args(int argc, char **argv)
 	int	 ch;
 
 	origin.name = "origin";
-	while ((ch = getopt(argc, argv, "n:l:p:k:Kf:C")) != -1) {
+	while ((ch = getopt(argc, argv, "n:l:p:k:Kf:CL:T:")) != -1) {
 		switch (ch) {
 		case 'n':
 			origin.name = optarg;
@@ -1278,6 +1457,13 @@ origin_args(int argc, char **argv)
 		case 'C':
 			origin.close_reused = 1;
 			break;
+		case 'L':
+			origin.log_header = optarg;
+			break;
+		case 'T':
+			if (origin_tls_setup(optarg) == -1)
+				return -1;
+			break;
 		case 'l':
 			if ((origin.log = fopen(optarg, "a")) == NULL) {
 				perror(optarg);
@@ -1286,7 +1472,8 @@ origin_args(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: origin -n NAME [-p PORT] "
-			    "[-l LOGFILE] [-k MS [-K]] [-f FILE] [-C]\n");
+			    "[-l LOGFILE] [-k MS [-K]] [-f FILE] [-C] "
+			    "[-L HEADER] [-T CERTS]\n");
 			return -1;
 		}
 	}
@@ -1321,6 +1508,7 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(origin.base);
+	SSL_CTX_free(origin.tls);
 	libevent_global_shutdown();
 	if (origin.log != NULL)
 		fclose(origin.log);
