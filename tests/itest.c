@@ -1372,12 +1372,12 @@ itest_json_str(const char *json, const char *key, char *buf, size_t len)
 int
 itest_req_parse(const char *line, struct itest_req *q)
 {
-	char	 conn[32], status[16];
+	char	 status[16];
 	int	 at = 0, more;
 
 	memset(q, 0, sizeof(*q));
-	if (sscanf(line, "%lf %lf %31s %7s %15s %31s %31s%n", &q->start,
-	    &q->end, conn, q->method, status, q->origin, q->outcome,
+	if (sscanf(line, "%lf %lf %23s %7s %15s %31s %31s%n", &q->start,
+	    &q->end, q->conn, q->method, status, q->origin, q->outcome,
 	    &at) != 7)
 		return -1;
 	q->status = atoi(status);

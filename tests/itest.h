@@ -383,6 +383,7 @@ int	itest_json_str(const char *json, const char *key, char *buf,
 struct itest_req {
 	double		 start;		/* ms since the client started */
 	double		 end;
+	char		 conn[24];	/* the TCP connection's number, "-" */
 	char		 method[8];
 	int		 status;	/* 0 when none arrived */
 	char		 origin[32];
