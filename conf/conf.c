@@ -26,6 +26,9 @@ conf_listener_clear(struct conf_listener *l)
 		conf_cert_clear(&l->certs[i]);
 	free(l->certs);
 	free(l->tls_ciphers);
+	free(l->request_id);
+	conf_hdr_rules_clear(&l->request_headers);
+	conf_hdr_rules_clear(&l->response_headers);
 }
 
 /* Free one upstream's contents. */
@@ -42,6 +45,9 @@ conf_upstream_clear(struct conf_upstream *u)
 	free(u->tls_server_name);
 	free(u->health_check);
 	conf_cert_clear(&u->tls_client_cert);
+	free(u->host_name);
+	conf_hdr_rules_clear(&u->request_headers);
+	conf_hdr_rules_clear(&u->response_headers);
 }
 
 /* Free a conf and all it owns; NULL is fine. */

@@ -44,7 +44,7 @@ enum conf_sect_kind {
 };
 
 /* Entries of the keyword table, at most (conf/ asserts it at build time). */
-#define CONF_KEYS_MAX		48
+#define CONF_KEYS_MAX		64
 
 /*
  * Where one section and each of its keys were written, kept so that
@@ -77,14 +77,66 @@ struct conf_server {
 	int			 line;
 };
 
-/* One "route = [HOST]/PREFIX UPSTREAM" line. */
+/* One "route = [HOST]/PREFIX UPSTREAM [strip]" line. */
 struct conf_route {
 	/* NULL: any host; "*.example.com": a suffix match; else exact,
 	 * lower-cased, no port */
 	char			*host;
-	char			*prefix;	/* starts with '/' */
+	char			*prefix;	/* starts with '/'; with strip,
+						 * without its trailing '/'
+						 * ("" for "/") */
 	char			*upstream;	/* name of an [upstream] */
+	int			 strip;		/* the prefix is removed */
 	int			 line;
+};
+
+/* What a header rule does. */
+enum conf_hdr_op {
+	CONF_HDR_SET = 0,	/* replace every instance, or add */
+	CONF_HDR_ADD,		/* append one more */
+	CONF_HDR_REMOVE,	/* remove every instance */
+};
+
+/* What a piece of a rule's value is: text, or a variable. */
+enum conf_var {
+	CONF_VAR_TEXT = 0,
+	CONF_VAR_REMOTE_ADDR,	/* the client's IP address */
+	CONF_VAR_SCHEME,	/* http or https, the client's */
+	CONF_VAR_HOST,		/* the client's Host, lower-cased, no port */
+	CONF_VAR_REQUEST_ID,
+	CONF_VAR_SERVER,	/* the chosen server's name */
+};
+
+/* One piece of a value: text[0..len) when var is CONF_VAR_TEXT. */
+struct conf_hdr_part {
+	enum conf_var		 var;
+	const char		*text;		/* in the rule's value */
+	size_t			 len;
+};
+
+/* One "request_header" or "response_header" line. */
+struct conf_hdr_rule {
+	enum conf_hdr_op	 op;
+	char			*name;
+	char			*value;		/* the literal text of the
+						 * pieces ($$ made $); NULL
+						 * for remove */
+	struct conf_hdr_part	*parts;
+	size_t			 nparts;
+	int			 line;
+};
+
+/* A section's rules for one direction, in file order. */
+struct conf_hdr_rules {
+	struct conf_hdr_rule	*rule;
+	size_t			 n;
+};
+
+/* What an upstream sends as Host. */
+enum conf_host_mode {
+	CONF_HOST_PASS = 0,	/* the client's */
+	CONF_HOST_SERVER,	/* the server line's HOST:PORT */
+	CONF_HOST_NAME,		/* host_name */
 };
 
 /*
@@ -113,6 +165,11 @@ struct conf_listener {
 						 * (default both) */
 	char			*tls_ciphers;	/* TLS 1.2 cipher list (OpenSSL
 						 * syntax), checked by tls/ */
+	char			*request_id;	/* header name; NULL: off */
+	int			 request_id_trust; /* keep a valid incoming
+						 * one */
+	struct conf_hdr_rules	 request_headers;
+	struct conf_hdr_rules	 response_headers;
 	int			 line;		/* of the [listener] header */
 	struct conf_lines	 lines;		/* see conf_line() */
 };
@@ -150,6 +207,12 @@ struct conf_upstream {
 	int			 health_status_max;	/* default 399 */
 	uint64_t		 slow_start_ms;		/* default 0: off */
 	uint64_t		 tunnel_timeout_ms;	/* default 1h */
+	enum conf_host_mode	 host_mode;		/* default pass */
+	char			*host_name;	/* CONF_HOST_NAME's Host */
+	int			 rewrite_location;	/* default on */
+	int			 rewrite_cookie_path;	/* default off */
+	struct conf_hdr_rules	 request_headers;
+	struct conf_hdr_rules	 response_headers;
 	int			 line;		/* of the [upstream] header */
 	struct conf_lines	 lines;		/* see conf_line() */
 };

@@ -3,6 +3,7 @@
  *
  * table.c	the keyword table, sections, one setter per type
  * custom.c	the keys with a syntax of their own
+ * rules.c	header rules, request IDs, an upstream's Host
  * read.c	reading the file through inih, collecting errors
  * check.c	the checks across sections, once the file is read
  * conf.c	a loaded conf: freeing it, looking things up
@@ -213,10 +214,19 @@ int	conf_set_percent(struct conf_loader *, const struct conf_keyword *,
 int	conf_set_workers(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 
+/* Setters of the rule keys (rules.c). */
+int	conf_set_hdr_rule(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
+int	conf_set_request_id(struct conf_loader *,
+	    const struct conf_keyword *, void *, const char *);
+int	conf_set_host(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
+
 /* Free what an entry made by those setters owns (custom.c). */
 void	conf_server_clear(struct conf_server *);
 void	conf_route_clear(struct conf_route *);
 void	conf_cert_clear(struct conf_cert *);
+void	conf_hdr_rules_clear(struct conf_hdr_rules *);
 
 /*
  * After reading (check.c)

@@ -175,13 +175,18 @@ conf_route_parse(struct conf_loader *ld, const struct conf_keyword *kw,
 	char	*slash;
 
 	r->line = ld->lineno;
-	if (n != 2)
+	if (n != 2 && (n != 3 || strcmp(words[2], "strip") != 0))
 		return conf_key_error(ld, kw,
-		    "expected [HOST]/PREFIX UPSTREAM");
+		    "expected [HOST]/PREFIX UPSTREAM [strip]");
 	if ((slash = strchr(words[0], '/')) == NULL)
 		return conf_value_error(ld, kw, words[0],
 		    "expected [HOST]/PREFIX (the prefix starts with '/')");
+	r->strip = n == 3;
 	r->prefix = strdup(slash);
+	/* a stripped prefix matches whole segments: kept without its '/' */
+	if (r->strip && r->prefix != NULL && r->prefix[strlen(r->prefix) -
+	    1] == '/')
+		r->prefix[strlen(r->prefix) - 1] = '\0';
 	*slash = '\0';
 	if (words[0][0] != '\0') {
 		if (!conf_route_host_ok(words[0]))
@@ -216,21 +221,24 @@ conf_route_same(const struct conf_route *a, const struct conf_route *b)
 	return strcmp(a->prefix, b->prefix) == 0;
 }
 
-/* route = [HOST]/PREFIX UPSTREAM; the upstream is checked at the end. */
+/*
+ * route = [HOST]/PREFIX UPSTREAM [strip]; the upstream is checked at the
+ * end.
+ */
 int
 conf_set_route(struct conf_loader *ld, const struct conf_keyword *kw,
     void *base, const char *value)
 {
 	struct conf_listener	*l = base;
 	struct conf_route	 r, *p = NULL;
-	char			*copy, *words[3];
+	char			*copy, *words[4];
 	size_t			 i, n;
 	int			 rc;
 
 	memset(&r, 0, sizeof(r));
 	if ((copy = strdup(value)) == NULL)
 		return conf_value_error(ld, kw, value, "out of memory");
-	n = conf_words(copy, words, 2);
+	n = conf_words(copy, words, 3);
 	rc = conf_route_parse(ld, kw, &r, words, n);
 	free(copy);
 	for (i = 0; rc == 0 && i < l->nroutes; i++) {

@@ -658,6 +658,115 @@ START_TEST(test_routes_only)
 }
 END_TEST
 
+/* The pieces of a rule's value, as text: "T:abc" or "V:n" per piece. */
+static void
+rule_pieces(const struct conf_hdr_rule *r, char *buf, size_t size)
+{
+	size_t	 i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->nparts && n < size; i++) {
+		if (r->parts[i].var == CONF_VAR_TEXT)
+			n += (size_t)snprintf(buf + n, size - n, "%sT:%.*s",
+			    i > 0 ? "|" : "", (int)r->parts[i].len,
+			    r->parts[i].text);
+		else
+			n += (size_t)snprintf(buf + n, size - n, "%sV:%d",
+			    i > 0 ? "|" : "", (int)r->parts[i].var);
+	}
+}
+
+/*
+ * Header rules, request IDs and host: each op, values cut into text and
+ * variables ($$ a dollar), comments after " ;", the defaults, and strip
+ * routes keeping their prefix without the trailing slash.
+ */
+START_TEST(test_rules)
+{
+	struct conf			*c;
+	const struct conf_listener	*l;
+	const struct conf_upstream	*u;
+	char				 p[256];
+
+	c = load_ok("[listener web]\nlisten = 127.0.0.1:8080\n"
+	    "upstream = app\n"
+	    "request_id = X-Request-Id\n"
+	    "request_id_trust = on\n"
+	    "request_header = set X-Env prod\n"
+	    "request_header = add X-Via  $scheme://$host:1$$x  ; note\n"
+	    "request_header = remove Cookie\n"
+	    "response_header = set X-Who $server/$remote_addr/$request_id\n"
+	    "route = /legacy/ app strip\n"
+	    "route = / app strip\n"
+	    "route = /api app\n"
+	    "[upstream app]\nserver = 127.0.0.1:9000\n"
+	    "host = intranet.local:8080\n"
+	    "rewrite_location = off\n"
+	    "rewrite_cookie_path = on\n"
+	    "response_header = remove Server\n"
+	    "[upstream b]\nserver = 127.0.0.1:9001\nhost = server\n");
+	l = &c->listeners[0];
+	ck_assert_str_eq(l->request_id, "X-Request-Id");
+	ck_assert_int_eq(l->request_id_trust, 1);
+	ck_assert_uint_eq(l->request_headers.n, 3);
+	ck_assert_int_eq(l->request_headers.rule[0].op, CONF_HDR_SET);
+	ck_assert_str_eq(l->request_headers.rule[0].name, "X-Env");
+	ck_assert_str_eq(l->request_headers.rule[0].value, "prod");
+	ck_assert_int_eq(l->request_headers.rule[0].line, 6);
+	rule_pieces(&l->request_headers.rule[0], p, sizeof(p));
+	ck_assert_str_eq(p, "T:prod");
+	ck_assert_int_eq(l->request_headers.rule[1].op, CONF_HDR_ADD);
+	ck_assert_str_eq(l->request_headers.rule[1].value, "://:1$x");
+	rule_pieces(&l->request_headers.rule[1], p, sizeof(p));
+	ck_assert_str_eq(p, "V:2|T:://|V:3|T::1$x");
+	ck_assert_int_eq(l->request_headers.rule[2].op, CONF_HDR_REMOVE);
+	ck_assert_ptr_null(l->request_headers.rule[2].value);
+	ck_assert_uint_eq(l->request_headers.rule[2].nparts, 0);
+	ck_assert_uint_eq(l->response_headers.n, 1);
+	rule_pieces(&l->response_headers.rule[0], p, sizeof(p));
+	ck_assert_str_eq(p, "V:5|T:/|V:1|T:/|V:4");
+	ck_assert_uint_eq(l->nroutes, 3);
+	ck_assert_str_eq(l->routes[0].prefix, "/legacy");
+	ck_assert_int_eq(l->routes[0].strip, 1);
+	ck_assert_str_eq(l->routes[1].prefix, "");
+	ck_assert_int_eq(l->routes[1].strip, 1);
+	ck_assert_str_eq(l->routes[2].prefix, "/api");
+	ck_assert_int_eq(l->routes[2].strip, 0);
+	u = &c->upstreams[0];
+	ck_assert_int_eq(u->host_mode, CONF_HOST_NAME);
+	ck_assert_str_eq(u->host_name, "intranet.local:8080");
+	ck_assert_int_eq(u->rewrite_location, 0);
+	ck_assert_int_eq(u->rewrite_cookie_path, 1);
+	ck_assert_uint_eq(u->response_headers.n, 1);
+	ck_assert_uint_eq(u->request_headers.n, 0);
+	ck_assert_int_eq(c->upstreams[1].host_mode, CONF_HOST_SERVER);
+	ck_assert_ptr_null(c->upstreams[1].host_name);
+	conf_free(c);
+
+	/* the defaults */
+	c = load_ok(LS UP);
+	ck_assert_ptr_null(c->listeners[0].request_id);
+	ck_assert_int_eq(c->listeners[0].request_id_trust, 0);
+	ck_assert_uint_eq(c->listeners[0].request_headers.n, 0);
+	ck_assert_int_eq(c->upstreams[0].host_mode, CONF_HOST_PASS);
+	ck_assert_int_eq(c->upstreams[0].rewrite_location, 1);
+	ck_assert_int_eq(c->upstreams[0].rewrite_cookie_path, 0);
+	conf_free(c);
+
+	/* off, IPv6 hosts, names and values with every tchar */
+	c = load_ok(BASE_L "request_id = off\n"
+	    "request_header = set !#$%&'*+-.^_`|~Az09 \"a\tb\" \xc3\xa9\n"
+	    "[upstream v6]\nserver = 127.0.0.1:9002\nhost = [::1]:8080\n");
+	ck_assert_ptr_null(c->listeners[0].request_id);
+	ck_assert_str_eq(c->listeners[0].request_headers.rule[0].name,
+	    "!#$%&'*+-.^_`|~Az09");
+	ck_assert_str_eq(c->listeners[0].request_headers.rule[0].value,
+	    "\"a\tb\" \xc3\xa9");
+	ck_assert_str_eq(c->upstreams[1].host_name, "[::1]:8080");
+	conf_free(c);
+}
+END_TEST
+
 /*
  * conf_line: a key set at line N gives N (a repeated key its first line),
  * a key left at its default gives its section header's line.
@@ -1018,6 +1127,80 @@ static const struct {
 	{ BASE "[admin]\nlisten = 127.0.0.1:8080\n", 1,
 	    "t.ini:7: listen: 127.0.0.1:8080 is already used by "
 	    "[listener web]" },
+	/* header rules, request IDs, host (issue 13) */
+	{ BASE_L "request_header = set Content-Length 5\n", 1,
+	    "t.ini:6: request_header: \"Content-Length\": sluice writes" },
+	{ BASE_L "response_header = remove transfer-encoding\n", 1,
+	    "t.ini:6: response_header: \"transfer-encoding\": sluice" },
+	{ BASE_L "request_header = add Connection close\n", 1,
+	    "t.ini:6: request_header: \"Connection\": sluice writes" },
+	{ BASE "request_header = remove Keep-Alive\n", 1,
+	    "t.ini:6: request_header: \"Keep-Alive\": sluice writes" },
+	{ BASE "response_header = set Proxy-Connection x\n", 1,
+	    "t.ini:6: response_header: \"Proxy-Connection\": sluice" },
+	{ BASE_L "request_header = remove TE\n", 1,
+	    "t.ini:6: request_header: \"TE\": sluice writes" },
+	{ BASE_L "response_header = add Trailer x\n", 1,
+	    "t.ini:6: response_header: \"Trailer\": sluice writes" },
+	{ BASE "response_header = remove UPGRADE\n", 1,
+	    "t.ini:6: response_header: \"UPGRADE\": sluice writes" },
+	{ BASE_L "request_header = set Host a.test\n", 1,
+	    "t.ini:6: request_header: \"Host\": use the upstream's host" },
+	{ BASE "response_header = remove host\n", 1,
+	    "t.ini:6: response_header: \"host\": use the upstream's host" },
+	{ BASE_L "request_header = remove Expect\n", 1,
+	    "t.ini:6: request_header: \"Expect\": sluice answers Expect" },
+	{ BASE_L "request_header = set X(Y) 1\n", 1,
+	    "t.ini:6: request_header: \"X(Y)\": not a header name" },
+	{ BASE_L "request_header = set X:Y 1\n", 1,
+	    "t.ini:6: request_header: \"X:Y\": not a header name" },
+	{ BASE_L "request_header = set X-A a\rb\n", 1,
+	    "t.ini:6: request_header: \"a\rb\": a value cannot hold a CR" },
+	{ BASE_L "response_header = set X-A a\x01b\n", 1,
+	    "t.ini:6: response_header: \"a\x01b\": a value cannot hold a "
+	    "control" },
+	{ BASE_L "request_header = set X-A $hostname\n", 1,
+	    "t.ini:6: request_header: \"$hostname\": unknown variable" },
+	{ BASE_L "request_header = set X-A ${host}\n", 1,
+	    "t.ini:6: request_header: \"$\": unknown variable" },
+	{ BASE_L "request_header = set X-A cost$\n", 1,
+	    "t.ini:6: request_header: \"$\": unknown variable" },
+	{ BASE "response_header = add X-A $uri\n", 1,
+	    "t.ini:6: response_header: \"$uri\": unknown variable" },
+	{ BASE_L "request_header = replace X-A 1\n", 1,
+	    "t.ini:6: request_header: expected set NAME VALUE" },
+	{ BASE_L "request_header = set X-A\n", 1,
+	    "t.ini:6: request_header: expected set NAME VALUE or add" },
+	{ BASE_L "response_header = add X-A ; a comment\n", 1,
+	    "t.ini:6: response_header: expected set NAME VALUE or add" },
+	{ BASE_L "response_header = remove X-A 1\n", 1,
+	    "t.ini:6: response_header: expected remove NAME (no value)" },
+	{ BASE_L "request_header = \n", 1,
+	    "t.ini:6: request_header: " },
+	{ BASE_L "request_id = X Y\n", 1,
+	    "t.ini:6: request_id: \"X Y\": not a header name" },
+	{ BASE_L "request_id = Content-Length\n", 1,
+	    "t.ini:6: request_id: \"Content-Length\": sluice writes" },
+	{ BASE_L "request_id = Host\n", 1,
+	    "t.ini:6: request_id: \"Host\": use the upstream's host" },
+	{ BASE_L "request_id_trust = maybe\n", 1,
+	    "t.ini:6: request_id_trust: " },
+	{ BASE "host = a b\n", 1, "t.ini:6: host: \"a b\": expected pass, "
+	    "server, or a host name" },
+	{ BASE "host = a.test:99999\n", 1, "t.ini:6: host: \"a.test:99999\"" },
+	{ BASE "host = a.test:\n", 1, "t.ini:6: host: \"a.test:\"" },
+	{ BASE "host = [::1\n", 1, "t.ini:6: host: \"[::1\"" },
+	{ BASE "host = a/b\n", 1, "t.ini:6: host: \"a/b\"" },
+	{ BASE "rewrite_location = sometimes\n", 1,
+	    "t.ini:6: rewrite_location: " },
+	{ BASE "rewrite_cookie_path = 2\n", 1,
+	    "t.ini:6: rewrite_cookie_path: " },
+	{ BASE_L "route = /x/ app strp\n", 1,
+	    "t.ini:6: route: expected [HOST]/PREFIX UPSTREAM [strip]" },
+	{ BASE_L "route = /x/ app strip more\n", 1,
+	    "t.ini:6: route: expected [HOST]/PREFIX UPSTREAM [strip]" },
+	{ BASE_L "route = /x/ app strip\nroute = /x app\n", 1,
+	    "t.ini:7: route: duplicate route \"/x app\" (first at line 6)" },
 };
 
 /* error_cases[_i] fails with exactly the errors it expects. */
@@ -1144,7 +1327,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 47);
+	ck_assert_uint_eq(n, 56);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1285,6 +1468,7 @@ check_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_routes_only);
+	tcase_add_test(tc, test_rules);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_lines_sections);
 	tcase_add_test(tc, test_tls);
