@@ -100,14 +100,17 @@ leg_values(const char *head, const char *name, char *out, size_t len,
 	return n;
 }
 
+/* Static buffers of leg_v(), used in turn: more than one printf takes. */
+#define LEG_V_BUFS	16
+
 /* The values of header name in head joined with "|", in a static buffer
- * of its own (one of four, used in turn), for messages and comparisons. */
+ * of its own (one of LEG_V_BUFS), for messages and comparisons. */
 static const char *
 leg_v(const char *head, const char *name)
 {
-	static char	 buf[4][VAL_MAX];
+	static char	 buf[LEG_V_BUFS][VAL_MAX];
 	static int	 next;
-	char		*out = buf[next++ % 4];
+	char		*out = buf[next++ % LEG_V_BUFS];
 
 	leg_values(head != NULL ? head : "", name, out, VAL_MAX, NULL);
 	return out;
