@@ -5,6 +5,10 @@
  * may call back into exchange_finish() before they return, so in every
  * function here such a call is the last thing that touches the exchange.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,7 @@
 
 #include "proxy/exchange.h"
 #include "proxy/gen.h"
+#include "proxy/rewrite.h"
 #include "proxy/tunnel.h"
 #include "proxy/back/server.h"
 #include "proxy/back/upconn.h"
@@ -31,17 +36,20 @@
 #include "proxy/front/nulscan.h"
 #include "proxy/http/headers.h"
 #include "proxy/http/http1.h"
+#include "proxy/http/uri.h"
 
 #define EXCHANGE_MAGIC		0x45584348u	/* "EXCH" */
 #define EXCHANGE_HIGH_MARK	(256 * 1024)	/* client output: pause */
 #define EXCHANGE_MAX_REASON	128
 #define EXCHANGE_COALESCE_MAX	(16 * 1024)	/* one TLS record */
+#define EXCHANGE_HOST_MAX	256		/* a routing host, NUL too */
 
 struct exchange {
 	unsigned		 magic;
 	struct evhttp_request	*req;		/* NULL once evhttp has it */
 	struct clientconn	*client;
 	struct gen		*gen;		/* referenced */
+	const struct gen_listener *gl;		/* its listener (in gen) */
 	const char		*lname;		/* listener name (in gen) */
 	uint64_t		 client_timeout_ms;
 	uint64_t		 keepalive_timeout_ms;
@@ -49,8 +57,17 @@ struct exchange {
 	struct server		*srv;		/* hold.srv, for short */
 	struct upconn		*uc;
 	struct upstream		*up;		/* routed to (in gen) */
+	const struct gen_route	*route;		/* routed by (in gen) */
+	const char		*method;	/* static; NULL: not one we
+						 * forward */
+	char			*target;	/* the normalised target
+						 * (malloc'd) */
+	const char		*fwd_target;	/* what the server gets: in
+						 * target, the prefix
+						 * stripped */
 	struct evbuffer		*reqbuf;	/* the upstream request, kept
 						 * while a retry may need it */
+	size_t			 headlen;	/* its head's bytes */
 	int			 tries_left;
 	int			 retried;	/* this is a retry */
 	int			 idempotent;
@@ -69,6 +86,10 @@ struct exchange {
 	struct timespec		 t_up_start;
 	struct timespec		 t_up_end;
 	char			*reqline;	/* for the access log */
+	char			 host[EXCHANGE_HOST_MAX]; /* routing host,
+						 * lower-case, no port; ""
+						 * none */
+	char			 reqid[REWRITE_ID_MAX + 1]; /* "": none */
 	TAILQ_ENTRY(exchange)	 entry;
 };
 
@@ -110,6 +131,7 @@ static void	exchange_tunnel_done(void *, enum tunnel_end);
 static void	exchange_cut(struct exchange *, enum exchange_who);
 static void	exchange_client_watch(struct exchange *, uint64_t);
 static int	exchange_send(struct exchange *);
+static int	exchange_rebuild(struct exchange *);
 
 static const struct upconn_cbs exchange_up_cbs = {
 	exchange_up_head, exchange_up_body, exchange_up_done,
@@ -183,7 +205,161 @@ exchange_out_add(void *arg, const char *name, const char *value)
 	return evhttp_add_header(arg, name, value);
 }
 
-/* Copy the end-to-end headers of r into the client's response. */
+/* What the variables of header rules stand for in ex. */
+static void
+exchange_vars(const struct exchange *ex, struct rewrite_vars *vars)
+{
+	vars->val[CONF_VAR_TEXT] = NULL;
+	vars->val[CONF_VAR_REMOTE_ADDR] = ex->client->ip;
+	vars->val[CONF_VAR_SCHEME] = ex->client->tls ? "https" : "http";
+	vars->val[CONF_VAR_HOST] = ex->host;
+	vars->val[CONF_VAR_REQUEST_ID] = ex->reqid;
+	vars->val[CONF_VAR_SERVER] = ex->srv != NULL ? ex->srv->name : NULL;
+}
+
+/*
+ * The Host sent to ex's server instead of the client's (host = server or
+ * NAME), in buf when it is made; NULL for host = pass.
+ */
+static const char *
+exchange_host_out(const struct exchange *ex, char *buf, size_t size)
+{
+	const struct conf_upstream	*cu = ex->up->conf;
+	const char			*a = ex->srv->addrtext, *colon;
+
+	if (cu->host_mode == CONF_HOST_NAME)
+		return cu->host_name;
+	if (cu->host_mode != CONF_HOST_SERVER)
+		return NULL;
+	/* the port a client leaves out for this scheme */
+	colon = strrchr(a, ':');
+	if (colon != NULL && strcmp(colon + 1, cu->tls ? "443" : "80") == 0) {
+		snprintf(buf, size, "%.*s", (int)(colon - a), a);
+		return buf;
+	}
+	return a;
+}
+
+/*
+ * What sluice puts on every answer of ex, its own and the server's: the
+ * request ID, then the response rules of the upstream (when the request
+ * was routed to one) and of the listener. -1 when out of memory.
+ */
+static int
+exchange_answer_edit(struct exchange *ex)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(
+				    ex->req);
+	struct rewrite_vars	 vars;
+
+	if (ex->reqid[0] != '\0' && rewrite_set_header(out,
+	    ex->gl->conf->request_id, ex->reqid) == -1)
+		return -1;
+	if (ex->gl->conf->response_headers.n == 0 &&
+	    (ex->up == NULL || ex->up->conf->response_headers.n == 0))
+		return 0;
+	exchange_vars(ex, &vars);
+	if (ex->up != NULL && rewrite_response(out,
+	    &ex->up->conf->response_headers, &vars) == -1)
+		return -1;
+	return rewrite_response(out, &ex->gl->conf->response_headers, &vars);
+}
+
+/* 1 when the response has a header rewrite_urls may change. */
+static int
+exchange_has_urls(const struct http1_response *r, int location, int cookie)
+{
+	const struct http1_header	*h;
+	size_t				 i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		h = &r->headers[i];
+		switch (h->namelen) {
+		case 7:
+		case 8:
+		case 16:
+			if (location && (strncasecmp(h->name, "Location",
+			    h->namelen) == 0 || strncasecmp(h->name,
+			    "Content-Location", h->namelen) == 0 ||
+			    strncasecmp(h->name, "Refresh", h->namelen) == 0))
+				return 1;
+			break;
+		case 10:
+			if (cookie && strncasecmp(h->name, "Set-Cookie",
+			    10) == 0)
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Point the server's Location, Content-Location, Refresh and Set-Cookie
+ * paths at the client's side (rewrite_location, rewrite_cookie_path). The
+ * names the server goes by: its address, the host on its server line, the
+ * upstream's host = NAME, and the Host sent to it. -1 when out of memory.
+ */
+static int
+exchange_response_urls(struct exchange *ex, const struct http1_response *r)
+{
+	const struct conf_upstream	*cu = ex->up->conf;
+	struct evkeyvalq		*in;
+	struct uri_outside		 o;
+	struct uri_self			 self[4];
+	char				 ip[INET6_ADDRSTRLEN + 2];
+	char				 hostbuf[EXCHANGE_HOST_MAX];
+	const char			*sent;
+	int				 cookie;
+
+	cookie = cu->rewrite_cookie_path && ex->route->strip &&
+	    ex->route->prefixlen > 0;
+	if (!exchange_has_urls(r, cu->rewrite_location, cookie))
+		return 0;
+	in = evhttp_request_get_input_headers(ex->req);
+	o.scheme = ex->client->tls ? "https" : "http";
+	o.host = evhttp_find_header(in, "Host");
+	o.prefix = ex->route->strip ? ex->route->prefix : "";
+	o.prefixlen = ex->route->strip ? ex->route->prefixlen : 0;
+	o.self = self;
+	o.nself = 0;
+	if (uri_self_parse(ex->srv->addrtext, &self[1]) == 0) {
+		const void *a = ex->srv->ss.ss_family == AF_INET6 ?
+		    (const void *)&((const struct sockaddr_in6 *)
+		    &ex->srv->ss)->sin6_addr :
+		    (const void *)&((const struct sockaddr_in *)
+		    &ex->srv->ss)->sin_addr;
+		int	 v6 = ex->srv->ss.ss_family == AF_INET6;
+
+		ip[0] = '[';
+		if (inet_ntop(ex->srv->ss.ss_family, a, ip + 1,
+		    sizeof(ip) - 2) != NULL) {
+			if (v6)
+				strcat(ip, "]");
+			self[0].host = v6 ? ip : ip + 1;
+			self[0].hostlen = strlen(self[0].host);
+			self[0].port = self[1].port;
+			o.nself = 2;
+		} else {
+			self[0] = self[1];
+			o.nself = 1;
+		}
+	}
+	if (cu->host_mode == CONF_HOST_NAME &&
+	    uri_self_parse(cu->host_name, &self[o.nself]) == 0)
+		o.nself++;
+	if ((sent = exchange_host_out(ex, hostbuf, sizeof(hostbuf))) == NULL)
+		sent = o.host != NULL ? o.host : ex->srv->addrtext;
+	if (uri_self_parse(sent, &self[o.nself]) == 0)
+		o.nself++;
+	return rewrite_urls(evhttp_request_get_output_headers(ex->req), &o,
+	    cu->rewrite_location, cookie);
+}
+
+/*
+ * Copy the end-to-end headers of r into the client's response, with the
+ * server's URLs pointed back at the client, the request ID and the rules.
+ */
 static int
 exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 {
@@ -192,7 +368,10 @@ exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 	out.add = exchange_out_add;
 	out.arg = evhttp_request_get_output_headers(ex->req);
 
-	return headers_response_copy(r, &out);
+	if (headers_response_copy(r, &out) == -1 ||
+	    exchange_response_urls(ex, r) == -1)
+		return -1;
+	return exchange_answer_edit(ex);
 }
 
 /* Exchanges in flight. */
@@ -232,12 +411,39 @@ exchange_ms(const struct timespec *a, const struct timespec *b)
 	    (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
+/*
+ * The request ID as logged: "-" when none, a byte that would break the
+ * line's fields (a quote, a backslash) as \xHH.
+ */
+static const char *
+exchange_log_id(const struct exchange *ex, char *buf, size_t size)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*p;
+	size_t			 n = 0;
+
+	if (ex->reqid[0] == '\0')
+		return "-";
+	for (p = ex->reqid; *p != '\0' && n + 5 < size; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = hex[(unsigned char)*p >> 4];
+			buf[n++] = hex[*p & 0xf];
+		} else
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Write the access-log line. */
 static void
 exchange_log(struct exchange *ex)
 {
 	struct timespec	 now;
-	char		 ts[40], term[32], line[1024];
+	char		 ts[40], term[32], line[4096];
+	char		 id[4 * REWRITE_ID_MAX + 1];
 	double		 up_ms = -1;
 	int		 n;
 
@@ -254,7 +460,7 @@ exchange_log(struct exchange *ex)
 		    phase_names[ex->term_phase]);
 	log_timestamp(ts, sizeof(ts));
 	n = snprintf(line, sizeof(line),
-	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %s #%llx", ts,
+	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %s #%llx %s", ts,
 	    ex->client != NULL ? ex->client->ip : "-",
 	    ex->client != NULL ? ex->client->port : 0, ex->lname,
 	    ex->reqline != NULL ? ex->reqline : "-", ex->status,
@@ -262,7 +468,7 @@ exchange_log(struct exchange *ex)
 	    ex->srv != NULL ? ex->srv->upstream : "-",
 	    ex->srv != NULL ? ex->srv->name : "-",
 	    exchange_ms(&ex->t_start, &now), up_ms < 0 ? 0 : up_ms, term,
-	    (unsigned long long)ex->id);
+	    (unsigned long long)ex->id, exchange_log_id(ex, id, sizeof(id)));
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
 	log_access(line, (size_t)n);
@@ -374,6 +580,7 @@ exchange_finish(struct exchange *ex, enum exchange_who who,
 		SLUICE_INC(&nkilled);
 	ex->magic = 0;
 	free(ex->reqline);
+	free(ex->target);
 	free(ex);
 	if (SLUICE_DEC(&nexchanges) == 0 && idle_cb != NULL)
 		idle_cb();
@@ -478,6 +685,7 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 	}
 	if (body != NULL)
 		ex->bytes = evbuffer_get_length(body);
+	(void)exchange_answer_edit(ex);	/* out of memory: without them */
 	evhttp_send_reply(ex->req, code, reason, body);
 	if (body != NULL)
 		evbuffer_free(body);
@@ -563,9 +771,13 @@ exchange_timeout_metric(enum upconn_error err)
 static int
 exchange_retry(struct exchange *ex, int other_only)
 {
+	struct server	*before = ex->srv;
+
 	if (upstream_retake(ex->up, &ex->hold, other_only) == -1)
 		return -1;
 	ex->srv = ex->hold.srv;
+	if (ex->srv != before && exchange_rebuild(ex) == -1)
+		return -1;
 	ex->tries_left--;
 	ex->retried = 1;
 	metrics_retry();
@@ -947,36 +1159,102 @@ exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
 	return 0;
 }
 
-/* Build the upstream request into ex->reqbuf. -1 when out of memory. */
+/*
+ * Write the head of the request for ex's server into out: what crosses
+ * (http/headers.c), then the request rules of the listener and of the
+ * upstream. Without rules it is written once, straight into out. -1 when
+ * out of memory.
+ */
 static int
-exchange_build(struct exchange *ex, const char *method, const char *target)
+exchange_build_head(struct exchange *ex, struct evbuffer *out,
+    size_t body_len)
 {
-	struct evhttp_request	*req = ex->req;
-	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
-	struct headers_forward	 fwd;
-	struct headers_sink	 sink;
-	struct headers_in	 in;
-	struct exchange_fields	 x;
-	int			 r;
+	struct evhttp_request		*req = ex->req;
+	struct evbuffer			*tmp = NULL;
+	const struct conf_hdr_rules	*lists[2];
+	struct headers_forward		 fwd;
+	struct headers_sink		 sink;
+	struct headers_in		 in;
+	struct exchange_fields		 x;
+	struct rewrite_vars		 vars;
+	char				 host[EXCHANGE_HOST_MAX];
+	size_t				 nlists = 0;
+	int				 r;
 
-	if ((ex->reqbuf = evbuffer_new()) == NULL ||
-	    exchange_fields(evhttp_request_get_input_headers(req), &x) == -1)
+	if (ex->gl->conf->request_headers.n > 0)
+		lists[nlists++] = &ex->gl->conf->request_headers;
+	if (ex->up->conf->request_headers.n > 0)
+		lists[nlists++] = &ex->up->conf->request_headers;
+	if (nlists > 0 && (tmp = evbuffer_new()) == NULL)
 		return -1;
+	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1) {
+		if (tmp != NULL)
+			evbuffer_free(tmp);
+		return -1;
+	}
+	memset(&fwd, 0, sizeof(fwd));
 	fwd.client_ip = ex->client->ip;
 	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
 	fwd.via = req->minor == 0 ? "1.0 sluice" : "1.1 sluice";
+	fwd.host = exchange_host_out(ex, host, sizeof(host));
+	if (ex->reqid[0] != '\0') {
+		fwd.id_name = ex->gl->conf->request_id;
+		fwd.id = ex->reqid;
+	}
 	sink.add = exchange_sink_add;
-	sink.arg = ex->reqbuf;
+	sink.arg = tmp != NULL ? tmp : out;
 	in.f = x.f;
 	in.n = x.n;
-	r = headers_request_build(&sink, method, target, &in, &fwd,
-	    evbuffer_get_length(body));
+	r = headers_request_build(&sink, ex->method, ex->fwd_target, &in, &fwd,
+	    body_len);
 	exchange_fields_free(&x);
-	if (r == -1 || evbuffer_add_buffer(ex->reqbuf, body) == -1)
+	if (r == 0 && tmp != NULL) {
+		exchange_vars(ex, &vars);
+		r = rewrite_request((const char *)evbuffer_pullup(tmp, -1),
+		    evbuffer_get_length(tmp), out, lists, nlists, &vars);
+	}
+	if (tmp != NULL)
+		evbuffer_free(tmp);
+	return r;
+}
+
+/* Build the upstream request into ex->reqbuf. -1 when out of memory. */
+static int
+exchange_build(struct exchange *ex)
+{
+	struct evbuffer	*body = evhttp_request_get_input_buffer(ex->req);
+
+	if ((ex->reqbuf = evbuffer_new()) == NULL ||
+	    exchange_build_head(ex, ex->reqbuf,
+	    evbuffer_get_length(body)) == -1)
 		return -1;
-	return 0;
+	ex->headlen = evbuffer_get_length(ex->reqbuf);
+	return evbuffer_add_buffer(ex->reqbuf, body);
+}
+
+/*
+ * A retry goes to another server: the head may name it (host = server,
+ * $server, the Host of an HTTP/1.0 request): write it again in front of
+ * the body. -1 when out of memory.
+ */
+static int
+exchange_rebuild(struct exchange *ex)
+{
+	struct evbuffer	*head;
+	int		 r = -1;
+
+	if ((head = evbuffer_new()) == NULL)
+		return -1;
+	if (exchange_build_head(ex, head, evbuffer_get_length(ex->reqbuf) -
+	    ex->headlen) == 0 &&
+	    evbuffer_drain(ex->reqbuf, ex->headlen) == 0) {
+		ex->headlen = evbuffer_get_length(head);
+		r = evbuffer_prepend_buffer(ex->reqbuf, head);
+	}
+	evbuffer_free(head);
+	return r;
 }
 
 /*
@@ -1038,16 +1316,56 @@ exchange_idempotent(const char *method)
 	    strcmp(method, "DELETE") == 0;
 }
 
-/* The upstream for the request, or NULL with *code set. */
-static struct upstream *
-exchange_route(struct exchange *ex, struct gen_listener *gl,
-    const char *method, char **target, int *code)
+/*
+ * Remove the dot-segments of the path of target (malloc'd, origin-form),
+ * in place: the query moves up behind the shorter path. -1 when the path
+ * climbs above "/".
+ */
+static int
+exchange_normalize(char *target)
+{
+	size_t	 pathlen = strcspn(target, "?"), n;
+	char	 end = target[pathlen];
+
+	if (target[0] != '/')		/* "*" of OPTIONS */
+		return 0;
+	if (uri_path_normalize(target, pathlen, target, &n) == -1)
+		return -1;
+	target[pathlen] = end;		/* the NUL may have gone there */
+	if (n < pathlen)
+		memmove(target + n, target + pathlen,
+		    strlen(target + pathlen) + 1);
+	return 0;
+}
+
+/*
+ * What the server gets of target under route r: with strip, the path
+ * without the prefix ("/" when nothing is left), the query kept. Points
+ * into target, which it may change.
+ */
+static const char *
+exchange_strip(const struct gen_route *r, char *target)
+{
+	char	*rest;
+
+	if (!r->strip || r->prefixlen == 0)
+		return target;
+	rest = target + r->prefixlen;
+	if (rest[0] == '/')
+		return rest;
+	rest[-1] = '/';		/* "/legacy?x" -> "/?x" */
+	return rest - 1;
+}
+
+/* The route for the request, or NULL with *code set. */
+static const struct gen_route *
+exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 {
 	struct evhttp_request	*req = ex->req;
-	struct upstream		*up;
+	const struct gen_route	*r;
 	struct exchange_fields	 x;
 	const char		*why = NULL;
-	char			 host[256], *q;
+	char			*q;
 	int			 bad;
 
 	*code = 400;
@@ -1062,7 +1380,7 @@ exchange_route(struct exchange *ex, struct gen_listener *gl,
 		*code = 500;
 		return NULL;
 	}
-	bad = http1_request_check(method, evhttp_request_get_uri(req),
+	bad = http1_request_check(ex->method, evhttp_request_get_uri(req),
 	    req->major, req->minor, x.f, x.n,
 	    evbuffer_get_length(evhttp_request_get_input_buffer(req)), &why);
 	exchange_fields_free(&x);
@@ -1073,15 +1391,25 @@ exchange_route(struct exchange *ex, struct gen_listener *gl,
 		return NULL;
 	}
 	*code = 500;
-	if (exchange_target(req, host, sizeof(host), target) == -1)
+	if (exchange_target(req, ex->host, sizeof(ex->host),
+	    &ex->target) == -1)
 		return NULL;
-	if ((q = strchr(*target, '?')) != NULL)
+	if (exchange_normalize(ex->target) == -1) {
+		*code = 400;
+		log_info("#%llx %s:%u: bad request: the path climbs above /",
+		    (unsigned long long)ex->id, ex->client->ip,
+		    ex->client->port);
+		return NULL;
+	}
+	if ((q = strchr(ex->target, '?')) != NULL)
 		*q = '\0';
-	up = gen_route(gl, host[0] != '\0' ? host : NULL, *target);
+	r = gen_route(gl, ex->host[0] != '\0' ? ex->host : NULL, ex->target);
 	if (q != NULL)
 		*q = '?';
 	*code = 404;
-	return up;
+	if (r != NULL)
+		ex->fwd_target = exchange_strip(r, ex->target);
+	return r;
 }
 
 /* The reason phrase of the errors we send. */
@@ -1131,6 +1459,7 @@ exchange_max_forwards(struct exchange *ex, const char *method)
 	exchange_close_header(ex, 0);
 	ex->status = 200;
 	exchange_set_state(ex, EXCHANGE_ANSWERED);
+	(void)exchange_answer_edit(ex);
 	evhttp_send_reply(ex->req, 200, "OK", NULL);
 	return 1;
 }
@@ -1147,39 +1476,42 @@ exchange_trim(struct evhttp_request *req)
 
 /* Validate, route, pick a server and forward; or answer the error. */
 static void
-exchange_dispatch(struct exchange *ex, struct gen_listener *gl,
-    const char *method)
+exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
 {
-	struct upstream	*up = NULL;
-	char		*target = NULL;
-	int		 code = 501;
+	const struct gen_route	*route = NULL;
+	int			 code = 501;
 
 	exchange_trim(ex->req);
-	if (method != NULL && exchange_max_forwards(ex, method))
+	if (gl->conf->request_id != NULL)
+		rewrite_request_id(evhttp_request_get_input_headers(ex->req),
+		    gl->conf->request_id, gl->conf->request_id_trust,
+		    ex->reqid);
+	if (ex->method != NULL && exchange_max_forwards(ex, ex->method))
 		return;
-	if (method != NULL)
-		up = exchange_route(ex, gl, method, &target, &code);
-	if (up != NULL && upstream_take(up, &ex->hold) == -1)
-		code = 503;
+	if (ex->method != NULL)
+		route = exchange_route(ex, gl, &code);
+	if (route != NULL) {
+		/* from here the errors belong to the upstream too */
+		ex->route = route;
+		ex->up = route->up;
+		if (upstream_take(ex->up, &ex->hold) == -1)
+			code = 503;
+	}
 	if (ex->hold.srv == NULL) {
-		free(target);
 		exchange_error(ex, code, exchange_reason_phrase(code),
 		    EXCHANGE_WHO_PROXY, code != 404 && code != 503);
 		return;
 	}
 	ex->srv = ex->hold.srv;
-	ex->up = up;
-	ex->idempotent = exchange_idempotent(method);
-	ex->upgrade = exchange_upgrade(ex->req, method);
-	ex->tries_left = up->conf->retries;
-	if (exchange_build(ex, method, target) == -1 ||
-	    exchange_send(ex) == -1) {
+	ex->idempotent = exchange_idempotent(ex->method);
+	ex->upgrade = exchange_upgrade(ex->req, ex->method);
+	ex->tries_left = ex->up->conf->retries;
+	if (exchange_build(ex) == -1 || exchange_send(ex) == -1) {
 		exchange_server_done(ex, 0);
 		exchange_term(ex, EXCHANGE_WHO_SERVER, EXCHANGE_PHASE_CONNECT);
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
 	} else
 		exchange_client_watch(ex, gl->conf->max_header_size);
-	free(target);
 }
 
 /* The client connection went away while we waited for the upstream. */
@@ -1224,7 +1556,6 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
     struct gen *g, struct gen_listener *gl)
 {
 	struct exchange	*ex;
-	const char	*method = exchange_method(req);
 
 	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
 		evhttp_connection_free(evhttp_request_get_connection(req));
@@ -1242,11 +1573,14 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
 	 */
 	req->flags &= ~EVHTTP_PROXY_REQUEST;
 	ex->gen = gen_ref(g);
+	ex->gl = gl;
 	ex->lname = gl->conf->name;
+	ex->method = exchange_method(req);
 	ex->client_timeout_ms = gl->conf->client_timeout_ms;
 	ex->keepalive_timeout_ms = gl->conf->keepalive_timeout_ms;
 	ex->head_request = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-	ex->reqline = exchange_reqline(req, method != NULL ? method : "-");
+	ex->reqline = exchange_reqline(req, ex->method != NULL ? ex->method :
+	    "-");
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_start);
 	clientconn_attach(c, exchange_client_gone, ex);
 	if (exchanges.tqh_last == NULL)
@@ -1254,7 +1588,7 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
 	TAILQ_INSERT_TAIL(&exchanges, ex, entry);
 	SLUICE_INC(&nexchanges);
 	evhttp_request_set_on_complete_cb(req, exchange_complete_cb, ex);
-	exchange_dispatch(ex, gl, method);
+	exchange_dispatch(ex, gl);
 }
 
 /* End one exchange for shutdown or drain. */

@@ -12,6 +12,7 @@
 #include "proxy/base/log.h"
 #include "proxy/base/runtime.h"
 #include "proxy/base/worker.h"
+#include "proxy/http/uri.h"
 #include "tls/tls.h"
 
 /* The generation's upstream called name. */
@@ -45,8 +46,9 @@ gen_listener_build(struct gen *g, struct gen_listener *gl,
 	size_t	i;
 
 	gl->conf = cl;
+	gl->dflt.prefix = "";
 	if (cl->upstream != NULL)
-		gl->dflt = gen_upstream_find(g, cl->upstream);
+		gl->dflt.up = gen_upstream_find(g, cl->upstream);
 	if (cl->nroutes == 0)
 		return 0;
 	if ((gl->routes = calloc(cl->nroutes, sizeof(*gl->routes))) == NULL)
@@ -63,6 +65,7 @@ gen_listener_build(struct gen *g, struct gen_listener *gl,
 		r->hostlen = r->host != NULL ? strlen(r->host) : 0;
 		r->prefix = cr->prefix;
 		r->prefixlen = strlen(cr->prefix);
+		r->strip = cr->strip;
 		r->up = gen_upstream_find(g, cr->upstream);
 	}
 	gl->nroutes = cl->nroutes;
@@ -284,7 +287,7 @@ gen_route_host_match(const struct gen_route *r, const char *host,
  * matching host win over routes for any host; within each, the longest
  * prefix (routes are sorted that way).
  */
-struct upstream *
+const struct gen_route *
 gen_route(const struct gen_listener *gl, const char *host, const char *path)
 {
 	size_t	i, hostlen = host != NULL ? strlen(host) : 0;
@@ -296,11 +299,13 @@ gen_route(const struct gen_listener *gl, const char *host, const char *path)
 
 			if ((r->host == NULL) != pass)
 				continue;
-			if (strncmp(path, r->prefix, r->prefixlen) == 0 &&
+			if ((r->strip ? uri_strip_match(r->prefix,
+			    r->prefixlen, path) : strncmp(path, r->prefix,
+			    r->prefixlen) == 0) &&
 			    gen_route_host_match(r, host, hostlen))
-				return r->up;
+				return r;
 		}
-	return gl->dflt;
+	return gl->dflt.up != NULL ? &gl->dflt : NULL;
 }
 
 /* See gen.h. */

@@ -22,8 +22,10 @@ struct gen_route {
 	const char		*host;		/* NULL: any */
 	int			 suffix;	/* host is "*.x": match ".x" */
 	size_t			 hostlen;	/* of the match text */
-	const char		*prefix;
+	const char		*prefix;	/* strip: no last '/' */
 	size_t			 prefixlen;
+	int			 strip;		/* the server gets the path
+						 * without the prefix */
 	struct upstream	*up;
 };
 
@@ -31,7 +33,8 @@ struct gen_listener {
 	const struct conf_listener	*conf;
 	struct gen_route		*routes;	/* longest first */
 	size_t				 nroutes;
-	struct upstream		*dflt;		/* NULL: none */
+	struct gen_route		 dflt;		/* the listener's
+						 * upstream (.up NULL: none) */
 	struct tls_server		*tls;		/* NULL: plain */
 };
 
@@ -80,9 +83,11 @@ struct gen_listener	*gen_listener_find(struct gen *,
 
 /*
  * Route a request: host (lower-case, no port; may be NULL) then the longest
- * matching path prefix; else the listener's default. NULL: no route.
+ * matching path prefix (a stripped one by whole segments) of path (its
+ * dot-segments removed, no query); else the listener's default (a route
+ * with an empty prefix). NULL: no route.
  */
-struct upstream	*gen_route(const struct gen_listener *,
+const struct gen_route	*gen_route(const struct gen_listener *,
 			    const char *host, const char *path);
 
 /* 1 when srv is listed in g. */

@@ -1419,6 +1419,65 @@ START_TEST(test_examples_load)
 }
 END_TEST
 
+/* The whole of a file, NUL-terminated; the test fails if it cannot. */
+static char *
+slurp(const char *path)
+{
+	FILE	*fp = fopen(path, "r");
+	char	*buf;
+	long	 n;
+
+	ck_assert_msg(fp != NULL, "%s: run from the top dir", path);
+	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/*
+ * README.md's worked example of "Fronting a legacy application" is
+ * conf/legacy.ini (below its comment lines), which loads (above) with the
+ * rules it shows.
+ */
+START_TEST(test_legacy_example)
+{
+	char			*readme = slurp("README.md");
+	char			*file = slurp("conf/legacy.ini"), *body, *p, *end;
+	struct conf		*c;
+	const struct conf_upstream *u;
+	char			*errors;
+
+	for (body = file; *body == ';'; body = strchr(body, '\n') + 1)
+		continue;
+	p = strstr(readme, "## Fronting a legacy application");
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "```ini\n");
+	ck_assert_ptr_nonnull(p);
+	p += 7;
+	end = strstr(p, "```\n");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_msg((size_t)(end - p) == strlen(body) &&
+	    strncmp(p, body, strlen(body)) == 0,
+	    "README.md's example differs from conf/legacy.ini");
+	c = conf_load_file("conf/legacy.ini", &errors);
+	ck_assert_msg(c != NULL, "%s", errors);
+	ck_assert_int_eq(c->listeners[0].routes[0].strip, 1);
+	ck_assert_str_eq(c->listeners[0].request_id, "X-Request-Id");
+	u = conf_upstream_find(c, "old");
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(u->host_mode, CONF_HOST_NAME);
+	ck_assert_int_eq(u->rewrite_cookie_path, 1);
+	conf_free(c);
+	free(readme);
+	free(file);
+}
+END_TEST
+
 /* The demo is what contrib/ and the docs say it is. */
 START_TEST(test_demo)
 {
@@ -1490,6 +1549,7 @@ check_suite(void)
 	tcase_add_test(tc, test_keyword_table);
 	tcase_add_test(tc, test_doc_complete);
 	tcase_add_test(tc, test_examples_load);
+	tcase_add_test(tc, test_legacy_example);
 	tcase_add_test(tc, test_demo);
 	suite_add_tcase(s, tc);
 	return s;

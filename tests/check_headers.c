@@ -14,6 +14,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "proxy/http/edit.h"
 #include "proxy/http/headers.h"
 #include "proxy/http/http1.h"
 #include "tests/check_main.h"
@@ -119,6 +120,9 @@ struct build_case {
 	size_t		 body_len;
 	const char	*want;
 	const char	*via;		/* appended to Via; NULL: none */
+	const char	*host;		/* host = server or NAME; NULL */
+	const char	*id_name;	/* request_id; NULL: off */
+	const char	*id;
 };
 
 static const struct build_case build_cases[] = {
@@ -140,35 +144,35 @@ static const struct build_case build_cases[] = {
 	    "X-Forwarded-Proto: https\r\n"
 	    "X-Forwarded-Host: example.com\r\n"
 	    "Content-Length: 12\r\n"
-	    "\r\n", NULL },
+	    "\r\n", NULL, NULL, NULL, NULL },
 	{ "xff without existing", "GET", { "Host", "h", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "xff joins all existing", "GET",
 	    { "X-Forwarded-For", "1.1.1.1", "Host", "h",
 	    "x-forwarded-for", "2.2.2.2, 3.3.3.3", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "xff empty existing skipped", "GET",
 	    { "Host", "h", "X-Forwarded-For", "", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "xff named in Connection", "GET",
 	    { "Host", "h", "Connection", "X-Forwarded-For",
 	    "X-Forwarded-For", "6.6.6.6", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "no client ip", "GET", { "Host", "h", NULL }, NULL, 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "proto and host replaced", "GET",
 	    { "X-Forwarded-Proto", "https", "Host", "real.example",
 	    "X-Forwarded-Host", "evil.example", NULL, NULL },
@@ -176,12 +180,12 @@ static const struct build_case build_cases[] = {
 	    "GET /api HTTP/1.1\r\nHost: real.example\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: real.example\r\n"
-	    "\r\n", NULL },
+	    "\r\n", NULL, NULL, NULL, NULL },
 	{ "no Host, no X-Forwarded-Host", "GET",
 	    { "X-Forwarded-Host", "evil.example", NULL, NULL },
 	    "10.0.0.1", 1, 0,
 	    "GET /api HTTP/1.1\r\nX-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: https\r\nHost: backend:80\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: https\r\nHost: backend:80\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "hop-by-hop removed", "GET",
 	    { "Host", "h", "Connection", "close, X-A", "Connection", " x-b ",
 	    "Keep-Alive", "1", "Proxy-Connection", "keep-alive",
@@ -192,35 +196,35 @@ static const struct build_case build_cases[] = {
 	    "GET /api HTTP/1.1\r\nHost: h\r\nX-C: c\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 3\r\n\r\n", NULL },
+	    "Content-Length: 3\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "Host survives Connection", "GET",
 	    { "Host", "h", "Connection", "Host", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "client cl replaced", "PUT",
 	    { "Host", "h", "Content-Length", "99", NULL, NULL },
 	    "10.0.0.1", 0, 4,
 	    "PUT /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 4\r\n\r\n", NULL },
+	    "Content-Length: 4\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "POST empty body", "POST", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
 	    "POST /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 0\r\n\r\n", NULL },
+	    "Content-Length: 0\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "PATCH empty body", "PATCH", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
 	    "PATCH /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 0\r\n\r\n", NULL },
+	    "Content-Length: 0\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "DELETE empty body", "DELETE",
 	    { "Host", "h", "Content-Length", "0", NULL }, "10.0.0.1", 0, 0,
 	    "DELETE /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "Via appended to the client's", "GET",
 	    { "Host", "h", "Via", "1.0 fred", "Via", "1.1 p.example (x)",
 	    NULL }, "10.0.0.1", 0, 0,
@@ -228,30 +232,63 @@ static const struct build_case build_cases[] = {
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "Via: 1.0 fred, 1.1 p.example (x), 1.1 sluice\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n",
-	    "1.1 sluice" },
+	    "1.1 sluice", NULL, NULL, NULL },
 	{ "Via alone", "GET", { "Host", "h", NULL }, "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\nVia: 1.0 sluice\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n",
-	    "1.0 sluice" },
+	    "1.0 sluice", NULL, NULL, NULL },
 	{ "HTTP/1.0 without Host", "GET", { "Accept", "*/*", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nAccept: */*\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
-	    "X-Forwarded-Proto: http\r\nHost: backend:80\r\n\r\n", NULL },
+	    "X-Forwarded-Proto: http\r\nHost: backend:80\r\n\r\n", NULL, NULL, NULL, NULL },
 	{ "GET with body", "GET", { "Host", "h", NULL }, "10.0.0.1", 0, 2,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
-	    "Content-Length: 2\r\n\r\n", NULL },
+	    "Content-Length: 2\r\n\r\n", NULL, NULL, NULL, NULL },
+	{ "host = NAME: first, the client's in X-Forwarded-Host", "GET",
+	    { "Accept", "*/*", "Host", "www.example.com:8000", NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: intranet.local\r\nAccept: */*\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\n"
+	    "X-Forwarded-Host: www.example.com:8000\r\n\r\n", NULL,
+	    "intranet.local", NULL, NULL },
+	{ "host = NAME, HTTP/1.0 without Host", "GET",
+	    { "Accept", "*/*", NULL }, "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: intranet.local\r\nAccept: */*\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\n\r\n",
+	    NULL, "intranet.local", NULL, NULL },
+	{ "host = NAME: Connection cannot remove it", "GET",
+	    { "Host", "h", "Connection", "host", NULL }, "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: 10.0.0.9:8080\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\n"
+	    "X-Forwarded-Host: h\r\n\r\n", NULL, "10.0.0.9:8080", NULL,
+	    NULL },
+	{ "the request ID replaces the client's, every spelling", "GET",
+	    { "Host", "h", "X-Request-Id", "abc", "x-request-id", "def",
+	    "X-Other", "1", NULL }, "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\nX-Other: 1\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\n"
+	    "X-Forwarded-Host: h\r\n"
+	    "X-Request-Id: 0123456789abcdef0123456789abcdef\r\n\r\n", NULL,
+	    NULL, "X-Request-Id", "0123456789abcdef0123456789abcdef" },
+	{ "the request ID before Content-Length", "POST",
+	    { "Host", "h", NULL }, "10.0.0.1", 0, 3,
+	    "POST /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\n"
+	    "X-Forwarded-Host: h\r\nReq: r-1\r\nContent-Length: 3\r\n\r\n",
+	    NULL, NULL, "Req", "r-1" },
 };
 
 /* Table row _i of build_cases. */
 START_TEST(test_build_table)
 {
 	const struct build_case	*c = &build_cases[_i];
-	struct headers_forward	 fwd = { c->client_ip, c->tls, "backend:80",
-	    c->via, NULL };
+	struct headers_forward	 fwd = { .client_ip = c->client_ip,
+	    .tls = c->tls, .default_host = "backend:80", .via = c->via,
+	    .host = c->host, .id_name = c->id_name, .id = c->id };
 	struct http1_field	 f[32];
 	struct headers_in	 in = { f, 0 };
 	struct headers_sink	 sink;
@@ -393,6 +430,103 @@ START_TEST(test_copy_long_value)
 }
 END_TEST
 
+/* head through edit_parse, fn, edit_write: the text written. */
+static char *
+edit_run(const char *head, void (*fn)(struct edit_head *))
+{
+	struct edit_head	 h;
+	struct headers_sink	 sink;
+	struct evbuffer		*out = evbuffer_new();
+	char			*got;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(edit_parse(&h, head, strlen(head)), 0);
+	fn(&h);
+	sink.add = sink_add;
+	sink.arg = out;
+	ck_assert_int_eq(edit_write(&h, &sink), 0);
+	edit_free(&h);
+	got = buffer_text(out);
+	evbuffer_free(out);
+	return got;
+}
+
+/* The rules of the edit test: remove, add, set (remove then add). */
+static void
+edit_some(struct edit_head *h)
+{
+	edit_remove(h, "cookie");
+	ck_assert_int_eq(edit_add(h, "X-Env", "prod", 4), 0);
+	edit_remove(h, "X-Forwarded-Proto");
+	ck_assert_int_eq(edit_add(h, "X-Forwarded-Proto", "https", 5), 0);
+	ck_assert_int_eq(edit_add(h, "X-Empty", "", 0), 0);
+}
+
+/* Nothing changed: the head comes out as it went in. */
+static void
+edit_none(struct edit_head *h)
+{
+	(void)h;
+}
+
+/* 200 more fields than the stack holds, then every one removed. */
+static void
+edit_many(struct edit_head *h)
+{
+	char	 name[32];
+	int	 i;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "X-N%d", i);
+		ck_assert_int_eq(edit_add(h, name, "v", 1), 0);
+	}
+	ck_assert_uint_eq(h->n, 202);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "x-n%d", i);
+		edit_remove(h, name);
+	}
+}
+
+/*
+ * A head as headers_request_build writes it, edited: fields removed in
+ * any case, added at the end, a value replaced, the stack array outgrown;
+ * heads that are not such a head refused.
+ */
+START_TEST(test_edit)
+{
+	static const char head[] = "GET /a HTTP/1.1\r\nHost: h\r\n"
+	    "Cookie: a=1\r\nAccept: */*\r\nCOOKIE: b=2\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Colon: a: b\r\n\r\n";
+	static const char *const bad[] = {
+		"", "GET / HTTP/1.1", "GET / HTTP/1.1\r\nHost: h\r\n",
+		"GET / HTTP/1.1\r\nHost h\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost:h\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\n\r\n",
+	};
+	struct edit_head	 h;
+	char			*got;
+	size_t			 i;
+
+	got = edit_run(head, edit_some);
+	ck_assert_str_eq(got, "GET /a HTTP/1.1\r\nHost: h\r\n"
+	    "Accept: */*\r\nX-Colon: a: b\r\nX-Env: prod\r\n"
+	    "X-Forwarded-Proto: https\r\nX-Empty: \r\n\r\n");
+	free(got);
+	got = edit_run(head, edit_none);
+	ck_assert_str_eq(got, head);
+	free(got);
+	got = edit_run("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n",
+	    edit_many);
+	ck_assert_str_eq(got, "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n");
+	free(got);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(edit_parse(&h, bad[i], strlen(bad[i])) == -1,
+		    "bad head %zu accepted", i);
+		edit_free(&h);
+	}
+}
+END_TEST
+
 /* The headers suite. */
 Suite *
 check_suite(void)
@@ -405,6 +539,7 @@ check_suite(void)
 	tcase_add_loop_test(tc, test_build_table, 0, NELEM(build_cases));
 	tcase_add_loop_test(tc, test_copy_table, 0, NELEM(copy_cases));
 	tcase_add_test(tc, test_copy_long_value);
+	tcase_add_test(tc, test_edit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1555,7 +1555,8 @@ proxy_check_log_line(char *line, const char *client, const char *request,
 
 	snprintf(copy, sizeof(copy), "%s", line);
 	n = proxy_log_fields(line, f, 16);
-	ck_assert_msg(n == 12, "%d fields, want 12: %s", n, copy);
+	ck_assert_msg(n == 13, "%d fields, want 13: %s", n, copy);
+	ck_assert_msg(strcmp(f[12], "-") == 0, "request id (off): %s", copy);
 	ck_assert_msg(f[11][0] == '#' && f[11][1] != '\0' &&
 	    strspn(f[11] + 1, "0123456789abcdef") == strlen(f[11] + 1),
 	    "exchange id: %s", copy);
@@ -1633,7 +1634,8 @@ proxy_access_id(const struct itest *t, const char *needle, char *id,
 	for (line = strtok_r(log, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, needle) != NULL && strrchr(line, '#') != NULL)
-			snprintf(id, len, "%s", strrchr(line, '#'));
+			snprintf(id, len, "%.*s", (int)strcspn(strrchr(line,
+			    '#'), " "), strrchr(line, '#'));
 	free(log);
 }
 

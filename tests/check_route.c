@@ -7,6 +7,7 @@
  * go to. The rules (sluice.ini(5), route): routes naming a matching host,
  * exact or "*.suffix", win over routes for any host; among them the
  * longest prefix wins; else the listener's default upstream; else none.
+ * A route that strips its prefix matches it by whole path segments.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ static const char conf_text[] =
 	"listen = 127.0.0.1:18081\n"
 	"route = /only/ only\n"
 	"route = a.test/ a\n"
+	"route = /legacy/ legacy strip\n"
+	"route = /app legacy_api strip\n"
 	"\n"
 	"[upstream dflt]\nserver = 127.0.0.1:9001\n"
 	"[upstream api]\nserver = 127.0.0.1:9002\n"
@@ -97,6 +100,14 @@ static const struct route_case route_cases[] = {
 	    "/x", NULL },
 	{ "no default: a host route, no route for others", 1, "other.test",
 	    "/x", NULL },
+	{ "strip: the prefix without its slash", 1, NULL, "/legacy",
+	    "legacy" },
+	{ "strip: the prefix", 1, NULL, "/legacy/", "legacy" },
+	{ "strip: under the prefix", 1, NULL, "/legacy/a/b", "legacy" },
+	{ "strip: whole segments only", 1, NULL, "/legacyx", NULL },
+	{ "strip, written without a slash", 1, NULL, "/app/x", "legacy_api" },
+	{ "strip, written without a slash: whole segments", 1, NULL,
+	    "/apps", NULL },
 };
 
 static struct gen	*g;
@@ -127,11 +138,13 @@ teardown(void)
 START_TEST(test_route)
 {
 	const struct route_case		*rc = &route_cases[_i];
-	const struct upstream	*up;
+	const struct gen_route		*r;
 	const char			*got;
 
-	up = gen_route(&g->lsts[rc->listener], rc->host, rc->path);
-	got = up != NULL ? up->conf->name : NULL;
+	r = gen_route(&g->lsts[rc->listener], rc->host, rc->path);
+	got = r != NULL ? r->up->conf->name : NULL;
+	ck_assert(r == NULL || r->strip == (strncmp(rc->why, "strip", 5) ==
+	    0));
 	ck_assert_msg(rc->want == NULL ? got == NULL : got != NULL &&
 	    strcmp(got, rc->want) == 0, "%s: listener %d, host %s, path %s: "
 	    "got %s, want %s", rc->why, rc->listener, rc->host != NULL ?
@@ -159,8 +172,8 @@ START_TEST(test_table_order)
 		    a->host != NULL ? a->host : "", a->prefix, i,
 		    b->host != NULL ? b->host : "", b->prefix);
 	}
-	ck_assert_ptr_nonnull(gl->dflt);
-	ck_assert_ptr_null(g->lsts[1].dflt);
+	ck_assert_ptr_nonnull(gl->dflt.up);
+	ck_assert_ptr_null(g->lsts[1].dflt.up);
 }
 END_TEST
 

@@ -1447,12 +1447,16 @@ itest_access_term(const char *line, char *buf, size_t len)
 {
 	const char	*end = strrchr(line, ' '), *start;
 
+	/* TERM #ID REQUEST_ID: the field before the last two */
 	buf[0] = '\0';
-	if (end == NULL)
-		return buf;
-	for (start = end; start > line && start[-1] != ' '; start--)
+	for (start = end; end != NULL && start > line && start[-1] != ' ';
+	    start--)
 		continue;
-	if (start > line)
+	end = start != NULL && start > line ? start - 1 : NULL;
+	for (start = end; end != NULL && start > line && start[-1] != ' ';
+	    start--)
+		continue;
+	if (end != NULL && start > line)
 		snprintf(buf, len, "%.*s", (int)(end - start), start);
 	return buf;
 }

@@ -220,8 +220,8 @@ const char *itest_file_tail(const char *path);
 
 /*
  * The termination code (TERM) of an access-log line: the field before the
- * last, which is the exchange's id. Copied into buf; "" when the line has
- * fewer fields.
+ * last two, the exchange's id and the request ID. Copied into buf; "" when
+ * the line has fewer fields.
  */
 const char *itest_access_term(const char *line, char *buf, size_t len);
 

@@ -116,7 +116,8 @@ headers_request_listed(const struct headers_in *in, const char *name)
  * Connection ("Connection: host" would leave the upstream without one).
  */
 static int
-headers_request_drops(const struct headers_in *in, const char *name)
+headers_request_drops(const struct headers_in *in,
+    const struct headers_forward *fwd, const char *name)
 {
 	static const char *const own[] = {
 		"Expect", "Content-Length", "X-Forwarded-For",
@@ -129,8 +130,11 @@ headers_request_drops(const struct headers_in *in, const char *name)
 	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (strcasecmp(name, own[i]) == 0)
 			return 1;
-	return strcasecmp(name, "Host") != 0 &&
-	    headers_request_listed(in, name);
+	if (fwd->id_name != NULL && strcasecmp(name, fwd->id_name) == 0)
+		return 1;
+	if (strcasecmp(name, "Host") == 0)
+		return fwd->host != NULL;
+	return headers_request_listed(in, name);
 }
 
 /* Append "name: value\r\n" to out; 0 or -1. */
@@ -148,14 +152,16 @@ headers_put(const struct headers_sink *out, const char *name, const char *value)
 /* Append the client's end-to-end headers, in order; 0 or -1. */
 static int
 headers_request_copy(const struct headers_sink *out,
-    const struct headers_in *in)
+    const struct headers_in *in, const struct headers_forward *fwd)
 {
 	const struct http1_field	*kv;
 	size_t				 i;
 
+	if (fwd->host != NULL && headers_put(out, "Host", fwd->host) == -1)
+		return -1;
 	for (i = 0; i < in->n; i++) {
 		kv = &in->f[i];
-		if (headers_request_drops(in, kv->name))
+		if (headers_request_drops(in, fwd, kv->name))
 			continue;
 		if (headers_put(out, kv->name, kv->value) == -1)
 			return -1;
@@ -248,8 +254,11 @@ headers_request_add(const struct headers_sink *out, const char *method,
 	if (host != NULL && headers_put(out, "X-Forwarded-Host", host) == -1)
 		return -1;
 	/* an HTTP/1.0 client may omit Host; an HTTP/1.1 request may not */
-	if (host == NULL && fwd->default_host != NULL &&
+	if (host == NULL && fwd->host == NULL && fwd->default_host != NULL &&
 	    headers_put(out, "Host", fwd->default_host) == -1)
+		return -1;
+	if (fwd->id_name != NULL && headers_put(out, fwd->id_name,
+	    fwd->id) == -1)
 		return -1;
 	if (fwd->upgrade != NULL && (headers_put(out, "Connection",
 	    "upgrade") == -1 || headers_put(out, "Upgrade",
@@ -278,7 +287,7 @@ headers_request_build(const struct headers_sink *out, const char *method,
 	    headers_add(out, target, strlen(target)) == -1 ||
 	    headers_add(out, " HTTP/1.1\r\n", 11) == -1)
 		return -1;
-	if (headers_request_copy(out, in) == -1)
+	if (headers_request_copy(out, in, fwd) == -1)
 		return -1;
 	if (headers_request_add(out, method, in, fwd, body_len) == -1)
 		return -1;

@@ -40,6 +40,11 @@ struct headers_forward {
 	const char	*upgrade;	/* the Upgrade value to pass on
 					 * (with Connection: upgrade); NULL:
 					 * not an upgrade */
+	const char	*host;		/* the Host to send instead of the
+					 * client's; NULL: the client's */
+	const char	*id_name;	/* the request ID's header; NULL:
+					 * none */
+	const char	*id;		/* its value */
 };
 
 /*
@@ -59,9 +64,11 @@ int	headers_is_hop_by_hop(const char *name, size_t namelen,
  * values joined with ", " and client_ip appended), X-Forwarded-Proto,
  * X-Forwarded-Host (the client's Host, when it sent one), Via (the
  * client's values joined, then fwd->via), and
+ * the request ID (fwd->id_name: fwd->id, the client's removed), and
  * "Content-Length: body_len" when body_len > 0 or the method is POST, PUT
- * or PATCH; then the empty line. Host is kept as the client sent it; when
- * it sent none (HTTP/1.0), Host is fwd->default_host.
+ * or PATCH; then the empty line. Host is kept as the client sent it, or
+ * is fwd->host, first after the request line; when the client sent none
+ * (HTTP/1.0), Host is fwd->default_host.
  * target must already be in origin-form. Returns 0, or -1 if out of memory.
  */
 int	headers_request_build(const struct headers_sink *out,

@@ -90,7 +90,7 @@ uri_path_normalize(const char *path, size_t len, char *out, size_t *outlen)
 
 	/* nearly every path has no dot-segment: copy it as it is */
 	if (memchr(path, '.', len) == NULL && memchr(path, '%', len) == NULL) {
-		memcpy(out, path, len);
+		memmove(out, path, len);
 		out[len] = '\0';
 		*outlen = len;
 		return 0;
@@ -112,7 +112,7 @@ uri_path_normalize(const char *path, size_t len, char *out, size_t *outlen)
 			trailing = 1;
 		} else {
 			out[o++] = '/';
-			memcpy(out + o, seg, n);
+			memmove(out + o, seg, n);
 			o += n;
 			depth++;
 		}
@@ -182,6 +182,14 @@ uri_authority(const char *a, size_t n, size_t *hostlen, unsigned *port)
 		*port = *port * 10 + (unsigned)(a[i] - '0');
 	}
 	return *port > 65535 ? -1 : 0;
+}
+
+/* See uri.h. */
+int
+uri_self_parse(const char *text, struct uri_self *s)
+{
+	s->host = text;
+	return uri_authority(text, strlen(text), &s->hostlen, &s->port);
 }
 
 /* 1 when the URL authority (host, port; scheme default dport) is o's. */

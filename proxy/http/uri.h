@@ -16,10 +16,10 @@
 /*
  * Remove the dot-segments of path[0..len) (which starts with '/'; no query)
  * as RFC 3986 5.2.4 does, a segment "." or ".." also when its dots are
- * spelled %2e or %2E. The result goes to out (at least len + 1 bytes),
- * NUL-terminated, its length in *outlen; nothing else changes (other
- * percent-encodings, repeated slashes). Returns 0, or -1 when a ".."
- * would climb above "/" (the request is refused).
+ * spelled %2e or %2E. The result goes to out (at least len + 1 bytes;
+ * out may be path), NUL-terminated, its length in *outlen; nothing else
+ * changes (other percent-encodings, repeated slashes). Returns 0, or -1
+ * when a ".." would climb above "/" (the request is refused).
  */
 int	uri_path_normalize(const char *path, size_t len, char *out,
 	    size_t *outlen);
@@ -39,6 +39,12 @@ struct uri_self {
 	unsigned	 port;		/* 0: the default of the URL's
 					 * scheme */
 };
+
+/*
+ * Fill s from "HOST", "HOST:PORT" or "[V6]:PORT" (pointing into text). -1
+ * when text is none of those.
+ */
+int	uri_self_parse(const char *text, struct uri_self *s);
 
 /* How a server's URLs are pointed back at the client's side. */
 struct uri_outside {
