@@ -48,6 +48,7 @@
 #define NIDS_AGAIN	200		/* ... after a restart */
 #define ID_MAX		400		/* an ID as recorded, NUL too */
 #define VAL_MAX		2048		/* joined header values */
+#define LEG_BODY	100000		/* bytes of a POST body */
 /* A string constant as an argv element (execvp does not write it). */
 #define LEG_ARG(s)	((char *)(uintptr_t)(s))
 
@@ -327,6 +328,36 @@ leg_raw_body(const char *raw)
 
 /* --- header rules ------------------------------------------------------ */
 
+/* A POST of LEG_BODY random bytes to path (a strip route to the origin's
+ * /sha), with the rules in force: the body arrives whole. */
+static void
+leg_post_sha(int port, const char *path)
+{
+	static unsigned char	 body[LEG_BODY];
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	char			 head[256], hex[65];
+
+	itest_random_fill(body, sizeof(body), 13);
+	itest_sha256_hex(body, sizeof(body), hex);
+	itest_connect(&c, port, IO_MS);
+	snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: " FRONT
+	    "\r\nContent-Length: %d\r\n\r\n", path, LEG_BODY);
+	itest_send_str(&c, head);
+	ck_assert(itest_send(&c, body, sizeof(body), IO_MS) == 0);
+	itest_read_response(&c, &r, 0, IO_MS);
+	printf("request rules, POST %s with %d bytes: status %d, SHA-256 "
+	    "%s\n", path, LEG_BODY, r.status, r.body != NULL &&
+	    strcmp((char *)r.body, hex) == 0 ? "the same" : "differs");
+	fflush(stdout);
+	ck_assert_msg(r.status == 200 && r.body != NULL &&
+	    strcmp((char *)r.body, hex) == 0, "POST %s: status %d, body %s, "
+	    "want %s", path, r.status, r.body != NULL ? (char *)r.body : "",
+	    hex);
+	itest_resp_free(&r);
+	itest_close(&c);
+}
+
 /*
  * Request rules: set replaces every instance (the first in its place) or
  * adds at the end, add appends, remove drops every instance in any case;
@@ -346,7 +377,7 @@ START_TEST(test_request_rules)
 	itest_init(&t);
 	itest_origin_start(&t, 0, "a");
 	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
-	    "upstream = app\n"
+	    "upstream = app\nroute = /legacy/ app strip\n"
 	    "request_header = set X-Env prod\n"
 	    "request_header = add X-Seq L1\n"
 	    "request_header = set X-Order listener\n"
@@ -357,7 +388,8 @@ START_TEST(test_request_rules)
 	    "request_header = set X-Forwarded-Proto https\n"
 	    "request_header = set X-Tab a\tb\n"
 	    "request_header = set x-dup one\n"
-	    "request_header = remove X-Absent\n\n"
+	    "request_header = remove X-Absent\n"
+	    "request_header = add X-Hop rule\n\n"
 	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n"
 	    "request_header = add X-Seq U1\n"
 	    "request_header = set X-Order upstream\n"
@@ -367,7 +399,8 @@ START_TEST(test_request_rules)
 	    itest_sluice_port(&t), t.origin[0].port);
 	leg_get(t.sluice.port, "/rules", FRONT, ECHO "X-Env: dev\r\n"
 	    "X-Env: test\r\nX-Seq: C0\r\nX-Secret: s1\r\nx-secret: s2\r\n"
-	    "X-Dup: a\r\nX-Pos: p\r\nX-DUP: b\r\nX-Empty: client\r\n", &r);
+	    "X-Dup: a\r\nX-Pos: p\r\nX-DUP: b\r\nX-Empty: client\r\n"
+	    "Connection: X-Hop\r\nX-Hop: client\r\n", &r);
 	leg_assert_origin(&r, "GET /rules");
 	b = (const char *)r.body;
 	leg_values(b, "X-Dup", v, sizeof(v), &dup);
@@ -376,11 +409,13 @@ START_TEST(test_request_rules)
 	leg_values(b, "Via", v, sizeof(v), &via);
 	printf("request rules: X-Env [%s], X-Seq [%s], X-Order [%s], X-Tmp "
 	    "[%s], X-Secret [%s], X-Dup [%s] at %d (X-Pos at %d), X-Note [%s] "
-	    "at %d (Via at %d), X-Forwarded-Proto [%s], X-Empty [%s]\n",
+	    "at %d (Via at %d), X-Forwarded-Proto [%s], X-Empty [%s], X-Hop "
+	    "[%s]\n",
 	    leg_v(b, "X-Env"), leg_v(b, "X-Seq"), leg_v(b, "X-Order"),
 	    leg_v(b, "X-Tmp"), leg_v(b, "X-Secret"), leg_v(b, "X-Dup"), dup,
 	    pos, leg_v(b, "X-Note"), note, via,
-	    leg_v(b, "X-Forwarded-Proto"), leg_v(b, "X-Empty"));
+	    leg_v(b, "X-Forwarded-Proto"), leg_v(b, "X-Empty"),
+	    leg_v(b, "X-Hop"));
 	fflush(stdout);
 	ck_assert_str_eq(leg_v(b, "X-Env"), "prod");
 	ck_assert_str_eq(leg_v(b, "X-Seq"), "C0|L1|L2|U1");
@@ -394,15 +429,17 @@ START_TEST(test_request_rules)
 	ck_assert_msg(note > via && via > 0, "a header set anew is not at "
 	    "the end, after Via:\n%s", b);
 	ck_assert_str_eq(leg_v(b, "X-Forwarded-Proto"), "https");
+	ck_assert_str_eq(leg_v(b, "X-Hop"), "rule");
 	ck_assert_str_eq(leg_v(b, "X-Tab"), "a\tb");
 	ck_assert_msg(leg_values(b, "X-Empty", v, sizeof(v), NULL) == 0 &&
 	    leg_values(b, "X-Empty-Add", v, sizeof(v), NULL) == 0 &&
 	    leg_values(b, "X-Absent", v, sizeof(v), NULL) == 0, "an empty "
 	    "value set or added something:\n%s", b);
+	itest_resp_free(&r);
+	leg_post_sha(t.sluice.port, "/legacy/sha");
 	/* last, so that a failure here leaves the rest checked */
 	ck_assert_msg(dup > 0 && dup < pos, "set did not keep the first "
 	    "X-Dup in its place (line %d, X-Pos at %d):\n%s", dup, pos, b);
-	itest_resp_free(&r);
 	itest_finish(&t);
 }
 END_TEST
@@ -435,24 +472,28 @@ START_TEST(test_response_rules)
 	    "response_header = add X-Layer upstream\n"
 	    "response_header = set X-Both upstream\n"
 	    "response_header = add X-Up-Tmp 1\n"
-	    "response_header = set X-Empty $request_id\n",
+	    "response_header = set X-Empty $request_id\n"
+	    "response_header = add X-Hop-R rule\n",
 	    itest_sluice_port(&t), t.origin[0].port);
 	leg_get(t.sluice.port, "/rules", FRONT, ECHO
 	    "X-Reply: Server: legacy/1.0\r\nX-Reply: X-Powered-By: PHP/5.2\r\n"
 	    "X-Reply: X-Dup: 1\r\nX-Reply: X-Pos: p\r\nX-Reply: X-Dup: 2\r\n"
 	    "X-Reply: x-dup: 3\r\nX-Reply: X-Frame-Options: SAMEORIGIN\r\n"
-	    "X-Reply: X-Layer: origin\r\nX-Reply: X-Empty: e\r\n", &r);
+	    "X-Reply: X-Layer: origin\r\nX-Reply: X-Empty: e\r\n"
+	    "X-Reply: Connection: X-Hop-R\r\nX-Reply: X-Hop-R: origin\r\n",
+	    &r);
 	leg_assert_origin(&r, "GET /rules");
 	h = r.head;
 	leg_values(h, "X-Dup", v, sizeof(v), &dup);
 	leg_values(h, "X-Pos", v, sizeof(v), &pos);
 	printf("response rules: Server [%s], X-Powered-By [%s], X-Dup [%s] "
 	    "at %d (X-Pos at %d), X-Layer [%s], X-Frame-Options [%s], X-Both "
-	    "[%s], X-Up-Tmp [%s], X-Cache-Note [%s], X-Empty [%s]\n",
+	    "[%s], X-Up-Tmp [%s], X-Cache-Note [%s], X-Empty [%s], X-Hop-R "
+	    "[%s]\n",
 	    leg_v(h, "Server"), leg_v(h, "X-Powered-By"), leg_v(h, "X-Dup"),
 	    dup, pos, leg_v(h, "X-Layer"), leg_v(h, "X-Frame-Options"),
 	    leg_v(h, "X-Both"), leg_v(h, "X-Up-Tmp"), leg_v(h,
-	    "X-Cache-Note"), leg_v(h, "X-Empty"));
+	    "X-Cache-Note"), leg_v(h, "X-Empty"), leg_v(h, "X-Hop-R"));
 	fflush(stdout);
 	ck_assert_msg(itest_resp_header_count(&r, "Server") == 0 &&
 	    itest_resp_header_count(&r, "X-Powered-By") == 0, "remove left "
@@ -464,6 +505,7 @@ START_TEST(test_response_rules)
 	ck_assert_msg(itest_resp_header_count(&r, "X-Up-Tmp") == 0,
 	    "the listener's remove ran before the upstream's add:\n%s", h);
 	ck_assert_str_eq(leg_v(h, "X-Cache-Note"), "hit  or  miss");
+	ck_assert_str_eq(leg_v(h, "X-Hop-R"), "rule");
 	ck_assert_msg(itest_resp_header_count(&r, "X-Empty") == 0,
 	    "set to an empty value left X-Empty:\n%s", h);
 	/* last, so that a failure here leaves the rest checked */
@@ -624,6 +666,8 @@ leg_own_check(int port, const struct leg_own *o)
 	    o->what, r.status, o->status);
 	ck_assert_msg(strcmp(leg_v(r.head, "X-L"), "listener") == 0,
 	    "%s: no listener rule:\n%s", o->what, r.head);
+	ck_assert_msg(leg_is_id(leg_v(r.head, "X-Request-Id")), "%s: not one "
+	    "request ID:\n%s", o->what, r.head);
 	if (o->up != NULL)
 		ck_assert_msg(strcmp(leg_v(r.head, "X-U"), o->up) == 0,
 		    "%s: X-U [%s], want [%s]:\n%s", o->what, leg_v(r.head,
@@ -635,10 +679,39 @@ leg_own_check(int port, const struct leg_own *o)
 	itest_resp_free(&r);
 }
 
+/* A WebSocket upgrade through route /ws: the 101 has both sections'
+ * rules and the request ID. */
+static void
+leg_own_101(int port)
+{
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+
+	itest_connect(&c, port, IO_MS);
+	itest_send_str(&c, "GET /ws HTTP/1.1\r\nHost: " FRONT "\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n");
+	itest_read_head(&c, &r, IO_MS);
+	printf("own responses, 101 from the server: status %d, X-L [%s], X-U "
+	    "[%s], X-LS [%s], X-Request-Id [%s]\n", r.status, leg_v(r.head,
+	    "X-L"), leg_v(r.head, "X-U"), leg_v(r.head, "X-LS"),
+	    leg_v(r.head, "X-Request-Id"));
+	fflush(stdout);
+	ck_assert_msg(r.status == 101 && strcmp(leg_v(r.head, "X-L"),
+	    "listener") == 0 && strcmp(leg_v(r.head, "X-U"), "app") == 0 &&
+	    strcmp(leg_v(r.head, "X-LS"), "[a]") == 0 &&
+	    leg_is_id(leg_v(r.head, "X-Request-Id")), "the 101 lacks a rule "
+	    "or the ID:\n%s", r.head != NULL ? r.head : "");
+	itest_resp_free(&r);
+	itest_close(&c);
+}
+
 /*
  * Response rules on sluice's own responses: the listener's always; the
  * upstream's only when the error belongs to it (502, 503, 504), not on a
- * 400, 404 or 501; $server is empty before a server was chosen.
+ * 400, 404 or 501; $server is empty before a server was chosen. Each has
+ * one request ID; so has a 101 that switches to a tunnel.
  */
 START_TEST(test_own_responses)
 {
@@ -652,7 +725,8 @@ START_TEST(test_own_responses)
 	itest_sluice_start(&t, "[admin]\nlisten = 127.0.0.1:%d\n\n"
 	    "[listener web]\nlisten = 127.0.0.1:%d\n"
 	    "route = /app/ app\nroute = /dead/ dead\n"
-	    "route = /slow/ slow strip\n"
+	    "route = /slow/ slow strip\nroute = /ws app\n"
+	    "request_id = X-Request-Id\n"
 	    "response_header = add X-L listener\n"
 	    "response_header = set X-LS [$server]\n\n"
 	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n"
@@ -665,6 +739,7 @@ START_TEST(test_own_responses)
 	    t.origin[0].port);
 	for (i = 0; i < sizeof(leg_owns) / sizeof(leg_owns[0]); i++)
 		leg_own_check(t.sluice.port, &leg_owns[i]);
+	leg_own_101(t.sluice.port);
 	body = itest_admin_post(admin, "/upstreams/app/servers/a/weight"
 	    "?value=0", NULL);
 	free(body);
