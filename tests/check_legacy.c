@@ -435,11 +435,11 @@ START_TEST(test_request_rules)
 	    leg_values(b, "X-Empty-Add", v, sizeof(v), NULL) == 0 &&
 	    leg_values(b, "X-Absent", v, sizeof(v), NULL) == 0, "an empty "
 	    "value set or added something:\n%s", b);
-	itest_resp_free(&r);
 	leg_post_sha(t.sluice.port, "/legacy/sha");
 	/* last, so that a failure here leaves the rest checked */
 	ck_assert_msg(dup > 0 && dup < pos, "set did not keep the first "
 	    "X-Dup in its place (line %d, X-Pos at %d):\n%s", dup, pos, b);
+	itest_resp_free(&r);
 	itest_finish(&t);
 }
 END_TEST
