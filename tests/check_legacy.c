@@ -1606,7 +1606,8 @@ struct leg_loc_row {
  * The routes of the Location tests: /x is upstream app (server
  * 127.0.0.1:{P}), /legacy/ old (strip, server localhost:{P}), /named/
  * (host = intranet.local:8080), /named80/ (host = intranet.local), /off/
- * and /offstrip/ (rewrite_location = off, the second with strip).
+ * and /offstrip/ (rewrite_location = off, the second with strip), /ruled/
+ * (a response rule sets Content-Location to http://127.0.0.1:{P}/rule).
  */
 static const struct leg_loc_row leg_loc_rows[] = {
 	/* the server's address, no strip */
@@ -1708,6 +1709,11 @@ static const struct leg_loc_row leg_loc_rows[] = {
 	{ "/offstrip/x", FRONT, "Location", "/", "/" },
 	{ "/offstrip/x", FRONT, "Location", "http://127.0.0.1:{P}/x",
 	    "http://127.0.0.1:{P}/x" },
+	/* rules run after the rewriting: what a rule sets stays */
+	{ "/ruled/x", FRONT, "Content-Location", "http://127.0.0.1:{P}/c",
+	    "http://127.0.0.1:{P}/rule" },
+	{ "/ruled/x", FRONT, "Location", "http://127.0.0.1:{P}/l",
+	    "http://" FRONT "/l" },
 };
 
 /* The upstreams of the Location and cookie tests on the origin's port
@@ -1720,7 +1726,8 @@ leg_loc_upstreams(int port)
 	ck_assert(asprintf(&s, "route = /legacy/ old strip\n"
 	    "route = /named/ named\nroute = /named80/ named80\n"
 	    "route = /off/ off\nroute = /offstrip/ offs strip\n"
-	    "route = /plain/ plain\nroute = /nocookie/ nocookie strip\n\n"
+	    "route = /plain/ plain\nroute = /nocookie/ nocookie strip\n"
+	    "route = /ruled/ ruled\n\n"
 	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n\n"
 	    "[upstream old]\nserver = localhost:%d name=a\n"
 	    "rewrite_cookie_path = on\n\n"
@@ -1734,8 +1741,11 @@ leg_loc_upstreams(int port)
 	    "rewrite_location = off\n\n"
 	    "[upstream plain]\nserver = 127.0.0.1:%d name=a\n"
 	    "rewrite_cookie_path = on\n\n"
-	    "[upstream nocookie]\nserver = 127.0.0.1:%d name=a\n", port, port,
-	    port, port, port, port, port, port) != -1);
+	    "[upstream nocookie]\nserver = 127.0.0.1:%d name=a\n\n"
+	    "[upstream ruled]\nserver = 127.0.0.1:%d name=a\n"
+	    "response_header = set Content-Location "
+	    "http://127.0.0.1:%d/rule\n", port, port, port, port, port, port,
+	    port, port, port, port) != -1);
 	return s;
 }
 
@@ -1792,7 +1802,7 @@ START_TEST(test_location_table)
 		changed += strcmp(sent, want) != 0;
 		itest_resp_free(&r);
 	}
-	printf("location: %zu rows as the table says: %d rewritten, %zu left "
+	printf("location: %zu rows as the table says: %d changed, %zu left "
 	    "as they were\n", n, changed, n - (size_t)changed);
 	fflush(stdout);
 	itest_finish(&t);
