@@ -1120,6 +1120,28 @@ leg_id_repeats(char (*ids)[ID_MAX], int n)
 	return rep;
 }
 
+/*
+ * Of the 32 hex digit positions of n IDs, how many do not take all 16
+ * values: 0 for random IDs (with 10,000 of them a digit is missing from a
+ * position with probability near 16 * (15/16)^10000), not for IDs that
+ * count, or that carry a fixed part.
+ */
+static int
+leg_id_fixed_positions(char (*ids)[ID_MAX], int n)
+{
+	int	 pos, i, seen, fixed = 0;
+
+	for (pos = 0; pos < 32; pos++) {
+		seen = 0;
+		for (i = 0; i < n; i++)
+			if (leg_is_id(ids[i]))
+				seen |= 1 << (ids[i][pos] <= '9' ?
+				    ids[i][pos] - '0' : ids[i][pos] - 'a' + 10);
+		fixed += seen != 0xffff;
+	}
+	return fixed;
+}
+
 /* The index of the first difference of two sorted arrays of n, -1. */
 static int
 leg_id_diff(char (*a)[ID_MAX], char (*b)[ID_MAX], int n)
@@ -1163,7 +1185,7 @@ START_TEST(test_ids_unique)
 	struct itest	 t;
 	struct leg_ids	 ids, again;
 	char		 (*up)[ID_MAX], (*logged)[ID_MAX], old[256];
-	int		 nup, nlog, dup, i, seen = 0;
+	int		 nup, nlog, dup, i, seen = 0, fixed;
 	double		 t0;
 
 	itest_init(&t);
@@ -1183,15 +1205,19 @@ START_TEST(test_ids_unique)
 	up = leg_file_ids(t.origin_log[0], 2 * NIDS, &nup);
 	logged = leg_file_ids(t.access_log, 2 * NIDS, &nlog);
 	dup = leg_id_repeats(ids.resp, ids.nresp);
+	fixed = leg_id_fixed_positions(ids.resp, ids.nresp);
 	printf("ids: %d requests (workers = 2) in %.1f s: %d IDs in the "
-	    "responses, %d repeated, %d not one sluice-made ID the same as "
-	    "upstream; %d in the origin's log, %d in the access log%s%s\n",
-	    NIDS, itest_now() - t0, ids.nresp, dup, ids.mismatch, nup, nlog,
+	    "responses, %d repeated, %d digit positions not taking all 16 "
+	    "values, %d not one sluice-made ID the same as upstream; %d in "
+	    "the origin's log, %d in the access log%s%s\n", NIDS,
+	    itest_now() - t0, ids.nresp, dup, fixed, ids.mismatch, nup, nlog,
 	    ids.mismatch > 0 ? ", first: " : "", ids.first_bad);
 	fflush(stdout);
 	ck_assert_msg(ids.mismatch == 0, "%d responses: %s", ids.mismatch,
 	    ids.first_bad);
 	ck_assert_msg(dup == 0, "%d IDs repeat", dup);
+	ck_assert_msg(fixed == 0, "%d of the 32 hex digits of the IDs do not "
+	    "vary as 128 random bits do", fixed);
 	ck_assert_int_eq(nup, NIDS);
 	ck_assert_int_eq(nlog, NIDS);
 	i = leg_id_diff(ids.resp, up, NIDS);
