@@ -1055,20 +1055,27 @@ END_TEST
 
 /* --- request IDs ------------------------------------------------------- */
 
+/* One request ID as recorded (at most ID_MAX - 1 bytes). */
+struct leg_id {
+	char	 s[ID_MAX];
+};
+
 /* The IDs of one run, as each place recorded them. */
 struct leg_ids {
-	char	(*resp)[ID_MAX];	/* the responses' X-Request-Id */
+	struct leg_id	*resp;		/* the responses' X-Request-Id */
 	int	 nresp;
 	int	 mismatch;	/* responses whose X-Origin-Saw differs */
 	char	 first_bad[2 * ID_MAX + 64];
 	int	 max;
 };
 
-/* strcmp for qsort and bsearch over ID_MAX-byte strings. */
+/* The order of two struct leg_id, for qsort and bsearch. */
 static int
 leg_id_cmp(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	const struct leg_id	*x = a, *y = b;
+
+	return strcmp(x->s, y->s);
 }
 
 /* One request of the load client: keep its ID; it must be one ID sluice
@@ -1088,35 +1095,36 @@ leg_ids_take(const struct itest_load *l, const struct itest_req *q,
 			    q->nvalues > 1 ? q->value[1] : "");
 	}
 	if (ids->nresp < ids->max)
-		snprintf(ids->resp[ids->nresp++], ID_MAX, "%s",
+		snprintf(ids->resp[ids->nresp++].s, ID_MAX, "%s",
 		    q->nvalues > 0 ? q->value[0] : "");
 }
 
 /* The last field of every line of path, sorted, into a malloc'd array of
  * *n (at most max). */
-static char (*leg_file_ids(const char *path, int max, int *n))[ID_MAX]
+static struct leg_id *
+leg_file_ids(const char *path, int max, int *n)
 {
-	char	*s = itest_read_file(path, NULL), *line, *save = NULL;
-	char	(*out)[ID_MAX] = calloc((size_t)max, ID_MAX);
+	char		*s = itest_read_file(path, NULL), *line, *save = NULL;
+	struct leg_id	*out = calloc((size_t)max, sizeof(*out));
 
 	ck_assert_ptr_nonnull(out);
 	*n = 0;
 	for (line = strtok_r(s, "\n", &save); line != NULL && *n < max;
 	    line = strtok_r(NULL, "\n", &save))
-		leg_last_field(line, out[(*n)++], ID_MAX);
+		leg_last_field(line, out[(*n)++].s, ID_MAX);
 	free(s);
-	qsort(out, (size_t)*n, ID_MAX, leg_id_cmp);
+	qsort(out, (size_t)*n, sizeof(*out), leg_id_cmp);
 	return out;
 }
 
 /* How many IDs of a sorted array repeat one before them. */
 static int
-leg_id_repeats(char (*ids)[ID_MAX], int n)
+leg_id_repeats(struct leg_id *ids, int n)
 {
 	int	 i, rep = 0;
 
 	for (i = 1; i < n; i++)
-		rep += strcmp(ids[i - 1], ids[i]) == 0;
+		rep += strcmp(ids[i - 1].s, ids[i].s) == 0;
 	return rep;
 }
 
@@ -1127,16 +1135,17 @@ leg_id_repeats(char (*ids)[ID_MAX], int n)
  * count, or that carry a fixed part.
  */
 static int
-leg_id_fixed_positions(char (*ids)[ID_MAX], int n)
+leg_id_fixed_positions(struct leg_id *ids, int n)
 {
 	int	 pos, i, seen, fixed = 0;
 
 	for (pos = 0; pos < 32; pos++) {
 		seen = 0;
 		for (i = 0; i < n; i++)
-			if (leg_is_id(ids[i]))
-				seen |= 1 << (ids[i][pos] <= '9' ?
-				    ids[i][pos] - '0' : ids[i][pos] - 'a' + 10);
+			if (leg_is_id(ids[i].s))
+				seen |= 1 << (ids[i].s[pos] <= '9' ?
+				    ids[i].s[pos] - '0' :
+				    ids[i].s[pos] - 'a' + 10);
 		fixed += seen != 0xffff;
 	}
 	return fixed;
@@ -1144,12 +1153,12 @@ leg_id_fixed_positions(char (*ids)[ID_MAX], int n)
 
 /* The index of the first difference of two sorted arrays of n, -1. */
 static int
-leg_id_diff(char (*a)[ID_MAX], char (*b)[ID_MAX], int n)
+leg_id_diff(struct leg_id *a, struct leg_id *b, int n)
 {
 	int	 i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
+		if (strcmp(a[i].s, b[i].s) != 0)
 			return i;
 	return -1;
 }
@@ -1163,7 +1172,8 @@ leg_ids_run(struct itest *t, const char *name, int n, struct leg_ids *ids)
 
 	memset(ids, 0, sizeof(*ids));
 	ids->max = n;
-	ck_assert_ptr_nonnull(ids->resp = calloc((size_t)n, ID_MAX));
+	ids->resp = calloc((size_t)n, sizeof(*ids->resp));
+	ck_assert_ptr_nonnull(ids->resp);
 	itest_load_start(t, &l, name, t->sluice.port, "-q -c 8 -d 0 -n %d "
 	    "-p /bytes/16 -H X-Request-Id -H X-Origin-Saw", n);
 	st = itest_proc_wait(&l.proc, LOAD_MS);
@@ -1171,7 +1181,8 @@ leg_ids_run(struct itest *t, const char *name, int n, struct leg_ids *ids)
 	    "after %d ms):\n%s", name, st, LOAD_MS, itest_file_tail(l.notes));
 	itest_load_assert_clean(&l, name);
 	ck_assert_int_eq(itest_reqs_each(&l, leg_ids_take, ids), n);
-	qsort(ids->resp, (size_t)ids->nresp, ID_MAX, leg_id_cmp);
+	qsort(ids->resp, (size_t)ids->nresp, sizeof(*ids->resp),
+	    leg_id_cmp);
 }
 
 /*
@@ -1184,7 +1195,8 @@ START_TEST(test_ids_unique)
 {
 	struct itest	 t;
 	struct leg_ids	 ids, again;
-	char		 (*up)[ID_MAX], (*logged)[ID_MAX], old[256];
+	struct leg_id	*up, *logged;
+	char		 old[256];
 	int		 nup, nlog, dup, i, seen = 0, fixed;
 	double		 t0;
 
@@ -1222,11 +1234,12 @@ START_TEST(test_ids_unique)
 	ck_assert_int_eq(nlog, NIDS);
 	i = leg_id_diff(ids.resp, up, NIDS);
 	ck_assert_msg(i == -1, "the origin's log and the responses differ: "
-	    "[%s] and [%s]", i >= 0 ? up[i] : "", i >= 0 ? ids.resp[i] : "");
+	    "[%s] and [%s]", i >= 0 ? up[i].s : "",
+	    i >= 0 ? ids.resp[i].s : "");
 	i = leg_id_diff(ids.resp, logged, NIDS);
 	ck_assert_msg(i == -1, "the access log and the responses differ: "
-	    "[%s] and [%s]", i >= 0 ? logged[i] : "",
-	    i >= 0 ? ids.resp[i] : "");
+	    "[%s] and [%s]", i >= 0 ? logged[i].s : "",
+	    i >= 0 ? ids.resp[i].s : "");
 
 	/* a new process makes new IDs (the old error log moves aside: the
 	 * launch waits for a "ready" in it) */
@@ -1236,8 +1249,8 @@ START_TEST(test_ids_unique)
 	itest_sluice_launch(&t);
 	leg_ids_run(&t, "again", NIDS_AGAIN, &again);
 	for (i = 0; i < again.nresp; i++)
-		seen += bsearch(again.resp[i], ids.resp, (size_t)ids.nresp,
-		    ID_MAX, leg_id_cmp) != NULL;
+		seen += bsearch(&again.resp[i], ids.resp, (size_t)ids.nresp,
+		    sizeof(*ids.resp), leg_id_cmp) != NULL;
 	printf("ids: after a restart, %d requests: %d IDs seen before, %d "
 	    "repeated, %d not as upstream\n", again.nresp, seen,
 	    leg_id_repeats(again.resp, again.nresp), again.mismatch);
