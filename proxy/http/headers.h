@@ -95,13 +95,13 @@ int	headers_is_hop_by_hop(const char *name, size_t namelen,
  * X-Forwarded-Proto and X-Forwarded-Host; then X-Forwarded-For (existing
  * values joined with ", " and client_ip appended), X-Forwarded-Proto,
  * X-Forwarded-Host (the client's Host, when it sent one), Via (the
- * client's values joined, then fwd->via), and
- * the request ID (fwd->id_name: fwd->id, the client's removed), and
- * "Content-Length: body_len" when body_len > 0 or the method is POST, PUT
- * or PATCH; then the headers of the rules (fwd->add), and the empty line.
- * A header fwd->keep refuses is not written. Host is kept as the client sent it, or
- * is fwd->host, first after the request line; when the client sent none
- * (HTTP/1.0), Host is fwd->default_host.
+ * client's values joined, then fwd->via), the request ID (fwd->id_name:
+ * fwd->id, the client's removed), and "Content-Length: body_len" when
+ * body_len > 0 or the method is POST, PUT or PATCH; then the headers of
+ * the rules (fwd->add), and the empty line. A header fwd->keep refuses is
+ * not written. Host is kept as the client sent it, or is fwd->host, first
+ * after the request line; when the client sent none (HTTP/1.0), Host is
+ * fwd->default_host.
  * target must already be in origin-form. Returns 0, or -1 if out of memory.
  */
 int	headers_request_build(const struct headers_sink *out,
