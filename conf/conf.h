@@ -118,9 +118,13 @@ struct conf_hdr_part {
 struct conf_hdr_rule {
 	enum conf_hdr_op	 op;
 	char			*name;
+	size_t			 namelen;
 	char			*value;		/* the literal text of the
 						 * pieces ($$ made $); NULL
 						 * for remove */
+	int			 superseded;	/* a later set or remove of
+						 * the same list removes what
+						 * this one adds */
 	struct conf_hdr_part	*parts;
 	size_t			 nparts;
 	int			 line;

@@ -228,6 +228,7 @@ conf_hdr_parse(struct conf_loader *ld, const struct conf_keyword *kw,
 		    "expected set NAME VALUE or add NAME VALUE");
 	if ((r->name = strndup(name, namelen)) == NULL)
 		return conf_value_error(ld, kw, value, "out of memory");
+	r->namelen = namelen;
 	if ((why = conf_hdr_name_why(kw, r->name)) != NULL)
 		return conf_value_error(ld, kw, r->name, why);
 	if (r->op == CONF_HDR_REMOVE)
@@ -242,12 +243,17 @@ conf_set_hdr_rule(struct conf_loader *ld, const struct conf_keyword *kw,
 {
 	struct conf_hdr_rules	*rs = conf_field(base, kw);
 	struct conf_hdr_rule	 r, *p;
+	size_t			 i;
 
 	memset(&r, 0, sizeof(r));
 	if (conf_hdr_parse(ld, kw, &r, value) == -1) {
 		conf_hdr_rule_clear(&r);
 		return -1;
 	}
+	/* settled here, so that the proxy need not replay the list */
+	for (i = 0; r.op != CONF_HDR_ADD && i < rs->n; i++)
+		if (strcasecmp(rs->rule[i].name, r.name) == 0)
+			rs->rule[i].superseded = 1;
 	if ((p = conf_append(rs->rule, rs->n, sizeof(*p))) == NULL) {
 		conf_hdr_rule_clear(&r);
 		return conf_value_error(ld, kw, value, "out of memory");

@@ -191,20 +191,6 @@ exchange_list_has(const struct evkeyvalq *q, const char *name,
 	return 0;
 }
 
-/* A headers_sink writing into an evbuffer. */
-static int
-exchange_sink_add(void *arg, const void *p, size_t len)
-{
-	return evbuffer_add(arg, p, len);
-}
-
-/* A headers_out adding to evhttp's output headers. */
-static int
-exchange_out_add(void *arg, const char *name, const char *value)
-{
-	return evhttp_add_header(arg, name, value);
-}
-
 /* What the variables of header rules stand for in ex. */
 static void
 exchange_vars(const struct exchange *ex, struct rewrite_vars *vars)
@@ -240,29 +226,69 @@ exchange_host_out(const struct exchange *ex, char *buf, size_t size)
 	return a;
 }
 
+/* The response rules of ex: the upstream's (when routed), the listener's. */
+static void
+exchange_response_rules(const struct exchange *ex, struct rewrite_rules *rr,
+    struct rewrite_vars *vars)
+{
+	rr->n = 0;
+	if (ex->up != NULL && ex->up->conf->response_headers.n > 0)
+		rr->list[rr->n++] = &ex->up->conf->response_headers;
+	if (ex->gl->conf->response_headers.n > 0)
+		rr->list[rr->n++] = &ex->gl->conf->response_headers;
+	rr->vars = vars;
+	if (rr->n > 0)
+		exchange_vars(ex, vars);
+}
+
 /*
- * What sluice puts on every answer of ex, its own and the server's: the
- * request ID, then the response rules of the upstream (when the request
- * was routed to one) and of the listener. -1 when out of memory.
+ * What sluice puts on an answer of its own (an error, the OPTIONS answer):
+ * the request ID, then the response rules. -1 when out of memory.
  */
 static int
 exchange_answer_edit(struct exchange *ex)
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(
 				    ex->req);
+	struct rewrite_rules	 rr;
 	struct rewrite_vars	 vars;
 
-	if (ex->reqid[0] != '\0' && rewrite_set_header(out,
+	if (ex->reqid[0] != '\0' && evhttp_add_header(out,
 	    ex->gl->conf->request_id, ex->reqid) == -1)
 		return -1;
-	if (ex->gl->conf->response_headers.n == 0 &&
-	    (ex->up == NULL || ex->up->conf->response_headers.n == 0))
+	exchange_response_rules(ex, &rr, &vars);
+	return rr.n > 0 ? rewrite_apply_q(&rr, out) : 0;
+}
+
+/* What a server's response copied to the client leaves out. */
+struct exchange_keep {
+	const struct exchange		*ex;
+	const struct rewrite_rules	*rr;
+	struct evkeyvalq		*out;
+};
+
+/*
+ * A headers_out's keep: the server's request ID header (sluice puts its
+ * own) and what the response rules remove or replace stay out.
+ */
+static int
+exchange_keep(void *arg, const char *name, size_t len)
+{
+	const struct exchange_keep	*k = arg;
+	const char			*id = k->ex->gl->conf->request_id;
+
+	if (k->ex->reqid[0] != '\0' && strlen(id) == len &&
+	    strncasecmp(id, name, len) == 0)
 		return 0;
-	exchange_vars(ex, &vars);
-	if (ex->up != NULL && rewrite_response(out,
-	    &ex->up->conf->response_headers, &vars) == -1)
-		return -1;
-	return rewrite_response(out, &ex->gl->conf->response_headers, &vars);
+	return k->rr->n == 0 || rewrite_keeps(k->rr, name, len);
+}
+
+/* A headers_out's add, into evhttp's output headers. */
+static int
+exchange_keep_add(void *arg, const char *name, const char *value)
+{
+	return evhttp_add_header(((struct exchange_keep *)arg)->out, name,
+	    value);
 }
 
 /* 1 when the response has a header rewrite_urls may change. */
@@ -358,20 +384,34 @@ exchange_response_urls(struct exchange *ex, const struct http1_response *r)
 
 /*
  * Copy the end-to-end headers of r into the client's response, with the
- * server's URLs pointed back at the client, the request ID and the rules.
+ * server's URLs pointed back at the client, then the request ID and what
+ * the response rules add; what the rules remove or replace is never
+ * copied.
  */
 static int
 exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 {
-	struct headers_out	out;
+	struct evkeyvalq	*q = evhttp_request_get_output_headers(ex->req);
+	struct headers_out	 out;
+	struct exchange_keep	 k;
+	struct rewrite_rules	 rr;
+	struct rewrite_vars	 vars;
 
-	out.add = exchange_out_add;
-	out.arg = evhttp_request_get_output_headers(ex->req);
-
+	exchange_response_rules(ex, &rr, &vars);
+	k.ex = ex;
+	k.rr = &rr;
+	k.out = q;
+	out.add = exchange_keep_add;
+	out.keep = rr.n > 0 || ex->reqid[0] != '\0' ? exchange_keep : NULL;
+	out.arg = &k;
 	if (headers_response_copy(r, &out) == -1 ||
 	    exchange_response_urls(ex, r) == -1)
 		return -1;
-	return exchange_answer_edit(ex);
+	if (ex->reqid[0] != '\0' && (rr.n == 0 || rewrite_keeps(&rr,
+	    ex->gl->conf->request_id, strlen(ex->gl->conf->request_id))) &&
+	    evhttp_add_header(q, ex->gl->conf->request_id, ex->reqid) == -1)
+		return -1;
+	return rr.n > 0 ? rewrite_add_q(&rr, q) : 0;
 }
 
 /* Exchanges in flight. */
@@ -1138,8 +1178,10 @@ exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
 		query = evhttp_uri_get_query(u);
 		if (asprintf(target, "%s%s%s", path != NULL && *path != '\0' ?
 		    path : "/", query != NULL ? "?" : "",
-		    query != NULL ? query : "") == -1)
+		    query != NULL ? query : "") == -1) {
+			*target = NULL;		/* undefined after a failure */
 			return -1;
+		}
 	} else {
 		h = evhttp_find_header(evhttp_request_get_input_headers(req),
 		    "Host");
@@ -1159,39 +1201,42 @@ exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
 	return 0;
 }
 
+/* headers_forward's keep and add: the request rules (rewrite.c). */
+static int
+exchange_rules_keep(void *rules, const char *name, size_t len)
+{
+	return rewrite_keeps(rules, name, len);
+}
+
+static int
+exchange_rules_add(void *rules, const struct headers_sink *out)
+{
+	return rewrite_add_sink(rules, out);
+}
+
 /*
  * Write the head of the request for ex's server into out: what crosses
- * (http/headers.c), then the request rules of the listener and of the
- * upstream. Without rules it is written once, straight into out. -1 when
- * out of memory.
+ * (http/headers.c), less what the request rules of the listener and of
+ * the upstream take away, plus what they add. It is written into a flat
+ * buffer, then added to out at once. -1 when out of memory.
  */
 static int
 exchange_build_head(struct exchange *ex, struct evbuffer *out,
     size_t body_len)
 {
 	struct evhttp_request		*req = ex->req;
-	struct evbuffer			*tmp = NULL;
-	const struct conf_hdr_rules	*lists[2];
 	struct headers_forward		 fwd;
 	struct headers_sink		 sink;
+	struct headers_buf		 head;
 	struct headers_in		 in;
 	struct exchange_fields		 x;
+	struct rewrite_rules		 rr;
 	struct rewrite_vars		 vars;
 	char				 host[EXCHANGE_HOST_MAX];
-	size_t				 nlists = 0;
 	int				 r;
 
-	if (ex->gl->conf->request_headers.n > 0)
-		lists[nlists++] = &ex->gl->conf->request_headers;
-	if (ex->up->conf->request_headers.n > 0)
-		lists[nlists++] = &ex->up->conf->request_headers;
-	if (nlists > 0 && (tmp = evbuffer_new()) == NULL)
+	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1)
 		return -1;
-	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1) {
-		if (tmp != NULL)
-			evbuffer_free(tmp);
-		return -1;
-	}
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.client_ip = ex->client->ip;
 	fwd.tls = ex->client->tls;
@@ -1203,20 +1248,27 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 		fwd.id_name = ex->gl->conf->request_id;
 		fwd.id = ex->reqid;
 	}
-	sink.add = exchange_sink_add;
-	sink.arg = tmp != NULL ? tmp : out;
+	rr.n = 0;
+	if (ex->gl->conf->request_headers.n > 0)
+		rr.list[rr.n++] = &ex->gl->conf->request_headers;
+	if (ex->up->conf->request_headers.n > 0)
+		rr.list[rr.n++] = &ex->up->conf->request_headers;
+	if (rr.n > 0) {
+		exchange_vars(ex, &vars);
+		rr.vars = &vars;
+		fwd.keep = exchange_rules_keep;
+		fwd.add = exchange_rules_add;
+		fwd.rules = &rr;
+	}
 	in.f = x.f;
 	in.n = x.n;
+	headers_buf_init(&head, &sink);
 	r = headers_request_build(&sink, ex->method, ex->fwd_target, &in, &fwd,
 	    body_len);
 	exchange_fields_free(&x);
-	if (r == 0 && tmp != NULL) {
-		exchange_vars(ex, &vars);
-		r = rewrite_request((const char *)evbuffer_pullup(tmp, -1),
-		    evbuffer_get_length(tmp), out, lists, nlists, &vars);
-	}
-	if (tmp != NULL)
-		evbuffer_free(tmp);
+	if (r == 0)
+		r = evbuffer_add(out, head.p, head.len);
+	headers_buf_free(&head);
 	return r;
 }
 

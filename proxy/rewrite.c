@@ -13,13 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "proxy/rewrite.h"
 #include "proxy/base/log.h"
-#include "proxy/http/edit.h"
+#include "proxy/http/headers.h"
 #include "proxy/http/uri.h"
 
 /* Values up to this size are expanded on the stack. */
@@ -87,104 +86,88 @@ rewrite_expand(const struct conf_hdr_rule *r, const struct rewrite_vars *vars,
 }
 
 /*
- * Rules over either kind of header list
+ * Rules
  */
 
-/* What a list of headers offers the rules. */
-struct rewrite_target {
-	void	(*remove)(void *arg, const char *name);
-	int	(*add)(void *arg, const char *name, const char *value,
-		    size_t len);
-	void	*arg;
-};
-
-/*
- * Apply rules to t: set removes every instance and adds one, add appends,
- * remove removes; a value that expands to "" adds nothing. 0 or -1.
- */
+/* 1 when some set or remove of the lists from list[from] on names name. */
 static int
-rewrite_apply(const struct conf_hdr_rules *rs, const struct rewrite_vars *vars,
-    const struct rewrite_target *t)
+rewrite_taken(const struct rewrite_rules *rr, size_t from, const char *name,
+    size_t len)
 {
 	const struct conf_hdr_rule	*r;
-	char				 stack[REWRITE_STACK], *heap, *v;
-	size_t				 i, len;
-	int				 rc;
+	size_t				 l, i;
 
-	for (i = 0; i < rs->n; i++) {
-		r = &rs->rule[i];
-		if (r->op != CONF_HDR_ADD)
-			t->remove(t->arg, r->name);
-		if (r->op == CONF_HDR_REMOVE)
-			continue;
-		if ((v = rewrite_expand(r, vars, stack, &heap, &len)) == NULL)
-			return -1;
-		rc = len > 0 ? t->add(t->arg, r->name, v, len) : 0;
-		free(heap);
-		if (rc == -1)
-			return -1;
-	}
+	for (l = from; l < rr->n; l++)
+		for (i = 0; i < rr->list[l]->n; i++) {
+			r = &rr->list[l]->rule[i];
+			if (r->op != CONF_HDR_ADD && r->namelen == len &&
+			    strncasecmp(r->name, name, len) == 0)
+				return 1;
+		}
 	return 0;
-}
-
-/* A request head's field list as a target. */
-static void
-rewrite_edit_remove(void *arg, const char *name)
-{
-	edit_remove(arg, name);
-}
-
-static int
-rewrite_edit_add(void *arg, const char *name, const char *value, size_t len)
-{
-	return edit_add(arg, name, value, len);
-}
-
-/* A headers_sink appending to an evbuffer. */
-static int
-rewrite_sink_add(void *arg, const void *p, size_t len)
-{
-	return evbuffer_add(arg, p, len);
 }
 
 /* See rewrite.h. */
 int
-rewrite_request(const char *head, size_t len, struct evbuffer *out,
-    const struct conf_hdr_rules *const *lists, size_t nlists,
-    const struct rewrite_vars *vars)
+rewrite_keeps(const struct rewrite_rules *rr, const char *name, size_t len)
 {
-	struct edit_head	 h;
-	struct rewrite_target	 t;
-	struct headers_sink	 sink;
-	size_t			 i;
-	int			 rc = -1;
-
-	if (edit_parse(&h, head, len) == -1)
-		goto done;
-	t.remove = rewrite_edit_remove;
-	t.add = rewrite_edit_add;
-	t.arg = &h;
-	for (i = 0; i < nlists; i++)
-		if (rewrite_apply(lists[i], vars, &t) == -1)
-			goto done;
-	sink.add = rewrite_sink_add;
-	sink.arg = out;
-	rc = edit_write(&h, &sink);
-done:
-	edit_free(&h);
-	return rc;
+	return !rewrite_taken(rr, 0, name, len);
 }
 
-/* evhttp's header list as a target. */
-static void
-rewrite_q_remove(void *arg, const char *name)
-{
-	while (evhttp_remove_header(arg, name) == 0)
-		continue;
-}
-
+/*
+ * Call fn(arg, name, value, len) for each header the rules add and no
+ * later rule takes away, its value expanded (not for one that expands to
+ * ""). 0, or -1 when fn or a malloc fails.
+ */
 static int
-rewrite_q_add(void *arg, const char *name, const char *value, size_t len)
+rewrite_each_add(const struct rewrite_rules *rr,
+    int (*fn)(void *, const char *, const char *, size_t), void *arg)
+{
+	const struct conf_hdr_rule	*r;
+	char				 stack[REWRITE_STACK], *heap, *v;
+	size_t				 l, i, len;
+	int				 rc;
+
+	for (l = 0; l < rr->n; l++)
+		for (i = 0; i < rr->list[l]->n; i++) {
+			r = &rr->list[l]->rule[i];
+			if (r->op == CONF_HDR_REMOVE || r->superseded ||
+			    rewrite_taken(rr, l + 1, r->name, r->namelen))
+				continue;
+			if ((v = rewrite_expand(r, rr->vars, stack, &heap,
+			    &len)) == NULL)
+				return -1;
+			rc = len > 0 ? fn(arg, r->name, v, len) : 0;
+			free(heap);
+			if (rc == -1)
+				return -1;
+		}
+	return 0;
+}
+
+/* A header line into a headers_sink. */
+static int
+rewrite_sink_one(void *arg, const char *name, const char *value, size_t len)
+{
+	const struct headers_sink	*out = arg;
+
+	return out->add(out->arg, name, strlen(name)) == -1 ||
+	    out->add(out->arg, ": ", 2) == -1 ||
+	    out->add(out->arg, value, len) == -1 ||
+	    out->add(out->arg, "\r\n", 2) == -1 ? -1 : 0;
+}
+
+/* See rewrite.h. */
+int
+rewrite_add_sink(const struct rewrite_rules *rr,
+    const struct headers_sink *out)
+{
+	return rewrite_each_add(rr, rewrite_sink_one, (void *)(uintptr_t)out);
+}
+
+/* A header into evhttp's list. */
+static int
+rewrite_q_one(void *arg, const char *name, const char *value, size_t len)
 {
 	(void)len;
 	return evhttp_add_header(arg, name, value);
@@ -192,25 +175,47 @@ rewrite_q_add(void *arg, const char *name, const char *value, size_t len)
 
 /* See rewrite.h. */
 int
-rewrite_response(struct evkeyvalq *q, const struct conf_hdr_rules *rs,
-    const struct rewrite_vars *vars)
+rewrite_add_q(const struct rewrite_rules *rr, struct evkeyvalq *q)
 {
-	struct rewrite_target	 t;
+	return rewrite_each_add(rr, rewrite_q_one, q);
+}
 
-	if (rs->n == 0)
-		return 0;
-	t.remove = rewrite_q_remove;
-	t.add = rewrite_q_add;
-	t.arg = q;
-	return rewrite_apply(rs, vars, &t);
+/* 1 when q has a header called name (any case). */
+static int
+rewrite_q_has(const struct evkeyvalq *q, const char *name)
+{
+	const struct evkeyval	*kv;
+	int			 c = name[0] | 0x20;
+
+	/* the first letter first: evhttp compares whole names, slowly */
+	TAILQ_FOREACH(kv, q, next)
+		if ((kv->key[0] | 0x20) == c && strcasecmp(kv->key, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remove every header called name from q. */
+static void
+rewrite_q_remove(struct evkeyvalq *q, const char *name)
+{
+	while (rewrite_q_has(q, name) && evhttp_remove_header(q, name) == 0)
+		continue;
 }
 
 /* See rewrite.h. */
 int
-rewrite_set_header(struct evkeyvalq *q, const char *name, const char *value)
+rewrite_apply_q(const struct rewrite_rules *rr, struct evkeyvalq *q)
 {
-	rewrite_q_remove(q, name);
-	return evhttp_add_header(q, name, value);
+	const struct conf_hdr_rule	*r;
+	size_t				 l, i;
+
+	for (l = 0; l < rr->n; l++)
+		for (i = 0; i < rr->list[l]->n; i++) {
+			r = &rr->list[l]->rule[i];
+			if (r->op != CONF_HDR_ADD)
+				rewrite_q_remove(q, r->name);
+		}
+	return rewrite_add_q(rr, q);
 }
 
 /*

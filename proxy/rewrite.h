@@ -15,8 +15,8 @@
 
 #include "conf/conf.h"
 
-struct evbuffer;
 struct evkeyvalq;
+struct headers_sink;
 struct uri_outside;
 
 /* The longest request ID kept from a client (request_id_trust). */
@@ -28,17 +28,40 @@ struct rewrite_vars {
 };
 
 /*
- * Apply the lists of request rules in order to the request head in
- * head[0..len) (as headers_request_build wrote it) and append the result
- * to out. -1 when out of memory or the head cannot be read.
+ * The header rules of one exchange in one direction, in the order they
+ * run: on requests the listener's then the upstream's, on responses the
+ * upstream's then the listener's. A set or remove takes every instance of
+ * its header away, whoever put it there; what a set or add puts in stays
+ * unless a later rule takes it away. So the rules come down to two
+ * questions, asked while the headers are written: does a header stay
+ * (rewrite_keeps), and what do the rules add at the end (rewrite_add_*).
  */
-int	rewrite_request(const char *head, size_t len, struct evbuffer *out,
-	    const struct conf_hdr_rules *const *lists, size_t nlists,
-	    const struct rewrite_vars *);
+struct rewrite_rules {
+	const struct conf_hdr_rules	*list[2];
+	size_t				 n;
+	const struct rewrite_vars	*vars;
+};
 
-/* Apply response rules to a response's headers; -1 when out of memory. */
-int	rewrite_response(struct evkeyvalq *, const struct conf_hdr_rules *,
-	    const struct rewrite_vars *);
+/* 1 when no rule removes or replaces a header called name[0..len). */
+int	rewrite_keeps(const struct rewrite_rules *, const char *name,
+	    size_t len);
+
+/*
+ * Write the headers the rules add, expanded, as "Name: value" lines; a
+ * value that expands to "" adds nothing. 0 or -1.
+ */
+int	rewrite_add_sink(const struct rewrite_rules *,
+	    const struct headers_sink *out);
+
+/* The same into evhttp's header list. */
+int	rewrite_add_q(const struct rewrite_rules *, struct evkeyvalq *);
+
+/*
+ * Apply the rules to a header list sluice wrote itself (its own answers):
+ * take away what they remove or replace, then add theirs. -1 when out of
+ * memory.
+ */
+int	rewrite_apply_q(const struct rewrite_rules *, struct evkeyvalq *);
 
 /*
  * Point the Location, Content-Location and Refresh headers (location) and
@@ -56,9 +79,5 @@ int	rewrite_urls(struct evkeyvalq *, const struct uri_outside *o,
  */
 void	rewrite_request_id(const struct evkeyvalq *in, const char *name,
 	    int trust, char *buf);
-
-/* Set header name to value in q, replacing every other instance. */
-int	rewrite_set_header(struct evkeyvalq *q, const char *name,
-	    const char *value);
 
 #endif

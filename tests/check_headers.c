@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <check.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "proxy/http/edit.h"
 #include "proxy/http/headers.h"
 #include "proxy/http/http1.h"
 #include "tests/check_main.h"
@@ -389,7 +389,7 @@ START_TEST(test_copy_table)
 	const struct copy_case	*c = &copy_cases[_i];
 	struct http1_response	 r;
 	struct evkeyvalq	 q;
-	struct headers_out	 out = { out_add, NULL };
+	struct headers_out	 out = { .add = out_add };
 	const char		*why;
 
 	ck_assert_int_eq(http1_response_parse(c->head, strlen(c->head),
@@ -409,7 +409,7 @@ START_TEST(test_copy_long_value)
 	char			 value[9000];
 	struct http1_response	 r;
 	struct evkeyvalq	 q;
-	struct headers_out	 out = { out_add, NULL };
+	struct headers_out	 out = { .add = out_add };
 	const char		*why, *got;
 	int			 len;
 
@@ -430,100 +430,107 @@ START_TEST(test_copy_long_value)
 }
 END_TEST
 
-/* head through edit_parse, fn, edit_write: the text written. */
-static char *
-edit_run(const char *head, void (*fn)(struct edit_head *))
+/* A headers_out's keep for test_copy_keep: Server and Set-Cookie stay out. */
+static int
+copy_keep(void *arg, const char *name, size_t len)
 {
-	struct edit_head	 h;
-	struct headers_sink	 sink;
-	struct evbuffer		*out = evbuffer_new();
-	char			*got;
-
-	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(edit_parse(&h, head, strlen(head)), 0);
-	fn(&h);
-	sink.add = sink_add;
-	sink.arg = out;
-	ck_assert_int_eq(edit_write(&h, &sink), 0);
-	edit_free(&h);
-	got = buffer_text(out);
-	evbuffer_free(out);
-	return got;
+	(void)arg;
+	return !((len == 6 && strncasecmp(name, "server", 6) == 0) ||
+	    (len == 10 && strncasecmp(name, "set-cookie", 10) == 0));
 }
 
-/* The rules of the edit test: remove, add, set (remove then add). */
-static void
-edit_some(struct edit_head *h)
+/* A response copied through keep: the refused headers, every instance. */
+START_TEST(test_copy_keep)
 {
-	edit_remove(h, "cookie");
-	ck_assert_int_eq(edit_add(h, "X-Env", "prod", 4), 0);
-	edit_remove(h, "X-Forwarded-Proto");
-	ck_assert_int_eq(edit_add(h, "X-Forwarded-Proto", "https", 5), 0);
-	ck_assert_int_eq(edit_add(h, "X-Empty", "", 0), 0);
+	static const char	 head[] = "HTTP/1.1 200 OK\r\nServer: x\r\n"
+				    "Set-Cookie: a=1\r\nX-A: 1\r\n"
+				    "set-cookie: b=2\r\nContent-Length: 0\r\n\r\n";
+	struct http1_response	 r;
+	struct evkeyvalq	 q;
+	struct headers_out	 out = { .add = out_add, .keep = copy_keep };
+	const struct evkeyval	*kv;
+	const char		*why;
+	int			 n = 0;
+
+	TAILQ_INIT(&q);
+	out.arg = &q;
+	ck_assert_int_eq(http1_response_parse(head, sizeof(head) - 1, 0, &r,
+	    &why), 1);
+	ck_assert_int_eq(headers_response_copy(&r, &out), 0);
+	TAILQ_FOREACH(kv, &q, next)
+		n++;
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(evhttp_find_header(&q, "X-A"), "1");
+	ck_assert_str_eq(evhttp_find_header(&q, "Content-Length"), "0");
+	evhttp_clear_headers(&q);
+}
+END_TEST
+
+/* The rules of test_build_rules: Cookie and X-Forwarded-For taken away. */
+static int
+rules_keep(void *rules, const char *name, size_t len)
+{
+	(void)rules;
+	return !((len == 6 && strncasecmp(name, "cookie", 6) == 0) ||
+	    (len == 15 && strncasecmp(name, "x-forwarded-for", 15) == 0) ||
+	    (len == 17 && strncasecmp(name, "x-forwarded-proto", 17) == 0));
 }
 
-/* Nothing changed: the head comes out as it went in. */
-static void
-edit_none(struct edit_head *h)
+/* ... and two headers added, one replacing X-Forwarded-Proto. */
+static int
+rules_add(void *rules, const struct headers_sink *out)
 {
-	(void)h;
-}
+	static const char	 add[] = "X-Forwarded-Proto: https\r\n"
+				    "X-Env: prod\r\n";
 
-/* 200 more fields than the stack holds, then every one removed. */
-static void
-edit_many(struct edit_head *h)
-{
-	char	 name[32];
-	int	 i;
-
-	for (i = 0; i < 200; i++) {
-		snprintf(name, sizeof(name), "X-N%d", i);
-		ck_assert_int_eq(edit_add(h, name, "v", 1), 0);
-	}
-	ck_assert_uint_eq(h->n, 202);
-	for (i = 0; i < 200; i++) {
-		snprintf(name, sizeof(name), "x-n%d", i);
-		edit_remove(h, name);
-	}
+	(void)rules;
+	return out->add(out->arg, add, sizeof(add) - 1);
 }
 
 /*
- * A head as headers_request_build writes it, edited: fields removed in
- * any case, added at the end, a value replaced, the stack array outgrown;
- * heads that are not such a head refused.
+ * Rules through headers_request_build, into a headers_buf: what keep
+ * refuses is left out whether the client sent it or the proxy adds it,
+ * what add writes comes last; the flat buffer outgrows its stack array.
  */
-START_TEST(test_edit)
+START_TEST(test_build_rules)
 {
-	static const char head[] = "GET /a HTTP/1.1\r\nHost: h\r\n"
-	    "Cookie: a=1\r\nAccept: */*\r\nCOOKIE: b=2\r\n"
-	    "X-Forwarded-Proto: http\r\nX-Colon: a: b\r\n\r\n";
-	static const char *const bad[] = {
-		"", "GET / HTTP/1.1", "GET / HTTP/1.1\r\nHost: h\r\n",
-		"GET / HTTP/1.1\r\nHost h\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost:h\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: h\n\r\n",
-	};
-	struct edit_head	 h;
-	char			*got;
-	size_t			 i;
+	static const char	*hdrs[] = { "Host", "h", "Cookie", "a=1",
+				    "Accept", "*/*", "COOKIE", "b=2",
+				    "X-Forwarded-For", "1.2.3.4", NULL, NULL };
+	struct headers_forward	 fwd = { .client_ip = "10.0.0.1",
+	    .default_host = "b:80", .keep = rules_keep, .add = rules_add };
+	struct http1_field	 f[8];
+	struct headers_in	 in = { f, 0 };
+	struct headers_sink	 sink;
+	struct headers_buf	 b;
+	char			 big[3 * HEADERS_BUF_STACK], want[512];
 
-	got = edit_run(head, edit_some);
-	ck_assert_str_eq(got, "GET /a HTTP/1.1\r\nHost: h\r\n"
-	    "Accept: */*\r\nX-Colon: a: b\r\nX-Env: prod\r\n"
-	    "X-Forwarded-Proto: https\r\nX-Empty: \r\n\r\n");
-	free(got);
-	got = edit_run(head, edit_none);
-	ck_assert_str_eq(got, head);
-	free(got);
-	got = edit_run("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n",
-	    edit_many);
-	ck_assert_str_eq(got, "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n");
-	free(got);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(edit_parse(&h, bad[i], strlen(bad[i])) == -1,
-		    "bad head %zu accepted", i);
-		edit_free(&h);
-	}
+	in.n = fields_fill(f, 8, hdrs);
+	headers_buf_init(&b, &sink);
+	ck_assert_int_eq(headers_request_build(&sink, "POST", "/x", &in, &fwd,
+	    3), 0);
+	snprintf(want, sizeof(want), "POST /x HTTP/1.1\r\nHost: h\r\n"
+	    "Accept: */*\r\nX-Forwarded-Host: h\r\nContent-Length: 3\r\n"
+	    "X-Forwarded-Proto: https\r\nX-Env: prod\r\n\r\n");
+	ck_assert_uint_eq(b.len, strlen(want));
+	ck_assert(memcmp(b.p, want, b.len) == 0);
+	ck_assert_ptr_eq(b.p, b.stack);
+	headers_buf_free(&b);
+
+	/* a head past the stack array: on the heap, whole */
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	hdrs[5] = big;
+	in.n = fields_fill(f, 8, hdrs);
+	headers_buf_init(&b, &sink);
+	ck_assert_int_eq(headers_request_build(&sink, "GET", "/x", &in, &fwd,
+	    0), 0);
+	ck_assert_ptr_ne(b.p, b.stack);
+	ck_assert_uint_gt(b.len, sizeof(big));
+	ck_assert(memmem(b.p, b.len, big, sizeof(big) - 1) != NULL);
+	ck_assert(memmem(b.p, b.len, "X-Env: prod\r\n\r\n", 15) != NULL);
+	headers_buf_free(&b);
+	hdrs[5] = "*/*";
 }
 END_TEST
 
@@ -539,7 +546,8 @@ check_suite(void)
 	tcase_add_loop_test(tc, test_build_table, 0, NELEM(build_cases));
 	tcase_add_loop_test(tc, test_copy_table, 0, NELEM(copy_cases));
 	tcase_add_test(tc, test_copy_long_value);
-	tcase_add_test(tc, test_edit);
+	tcase_add_test(tc, test_build_rules);
+	tcase_add_test(tc, test_copy_keep);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,6 +27,52 @@ static const char *const headers_hop_names[] = {
 	"Upgrade",
 };
 
+/* A headers_buf's add: copy, growing to the heap when needed. */
+static int
+headers_buf_add(void *arg, const void *p, size_t len)
+{
+	struct headers_buf	*b = arg;
+	size_t			 cap;
+	char			*n;
+
+	if (b->len + len > b->cap) {
+		for (cap = b->cap * 2; cap < b->len + len; cap *= 2)
+			continue;
+		if (b->p == b->stack) {
+			if ((n = malloc(cap)) == NULL)
+				return -1;
+			memcpy(n, b->p, b->len);
+		} else if ((n = realloc(b->p, cap)) == NULL)
+			return -1;
+		b->p = n;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+	return 0;
+}
+
+/* See headers.h. */
+void
+headers_buf_init(struct headers_buf *b, struct headers_sink *sink)
+{
+	b->p = b->stack;
+	b->len = 0;
+	b->cap = sizeof(b->stack);
+	sink->add = headers_buf_add;
+	sink->arg = b;
+}
+
+/* See headers.h. */
+void
+headers_buf_free(struct headers_buf *b)
+{
+	if (b->p != b->stack)
+		free(b->p);
+	b->p = b->stack;
+	b->len = 0;
+}
+
 /* Append len bytes of p to out; 0 or -1. */
 static int
 headers_add(const struct headers_sink *out, const void *p, size_t len)
@@ -149,6 +195,13 @@ headers_put(const struct headers_sink *out, const char *name, const char *value)
 	    -1 : 0;
 }
 
+/* 0 when the rules of fwd remove or replace the header called name. */
+static int
+headers_kept(const struct headers_forward *fwd, const char *name)
+{
+	return fwd->keep == NULL || fwd->keep(fwd->rules, name, strlen(name));
+}
+
 /* Append the client's end-to-end headers, in order; 0 or -1. */
 static int
 headers_request_copy(const struct headers_sink *out,
@@ -161,7 +214,8 @@ headers_request_copy(const struct headers_sink *out,
 		return -1;
 	for (i = 0; i < in->n; i++) {
 		kv = &in->f[i];
-		if (headers_request_drops(in, fwd, kv->name))
+		if (headers_request_drops(in, fwd, kv->name) ||
+		    !headers_kept(fwd, kv->name))
 			continue;
 		if (headers_put(out, kv->name, kv->value) == -1)
 			return -1;
@@ -243,22 +297,24 @@ headers_request_add(const struct headers_sink *out, const char *method,
 {
 	const char	*host;
 
-	if (headers_request_join(out, in, "X-Forwarded-For",
-	    fwd->client_ip) == -1 ||
-	    headers_request_join(out, in, "Via", fwd->via) == -1)
+	if ((headers_kept(fwd, "X-Forwarded-For") &&
+	    headers_request_join(out, in, "X-Forwarded-For",
+	    fwd->client_ip) == -1) || (headers_kept(fwd, "Via") &&
+	    headers_request_join(out, in, "Via", fwd->via) == -1))
 		return -1;
-	if (headers_put(out, "X-Forwarded-Proto",
-	    fwd->tls ? "https" : "http") == -1)
+	if (headers_kept(fwd, "X-Forwarded-Proto") && headers_put(out,
+	    "X-Forwarded-Proto", fwd->tls ? "https" : "http") == -1)
 		return -1;
 	host = http1_fields_find(in->f, in->n, "Host");
-	if (host != NULL && headers_put(out, "X-Forwarded-Host", host) == -1)
+	if (host != NULL && headers_kept(fwd, "X-Forwarded-Host") &&
+	    headers_put(out, "X-Forwarded-Host", host) == -1)
 		return -1;
 	/* an HTTP/1.0 client may omit Host; an HTTP/1.1 request may not */
 	if (host == NULL && fwd->host == NULL && fwd->default_host != NULL &&
 	    headers_put(out, "Host", fwd->default_host) == -1)
 		return -1;
-	if (fwd->id_name != NULL && headers_put(out, fwd->id_name,
-	    fwd->id) == -1)
+	if (fwd->id_name != NULL && headers_kept(fwd, fwd->id_name) &&
+	    headers_put(out, fwd->id_name, fwd->id) == -1)
 		return -1;
 	if (fwd->upgrade != NULL && (headers_put(out, "Connection",
 	    "upgrade") == -1 || headers_put(out, "Upgrade",
@@ -273,7 +329,7 @@ headers_request_add(const struct headers_sink *out, const char *method,
 		    headers_add(out, "\r\n", 2) == -1)
 			return -1;
 	}
-	return 0;
+	return fwd->add != NULL ? fwd->add(fwd->rules, out) : 0;
 }
 
 /* Append the upstream request head to out; see headers.h. */
@@ -346,7 +402,9 @@ headers_response_copy(const struct http1_response *r,
 		if (headers_name_is(h->name, h->namelen, "Content-Length"))
 			continue;
 		if (headers_hop_fixed(h->name, h->namelen) ||
-		    headers_response_listed(r, h->name, h->namelen))
+		    headers_response_listed(r, h->name, h->namelen) ||
+		    (out->keep != NULL && !out->keep(out->arg, h->name,
+		    h->namelen)))
 			continue;
 		if (headers_add_copy(out, h) == -1)
 			return -1;

@@ -17,15 +17,39 @@ struct headers_sink {
 	void		*arg;
 };
 
+/*
+ * A sink into one flat buffer: the array inside first, the heap once it
+ * is outgrown. A head written piece by piece into an evbuffer costs an
+ * evbuffer_add per piece; here a memcpy, then one add of the whole.
+ */
+#define HEADERS_BUF_STACK	4096
+
+struct headers_buf {
+	char		*p;		/* stack, or malloc'd */
+	size_t		 len;
+	size_t		 cap;
+	char		 stack[HEADERS_BUF_STACK];
+};
+
+/* Start b empty and point sink at it. */
+void	headers_buf_init(struct headers_buf *b, struct headers_sink *sink);
+
+/* Free what b allocated. */
+void	headers_buf_free(struct headers_buf *b);
+
 /* The client's request header fields, in order. */
 struct headers_in {
 	const struct http1_field	*f;
 	size_t				 n;
 };
 
-/* Where response headers go: add(arg, name, value), NUL-terminated. */
+/*
+ * Where response headers go: add(arg, name, value), NUL-terminated; keep
+ * (NULL: all are kept) is 0 for a header not to copy (namelen bytes).
+ */
 struct headers_out {
 	int		(*add)(void *arg, const char *name, const char *value);
+	int		(*keep)(void *arg, const char *name, size_t namelen);
 	void		*arg;
 };
 
@@ -45,6 +69,14 @@ struct headers_forward {
 	const char	*id_name;	/* the request ID's header; NULL:
 					 * none */
 	const char	*id;		/* its value */
+	/*
+	 * Header rules (NULL: none): keep(rules, name, namelen) is 0 for a
+	 * header they remove or replace, which is then not written, be it
+	 * the client's or the proxy's; add(rules, out) writes theirs last.
+	 */
+	int		(*keep)(void *rules, const char *name, size_t namelen);
+	int		(*add)(void *rules, const struct headers_sink *out);
+	void		*rules;
 };
 
 /*
@@ -63,12 +95,13 @@ int	headers_is_hop_by_hop(const char *name, size_t namelen,
  * X-Forwarded-Proto and X-Forwarded-Host; then X-Forwarded-For (existing
  * values joined with ", " and client_ip appended), X-Forwarded-Proto,
  * X-Forwarded-Host (the client's Host, when it sent one), Via (the
- * client's values joined, then fwd->via), and
- * the request ID (fwd->id_name: fwd->id, the client's removed), and
- * "Content-Length: body_len" when body_len > 0 or the method is POST, PUT
- * or PATCH; then the empty line. Host is kept as the client sent it, or
- * is fwd->host, first after the request line; when the client sent none
- * (HTTP/1.0), Host is fwd->default_host.
+ * client's values joined, then fwd->via), the request ID (fwd->id_name:
+ * fwd->id, the client's removed), and "Content-Length: body_len" when
+ * body_len > 0 or the method is POST, PUT or PATCH; then the headers of
+ * the rules (fwd->add), and the empty line. A header fwd->keep refuses is
+ * not written. Host is kept as the client sent it, or is fwd->host, first
+ * after the request line; when the client sent none (HTTP/1.0), Host is
+ * fwd->default_host.
  * target must already be in origin-form. Returns 0, or -1 if out of memory.
  */
 int	headers_request_build(const struct headers_sink *out,
@@ -78,7 +111,8 @@ int	headers_request_build(const struct headers_sink *out,
 /*
  * Copy the end-to-end headers of a parsed upstream response into out (the
  * client request's output headers), dropping hop-by-hop headers (the fixed
- * list and those named in the response's Connection). Content-Length is
+ * list and those named in the response's Connection) and those out->keep
+ * refuses. Content-Length is
  * copied only when the response is framed by length, or is a HEAD or 304
  * response that declared one. Repeated headers (Set-Cookie) stay separate.
  * Returns 0, or -1 if a header could not be added.
