@@ -641,6 +641,8 @@ static const struct leg_own leg_owns[] = {
 	    "\r\nConnection: close\r\n\r\n", 400, "", "[]" },
 	{ "501, CONNECT", "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443"
 	    "\r\n\r\n", 501, "", "[]" },
+	{ "501, TRACE", "TRACE /app/x HTTP/1.1\r\nHost: " FRONT "\r\n\r\n",
+	    501, "", "[]" },
 	{ "OPTIONS with Max-Forwards: 0", "OPTIONS /app/x HTTP/1.1\r\n"
 	    "Host: " FRONT "\r\nMax-Forwards: 0\r\nConnection: close\r\n\r\n",
 	    200, NULL, NULL },

@@ -238,7 +238,8 @@ listener_http_new(struct listener_slot *sl)
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
-	    EVHTTP_REQ_CONNECT);	/* answered 501 by us, framed */
+	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_TRACE);	/* the last two:
+							 * 501 by us, logged */
 	evhttp_set_gencb(http, listener_request_cb, sl);
 	evhttp_set_bevcb(http, listener_bevcb, sl);
 	return http;
