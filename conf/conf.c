@@ -46,6 +46,7 @@ conf_upstream_clear(struct conf_upstream *u)
 	free(u->health_check);
 	conf_cert_clear(&u->tls_client_cert);
 	free(u->host_name);
+	free(u->sticky_cookie);
 	conf_hdr_rules_clear(&u->request_headers);
 	conf_hdr_rules_clear(&u->response_headers);
 }

@@ -67,17 +67,27 @@ struct conf_addr {
 	socklen_t		 sslen;
 };
 
-/* One "server = HOST:PORT [name=N] [weight=N]" line. */
+/*
+ * One "server = HOST:PORT [name=N] [weight=N] [max_conns=N] [backup]"
+ * line.
+ */
 struct conf_server {
 	char			*name;		/* identity; HOST:PORT */
 	char			*host;		/* as written (no brackets) */
 	uint16_t		 port;
 	struct conf_addr	 addr;		/* resolved at load time */
 	int			 weight;	/* 1..1000, default 1 */
+	int			 max_conns;	/* requests in flight at most;
+						 * 0: no limit */
+	int			 backup;	/* only while no primary is
+						 * usable */
 	int			 line;
 };
 
-/* One "route = [HOST]/PREFIX UPSTREAM [strip]" line. */
+/*
+ * One "route = [HOST]/PREFIX UPSTREAM [strip] [header=NAME:VALUE]
+ * [cookie=NAME:VALUE]" line.
+ */
 struct conf_route {
 	/* NULL: any host; "*.example.com": a suffix match; else exact,
 	 * lower-cased, no port */
@@ -87,7 +97,21 @@ struct conf_route {
 						 * ("" for "/") */
 	char			*upstream;	/* name of an [upstream] */
 	int			 strip;		/* the prefix is removed */
+	char			*hdr_name;	/* header=NAME:VALUE; NULL:
+						 * none */
+	char			*hdr_value;
+	char			*cookie_name;	/* cookie=NAME:VALUE; NULL:
+						 * none */
+	char			*cookie_value;
 	int			 line;
+};
+
+/* SameSite of the sticky cookie. */
+enum conf_samesite {
+	CONF_SAMESITE_UNSET = 0,	/* not sent */
+	CONF_SAMESITE_LAX,
+	CONF_SAMESITE_STRICT,
+	CONF_SAMESITE_NONE,
 };
 
 /* What a header rule does. */
@@ -211,6 +235,15 @@ struct conf_upstream {
 	int			 health_status_max;	/* default 399 */
 	uint64_t		 slow_start_ms;		/* default 0: off */
 	uint64_t		 tunnel_timeout_ms;	/* default 1h */
+	int			 queue;			/* default 0: none */
+	uint64_t		 queue_timeout_ms;	/* default 5s */
+	char			*sticky_cookie;	/* sticky = cookie NAME; NULL:
+						 * off */
+	uint64_t		 sticky_max_age_ms;	/* 0: session cookie */
+	int			 sticky_secure;
+	int			 sticky_httponly;
+	enum conf_samesite	 sticky_samesite;
+	int			 sticky_strip;		/* default off */
 	enum conf_host_mode	 host_mode;		/* default pass */
 	char			*host_name;	/* CONF_HOST_NAME's Host */
 	int			 rewrite_location;	/* default on */

@@ -214,12 +214,17 @@ int	conf_set_percent(struct conf_loader *, const struct conf_keyword *,
 int	conf_set_workers(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 
+/* 1 when s[0..len) is a token, a header name (rules.c). */
+int	conf_is_token(const char *s, size_t len);
+
 /* Setters of the rule keys (rules.c). */
 int	conf_set_hdr_rule(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 int	conf_set_request_id(struct conf_loader *,
 	    const struct conf_keyword *, void *, const char *);
 int	conf_set_host(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
+int	conf_set_sticky(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 
 /* Free what an entry made by those setters owns (custom.c). */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/conf.h"
 #include "conf/conf_int.h"
@@ -40,15 +41,15 @@ conf_addr_port(const struct conf_addr *a)
 	return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
 }
 
-/* Parse the name= and weight= words of a server line into s. */
+/* Parse the options of a server line (the words after HOST:PORT) into s. */
 static int
 conf_server_options(struct conf_loader *ld, const struct conf_keyword *kw,
     struct conf_server *s, char **words, size_t n)
 {
 	const char	*why;
-	long		 w;
+	long		 v;
 	size_t		 i;
-	int		 rc = 0, seen_weight = 0;
+	int		 rc = 0, seen_weight = 0, seen_max = 0;
 
 	for (i = 1; i < n; i++) {
 		if (strncmp(words[i], "name=", 5) == 0 && s->name == NULL) {
@@ -61,15 +62,27 @@ conf_server_options(struct conf_loader *ld, const struct conf_keyword *kw,
 		} else if (strncmp(words[i], "weight=", 7) == 0 &&
 		    !seen_weight) {
 			seen_weight = 1;
-			if (conf_parse_int(words[i] + 7, 1, 1000, &w,
+			if (conf_parse_int(words[i] + 7, 1, 1000, &v,
 			    &why) == -1)
 				rc = conf_value_error(ld, kw, words[i],
 				    "weight must be 1..1000");
 			else
-				s->weight = (int)w;
-		} else
+				s->weight = (int)v;
+		} else if (strncmp(words[i], "max_conns=", 10) == 0 &&
+		    !seen_max) {
+			seen_max = 1;
+			if (conf_parse_int(words[i] + 10, 1, 100000, &v,
+			    &why) == -1)
+				rc = conf_value_error(ld, kw, words[i],
+				    "max_conns must be 1..100000");
+			else
+				s->max_conns = (int)v;
+		} else if (strcmp(words[i], "backup") == 0 && !s->backup)
+			s->backup = 1;
+		else
 			rc = conf_value_error(ld, kw, words[i],
-			    "unknown or repeated option (use name=, weight=)");
+			    "unknown or repeated option (use name=, weight=, "
+			    "max_conns=, backup)");
 	}
 	return rc;
 }
@@ -92,9 +105,9 @@ conf_server_parse(struct conf_loader *ld, const struct conf_keyword *kw,
 
 	s->weight = 1;
 	s->line = ld->lineno;
-	if (n == 0 || n > 3)
-		return conf_key_error(ld, kw,
-		    "expected HOST:PORT [name=NAME] [weight=N]");
+	if (n == 0 || n > 5)
+		return conf_key_error(ld, kw, "expected HOST:PORT [name=NAME] "
+		    "[weight=N] [max_conns=N] [backup]");
 	if (strncmp(words[0], "*:", 2) == 0)
 		return conf_value_error(ld, kw, words[0],
 		    "a server needs a host, not *");
@@ -122,14 +135,14 @@ conf_set_server(struct conf_loader *ld, const struct conf_keyword *kw,
 {
 	struct conf_upstream	*up = base;
 	struct conf_server	 s, *p;
-	char			*copy, *words[4];
+	char			*copy, *words[6];
 	size_t			 i, n;
 	int			 rc;
 
 	memset(&s, 0, sizeof(s));
 	if ((copy = strdup(value)) == NULL)
 		return conf_value_error(ld, kw, value, "out of memory");
-	n = conf_words(copy, words, 3);
+	n = conf_words(copy, words, 5);
 	rc = conf_server_parse(ld, kw, &s, words, n);
 	free(copy);
 	if (rc == -1)
@@ -167,6 +180,54 @@ conf_route_host_ok(char *host)
 	return 1;
 }
 
+/*
+ * A route condition's "NAME:VALUE" (the text after "header=" or
+ * "cookie=" in word) into *name and *value: NAME a token, VALUE not empty.
+ */
+static int
+conf_route_cond(struct conf_loader *ld, const struct conf_keyword *kw,
+    const char *word, const char *text, char **name, char **value)
+{
+	const char	*colon = strchr(text, ':');
+
+	if (colon == NULL || colon == text || colon[1] == '\0' ||
+	    !conf_is_token(text, (size_t)(colon - text)))
+		return conf_value_error(ld, kw, word, "expected NAME:VALUE "
+		    "(NAME a header or cookie name, VALUE not empty)");
+	if ((*name = strndup(text, (size_t)(colon - text))) == NULL ||
+	    (*value = strdup(colon + 1)) == NULL)
+		return conf_value_error(ld, kw, word, "out of memory");
+	return 0;
+}
+
+/* The words of a route line after UPSTREAM: strip and the conditions. */
+static int
+conf_route_options(struct conf_loader *ld, const struct conf_keyword *kw,
+    struct conf_route *r, char **words, size_t n)
+{
+	size_t	 i;
+
+	for (i = 2; i < n; i++) {
+		if (strcmp(words[i], "strip") == 0 && !r->strip)
+			r->strip = 1;
+		else if (strncmp(words[i], "header=", 7) == 0 &&
+		    r->hdr_name == NULL) {
+			if (conf_route_cond(ld, kw, words[i], words[i] + 7,
+			    &r->hdr_name, &r->hdr_value) == -1)
+				return -1;
+		} else if (strncmp(words[i], "cookie=", 7) == 0 &&
+		    r->cookie_name == NULL) {
+			if (conf_route_cond(ld, kw, words[i], words[i] + 7,
+			    &r->cookie_name, &r->cookie_value) == -1)
+				return -1;
+		} else
+			return conf_value_error(ld, kw, words[i], "unknown or "
+			    "repeated option (use strip, header=NAME:VALUE, "
+			    "cookie=NAME:VALUE)");
+	}
+	return 0;
+}
+
 /* Fill r from the words of a route line; r is left for the caller to free. */
 static int
 conf_route_parse(struct conf_loader *ld, const struct conf_keyword *kw,
@@ -175,13 +236,14 @@ conf_route_parse(struct conf_loader *ld, const struct conf_keyword *kw,
 	char	*slash;
 
 	r->line = ld->lineno;
-	if (n != 2 && (n != 3 || strcmp(words[2], "strip") != 0))
-		return conf_key_error(ld, kw,
-		    "expected [HOST]/PREFIX UPSTREAM [strip]");
+	if (n < 2 || n > 5)
+		return conf_key_error(ld, kw, "expected [HOST]/PREFIX UPSTREAM "
+		    "[strip] [header=NAME:VALUE] [cookie=NAME:VALUE]");
 	if ((slash = strchr(words[0], '/')) == NULL)
 		return conf_value_error(ld, kw, words[0],
 		    "expected [HOST]/PREFIX (the prefix starts with '/')");
-	r->strip = n == 3;
+	if (conf_route_options(ld, kw, r, words, n) == -1)
+		return -1;
 	r->prefix = strdup(slash);
 	/* a stripped prefix matches whole segments: kept without its '/' */
 	if (r->strip && r->prefix != NULL && r->prefix[strlen(r->prefix) -
@@ -208,22 +270,36 @@ conf_route_clear(struct conf_route *r)
 	free(r->host);
 	free(r->prefix);
 	free(r->upstream);
+	free(r->hdr_name);
+	free(r->hdr_value);
+	free(r->cookie_name);
+	free(r->cookie_value);
+}
+
+/* Whether two optional strings are equal (ignoring case: icase). */
+static int
+conf_same_str(const char *a, const char *b, int icase)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return icase ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
 }
 
 /* Whether two routes match the same requests. */
 static int
 conf_route_same(const struct conf_route *a, const struct conf_route *b)
 {
-	if ((a->host == NULL) != (b->host == NULL))
-		return 0;
-	if (a->host != NULL && strcmp(a->host, b->host) != 0)
-		return 0;
-	return strcmp(a->prefix, b->prefix) == 0;
+	return conf_same_str(a->host, b->host, 0) &&
+	    strcmp(a->prefix, b->prefix) == 0 &&
+	    conf_same_str(a->hdr_name, b->hdr_name, 1) &&
+	    conf_same_str(a->hdr_value, b->hdr_value, 0) &&
+	    conf_same_str(a->cookie_name, b->cookie_name, 0) &&
+	    conf_same_str(a->cookie_value, b->cookie_value, 0);
 }
 
 /*
- * route = [HOST]/PREFIX UPSTREAM [strip]; the upstream is checked at the
- * end.
+ * route = [HOST]/PREFIX UPSTREAM [strip] [header=N:V] [cookie=N:V]; the
+ * upstream is checked at the end.
  */
 int
 conf_set_route(struct conf_loader *ld, const struct conf_keyword *kw,
@@ -231,14 +307,14 @@ conf_set_route(struct conf_loader *ld, const struct conf_keyword *kw,
 {
 	struct conf_listener	*l = base;
 	struct conf_route	 r, *p = NULL;
-	char			*copy, *words[4];
+	char			*copy, *words[6];
 	size_t			 i, n;
 	int			 rc;
 
 	memset(&r, 0, sizeof(r));
 	if ((copy = strdup(value)) == NULL)
 		return conf_value_error(ld, kw, value, "out of memory");
-	n = conf_words(copy, words, 3);
+	n = conf_words(copy, words, 5);
 	rc = conf_route_parse(ld, kw, &r, words, n);
 	free(copy);
 	for (i = 0; rc == 0 && i < l->nroutes; i++) {

@@ -1,10 +1,10 @@
 /*
  * rules.c: the keys that change what crosses the proxy: request_header and
  * response_header (set, add, remove; values with variables), request_id,
- * and an upstream's host. Every rule is checked here, once, so that the
- * proxy applies them without a second look: a rule can never name a header
- * that frames the message or belongs to one connection, nor put a line
- * break into one.
+ * an upstream's host, and its sticky cookie. Every rule is checked here,
+ * once, so that the proxy applies them without a second look: a rule can
+ * never name a header that frames the message or belongs to one
+ * connection, nor put a line break into one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +36,7 @@ static const struct {
 };
 
 /* 1 when s[0..len) is a token (RFC 9110 5.6.2). */
-static int
+int
 conf_is_token(const char *s, size_t len)
 {
 	size_t	 i;
@@ -308,6 +308,73 @@ conf_host_value_ok(const char *s)
 		return 0;
 	return strspn(port + 1, "0123456789") == strlen(port + 1) &&
 	    atoi(port + 1) >= 1 && atoi(port + 1) <= 65535;
+}
+
+/*
+ * sticky = off | cookie NAME [max_age=D] [secure] [httponly]
+ * [samesite=lax|strict|none].
+ */
+int
+conf_set_sticky(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	static const char *const samesite[] = { "lax", "strict", "none" };
+	struct conf_upstream	*u = base;
+	char			*copy, *w[8];
+	const char		*why;
+	uint64_t		 ms;
+	size_t			 i, j, n;
+	int			 rc = 0;
+
+	free(u->sticky_cookie);
+	u->sticky_cookie = NULL;
+	u->sticky_max_age_ms = 0;
+	u->sticky_secure = u->sticky_httponly = 0;
+	u->sticky_samesite = CONF_SAMESITE_UNSET;
+	if (strcmp(value, "off") == 0)
+		return 0;
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, w, 7);
+	if (n < 2 || n > 7 || strcmp(w[0], "cookie") != 0 ||
+	    !conf_is_token(w[1], strlen(w[1]))) {
+		free(copy);
+		return conf_key_error(ld, kw, "expected off, or cookie NAME "
+		    "[max_age=D] [secure] [httponly] "
+		    "[samesite=lax|strict|none]");
+	}
+	for (i = 2; i < n && rc == 0; i++) {
+		if (strncmp(w[i], "max_age=", 8) == 0 &&
+		    u->sticky_max_age_ms == 0) {
+			if (conf_parse_duration(w[i] + 8, &ms, &why) == -1 ||
+			    ms < 1000)
+				rc = conf_value_error(ld, kw, w[i],
+				    "max_age must be a duration of 1s or more");
+			u->sticky_max_age_ms = ms;
+		} else if (strcmp(w[i], "secure") == 0 && !u->sticky_secure)
+			u->sticky_secure = 1;
+		else if (strcmp(w[i], "httponly") == 0 && !u->sticky_httponly)
+			u->sticky_httponly = 1;
+		else if (strncmp(w[i], "samesite=", 9) == 0 &&
+		    u->sticky_samesite == CONF_SAMESITE_UNSET) {
+			for (j = 0; j < CONF_NITEMS(samesite); j++)
+				if (strcmp(w[i] + 9, samesite[j]) == 0)
+					break;
+			if (j == CONF_NITEMS(samesite))
+				rc = conf_value_error(ld, kw, w[i],
+				    "samesite is lax, strict or none");
+			else
+				u->sticky_samesite =
+				    (enum conf_samesite)(j + 1);
+		} else
+			rc = conf_value_error(ld, kw, w[i], "unknown or "
+			    "repeated option (use max_age=, secure, httponly, "
+			    "samesite=)");
+	}
+	if (rc == 0 && (u->sticky_cookie = strdup(w[1])) == NULL)
+		rc = conf_value_error(ld, kw, value, "out of memory");
+	free(copy);
+	return rc;
 }
 
 /* host = pass | server | NAME[:PORT]. */

@@ -768,6 +768,83 @@ START_TEST(test_rules)
 END_TEST
 
 /*
+ * Limits, queues, sticky sessions, route conditions and backups: parsed,
+ * with their defaults, and routes that differ only by their conditions
+ * accepted.
+ */
+START_TEST(test_limits)
+{
+	struct conf			*c;
+	const struct conf_upstream	*u;
+	const struct conf_route		*r;
+
+	c = load_ok("[listener web]\nlisten = 127.0.0.1:8080\n"
+	    "upstream = app\n"
+	    "route = / green header=X-Preview:1\n"
+	    "route = / green cookie=preview:green\n"
+	    "route = / green cookie=preview:green header=x-preview:1\n"
+	    "route = /legacy app strip cookie=a:b\n"
+	    "[upstream app]\n"
+	    "server = 127.0.0.1:9000 name=blue max_conns=20\n"
+	    "server = 127.0.0.1:9001 name=sorry backup\n"
+	    "server = 127.0.0.1:9002 backup weight=3 max_conns=100000 "
+	    "name=z\n"
+	    "queue = 100\nqueue_timeout = 250ms\n"
+	    "sticky = cookie SLUICE_APP max_age=8h secure httponly "
+	    "samesite=strict\n"
+	    "sticky_strip = on\n"
+	    "[upstream green]\nserver = 127.0.0.1:9003\n");
+	u = &c->upstreams[0];
+	ck_assert_int_eq(u->servers[0].max_conns, 20);
+	ck_assert_int_eq(u->servers[0].backup, 0);
+	ck_assert_int_eq(u->servers[1].max_conns, 0);
+	ck_assert_int_eq(u->servers[1].backup, 1);
+	ck_assert_int_eq(u->servers[2].backup, 1);
+	ck_assert_int_eq(u->servers[2].weight, 3);
+	ck_assert_int_eq(u->servers[2].max_conns, 100000);
+	ck_assert_str_eq(u->servers[2].name, "z");
+	ck_assert_int_eq(u->queue, 100);
+	ck_assert_uint_eq(u->queue_timeout_ms, 250);
+	ck_assert_str_eq(u->sticky_cookie, "SLUICE_APP");
+	ck_assert_uint_eq(u->sticky_max_age_ms, 8ULL * 3600 * 1000);
+	ck_assert_int_eq(u->sticky_secure, 1);
+	ck_assert_int_eq(u->sticky_httponly, 1);
+	ck_assert_int_eq(u->sticky_samesite, CONF_SAMESITE_STRICT);
+	ck_assert_int_eq(u->sticky_strip, 1);
+	ck_assert_uint_eq(c->listeners[0].nroutes, 4);
+	r = &c->listeners[0].routes[0];
+	ck_assert_str_eq(r->hdr_name, "X-Preview");
+	ck_assert_str_eq(r->hdr_value, "1");
+	ck_assert_ptr_null(r->cookie_name);
+	r = &c->listeners[0].routes[2];
+	ck_assert_str_eq(r->cookie_name, "preview");
+	ck_assert_str_eq(r->cookie_value, "green");
+	ck_assert_str_eq(r->hdr_name, "x-preview");
+	r = &c->listeners[0].routes[3];
+	ck_assert_int_eq(r->strip, 1);
+	ck_assert_str_eq(r->prefix, "/legacy");
+	ck_assert_str_eq(r->cookie_value, "b");
+	u = &c->upstreams[1];
+	ck_assert_int_eq(u->queue, 0);
+	ck_assert_uint_eq(u->queue_timeout_ms, 5000);
+	ck_assert_ptr_null(u->sticky_cookie);
+	ck_assert_int_eq(u->sticky_strip, 0);
+	conf_free(c);
+
+	/* the bare form, and off */
+	c = load_ok(LS "[upstream app]\nserver = 127.0.0.1:9000\n"
+	    "sticky = cookie S\n[upstream b]\nserver = 127.0.0.1:9001\n"
+	    "sticky = off\n");
+	ck_assert_str_eq(c->upstreams[0].sticky_cookie, "S");
+	ck_assert_uint_eq(c->upstreams[0].sticky_max_age_ms, 0);
+	ck_assert_int_eq(c->upstreams[0].sticky_samesite,
+	    CONF_SAMESITE_UNSET);
+	ck_assert_ptr_null(c->upstreams[1].sticky_cookie);
+	conf_free(c);
+}
+END_TEST
+
+/*
  * conf_line: a key set at line N gives N (a repeated key its first line),
  * a key left at its default gives its section header's line.
  */
@@ -1033,7 +1110,7 @@ static const struct {
 	{ BASE "server = 127.0.0.1:9001 name=a name=b\n", 1,
 	    "t.ini:6: server: \"name=b\": unknown or repeated option" },
 	{ BASE "server = 127.0.0.1:9001 name=a weight=1 x\n", 1,
-	    "t.ini:6: server: expected HOST:PORT" },
+	    "t.ini:6: server: \"x\": unknown or repeated option" },
 	{ BASE "server =\n", 1, "t.ini:6: server: expected HOST:PORT" },
 	{ BASE "server = *:9001\n", 1, "t.ini:6: server: \"*:9001\": "
 	    "a server needs a host" },
@@ -1196,11 +1273,63 @@ static const struct {
 	{ BASE "rewrite_cookie_path = 2\n", 1,
 	    "t.ini:6: rewrite_cookie_path: " },
 	{ BASE_L "route = /x/ app strp\n", 1,
-	    "t.ini:6: route: expected [HOST]/PREFIX UPSTREAM [strip]" },
+	    "t.ini:6: route: \"strp\": unknown or repeated option" },
 	{ BASE_L "route = /x/ app strip more\n", 1,
-	    "t.ini:6: route: expected [HOST]/PREFIX UPSTREAM [strip]" },
+	    "t.ini:6: route: \"more\": unknown or repeated option" },
 	{ BASE_L "route = /x/ app strip\nroute = /x app\n", 1,
 	    "t.ini:7: route: duplicate route \"/x app\" (first at line 6)" },
+	/* limits, queues, sticky sessions, conditions, backups (issue 14) */
+	{ BASE "server = 127.0.0.1:9001 max_conns=0\n", 1,
+	    "t.ini:6: server: \"max_conns=0\": max_conns must be 1..100000" },
+	{ BASE "server = 127.0.0.1:9001 max_conns=x\n", 1,
+	    "t.ini:6: server: \"max_conns=x\": max_conns must be" },
+	{ BASE "server = 127.0.0.1:9001 max_conns=1 max_conns=2\n", 1,
+	    "t.ini:6: server: \"max_conns=2\": unknown or repeated option" },
+	{ BASE "server = 127.0.0.1:9001 backup backup\n", 1,
+	    "t.ini:6: server: \"backup\": unknown or repeated option" },
+	{ BASE "server = 127.0.0.1:9001 backups\n", 1,
+	    "t.ini:6: server: \"backups\": unknown or repeated option (use "
+	    "name=, weight=, max_conns=, backup)" },
+	{ BASE "server = 127.0.0.1:9001 name=a weight=1 max_conns=1 backup x\n",
+	    1, "t.ini:6: server: expected HOST:PORT [name=NAME] [weight=N] "
+	    "[max_conns=N] [backup]" },
+	{ BASE "queue = -1\n", 1, "t.ini:6: queue: " },
+	{ BASE "queue = 100001\n", 1, "t.ini:6: queue: \"100001\": out of "
+	    "range" },
+	{ BASE "queue_timeout = 0\n", 1, "t.ini:6: queue_timeout: " },
+	{ BASE "sticky = on\n", 1, "t.ini:6: sticky: expected off, or cookie "
+	    "NAME" },
+	{ BASE "sticky = cookie\n", 1, "t.ini:6: sticky: expected off" },
+	{ BASE "sticky = cookie a=b\n", 1, "t.ini:6: sticky: expected off" },
+	{ BASE "sticky = cookie S max_age=0\n", 1,
+	    "t.ini:6: sticky: \"max_age=0\": max_age must be a duration" },
+	{ BASE "sticky = cookie S samesite=maybe\n", 1,
+	    "t.ini:6: sticky: \"samesite=maybe\": samesite is lax, strict" },
+	{ BASE "sticky = cookie S secure secure\n", 1,
+	    "t.ini:6: sticky: \"secure\": unknown or repeated option" },
+	{ BASE "sticky = cookie S path=/\n", 1,
+	    "t.ini:6: sticky: \"path=/\": unknown or repeated option" },
+	{ BASE "sticky_strip = sometimes\n", 1, "t.ini:6: sticky_strip: " },
+	{ BASE_L "route = /x/ app header=X-P\n", 1,
+	    "t.ini:6: route: \"header=X-P\": expected NAME:VALUE" },
+	{ BASE_L "route = /x/ app header=:1\n", 1,
+	    "t.ini:6: route: \"header=:1\": expected NAME:VALUE" },
+	{ BASE_L "route = /x/ app cookie=p:\n", 1,
+	    "t.ini:6: route: \"cookie=p:\": expected NAME:VALUE" },
+	{ BASE_L "route = /x/ app header=X(P):1\n", 1,
+	    "t.ini:6: route: \"header=X(P):1\": expected NAME:VALUE" },
+	{ BASE_L "route = /x/ app header=A:1 header=B:2\n", 1,
+	    "t.ini:6: route: \"header=B:2\": unknown or repeated option" },
+	{ BASE_L "route = /x/ app query=a:b\n", 1,
+	    "t.ini:6: route: \"query=a:b\": unknown or repeated option (use "
+	    "strip, header=NAME:VALUE, cookie=NAME:VALUE)" },
+	{ BASE_L "route = /x/ app header=X-P:1\nroute = /x/ app "
+	    "header=x-p:1\n", 1, "t.ini:7: route: duplicate route" },
+	{ BASE_L "route = /x/ app cookie=p:g header=X-P:1\nroute = /x/ app "
+	    "header=X-P:1 cookie=p:g\n", 1, "t.ini:7: route: duplicate route" },
+	{ BASE_L "route = /x/ app strip header=A:1 cookie=b:2 extra\n", 1,
+	    "t.ini:6: route: expected [HOST]/PREFIX UPSTREAM [strip] "
+	    "[header=NAME:VALUE] [cookie=NAME:VALUE]" },
 };
 
 /* error_cases[_i] fails with exactly the errors it expects. */
@@ -1327,7 +1456,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 56);
+	ck_assert_uint_eq(n, 60);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1528,6 +1657,7 @@ check_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_routes_only);
 	tcase_add_test(tc, test_rules);
+	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_lines_sections);
 	tcase_add_test(tc, test_tls);
