@@ -1455,7 +1455,8 @@ exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 	}
 	if ((q = strchr(ex->target, '?')) != NULL)
 		*q = '\0';
-	r = gen_route(gl, ex->host[0] != '\0' ? ex->host : NULL, ex->target);
+	r = gen_route(gl, ex->host[0] != '\0' ? ex->host : NULL, ex->target,
+	    evhttp_request_get_input_headers(req));
 	if (q != NULL)
 		*q = '?';
 	*code = 404;

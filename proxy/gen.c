@@ -1,17 +1,21 @@
 /*
  * gen: generations and routing.
  */
+#include <sys/queue.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
+#include <event2/keyvalq_struct.h>
 
 #include "proxy/gen.h"
 #include "proxy/base/log.h"
 #include "proxy/base/runtime.h"
 #include "proxy/base/worker.h"
+#include "proxy/http/cookie.h"
 #include "proxy/http/uri.h"
 #include "tls/tls.h"
 
@@ -27,7 +31,11 @@ gen_upstream_find(struct gen *g, const char *name)
 	return NULL;
 }
 
-/* Order routes: longer prefixes first; exact hosts before suffixes. */
+/*
+ * Order routes: longer prefixes first; then more conditions first (a
+ * route whose conditions hold beats one without); exact hosts before
+ * suffixes; then the file's order.
+ */
 static int
 gen_route_cmp(const void *a, const void *b)
 {
@@ -35,7 +43,11 @@ gen_route_cmp(const void *a, const void *b)
 
 	if (ra->prefixlen != rb->prefixlen)
 		return ra->prefixlen > rb->prefixlen ? -1 : 1;
-	return ra->suffix - rb->suffix;
+	if (ra->nconds != rb->nconds)
+		return rb->nconds - ra->nconds;
+	if (ra->suffix != rb->suffix)
+		return ra->suffix - rb->suffix;
+	return ra->line - rb->line;
 }
 
 /* Build one listener's routing table. -1 when out of memory. */
@@ -66,6 +78,14 @@ gen_listener_build(struct gen *g, struct gen_listener *gl,
 		r->prefix = cr->prefix;
 		r->prefixlen = strlen(cr->prefix);
 		r->strip = cr->strip;
+		r->hdr_name = cr->hdr_name;
+		r->hdr_value = cr->hdr_value;
+		r->cookie_name = cr->cookie_name;
+		r->cookie_namelen = cr->cookie_name != NULL ?
+		    strlen(cr->cookie_name) : 0;
+		r->cookie_value = cr->cookie_value;
+		r->nconds = (cr->hdr_name != NULL) + (cr->cookie_name != NULL);
+		r->line = cr->line;
 		r->up = gen_upstream_find(g, cr->upstream);
 	}
 	gl->nroutes = cl->nroutes;
@@ -283,12 +303,43 @@ gen_route_host_match(const struct gen_route *r, const char *host,
 }
 
 /*
+ * 1 when the conditions of r hold on hdrs: a header line called
+ * r->hdr_name (in any case) whose value (trimmed) is r->hdr_value, and a
+ * cookie r->cookie_name=r->cookie_value on a Cookie line.
+ */
+static int
+gen_route_conds(const struct gen_route *r, const struct evkeyvalq *hdrs)
+{
+	const struct evkeyval	*kv;
+	const char		*v;
+	size_t			 vlen;
+	int			 hdr = r->hdr_name == NULL;
+	int			 cookie = r->cookie_name == NULL;
+
+	if (hdrs == NULL)
+		return 0;
+	TAILQ_FOREACH(kv, hdrs, next) {
+		if (!hdr && strcasecmp(kv->key, r->hdr_name) == 0 &&
+		    strcmp(kv->value, r->hdr_value) == 0)
+			hdr = 1;
+		if (!cookie && strcasecmp(kv->key, "Cookie") == 0 &&
+		    cookie_find(kv->value, r->cookie_name, r->cookie_namelen,
+		    &v, &vlen) && vlen == strlen(r->cookie_value) &&
+		    memcmp(v, r->cookie_value, vlen) == 0)
+			cookie = 1;
+	}
+	return hdr && cookie;
+}
+
+/*
  * See gen.h. Like nginx's server_name then location: routes naming a
  * matching host win over routes for any host; within each, the longest
- * prefix (routes are sorted that way).
+ * prefix, and among the same prefix a route whose conditions hold (routes
+ * are sorted that way).
  */
 const struct gen_route *
-gen_route(const struct gen_listener *gl, const char *host, const char *path)
+gen_route(const struct gen_listener *gl, const char *host, const char *path,
+    const struct evkeyvalq *hdrs)
 {
 	size_t	i, hostlen = host != NULL ? strlen(host) : 0;
 	int	pass;
@@ -302,7 +353,8 @@ gen_route(const struct gen_listener *gl, const char *host, const char *path)
 			if ((r->strip ? uri_strip_match(r->prefix,
 			    r->prefixlen, path) : strncmp(path, r->prefix,
 			    r->prefixlen) == 0) &&
-			    gen_route_host_match(r, host, hostlen))
+			    gen_route_host_match(r, host, hostlen) &&
+			    (r->nconds == 0 || gen_route_conds(r, hdrs)))
 				return r;
 		}
 	return gl->dflt.up != NULL ? &gl->dflt : NULL;

@@ -26,6 +26,15 @@ struct gen_route {
 	size_t			 prefixlen;
 	int			 strip;		/* the server gets the path
 						 * without the prefix */
+	const char		*hdr_name;	/* header=NAME:VALUE; NULL:
+						 * none */
+	const char		*hdr_value;
+	const char		*cookie_name;	/* cookie=NAME:VALUE; NULL:
+						 * none */
+	size_t			 cookie_namelen;
+	const char		*cookie_value;
+	int			 nconds;	/* conditions: 0..2 */
+	int			 line;		/* in the file: ties */
 	struct upstream	*up;
 };
 
@@ -84,11 +93,14 @@ struct gen_listener	*gen_listener_find(struct gen *,
 /*
  * Route a request: host (lower-case, no port; may be NULL) then the longest
  * matching path prefix (a stripped one by whole segments) of path (its
- * dot-segments removed, no query); else the listener's default (a route
- * with an empty prefix). NULL: no route.
+ * dot-segments removed, no query), a route whose conditions hold on the
+ * request's headers (hdrs) before one without; else the listener's
+ * default (a route with an empty prefix). NULL: no route.
  */
+struct evkeyvalq;
 const struct gen_route	*gen_route(const struct gen_listener *,
-			    const char *host, const char *path);
+			    const char *host, const char *path,
+			    const struct evkeyvalq *hdrs);
 
 /* 1 when srv is listed in g. */
 int			 gen_has_server(const struct gen *g,

@@ -8,10 +8,17 @@
  * exact or "*.suffix", win over routes for any host; among them the
  * longest prefix wins; else the listener's default upstream; else none.
  * A route that strips its prefix matches it by whole path segments.
+ * Among routes with the same host and prefix, one whose header= and
+ * cookie= conditions hold beats one without (listener cond).
  */
+#include <sys/queue.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "conf/conf.h"
 #include "proxy/gen.h"
@@ -41,6 +48,17 @@ static const char conf_text[] =
 	"route = /legacy/ legacy strip\n"
 	"route = /app legacy_api strip\n"
 	"\n"
+	"[listener cond]\n"
+	"listen = 127.0.0.1:18082\n"
+	"route = / blue\n"
+	"route = / green cookie=preview:green\n"
+	"route = / green2 header=X-Preview:1\n"
+	"route = / both cookie=preview:green header=X-Preview:1\n"
+	"route = /api/ api\n"
+	"route = /api/ capi header=x-api:v2\n"
+	"route = h.test/ hgreen cookie=preview:green\n"
+	"route = h.test/ hblue\n"
+	"\n"
 	"[upstream dflt]\nserver = 127.0.0.1:9001\n"
 	"[upstream api]\nserver = 127.0.0.1:9002\n"
 	"[upstream v1]\nserver = 127.0.0.1:9003\n"
@@ -52,7 +70,14 @@ static const char conf_text[] =
 	"[upstream wild_api]\nserver = 127.0.0.1:9009\n"
 	"[upstream shop_api]\nserver = 127.0.0.1:9010\n"
 	"[upstream only]\nserver = 127.0.0.1:9011\n"
-	"[upstream a]\nserver = 127.0.0.1:9012\n";
+	"[upstream a]\nserver = 127.0.0.1:9012\n"
+	"[upstream blue]\nserver = 127.0.0.1:9013\n"
+	"[upstream green]\nserver = 127.0.0.1:9014\n"
+	"[upstream green2]\nserver = 127.0.0.1:9015\n"
+	"[upstream both]\nserver = 127.0.0.1:9016\n"
+	"[upstream capi]\nserver = 127.0.0.1:9017\n"
+	"[upstream hgreen]\nserver = 127.0.0.1:9018\n"
+	"[upstream hblue]\nserver = 127.0.0.1:9019\n";
 
 /* One request and the upstream it must get (NULL: no route). */
 struct route_case {
@@ -61,54 +86,110 @@ struct route_case {
 	const char	*host;
 	const char	*path;
 	const char	*want;
+	const char	*hdrs;		/* "Name: value\n" lines; NULL:
+					 * none */
 };
 
 static const struct route_case route_cases[] = {
-	{ "no host, no route matches: the default", 0, NULL, "/", "dflt" },
-	{ "no host: an any-host prefix", 0, NULL, "/api/x", "api" },
-	{ "the longest of two prefixes", 0, NULL, "/api/v1/x", "v1" },
+	{ "no host, no route matches: the default", 0, NULL, "/", "dflt", NULL },
+	{ "no host: an any-host prefix", 0, NULL, "/api/x", "api", NULL },
+	{ "the longest of two prefixes", 0, NULL, "/api/v1/x", "v1", NULL },
 	{ "the longest of three prefixes", 0, NULL, "/api/v1/users/7",
-	    "users" },
+	    "users", NULL },
 	{ "a prefix is bytes: /api is not under /api/", 0, NULL, "/api",
-	    "dflt" },
-	{ "a path equal to the prefix", 0, NULL, "/static/", "static" },
+	    "dflt", NULL },
+	{ "a path equal to the prefix", 0, NULL, "/static/", "static", NULL },
 	{ "an unknown host gets any-host routes", 0, "other.test",
-	    "/static/img", "static" },
-	{ "an exact host", 0, "legacy.example.com", "/", "legacy" },
+	    "/static/img", "static", NULL },
+	{ "an exact host", 0, "legacy.example.com", "/", "legacy", NULL },
 	{ "an exact host, its longer prefix", 0, "legacy.example.com",
-	    "/api/x", "legacy_api" },
+	    "/api/x", "legacy_api", NULL },
 	{ "a host route wins over a longer any-host prefix", 0,
-	    "legacy.example.com", "/api/v1/users/7", "legacy_api" },
+	    "legacy.example.com", "/api/v1/users/7", "legacy_api", NULL },
 	{ "the port stripped by the caller: the exact host", 0,
-	    "legacy.example.com", "/static/", "legacy" },
+	    "legacy.example.com", "/static/", "legacy", NULL },
 	{ "a port left on the host matches no host route", 0,
-	    "legacy.example.com:8080", "/static/", "static" },
-	{ "*.suffix: a name under it", 0, "www.example.com", "/", "wild" },
+	    "legacy.example.com:8080", "/static/", "static", NULL },
+	{ "*.suffix: a name under it", 0, "www.example.com", "/", "wild", NULL },
 	{ "*.suffix: a name two levels under it", 0, "a.b.example.com",
-	    "/api/v1/x", "wild_api" },
+	    "/api/v1/x", "wild_api", NULL },
 	{ "*.suffix does not match the bare name", 0, "example.com", "/",
-	    "dflt" },
-	{ "*.suffix needs the dot", 0, "xexample.com", "/api/x", "api" },
+	    "dflt", NULL },
+	{ "*.suffix needs the dot", 0, "xexample.com", "/api/x", "api", NULL },
 	{ "an exact host wins over *.suffix, same prefix", 0,
-	    "shop.example.com", "/api/x", "shop_api" },
+	    "shop.example.com", "/api/x", "shop_api", NULL },
 	{ "the exact host lacks the prefix: *.suffix then", 0,
-	    "shop.example.com", "/", "wild" },
-	{ "no default and no route: none", 1, NULL, "/", NULL },
-	{ "no default: an any-host route", 1, NULL, "/only/x", "only" },
-	{ "no default: an exact host", 1, "a.test", "/x", "a" },
+	    "shop.example.com", "/", "wild", NULL },
+	{ "no default and no route: none", 1, NULL, "/", NULL, NULL },
+	{ "no default: an any-host route", 1, NULL, "/only/x", "only", NULL },
+	{ "no default: an exact host", 1, "a.test", "/x", "a", NULL },
 	{ "an exact host does not match a name under it", 1, "b.a.test",
-	    "/x", NULL },
+	    "/x", NULL, NULL },
 	{ "no default: a host route, no route for others", 1, "other.test",
-	    "/x", NULL },
+	    "/x", NULL, NULL },
 	{ "strip: the prefix without its slash", 1, NULL, "/legacy",
-	    "legacy" },
-	{ "strip: the prefix", 1, NULL, "/legacy/", "legacy" },
-	{ "strip: under the prefix", 1, NULL, "/legacy/a/b", "legacy" },
-	{ "strip: whole segments only", 1, NULL, "/legacyx", NULL },
-	{ "strip, written without a slash", 1, NULL, "/app/x", "legacy_api" },
+	    "legacy", NULL },
+	{ "strip: the prefix", 1, NULL, "/legacy/", "legacy", NULL },
+	{ "strip: under the prefix", 1, NULL, "/legacy/a/b", "legacy", NULL },
+	{ "strip: whole segments only", 1, NULL, "/legacyx", NULL, NULL },
+	{ "strip, written without a slash", 1, NULL, "/app/x", "legacy_api", NULL },
 	{ "strip, written without a slash: whole segments", 1, NULL,
-	    "/apps", NULL },
+	    "/apps", NULL, NULL },
+	{ "cond: no header, no cookie", 2, NULL, "/", "blue", NULL },
+	{ "cond: the cookie", 2, NULL, "/x", "green",
+	    "Cookie: preview=green\n" },
+	{ "cond: the cookie among others", 2, NULL, "/x", "green",
+	    "Cookie: a=1; preview=green;b=2\n" },
+	{ "cond: the cookie on a second Cookie line", 2, NULL, "/x", "green",
+	    "Cookie: a=1\nCookie: preview=green\n" },
+	{ "cond: another cookie value", 2, NULL, "/x", "blue",
+	    "Cookie: preview=greenish\n" },
+	{ "cond: cookie names compare exactly", 2, NULL, "/x", "blue",
+	    "Cookie: Preview=green\n" },
+	{ "cond: the value in another cookie", 2, NULL, "/x", "blue",
+	    "Cookie: x=preview=green\n" },
+	{ "cond: the header", 2, NULL, "/x", "green2", "X-Preview: 1\n" },
+	{ "cond: header names in any case", 2, NULL, "/x", "green2",
+	    "x-PREVIEW: 1\n" },
+	{ "cond: another header value", 2, NULL, "/x", "blue",
+	    "X-Preview: 10\n" },
+	{ "cond: the header on one of its lines", 2, NULL, "/x", "green2",
+	    "X-Preview: 0\nX-Preview: 1\n" },
+	{ "cond: a Cookie header is not the header condition", 2, NULL,
+	    "/x", "blue", "Cookie: X-Preview=1\n" },
+	{ "cond: both hold: the route with both", 2, NULL, "/x", "both",
+	    "Cookie: preview=green\nX-Preview: 1\n" },
+	{ "cond: a longer prefix beats a condition that holds", 2, NULL,
+	    "/api/x", "api", "Cookie: preview=green\n" },
+	{ "cond: the longer prefix with its condition", 2, NULL, "/api/x",
+	    "capi", "X-Api: v2\n" },
+	{ "cond: values compare exactly", 2, NULL, "/api/x", "api",
+	    "X-Api: V2\n" },
+	{ "cond: a host route, its condition holds", 2, "h.test", "/x",
+	    "hgreen", "Cookie: preview=green\n" },
+	{ "cond: a host route, its condition fails", 2, "h.test", "/x",
+	    "hblue", "X-Preview: 1\n" },
+	{ "cond: a host route beats a longer conditioned prefix", 2,
+	    "h.test", "/api/x", "hblue", "X-Api: v2\n" },
+	{ "cond: another host gets any-host routes", 2, "o.test", "/x",
+	    "green", "Cookie: preview=green\n" },
 };
+
+/* Fill q from "Name: value\n" lines. */
+static void
+route_headers(struct evkeyvalq *q, const char *lines)
+{
+	char	 buf[256], *line, *save = NULL, *colon;
+
+	snprintf(buf, sizeof(buf), "%s", lines);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		colon = strchr(line, ':');
+		ck_assert_ptr_nonnull(colon);
+		*colon = '\0';
+		ck_assert_int_eq(evhttp_add_header(q, line, colon + 2), 0);
+	}
+}
 
 static struct gen	*g;
 
@@ -123,7 +204,7 @@ setup(void)
 	ck_assert_msg(c != NULL, "conf: %s", errors);
 	g = gen_new(c, 1, &errors);
 	ck_assert_msg(g != NULL, "gen_new: %s", errors);
-	ck_assert_uint_eq(g->nlsts, 2);
+	ck_assert_uint_eq(g->nlsts, 3);
 }
 
 /* Drop it. */
@@ -140,8 +221,13 @@ START_TEST(test_route)
 	const struct route_case		*rc = &route_cases[_i];
 	const struct gen_route		*r;
 	const char			*got;
+	struct evkeyvalq		 q;
 
-	r = gen_route(&g->lsts[rc->listener], rc->host, rc->path);
+	TAILQ_INIT(&q);
+	if (rc->hdrs != NULL)
+		route_headers(&q, rc->hdrs);
+	r = gen_route(&g->lsts[rc->listener], rc->host, rc->path, &q);
+	evhttp_clear_headers(&q);
 	got = r != NULL ? r->up->conf->name : NULL;
 	ck_assert(r == NULL || r->strip == (strncmp(rc->why, "strip", 5) ==
 	    0));
