@@ -54,6 +54,11 @@ struct exchange {
 	uint64_t		 client_timeout_ms;
 	uint64_t		 keepalive_timeout_ms;
 	struct upstream_hold	 hold;		/* its server, while busy */
+	struct upstream_wait	*wait;		/* in the queue; NULL: not */
+	struct event		*queue_ev;	/* queue_timeout */
+	struct gen		*upgen;		/* referenced: up's, when a
+						 * reload moved it in the
+						 * queue; NULL: gen's */
 	struct server		*srv;		/* hold.srv, for short */
 	struct upconn		*uc;
 	struct upstream		*up;		/* routed to (in gen) */
@@ -83,6 +88,8 @@ struct exchange {
 	int			 status;
 	uint64_t		 bytes;		/* response body bytes */
 	struct timespec		 t_start;
+	struct timespec		 t_queue_start;	/* zero: never queued */
+	struct timespec		 t_queue_end;
 	struct timespec		 t_up_start;
 	struct timespec		 t_up_end;
 	char			*reqline;	/* for the access log */
@@ -105,13 +112,15 @@ struct exchange_fields {
 };
 
 static const char *state_names[] = {
-	"routing", "upstream", "streaming", "tunnel", "answered", "closing",
+	"routing", "queued", "upstream", "streaming", "tunnel", "answered",
+	"closing",
 };
 
 /* The phase of the termination code an exchange in each state gets. */
 static const enum exchange_phase state_phase[] = {
-	EXCHANGE_PHASE_REQUEST, EXCHANGE_PHASE_HEADERS, EXCHANGE_PHASE_BODY,
-	EXCHANGE_PHASE_BODY, EXCHANGE_PHASE_REQUEST, EXCHANGE_PHASE_BODY,
+	EXCHANGE_PHASE_REQUEST, EXCHANGE_PHASE_QUEUE, EXCHANGE_PHASE_HEADERS,
+	EXCHANGE_PHASE_BODY, EXCHANGE_PHASE_BODY, EXCHANGE_PHASE_REQUEST,
+	EXCHANGE_PHASE_BODY,
 };
 
 /* This worker's exchanges; the counts are over every worker. */
@@ -142,7 +151,7 @@ static const char *who_names[] = {
 	"ok", "client", "server", "proxy", "timeout", "drain", "killed",
 };
 static const char *phase_names[] = {
-	"request", "connect", "headers", "body",
+	"request", "queue", "connect", "headers", "body",
 };
 
 /*
@@ -484,7 +493,7 @@ exchange_log(struct exchange *ex)
 	struct timespec	 now;
 	char		 ts[40], term[32], line[4096];
 	char		 id[4 * REWRITE_ID_MAX + 1];
-	double		 up_ms = -1;
+	double		 up_ms = -1, queue_ms = 0;
 	int		 n;
 
 	if (!log_access_enabled())
@@ -499,22 +508,29 @@ exchange_log(struct exchange *ex)
 		snprintf(term, sizeof(term), "%s_%s", who_names[ex->term_who],
 		    phase_names[ex->term_phase]);
 	log_timestamp(ts, sizeof(ts));
+	if (ex->t_queue_start.tv_sec != 0)
+		queue_ms = exchange_ms(&ex->t_queue_start,
+		    ex->t_queue_end.tv_sec != 0 ? &ex->t_queue_end : &now);
 	n = snprintf(line, sizeof(line),
-	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %s #%llx %s", ts,
+	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %.3f %s #%llx %s", ts,
 	    ex->client != NULL ? ex->client->ip : "-",
 	    ex->client != NULL ? ex->client->port : 0, ex->lname,
 	    ex->reqline != NULL ? ex->reqline : "-", ex->status,
 	    (unsigned long long)ex->bytes,
 	    ex->srv != NULL ? ex->srv->upstream : "-",
 	    ex->srv != NULL ? ex->srv->name : "-",
-	    exchange_ms(&ex->t_start, &now), up_ms < 0 ? 0 : up_ms, term,
-	    (unsigned long long)ex->id, exchange_log_id(ex, id, sizeof(id)));
+	    exchange_ms(&ex->t_start, &now), up_ms < 0 ? 0 : up_ms, queue_ms,
+	    term, (unsigned long long)ex->id, exchange_log_id(ex, id,
+	    sizeof(id)));
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
 	log_access(line, (size_t)n);
 }
 
-/* Release the upstream connection, if any, and note the time. */
+/*
+ * Release the upstream connection, if any, and note the time; the
+ * server's max_conns slot goes to the next waiting request.
+ */
 static void
 exchange_server_done(struct exchange *ex, int reusable)
 {
@@ -522,7 +538,33 @@ exchange_server_done(struct exchange *ex, int reusable)
 		return;
 	upconn_release(ex->uc, reusable);
 	ex->uc = NULL;
+	upstream_release(&ex->hold);
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_up_end);
+}
+
+/* The exchange left the queue: note the time and count the wait. */
+static void
+exchange_queue_left(struct exchange *ex)
+{
+	ex->wait = NULL;
+	if (ex->queue_ev != NULL)
+		evtimer_del(ex->queue_ev);
+	clock_gettime(CLOCK_MONOTONIC, &ex->t_queue_end);
+	metrics_queue_wait(ex->up->conf->name, exchange_ms(&ex->t_queue_start,
+	    &ex->t_queue_end) / 1e3);
+}
+
+/*
+ * The exchange leaves the queue, if it is in it (it ends: a grant on the
+ * way is given back).
+ */
+static void
+exchange_unqueue(struct exchange *ex)
+{
+	if (ex->wait == NULL)
+		return;
+	(void)upstream_wait_cancel(ex->wait, 1);
+	exchange_queue_left(ex);
 }
 
 /* Count the exchange in the metrics. */
@@ -600,6 +642,7 @@ exchange_finish(struct exchange *ex, enum exchange_who who,
 {
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_term(ex, who, phase);
+	exchange_unqueue(ex);
 	exchange_server_done(ex, 0);
 	exchange_log(ex);
 	exchange_metrics(ex);
@@ -612,6 +655,10 @@ exchange_finish(struct exchange *ex, enum exchange_who who,
 		clientconn_detach(ex->client, ex);
 	if (ex->req != NULL)
 		evhttp_request_set_on_complete_cb(ex->req, NULL, NULL);
+	if (ex->queue_ev != NULL)
+		event_free(ex->queue_ev);
+	if (ex->upgen != NULL)
+		gen_unref(ex->upgen);
 	gen_unref(ex->gen);
 	TAILQ_REMOVE(&exchanges, ex, entry);
 	SLUICE_INC(&nfinished);
@@ -707,6 +754,7 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 	char			 len[24];
 
 	out = evhttp_request_get_output_headers(ex->req);
+	exchange_unqueue(ex);
 	exchange_term(ex, who, ex->phase);
 	exchange_set_state(ex, EXCHANGE_ANSWERED);
 	ex->status = code;
@@ -1527,6 +1575,76 @@ exchange_trim(struct evhttp_request *req)
 		http1_value_trim(kv->value);
 }
 
+/* ex holds a server (ex->hold): build the request and send it. */
+static void
+exchange_forward(struct exchange *ex)
+{
+	ex->srv = ex->hold.srv;
+	ex->idempotent = exchange_idempotent(ex->method);
+	ex->upgrade = exchange_upgrade(ex->req, ex->method);
+	ex->tries_left = ex->up->conf->retries;
+	if (exchange_build(ex) == -1 || exchange_send(ex) == -1) {
+		exchange_server_done(ex, 0);
+		exchange_term(ex, EXCHANGE_WHO_SERVER, EXCHANGE_PHASE_CONNECT);
+		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
+	} else
+		exchange_client_watch(ex, ex->gl->conf->max_header_size);
+}
+
+/* The exchange waited queue_timeout in the queue. */
+static void
+exchange_queue_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct exchange	*ex = arg;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	/* 0: its grant is on the way, and wins */
+	if (ex->wait == NULL || upstream_wait_cancel(ex->wait, 0) == 0)
+		return;
+	exchange_queue_left(ex);
+	exchange_error(ex, 503, "Service Unavailable", EXCHANGE_WHO_TIMEOUT,
+	    0);
+}
+
+/* Its turn in the queue came (see upstream_granted_fn). */
+static void
+exchange_granted(void *arg, struct upstream_hold *h)
+{
+	struct exchange	*ex = arg;
+
+	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	exchange_queue_left(ex);
+	if (h->srv == NULL) {		/* no usable server any more */
+		exchange_error(ex, 503, "Service Unavailable",
+		    EXCHANGE_WHO_PROXY, 0);
+		return;
+	}
+	ex->hold = *h;
+	memset(h, 0, sizeof(*h));
+	exchange_forward(ex);
+}
+
+/*
+ * The exchange waits in its upstream's queue (ex->wait): for its grant,
+ * queue_timeout, or the client to leave.
+ */
+static void
+exchange_queue(struct exchange *ex)
+{
+	struct timeval	tv;
+
+	clock_gettime(CLOCK_MONOTONIC, &ex->t_queue_start);
+	exchange_set_state(ex, EXCHANGE_QUEUED);
+	ex->queue_ev = evtimer_new(sluice_base, exchange_queue_timeout_cb, ex);
+	tv = sluice_tv(ex->up->conf->queue_timeout_ms);
+	if (ex->queue_ev == NULL || evtimer_add(ex->queue_ev, &tv) == -1) {
+		exchange_error(ex, 503, "Service Unavailable",
+		    EXCHANGE_WHO_PROXY, 0);
+		return;
+	}
+	exchange_client_watch(ex, ex->gl->conf->max_header_size);
+}
+
 /* Validate, route, pick a server and forward; or answer the error. */
 static void
 exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
@@ -1547,24 +1665,25 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
 		/* from here the errors belong to the upstream too */
 		ex->route = route;
 		ex->up = route->up;
-		if (upstream_take(ex->up, &ex->hold) == -1)
-			code = 503;
+		code = 503;
+		switch (upstream_take(ex->up, &ex->hold, exchange_granted, ex,
+		    &ex->wait)) {
+		case UPSTREAM_QUEUED:
+			exchange_queue(ex);
+			return;
+		case UPSTREAM_FULL:
+			ex->phase = EXCHANGE_PHASE_QUEUE; /* proxy_queue */
+			break;
+		default:
+			break;
+		}
 	}
 	if (ex->hold.srv == NULL) {
 		exchange_error(ex, code, exchange_reason_phrase(code),
 		    EXCHANGE_WHO_PROXY, code != 404 && code != 503);
 		return;
 	}
-	ex->srv = ex->hold.srv;
-	ex->idempotent = exchange_idempotent(ex->method);
-	ex->upgrade = exchange_upgrade(ex->req, ex->method);
-	ex->tries_left = ex->up->conf->retries;
-	if (exchange_build(ex) == -1 || exchange_send(ex) == -1) {
-		exchange_server_done(ex, 0);
-		exchange_term(ex, EXCHANGE_WHO_SERVER, EXCHANGE_PHASE_CONNECT);
-		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
-	} else
-		exchange_client_watch(ex, gl->conf->max_header_size);
+	exchange_forward(ex);
 }
 
 /* The client connection went away while we waited for the upstream. */
@@ -1722,6 +1841,37 @@ exchange_kill_all(enum exchange_who who)
 {
 	exchange_kill_everywhere(NULL, who);
 	exchange_kill_local(NULL, who);
+}
+
+/* See exchange.h. */
+void
+exchange_requeue(struct gen *g)
+{
+	struct exchange	*ex;
+	struct upstream	*up;
+	size_t		 i;
+
+	if (exchanges.tqh_last == NULL)
+		return;
+	TAILQ_FOREACH(ex, &exchanges, entry) {
+		if (ex->wait == NULL)
+			continue;
+		for (i = 0, up = NULL; i < g->nups && up == NULL; i++)
+			if (strcmp(g->ups[i].conf->name,
+			    ex->up->conf->name) == 0)
+				up = &g->ups[i];
+		if (up == NULL || up == ex->up)
+			continue;
+		gen_ref(g);
+		if (upstream_wait_move(ex->wait, up) == -1) {
+			gen_unref(g);
+			continue;
+		}
+		if (ex->upgen != NULL)
+			gen_unref(ex->upgen);
+		ex->upgen = g;
+		ex->up = up;
+	}
 }
 
 /* See exchange.h. */

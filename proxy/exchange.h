@@ -23,6 +23,7 @@ struct gen_listener;
  */
 enum exchange_state {
 	EXCHANGE_ROUTING = 0,	/* checked, routed; nothing sent anywhere */
+	EXCHANGE_QUEUED,	/* waiting for a slot under max_conns */
 	EXCHANGE_UPSTREAM,	/* with a server: connect, send, wait for the
 				 * head */
 	EXCHANGE_STREAMING,	/* the response head went out; the body
@@ -47,6 +48,7 @@ enum exchange_who {
 /* In which phase (the second half). */
 enum exchange_phase {
 	EXCHANGE_PHASE_REQUEST = 0,	/* ours: validating, routing */
+	EXCHANGE_PHASE_QUEUE,		/* waiting in the upstream's queue */
 	EXCHANGE_PHASE_CONNECT,		/* connecting upstream */
 	EXCHANGE_PHASE_HEADERS,		/* sending, waiting for the head */
 	EXCHANGE_PHASE_BODY,		/* streaming the response */
@@ -80,6 +82,13 @@ unsigned exchange_count(void);
 
 /* Responses from now on carry Connection: close (shutdown). */
 void	exchange_set_closing(int);
+
+/*
+ * This worker took generation g: requests waiting in a queue wait for
+ * g's upstream of their upstream's name from now on (and take its
+ * settings when they leave the queue).
+ */
+void	exchange_requeue(struct gen *g);
 
 /* Called whenever the number of exchanges drops to zero. */
 void	exchange_set_idle_cb(void (*cb)(void));

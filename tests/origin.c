@@ -51,6 +51,12 @@
  * then also carries that field back as "X-Origin-Saw: VALUE". -T CERTS
  * serves TLS instead of plain TCP with the certificate CERTS.pem and its
  * key CERTS.key (the names tests/certs.sh gives), TLS 1.2 and 1.3.
+ *
+ * The origin counts the requests it is answering at once (from the
+ * complete request to the last response byte queued, a /ws tunnel while
+ * it is open): GET /conc answers "busy N max M", the count now and the
+ * most since the start; /conc/reset sets the most to the count now. Those
+ * two are neither counted nor logged.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -128,6 +134,7 @@ struct origin_conn {
 	unsigned		 gen_nchunk;	/* chunks sent so far */
 	unsigned		 drip_ms;
 	int			 close_after;	/* close after the response */
+	int			 busy;		/* counted in origin.busy */
 
 	int64_t			 ws_left;	/* /ws?close=N: bytes still to
 						 * echo; -1: no limit */
@@ -148,6 +155,9 @@ static struct {
 	const char			*log_header;	/* -L */
 	SSL_CTX				*tls;		/* -T */
 	LIST_HEAD(, origin_conn)	 conns;
+	unsigned			 busy;		/* requests being
+							 * answered now */
+	unsigned			 busy_max;	/* the most at once */
 } origin;
 
 /* A mode: a path prefix and the function that answers it. */
@@ -239,6 +249,8 @@ origin_number(const char *s)
 static void
 origin_conn_free(struct origin_conn *c)
 {
+	if (c->busy)
+		origin.busy--;
 	LIST_REMOVE(c, entry);
 	if (c->timer != NULL)
 		event_free(c->timer);
@@ -276,6 +288,9 @@ origin_conn_reset(struct origin_conn *c)
 static void
 origin_conn_done(struct origin_conn *c)
 {
+	if (c->busy)
+		origin.busy--;
+	c->busy = 0;
 	if (c->close_after || !c->keepalive) {
 		c->state = ORIGIN_CLOSING;
 		/* The write callback must see the buffer drain to empty. */
@@ -1000,6 +1015,24 @@ origin_path(const char *target)
 	return path;
 }
 
+/*
+ * /conc: "busy N max M\n", the requests being answered now and the most
+ * answered at once since the start or the last /conc/reset (which sets
+ * the most to the number now). Not logged, not counted.
+ */
+static void
+origin_mode_conc(struct origin_conn *c, const char *path)
+{
+	char	body[64];
+	int	n;
+
+	if (strcmp(path, "/conc/reset") == 0)
+		origin.busy_max = origin.busy;
+	n = snprintf(body, sizeof(body), "busy %u max %u\n", origin.busy,
+	    origin.busy_max);
+	origin_reply(c, 200, "OK", "", body, (size_t)n);
+}
+
 /* A complete request arrived: log it and answer by its path. */
 static void
 origin_dispatch(struct origin_conn *c)
@@ -1010,6 +1043,13 @@ origin_dispatch(struct origin_conn *c)
 	size_t		 n = sizeof(origin_modes) /
 			    sizeof(origin_modes[0]);
 
+	if (strcmp(path, "/conc") == 0 || strcmp(path, "/conc/reset") == 0) {
+		origin_mode_conc(c, path);
+		return;
+	}
+	c->busy = 1;
+	if (++origin.busy > origin.busy_max)
+		origin.busy_max = origin.busy;
 	snprintf(len, sizeof(len), "%zu", evbuffer_get_length(c->body));
 	origin_log(c, len);
 	if (origin.close_reused && c->served > 0) {

@@ -10,6 +10,7 @@
 #include "proxy/base/log.h"
 #include "proxy/base/metrics.h"
 #include "proxy/base/runtime.h"
+#include "proxy/back/queue.h"
 #include "proxy/back/server.h"
 #include "proxy/base/worker.h"
 #include "tls/tls.h"
@@ -120,6 +121,7 @@ server_new(const struct conf_upstream *up, const struct conf_server *cs)
 	s->magic = SERVER_MAGIC;
 	s->weight_override = SERVER_WEIGHT_CONF;
 	s->conf_weight = cs->weight;
+	s->max_conns = cs->max_conns;
 	s->upstream = strdup(up->name);
 	s->name = strdup(cs->name);
 	s->addrtext = strdup(cs->addr.text);
@@ -131,7 +133,9 @@ server_new(const struct conf_upstream *up, const struct conf_server *cs)
 		return NULL;
 	}
 	if ((s->local = calloc(sluice_nworkers, sizeof(*s->local))) == NULL ||
+	    (s->queue = upqueue_get(up->name)) == NULL ||
 	    pthread_mutex_init(&s->mu, NULL) != 0) {
+		upqueue_unref(s->queue);
 		free(s->local);
 		free(s->upstream);
 		free(s->name);
@@ -208,6 +212,7 @@ server_apply(struct server *s, const struct conf_upstream *up,
 	if ((r = server_apply_settings(s, up, cs, tls)) == -1)
 		return -1;
 	s->conf_weight = cs->weight;
+	SLUICE_STORE(&s->max_conns, cs->max_conns);
 	if (s->drain_ev != NULL)
 		evtimer_del(s->drain_ev);
 	server_set_state(s, SERVER_ACTIVE);
@@ -465,6 +470,7 @@ server_free(struct server *s)
 	if (s->check_ev != NULL)
 		event_free(s->check_ev);
 	s->magic = 0;
+	upqueue_unref(s->queue);
 	free(s->upstream);
 	free(s->name);
 	free(s->addrtext);

@@ -21,6 +21,7 @@
 
 struct tls_client;
 struct upconn;
+struct upqueue;
 struct exchange;
 
 #define SERVER_MAGIC	0x53525652u	/* "SRVR" */
@@ -90,6 +91,13 @@ struct server {
 	int			 refs;		/* atomic: gens + exchanges +
 						 * conns */
 	unsigned		 inflight;	/* atomic: exchanges on it */
+	unsigned		 slots;		/* atomic (sequentially
+						 * consistent): tries counted
+						 * against max_conns */
+	int			 max_conns;	/* atomic: the newest
+						 * generation's; 0: none */
+	struct upqueue		*queue;		/* its upstream name's;
+						 * referenced */
 	uint64_t		 requests;	/* atomic: exchanges started */
 	uint64_t		 connects;	/* atomic: connections opened */
 	uint64_t		 reuses;	/* atomic: requests on pooled

@@ -10,12 +10,43 @@
 
 #include "proxy/back/health.h"
 #include "proxy/back/probe.h"
+#include "proxy/back/queue.h"
 #include "proxy/back/server.h"
 #include "proxy/back/upconn.h"
 #include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
 #include "proxy/base/runtime.h"
+#include "proxy/base/worker.h"
 #include "tls/tls.h"
+
+#define UPSTREAM_WAIT_MAGIC	0x57414954u	/* "WAIT" */
+
+/* Where a waiting request is (under its queue's lock). */
+enum upstream_wait_state {
+	UPSTREAM_WAITING = 0,	/* in the queue */
+	UPSTREAM_GRANTED,	/* out of it; the grant is on its way */
+};
+
+/* A request waiting in a queue. */
+struct upstream_wait {
+	unsigned		 magic;
+	struct upqueue		*q;
+	struct upstream		*up;		/* picks from its servers */
+	enum upstream_wait_state state;
+	int			 abandoned;	/* its request ended: give
+						 * the grant back */
+	unsigned		 worker;	/* where it waits */
+	upstream_granted_fn	*granted;
+	void			*arg;
+	struct upstream_hold	 hold;		/* the grant */
+	TAILQ_ENTRY(upstream_wait) entry;
+};
+
+/* Why upstream_pick found nothing. */
+enum upstream_why {
+	UPSTREAM_WHY_NONE = 0,	/* no server is usable */
+	UPSTREAM_WHY_FULL,	/* every usable one is at its max_conns */
+};
 
 /* See upstream.h. */
 int
@@ -31,10 +62,14 @@ upstream_init(struct upstream *up, const struct conf_upstream *cu)
 	if (pthread_mutex_init(&up->mu, NULL) != 0)
 		return -1;
 	up->mu_init = 1;
+	if ((up->queue = upqueue_get(cu->name)) == NULL)
+		return -1;
 	for (i = 0; i < cu->nservers; i++) {
 		if ((up->servers[i] = server_get(cu, &cu->servers[i])) == NULL)
 			return -1;
 		up->n++;
+		up->limited |= cu->servers[i].max_conns > 0;
+		up->backups |= cu->servers[i].backup;
 	}
 	return 0;
 }
@@ -49,6 +84,7 @@ upstream_fini(struct upstream *up)
 		server_unref(up->servers[i]);
 	free(up->servers);
 	free(up->peers);
+	upqueue_unref(up->queue);
 	if (up->mu_init)
 		pthread_mutex_destroy(&up->mu);
 	tls_client_free(up->tls);
@@ -101,16 +137,19 @@ upstream_lists(const struct upstream *up, const struct server *srv)
 /*
  * The balancer's view of every server (up->mu held): usable, weight
  * (the runtime one or the configured one, ramped by slow start), in
- * flight. Returns how many are usable.
+ * flight. Backup servers count only while no other is usable. Returns
+ * how many are usable; those at their max_conns are among them, with
+ * usable 0 for the balancer, and counted in *full.
  */
 static size_t
-upstream_peers(struct upstream *up, uint64_t now)
+upstream_peers(struct upstream *up, uint64_t now, size_t *full)
 {
 	struct balance_peer	*p;
 	struct server		*s;
-	size_t			 i, usable = 0;
-	int			 w;
+	size_t			 i, usable = 0, primaries = 0;
+	int			 w, max;
 
+	*full = 0;
 	for (i = 0; i < up->n; i++) {
 		s = up->servers[i];
 		p = &up->peers[i];
@@ -122,41 +161,94 @@ upstream_peers(struct upstream *up, uint64_t now)
 		    &server_local(s)->set.health, w, now) : 0;
 		server_unlock(s);
 		p->inflight = SLUICE_LOAD(&s->inflight);
-		usable += p->usable;
+		primaries += p->usable && !up->conf->servers[i].backup;
+	}
+	for (i = 0; i < up->n; i++) {
+		p = &up->peers[i];
+		if (primaries > 0 && up->conf->servers[i].backup)
+			p->usable = 0;
+		if (!p->usable)
+			continue;
+		usable++;
+		s = up->servers[i];
+		max = SLUICE_LOAD(&s->max_conns);
+		if (max > 0 && __atomic_load_n(&s->slots,
+		    __ATOMIC_SEQ_CST) >= (unsigned)max) {
+			p->usable = 0;
+			(*full)++;
+		}
 	}
 	return usable;
 }
 
 /*
- * Pick a server, avoiding avoid when another is usable; *trial says
- * whether the pick started the server's health trial. NULL: none.
+ * Take one of s's max_conns slots, when it has a limit. 1 when the try
+ * may go (a slot taken, or no limit: *slot says which), 0 when s is at
+ * its limit (another generation's pick came first).
+ */
+static int
+upstream_slot_take(struct server *s, int *slot)
+{
+	unsigned	v;
+	int		max = SLUICE_LOAD(&s->max_conns);
+
+	*slot = 0;
+	if (max <= 0)
+		return 1;
+	v = __atomic_load_n(&s->slots, __ATOMIC_SEQ_CST);
+	do {
+		if (v >= (unsigned)max)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&s->slots, &v, v + 1, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	*slot = 1;
+	return 1;
+}
+
+/*
+ * Pick a server, avoiding avoid when another is usable, and take its
+ * slot; *trial says whether the pick started the server's health trial,
+ * *slot whether it took a slot. NULL: none, *why says why.
  */
 static struct server *
-upstream_pick(struct upstream *up, const struct server *avoid, int *trial)
+upstream_pick(struct upstream *up, const struct server *avoid, int *trial,
+    int *slot, enum upstream_why *why)
 {
 	uint64_t	 now = sluice_now_ms();
 	struct server	*s = NULL;
-	size_t		 i, usable;
+	size_t		 i, usable, full, tries;
 	int		 k;
 
 	/*
 	 * One pick at a time across workers: the balancer's state and a
 	 * health trial (taken here) stay exact whatever the number of
-	 * workers. Order: the upstream, then a server.
+	 * workers. Order: the upstream, then a server. A slot is taken
+	 * with a compare-and-swap: another generation's upstream (another
+	 * lock) may pick the same server.
 	 */
 	*trial = 0;
+	*slot = 0;
 	if (sluice_nworkers > 1)
 		pthread_mutex_lock(&up->mu);
-	usable = upstream_peers(up, now);
-	for (i = 0; avoid != NULL && usable > 1 && i < up->n; i++)
+	usable = upstream_peers(up, now, &full);
+	*why = usable > 0 ? UPSTREAM_WHY_FULL : UPSTREAM_WHY_NONE;
+	for (i = 0; avoid != NULL && usable - full > 1 && i < up->n; i++)
 		if (up->servers[i] == avoid && up->peers[i].usable) {
 			up->peers[i].usable = 0;
 			break;
 		}
-	k = balance_pick(up->conf->balance, up->peers, up->n, sluice_random(),
-	    sluice_random());
-	if (k != -1) {
-		s = up->servers[k];
+	for (tries = 0; tries < up->n; tries++) {
+		k = balance_pick(up->conf->balance, up->peers, up->n,
+		    sluice_random(), sluice_random());
+		if (k == -1)
+			break;
+		if (upstream_slot_take(up->servers[k], slot)) {
+			s = up->servers[k];
+			break;
+		}
+		up->peers[k].usable = 0;
+	}
+	if (s != NULL) {
 		server_lock(s);
 		if (up->n > 1)
 			*trial = health_take(&s->health, now);
@@ -178,28 +270,209 @@ upstream_untake(struct server *s)
 
 /* Hold s for a try: in flight there until dropped. */
 static void
-upstream_hold(struct upstream_hold *h, struct server *s, int trial)
+upstream_hold(struct upstream_hold *h, struct server *s, int trial,
+    int slot)
 {
 	h->srv = s;
 	h->trial = trial;
 	h->judged = 0;
+	h->slot = slot;
 	server_ref(s);
 	SLUICE_INC(&s->inflight);
 	SLUICE_INC(&s->requests);
 }
 
-/* See upstream.h. */
-int
-upstream_take(struct upstream *up, struct upstream_hold *h)
+/* In the waiter's worker: hand the grant over, or give it back. */
+static void
+upstream_wait_deliver(void *arg)
 {
-	struct server	*s;
-	int		 trial;
+	struct upstream_wait	*w = arg;
+
+	SLUICE_MAGIC_CHECK(w, UPSTREAM_WAIT_MAGIC);
+	if (w->abandoned)
+		upstream_drop(&w->hold);
+	else
+		w->granted(w->arg, &w->hold);
+	w->magic = 0;
+	free(w);
+}
+
+/*
+ * Grant slots to the oldest waiting requests while servers have some (q
+ * locked). A request whose upstream has no usable server any more is
+ * told at once: it must not wait for a server that is draining or gone.
+ */
+static void
+upstream_kick_locked(struct upqueue *q)
+{
+	struct upstream_wait	*w;
+	struct server		*s;
+	enum upstream_why	 why;
+	int			 trial, slot;
+
+	while ((w = TAILQ_FIRST(&q->waiters)) != NULL) {
+		s = upstream_pick(w->up, NULL, &trial, &slot, &why);
+		if (s == NULL && why == UPSTREAM_WHY_FULL)
+			break;
+		TAILQ_REMOVE(&q->waiters, w, entry);
+		__atomic_sub_fetch(&q->n, 1, __ATOMIC_SEQ_CST);
+		if (s != NULL)
+			upstream_hold(&w->hold, s, trial, slot);
+		w->state = UPSTREAM_GRANTED;
+		worker_call(w->worker, upstream_wait_deliver, w);
+	}
+}
+
+/* Kick q from outside its lock, when requests wait. */
+static void
+upstream_kick_queue(struct upqueue *q)
+{
+	if (q == NULL || upqueue_depth(q) == 0)
+		return;
+	upqueue_lock(q);
+	upstream_kick_locked(q);
+	upqueue_unlock(q);
+}
+
+/* See upstream.h. */
+void
+upstream_kick(struct upstream *up)
+{
+	upstream_kick_queue(up->queue);
+}
+
+/*
+ * Queue the request (the pick found every usable server at its limit,
+ * or requests wait already). UPSTREAM_GOT when a slot turned up after
+ * all, UPSTREAM_QUEUED, or UPSTREAM_NONE/UPSTREAM_FULL.
+ */
+static enum upstream_got
+upstream_enqueue(struct upstream *up, struct upstream_hold *h,
+    upstream_granted_fn *granted, void *arg, struct upstream_wait **wp)
+{
+	struct upqueue		*q = up->queue;
+	struct upstream_wait	*w;
+	struct server		*s;
+	enum upstream_why	 why;
+	int			 trial, slot;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return UPSTREAM_FULL;
+	upqueue_lock(q);
+	if (upqueue_depth(q) == 0) {
+		/* nobody waits now: the pick may take a slot */
+		s = upstream_pick(up, NULL, &trial, &slot, &why);
+		if (s != NULL || why == UPSTREAM_WHY_NONE) {
+			upqueue_unlock(q);
+			free(w);
+			if (s == NULL)
+				return UPSTREAM_NONE;
+			upstream_hold(h, s, trial, slot);
+			return UPSTREAM_GOT;
+		}
+	}
+	if (upqueue_depth(q) >= (unsigned)up->conf->queue) {
+		upqueue_unlock(q);
+		free(w);
+		SLUICE_INC(&q->overflows);
+		return UPSTREAM_FULL;
+	}
+	w->magic = UPSTREAM_WAIT_MAGIC;
+	w->q = q;
+	w->up = up;
+	w->worker = sluice_worker_id;
+	w->granted = granted;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&q->waiters, w, entry);
+	__atomic_add_fetch(&q->n, 1, __ATOMIC_SEQ_CST);
+	SLUICE_INC(&q->queued);
+	/*
+	 * A slot freed between the pick and the count above was released
+	 * by a thread that saw no waiter: look again, now that one is
+	 * counted (the release lowers slots, then reads n; this raised n,
+	 * and now reads slots).
+	 */
+	upstream_kick_locked(q);
+	upqueue_unlock(q);
+	*wp = w;
+	return UPSTREAM_QUEUED;
+}
+
+/* See upstream.h. */
+enum upstream_got
+upstream_take(struct upstream *up, struct upstream_hold *h,
+    upstream_granted_fn *granted, void *arg, struct upstream_wait **wp)
+{
+	struct server		*s;
+	enum upstream_why	 why;
+	int			 trial, slot;
 
 	memset(h, 0, sizeof(*h));
-	if ((s = upstream_pick(up, NULL, &trial)) == NULL)
-		return -1;
-	upstream_hold(h, s, trial);
+	*wp = NULL;
+	/* a fresh request does not pass requests that wait */
+	if (!up->limited || upqueue_depth(up->queue) == 0) {
+		if ((s = upstream_pick(up, NULL, &trial, &slot,
+		    &why)) != NULL) {
+			upstream_hold(h, s, trial, slot);
+			return UPSTREAM_GOT;
+		}
+		if (why == UPSTREAM_WHY_NONE)
+			return UPSTREAM_NONE;
+	}
+	return upstream_enqueue(up, h, granted, arg, wp);
+}
+
+/* See upstream.h. */
+int
+upstream_wait_cancel(struct upstream_wait *w, int abandon)
+{
+	struct upqueue	*q = w->q;
+
+	SLUICE_MAGIC_CHECK(w, UPSTREAM_WAIT_MAGIC);
+	upqueue_lock(q);
+	if (w->state == UPSTREAM_WAITING) {
+		TAILQ_REMOVE(&q->waiters, w, entry);
+		__atomic_sub_fetch(&q->n, 1, __ATOMIC_SEQ_CST);
+		upqueue_unlock(q);
+		if (!abandon)
+			SLUICE_INC(&q->timeouts);
+		w->magic = 0;
+		free(w);
+		return 1;
+	}
+	if (abandon)
+		w->abandoned = 1;
+	upqueue_unlock(q);
 	return 0;
+}
+
+/* See upstream.h. */
+int
+upstream_wait_move(struct upstream_wait *w, struct upstream *up)
+{
+	int	r = -1;
+
+	SLUICE_MAGIC_CHECK(w, UPSTREAM_WAIT_MAGIC);
+	upqueue_lock(w->q);
+	if (w->state == UPSTREAM_WAITING && up->queue == w->q) {
+		w->up = up;
+		r = 0;
+	}
+	upqueue_unlock(w->q);
+	return r;
+}
+
+/* See upstream.h. */
+void
+upstream_release(struct upstream_hold *h)
+{
+	struct server	*s = h->srv;
+
+	if (s == NULL || !h->slot)
+		return;
+	h->slot = 0;
+	__atomic_sub_fetch(&s->slots, 1, __ATOMIC_SEQ_CST);
+	upstream_kick_queue(s->queue);
 }
 
 /* See upstream.h. */
@@ -207,18 +480,25 @@ int
 upstream_retake(struct upstream *up, struct upstream_hold *h,
     int other_only)
 {
-	struct server	*s;
-	int		 trial;
+	struct server		*s;
+	enum upstream_why	 why;
+	int			 trial, slot;
 
-	if ((s = upstream_pick(up, h->srv, &trial)) == NULL)
+	/* a slot of its own would make the same server look full */
+	upstream_release(h);
+	if ((s = upstream_pick(up, h->srv, &trial, &slot, &why)) == NULL)
 		return -1;
 	if (other_only && s == h->srv) {
 		if (trial)		/* the pick started it: give it back */
 			upstream_untake(s);
+		if (slot) {
+			__atomic_sub_fetch(&s->slots, 1, __ATOMIC_SEQ_CST);
+			upstream_kick_queue(s->queue);
+		}
 		return -1;
 	}
 	upstream_drop(h);
-	upstream_hold(h, s, trial);
+	upstream_hold(h, s, trial, slot);
 	return 0;
 }
 
@@ -235,6 +515,9 @@ upstream_verdict(struct upstream *up, struct upstream_hold *h, int ok)
 		server_passive(h->srv, ok, h->trial, up->servers, up->n);
 	h->trial = 0;
 	h->judged = 1;
+	/* the last usable server out: the waiting requests must know */
+	if (!ok)
+		upstream_kick_queue(up->queue);
 }
 
 /* See upstream.h. */
@@ -281,6 +564,7 @@ upstream_drop(struct upstream_hold *h)
 	if (h->trial)
 		upstream_untake(s);
 	h->trial = 0;
+	upstream_release(h);
 	SLUICE_DEC(&s->inflight);
 	h->srv = NULL;
 	server_unref(s);
@@ -299,6 +583,7 @@ upstream_server_drain(struct server *srv)
 {
 	SLUICE_STORE(&srv->admin_drain, 1);
 	upconn_close_idle_all(srv);
+	upstream_kick_queue(srv->queue);
 }
 
 /* See upstream.h. */
@@ -306,6 +591,7 @@ void
 upstream_server_enable(struct server *srv)
 {
 	SLUICE_STORE(&srv->admin_drain, 0);
+	upstream_kick_queue(srv->queue);
 }
 
 /* See upstream.h. */
@@ -313,6 +599,7 @@ void
 upstream_server_weight(struct server *srv, int weight)
 {
 	SLUICE_STORE(&srv->weight_override, weight);
+	upstream_kick_queue(srv->queue);
 }
 
 /* The drain_timeout of a removed server passed. */
@@ -346,6 +633,7 @@ upstream_server_remove(struct server *srv, void (*expired)(struct server *))
 	tv = sluice_tv(server_local(srv)->set.drain_timeout_ms);
 	if (srv->drain_ev != NULL)
 		evtimer_add(srv->drain_ev, &tv);
+	upstream_kick_queue(srv->queue);
 	server_unref(srv);
 }
 

@@ -26,6 +26,8 @@
 
 struct server;
 struct tls_client;
+struct upqueue;
+struct upstream_wait;
 
 /* One upstream of one generation. */
 struct upstream {
@@ -36,6 +38,12 @@ struct upstream {
 							 * workers */
 	int				 mu_init;
 	size_t				 n;
+	int				 limited;	/* a server has
+							 * max_conns */
+	int				 backups;	/* a server is a
+							 * backup */
+	struct upqueue			*queue;		/* its name's;
+							 * referenced */
 	struct tls_client		*tls;		/* NULL: plain; owned */
 };
 
@@ -45,7 +53,24 @@ struct upstream_hold {
 	int		 trial;		/* this try is the server's health
 					 * trial */
 	int		 judged;	/* this try has its verdict */
+	int		 slot;		/* it holds one of max_conns */
 };
+
+/* What upstream_take got. */
+enum upstream_got {
+	UPSTREAM_GOT = 0,	/* h holds a server */
+	UPSTREAM_NONE,		/* no server is usable */
+	UPSTREAM_FULL,		/* every usable server is at max_conns and
+				 * the queue is full (or 0) */
+	UPSTREAM_QUEUED,	/* the request waits; granted comes later */
+};
+
+/*
+ * A waiting request's turn came, in the worker it waits in, from its
+ * loop: h holds a server (granted takes *h over), or h->srv is NULL when
+ * no server of the upstream is usable any more. The wait is over.
+ */
+typedef void	upstream_granted_fn(void *arg, struct upstream_hold *h);
 
 /*
  * Find or create the servers of cu in the registry (nothing else changes
@@ -72,11 +97,44 @@ int	upstream_lists(const struct upstream *up, const struct server *srv);
 
 /*
  * Pick a server for a new request and take it: in flight there, the
- * server referenced, its health trial started when one is due. Servers
- * that are draining, drained, at weight 0 or out by health are skipped.
- * 0, or -1 when none is usable (h empty).
+ * server referenced, its health trial started when one is due, a slot of
+ * its max_conns taken. Servers that are draining, drained, at weight 0 or
+ * out by health are skipped, and so are those at their max_conns; backup
+ * servers are picked only while no other is usable. When every usable
+ * server is at its limit, or requests wait already, the request waits in
+ * the upstream's queue (when it has room): *wp is its wait, and
+ * granted(arg, ...) runs when a slot is its (or none can come).
  */
-int	upstream_take(struct upstream *up, struct upstream_hold *h);
+enum upstream_got upstream_take(struct upstream *up, struct upstream_hold *h,
+	    upstream_granted_fn *granted, void *arg, struct upstream_wait **wp);
+
+/*
+ * The request leaves the queue. 1: it was waiting and has left (w is
+ * freed). 0: its grant is on the way: with abandon (the request ends)
+ * the grant is given back when it arrives and granted is not called;
+ * without, the grant still comes (a timeout that lost the race).
+ */
+int	upstream_wait_cancel(struct upstream_wait *w, int abandon);
+
+/*
+ * A reload: w waits for up's servers from now (up has w's upstream
+ * name). 0, or -1 when w waits no longer (its grant is on the way).
+ */
+int	upstream_wait_move(struct upstream_wait *w, struct upstream *up);
+
+/*
+ * Grant slots to the waiting requests of up's name while some are free
+ * (after a reload or a change of servers), and tell those for which no
+ * server is usable any more.
+ */
+void	upstream_kick(struct upstream *up);
+
+/*
+ * The server's part of the try is over (the response read, or the
+ * connection closed): its max_conns slot goes to the oldest waiting
+ * request. The hold stays until upstream_drop.
+ */
+void	upstream_release(struct upstream_hold *h);
 
 /*
  * For a retry: take another server where one is usable, else the same one
@@ -100,7 +158,10 @@ void	upstream_settle_head(struct upstream *up, struct upstream_hold *h,
 void	upstream_settle_error(struct upstream *up, struct upstream_hold *h,
 	    enum upconn_error err, int reused);
 
-/* Let go of the server; a trial without a verdict is given back. */
+/*
+ * Let go of the server (its slot too); a trial without a verdict is given
+ * back.
+ */
 void	upstream_drop(struct upstream_hold *h);
 
 /* The idle timeout of tunnels through h's server. */

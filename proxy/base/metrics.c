@@ -121,9 +121,17 @@ static struct metrics_family metrics_health_transitions = {
 	NULL, 0, 0, NULL, NULL,
 };
 
+static struct metrics_family metrics_queue_wait_family = {
+	"sluice_queue_wait_seconds",
+	"Time requests waited in an upstream's queue, in seconds.",
+	1, 1, { "upstream" },
+	NULL, 0, 0, NULL, NULL,
+};
+
 static struct metrics_family *const metrics_families[] = {
 	&metrics_requests, &metrics_request_duration,
 	&metrics_upstream_duration, &metrics_health_transitions,
+	&metrics_queue_wait_family,
 };
 
 /* Workers count, the main thread renders: one lock over the storage. */
@@ -432,6 +440,23 @@ metrics_health(const char *upstream, const char *server, int up)
 	METRICS_UNLOCK();
 }
 
+/* See metrics.h. */
+void
+metrics_queue_wait(const char *upstream, double wait_s)
+{
+	struct metrics_label		 u;
+	const struct metrics_label	*k[1] = { &u };
+	struct metrics_series		*s;
+
+	metrics_label_set(&u, upstream);
+	if (!(wait_s >= 0))
+		wait_s = 0;
+	METRICS_LOCK();
+	if ((s = metrics_series_get(&metrics_queue_wait_family, k)) != NULL)
+		metrics_observe(s, wait_s);
+	METRICS_UNLOCK();
+}
+
 /* Count an exchange cut short by sluice for this reason. */
 void
 metrics_ended(enum metrics_ended why)
@@ -521,6 +546,7 @@ metrics_write(struct promtext *o)
 	metrics_write_family(o, &metrics_requests);
 	metrics_write_family(o, &metrics_request_duration);
 	metrics_write_family(o, &metrics_upstream_duration);
+	metrics_write_family(o, &metrics_queue_wait_family);
 	metrics_write_counters(o);
 	METRICS_UNLOCK();
 }

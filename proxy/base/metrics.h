@@ -46,13 +46,19 @@ void	metrics_retry(void);
 /* sluice_health_transitions_total{upstream,server,to="up|down"}. */
 void	metrics_health(const char *upstream, const char *server, int up);
 
+/*
+ * One request left an upstream's queue after waiting wait_s seconds:
+ * sluice_queue_wait_seconds{upstream}, a histogram.
+ */
+void	metrics_queue_wait(const char *upstream, double wait_s);
+
 /* sluice_exchanges_ended_total{reason="drain_timeout|killed"}. */
 void	metrics_ended(enum metrics_ended);
 
 /*
  * Append what is stored, in page order: the three families of
- * metrics_exchange, the timeouts, retries, health transitions and ended
- * exchanges (their HELP and TYPE lines too).
+ * metrics_exchange, the queue waits, the timeouts, retries, health
+ * transitions and ended exchanges (their HELP and TYPE lines too).
  */
 struct promtext;
 void	metrics_write(struct promtext *);

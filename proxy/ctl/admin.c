@@ -20,6 +20,7 @@
 #include "proxy/ctl/prom.h"
 #include "proxy/base/runtime.h"
 #include "proxy/back/upconn.h"
+#include "proxy/back/queue.h"
 #include "proxy/back/server.h"
 #include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
@@ -95,7 +96,7 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    "\"in_flight\":%u,\"idle\":%u,\"busy\":%u,\"requests\":%llu,"
 	    "\"connects\":%llu,\"reuses\":%llu,\"retired\":%llu,"
 	    "\"safe_fresh\":%llu,\"idle_timeout_ms\":%llu,\"invalid\":%llu,"
-	    "\"held\":%llu}",
+	    "\"held\":%llu,\"max_conns\":%d,\"slots\":%u}",
 	    server_state_name(s->state),
 	    server_up(s, sluice_now_ms()) ? "up" : "down",
 	    s->admin_drain ? "drain" : "enable",
@@ -108,7 +109,8 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    (unsigned long long)SLUICE_LOAD(&s->safe_fresh),
 	    (unsigned long long)server_idle_timeout_ms(s),
 	    (unsigned long long)SLUICE_LOAD(&s->invalid),
-	    (unsigned long long)SLUICE_LOAD(&s->held));
+	    (unsigned long long)SLUICE_LOAD(&s->held),
+	    SLUICE_LOAD(&s->max_conns), SLUICE_LOAD(&s->slots));
 }
 
 /* 1 when an upstream called name appears in the registry before s. */
@@ -129,6 +131,7 @@ static void
 admin_json_upstreams(struct evbuffer *b)
 {
 	struct server	*s, *t;
+	struct upqueue	*q;
 	int		 first = 1, firsts;
 
 	evbuffer_add(b, "[", 1);
@@ -137,6 +140,13 @@ admin_json_upstreams(struct evbuffer *b)
 			continue;
 		evbuffer_add_printf(b, "%s{\"name\":", first ? "" : ",");
 		admin_json_str(b, s->upstream);
+		q = s->queue;
+		evbuffer_add_printf(b, ",\"queue_depth\":%u,\"queue_waited\":"
+		    "%llu,\"queue_overflows\":%llu,\"queue_timeouts\":%llu",
+		    upqueue_depth(q),
+		    (unsigned long long)SLUICE_LOAD(&q->queued),
+		    (unsigned long long)SLUICE_LOAD(&q->overflows),
+		    (unsigned long long)SLUICE_LOAD(&q->timeouts));
 		evbuffer_add(b, ",\"servers\":[", 12);
 		firsts = 1;
 		for (t = s; t != NULL; t = TAILQ_NEXT(t, entry)) {

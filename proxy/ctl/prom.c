@@ -20,6 +20,7 @@
 
 #include <event2/buffer.h>
 
+#include "proxy/back/queue.h"
 #include "proxy/back/server.h"
 #include "proxy/base/metrics.h"
 #include "proxy/base/promtext.h"
@@ -228,6 +229,42 @@ prom_servers(struct promtext *o)
 	free(t);
 }
 
+/* Append the per-upstream queue families, from the queue registry. */
+static void
+prom_queues(struct promtext *o)
+{
+	static const struct {
+		const char	*name, *type, *help;
+	} fam[] = {
+		{ "sluice_queue_depth", "gauge",
+		    "Requests waiting in an upstream's queue now." },
+		{ "sluice_queue_requests_total", "counter",
+		    "Requests that waited in an upstream's queue." },
+		{ "sluice_queue_overflows_total", "counter",
+		    "Requests refused (503) with the upstream's queue full." },
+		{ "sluice_queue_timeouts_total", "counter",
+		    "Requests that waited queue_timeout (503)." },
+	};
+	static const char *const	 names[] = { "upstream" };
+	const struct upqueue		*q;
+	const char			*values[1];
+	uint64_t			 v;
+	size_t				 j;
+
+	for (j = 0; j < sizeof(fam) / sizeof(*fam); j++) {
+		promtext_head(o, fam[j].name, fam[j].type, fam[j].help);
+		TAILQ_FOREACH(q, upqueue_registry(), entry) {
+			values[0] = q->name;
+			v = j == 0 ? upqueue_depth(q) : j == 1 ?
+			    SLUICE_LOAD(&q->queued) : j == 2 ?
+			    SLUICE_LOAD(&q->overflows) :
+			    SLUICE_LOAD(&q->timeouts);
+			promtext_line_u64(o, fam[j].name, "", 1, names, values,
+			    v);
+		}
+	}
+}
+
 /*
  * Process families (Linux /proc; elsewhere only what getrusage and
  * getrlimit give)
@@ -380,6 +417,7 @@ prom_render(struct evbuffer *out, const struct prom_gauges *g)
 	prom_gauges_write(&o, g);
 	metrics_write(&o);
 	prom_servers(&o);
+	prom_queues(&o);
 	prom_process(&o);
 	if (!o.failed && evbuffer_add_buffer(out, o.buf) == -1)
 		o.failed = 1;

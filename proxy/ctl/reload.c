@@ -132,6 +132,7 @@ reload_worker_gen(void *arg)
 
 	gen_activate_local(g);
 	listener_set_gen(g);
+	exchange_requeue(g);
 }
 
 /*
@@ -143,6 +144,7 @@ reload_swap(struct gen *g, struct listener_list *opened)
 {
 	struct listener		*l, *next;
 	struct gen		*old = process.current;
+	size_t			 i;
 
 	/*
 	 * Every worker has switched when the reload reports success: a
@@ -150,6 +152,7 @@ reload_swap(struct gen *g, struct listener_list *opened)
 	 * answered) is routed by N, whichever worker takes it.
 	 */
 	listener_set_gen(g);
+	exchange_requeue(g);
 	worker_each_sync(reload_worker_gen, g);
 	while ((l = TAILQ_FIRST(opened)) != NULL) {
 		TAILQ_REMOVE(opened, l, entry);
@@ -173,6 +176,9 @@ reload_swap(struct gen *g, struct listener_list *opened)
 		reload_servers_drain(old, g);
 		gen_unref(old);
 	}
+	/* the waiting requests now wait for g's servers: some may be free */
+	for (i = 0; i < g->nups; i++)
+		upstream_kick(&g->ups[i]);
 }
 
 /* Remember the outcome of a reload for /status. */
