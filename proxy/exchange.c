@@ -34,6 +34,7 @@
 #include "proxy/base/worker.h"
 #include "proxy/front/clientconn.h"
 #include "proxy/front/nulscan.h"
+#include "proxy/http/cookie.h"
 #include "proxy/http/headers.h"
 #include "proxy/http/http1.h"
 #include "proxy/http/uri.h"
@@ -43,6 +44,7 @@
 #define EXCHANGE_MAX_REASON	128
 #define EXCHANGE_COALESCE_MAX	(16 * 1024)	/* one TLS record */
 #define EXCHANGE_HOST_MAX	256		/* a routing host, NUL too */
+#define EXCHANGE_STICKY_MAX	24		/* a sticky value, NUL too */
 
 struct exchange {
 	unsigned		 magic;
@@ -97,6 +99,8 @@ struct exchange {
 						 * lower-case, no port; ""
 						 * none */
 	char			 reqid[REWRITE_ID_MAX + 1]; /* "": none */
+	char			 sticky[EXCHANGE_STICKY_MAX]; /* the sticky
+						 * cookie's value sent; "" */
 	TAILQ_ENTRY(exchange)	 entry;
 };
 
@@ -392,6 +396,39 @@ exchange_response_urls(struct exchange *ex, const struct http1_response *r)
 }
 
 /*
+ * Sticky sessions: a response to a request without a valid cookie for
+ * the server that answered (none, an old or forged one, or one whose
+ * server its sessions left) pins the client to that server. -1 when out
+ * of memory.
+ */
+static int
+exchange_sticky_set(struct exchange *ex, struct evkeyvalq *q,
+    const struct rewrite_rules *rr)
+{
+	static const char *const	 samesite[] = { "", "; SameSite=Lax",
+					    "; SameSite=Strict",
+					    "; SameSite=None" };
+	const struct conf_upstream	*cu = ex->up->conf;
+	const char			*id;
+	char				 v[512], age[40] = "";
+
+	if (cu->sticky_cookie == NULL)
+		return 0;
+	id = upstream_sticky_id(&ex->hold);
+	if (strcmp(ex->sticky, id) == 0 ||
+	    (rr->n > 0 && !rewrite_keeps(rr, "Set-Cookie", 10)))
+		return 0;
+	if (cu->sticky_max_age_ms > 0)
+		snprintf(age, sizeof(age), "; Max-Age=%llu",
+		    (unsigned long long)((cu->sticky_max_age_ms + 999) / 1000));
+	snprintf(v, sizeof(v), "%s=%s; Path=/%s%s%s%s", cu->sticky_cookie, id,
+	    age, cu->sticky_secure ? "; Secure" : "",
+	    cu->sticky_httponly ? "; HttpOnly" : "",
+	    samesite[cu->sticky_samesite]);
+	return evhttp_add_header(q, "Set-Cookie", v);
+}
+
+/*
  * Copy the end-to-end headers of r into the client's response, with the
  * server's URLs pointed back at the client, then the request ID and what
  * the response rules add; what the rules remove or replace is never
@@ -419,6 +456,8 @@ exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 	if (ex->reqid[0] != '\0' && (rr.n == 0 || rewrite_keeps(&rr,
 	    ex->gl->conf->request_id, strlen(ex->gl->conf->request_id))) &&
 	    evhttp_add_header(q, ex->gl->conf->request_id, ex->reqid) == -1)
+		return -1;
+	if (exchange_sticky_set(ex, q, &rr) == -1)
 		return -1;
 	return rr.n > 0 ? rewrite_add_q(&rr, q) : 0;
 }
@@ -1645,6 +1684,49 @@ exchange_queue(struct exchange *ex)
 	exchange_client_watch(ex, ex->gl->conf->max_header_size);
 }
 
+/*
+ * The server a sticky upstream's cookie pins the request to (its index in
+ * ex->up, -1: none), its value kept in ex->sticky; with sticky_strip the
+ * cookie is taken off the request.
+ */
+static int
+exchange_sticky(struct exchange *ex)
+{
+	const struct conf_upstream	*cu = ex->up->conf;
+	struct evkeyvalq		*in;
+	struct evkeyval			*kv, *next;
+	const char			*v;
+	size_t				 n, vlen;
+	int				 found = 0;
+
+	if (cu->sticky_cookie == NULL)
+		return -1;
+	n = strlen(cu->sticky_cookie);
+	in = evhttp_request_get_input_headers(ex->req);
+	for (kv = TAILQ_FIRST(in); kv != NULL; kv = next) {
+		next = TAILQ_NEXT(kv, next);
+		if (strcasecmp(kv->key, "Cookie") != 0)
+			continue;
+		if (!found && cookie_find(kv->value, cu->sticky_cookie, n, &v,
+		    &vlen)) {
+			found = 1;
+			if (vlen < sizeof(ex->sticky)) {
+				memcpy(ex->sticky, v, vlen);
+				ex->sticky[vlen] = '\0';
+			}
+		}
+		if (cu->sticky_strip &&
+		    cookie_remove(kv->value, cu->sticky_cookie, n) > 0 &&
+		    kv->value[0] == '\0') {
+			TAILQ_REMOVE(in, kv, next);
+			free(kv->key);
+			free(kv->value);
+			free(kv);
+		}
+	}
+	return upstream_sticky_find(ex->up, ex->sticky, strlen(ex->sticky));
+}
+
 /* Validate, route, pick a server and forward; or answer the error. */
 static void
 exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
@@ -1666,8 +1748,8 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
 		ex->route = route;
 		ex->up = route->up;
 		code = 503;
-		switch (upstream_take(ex->up, &ex->hold, exchange_granted, ex,
-		    &ex->wait)) {
+		switch (upstream_take(ex->up, &ex->hold, exchange_sticky(ex),
+		    exchange_granted, ex, &ex->wait)) {
 		case UPSTREAM_QUEUED:
 			exchange_queue(ex);
 			return;

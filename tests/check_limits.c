@@ -517,6 +517,371 @@ START_TEST(test_backup)
 }
 END_TEST
 
+/* --- sticky sessions --------------------------------------------------- */
+
+#define STICKY_CLIENTS	100
+
+/*
+ * GET /bytes/3 with "Cookie: cookie" (NULL: none) on a new connection:
+ * the origin that answered into origin, the value of the sticky cookie
+ * SLUICE_APP the response set into set ("" when none), and the whole
+ * Set-Cookie into line when not NULL. Fails the test unless 200.
+ */
+static void
+lim_sticky_get(struct lim *l, const char *cookie, char *origin, char *set,
+    char *line, size_t linelen)
+{
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	const char		*o, *sc;
+	char			 req[512];
+
+	itest_connect(&c, l->t.sluice.port, WAIT_MS);
+	snprintf(req, sizeof(req), "GET /bytes/3 HTTP/1.1\r\nHost: t\r\n"
+	    "%s%s%sConnection: close\r\n\r\n", cookie != NULL ? "Cookie: " :
+	    "", cookie != NULL ? cookie : "", cookie != NULL ? "\r\n" : "");
+	itest_send_str(&c, req);
+	itest_read_response(&c, &r, 0, WAIT_MS);
+	ck_assert_msg(r.status == 200, "GET with cookie %s: status %d",
+	    cookie != NULL ? cookie : "(none)", r.status);
+	o = itest_resp_header(&r, "X-Origin");
+	snprintf(origin, 16, "%s", o != NULL ? o : "-");
+	sc = itest_resp_header(&r, "Set-Cookie");
+	ck_assert_int_le(itest_resp_header_count(&r, "Set-Cookie"), 1);
+	set[0] = '\0';
+	if (sc != NULL && strncmp(sc, "SLUICE_APP=", 11) == 0)
+		snprintf(set, 32, "%.*s", (int)strcspn(sc + 11, ";"), sc + 11);
+	if (line != NULL)
+		snprintf(line, linelen, "%s", sc != NULL ? sc : "");
+	itest_resp_free(&r);
+	itest_close(&c);
+}
+
+/* The sticky world: app = blue (origin 0), green (origin 1). */
+static void
+lim_sticky_config(struct lim *l, const char *servers, const char *extra)
+{
+	lim_config(l, NULL, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\n%s"
+	    "sticky = cookie SLUICE_APP max_age=8h secure httponly "
+	    "samesite=lax\ndrain_timeout = 1500ms\n%s", l->t.sluice.port,
+	    servers, extra);
+}
+
+/* Clients and what they hold. */
+struct lim_clients {
+	char	 cookie[STICKY_CLIENTS][64];
+	char	 pinned[STICKY_CLIENTS][16];	/* the origin */
+	char	 id[2][32];			/* blue's, green's */
+};
+
+/*
+ * n clients come without a cookie: each gets one, half of them for blue,
+ * half for green (round robin).
+ */
+static void
+lim_sticky_first(struct lim *l, struct lim_clients *cl, int n)
+{
+	char	 set[32], line[256];
+	int	 i, blue = 0, k;
+
+	for (i = 0; i < n; i++) {
+		lim_sticky_get(l, NULL, cl->pinned[i], set, line,
+		    sizeof(line));
+		ck_assert_msg(strlen(set) == 16 && strspn(set,
+		    "0123456789abcdef") == 16, "client %d: Set-Cookie %s", i,
+		    line);
+		ck_assert_msg(strcmp(line + 11 + 16, "; Path=/; Max-Age=28800; "
+		    "Secure; HttpOnly; SameSite=Lax") == 0, "Set-Cookie: %s",
+		    line);
+		snprintf(cl->cookie[i], sizeof(cl->cookie[i]),
+		    "a=1; SLUICE_APP=%s; z=2", set);
+		k = strcmp(cl->pinned[i], "blue") == 0 ? 0 : 1;
+		blue += k == 0;
+		if (cl->id[k][0] == '\0')
+			snprintf(cl->id[k], sizeof(cl->id[k]), "%s", set);
+		ck_assert_str_eq(cl->id[k], set);
+	}
+	ck_assert_int_eq(blue, n / 2);
+	ck_assert_str_ne(cl->id[0], cl->id[1]);
+}
+
+/*
+ * Every client sends its cookie: how many reached their pinned server
+ * (want) and the other one, and how many were given a new cookie; with
+ * repin, a client given one holds it from then on.
+ */
+static void
+lim_sticky_round(struct lim *l, struct lim_clients *cl, int n,
+    int *kept, int *moved, int *repinned, int repin)
+{
+	char	 origin[16], set[32];
+	int	 i;
+
+	*kept = *moved = *repinned = 0;
+	for (i = 0; i < n; i++) {
+		lim_sticky_get(l, cl->cookie[i], origin, set, NULL, 0);
+		if (strcmp(origin, cl->pinned[i]) == 0)
+			(*kept)++;
+		else
+			(*moved)++;
+		if (set[0] != '\0') {
+			(*repinned)++;
+			ck_assert_str_eq(set, cl->id[strcmp(origin, "blue") ==
+			    0 ? 0 : 1]);
+			if (repin) {
+				snprintf(cl->cookie[i], sizeof(cl->cookie[i]),
+				    "SLUICE_APP=%s", set);
+				snprintf(cl->pinned[i], sizeof(cl->pinned[i]),
+				    "%s", origin);
+			}
+		}
+	}
+}
+
+/*
+ * 100 clients keep their server across a reload that changes nothing for
+ * it; after an admin drain of blue, blue's clients keep reaching blue
+ * until drain_timeout while every new client goes to green; then they
+ * move to green with a new cookie. The ids survive a restart.
+ */
+START_TEST(test_sticky_drain)
+{
+	struct lim_clients	*cl = calloc(1, sizeof(*cl));
+	struct lim		 l;
+	char			 servers[256], origin[16], set[32];
+	char			*body;
+	int			 i, kept, moved, repinned, green, n_blue = 0;
+	double			 drained;
+
+	ck_assert_ptr_nonnull(cl);
+	lim_init(&l, "blue", "green", NULL);
+	snprintf(servers, sizeof(servers), "server = 127.0.0.1:%d name=blue\n"
+	    "server = 127.0.0.1:%d name=green\n", l.t.origin[0].port,
+	    l.t.origin[1].port);
+	lim_sticky_config(&l, servers, "");
+	lim_launch(&l);
+	lim_sticky_first(&l, cl, STICKY_CLIENTS);
+	for (i = 0; i < 3; i++) {
+		lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved,
+		    &repinned, 0);
+		ck_assert_int_eq(kept, STICKY_CLIENTS);
+		ck_assert_int_eq(repinned, 0);
+	}
+	/* a reload that changes nothing for the servers */
+	lim_sticky_config(&l, servers, "read_timeout = 30s\n");
+	lim_reload(&l);
+	lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved, &repinned, 0);
+	ck_assert_int_eq(kept, STICKY_CLIENTS);
+	for (i = 0; i < STICKY_CLIENTS; i++)
+		n_blue += strcmp(cl->pinned[i], "blue") == 0;
+	/* drain blue: its sessions stay, new ones go to green */
+	body = itest_admin_post(l.admin, "/upstreams/app/servers/blue/drain",
+	    NULL);
+	free(body);
+	drained = itest_now();
+	lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved, &repinned, 0);
+	ck_assert_msg(itest_now() - drained < 1.2, "the round took too long "
+	    "to stay within drain_timeout");
+	ck_assert_int_eq(kept, STICKY_CLIENTS);
+	ck_assert_int_eq(repinned, 0);
+	for (i = 0, green = 0; i < 20; i++) {
+		lim_sticky_get(&l, NULL, origin, set, NULL, 0);
+		green += strcmp(origin, "green") == 0;
+		ck_assert_str_eq(set, cl->id[1]);
+	}
+	ck_assert_int_eq(green, 20);
+	ck_assert_int_ge(itest_admin_status_int(l.admin, "blue",
+	    "sticky_recent"), n_blue);
+	ck_assert_int_ge(itest_admin_status_int(l.admin, "blue",
+	    "sticky_requests"), 5 * n_blue);
+	/* drain_timeout passed: blue's clients move and are re-pinned */
+	while (itest_now() - drained < 1.6)
+		itest_pause(20);
+	lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved, &repinned, 1);
+	printf("sticky: %d clients, %d on blue; after blue's drain_timeout "
+	    "%d kept, %d moved, %d re-pinned\n", STICKY_CLIENTS, n_blue, kept,
+	    moved, repinned);
+	fflush(stdout);
+	ck_assert_int_eq(moved, n_blue);
+	ck_assert_int_eq(repinned, n_blue);
+	lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved, &repinned, 0);
+	ck_assert_int_eq(kept, STICKY_CLIENTS);
+	ck_assert_int_eq(repinned, 0);
+	/* the same ids after a restart: enable blue, restart sluice */
+	ck_assert_int_eq(itest_proc_stop(&l.t.sluice, WAIT_MS), 0);
+	lim_launch(&l);
+	snprintf(cl->cookie[0], sizeof(cl->cookie[0]), "SLUICE_APP=%s",
+	    cl->id[0]);
+	lim_sticky_get(&l, cl->cookie[0], origin, set, NULL, 0);
+	ck_assert_str_eq(origin, "blue");
+	ck_assert_str_eq(set, "");
+	free(cl);
+	itest_finish(&l.t);
+}
+END_TEST
+
+/*
+ * A reload that removes blue moves its sessions at once; a forged or old
+ * cookie is balanced as if there were none, and replaced.
+ */
+START_TEST(test_sticky_removed)
+{
+	struct lim_clients	*cl = calloc(1, sizeof(*cl));
+	struct lim		 l;
+	char			 servers[256], origin[16], set[32];
+	int			 kept, moved, repinned, i, blue;
+
+	ck_assert_ptr_nonnull(cl);
+	lim_init(&l, "blue", "green", NULL);
+	snprintf(servers, sizeof(servers), "server = 127.0.0.1:%d name=blue\n"
+	    "server = 127.0.0.1:%d name=green\n", l.t.origin[0].port,
+	    l.t.origin[1].port);
+	lim_sticky_config(&l, servers, "");
+	lim_launch(&l);
+	lim_sticky_first(&l, cl, 20);
+	for (i = 0, blue = 0; i < 20; i++) {
+		lim_sticky_get(&l, "SLUICE_APP=0123456789abcdef", origin, set,
+		    NULL, 0);
+		blue += strcmp(origin, "blue") == 0;
+		ck_assert_str_eq(set, cl->id[strcmp(origin, "blue") == 0 ?
+		    0 : 1]);
+	}
+	ck_assert_int_eq(blue, 10);
+	snprintf(servers, sizeof(servers), "server = 127.0.0.1:%d "
+	    "name=green\n", l.t.origin[1].port);
+	lim_sticky_config(&l, servers, "");
+	lim_reload(&l);
+	lim_sticky_round(&l, cl, 20, &kept, &moved, &repinned, 1);
+	ck_assert_int_eq(moved, 10);
+	ck_assert_int_eq(repinned, 10);
+	lim_sticky_round(&l, cl, 20, &kept, &moved, &repinned, 0);
+	ck_assert_int_eq(kept, 20);
+	free(cl);
+	itest_finish(&l.t);
+}
+END_TEST
+
+/*
+ * max_conns and the queue apply to sticky requests: one pinned to a busy
+ * blue waits for blue though green is free; once blue drains, one pinned
+ * to a busy blue goes to green at once (never waiting for a draining
+ * server) and is re-pinned there.
+ */
+START_TEST(test_sticky_limit)
+{
+	struct lim_clients	*cl = calloc(1, sizeof(*cl));
+	struct itest_conn	 slow, c;
+	struct itest_resp	 r;
+	struct lim		 l;
+	char			 servers[256], req[256];
+	const char		*o, *sc;
+	double			 t0, took;
+
+	ck_assert_ptr_nonnull(cl);
+	lim_init(&l, "blue", "green", NULL);
+	snprintf(servers, sizeof(servers), "server = 127.0.0.1:%d name=blue "
+	    "max_conns=1\nserver = 127.0.0.1:%d name=green max_conns=1\n",
+	    l.t.origin[0].port, l.t.origin[1].port);
+	lim_sticky_config(&l, servers, "queue = 10\nqueue_timeout = 10s\n");
+	lim_launch(&l);
+	lim_sticky_first(&l, cl, 2);
+	itest_connect(&slow, l.t.sluice.port, WAIT_MS);
+	snprintf(req, sizeof(req), "GET /delay/800 HTTP/1.1\r\nHost: t\r\n"
+	    "Cookie: SLUICE_APP=%s\r\n\r\n", cl->id[0]);
+	itest_send_str(&slow, req);
+	ck_assert(itest_wait_file(l.t.origin_log[0], "/delay/800", WAIT_MS));
+	t0 = itest_now();
+	itest_connect(&c, l.t.sluice.port, WAIT_MS);
+	snprintf(req, sizeof(req), "GET /bytes/3 HTTP/1.1\r\nHost: t\r\n"
+	    "Cookie: SLUICE_APP=%s\r\n\r\n", cl->id[0]);
+	itest_send_str(&c, req);
+	itest_read_response(&c, &r, 0, WAIT_MS);
+	took = (itest_now() - t0) * 1000;
+	o = itest_resp_header(&r, "X-Origin");
+	ck_assert_msg(r.status == 200 && o != NULL && strcmp(o, "blue") == 0,
+	    "pinned to a busy blue: %d from %s", r.status, o);
+	ck_assert_msg(took > 500, "answered after %.0f ms: it did not wait "
+	    "for blue", took);
+	itest_resp_free(&r);
+	itest_read_response(&slow, &r, 0, WAIT_MS);
+	itest_resp_free(&r);
+	/* blue drains; busy again; a pinned request goes to green now */
+	free(itest_admin_post(l.admin, "/upstreams/app/servers/blue/drain",
+	    NULL));
+	snprintf(req, sizeof(req), "GET /delay/800 HTTP/1.1\r\nHost: t\r\n"
+	    "Cookie: SLUICE_APP=%s\r\n\r\n", cl->id[0]);
+	itest_send_str(&slow, req);
+	ck_assert(itest_wait_count(l.t.origin_log[0], "/delay/800", 2,
+	    WAIT_MS));
+	t0 = itest_now();
+	snprintf(req, sizeof(req), "GET /bytes/3 HTTP/1.1\r\nHost: t\r\n"
+	    "Cookie: SLUICE_APP=%s\r\n\r\n", cl->id[0]);
+	itest_send_str(&c, req);
+	itest_read_response(&c, &r, 0, WAIT_MS);
+	took = (itest_now() - t0) * 1000;
+	o = itest_resp_header(&r, "X-Origin");
+	sc = itest_resp_header(&r, "Set-Cookie");
+	ck_assert_msg(r.status == 200 && o != NULL && strcmp(o, "green") == 0,
+	    "pinned to a busy draining blue: %d from %s", r.status, o);
+	ck_assert_msg(took < 500, "answered after %.0f ms: it waited", took);
+	ck_assert_msg(sc != NULL && strstr(sc, cl->id[1]) != NULL,
+	    "not re-pinned: %s", sc != NULL ? sc : "(none)");
+	itest_resp_free(&r);
+	itest_close(&c);
+	itest_close(&slow);
+	free(cl);
+	itest_finish(&l.t);
+}
+END_TEST
+
+/*
+ * sticky_strip removes the sticky cookie from what the server gets, and
+ * nothing else; without it the server sees the cookie.
+ */
+START_TEST(test_sticky_strip)
+{
+	struct lim	 l;
+	char		 servers[128], origin[16], set[32], *log;
+	int		 strip = _i;
+
+	memset(&l, 0, sizeof(l));
+	itest_init(&l.t);
+	itest_origin_start_opts(&l.t, 0, "a", "-L Cookie");
+	l.admin = itest_free_port();
+	itest_sluice_port(&l.t);
+	snprintf(servers, sizeof(servers), "server = 127.0.0.1:%d name=a\n",
+	    l.t.origin[0].port);
+	lim_sticky_config(&l, servers, strip ? "sticky_strip = on\n" : "");
+	lim_launch(&l);
+	lim_sticky_get(&l, NULL, origin, set, NULL, 0);
+	ck_assert_str_ne(set, "");
+	{
+		char	c1[64], c2[64];
+
+		snprintf(c1, sizeof(c1), "a=1; SLUICE_APP=%s; b=2", set);
+		snprintf(c2, sizeof(c2), "SLUICE_APP=%s", set);
+		lim_sticky_get(&l, c1, origin, set, NULL, 0);
+		lim_sticky_get(&l, c2, origin, set, NULL, 0);
+		ck_assert(itest_wait_lines(l.t.origin_log[0], 3, WAIT_MS));
+		log = itest_read_file(l.t.origin_log[0], NULL);
+		if (strip) {
+			ck_assert_msg(strstr(log, " a=1;\\x20b=2\n") != NULL &&
+			    strstr(log, "SLUICE_APP") == NULL, "log:\n%s",
+			    log);
+			/* nothing left: no Cookie header at all */
+			ck_assert_int_eq(itest_count_file(l.t.origin_log[0],
+			    " -\n"), 2);
+		} else
+			ck_assert_msg(strstr(log, c2) != NULL &&
+			    itest_count_file(l.t.origin_log[0],
+			    "SLUICE_APP") == 2, "log:\n%s", log);
+		free(log);
+	}
+	itest_finish(&l.t);
+}
+END_TEST
+
 /* The suite. */
 Suite *
 check_suite(void)
@@ -531,6 +896,13 @@ check_suite(void)
 	tcase_add_test(tc, test_queue_client_gone);
 	tcase_add_test(tc, test_queue_drain);
 	tcase_add_loop_test(tc, test_queue_shutdown, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sticky");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_sticky_drain);
+	tcase_add_test(tc, test_sticky_removed);
+	tcase_add_test(tc, test_sticky_limit);
+	tcase_add_loop_test(tc, test_sticky_strip, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("backup");
 	tcase_set_timeout(tc, 60);

@@ -451,12 +451,12 @@ itest_file_tail(const char *path)
 
 /* Wait for "info: ready" in the error log while sluice runs. */
 static void
-itest_sluice_wait_ready(struct itest *t)
+itest_sluice_wait_ready(struct itest *t, int before)
 {
 	double	 deadline = itest_now() + ITEST_START_TIMEOUT_MS / 1e3;
 
 	for (;;) {
-		if (itest_file_has(t->error_log, "info: ready"))
+		if (itest_count_file(t->error_log, "info: ready") > before)
 			return;
 		if (!itest_proc_alive(&t->sluice)) {
 			ck_abort_msg("sluice exited before ready; output:\n%s\n"
@@ -515,17 +515,20 @@ itest_sluice_launch(struct itest *t)
 	const char	*bin = t->binary != NULL ? t->binary : ITEST_SLUICE;
 	char		*argv[] = { (char *)(uintptr_t)bin,
 			    (char *)(uintptr_t)"-c", t->conf, NULL };
-	int		 fd;
+	int		 fd, before;
 
 	ck_assert_msg(access(bin, X_OK) == 0,
 	    "%s missing: build it with `make tests`", bin);
+	/* a restart: the log already says ready once */
+	before = access(t->error_log, F_OK) == 0 ?
+	    itest_count_file(t->error_log, "info: ready") : 0;
 	fd = open(t->sluice_out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600);
 	ck_assert_msg(fd != -1, "open %s: %s", t->sluice_out, strerror(errno));
 	snprintf(t->sluice.name, sizeof(t->sluice.name), "sluice");
 	t->sluice.pid = itest_spawn(argv, fd, fd, t->asan_extra);
 	close(fd);
-	itest_sluice_wait_ready(t);
+	itest_sluice_wait_ready(t, before);
 }
 
 /* Write the config ([global] + the caller's text) and start sluice. */

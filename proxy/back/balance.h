@@ -18,6 +18,8 @@ struct balance_peer {
 					 * owned by the caller across calls */
 	unsigned	 inflight;	/* exchanges currently on this peer */
 	int		 usable;	/* 0: skip (draining, down, failed) */
+	int		 full;		/* usable but at its limit (usable
+					 * is 0 then); not read here */
 };
 
 /*

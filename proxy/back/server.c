@@ -109,6 +109,31 @@ server_matches(const struct server *s, const struct conf_upstream *up,
 	    memcmp(&s->ss, &cs->addr.ss, s->sslen) == 0;
 }
 
+/*
+ * The value of s's sticky cookie: FNV-1a (64 bits) of the upstream's and
+ * the server's names, in hex. Never the address; the same in every
+ * worker, after a reload and after a restart.
+ */
+static void
+server_sticky_id(struct server *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+	const char		*p;
+	int			 i;
+
+	for (p = s->upstream; ; p++) {
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+		if (*p == '\0')
+			break;
+	}
+	for (p = s->name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	for (i = SERVER_STICKY_ID_LEN - 1; i >= 0; i--, h >>= 4)
+		s->sticky_id[i] = hex[h & 0xf];
+	s->sticky_id[SERVER_STICKY_ID_LEN] = '\0';
+}
+
 /* Allocate a new server for cs; NULL when out of memory. */
 static struct server *
 server_new(const struct conf_upstream *up, const struct conf_server *cs)
@@ -151,6 +176,7 @@ server_new(const struct conf_upstream *up, const struct conf_server *cs)
 	}
 	memcpy(&s->ss, &cs->addr.ss, cs->addr.sslen);
 	s->sslen = cs->addr.sslen;
+	server_sticky_id(s);
 	s->learn_safe_ms = idleclose_safe_ms(&s->learn);
 	TAILQ_INSERT_TAIL(&registry, s, entry);
 	log_debug("server %s/%s (%s): created", s->upstream, s->name,
@@ -433,6 +459,39 @@ server_passive(struct server *s, int ok, int trial,
 	}
 	server_health_changed(s, c, ok ? "a trial request succeeded" :
 	    "too many failed requests");
+}
+
+/* See server.h. */
+void
+server_sticky_count(struct server *s, uint64_t now)
+{
+	uint64_t	sec = now / 1000;
+	unsigned	i = (unsigned)(sec % SERVER_STICKY_SECS);
+
+	SLUICE_INC(&s->sticky_requests);
+	server_lock(s);
+	if (s->sticky_sec[i] != sec) {
+		s->sticky_sec[i] = sec;
+		s->sticky_count[i] = 0;
+	}
+	s->sticky_count[i]++;
+	server_unlock(s);
+}
+
+/* See server.h. */
+uint64_t
+server_sticky_recent(struct server *s, uint64_t now)
+{
+	uint64_t	sec = now / 1000, n = 0;
+	unsigned	i;
+
+	server_lock(s);
+	for (i = 0; i < SERVER_STICKY_SECS; i++)
+		if (s->sticky_sec[i] + SERVER_STICKY_SECS > sec &&
+		    s->sticky_sec[i] <= sec)
+			n += s->sticky_count[i];
+	server_unlock(s);
+	return n;
 }
 
 /* See server.h. */

@@ -26,6 +26,8 @@ struct exchange;
 
 #define SERVER_MAGIC	0x53525652u	/* "SRVR" */
 #define SERVER_WEIGHT_CONF	(-1)	/* weight_override: none, the conf's */
+#define SERVER_STICKY_ID_LEN	16	/* hex digits of a sticky id */
+#define SERVER_STICKY_SECS	10	/* sticky_recent's window, s */
 
 /*
  * Whether a generation lists the server (draining: a reload removed it).
@@ -98,6 +100,16 @@ struct server {
 						 * generation's; 0: none */
 	struct upqueue		*queue;		/* its upstream name's;
 						 * referenced */
+	char			 sticky_id[SERVER_STICKY_ID_LEN + 1];
+						/* its sticky cookie's value:
+						 * from the names, hex */
+	uint64_t		 sticky_requests; /* atomic: routed by it */
+	uint64_t		 sticky_sec[SERVER_STICKY_SECS];
+	uint64_t		 sticky_count[SERVER_STICKY_SECS];
+						/* per second of the last
+						 * ones, under mu */
+	uint64_t		 drained_at;	/* atomic: ms of the admin's
+						 * drain or weight 0 */
 	uint64_t		 requests;	/* atomic: exchanges started */
 	uint64_t		 connects;	/* atomic: connections opened */
 	uint64_t		 reuses;	/* atomic: requests on pooled
@@ -255,6 +267,16 @@ int		 server_up(const struct server *, uint64_t now);
  */
 void		 server_passive(struct server *, int ok, int trial,
 		    struct server *const *peers, size_t npeers);
+
+/*
+ * A request came to s by its sticky cookie: counted in sticky_requests
+ * and in the last SERVER_STICKY_SECS seconds. Any worker.
+ */
+void		 server_sticky_count(struct server *, uint64_t now);
+
+/* Requests routed by s's sticky cookie in the last SERVER_STICKY_SECS
+ * seconds. */
+uint64_t	 server_sticky_recent(struct server *, uint64_t now);
 
 /* An active health check of s passed or failed (why: for the log). */
 void		 server_checked(struct server *, int ok, const char *why);

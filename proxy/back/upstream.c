@@ -38,6 +38,7 @@ struct upstream_wait {
 	unsigned		 worker;	/* where it waits */
 	upstream_granted_fn	*granted;
 	void			*arg;
+	int			 pin;		/* its sticky server; -1 */
 	struct upstream_hold	 hold;		/* the grant */
 	TAILQ_ENTRY(upstream_wait) entry;
 };
@@ -167,6 +168,7 @@ upstream_peers(struct upstream *up, uint64_t now, size_t *full)
 		p = &up->peers[i];
 		if (primaries > 0 && up->conf->servers[i].backup)
 			p->usable = 0;
+		p->full = 0;
 		if (!p->usable)
 			continue;
 		usable++;
@@ -175,6 +177,7 @@ upstream_peers(struct upstream *up, uint64_t now, size_t *full)
 		if (max > 0 && __atomic_load_n(&s->slots,
 		    __ATOMIC_SEQ_CST) >= (unsigned)max) {
 			p->usable = 0;
+			p->full = 1;
 			(*full)++;
 		}
 	}
@@ -206,18 +209,56 @@ upstream_slot_take(struct server *s, int *slot)
 }
 
 /*
+ * The pinned server i of a sticky request (up->mu held, the peers just
+ * read), its slot taken: NULL when the request goes elsewhere, or with
+ * *wait set when it waits for that server (at its limit, not draining).
+ */
+static struct server *
+upstream_pinned(struct upstream *up, size_t i, uint64_t now, int *slot,
+    int *wait)
+{
+	struct server	*s = up->servers[i];
+	uint64_t	 at;
+	int		 up_;
+
+	*wait = 0;
+	if (up->peers[i].usable || up->peers[i].full) {
+		if (upstream_slot_take(s, slot))
+			return s;
+		*wait = 1;
+		return NULL;
+	}
+	/* soft drain: the admin's drain or weight 0, within drain_timeout */
+	if (SLUICE_LOAD(&s->state) != SERVER_ACTIVE ||
+	    (!SLUICE_LOAD(&s->admin_drain) &&
+	    server_weight(s, up->conf->servers[i].weight) != 0))
+		return NULL;
+	at = SLUICE_LOAD(&s->drained_at);
+	if (now >= at + server_local(s)->set.drain_timeout_ms)
+		return NULL;
+	server_lock(s);
+	up_ = up->n > 1 ? health_usable(&s->health, now) :
+	    !s->health.checked_down;
+	server_unlock(s);
+	/* a sticky request never waits for a draining server */
+	return up_ && upstream_slot_take(s, slot) ? s : NULL;
+}
+
+/*
  * Pick a server, avoiding avoid when another is usable, and take its
  * slot; *trial says whether the pick started the server's health trial,
- * *slot whether it took a slot. NULL: none, *why says why.
+ * *slot whether it took a slot. pin (NULL: none) is a sticky request's
+ * server, -1 when it has none, set to -1 when the request goes
+ * elsewhere. NULL: none, *why says why.
  */
 static struct server *
 upstream_pick(struct upstream *up, const struct server *avoid, int *trial,
-    int *slot, enum upstream_why *why)
+    int *slot, enum upstream_why *why, int *pin)
 {
 	uint64_t	 now = sluice_now_ms();
 	struct server	*s = NULL;
 	size_t		 i, usable, full, tries;
-	int		 k;
+	int		 k, wait;
 
 	/*
 	 * One pick at a time across workers: the balancer's state and a
@@ -232,6 +273,18 @@ upstream_pick(struct upstream *up, const struct server *avoid, int *trial,
 		pthread_mutex_lock(&up->mu);
 	usable = upstream_peers(up, now, &full);
 	*why = usable > 0 ? UPSTREAM_WHY_FULL : UPSTREAM_WHY_NONE;
+	if (pin != NULL && *pin >= 0 && (size_t)*pin < up->n) {
+		if ((s = upstream_pinned(up, (size_t)*pin, now, slot,
+		    &wait)) != NULL) {
+			server_sticky_count(s, now);
+			goto trial;
+		}
+		if (wait) {
+			*why = UPSTREAM_WHY_FULL;
+			goto out;
+		}
+		*pin = -1;		/* its sessions move */
+	}
 	for (i = 0; avoid != NULL && usable - full > 1 && i < up->n; i++)
 		if (up->servers[i] == avoid && up->peers[i].usable) {
 			up->peers[i].usable = 0;
@@ -248,12 +301,14 @@ upstream_pick(struct upstream *up, const struct server *avoid, int *trial,
 		}
 		up->peers[k].usable = 0;
 	}
+trial:
 	if (s != NULL) {
 		server_lock(s);
 		if (up->n > 1)
 			*trial = health_take(&s->health, now);
 		server_unlock(s);
 	}
+out:
 	if (sluice_nworkers > 1)
 		pthread_mutex_unlock(&up->mu);
 	return s;
@@ -305,13 +360,17 @@ upstream_wait_deliver(void *arg)
 static void
 upstream_kick_locked(struct upqueue *q)
 {
-	struct upstream_wait	*w;
+	struct upstream_wait	*w, *next;
 	struct server		*s;
 	enum upstream_why	 why;
 	int			 trial, slot;
 
-	while ((w = TAILQ_FIRST(&q->waiters)) != NULL) {
-		s = upstream_pick(w->up, NULL, &trial, &slot, &why);
+	for (w = TAILQ_FIRST(&q->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		s = upstream_pick(w->up, NULL, &trial, &slot, &why, &w->pin);
+		/* one waiting for its sticky server lets others pass */
+		if (s == NULL && why == UPSTREAM_WHY_FULL && w->pin >= 0)
+			continue;
 		if (s == NULL && why == UPSTREAM_WHY_FULL)
 			break;
 		TAILQ_REMOVE(&q->waiters, w, entry);
@@ -347,7 +406,7 @@ upstream_kick(struct upstream *up)
  * all, UPSTREAM_QUEUED, or UPSTREAM_NONE/UPSTREAM_FULL.
  */
 static enum upstream_got
-upstream_enqueue(struct upstream *up, struct upstream_hold *h,
+upstream_enqueue(struct upstream *up, struct upstream_hold *h, int pin,
     upstream_granted_fn *granted, void *arg, struct upstream_wait **wp)
 {
 	struct upqueue		*q = up->queue;
@@ -361,7 +420,7 @@ upstream_enqueue(struct upstream *up, struct upstream_hold *h,
 	upqueue_lock(q);
 	if (upqueue_depth(q) == 0) {
 		/* nobody waits now: the pick may take a slot */
-		s = upstream_pick(up, NULL, &trial, &slot, &why);
+		s = upstream_pick(up, NULL, &trial, &slot, &why, &pin);
 		if (s != NULL || why == UPSTREAM_WHY_NONE) {
 			upqueue_unlock(q);
 			free(w);
@@ -383,6 +442,7 @@ upstream_enqueue(struct upstream *up, struct upstream_hold *h,
 	w->worker = sluice_worker_id;
 	w->granted = granted;
 	w->arg = arg;
+	w->pin = pin;
 	TAILQ_INSERT_TAIL(&q->waiters, w, entry);
 	__atomic_add_fetch(&q->n, 1, __ATOMIC_SEQ_CST);
 	SLUICE_INC(&q->queued);
@@ -400,7 +460,7 @@ upstream_enqueue(struct upstream *up, struct upstream_hold *h,
 
 /* See upstream.h. */
 enum upstream_got
-upstream_take(struct upstream *up, struct upstream_hold *h,
+upstream_take(struct upstream *up, struct upstream_hold *h, int pin,
     upstream_granted_fn *granted, void *arg, struct upstream_wait **wp)
 {
 	struct server		*s;
@@ -412,14 +472,35 @@ upstream_take(struct upstream *up, struct upstream_hold *h,
 	/* a fresh request does not pass requests that wait */
 	if (!up->limited || upqueue_depth(up->queue) == 0) {
 		if ((s = upstream_pick(up, NULL, &trial, &slot,
-		    &why)) != NULL) {
+		    &why, &pin)) != NULL) {
 			upstream_hold(h, s, trial, slot);
 			return UPSTREAM_GOT;
 		}
 		if (why == UPSTREAM_WHY_NONE)
 			return UPSTREAM_NONE;
 	}
-	return upstream_enqueue(up, h, granted, arg, wp);
+	return upstream_enqueue(up, h, pin, granted, arg, wp);
+}
+
+/* See upstream.h. */
+int
+upstream_sticky_find(const struct upstream *up, const char *v, size_t len)
+{
+	size_t	i;
+
+	if (len != SERVER_STICKY_ID_LEN)
+		return -1;
+	for (i = 0; i < up->n; i++)
+		if (memcmp(up->servers[i]->sticky_id, v, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* See upstream.h. */
+const char *
+upstream_sticky_id(const struct upstream_hold *h)
+{
+	return h->srv->sticky_id;
 }
 
 /* See upstream.h. */
@@ -486,7 +567,8 @@ upstream_retake(struct upstream *up, struct upstream_hold *h,
 
 	/* a slot of its own would make the same server look full */
 	upstream_release(h);
-	if ((s = upstream_pick(up, h->srv, &trial, &slot, &why)) == NULL)
+	if ((s = upstream_pick(up, h->srv, &trial, &slot, &why,
+	    NULL)) == NULL)
 		return -1;
 	if (other_only && s == h->srv) {
 		if (trial)		/* the pick started it: give it back */
@@ -581,6 +663,8 @@ upstream_tunnel_timeout(const struct upstream_hold *h)
 void
 upstream_server_drain(struct server *srv)
 {
+	if (!SLUICE_LOAD(&srv->admin_drain))
+		SLUICE_STORE(&srv->drained_at, sluice_now_ms());
 	SLUICE_STORE(&srv->admin_drain, 1);
 	upconn_close_idle_all(srv);
 	upstream_kick_queue(srv->queue);
@@ -598,6 +682,9 @@ upstream_server_enable(struct server *srv)
 void
 upstream_server_weight(struct server *srv, int weight)
 {
+	if (weight == 0 && SLUICE_LOAD(&srv->weight_override) != 0 &&
+	    !SLUICE_LOAD(&srv->admin_drain))
+		SLUICE_STORE(&srv->drained_at, sluice_now_ms());
 	SLUICE_STORE(&srv->weight_override, weight);
 	upstream_kick_queue(srv->queue);
 }

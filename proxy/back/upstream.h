@@ -103,10 +103,26 @@ int	upstream_lists(const struct upstream *up, const struct server *srv);
  * servers are picked only while no other is usable. When every usable
  * server is at its limit, or requests wait already, the request waits in
  * the upstream's queue (when it has room): *wp is its wait, and
- * granted(arg, ...) runs when a slot is its (or none can come).
+ * granted(arg, ...) runs when a slot is its (or none can come). pin: see
+ * upstream_sticky_find; -1 for none.
  */
 enum upstream_got upstream_take(struct upstream *up, struct upstream_hold *h,
-	    upstream_granted_fn *granted, void *arg, struct upstream_wait **wp);
+	    int pin, upstream_granted_fn *granted, void *arg,
+	    struct upstream_wait **wp);
+
+/*
+ * Sticky sessions: the index in up of the server whose sticky cookie
+ * value is v[0..len), or -1 (an old or forged value). Passed to
+ * upstream_take as pin, it sends the request to that server while it is
+ * usable, and while the admin's drain (or weight 0) is younger than its
+ * drain_timeout; it waits for that server at its limit, unless it
+ * drains. Otherwise the request is balanced as if it had no cookie.
+ */
+int	upstream_sticky_find(const struct upstream *up, const char *v,
+	    size_t len);
+
+/* The sticky cookie value of h's server. */
+const char *upstream_sticky_id(const struct upstream_hold *h);
 
 /*
  * The request leaves the queue. 1: it was waiting and has left (w is

@@ -82,7 +82,7 @@ admin_json_lines(struct evbuffer *b, const char *text)
  * configured_weight the file's.
  */
 static void
-admin_json_server(struct evbuffer *b, const struct server *s)
+admin_json_server(struct evbuffer *b, struct server *s)
 {
 	unsigned	idle, busy;
 
@@ -96,7 +96,8 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    "\"in_flight\":%u,\"idle\":%u,\"busy\":%u,\"requests\":%llu,"
 	    "\"connects\":%llu,\"reuses\":%llu,\"retired\":%llu,"
 	    "\"safe_fresh\":%llu,\"idle_timeout_ms\":%llu,\"invalid\":%llu,"
-	    "\"held\":%llu,\"max_conns\":%d,\"slots\":%u}",
+	    "\"held\":%llu,\"max_conns\":%d,\"slots\":%u,"
+	    "\"sticky_requests\":%llu,\"sticky_recent\":%llu}",
 	    server_state_name(s->state),
 	    server_up(s, sluice_now_ms()) ? "up" : "down",
 	    s->admin_drain ? "drain" : "enable",
@@ -110,7 +111,9 @@ admin_json_server(struct evbuffer *b, const struct server *s)
 	    (unsigned long long)server_idle_timeout_ms(s),
 	    (unsigned long long)SLUICE_LOAD(&s->invalid),
 	    (unsigned long long)SLUICE_LOAD(&s->held),
-	    SLUICE_LOAD(&s->max_conns), SLUICE_LOAD(&s->slots));
+	    SLUICE_LOAD(&s->max_conns), SLUICE_LOAD(&s->slots),
+	    (unsigned long long)SLUICE_LOAD(&s->sticky_requests),
+	    (unsigned long long)server_sticky_recent(s, sluice_now_ms()));
 }
 
 /* 1 when an upstream called name appears in the registry before s. */
