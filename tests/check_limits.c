@@ -882,6 +882,91 @@ START_TEST(test_sticky_strip)
 }
 END_TEST
 
+/* --- header and cookie routes ------------------------------------------ */
+
+#define ROUTE_REQUESTS	10000
+
+/* One kind of request of test_routes and where it must go. */
+static const struct {
+	const char	*headers;
+	int		 green;		/* before the reload */
+} route_kinds[] = {
+	{ "", 0 },
+	{ "Cookie: preview=green\r\n", 1 },
+	{ "X-Preview: 1\r\n", 1 },
+	{ "Cookie: a=1; preview=green\r\nx-preview: 1\r\n", 1 },
+	{ "Cookie: preview=blue\r\n", 0 },
+	{ "X-Preview: 0\r\n", 0 },
+	{ "Cookie: xpreview=green\r\n", 0 },
+};
+
+/* The routes: the plain one to to, the conditioned ones to other. */
+static void
+lim_routes_config(struct lim *l, const char *to, const char *other)
+{
+	lim_config(l, NULL, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "route = / %s\nroute = / %s cookie=preview:green\n"
+	    "route = / %s header=X-Preview:1\n\n"
+	    "[upstream blue]\nserver = 127.0.0.1:%d name=blue\n\n"
+	    "[upstream green]\nserver = 127.0.0.1:%d name=green\n",
+	    l->t.sluice.port, to, other, other, l->t.origin[0].port,
+	    l->t.origin[1].port);
+}
+
+/*
+ * Send request i of test_routes on c and return 1 when it reached green.
+ */
+static int
+lim_route_one(struct itest_conn *c, int i)
+{
+	struct itest_resp	 r;
+	const char		*o;
+	char			 req[256];
+	int			 green;
+
+	snprintf(req, sizeof(req), "GET /bytes/1?i=%d HTTP/1.1\r\nHost: t\r\n"
+	    "%s\r\n", i, route_kinds[i % 7].headers);
+	itest_send_str(c, req);
+	ck_assert_int_eq(itest_read_response(c, &r, 0, WAIT_MS), 0);
+	o = itest_resp_header(&r, "X-Origin");
+	ck_assert_msg(r.status == 200 && o != NULL, "request %d: %d", i,
+	    r.status);
+	green = strcmp(o, "green") == 0;
+	itest_resp_free(&r);
+	return green;
+}
+
+/*
+ * 10,000 requests of seven kinds on one connection, none misrouted; a
+ * reload that swaps the upstreams flips them from the next request on,
+ * on the same connection.
+ */
+START_TEST(test_routes)
+{
+	struct itest_conn	 c;
+	struct lim		 l;
+	int			 i, wrong = 0;
+
+	lim_init(&l, "blue", "green", NULL);
+	lim_routes_config(&l, "blue", "green");
+	lim_launch(&l);
+	itest_connect(&c, l.t.sluice.port, WAIT_MS);
+	for (i = 0; i < ROUTE_REQUESTS; i++)
+		wrong += lim_route_one(&c, i) != route_kinds[i % 7].green;
+	printf("routes with conditions: %d requests, %d misrouted\n",
+	    ROUTE_REQUESTS, wrong);
+	fflush(stdout);
+	ck_assert_int_eq(wrong, 0);
+	lim_routes_config(&l, "green", "blue");
+	lim_reload(&l);
+	for (i = 0; i < 70; i++)
+		ck_assert_int_eq(lim_route_one(&c, i),
+		    !route_kinds[i % 7].green);
+	itest_close(&c);
+	itest_finish(&l.t);
+}
+END_TEST
+
 /* The suite. */
 Suite *
 check_suite(void)
@@ -903,6 +988,10 @@ check_suite(void)
 	tcase_add_test(tc, test_sticky_removed);
 	tcase_add_test(tc, test_sticky_limit);
 	tcase_add_loop_test(tc, test_sticky_strip, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("routes");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_routes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("backup");
 	tcase_set_timeout(tc, 60);
