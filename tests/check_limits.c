@@ -292,6 +292,55 @@ START_TEST(test_queue_timeout)
 END_TEST
 
 /*
+ * An upgraded connection (a WebSocket) holds its slot while it is open:
+ * with max_conns = 1, a request waits behind it until queue_timeout, and
+ * gets the slot once the tunnel closes.
+ */
+START_TEST(test_tunnel_slot)
+{
+	struct itest_conn	 ws, c;
+	struct itest_resp	 r;
+	struct lim		 l;
+	int			 busy;
+
+	lim_init(&l, "a", NULL, NULL);
+	lim_config(&l, NULL, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\n"
+	    "server = 127.0.0.1:%d name=a max_conns=1\n"
+	    "queue = 5\nqueue_timeout = 300ms\n", l.t.sluice.port,
+	    l.t.origin[0].port);
+	lim_launch(&l);
+	itest_connect(&ws, l.t.sluice.port, WAIT_MS);
+	itest_send_str(&ws, "GET /ws HTTP/1.1\r\nHost: t\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n");
+	itest_read_head(&ws, &r, WAIT_MS);
+	ck_assert_int_eq(r.status, 101);
+	itest_resp_free(&r);
+	ck_assert_int_eq(itest_admin_status_int(l.admin, "a", "slots"), 1);
+	lim_send_get(&l, &c, "/bytes/3");
+	itest_read_response(&c, &r, 0, WAIT_MS);
+	ck_assert_int_eq(r.status, 503);
+	itest_resp_free(&r);
+	itest_close(&c);
+	ck_assert_int_eq(lim_terms(&l, "timeout_queue"), 1);
+	/* the tunnel closes: its slot frees */
+	itest_close(&ws);
+	ck_assert(itest_wait_status_int(l.admin, "a", "slots", 0, WAIT_MS,
+	    NULL));
+	(void)lim_conc(&l, 0, &busy);
+	ck_assert_int_eq(busy, 0);
+	lim_send_get(&l, &c, "/bytes/3");
+	itest_read_response(&c, &r, 0, WAIT_MS);
+	ck_assert_int_eq(r.status, 200);
+	itest_resp_free(&r);
+	itest_close(&c);
+	itest_finish(&l.t);
+}
+END_TEST
+
+/*
  * A client that goes away leaves the queue at once: the slot it would
  * have had goes to the one behind it, and the origin never sees it.
  */
@@ -662,6 +711,10 @@ START_TEST(test_sticky_drain)
 	lim_sticky_config(&l, servers, "");
 	lim_launch(&l);
 	lim_sticky_first(&l, cl, STICKY_CLIENTS);
+	/* the ids are the names' (FNV-1a of "app\0blue"): a new release
+	 * that changed them would log everyone out */
+	ck_assert_str_eq(cl->id[0], "45ffd3ee573e2f88");
+	ck_assert_str_eq(cl->id[1], "1720a5ba9cb3808f");
 	for (i = 0; i < 3; i++) {
 		lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved,
 		    &repinned, 0);
@@ -979,6 +1032,7 @@ check_suite(void)
 	tcase_add_test(tc, test_queue_full);
 	tcase_add_test(tc, test_queue_timeout);
 	tcase_add_test(tc, test_queue_client_gone);
+	tcase_add_test(tc, test_tunnel_slot);
 	tcase_add_test(tc, test_queue_drain);
 	tcase_add_loop_test(tc, test_queue_shutdown, 0, 2);
 	suite_add_tcase(s, tc);

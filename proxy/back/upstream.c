@@ -536,6 +536,16 @@ upstream_wait_move(struct upstream_wait *w, struct upstream *up)
 	SLUICE_MAGIC_CHECK(w, UPSTREAM_WAIT_MAGIC);
 	upqueue_lock(w->q);
 	if (w->state == UPSTREAM_WAITING && up->queue == w->q) {
+		/* the pin is an index: the same server's in up, if listed */
+		if (w->pin >= 0) {
+			const struct server	*s = w->up->servers[w->pin];
+			size_t			 i;
+
+			w->pin = -1;
+			for (i = 0; i < up->n; i++)
+				if (up->servers[i] == s)
+					w->pin = (int)i;
+		}
 		w->up = up;
 		r = 0;
 	}

@@ -1,37 +1,45 @@
 #!/bin/sh
-# rules.sh: what header rules and request IDs cost (issue 13). CPU
-# microseconds per keep-alive request of sluice in front of one nginx
-# origin, measured side by side in one run, in three settings:
+# cost.sh: what a feature costs per request. CPU microseconds per keep-alive
+# request of sluice in front of one nginx origin, measured side by side in
+# one run, for the settings of one suite:
 #
-#   plain   the listener as bench.sh has it: no rules, no request ID
-#   rules   request_id, 3 request rules and 2 response rules
-#           (set, add with a variable, remove, on both sides)
-#   base    optional: another sluice binary with the plain config
-#           (SLUICE_BASE=/path/to/old/sluice), to compare before/after
+#   rules   (issue 13) plain: the listener as bench.sh has it; rules:
+#           request_id, 3 request rules and 2 response rules (set, add
+#           with a variable, remove, on both sides)
+#   limits  (issue 14) plain; limits: the server with max_conns=1000 and
+#           the upstream with queue = 100, a limit the load never reaches
+#           (so the queue is never used): what the slot accounting costs
+#   base    in either suite, optional: another sluice binary with the
+#           plain config (SLUICE_BASE=/path/to/old/sluice), before/after
 #
-#   sh contrib/bench/rules.sh                              # 5 runs x 8 s per setting
-#   BENCH_SECONDS=3 BENCH_RUNS=3 sh contrib/bench/rules.sh # quick
+#   sh contrib/bench/cost.sh rules                              # 5 runs x 8 s per setting
+#   BENCH_SECONDS=3 BENCH_RUNS=3 sh contrib/bench/cost.sh limits # quick
 #
 # Each run measures every setting once, in a rotating order, with wrk
 # (BENCH_CONNS connections, GET /small: 64 bytes from nginx's memory) on
 # CPU 0 and sluice alone on CPU 1; the figure is utime+stime of sluice over
 # wrk's request count. Prints the medians, the min-max and the ratios to
-# plain; writes contrib/bench/out/rules.md. Needs a built ./sluice; installs
-# nginx, wrk and curl from Debian when missing.
+# plain; writes contrib/bench/out/SUITE.md. Needs a built ./sluice;
+# installs nginx, wrk and curl from Debian when missing.
 
 if [ -z "${BENCH_CHILD:-}" ]; then
 	BENCH_CHILD=1
 	export BENCH_CHILD
-	command -v bash >/dev/null 2>&1 || { echo "rules: bash is required" >&2; exit 1; }
-	command -v taskset >/dev/null 2>&1 || { echo "rules: taskset (util-linux) is required" >&2; exit 1; }
-	[ "$(nproc --all)" -ge 2 ] || { echo "rules: needs 2 CPUs" >&2; exit 1; }
+	command -v bash >/dev/null 2>&1 || { echo "cost: bash is required" >&2; exit 1; }
+	command -v taskset >/dev/null 2>&1 || { echo "cost: taskset (util-linux) is required" >&2; exit 1; }
+	[ "$(nproc --all)" -ge 2 ] || { echo "cost: needs 2 CPUs" >&2; exit 1; }
 	exec taskset -c 0 bash "$0" "$@"
 fi
 
 set -u
 export LC_ALL=C
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
-BENCH_NAME=rules
+SUITE=${1:-}
+case "$SUITE" in
+rules|limits) ;;
+*) echo "usage: cost.sh rules|limits" >&2; exit 1 ;;
+esac
+BENCH_NAME=$SUITE
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib.sh"
@@ -49,7 +57,7 @@ install_tools nginx:nginx wrk:wrk curl:curl
 NGINX=$(command -v nginx)
 HZ=$(getconf CLK_TCK)
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-rules.XXXXXX") || die "mktemp failed"
+T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-$SUITE.XXXXXX") || die "mktemp failed"
 mkdir -p "$T/www" "$T/tmp"
 chmod 755 "$T" "$T/www"
 PIDS=""
@@ -78,7 +86,8 @@ sed -e "s|@T@|$T|g" -e "s|@ORIGIN_PORT@|$OPORT|g" -e "s|@NOFILE@|4096|g" \
 head -c 16384 /dev/zero | tr '\0' 'b' >"$T/www/16k"
 head -c 1048576 /dev/zero | tr '\0' 'B' >"$T/www/1m"
 
-# conf NAME PORT [extra listener lines]: sluice's config, bench.sh's shape
+# conf NAME PORT LISTENER_LINES SERVER_OPTIONS UPSTREAM_LINES: sluice's
+# config, bench.sh's shape
 conf() {
 	cat >"$T/$1.ini" <<EOF
 [global]
@@ -92,9 +101,10 @@ upstream = o
 $3
 
 [upstream o]
-server = 127.0.0.1:$OPORT
+server = 127.0.0.1:$OPORT $4
 keepalive = 64
 keepalive_timeout = 60s
+$5
 EOF
 }
 RULES='request_id = X-Request-Id
@@ -104,13 +114,20 @@ request_header = remove Cookie
 response_header = remove Server
 response_header = set X-Served-By $server'
 
+LIMITS='queue = 100
+queue_timeout = 5s'
+
 declare -A BIN=() PORT=() PID=()
-SETS="plain rules"
-BIN[plain]=$SLUICE; PORT[plain]=$((base + 1)); conf plain "${PORT[plain]}" ""
-BIN[rules]=$SLUICE; PORT[rules]=$((base + 2)); conf rules "${PORT[rules]}" "$RULES"
+SETS="plain $SUITE"
+BIN[plain]=$SLUICE; PORT[plain]=$((base + 1)); conf plain "${PORT[plain]}" "" "" ""
+BIN[$SUITE]=$SLUICE; PORT[$SUITE]=$((base + 2))
+case "$SUITE" in
+rules) conf rules "${PORT[rules]}" "$RULES" "" "" ;;
+limits) conf limits "${PORT[limits]}" "" "max_conns=1000" "$LIMITS" ;;
+esac
 if [ -n "$BASE" ]; then
-	SETS="base plain rules"
-	BIN[base]=$BASE; PORT[base]=$((base + 3)); conf base "${PORT[base]}" ""
+	SETS="base $SETS"
+	BIN[base]=$BASE; PORT[base]=$((base + 3)); conf base "${PORT[base]}" "" "" ""
 fi
 
 setsid taskset -c 0 "$NGINX" -p "$T/" -e "$T/origin.err" -c "$T/origin.conf" \
@@ -128,9 +145,11 @@ for t in $SETS; do
 		"http://127.0.0.1:${PORT[$t]}/small")
 	[ "$got" = "200 64" ] || die "$t: GET /small gave '$got'"
 done
-got=$(curl -s -D - -o /dev/null "http://127.0.0.1:${PORT[rules]}/small" | tr -d '\r')
-echo "$got" | grep -q '^X-Served-By: ' && echo "$got" | grep -qi '^X-Request-Id: [0-9a-f]\{32\}$' &&
-	! echo "$got" | grep -qi '^Server:' || die "rules: the rules are not applied: $got"
+if [ "$SUITE" = rules ]; then
+	got=$(curl -s -D - -o /dev/null "http://127.0.0.1:${PORT[rules]}/small" | tr -d '\r')
+	echo "$got" | grep -q '^X-Served-By: ' && echo "$got" | grep -qi '^X-Request-Id: [0-9a-f]\{32\}$' &&
+		! echo "$got" | grep -qi '^Server:' || die "rules: the rules are not applied: $got"
+fi
 
 ticks() { # pid: utime+stime
 	set -- $(sed 's/^.*) //' "/proc/$1/stat")
@@ -158,11 +177,20 @@ done
 
 mkdir -p "$OUT"
 {
-	echo "# Header rules and request IDs: CPU per request"
+	if [ "$SUITE" = rules ]; then
+		echo "# Header rules and request IDs: CPU per request"
+	else
+		echo "# max_conns and a queue never used: CPU per request"
+	fi
 	echo
 	echo "sluice, one worker on its own CPU, in front of nginx; wrk -c $CONNS, GET of a 64-byte body"
-	echo "kept alive; $RUNS runs x ${S} s per setting. rules = request_id + 3 request rules"
-	echo "(set, add with \$remote_addr, remove) + 2 response rules (remove, set with \$server)."
+	echo "kept alive; $RUNS runs x ${S} s per setting."
+	if [ "$SUITE" = rules ]; then
+		echo "rules = request_id + 3 request rules (set, add with \$remote_addr, remove)"
+		echo "+ 2 response rules (remove, set with \$server)."
+	else
+		echo "limits = the server with max_conns=1000 (never reached) and queue = 100 (never used)."
+	fi
 	echo
 	echo "| setting | CPU us/request (median) | min-max | vs plain |"
 	echo "|---|---|---|---|"
@@ -185,6 +213,6 @@ mkdir -p "$OUT"
 	}' "$RAW"
 	echo
 	echo "host: $(nproc --all) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-} >"$OUT/rules.md"
-cp "$RAW" "$OUT/rules.tsv"
-cat "$OUT/rules.md"
+} >"$OUT/$SUITE.md"
+cp "$RAW" "$OUT/$SUITE.tsv"
+cat "$OUT/$SUITE.md"
