@@ -200,6 +200,42 @@ START_TEST(test_max_conns)
 END_TEST
 
 /*
+ * Health checks are requests too: with checks every 10 ms under a load
+ * that keeps both slots busy, the origin still never answers more than
+ * max_conns at once, and the server stays up.
+ */
+START_TEST(test_max_conns_checks)
+{
+	struct itest_load	 load;
+	struct lim		 l;
+	char			 health[16];
+	int			 max, checks;
+
+	lim_init(&l, "a", NULL, NULL);
+	lim_config(&l, NULL, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\n"
+	    "server = 127.0.0.1:%d name=a max_conns=2\n"
+	    "queue = 1000\nqueue_timeout = 30s\nhealth_check = /health\n"
+	    "health_interval = 10ms\n", l.t.sluice.port, l.t.origin[0].port);
+	lim_launch(&l);
+	itest_load_start(&l.t, &load, "checks", l.t.sluice.port,
+	    "-c 20 -d 1500 -t 20000 -p /delay/15");
+	ck_assert_int_eq(itest_proc_wait(&load.proc, 30000), 0);
+	max = lim_conc(&l, 0, NULL);
+	checks = itest_count_file(l.t.origin_log[0], "/health");
+	printf("max_conns 2 with checks every 10 ms: origin saw at most %d "
+	    "at once, %d checks ran\n", max, checks);
+	fflush(stdout);
+	itest_load_assert_clean(&load, "max_conns with health checks");
+	ck_assert_int_eq(max, 2);
+	ck_assert_int_gt(checks, 0);
+	ck_assert_str_eq(itest_admin_status_str(l.admin, "a", "health",
+	    health, sizeof(health)), "up");
+	itest_finish(&l.t);
+}
+END_TEST
+
+/*
  * max_conns = 2 and queue = 3, 20 requests at once for a slow page: 2
  * are served, 3 wait and are served after them, 15 get 503 at once with
  * proxy_queue, counted as overflows.
@@ -1029,6 +1065,7 @@ check_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_max_conns);
+	tcase_add_test(tc, test_max_conns_checks);
 	tcase_add_test(tc, test_queue_full);
 	tcase_add_test(tc, test_queue_timeout);
 	tcase_add_test(tc, test_queue_client_gone);

@@ -22,12 +22,23 @@ static const struct upconn_cbs probe_cbs = {
 	probe_head, probe_body, probe_done, probe_error, NULL,
 };
 
+/* Give back the max_conns slot the check held. */
+static void
+probe_slot_put(struct server *s)
+{
+	if (s->check_slot) {
+		s->check_slot = 0;
+		server_slot_put(s);
+	}
+}
+
 /* End the check in progress with a verdict. */
 static void
 probe_finish(struct server *s, int ok, const char *why)
 {
 	upconn_release(s->check_uc, 0);
 	s->check_uc = NULL;
+	probe_slot_put(s);
 	server_checked(s, ok, why);
 	server_unref(s);		/* the check's reference */
 }
@@ -81,8 +92,20 @@ probe_start(struct server *s)
 {
 	struct evbuffer	*req;
 
-	if ((req = evbuffer_new()) == NULL)
+	/*
+	 * A check is a request too: with max_conns it takes a slot, and a
+	 * server at its limit is not checked this time (it is busy serving,
+	 * and those requests' verdicts speak for it).
+	 */
+	if (!server_slot_take(s, &s->check_slot)) {
+		log_debug("server %s/%s: at max_conns, health check skipped",
+		    s->upstream, s->name);
 		return;
+	}
+	if ((req = evbuffer_new()) == NULL) {
+		probe_slot_put(s);
+		return;
+	}
 	evbuffer_add_printf(req, "GET %s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: sluice-health-check\r\nConnection: close\r\n\r\n",
 	    server_local(s)->set.check_path, s->addrtext);
@@ -93,7 +116,8 @@ probe_start(struct server *s)
 		    server_local(s)->set.check_timeout_ms);
 		if (upconn_request(s->check_uc, req, 0, &probe_cbs, s) == -1)
 			probe_finish(s, 0, "cannot connect");
-	}
+	} else
+		probe_slot_put(s);
 	evbuffer_free(req);
 }
 
@@ -140,6 +164,7 @@ probe_stop(struct server *s)
 	if (s->check_uc != NULL) {
 		upconn_release(s->check_uc, 0);
 		s->check_uc = NULL;
+		probe_slot_put(s);
 		server_unref(s);
 	}
 }

@@ -461,6 +461,45 @@ server_passive(struct server *s, int ok, int trial,
 	    "too many failed requests");
 }
 
+static void	(*server_slot_freed)(struct upqueue *);
+
+/* See server.h. */
+int
+server_slot_take(struct server *s, int *slot)
+{
+	unsigned	v;
+	int		max = SLUICE_LOAD(&s->max_conns);
+
+	*slot = 0;
+	if (max <= 0)
+		return 1;
+	v = __atomic_load_n(&s->slots, __ATOMIC_SEQ_CST);
+	do {
+		if (v >= (unsigned)max)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&s->slots, &v, v + 1, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	*slot = 1;
+	return 1;
+}
+
+/* See server.h. */
+void
+server_slot_put(struct server *s)
+{
+	/* lower slots, then read the depth: see upstream_enqueue */
+	__atomic_sub_fetch(&s->slots, 1, __ATOMIC_SEQ_CST);
+	if (upqueue_depth(s->queue) > 0 && server_slot_freed != NULL)
+		server_slot_freed(s->queue);
+}
+
+/* See server.h. */
+void
+server_slot_hook(void (*fn)(struct upqueue *))
+{
+	server_slot_freed = fn;
+}
+
 /* See server.h. */
 void
 server_sticky_count(struct server *s, uint64_t now)

@@ -147,6 +147,7 @@ struct server {
 	struct event		*check_ev;	/* active health check timer */
 	struct upconn		*check_uc;	/* the check in progress */
 	int			 check_status;	/* its response status */
+	int			 check_slot;	/* it holds a max_conns slot */
 	TAILQ_ENTRY(server)	 entry;		/* the registry */
 };
 
@@ -267,6 +268,21 @@ int		 server_up(const struct server *, uint64_t now);
  */
 void		 server_passive(struct server *, int ok, int trial,
 		    struct server *const *peers, size_t npeers);
+
+/*
+ * max_conns: take one of s's slots. 1 when the try may go (*slot says
+ * whether a slot was taken: 0 when s has no limit), 0 when s is at its
+ * limit. Any thread; a compare-and-swap, so that two generations'
+ * upstreams (two pick locks) never take the same last slot.
+ */
+int		 server_slot_take(struct server *s, int *slot);
+
+/*
+ * Give a slot back; when requests wait in s's queue, the hook set with
+ * server_slot_hook (the door's grant) runs.
+ */
+void		 server_slot_put(struct server *s);
+void		 server_slot_hook(void (*fn)(struct upqueue *));
 
 /*
  * A request came to s by its sticky cookie: counted in sticky_requests

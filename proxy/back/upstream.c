@@ -43,6 +43,8 @@ struct upstream_wait {
 	TAILQ_ENTRY(upstream_wait) entry;
 };
 
+static void	upstream_kick_queue(struct upqueue *);
+
 /* Why upstream_pick found nothing. */
 enum upstream_why {
 	UPSTREAM_WHY_NONE = 0,	/* no server is usable */
@@ -63,6 +65,7 @@ upstream_init(struct upstream *up, const struct conf_upstream *cu)
 	if (pthread_mutex_init(&up->mu, NULL) != 0)
 		return -1;
 	up->mu_init = 1;
+	server_slot_hook(upstream_kick_queue);
 	if ((up->queue = upqueue_get(cu->name)) == NULL)
 		return -1;
 	for (i = 0; i < cu->nservers; i++) {
@@ -185,30 +188,6 @@ upstream_peers(struct upstream *up, uint64_t now, size_t *full)
 }
 
 /*
- * Take one of s's max_conns slots, when it has a limit. 1 when the try
- * may go (a slot taken, or no limit: *slot says which), 0 when s is at
- * its limit (another generation's pick came first).
- */
-static int
-upstream_slot_take(struct server *s, int *slot)
-{
-	unsigned	v;
-	int		max = SLUICE_LOAD(&s->max_conns);
-
-	*slot = 0;
-	if (max <= 0)
-		return 1;
-	v = __atomic_load_n(&s->slots, __ATOMIC_SEQ_CST);
-	do {
-		if (v >= (unsigned)max)
-			return 0;
-	} while (!__atomic_compare_exchange_n(&s->slots, &v, v + 1, 0,
-	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
-	*slot = 1;
-	return 1;
-}
-
-/*
  * The pinned server i of a sticky request (up->mu held, the peers just
  * read), its slot taken: NULL when the request goes elsewhere, or with
  * *wait set when it waits for that server (at its limit, not draining).
@@ -223,7 +202,7 @@ upstream_pinned(struct upstream *up, size_t i, uint64_t now, int *slot,
 
 	*wait = 0;
 	if (up->peers[i].usable || up->peers[i].full) {
-		if (upstream_slot_take(s, slot))
+		if (server_slot_take(s, slot))
 			return s;
 		*wait = 1;
 		return NULL;
@@ -241,7 +220,7 @@ upstream_pinned(struct upstream *up, size_t i, uint64_t now, int *slot,
 	    !s->health.checked_down;
 	server_unlock(s);
 	/* a sticky request never waits for a draining server */
-	return up_ && upstream_slot_take(s, slot) ? s : NULL;
+	return up_ && server_slot_take(s, slot) ? s : NULL;
 }
 
 /*
@@ -295,7 +274,7 @@ upstream_pick(struct upstream *up, const struct server *avoid, int *trial,
 		    sluice_random(), sluice_random());
 		if (k == -1)
 			break;
-		if (upstream_slot_take(up->servers[k], slot)) {
+		if (server_slot_take(up->servers[k], slot)) {
 			s = up->servers[k];
 			break;
 		}
@@ -562,8 +541,7 @@ upstream_release(struct upstream_hold *h)
 	if (s == NULL || !h->slot)
 		return;
 	h->slot = 0;
-	__atomic_sub_fetch(&s->slots, 1, __ATOMIC_SEQ_CST);
-	upstream_kick_queue(s->queue);
+	server_slot_put(s);
 }
 
 /* See upstream.h. */
@@ -583,10 +561,8 @@ upstream_retake(struct upstream *up, struct upstream_hold *h,
 	if (other_only && s == h->srv) {
 		if (trial)		/* the pick started it: give it back */
 			upstream_untake(s);
-		if (slot) {
-			__atomic_sub_fetch(&s->slots, 1, __ATOMIC_SEQ_CST);
-			upstream_kick_queue(s->queue);
-		}
+		if (slot)
+			server_slot_put(s);
 		return -1;
 	}
 	upstream_drop(h);
