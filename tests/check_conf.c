@@ -786,7 +786,7 @@ START_TEST(test_limits)
 	    "route = /legacy app strip cookie=a:b\n"
 	    "[upstream app]\n"
 	    "server = 127.0.0.1:9000 name=blue max_conns=20\n"
-	    "server = 127.0.0.1:9001 name=sorry backup\n"
+	    "server = 127.0.0.1:9001 name=sorry backup max_conns=0\n"
 	    "server = 127.0.0.1:9002 backup weight=3 max_conns=100000 "
 	    "name=z\n"
 	    "queue = 100\nqueue_timeout = 250ms\n"
@@ -1279,8 +1279,11 @@ static const struct {
 	{ BASE_L "route = /x/ app strip\nroute = /x app\n", 1,
 	    "t.ini:7: route: duplicate route \"/x app\" (first at line 6)" },
 	/* limits, queues, sticky sessions, conditions, backups (issue 14) */
-	{ BASE "server = 127.0.0.1:9001 max_conns=0\n", 1,
-	    "t.ini:6: server: \"max_conns=0\": max_conns must be 1..100000" },
+	{ BASE "server = 127.0.0.1:9001 max_conns=100001\n", 1,
+	    "t.ini:6: server: \"max_conns=100001\": max_conns must be "
+	    "0..100000 (0: no limit)" },
+	{ BASE "server = 127.0.0.1:9001 max_conns=-1\n", 1,
+	    "t.ini:6: server: \"max_conns=-1\": max_conns must be" },
 	{ BASE "server = 127.0.0.1:9001 max_conns=x\n", 1,
 	    "t.ini:6: server: \"max_conns=x\": max_conns must be" },
 	{ BASE "server = 127.0.0.1:9001 max_conns=1 max_conns=2\n", 1,

@@ -194,6 +194,7 @@ START_TEST(test_max_conns)
 	/* 10 slots for 200 clients: nearly every request waited */
 	ck_assert_msg(queued >= sent / 2, "%lld of %lld requests waited",
 	    queued, sent);
+	ck_assert(itest_wait_lines(l.t.access_log, (int)sent, WAIT_MS));
 	ck_assert_int_eq(lim_terms(&l, "ok"), (int)sent);
 	itest_finish(&l.t);
 }
@@ -269,6 +270,7 @@ START_TEST(test_queue_full)
 	ck_assert_int_eq(s2, 5);
 	ck_assert_int_eq(s5, 15);
 	ck_assert_int_eq(over, 15);
+	ck_assert(itest_wait_lines(l.t.access_log, 20, WAIT_MS));
 	ck_assert_int_eq(lim_terms(&l, "proxy_queue"), 15);
 	ck_assert_int_eq(lim_terms(&l, "ok"), 5);
 	ck_assert_int_eq(max, 2);
@@ -360,6 +362,7 @@ START_TEST(test_tunnel_slot)
 	ck_assert_int_eq(r.status, 503);
 	itest_resp_free(&r);
 	itest_close(&c);
+	ck_assert(itest_wait_file(l.t.access_log, "timeout_queue", WAIT_MS));
 	ck_assert_int_eq(lim_terms(&l, "timeout_queue"), 1);
 	/* the tunnel closes: its slot frees */
 	itest_close(&ws);

@@ -165,13 +165,16 @@ upstream_peers(struct upstream *up, uint64_t now, size_t *full)
 		    &server_local(s)->set.health, w, now) : 0;
 		server_unlock(s);
 		p->inflight = SLUICE_LOAD(&s->inflight);
+		p->full = 0;
+		usable += p->usable;
 		primaries += p->usable && !up->conf->servers[i].backup;
 	}
-	for (i = 0; i < up->n; i++) {
+	if (!up->limited && !up->backups)
+		return usable;
+	for (i = 0, usable = 0; i < up->n; i++) {
 		p = &up->peers[i];
 		if (primaries > 0 && up->conf->servers[i].backup)
 			p->usable = 0;
-		p->full = 0;
 		if (!p->usable)
 			continue;
 		usable++;
