@@ -729,7 +729,7 @@ lim_sticky_round(struct lim *l, struct lim_clients *cl, int n,
 
 /*
  * 100 clients keep their server across a reload that changes nothing for
- * it; after an admin drain of blue, blue's clients keep reaching blue
+ * it; after an admin drain of blue (loop 1: weight 0), blue's clients keep reaching blue
  * until drain_timeout while every new client goes to green; then they
  * move to green with a new cookie. The ids survive a restart.
  */
@@ -767,9 +767,10 @@ START_TEST(test_sticky_drain)
 	ck_assert_int_eq(kept, STICKY_CLIENTS);
 	for (i = 0; i < STICKY_CLIENTS; i++)
 		n_blue += strcmp(cl->pinned[i], "blue") == 0;
-	/* drain blue: its sessions stay, new ones go to green */
-	body = itest_admin_post(l.admin, "/upstreams/app/servers/blue/drain",
-	    NULL);
+	/* drain blue (or weight 0): its sessions stay, new ones go green */
+	body = itest_admin_post(l.admin, _i == 0 ?
+	    "/upstreams/app/servers/blue/drain" :
+	    "/upstreams/app/servers/blue/weight?value=0", NULL);
 	free(body);
 	drained = itest_now();
 	lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved, &repinned, 0);
@@ -791,9 +792,10 @@ START_TEST(test_sticky_drain)
 	while (itest_now() - drained < 1.6)
 		itest_pause(20);
 	lim_sticky_round(&l, cl, STICKY_CLIENTS, &kept, &moved, &repinned, 1);
-	printf("sticky: %d clients, %d on blue; after blue's drain_timeout "
-	    "%d kept, %d moved, %d re-pinned\n", STICKY_CLIENTS, n_blue, kept,
-	    moved, repinned);
+	printf("sticky (%s): %d clients, %d on blue; after blue's "
+	    "drain_timeout %d kept, %d moved, %d re-pinned\n", _i == 0 ?
+	    "drain" : "weight 0", STICKY_CLIENTS, n_blue, kept, moved,
+	    repinned);
 	fflush(stdout);
 	ck_assert_int_eq(moved, n_blue);
 	ck_assert_int_eq(repinned, n_blue);
@@ -1078,7 +1080,7 @@ check_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sticky");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_sticky_drain);
+	tcase_add_loop_test(tc, test_sticky_drain, 0, 2);
 	tcase_add_test(tc, test_sticky_removed);
 	tcase_add_test(tc, test_sticky_limit);
 	tcase_add_loop_test(tc, test_sticky_strip, 0, 2);
