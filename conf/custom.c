@@ -74,7 +74,8 @@ conf_server_options(struct conf_loader *ld, const struct conf_keyword *kw,
 			if (conf_parse_int(words[i] + 10, 0, 100000, &v,
 			    &why) == -1)
 				rc = conf_value_error(ld, kw, words[i],
-				    "max_conns must be 0..100000 (0: no limit)");
+				    "max_conns must be 0..100000 "
+				    "(0: no limit)");
 			else
 				s->max_conns = (int)v;
 		} else if (strcmp(words[i], "backup") == 0 && !s->backup)
