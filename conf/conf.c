@@ -29,6 +29,7 @@ conf_listener_clear(struct conf_listener *l)
 	free(l->request_id);
 	conf_hdr_rules_clear(&l->request_headers);
 	conf_hdr_rules_clear(&l->response_headers);
+	free(l->trusted_proxies.v);
 }
 
 /* Free one upstream's contents. */

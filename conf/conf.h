@@ -106,6 +106,30 @@ struct conf_route {
 	int			 line;
 };
 
+/* An address block of trusted_proxies: family, address, prefix bits. */
+struct conf_cidr {
+	int			 family;	/* AF_INET or AF_INET6 */
+	unsigned char		 addr[16];	/* network byte order */
+	int			 bits;		/* 0..32 or 0..128 */
+};
+
+struct conf_cidrs {
+	struct conf_cidr	*v;
+	size_t			 n;
+};
+
+/*
+ * The address text s[0..len) (IPv4, IPv6, IPv6 in brackets; blanks
+ * around it allowed) into *family and addr (an IPv4-mapped IPv6 address
+ * as IPv4). 0, or -1 when it is not an address.
+ */
+int	conf_ip_parse(const char *s, size_t len, int *family,
+	    unsigned char addr[16]);
+
+/* 1 when the address (as conf_ip_parse gives it) is in one of cidrs. */
+int	conf_cidrs_match(const struct conf_cidrs *cidrs, int family,
+	    const unsigned char addr[16]);
+
 /* SameSite of the sticky cookie. */
 enum conf_samesite {
 	CONF_SAMESITE_UNSET = 0,	/* not sent */
@@ -198,6 +222,8 @@ struct conf_listener {
 						 * one */
 	struct conf_hdr_rules	 request_headers;
 	struct conf_hdr_rules	 response_headers;
+	struct conf_cidrs	 trusted_proxies; /* peers whose
+						 * X-Forwarded-* are believed */
 	int			 line;		/* of the [listener] header */
 	struct conf_lines	 lines;		/* see conf_line() */
 };

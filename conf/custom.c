@@ -369,6 +369,132 @@ conf_cert_parse(struct conf_loader *ld, const struct conf_keyword *kw,
 	return 0;
 }
 
+/* See conf.h. */
+int
+conf_ip_parse(const char *s, size_t len, int *family, unsigned char addr[16])
+{
+	static const unsigned char	 mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+	char				 buf[INET6_ADDRSTRLEN + 2];
+
+	while (len > 0 && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']')
+		s++, len -= 2;
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, addr) != 1)
+		return -1;
+	*family = AF_INET6;
+	if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
+		*family = AF_INET;
+	}
+	return 0;
+}
+
+/* See conf.h. */
+int
+conf_cidrs_match(const struct conf_cidrs *cidrs, int family,
+    const unsigned char addr[16])
+{
+	const struct conf_cidr	*c;
+	size_t			 i;
+	int			 full, rest;
+
+	for (i = 0; i < cidrs->n; i++) {
+		c = &cidrs->v[i];
+		if (c->family != family)
+			continue;
+		full = c->bits / 8;
+		rest = c->bits % 8;
+		if (memcmp(c->addr, addr, (size_t)full) != 0)
+			continue;
+		if (rest == 0 || ((c->addr[full] ^ addr[full]) &
+		    (0xff << (8 - rest))) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * trusted_proxies = ADDRESS|CIDR..., repeatable: IPv4 and IPv6, a bare
+ * address being a /32 or /128. The bits past the prefix must be 0.
+ */
+int
+conf_set_cidrs(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_cidrs	*cs = conf_field(base, kw);
+	struct conf_cidr	 c, *p;
+	char			*copy, *words[65], *slash, *end;
+	size_t			 i, n;
+	long			 bits;
+	int			 rc = 0, max, b;
+
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, words, 64);
+	if (n == 0 || n > 64) {
+		free(copy);
+		return conf_value_error(ld, kw, value, n == 0 ?
+		    "expected addresses or CIDRs" :
+		    "at most 64 on a line (repeat the key)");
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		memset(&c, 0, sizeof(c));
+		slash = strchr(words[i], '/');
+		if (conf_ip_parse(words[i], slash != NULL ?
+		    (size_t)(slash - words[i]) : strlen(words[i]), &c.family,
+		    c.addr) == -1 || (slash != NULL && words[i][0] == '[')) {
+			rc = conf_value_error(ld, kw, words[i],
+			    "expected an IPv4 or IPv6 address or CIDR");
+			break;
+		}
+		max = c.family == AF_INET ? 32 : 128;
+		bits = max;
+		if (slash != NULL) {
+			bits = strtol(slash + 1, &end, 10);
+			if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+			    bits > max) {
+				rc = conf_value_error(ld, kw, words[i],
+				    max == 32 ? "the prefix must be 0..32" :
+				    "the prefix must be 0..128");
+				break;
+			}
+		}
+		c.bits = (int)bits;
+		for (b = c.bits; b < max; b++)
+			if (c.addr[b / 8] & (0x80 >> (b % 8)))
+				break;
+		if (b < max) {
+			rc = conf_value_error(ld, kw, words[i],
+			    "bits set past the prefix (a host address "
+			    "with a prefix?)");
+			break;
+		}
+		if ((p = conf_append(cs->v, cs->n, sizeof(*p))) == NULL) {
+			rc = conf_value_error(ld, kw, value, "out of memory");
+			break;
+		}
+		cs->v = p;
+		cs->v[cs->n++] = c;
+	}
+	free(copy);
+	return rc;
+}
+
 /* tls_certificate = CERT KEY, repeatable. */
 int
 conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,

@@ -137,6 +137,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    "default route: the upstream when no route matches"),
 	CONF_LIST(LISTENER, "route", conf_set_route, routes,
 	    "[HOST]/PREFIX UPSTREAM [strip] [header=N:V] [cookie=N:V]"),
+	CONF_LIST(LISTENER, "trusted_proxies", conf_set_cidrs,
+	    trusted_proxies, "CIDRs or addresses whose X-Forwarded-* count"),
 	CONF_LIST(LISTENER, "tls_certificate", conf_set_cert, certs,
 	    "CERT KEY; SNI by the certs' names; first is default"),
 	CONF_DURATION(LISTENER, "keepalive_timeout", "60s", 1, CONF_DAY_MS,

@@ -99,6 +99,12 @@ struct exchange {
 						 * lower-case, no port; ""
 						 * none */
 	char			 reqid[REWRITE_ID_MAX + 1]; /* "": none */
+	char			 addr[INET6_ADDRSTRLEN]; /* the client's
+						 * address: the peer's, or
+						 * from X-Forwarded-For
+						 * after trusted proxies */
+	int			 trusted;	/* the peer is a trusted
+						 * proxy */
 	char			 sticky[EXCHANGE_STICKY_MAX]; /* the sticky
 						 * cookie's value sent; "" */
 	TAILQ_ENTRY(exchange)	 entry;
@@ -209,7 +215,7 @@ static void
 exchange_vars(const struct exchange *ex, struct rewrite_vars *vars)
 {
 	vars->val[CONF_VAR_TEXT] = NULL;
-	vars->val[CONF_VAR_REMOTE_ADDR] = ex->client->ip;
+	vars->val[CONF_VAR_REMOTE_ADDR] = ex->addr;
 	vars->val[CONF_VAR_SCHEME] = ex->client->tls ? "https" : "http";
 	vars->val[CONF_VAR_HOST] = ex->host;
 	vars->val[CONF_VAR_REQUEST_ID] = ex->reqid;
@@ -552,7 +558,7 @@ exchange_log(struct exchange *ex)
 		    ex->t_queue_end.tv_sec != 0 ? &ex->t_queue_end : &now);
 	n = snprintf(line, sizeof(line),
 	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %.3f %s #%llx %s", ts,
-	    ex->client != NULL ? ex->client->ip : "-",
+	    ex->addr[0] != '\0' ? ex->addr : "-",
 	    ex->client != NULL ? ex->client->port : 0, ex->lname,
 	    ex->reqline != NULL ? ex->reqline : "-", ex->status,
 	    (unsigned long long)ex->bytes,
@@ -1326,6 +1332,7 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 		return -1;
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.client_ip = ex->client->ip;
+	fwd.trusted = ex->trusted;
 	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
@@ -1804,6 +1811,64 @@ exchange_client_watch(struct exchange *ex, uint64_t max_header)
 	bufferevent_enable(bev, EV_READ);
 }
 
+#define EXCHANGE_XFF_MAX	64	/* X-Forwarded-For entries read */
+
+/* One entry of an X-Forwarded-For list. */
+struct exchange_xff {
+	const char	*p;
+	size_t		 len;
+};
+
+/*
+ * The client's address: the peer's, unless the peer is one of the
+ * listener's trusted_proxies; then the rightmost X-Forwarded-For entry
+ * that is not itself trusted (the leftmost when all are), as nginx's
+ * real_ip_recursive. An entry that is not an address ends the walk. Only
+ * the last EXCHANGE_XFF_MAX entries are read: those are the ones a walk
+ * from the right can reach past trusted hops.
+ */
+static void
+exchange_client_addr(struct exchange *ex)
+{
+	const struct conf_cidrs	*tp = &ex->gl->conf->trusted_proxies;
+	struct exchange_xff	 e[EXCHANGE_XFF_MAX];
+	const struct evkeyval	*kv;
+	const char		*v, *comma;
+	unsigned char		 a[16];
+	size_t			 n = 0, i;
+	int			 fam;
+
+	snprintf(ex->addr, sizeof(ex->addr), "%s", ex->client->ip);
+	if (tp->n == 0 || conf_ip_parse(ex->client->ip,
+	    strlen(ex->client->ip), &fam, a) == -1 ||
+	    !conf_cidrs_match(tp, fam, a))
+		return;
+	ex->trusted = 1;
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(ex->req), next) {
+		if (strcasecmp(kv->key, "X-Forwarded-For") != 0)
+			continue;
+		for (v = kv->value; ; v = comma + 1) {
+			comma = strchr(v, ',');
+			e[n % EXCHANGE_XFF_MAX].p = v;
+			e[n % EXCHANGE_XFF_MAX].len = comma != NULL ?
+			    (size_t)(comma - v) : strlen(v);
+			n++;
+			if (comma == NULL)
+				break;
+		}
+	}
+	for (i = 0; i < n && i < EXCHANGE_XFF_MAX; i++) {
+		const struct exchange_xff *x = &e[(n - 1 - i) %
+		    EXCHANGE_XFF_MAX];
+
+		if (conf_ip_parse(x->p, x->len, &fam, a) == -1 ||
+		    inet_ntop(fam, a, ex->addr, sizeof(ex->addr)) == NULL)
+			break;
+		if (!conf_cidrs_match(tp, fam, a))
+			break;
+	}
+}
+
 /* See exchange.h. */
 void
 exchange_start(struct evhttp_request *req, struct clientconn *c,
@@ -1836,6 +1901,7 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
 	ex->reqline = exchange_reqline(req, ex->method != NULL ? ex->method :
 	    "-");
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_start);
+	exchange_client_addr(ex);
 	clientconn_attach(c, exchange_client_gone, ex);
 	if (exchanges.tqh_last == NULL)
 		TAILQ_INIT(&exchanges);

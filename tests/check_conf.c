@@ -772,6 +772,62 @@ END_TEST
  * with their defaults, and routes that differ only by their conditions
  * accepted.
  */
+/*
+ * trusted_proxies: addresses and blocks of both families, repeatable; the
+ * match is by prefix, an IPv4-mapped IPv6 address as IPv4.
+ */
+START_TEST(test_trusted_proxies)
+{
+	static const struct {
+		const char	*addr;
+		int		 trusted;
+	} cases[] = {
+		{ "10.1.2.3", 1 }, { "10.255.255.255", 1 }, { "11.0.0.0", 0 },
+		{ "192.168.1.5", 1 }, { "192.168.1.6", 0 },
+		{ "172.16.7.1", 1 }, { "172.17.7.1", 0 },
+		{ "::ffff:10.0.0.1", 1 }, { "[::ffff:192.168.1.5]", 1 },
+		{ "2001:db8:ff::1", 1 }, { "2001:db8:ff:ffff::9", 1 },
+		{ "2001:db8:fe::1", 0 }, { "::1", 1 }, { "::2", 0 },
+		{ " 10.0.0.1 ", 1 }, { "[2001:db8:ff::1]", 1 },
+		{ "127.0.0.1", 0 }, { "0.0.0.0", 0 },
+	};
+	const struct conf_cidrs	*tp;
+	struct conf		*c;
+	unsigned char		 a[16];
+	size_t			 i;
+	int			 fam;
+
+	c = load_ok("[listener web]\nlisten = 127.0.0.1:8080\n"
+	    "upstream = app\n"
+	    "trusted_proxies = 10.0.0.0/8 192.168.1.5\n"
+	    "trusted_proxies = 172.16.0.0/16 2001:db8:ff::/48 ::1\n"
+	    "[upstream app]\nserver = 127.0.0.1:9000\n");
+	tp = &c->listeners[0].trusted_proxies;
+	ck_assert_uint_eq(tp->n, 5);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(conf_ip_parse(cases[i].addr,
+		    strlen(cases[i].addr), &fam, a), 0);
+		ck_assert_msg(conf_cidrs_match(tp, fam, a) == cases[i].trusted,
+		    "%s: want %s", cases[i].addr, cases[i].trusted ? "trusted" :
+		    "not trusted");
+	}
+	ck_assert_int_eq(conf_ip_parse("unknown", 7, &fam, a), -1);
+	ck_assert_int_eq(conf_ip_parse("1.2.3.4:80", 10, &fam, a), -1);
+	ck_assert_int_eq(conf_ip_parse("", 0, &fam, a), -1);
+	conf_free(c);
+	/* /0 trusts everyone of a family */
+	c = load_ok("[listener web]\nlisten = 127.0.0.1:8080\n"
+	    "upstream = app\ntrusted_proxies = 0.0.0.0/0\n"
+	    "[upstream app]\nserver = 127.0.0.1:9000\n");
+	ck_assert_int_eq(conf_ip_parse("203.0.113.9", 11, &fam, a), 0);
+	ck_assert(conf_cidrs_match(&c->listeners[0].trusted_proxies, fam, a));
+	ck_assert_int_eq(conf_ip_parse("::9", 3, &fam, a), 0);
+	ck_assert(!conf_cidrs_match(&c->listeners[0].trusted_proxies, fam,
+	    a));
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_limits)
 {
 	struct conf			*c;
@@ -1276,6 +1332,28 @@ static const struct {
 	    "t.ini:6: route: \"strp\": unknown or repeated option" },
 	{ BASE_L "route = /x/ app strip more\n", 1,
 	    "t.ini:6: route: \"more\": unknown or repeated option" },
+	{ BASE_L "trusted_proxies =\n", 1,
+	    "t.ini:6: trusted_proxies: \"\": expected addresses or CIDRs" },
+	{ BASE_L "trusted_proxies = 10.0.0.0/8 lb.example\n", 1,
+	    "t.ini:6: trusted_proxies: \"lb.example\": expected an IPv4 or "
+	    "IPv6 address or CIDR" },
+	{ BASE_L "trusted_proxies = 10.0.0.0/33\n", 1,
+	    "t.ini:6: trusted_proxies: \"10.0.0.0/33\": the prefix must be "
+	    "0..32" },
+	{ BASE_L "trusted_proxies = ::/129\n", 1,
+	    "t.ini:6: trusted_proxies: \"::/129\": the prefix must be "
+	    "0..128" },
+	{ BASE_L "trusted_proxies = 10.0.0.1/8\n", 1,
+	    "t.ini:6: trusted_proxies: \"10.0.0.1/8\": bits set past the "
+	    "prefix" },
+	{ BASE_L "trusted_proxies = 10.0.0.0/\n", 1,
+	    "t.ini:6: trusted_proxies: \"10.0.0.0/\": the prefix must be" },
+	{ BASE_L "trusted_proxies = 10.0.0.0/-1\n", 1,
+	    "t.ini:6: trusted_proxies: \"10.0.0.0/-1\": the prefix must be" },
+	{ BASE_L "trusted_proxies = [::1]/128\n", 1,
+	    "t.ini:6: trusted_proxies: \"[::1]/128\": expected an IPv4" },
+	{ BASE_L "trusted_proxies = 1.2.3.4:80\n", 1,
+	    "t.ini:6: trusted_proxies: \"1.2.3.4:80\": expected an IPv4" },
 	{ BASE_L "route = /x/ app strip\nroute = /x app\n", 1,
 	    "t.ini:7: route: duplicate route \"/x app\" (first at line 6)" },
 	/* limits, queues, sticky sessions, conditions, backups (issue 14) */
@@ -1459,7 +1537,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 60);
+	ck_assert_uint_eq(n, 61);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1661,6 +1739,7 @@ check_suite(void)
 	tcase_add_test(tc, test_routes_only);
 	tcase_add_test(tc, test_rules);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_trusted_proxies);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_lines_sections);
 	tcase_add_test(tc, test_tls);

@@ -110,7 +110,10 @@ buffer_text(struct evbuffer *b)
 	return s;
 }
 
-/* One request built by headers_request_build and its exact output. */
+/*
+ * One request built by headers_request_build and its exact output; a
+ * case whose name starts with "trusted" comes from a trusted proxy.
+ */
 struct build_case {
 	const char	*name;
 	const char	*method;
@@ -140,7 +143,7 @@ static const struct build_case build_cases[] = {
 	    "Accept: */*\r\n"
 	    "Cookie: a=1\r\n"
 	    "Cookie: b=2\r\n"
-	    "X-Forwarded-For: 203.0.113.7, 192.0.2.1\r\n"
+	    "X-Forwarded-For: 192.0.2.1\r\n"
 	    "X-Forwarded-Proto: https\r\n"
 	    "X-Forwarded-Host: example.com\r\n"
 	    "Content-Length: 12\r\n"
@@ -150,13 +153,39 @@ static const struct build_case build_cases[] = {
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
-	{ "xff joins all existing", "GET",
+	{ "an untrusted client's xff is replaced", "GET",
+	    { "X-Forwarded-For", "1.1.1.1", "Host", "h",
+	    "x-forwarded-for", "2.2.2.2, 3.3.3.3", "Forwarded",
+	    "for=1.1.1.1", NULL, NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
+	{ "trusted: xff joins all existing", "GET",
 	    { "X-Forwarded-For", "1.1.1.1", "Host", "h",
 	    "x-forwarded-for", "2.2.2.2, 3.3.3.3", NULL, NULL },
 	    "10.0.0.1", 0, 0,
 	    "GET /api HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1\r\n"
 	    "X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n", NULL, NULL, NULL, NULL },
+	{ "trusted: proto, host and Forwarded kept as sent", "GET",
+	    { "Host", "inner:8080", "X-Forwarded-Proto", "https",
+	    "X-Forwarded-Host", "www.example.com", "Forwarded",
+	    "for=203.0.113.7;proto=https", "X-Forwarded-For", "203.0.113.7",
+	    NULL, NULL },
+	    "10.0.0.1", 0, 0,
+	    "GET /api HTTP/1.1\r\nHost: inner:8080\r\n"
+	    "Forwarded: for=203.0.113.7;proto=https\r\n"
+	    "X-Forwarded-For: 203.0.113.7, 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: https\r\n"
+	    "X-Forwarded-Host: www.example.com\r\n\r\n", NULL, NULL, NULL,
+	    NULL },
+	{ "trusted: none sent, ours set", "GET",
+	    { "Host", "h", NULL, NULL }, "10.0.0.1", 1, 0,
+	    "GET /api HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.1\r\n"
+	    "X-Forwarded-Proto: https\r\nX-Forwarded-Host: h\r\n\r\n", NULL,
+	    NULL, NULL, NULL },
 	{ "xff empty existing skipped", "GET",
 	    { "Host", "h", "X-Forwarded-For", "", NULL, NULL },
 	    "10.0.0.1", 0, 0,
@@ -288,7 +317,8 @@ START_TEST(test_build_table)
 	const struct build_case	*c = &build_cases[_i];
 	struct headers_forward	 fwd = { .client_ip = c->client_ip,
 	    .tls = c->tls, .default_host = "backend:80", .via = c->via,
-	    .host = c->host, .id_name = c->id_name, .id = c->id };
+	    .host = c->host, .id_name = c->id_name, .id = c->id,
+	    .trusted = strncmp(c->name, "trusted", 7) == 0 };
 	struct http1_field	 f[32];
 	struct headers_in	 in = { f, 0 };
 	struct headers_sink	 sink;

@@ -178,6 +178,9 @@ headers_request_drops(const struct headers_in *in,
 			return 1;
 	if (fwd->id_name != NULL && strcasecmp(name, fwd->id_name) == 0)
 		return 1;
+	/* from anyone but a trusted proxy, a lie about the client */
+	if (!fwd->trusted && strcasecmp(name, "Forwarded") == 0)
+		return 1;
 	if (strcasecmp(name, "Host") == 0)
 		return fwd->host != NULL;
 	return headers_request_listed(in, name);
@@ -297,16 +300,34 @@ headers_request_add(const struct headers_sink *out, const char *method,
 {
 	const char	*host;
 
-	if ((headers_kept(fwd, "X-Forwarded-For") &&
+	/*
+	 * The X-Forwarded-* a client sent are believed only from a trusted
+	 * proxy: from anyone else they are replaced, never appended to
+	 * (whatever a client puts first in X-Forwarded-For is what many
+	 * applications read as the client).
+	 */
+	if (headers_kept(fwd, "X-Forwarded-For") && (fwd->trusted ?
 	    headers_request_join(out, in, "X-Forwarded-For",
-	    fwd->client_ip) == -1) || (headers_kept(fwd, "Via") &&
-	    headers_request_join(out, in, "Via", fwd->via) == -1))
+	    fwd->client_ip) : fwd->client_ip == NULL ? 0 :
+	    headers_put(out, "X-Forwarded-For", fwd->client_ip)) == -1)
 		return -1;
-	if (headers_kept(fwd, "X-Forwarded-Proto") && headers_put(out,
-	    "X-Forwarded-Proto", fwd->tls ? "https" : "http") == -1)
+	if (headers_kept(fwd, "Via") &&
+	    headers_request_join(out, in, "Via", fwd->via) == -1)
+		return -1;
+	if (headers_kept(fwd, "X-Forwarded-Proto") && (fwd->trusted &&
+	    http1_fields_find(in->f, in->n, "X-Forwarded-Proto") != NULL ?
+	    headers_request_join(out, in, "X-Forwarded-Proto", NULL) :
+	    headers_put(out, "X-Forwarded-Proto", fwd->tls ? "https" :
+	    "http")) == -1)
 		return -1;
 	host = http1_fields_find(in->f, in->n, "Host");
-	if (host != NULL && headers_kept(fwd, "X-Forwarded-Host") &&
+	if (fwd->trusted && http1_fields_find(in->f, in->n,
+	    "X-Forwarded-Host") != NULL) {
+		if (headers_kept(fwd, "X-Forwarded-Host") &&
+		    headers_request_join(out, in, "X-Forwarded-Host",
+		    NULL) == -1)
+			return -1;
+	} else if (host != NULL && headers_kept(fwd, "X-Forwarded-Host") &&
 	    headers_put(out, "X-Forwarded-Host", host) == -1)
 		return -1;
 	/* an HTTP/1.0 client may omit Host; an HTTP/1.1 request may not */

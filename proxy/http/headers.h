@@ -55,7 +55,11 @@ struct headers_out {
 
 /* What the proxy adds to a forwarded request. */
 struct headers_forward {
-	const char	*client_ip;	/* appended to X-Forwarded-For */
+	const char	*client_ip;	/* the peer: X-Forwarded-For */
+	int		 trusted;	/* the peer is a trusted proxy: the
+					 * client's X-Forwarded-* and
+					 * Forwarded are kept (client_ip
+					 * appended to X-Forwarded-For) */
 	int		 tls;		/* X-Forwarded-Proto: https or http */
 	const char	*default_host;	/* Host when the client sent none
 					 * (HTTP/1.0); NULL: none */
@@ -91,10 +95,12 @@ int	headers_is_hop_by_hop(const char *name, size_t namelen,
 /*
  * Append the upstream request head to out: "METHOD TARGET HTTP/1.1\r\n",
  * then every end-to-end header of in (in order, duplicates kept), without
- * hop-by-hop headers, Expect, Content-Length and the client's
- * X-Forwarded-Proto and X-Forwarded-Host; then X-Forwarded-For (existing
- * values joined with ", " and client_ip appended), X-Forwarded-Proto,
- * X-Forwarded-Host (the client's Host, when it sent one), Via (the
+ * hop-by-hop headers, Expect, Content-Length, the client's X-Forwarded-*
+ * and, unless fwd->trusted, its Forwarded; then X-Forwarded-For
+ * (client_ip; with fwd->trusted, the client's values joined with ", " and
+ * client_ip appended), X-Forwarded-Proto and X-Forwarded-Host (with
+ * fwd->trusted, the client's when it sent them; else the scheme, and the
+ * client's Host when it sent one), Via (the
  * client's values joined, then fwd->via), the request ID (fwd->id_name:
  * fwd->id, the client's removed), and "Content-Length: body_len" when
  * body_len > 0 or the method is POST, PUT or PATCH; then the headers of
