@@ -80,8 +80,8 @@ conf_check_addrs(struct conf_loader *ld)
 	}
 }
 
-/* A listener needs an address, somewhere to send requests, and upstreams
- * that exist. */
+/* A listener needs an address, somewhere to send requests (unless it only
+ * redirects), and upstreams that exist. */
 static void
 conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 {
@@ -91,6 +91,18 @@ conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 	if (conf_key_line(&l->lines, "listen") == 0)
 		conf_error(ld, s->line, "[listener %s]: missing listen",
 		    l->name);
+	if (l->redirect_port != 0) {
+		/* it forwards nothing */
+		if (conf_key_line(&l->lines, "upstream") != 0)
+			conf_error(ld, conf_key_line(&l->lines, "upstream"),
+			    "upstream: a listener with redirect forwards "
+			    "nothing");
+		if (conf_key_line(&l->lines, "route") != 0)
+			conf_error(ld, conf_key_line(&l->lines, "route"),
+			    "route: a listener with redirect forwards "
+			    "nothing");
+		return;
+	}
 	if (l->upstream == NULL && l->nroutes == 0 &&
 	    conf_key_line(&l->lines, "upstream") == 0 &&
 	    conf_key_line(&l->lines, "route") == 0)

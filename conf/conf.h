@@ -224,6 +224,9 @@ struct conf_listener {
 	struct conf_hdr_rules	 response_headers;
 	struct conf_cidrs	 trusted_proxies; /* peers whose
 						 * X-Forwarded-* are believed */
+	int			 redirect_port;	/* redirect = https [PORT]:
+						 * the port (443 by default);
+						 * 0: off */
 	int			 line;		/* of the [listener] header */
 	struct conf_lines	 lines;		/* see conf_line() */
 };

@@ -199,6 +199,8 @@ int	conf_set_route(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 int	conf_set_cidrs(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
+int	conf_set_redirect(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
 int	conf_set_cert(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 int	conf_set_protocols(struct conf_loader *, const struct conf_keyword *,

@@ -495,6 +495,37 @@ conf_set_cidrs(struct conf_loader *ld, const struct conf_keyword *kw,
 	return rc;
 }
 
+/* redirect = off | https [PORT]: the port, 0 for off. */
+int
+conf_set_redirect(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char		*copy, *words[3], *end;
+	size_t		 n;
+	long		 port = 443;
+	int		 rc = 0;
+
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, words, 2);
+	if (n == 1 && strcmp(words[0], "off") == 0)
+		port = 0;
+	else if (n < 1 || n > 2 || strcmp(words[0], "https") != 0)
+		rc = conf_value_error(ld, kw, value,
+		    "expected off, https or https PORT");
+	else if (n == 2) {
+		port = strtol(words[1], &end, 10);
+		if (words[1][0] < '0' || words[1][0] > '9' || *end != '\0' ||
+		    port < 1 || port > 65535)
+			rc = conf_value_error(ld, kw, words[1],
+			    "the port must be 1..65535");
+	}
+	free(copy);
+	if (rc == 0)
+		*(int *)conf_field(base, kw) = (int)port;
+	return rc;
+}
+
 /* tls_certificate = CERT KEY, repeatable. */
 int
 conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,

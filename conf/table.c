@@ -137,6 +137,9 @@ static const struct conf_keyword conf_keywords[] = {
 	    "default route: the upstream when no route matches"),
 	CONF_LIST(LISTENER, "route", conf_set_route, routes,
 	    "[HOST]/PREFIX UPSTREAM [strip] [header=N:V] [cookie=N:V]"),
+	CONF_CUSTOM(LISTENER, "redirect", "off", 0, 0, conf_set_redirect,
+	    redirect_port, "off, or https [PORT]: this listener only "
+	    "redirects to HTTPS"),
 	CONF_LIST(LISTENER, "trusted_proxies", conf_set_cidrs,
 	    trusted_proxies, "CIDRs or addresses whose X-Forwarded-* count"),
 	CONF_LIST(LISTENER, "tls_certificate", conf_set_cert, certs,

@@ -105,6 +105,8 @@ struct exchange {
 						 * after trusted proxies */
 	int			 trusted;	/* the peer is a trusted
 						 * proxy */
+	int			 redirected;	/* a redirect listener's
+						 * answer: TERM "redirect" */
 	char			 sticky[EXCHANGE_STICKY_MAX]; /* the sticky
 						 * cookie's value sent; "" */
 	TAILQ_ENTRY(exchange)	 entry;
@@ -548,7 +550,8 @@ exchange_log(struct exchange *ex)
 		up_ms = exchange_ms(&ex->t_up_start, ex->t_up_end.tv_sec != 0 ?
 		    &ex->t_up_end : &now);
 	if (ex->term_who == EXCHANGE_WHO_NONE)
-		snprintf(term, sizeof(term), "ok");
+		snprintf(term, sizeof(term), ex->redirected ? "redirect" :
+		    "ok");
 	else
 		snprintf(term, sizeof(term), "%s_%s", who_names[ex->term_who],
 		    phase_names[ex->term_phase]);
@@ -1212,6 +1215,24 @@ exchange_reqline(struct evhttp_request *req, const char *method)
 	return s;
 }
 
+/* The name of req's method, whatever it is. */
+static const char *
+exchange_command(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET:		return "GET";
+	case EVHTTP_REQ_HEAD:		return "HEAD";
+	case EVHTTP_REQ_POST:		return "POST";
+	case EVHTTP_REQ_PUT:		return "PUT";
+	case EVHTTP_REQ_DELETE:		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:	return "OPTIONS";
+	case EVHTTP_REQ_PATCH:		return "PATCH";
+	case EVHTTP_REQ_TRACE:		return "TRACE";
+	case EVHTTP_REQ_CONNECT:	return "CONNECT";
+	}
+	return "-";
+}
+
 /* The method's name, or NULL for one we do not forward. */
 static const char *
 exchange_method(struct evhttp_request *req)
@@ -1503,15 +1524,17 @@ exchange_strip(const struct gen_route *r, char *target)
 	return rest - 1;
 }
 
-/* The route for the request, or NULL with *code set. */
-static const struct gen_route *
-exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
+/*
+ * The checks every request passes (a NUL in the head, RFC 9112 framing
+ * and target, http1_request_check) for method: 0, or -1 with *code set
+ * (400; 500 when out of memory).
+ */
+static int
+exchange_request_ok(struct exchange *ex, const char *method, int *code)
 {
 	struct evhttp_request	*req = ex->req;
-	const struct gen_route	*r;
 	struct exchange_fields	 x;
 	const char		*why = NULL;
-	char			*q;
 	int			 bad;
 
 	*code = 400;
@@ -1520,13 +1543,13 @@ exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 		log_info("#%llx %s:%u: bad request: NUL in the request head",
 		    (unsigned long long)ex->id, ex->client->ip,
 		    ex->client->port);
-		return NULL;
+		return -1;
 	}
 	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1) {
 		*code = 500;
-		return NULL;
+		return -1;
 	}
-	bad = http1_request_check(ex->method, evhttp_request_get_uri(req),
+	bad = http1_request_check(method, evhttp_request_get_uri(req),
 	    req->major, req->minor, x.f, x.n,
 	    evbuffer_get_length(evhttp_request_get_input_buffer(req)), &why);
 	exchange_fields_free(&x);
@@ -1534,8 +1557,21 @@ exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 		log_info("#%llx %s:%u: bad request: %s",
 		    (unsigned long long)ex->id, ex->client->ip,
 		    ex->client->port, why);
-		return NULL;
+		return -1;
 	}
+	return 0;
+}
+
+/* The route for the request, or NULL with *code set. */
+static const struct gen_route *
+exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
+{
+	struct evhttp_request	*req = ex->req;
+	const struct gen_route	*r;
+	char			*q;
+
+	if (exchange_request_ok(ex, ex->method, code) == -1)
+		return NULL;
 	*code = 500;
 	if (exchange_target(req, ex->host, sizeof(ex->host),
 	    &ex->target) == -1)
@@ -1734,6 +1770,82 @@ exchange_sticky(struct exchange *ex)
 	return upstream_sticky_find(ex->up, ex->sticky, strlen(ex->sticky));
 }
 
+/*
+ * A listener with redirect = https [PORT]: GET and HEAD get 301, other
+ * methods 308, to https://HOST[:PORT] and the target's path and query as
+ * sent (an absolute-form target's, whose authority is then the host);
+ * HOST is the Host without its port. A request without a valid Host, or
+ * with a target that is no path ("*", CONNECT's), gets 400.
+ */
+static void
+exchange_redirect(struct exchange *ex, int port)
+{
+	struct evhttp_request	*req = ex->req;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	const char		*uri = evhttp_request_get_uri(req), *host;
+	const char		*path = NULL, *method;
+	struct evbuffer		*body;
+	size_t			 hostlen = 0, hlen;
+	char			*loc = NULL, ports[8] = "", len[24];
+	int			 code;
+
+	method = exchange_command(req);
+	if (exchange_request_ok(ex, method, &code) == -1) {
+		exchange_error(ex, code, exchange_reason_phrase(code),
+		    EXCHANGE_WHO_PROXY, 1);
+		return;
+	}
+	host = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Host");
+	hostlen = host != NULL ? strlen(host) : 0;
+	if (uri[0] == '/')
+		path = uri;
+	else if (strncasecmp(uri, "http://", 7) == 0 ||
+	    strncasecmp(uri, "https://", 8) == 0) {
+		host = strstr(uri, "//") + 2;	/* RFC 9112 3.2.2 */
+		hostlen = strcspn(host, "/?#");
+		path = host + hostlen;
+	}
+	if (path == NULL || host == NULL ||
+	    (hlen = uri_authority_host(host, hostlen)) == 0) {
+		log_info("#%llx %s:%u: bad request: redirect: %s",
+		    (unsigned long long)ex->id, ex->client->ip,
+		    ex->client->port, path == NULL ? "the target is no path" :
+		    host == NULL ? "no Host" : "the Host is not a valid host");
+		exchange_error(ex, 400, "Bad Request", EXCHANGE_WHO_PROXY, 1);
+		return;
+	}
+	if (port != 443)
+		snprintf(ports, sizeof(ports), ":%d", port);
+	code = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ?
+	    301 : 308;
+	body = evbuffer_new();
+	if (body == NULL || asprintf(&loc, "https://%.*s%s%s%s", (int)hlen,
+	    host, ports, path[0] == '/' ? "" : "/", path) == -1) {
+		if (body != NULL)
+			evbuffer_free(body);
+		exchange_error(ex, 500, "Internal Server Error",
+		    EXCHANGE_WHO_PROXY, 1);
+		return;
+	}
+	ex->redirected = 1;
+	ex->status = code;
+	exchange_set_state(ex, EXCHANGE_ANSWERED);
+	evhttp_add_header(out, "Location", loc);
+	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+	evbuffer_add_printf(body, "%d: see %s\n", code, loc);
+	snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+	evhttp_add_header(out, "Content-Length", len);
+	if (!ex->head_request)
+		ex->bytes = evbuffer_get_length(body);
+	exchange_close_header(ex, 0);
+	(void)exchange_answer_edit(ex);	/* out of memory: without them */
+	free(loc);
+	evhttp_send_reply(req, code, code == 301 ? "Moved Permanently" :
+	    "Permanent Redirect", ex->head_request ? NULL : body);
+	evbuffer_free(body);
+}
+
 /* Validate, route, pick a server and forward; or answer the error. */
 static void
 exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
@@ -1746,6 +1858,10 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
 		rewrite_request_id(evhttp_request_get_input_headers(ex->req),
 		    gl->conf->request_id, gl->conf->request_id_trust,
 		    ex->reqid);
+	if (gl->conf->redirect_port != 0) {
+		exchange_redirect(ex, gl->conf->redirect_port);
+		return;
+	}
 	if (ex->method != NULL && exchange_max_forwards(ex, ex->method))
 		return;
 	if (ex->method != NULL)

@@ -828,6 +828,26 @@ START_TEST(test_trusted_proxies)
 }
 END_TEST
 
+/* A listener that only redirects needs no upstream; the port is kept. */
+START_TEST(test_redirect)
+{
+	struct conf	*c;
+
+	c = load_ok("[listener http]\nlisten = 127.0.0.1:8080\n"
+	    "redirect = https\n[listener alt]\nlisten = 127.0.0.1:8081\n"
+	    "redirect = https 8443\n[listener web]\n"
+	    "listen = 127.0.0.1:8082\nupstream = app\nredirect = off\n" UP);
+	ck_assert_int_eq(c->listeners[0].redirect_port, 443);
+	ck_assert_int_eq(c->listeners[1].redirect_port, 8443);
+	ck_assert_int_eq(c->listeners[2].redirect_port, 0);
+	conf_free(c);
+	c = load_ok("[listener http]\nlisten = 127.0.0.1:8080\n"
+	    "redirect = https\n");
+	ck_assert_uint_eq(c->nupstreams, 0);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_limits)
 {
 	struct conf			*c;
@@ -1332,6 +1352,21 @@ static const struct {
 	    "t.ini:6: route: \"strp\": unknown or repeated option" },
 	{ BASE_L "route = /x/ app strip more\n", 1,
 	    "t.ini:6: route: \"more\": unknown or repeated option" },
+	{ BASE_L "redirect = https\n", 1,
+	    "t.ini:5: upstream: a listener with redirect forwards nothing" },
+	{ UP "[listener r]\nlisten = 127.0.0.1:8080\nredirect = https\n"
+	    "route = /x/ app\n", 1,
+	    "t.ini:6: route: a listener with redirect forwards nothing" },
+	{ BASE_L "redirect = http\n", 1,
+	    "t.ini:6: redirect: \"http\": expected off, https or https PORT" },
+	{ BASE_L "redirect = https 443 x\n", 1,
+	    "t.ini:6: redirect: \"https 443 x\": expected off, https or" },
+	{ BASE_L "redirect = https 0\n", 1,
+	    "t.ini:6: redirect: \"0\": the port must be 1..65535" },
+	{ BASE_L "redirect = https 65536\n", 1,
+	    "t.ini:6: redirect: \"65536\": the port must be 1..65535" },
+	{ BASE_L "redirect = https +8443\n", 1,
+	    "t.ini:6: redirect: \"+8443\": the port must be 1..65535" },
 	{ BASE_L "trusted_proxies =\n", 1,
 	    "t.ini:6: trusted_proxies: \"\": expected addresses or CIDRs" },
 	{ BASE_L "trusted_proxies = 10.0.0.0/8 lb.example\n", 1,
@@ -1537,7 +1572,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 61);
+	ck_assert_uint_eq(n, 62);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1740,6 +1775,7 @@ check_suite(void)
 	tcase_add_test(tc, test_rules);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_trusted_proxies);
+	tcase_add_test(tc, test_redirect);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_lines_sections);
 	tcase_add_test(tc, test_tls);

@@ -191,6 +191,121 @@ START_TEST(test_xff)
 }
 END_TEST
 
+/* --- redirect = https -------------------------------------------------- */
+
+/* One request to a redirect listener and the answer it must get. */
+static const struct {
+	int		 port8443;	/* to the "redirect = https 8443" one */
+	const char	*request;	/* without the final empty line */
+	int		 status;
+	const char	*location;	/* NULL: none */
+} redirect_cases[] = {
+	{ 0, "GET / HTTP/1.1\r\nHost: example.com", 301,
+	    "https://example.com/" },
+	{ 0, "GET /a/b?x=1&y=%2F HTTP/1.1\r\nHost: example.com:8080", 301,
+	    "https://example.com/a/b?x=1&y=%2F" },
+	{ 1, "GET /a/b?x=1 HTTP/1.1\r\nHost: example.com:8080", 301,
+	    "https://example.com:8443/a/b?x=1" },
+	{ 0, "HEAD /h HTTP/1.1\r\nHost: Example.COM", 301,
+	    "https://Example.COM/h" },
+	{ 0, "POST /form HTTP/1.1\r\nHost: example.com\r\n"
+	    "Content-Length: 3\r\n\r\nabc", 308, "https://example.com/form" },
+	{ 0, "PUT /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0",
+	    308, "https://example.com/p" },
+	{ 1, "DELETE /d HTTP/1.1\r\nHost: example.com", 308,
+	    "https://example.com:8443/d" },
+	{ 0, "PATCH /x HTTP/1.1\r\nHost: example.com\r\n"
+	    "Content-Length: 0", 308, "https://example.com/x" },
+	{ 0, "OPTIONS /o HTTP/1.1\r\nHost: example.com", 308,
+	    "https://example.com/o" },
+	{ 0, "GET /%7Euser/a%20b/./../c?q=%00&r=%zz HTTP/1.1\r\n"
+	    "Host: example.com", 301,
+	    "https://example.com/%7Euser/a%20b/./../c?q=%00&r=%zz" },
+	/* raw UTF-8 is no URI (RFC 3986 2.1): refused on every listener */
+	{ 0, "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: example.com", 400, NULL },
+	{ 0, "GET //double//slash HTTP/1.1\r\nHost: example.com", 301,
+	    "https://example.com//double//slash" },
+	{ 0, "GET /v6 HTTP/1.1\r\nHost: [2001:db8::7]:8080", 301,
+	    "https://[2001:db8::7]/v6" },
+	{ 1, "GET /v4 HTTP/1.1\r\nHost: 192.0.2.9", 301,
+	    "https://192.0.2.9:8443/v4" },
+	{ 0, "GET http://other.example:80/abs?q HTTP/1.1\r\n"
+	    "Host: example.com", 301, "https://other.example/abs?q" },
+	{ 0, "GET http://other.example HTTP/1.1\r\nHost: example.com", 301,
+	    "https://other.example/" },
+	{ 0, "GET / HTTP/1.0", 400, NULL },
+	{ 0, "GET / HTTP/1.1\r\nHost: ex ample.com", 400, NULL },
+	{ 0, "GET / HTTP/1.1\r\nHost: example.com:99999", 400, NULL },
+	{ 0, "GET / HTTP/1.1\r\nHost: user@example.com", 400, NULL },
+	{ 0, "GET / HTTP/1.1\r\nHost: ::1", 400, NULL },
+	{ 0, "GET / HTTP/1.1\r\nHost: example.com/x", 400, NULL },
+	{ 0, "OPTIONS * HTTP/1.1\r\nHost: example.com", 400, NULL },
+	{ 0, "GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example", 400,
+	    NULL },
+};
+
+/*
+ * Every row on its own connection: the status, the Location, a body on
+ * all but HEAD, and the access log says redirect; the origin never hears
+ * of any of it.
+ */
+START_TEST(test_redirect)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	char			 req[512];
+	const char		*loc;
+	int			 p8443, i, n;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_port(&t);
+	p8443 = itest_free_port();
+	itest_sluice_start(&t, "[listener http]\nlisten = 127.0.0.1:%d\n"
+	    "redirect = https\n\n[listener alt]\nlisten = 127.0.0.1:%d\n"
+	    "redirect = https 8443\n\n[listener web]\n"
+	    "listen = 127.0.0.1:%d\nupstream = app\n\n[upstream app]\n"
+	    "server = 127.0.0.1:%d\n", t.sluice.port, p8443,
+	    itest_free_port(), t.origin[0].port);
+	n = (int)(sizeof(redirect_cases) / sizeof(redirect_cases[0]));
+	for (i = 0; i < n; i++) {
+		itest_connect(&c, redirect_cases[i].port8443 ? p8443 :
+		    t.sluice.port, WAIT_MS);
+		snprintf(req, sizeof(req), "%s%s", redirect_cases[i].request,
+		    strstr(redirect_cases[i].request, "\r\n\r\n") != NULL ?
+		    "" : "\r\n\r\n");
+		itest_send_str(&c, req);
+		itest_read_response(&c, &r, strncmp(req, "HEAD", 4) == 0,
+		    WAIT_MS);
+		loc = itest_resp_header(&r, "Location");
+		ck_assert_msg(r.status == redirect_cases[i].status, "%s: "
+		    "status %d, want %d", redirect_cases[i].request, r.status,
+		    redirect_cases[i].status);
+		if (redirect_cases[i].location == NULL)
+			ck_assert_msg(loc == NULL, "%s: Location %s",
+			    redirect_cases[i].request, loc);
+		else {
+			ck_assert_msg(loc != NULL && strcmp(loc,
+			    redirect_cases[i].location) == 0, "%s: Location "
+			    "%s, want %s", redirect_cases[i].request, loc,
+			    redirect_cases[i].location);
+			ck_assert_msg(strncmp(req, "HEAD", 4) == 0 ?
+			    r.bodylen == 0 : r.bodylen > 0 && strstr((char *)
+			    r.body, redirect_cases[i].location) != NULL,
+			    "%s: body %s", redirect_cases[i].request, r.body);
+		}
+		itest_resp_free(&r);
+		itest_close(&c);
+	}
+	ck_assert(itest_wait_lines(t.access_log, n, WAIT_MS));
+	ck_assert_int_eq(itest_count_file(t.access_log, " redirect #"),
+	    n - 9);
+	ck_assert_int_eq(itest_count_lines(t.origin_log[0]), 0);
+	itest_finish(&t);
+}
+END_TEST
+
 /* The suite. */
 Suite *
 check_suite(void)
@@ -200,6 +315,10 @@ check_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_xff, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("redirect");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_redirect);
 	suite_add_tcase(s, tc);
 	return s;
 }

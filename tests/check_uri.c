@@ -314,6 +314,61 @@ START_TEST(test_cookie)
 }
 END_TEST
 
+/* A Host value and the length of its host part (0: not an authority). */
+static const struct {
+	const char	*in;
+	size_t		 host;
+} auth_cases[] = {
+	{ "example.com", 11 },
+	{ "example.com:8443", 11 },
+	{ "example.com:", 11 },		/* port = *DIGIT */
+	{ "EXAMPLE.com:80", 11 },
+	{ "a", 1 },
+	{ "10.0.0.1", 8 },
+	{ "10.0.0.1:80", 8 },
+	{ "[::1]", 5 },
+	{ "[::1]:8080", 5 },
+	{ "[2001:db8::7]:443", 13 },
+	{ "[::ffff:10.0.0.1]", 17 },
+	{ "xn--bcher-kva.example", 21 },
+	{ "a%20b", 5 },
+	{ "sub_delims!$&'()*+,;=", 21 },
+	{ "host:65535", 4 },
+	{ "", 0 },
+	{ ":80", 0 },
+	{ "host:65536", 0 },
+	{ "host:123456", 0 },
+	{ "host:8x", 0 },
+	{ "host:80:80", 0 },
+	{ "ho st", 0 },
+	{ "host/path", 0 },
+	{ "host?q", 0 },
+	{ "host#f", 0 },
+	{ "user@host", 0 },
+	{ "a%2", 0 },
+	{ "a%zz", 0 },
+	{ "[::1", 0 },
+	{ "[::1]x", 0 },
+	{ "[not-v6]", 0 },
+	{ "[]", 0 },
+	{ "::1", 0 },			/* IPv6 without brackets */
+	{ "h\"x", 0 },
+	{ "h<x>", 0 },
+	{ "h\\x", 0 },
+	{ "h\x7fx", 0 },
+	{ "h\xc3\xa9", 0 },		/* raw UTF-8: not a reg-name */
+};
+
+START_TEST(test_authority)
+{
+	const char	*in = auth_cases[_i].in;
+	size_t		 got = uri_authority_host(in, strlen(in));
+
+	ck_assert_msg(got == auth_cases[_i].host, "\"%s\": host length %zu, "
+	    "want %zu", in, got, auth_cases[_i].host);
+}
+END_TEST
+
 /* The runner's suite. */
 Suite *
 check_suite(void)
@@ -323,6 +378,7 @@ check_suite(void)
 
 	tcase_add_loop_test(tc, test_normalize, 0, NELEM(norm_cases));
 	tcase_add_loop_test(tc, test_strip_match, 0, NELEM(strip_cases));
+	tcase_add_loop_test(tc, test_authority, 0, NELEM(auth_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("urls");
 	tcase_add_loop_test(tc, test_location, 0, NELEM(loc_cases));

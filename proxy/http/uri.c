@@ -1,6 +1,9 @@
 /*
  * uri: dot-segments, strip prefixes, and the URLs servers send back.
  */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -360,4 +363,86 @@ uri_rewrite_cookie_path(const char *prefix, size_t prefixlen, const char *v,
 		return 0;
 	uri_put(&b, from, (size_t)(end - from));
 	return uri_done(&b, out);
+}
+
+/* 1 for an RFC 3986 unreserved or sub-delims byte. */
+static int
+uri_regname_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=", c) != NULL;
+}
+
+/* 1 for a hex digit. */
+static int
+uri_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/* 1 when s[0..len) is an IPv6 address (RFC 3986 IPv6address). */
+static int
+uri_ipv6(const char *s, size_t len)
+{
+	char		buf[64];
+	unsigned char	a[16];
+
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	/* inet_pton takes exactly the RFC's forms, the IPv4 tail included */
+	return inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* See uri.h. */
+size_t
+uri_authority_host(const char *host, size_t len)
+{
+	size_t		 hlen, i;
+	const char	*colon;
+	unsigned long	 port = 0;
+
+	if (len == 0)
+		return 0;
+	if (host[0] == '[') {
+		const char *close = memchr(host, ']', len);
+
+		if (close == NULL || !uri_ipv6(host + 1,
+		    (size_t)(close - host) - 1))
+			return 0;
+		hlen = (size_t)(close - host) + 1;
+		if (hlen < len && host[hlen] != ':')
+			return 0;
+	} else {
+		colon = memchr(host, ':', len);
+		hlen = colon != NULL ? (size_t)(colon - host) : len;
+		if (hlen == 0)
+			return 0;
+		/* a reg-name covers IPv4's digits and dots too */
+		for (i = 0; i < hlen; i++) {
+			unsigned char c = (unsigned char)host[i];
+
+			if (c == '%') {
+				if (i + 2 >= hlen || !uri_hex((unsigned char)
+				    host[i + 1]) || !uri_hex((unsigned char)
+				    host[i + 2]))
+					return 0;
+				i += 2;
+			} else if (!uri_regname_byte(c))
+				return 0;
+		}
+	}
+	if (hlen == len)
+		return hlen;
+	/* ":PORT": digits (none is allowed: port = *DIGIT), at most 65535 */
+	if (len - hlen - 1 > 5)
+		return 0;
+	for (i = hlen + 1; i < len; i++) {
+		if (host[i] < '0' || host[i] > '9')
+			return 0;
+		port = port * 10 + (unsigned long)(host[i] - '0');
+	}
+	return port <= 65535 ? hlen : 0;
 }

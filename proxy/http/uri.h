@@ -46,6 +46,16 @@ struct uri_self {
  */
 int	uri_self_parse(const char *text, struct uri_self *s);
 
+/*
+ * An RFC 3986 authority without userinfo, as a Host header carries it:
+ * host[0..len) is "HOST" or "HOST:PORT" where HOST is a reg-name
+ * (unreserved, pct-encoded, sub-delims; not empty), an IPv4 address, or
+ * an IPv6 address in brackets, and PORT 0..65535 in digits (or none, as
+ * RFC 3986 allows). Returns the
+ * length of HOST (brackets included), or 0 when host is none of those.
+ */
+size_t	uri_authority_host(const char *host, size_t len);
+
 /* How a server's URLs are pointed back at the client's side. */
 struct uri_outside {
 	const char		*scheme;	/* the client's: "http" or
