@@ -30,6 +30,7 @@ conf_listener_clear(struct conf_listener *l)
 	conf_hdr_rules_clear(&l->request_headers);
 	conf_hdr_rules_clear(&l->response_headers);
 	free(l->trusted_proxies.v);
+	conf_error_pages_clear(&l->error_pages);
 }
 
 /* Free one upstream's contents. */
@@ -50,6 +51,7 @@ conf_upstream_clear(struct conf_upstream *u)
 	free(u->sticky_cookie);
 	conf_hdr_rules_clear(&u->request_headers);
 	conf_hdr_rules_clear(&u->response_headers);
+	conf_error_pages_clear(&u->error_pages);
 }
 
 /* Free a conf and all it owns; NULL is fine. */

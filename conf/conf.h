@@ -106,6 +106,28 @@ struct conf_route {
 	int			 line;
 };
 
+#define CONF_ERROR_PAGE_MAX	(64 * 1024)	/* bytes of one page */
+
+/* One "error_page = CODE... FILE" line, the file read when loaded. */
+struct conf_error_page {
+	int			*codes;		/* 400..599 */
+	size_t			 ncodes;
+	char			*path;
+	char			*body;		/* the file's bytes */
+	size_t			 len;
+	const char		*type;		/* Content-Type, by extension */
+	int			 line;
+};
+
+struct conf_error_pages {
+	struct conf_error_page	*v;
+	size_t			 n;
+};
+
+/* The page of pages for code, or NULL. */
+const struct conf_error_page *conf_error_page_find(
+	    const struct conf_error_pages *pages, int code);
+
 /* An address block of trusted_proxies: family, address, prefix bits. */
 struct conf_cidr {
 	int			 family;	/* AF_INET or AF_INET6 */
@@ -224,6 +246,7 @@ struct conf_listener {
 	struct conf_hdr_rules	 response_headers;
 	struct conf_cidrs	 trusted_proxies; /* peers whose
 						 * X-Forwarded-* are believed */
+	struct conf_error_pages	 error_pages;
 	int			 redirect_port;	/* redirect = https [PORT]:
 						 * the port (443 by default);
 						 * 0: off */
@@ -273,6 +296,7 @@ struct conf_upstream {
 	int			 sticky_httponly;
 	enum conf_samesite	 sticky_samesite;
 	int			 sticky_strip;		/* default off */
+	struct conf_error_pages	 error_pages;	/* win over the listener's */
 	enum conf_host_mode	 host_mode;		/* default pass */
 	char			*host_name;	/* CONF_HOST_NAME's Host */
 	int			 rewrite_location;	/* default on */

@@ -201,6 +201,11 @@ int	conf_set_cidrs(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 int	conf_set_redirect(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
+int	conf_set_error_page(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
+
+/* Free what an error_page list holds (pages.c). */
+void	conf_error_pages_clear(struct conf_error_pages *);
 int	conf_set_cert(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 int	conf_set_protocols(struct conf_loader *, const struct conf_keyword *,

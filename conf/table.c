@@ -137,6 +137,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    "default route: the upstream when no route matches"),
 	CONF_LIST(LISTENER, "route", conf_set_route, routes,
 	    "[HOST]/PREFIX UPSTREAM [strip] [header=N:V] [cookie=N:V]"),
+	CONF_LIST(LISTENER, "error_page", conf_set_error_page, error_pages,
+	    "CODE... FILE: the body of sluice's own answers with those codes"),
 	CONF_CUSTOM(LISTENER, "redirect", "off", 0, 0, conf_set_redirect,
 	    redirect_port, "off, or https [PORT]: this listener only "
 	    "redirects to HTTPS"),
@@ -243,6 +245,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    "[httponly] [samesite=lax|strict|none]"),
 	CONF_BOOL(UPSTREAM, "sticky_strip", "off", sticky_strip,
 	    "remove the sticky cookie from requests to the servers"),
+	CONF_LIST(UPSTREAM, "error_page", conf_set_error_page, error_pages,
+	    "CODE... FILE: as the listener's, and wins over it"),
 	CONF_CUSTOM(UPSTREAM, "host", "pass", 0, 0, conf_set_host, host_mode,
 	    "Host sent: pass (the client's) | server (HOST:PORT) | NAME"),
 	CONF_BOOL(UPSTREAM, "rewrite_location", "on", rewrite_location,

@@ -792,14 +792,34 @@ exchange_close_header(struct exchange *ex, int force)
 		evhttp_add_header(out, "Connection", "close");
 }
 
-/* Answer with a short plain-text error and record the termination. */
+/*
+ * The error_page for code: the upstream's (once the request is routed),
+ * else the listener's; NULL for the built-in text.
+ */
+static const struct conf_error_page *
+exchange_error_page(const struct exchange *ex, int code)
+{
+	const struct conf_error_page	*p = NULL;
+
+	if (ex->up != NULL)
+		p = conf_error_page_find(&ex->up->conf->error_pages, code);
+	if (p == NULL)
+		p = conf_error_page_find(&ex->gl->conf->error_pages, code);
+	return p;
+}
+
+/*
+ * Answer with an error of sluice's own (its error_page, or a short plain
+ * text) and record the termination.
+ */
 static void
 exchange_error(struct exchange *ex, int code, const char *reason,
     enum exchange_who who, int close)
 {
-	struct evkeyvalq	*out;
-	struct evbuffer		*body = evbuffer_new();
-	char			 len[24];
+	const struct conf_error_page	*pg = exchange_error_page(ex, code);
+	struct evkeyvalq		*out;
+	struct evbuffer			*body = evbuffer_new();
+	char				 len[24];
 
 	out = evhttp_request_get_output_headers(ex->req);
 	exchange_unqueue(ex);
@@ -807,13 +827,20 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 	exchange_set_state(ex, EXCHANGE_ANSWERED);
 	ex->status = code;
 	evhttp_clear_headers(out);
-	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(out, "Content-Type", pg != NULL ? pg->type :
+	    "text/plain; charset=utf-8");
 	evhttp_add_header(out, "Cache-Control", "no-store");
 	exchange_close_header(ex, close);
-	if (body != NULL && !ex->head_request)
-		evbuffer_add_printf(body, "%d %s\n", code, reason);
-	if (body != NULL && ex->head_request)
-		evhttp_add_header(out, "Content-Length", "0");
+	if (body != NULL && !ex->head_request) {
+		if (pg != NULL)
+			evbuffer_add(body, pg->body, pg->len);
+		else
+			evbuffer_add_printf(body, "%d %s\n", code, reason);
+	}
+	if (body != NULL && ex->head_request) {
+		snprintf(len, sizeof(len), "%zu", pg != NULL ? pg->len : 0);
+		evhttp_add_header(out, "Content-Length", len);
+	}
 	if (body != NULL && !ex->head_request) {
 		/* framed even where evhttp would not (CONNECT) */
 		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));

@@ -828,6 +828,101 @@ START_TEST(test_trusted_proxies)
 }
 END_TEST
 
+/* Write len bytes of c into dir/name; the path into path. */
+static void
+page_file(const char *dir, const char *name, int c, size_t len, char *path,
+    size_t size)
+{
+	FILE	*f;
+	size_t	 i;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	for (i = 0; i < len; i++)
+		fputc(c, f);
+	fclose(f);
+}
+
+/*
+ * error_page: the files are read when the configuration is; the type
+ * comes from the extension; an upstream's page wins over the listener's
+ * for the same code; every mistake is a file:line error.
+ */
+START_TEST(test_error_pages)
+{
+	char				 dir[] = "/tmp/sluice-pages.XXXXXX";
+	char				 a[256], b[256], big[256], png[256];
+	char				 text[2048], *errors = NULL;
+	const struct conf_error_page	*p;
+	struct conf			*c;
+	size_t				 i;
+	static const struct {
+		const char	*line;		/* %s: a, b, big, png */
+		const char	*expect;
+	} bad[] = {
+		{ "error_page = 503 %s/none.html", "t.ini:6: error_page: "
+		    "\"%s/none.html\": No such file or directory" },
+		{ "error_page = 503 %s/big.html", "t.ini:6: error_page: "
+		    "\"%s/big.html\": larger than 64 KiB" },
+		{ "error_page = 503 %s/x.png", "t.ini:6: error_page: "
+		    "\"%s/x.png\": the file must end in .html" },
+		{ "error_page = 399 %s/a.html", "t.ini:6: error_page: "
+		    "\"399\": a code must be 400..599" },
+		{ "error_page = 600 %s/a.html", "t.ini:6: error_page: "
+		    "\"600\": a code must be 400..599" },
+		{ "error_page = 5xx %s/a.html", "t.ini:6: error_page: "
+		    "\"5xx\": a code must be 400..599" },
+		{ "error_page = %s/a.html", "t.ini:6: error_page: expected "
+		    "CODE... FILE" },
+		{ "error_page = 503 503 %s/a.html", "t.ini:6: error_page: 503 "
+		    "already has a page (line 6)" },
+		{ "error_page = 503 %s/a.html\nerror_page = 502 503 %s/a.html",
+		    "t.ini:7: error_page: 503 already has a page (line 6)" },
+	};
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	page_file(dir, "a.html", 'a', 10, a, sizeof(a));
+	page_file(dir, "b.JSON", 'b', 65536, b, sizeof(b));
+	page_file(dir, "big.html", 'x', 65537, big, sizeof(big));
+	page_file(dir, "x.png", 'p', 3, png, sizeof(png));
+	snprintf(text, sizeof(text), "[listener web]\n"
+	    "listen = 127.0.0.1:8080\nupstream = app\n"
+	    "error_page = 404 400 503 %s\n"
+	    "[upstream app]\nserver = 127.0.0.1:9000\n"
+	    "error_page = 503 502 %s\n", a, b);
+	c = load_ok(text);
+	p = conf_error_page_find(&c->listeners[0].error_pages, 400);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->type, "text/html; charset=utf-8");
+	ck_assert_uint_eq(p->len, 10);
+	ck_assert(memcmp(p->body, "aaaaaaaaaa", 10) == 0);
+	ck_assert_int_eq(p->line, 4);
+	ck_assert_ptr_null(conf_error_page_find(&c->listeners[0].error_pages,
+	    502));
+	p = conf_error_page_find(&c->upstreams[0].error_pages, 502);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->type, "application/json");
+	ck_assert_uint_eq(p->len, 65536);
+	conf_free(c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char	line[512], want[512];
+
+		snprintf(line, sizeof(line), bad[i].line, dir, dir);
+		snprintf(want, sizeof(want), bad[i].expect, dir);
+		snprintf(text, sizeof(text), BASE_L "%s\n", line);
+		ck_assert_ptr_null(load(text, &errors));
+		ck_assert_msg(has_line(errors, want), "%s: want \"%s\", got:\n"
+		    "%s", line, want, errors);
+		free(errors);
+	}
+	unlink(a);
+	unlink(b);
+	unlink(big);
+	unlink(png);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* A listener that only redirects needs no upstream; the port is kept. */
 START_TEST(test_redirect)
 {
@@ -1572,7 +1667,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 62);
+	ck_assert_uint_eq(n, 64);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1776,6 +1871,7 @@ check_suite(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_trusted_proxies);
 	tcase_add_test(tc, test_redirect);
+	tcase_add_test(tc, test_error_pages);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_lines_sections);
 	tcase_add_test(tc, test_tls);

@@ -306,6 +306,157 @@ START_TEST(test_redirect)
 }
 END_TEST
 
+/* --- error_page --------------------------------------------------------- */
+
+/* Write text into t's directory as name; the path into path. */
+static void
+edge_page(struct itest *t, const char *name, const char *text, char *path,
+    size_t len)
+{
+	snprintf(path, len, "%s/%s", t->dir, name);
+	itest_write_file(path, text);
+}
+
+/* The error-page world's config, with the dead upstream's page file. */
+static void
+edge_pages_config(struct itest *t, const char *lpage, const char *dead,
+    const char *slow, int dead_port, int bare_port)
+{
+	itest_sluice_config(t, NULL, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nroute = /dead/ dead\nroute = /slow/ slow strip\n"
+	    "route = /one/ one strip\n"
+	    "error_page = 400 404 502 503 %s\n\n"
+	    "[listener bare]\nlisten = 127.0.0.1:%d\nroute = /x/ app\n"
+	    "error_page = 404 %s\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d\n\n"
+	    "[upstream dead]\nserver = 127.0.0.1:%d\nretries = 0\n"
+	    "error_page = 502 %s\n\n"
+	    "[upstream slow]\nserver = 127.0.0.1:%d\nread_timeout = 200ms\n"
+	    "error_page = 504 %s\n\n"
+	    "[upstream one]\nserver = 127.0.0.1:%d max_conns=1\n",
+	    t->sluice.port, lpage, bare_port, lpage, t->origin[0].port,
+	    dead_port, dead, t->origin[0].port, slow, t->origin[0].port);
+}
+
+/* GET or HEAD path on port; the response (freed by the caller). */
+static void
+edge_get(int port, const char *method, const char *path,
+    struct itest_resp *r)
+{
+	struct itest_conn	 c;
+	char			 req[256];
+
+	itest_connect(&c, port, WAIT_MS);
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: t\r\n"
+	    "Connection: close\r\n\r\n", method, path);
+	itest_send_str(&c, req);
+	itest_read_response(&c, r, strcmp(method, "HEAD") == 0, WAIT_MS);
+	itest_close(&c);
+}
+
+/* Assert a response: status, Content-Type, body. */
+static void
+edge_assert_page(const struct itest_resp *r, int status, const char *type,
+    const char *body, const char *what)
+{
+	const char	*ct = itest_resp_header(r, "Content-Type");
+
+	ck_assert_msg(r->status == status, "%s: status %d, want %d", what,
+	    r->status, status);
+	ck_assert_msg(ct != NULL && strcmp(ct, type) == 0, "%s: Content-Type "
+	    "%s, want %s", what, ct != NULL ? ct : "(none)", type);
+	ck_assert_msg(r->body != NULL && strcmp((const char *)r->body,
+	    body) == 0, "%s: body \"%s\", want \"%s\"", what,
+	    r->body != NULL ? (const char *)r->body : "", body);
+}
+
+/*
+ * Each path sluice answers itself gets its page, the upstream's before
+ * the listener's; a server's own error is never replaced; HEAD gets the
+ * page's length; a reload swaps a page, and one that names a missing file
+ * is refused and keeps the old one.
+ */
+START_TEST(test_error_pages)
+{
+	static const char	 lbody[] = "<p>sorry</p>\n";
+	static const char	 dbody[] = "{\"error\":\"dead\"}\n";
+	static const char	 sbody[] = "slow down\n";
+	struct itest		 t;
+	struct itest_resp	 r;
+	struct itest_conn	 hold;
+	char			 lp[256], dp[256], sp[256], len[16];
+	int			 dead, bare;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_port(&t);
+	dead = itest_free_port();
+	bare = itest_free_port();
+	edge_page(&t, "l.html", lbody, lp, sizeof(lp));
+	edge_page(&t, "dead.json", dbody, dp, sizeof(dp));
+	edge_page(&t, "slow.txt", sbody, sp, sizeof(sp));
+	edge_pages_config(&t, lp, dp, sp, dead, bare);
+	itest_sluice_launch(&t);
+
+	edge_get(t.sluice.port, "GET", "/dead/x", &r);
+	edge_assert_page(&r, 502, "application/json", dbody,
+	    "502, the upstream's page");
+	itest_resp_free(&r);
+	edge_get(t.sluice.port, "HEAD", "/dead/x", &r);
+	snprintf(len, sizeof(len), "%zu", strlen(dbody));
+	ck_assert_int_eq(r.status, 502);
+	ck_assert_str_eq(itest_resp_header(&r, "Content-Length"), len);
+	ck_assert_uint_eq(r.bodylen, 0);
+	itest_resp_free(&r);
+	edge_get(t.sluice.port, "GET", "/slow/delay/2000", &r);
+	edge_assert_page(&r, 504, "text/plain; charset=utf-8", sbody,
+	    "504, the upstream's page");
+	itest_resp_free(&r);
+	edge_get(t.sluice.port, "GET", "/a/../../x", &r);
+	edge_assert_page(&r, 400, "text/html; charset=utf-8", lbody,
+	    "400, the listener's page");
+	itest_resp_free(&r);
+	edge_get(bare, "GET", "/nothing", &r);
+	edge_assert_page(&r, 404, "text/html; charset=utf-8", lbody,
+	    "404, the other listener's page");
+	itest_resp_free(&r);
+	/* a full queue (0) is sluice's 503: the listener's page */
+	itest_connect(&hold, t.sluice.port, WAIT_MS);
+	itest_send_str(&hold, "GET /one/delay/1000 HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n");
+	ck_assert(itest_wait_file(t.origin_log[0], "/delay/1000", WAIT_MS));
+	edge_get(t.sluice.port, "GET", "/one/x", &r);
+	edge_assert_page(&r, 503, "text/html; charset=utf-8", lbody,
+	    "503 of a full queue, the listener's page");
+	itest_resp_free(&r);
+	itest_close(&hold);
+	/* a server's own 502 stays the server's */
+	edge_get(t.sluice.port, "GET", "/status/502", &r);
+	ck_assert_int_eq(r.status, 502);
+	ck_assert_msg(r.body == NULL || strstr((char *)r.body, "sorry") ==
+	    NULL, "a server's 502 got the page: %s", r.body);
+	itest_resp_free(&r);
+	/* a reload swaps the page; a missing file is refused */
+	edge_page(&t, "dead.json", "{\"error\":\"new\"}\n", dp, sizeof(dp));
+	itest_sluice_hup(&t, "reload: generation 2 in ", WAIT_MS);
+	edge_get(t.sluice.port, "GET", "/dead/x", &r);
+	edge_assert_page(&r, 502, "application/json", "{\"error\":\"new\"}\n",
+	    "502 after the reload");
+	itest_resp_free(&r);
+	snprintf(dp, sizeof(dp), "%s/missing.json", t.dir);
+	edge_pages_config(&t, lp, dp, sp, dead, bare);
+	itest_sluice_hup(&t, "reload failed; still serving generation 2",
+	    WAIT_MS);
+	ck_assert_int_eq(itest_count_file(t.error_log, "missing.json\": No "
+	    "such file or directory"), 1);
+	edge_get(t.sluice.port, "GET", "/dead/x", &r);
+	edge_assert_page(&r, 502, "application/json", "{\"error\":\"new\"}\n",
+	    "502 after a refused reload");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
 /* The suite. */
 Suite *
 check_suite(void)
@@ -315,6 +466,10 @@ check_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_xff, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pages");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_error_pages);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("redirect");
 	tcase_set_timeout(tc, 60);
