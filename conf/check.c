@@ -91,6 +91,16 @@ conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 	if (conf_key_line(&l->lines, "listen") == 0)
 		conf_error(ld, s->line, "[listener %s]: missing listen",
 		    l->name);
+	if (l->tls_verify_client != CONF_VERIFY_CLIENT_OFF) {
+		if (l->tls_client_ca == NULL)
+			conf_error(ld, conf_key_line(&l->lines,
+			    "tls_verify_client"), "tls_verify_client: needs "
+			    "tls_client_ca");
+		if (l->ncerts == 0)
+			conf_error(ld, conf_key_line(&l->lines,
+			    "tls_verify_client"), "tls_verify_client: needs "
+			    "a TLS listener (tls_certificate)");
+	}
 	if (l->redirect_port != 0) {
 		/* it forwards nothing */
 		if (conf_key_line(&l->lines, "upstream") != 0)

@@ -30,6 +30,7 @@ conf_listener_clear(struct conf_listener *l)
 	conf_hdr_rules_clear(&l->request_headers);
 	conf_hdr_rules_clear(&l->response_headers);
 	free(l->trusted_proxies.v);
+	free(l->tls_client_ca);
 	conf_error_pages_clear(&l->error_pages);
 }
 

@@ -44,7 +44,7 @@ enum conf_sect_kind {
 };
 
 /* Entries of the keyword table, at most (conf/ asserts it at build time). */
-#define CONF_KEYS_MAX		64
+#define CONF_KEYS_MAX		96
 
 /*
  * Where one section and each of its keys were written, kept so that
@@ -152,6 +152,13 @@ int	conf_ip_parse(const char *s, size_t len, int *family,
 int	conf_cidrs_match(const struct conf_cidrs *cidrs, int family,
 	    const unsigned char addr[16]);
 
+/* tls_verify_client: what a listener asks of clients' certificates. */
+enum conf_verify_client {
+	CONF_VERIFY_CLIENT_OFF = 0,	/* none asked for */
+	CONF_VERIFY_CLIENT_OPTIONAL,	/* asked; one presented must verify */
+	CONF_VERIFY_CLIENT_ON,		/* required and verified */
+};
+
 /* SameSite of the sticky cookie. */
 enum conf_samesite {
 	CONF_SAMESITE_UNSET = 0,	/* not sent */
@@ -175,6 +182,9 @@ enum conf_var {
 	CONF_VAR_HOST,		/* the client's Host, lower-cased, no port */
 	CONF_VAR_REQUEST_ID,
 	CONF_VAR_SERVER,	/* the chosen server's name */
+	CONF_VAR_TLS_CLIENT_SUBJECT,	/* a verified client certificate's
+					 * subject, RFC 2253 */
+	CONF_VAR_TLS_CLIENT_FINGERPRINT, /* its SHA-256, 64 hex digits */
 };
 
 /* One piece of a value: text[0..len) when var is CONF_VAR_TEXT. */
@@ -247,6 +257,9 @@ struct conf_listener {
 	struct conf_cidrs	 trusted_proxies; /* peers whose
 						 * X-Forwarded-* are believed */
 	struct conf_error_pages	 error_pages;
+	char			*tls_client_ca;	/* CA file or directory;
+						 * NULL: none */
+	enum conf_verify_client	 tls_verify_client; /* default off */
 	int			 redirect_port;	/* redirect = https [PORT]:
 						 * the port (443 by default);
 						 * 0: off */

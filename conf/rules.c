@@ -33,6 +33,8 @@ static const struct {
 	{ "host",		CONF_VAR_HOST },
 	{ "request_id",		CONF_VAR_REQUEST_ID },
 	{ "server",		CONF_VAR_SERVER },
+	{ "tls_client_subject",	CONF_VAR_TLS_CLIENT_SUBJECT },
+	{ "tls_client_fingerprint", CONF_VAR_TLS_CLIENT_FINGERPRINT },
 };
 
 /* 1 when s[0..len) is a token (RFC 9110 5.6.2). */
@@ -162,7 +164,9 @@ conf_hdr_value(struct conf_loader *ld, const struct conf_keyword *kw,
 			    n), s + 1);
 			return conf_error(ld, ld->lineno, "%s: \"%s\": unknown "
 			    "variable (use $remote_addr, $scheme, $host, "
-			    "$request_id, $server or $$)", kw->info.key, bad);
+			    "$request_id, $server, $tls_client_subject, "
+			    "$tls_client_fingerprint or $$)", kw->info.key,
+			    bad);
 		}
 		if (conf_part_add(r, CONF_VAR_TEXT, r->value + start,
 		    (size_t)(out - r->value) - start) == -1 ||

@@ -60,6 +60,11 @@ static const char *const conf_balance_names[] = {
 	"round_robin", "least_conn", "random_two", NULL
 };
 
+/* In the order of enum conf_verify_client. */
+static const char *const conf_verify_names[] = {
+	"off", "optional", "on", NULL
+};
+
 static const char *const conf_log_level_names[] = {
 	"error", "warn", "info", "debug", NULL
 };
@@ -137,6 +142,10 @@ static const struct conf_keyword conf_keywords[] = {
 	    "default route: the upstream when no route matches"),
 	CONF_LIST(LISTENER, "route", conf_set_route, routes,
 	    "[HOST]/PREFIX UPSTREAM [strip] [header=N:V] [cookie=N:V]"),
+	CONF_STRING(LISTENER, "tls_client_ca", "", tls_client_ca,
+	    "CA file or directory client certificates are verified with"),
+	CONF_ENUM(LISTENER, "tls_verify_client", "off", conf_verify_names,
+	    tls_verify_client, "off | optional | on"),
 	CONF_LIST(LISTENER, "error_page", conf_set_error_page, error_pages,
 	    "CODE... FILE: the body of sluice's own answers with those codes"),
 	CONF_CUSTOM(LISTENER, "redirect", "off", 0, 0, conf_set_redirect,

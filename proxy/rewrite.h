@@ -24,7 +24,8 @@ struct uri_outside;
 
 /* What the variables of a rule stand for in one exchange (by conf_var). */
 struct rewrite_vars {
-	const char	*val[CONF_VAR_SERVER + 1];	/* NULL: "" */
+	const char	*val[CONF_VAR_TLS_CLIENT_FINGERPRINT + 1]; /* NULL:
+							 * "" */
 };
 
 /*

@@ -671,6 +671,7 @@ static const struct {
 	{ "sluice_upstream_timeouts_total", "counter" },
 	{ "sluice_retries_total", "counter" },
 	{ "sluice_health_transitions_total", "counter" },
+	{ "sluice_tls_client_verify_failures_total", "counter" },
 	{ "sluice_exchanges_ended_total", "counter" },
 	{ "sluice_server_in_flight", "gauge" },
 	{ "sluice_upstream_connections_idle", "gauge" },

@@ -125,6 +125,8 @@ static const char tlsp_gen_script[] =
 	"leaf b '/CN=*.b.test' 'DNS:*.b.test' 30 inter\n"
 	"cat inter.pem >> b.pem\n"
 	"leaf client /CN=client '' 30 ca clientAuth\n"
+	"leaf oclient '/CN=other client/O=Elsewhere, Inc.' '' 30 other "
+	"clientAuth\n"
 	"ec mismatch.key\n"
 	"dated expired 20200101000000Z 20200102000000Z\n";
 
@@ -1646,6 +1648,238 @@ START_TEST(test_upstream_mtls)
 }
 END_TEST
 
+/* --- client certificates (tls_verify_client) ---------------------------- */
+
+/* A client context presenting cert NAME.pem (NULL: none). */
+static SSL_CTX *
+tlsp_client_ctx(const char *name)
+{
+	SSL_CTX	*ctx = tlsp_ctx(TLS1_2_VERSION, TLS1_3_VERSION);
+	char	 path[256];
+
+	if (name == NULL)
+		return ctx;
+	snprintf(path, sizeof(path), "%s/%s.pem", tlsp_certdir, name);
+	ck_assert_int_eq(SSL_CTX_use_certificate_file(ctx, path,
+	    SSL_FILETYPE_PEM), 1);
+	snprintf(path, sizeof(path), "%s/%s.key", tlsp_certdir, name);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(ctx, path,
+	    SSL_FILETYPE_PEM), 1);
+	return ctx;
+}
+
+/* The SHA-256 of certificate NAME.pem in lower-case hex. */
+static void
+tlsp_fingerprint(const char *name, char out[65])
+{
+	unsigned char	 md[32];
+	unsigned int	 n = 0, i;
+	char		 path[256];
+	FILE		*f;
+	X509		*x;
+
+	snprintf(path, sizeof(path), "%s/%s.pem", tlsp_certdir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	ck_assert_ptr_nonnull(x = PEM_read_X509(f, NULL, NULL, NULL));
+	fclose(f);
+	ck_assert_int_eq(X509_digest(x, EVP_sha256(), md, &n), 1);
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	X509_free(x);
+}
+
+/* The value of header name in an echoed head, "" when absent. */
+static const char *
+tlsp_echoed(const char *body, const char *name, char *out, size_t len)
+{
+	const char	*p = strcasestr(body, name);
+
+	out[0] = '\0';
+	if (p != NULL && p[strlen(name)] == ':')
+		snprintf(out, len, "%.*s", (int)strcspn(p + strlen(name) + 2,
+		    "\r\n"), p + strlen(name) + 2);
+	return out;
+}
+
+/*
+ * Start origin "a" and sluice with a TLS listener web (its lines: extra)
+ * and an admin endpoint; returns the admin port.
+ */
+static int
+tlsp_start_admin(struct itest *t, const char *extra)
+{
+	int	admin;
+
+	itest_init(t);
+	itest_origin_start(t, 0, "a");
+	itest_sluice_port(t);
+	admin = itest_free_port();
+	itest_sluice_start(t, "[admin]\nlisten = 127.0.0.1:%d\n\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n%s\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n", admin,
+	    t->sluice.port, extra, t->origin[0].port);
+	return admin;
+}
+
+/* The value of the /metrics sample that starts with line; -1: none. */
+static long long
+tlsp_metric(int admin, const char *line)
+{
+	struct itest_resp	 r;
+	const char		*p;
+	long long		 v = -1;
+
+	itest_get(admin, "/metrics", &r);
+	ck_assert_int_eq(r.status, 200);
+	if ((p = strstr((const char *)r.body, line)) != NULL)
+		v = strtoll(p + strlen(line), NULL, 10);
+	itest_resp_free(&r);
+	return v;
+}
+
+/* The clients of test_client_certs, by their certificate. */
+static const char *const tlsp_clients[] = { "client", NULL, "oclient",
+    "expired" };
+
+/*
+ * tls_verify_client off, optional and on (loop 0, 1, 2), against a valid
+ * client certificate, none, one from another CA and an expired one: who
+ * completes the handshake, what the server gets in $tls_client_subject
+ * and $tls_client_fingerprint (a client's own X-Client-* never passes),
+ * the refusals counted and logged with OpenSSL's reason.
+ */
+START_TEST(test_client_certs)
+{
+	static const char *const modes[] = { "off", "optional", "on" };
+	/* [mode][client]: 1 when the handshake completes */
+	static const int	 passes[3][4] = {
+		{ 1, 1, 1, 1 }, { 1, 1, 0, 0 }, { 1, 0, 0, 0 },
+	};
+	struct itest		 t;
+	struct tlsp_conn	*c = calloc(1, sizeof(*c));
+	struct tlsp_resp	 r;
+	SSL_CTX			*ctx;
+	char			 extra[512], fp[65], v[256], req[256];
+	int			 i, mode = _i, refused = 0, rc, admin;
+	long long		 counted;
+
+	ck_assert_ptr_nonnull(c);
+	snprintf(extra, sizeof(extra), "tls_certificate = %s/a.pem %s/a.key\n"
+	    "tls_client_ca = %s/ca.pem\ntls_verify_client = %s\n"
+	    "request_header = set X-Client-Subject $tls_client_subject\n"
+	    "request_header = set X-Client-Fingerprint "
+	    "$tls_client_fingerprint\n", tlsp_certdir, tlsp_certdir,
+	    tlsp_certdir, modes[mode]);
+	admin = tlsp_start_admin(&t, extra);
+	tlsp_fingerprint("client", fp);
+	for (i = 0; i < 4; i++) {
+		ctx = tlsp_client_ctx(tlsp_clients[i]);
+		rc = tlsp_open(c, ctx, t.sluice.port, "a.test");
+		/* TLS 1.3: a refused certificate shows at the first read */
+		if (rc == 0) {
+			snprintf(req, sizeof(req), "GET /echo HTTP/1.1\r\n"
+			    "Host: a.test\r\nX-Client-Subject: CN=forged\r\n"
+			    "\r\n");
+			rc = SSL_write(c->ssl, req, (int)strlen(req)) ==
+			    (int)strlen(req) ? tlsp_read_response(c, &r) : -1;
+		}
+		ck_assert_msg((rc == 0) == passes[mode][i], "%s, client %s: "
+		    "%s (%s)", modes[mode], tlsp_clients[i] != NULL ?
+		    tlsp_clients[i] : "without certificate", rc == 0 ?
+		    "served" : "refused", c->err);
+		if (rc == 0) {
+			ck_assert_int_eq(r.status, 200);
+			tlsp_echoed(r.body, "X-Client-Subject", v, sizeof(v));
+			ck_assert_msg(strcmp(v, mode > 0 && i == 0 ?
+			    "CN=client" : "") == 0, "%s, client %d: "
+			    "X-Client-Subject \"%s\"", modes[mode], i, v);
+			tlsp_echoed(r.body, "X-Client-Fingerprint", v,
+			    sizeof(v));
+			ck_assert_msg(strcmp(v, mode > 0 && i == 0 ? fp : "") ==
+			    0, "%s, client %d: X-Client-Fingerprint \"%s\"",
+			    modes[mode], i, v);
+		} else
+			refused++;
+		tlsp_close(c);
+		SSL_CTX_free(ctx);
+	}
+	counted = tlsp_metric(admin, "sluice_tls_client_verify_failures_total"
+	    "{listener=\"web\"} ");
+	printf("tls_verify_client %s: %d of 4 clients refused, %lld "
+	    "counted\n", modes[mode], refused, counted);
+	fflush(stdout);
+	/* a series appears with its first event */
+	ck_assert_int_eq(counted, refused > 0 ? refused : -1);
+	/* the first refusal of the second is logged, with its reason */
+	if (refused > 0)
+		ck_assert(itest_wait_file(t.error_log, mode == 2 ?
+		    "client certificate of 127.0.0.1 refused: no client "
+		    "certificate" : "client certificate of 127.0.0.1 refused: "
+		    "unable to get local issuer certificate", WAIT_MS));
+	free(c);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
+ * A reload that changes tls_client_ca: a connection made before keeps
+ * its verified client; new ones are verified against the new CA. The
+ * subject is RFC 2253: last RDN first, a comma in a value escaped.
+ */
+START_TEST(test_client_ca_reload)
+{
+	struct itest		 t;
+	struct tlsp_conn	*old = calloc(1, sizeof(*old));
+	struct tlsp_conn	*c = calloc(1, sizeof(*c));
+	struct tlsp_resp	 r;
+	SSL_CTX			*mine, *theirs;
+	char			 extra[512], v[256];
+	const char		*fmt = "tls_certificate = %s/a.pem %s/a.key\n"
+				    "tls_client_ca = %s/%s.pem\n"
+				    "tls_verify_client = on\n"
+				    "request_header = set X-Client-Subject "
+				    "$tls_client_subject\n";
+
+	ck_assert_ptr_nonnull(old);
+	ck_assert_ptr_nonnull(c);
+	snprintf(extra, sizeof(extra), fmt, tlsp_certdir, tlsp_certdir,
+	    tlsp_certdir, "ca");
+	(void)tlsp_start_admin(&t, extra);
+	mine = tlsp_client_ctx("client");
+	theirs = tlsp_client_ctx("oclient");
+	ck_assert_msg(tlsp_open(old, mine, t.sluice.port, "a.test") == 0,
+	    "%s", old->err);
+	tlsp_get_ok(old, "a.test", "/echo", &r);
+	snprintf(extra, sizeof(extra), fmt, tlsp_certdir, tlsp_certdir,
+	    tlsp_certdir, "other");
+	itest_sluice_config(&t, NULL, "[admin]\nlisten = 127.0.0.1:%d\n\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n%s\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
+	    itest_free_port(), t.sluice.port, extra, t.origin[0].port);
+	itest_sluice_hup(&t, "reload: generation 2 in ", WAIT_MS);
+	/* the old connection keeps its client */
+	tlsp_get_ok(old, "a.test", "/echo", &r);
+	ck_assert_str_eq(tlsp_echoed(r.body, "X-Client-Subject", v,
+	    sizeof(v)), "CN=client");
+	tlsp_close(old);
+	/* new ones: the new CA */
+	ck_assert_int_ne(tlsp_open(c, mine, t.sluice.port, "a.test") == 0 &&
+	    tlsp_get(c, "a.test", "/echo", &r) == 0, 1);
+	tlsp_close(c);
+	ck_assert_msg(tlsp_open(c, theirs, t.sluice.port, "a.test") == 0,
+	    "%s", c->err);
+	tlsp_get_ok(c, "a.test", "/echo", &r);
+	ck_assert_str_eq(tlsp_echoed(r.body, "X-Client-Subject", v,
+	    sizeof(v)), "O=Elsewhere\\, Inc.,CN=other client");
+	tlsp_close(c);
+	SSL_CTX_free(mine);
+	SSL_CTX_free(theirs);
+	free(old);
+	free(c);
+	itest_finish(&t);
+}
+END_TEST
+
 /* --- the suite --------------------------------------------------------- */
 
 /* A test case with a generous timeout, the certificates made before it
@@ -1678,6 +1912,11 @@ check_suite(void)
 	tc = tlsp_tcase("reload");
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_bad_reload);
+	suite_add_tcase(s, tc);
+
+	tc = tlsp_tcase("clients");
+	tcase_add_loop_test(tc, test_client_certs, 0, 3);
+	tcase_add_test(tc, test_client_ca_reload);
 	suite_add_tcase(s, tc);
 
 	tc = tlsp_tcase("upstream");

@@ -37,6 +37,7 @@ struct tls_sni {
 struct tls_server {
 	unsigned	 magic;		/* TLS_SERVER_MAGIC while alive */
 	int		 refs;		/* atomic: worker threads share it */
+	char		*name;		/* the listener's */
 	SSL_CTX		**ctxs;		/* one per tls_certificate; [0] is
 					 * the default */
 	size_t		 nctxs;
@@ -197,6 +198,115 @@ tls_server_alpn_cb(SSL *ssl, const unsigned char **out,
 }
 
 /*
+ * Client certificates
+ */
+
+static tls_reject_fn	*tls_reject_cb;
+
+/* See tls.h. */
+void
+tls_server_on_reject(tls_reject_fn *fn)
+{
+	tls_reject_cb = fn;
+}
+
+/*
+ * The info callback of listeners that verify clients: a fatal alert sent
+ * because the client's certificate was missing or did not verify is told
+ * to the reject hook with OpenSSL's reason. Other alerts (a version
+ * mismatch, no common cipher) are no verification failures.
+ */
+static void
+tls_server_info_cb(const SSL *ssl, int where, int ret)
+{
+	const struct tls_server	*set;
+	unsigned long		 e;
+	const char		*why;
+
+	if (!(where & SSL_CB_ALERT) || !(where & SSL_CB_WRITE) ||
+	    (ret >> 8) != SSL3_AL_FATAL || tls_reject_cb == NULL)
+		return;
+	e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return;
+	if (ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+		why = "no client certificate";
+	else if (ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED)
+		why = X509_verify_cert_error_string(SSL_get_verify_result(ssl));
+	else
+		return;
+	set = SSL_get_ex_data(ssl, tls_server_ex_index());
+	tls_reject_cb(set != NULL ? set->name : "-", ssl, why);
+}
+
+/*
+ * tls_verify_client: load tls_client_ca (a PEM file, whose names are also
+ * sent to clients as the acceptable CAs, or a hashed directory) and ask
+ * for a certificate; on: one is required.
+ */
+static int
+tls_server_verify_setup(SSL_CTX *ctx, const struct tls_report *rep,
+    const struct conf_listener *l)
+{
+	STACK_OF(X509_NAME)	*names;
+	int			 kind, line, rc;
+
+	line = conf_line(&l->lines, "tls_client_ca");
+	if ((kind = tls_file_check(rep, line, "tls_client_ca",
+	    l->tls_client_ca, 1)) == -1)
+		return -1;
+	rc = kind == 1 ? SSL_CTX_load_verify_dir(ctx, l->tls_client_ca) :
+	    SSL_CTX_load_verify_file(ctx, l->tls_client_ca);
+	if (rc != 1)
+		return tls_fail(rep, line, "tls_client_ca", "%s: no usable "
+		    "CA certificate", l->tls_client_ca);
+	if (kind != 1) {
+		if ((names = SSL_load_client_CA_file(l->tls_client_ca)) ==
+		    NULL)
+			return tls_fail(rep, line, "tls_client_ca", "%s: no "
+			    "usable CA certificate", l->tls_client_ca);
+		SSL_CTX_set_client_CA_list(ctx, names);
+	}
+	SSL_CTX_set_verify(ctx, l->tls_verify_client == CONF_VERIFY_CLIENT_ON ?
+	    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT :
+	    SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_info_callback(ctx, tls_server_info_cb);
+	return 0;
+}
+
+/* See tls.h. */
+int
+tls_peer_identity(const SSL *ssl, char *subject, size_t len,
+    char fp[TLS_FINGERPRINT_LEN + 1])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	X509			*x = SSL_get0_peer_certificate(ssl);
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+	BIO			*b;
+	int			 n;
+
+	subject[0] = fp[0] = '\0';
+	if (x == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+		return 0;
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return 0;
+	if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+	    XN_FLAG_RFC2253) >= 0 && (n = BIO_read(b, subject,
+	    (int)len - 1)) > 0)
+		subject[n] = '\0';
+	BIO_free(b);
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
+		for (i = 0; i < mdlen; i++) {
+			fp[2 * i] = hex[md[i] >> 4];
+			fp[2 * i + 1] = hex[md[i] & 0xf];
+		}
+	fp[2 * mdlen] = '\0';
+	ERR_clear_error();
+	return 1;
+}
+
+/*
  * Building the set
  */
 
@@ -223,6 +333,11 @@ tls_server_ctx_new(const struct tls_report *rep,
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_server_alpn_cb, NULL);
+	if (l->tls_verify_client != CONF_VERIFY_CLIENT_OFF &&
+	    tls_server_verify_setup(ctx, rep, l) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (l->tls_ciphers != NULL &&
 	    SSL_CTX_set_cipher_list(ctx, l->tls_ciphers) != 1) {
 		SSL_CTX_free(ctx);
@@ -415,6 +530,11 @@ tls_server_new(const char *file, const struct conf_listener *l, time_t now,
 	}
 	set->magic = TLS_SERVER_MAGIC;
 	set->refs = 1;
+	if ((set->name = strdup(l->name)) == NULL) {
+		tls_server_unref(set);
+		tls_fail(&rep, l->line, sect, "out of memory");
+		return NULL;
+	}
 	for (i = 0; i < l->ncerts; i++) {
 		if (tls_server_add(set, &rep, l, i, now) == -1) {
 			tls_server_unref(set);
@@ -451,6 +571,7 @@ tls_server_unref(struct tls_server *set)
 		free(set->sni[i].name);
 	free(set->sni);
 	free(set->ctxs);
+	free(set->name);
 	set->magic = 0;
 	free(set);
 }

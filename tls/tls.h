@@ -85,6 +85,30 @@ void		 tls_server_unref(struct tls_server *set);
 SSL		*tls_server_ssl_new(struct tls_server *set);
 
 /*
+ * Client certificates (tls_verify_client)
+ */
+
+#define TLS_FINGERPRINT_LEN	64	/* SHA-256 in hex */
+
+/*
+ * Told, from the handshake, when a listener that verifies clients refuses
+ * one: listener is its name, reason OpenSSL's ("no client certificate",
+ * "certificate has expired", "unable to get local issuer certificate",
+ * ...). In the thread of the connection.
+ */
+typedef void	tls_reject_fn(const char *listener, const SSL *ssl,
+		    const char *reason);
+void		 tls_server_on_reject(tls_reject_fn *fn);
+
+/*
+ * The verified client certificate of ssl: its subject (RFC 2253) into
+ * subject (len bytes, cut short) and its SHA-256 in lower-case hex into
+ * fp. 1, or 0 (both "") when the client sent none or it did not verify.
+ */
+int		 tls_peer_identity(const SSL *ssl, char *subject, size_t len,
+		    char fp[TLS_FINGERPRINT_LEN + 1]);
+
+/*
  * Client side (TLS to upstreams)
  */
 

@@ -128,10 +128,18 @@ static struct metrics_family metrics_queue_wait_family = {
 	NULL, 0, 0, NULL, NULL,
 };
 
+static struct metrics_family metrics_tls_rejects = {
+	"sluice_tls_client_verify_failures_total",
+	"TLS handshakes refused for a missing or unverified client "
+	"certificate, by listener.",
+	0, 1, { "listener" },
+	NULL, 0, 0, NULL, NULL,
+};
+
 static struct metrics_family *const metrics_families[] = {
 	&metrics_requests, &metrics_request_duration,
 	&metrics_upstream_duration, &metrics_health_transitions,
-	&metrics_queue_wait_family,
+	&metrics_queue_wait_family, &metrics_tls_rejects,
 };
 
 /* Workers count, the main thread renders: one lock over the storage. */
@@ -457,6 +465,21 @@ metrics_queue_wait(const char *upstream, double wait_s)
 	METRICS_UNLOCK();
 }
 
+/* See metrics.h. */
+void
+metrics_tls_client_reject(const char *listener)
+{
+	struct metrics_label		 l;
+	const struct metrics_label	*k[1] = { &l };
+	struct metrics_series		*s;
+
+	metrics_label_set(&l, listener);
+	METRICS_LOCK();
+	if ((s = metrics_series_get(&metrics_tls_rejects, k)) != NULL)
+		s->count++;
+	METRICS_UNLOCK();
+}
+
 /* Count an exchange cut short by sluice for this reason. */
 void
 metrics_ended(enum metrics_ended why)
@@ -533,6 +556,7 @@ metrics_write_counters(struct promtext *o)
 	    "Requests retried on another connection or server.",
 	    metrics_retries);
 	metrics_write_family(o, &metrics_health_transitions);
+	metrics_write_family(o, &metrics_tls_rejects);
 	promtext_enum(o, "sluice_exchanges_ended_total",
 	    "Exchanges cut short by sluice, by reason.", "reason",
 	    metrics_ended_names, metrics_ended_count, METRICS_ENDED_N);

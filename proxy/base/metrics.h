@@ -52,13 +52,17 @@ void	metrics_health(const char *upstream, const char *server, int up);
  */
 void	metrics_queue_wait(const char *upstream, double wait_s);
 
+/* sluice_tls_client_verify_failures_total{listener}. */
+void	metrics_tls_client_reject(const char *listener);
+
 /* sluice_exchanges_ended_total{reason="drain_timeout|killed"}. */
 void	metrics_ended(enum metrics_ended);
 
 /*
  * Append what is stored, in page order: the three families of
  * metrics_exchange, the queue waits, the timeouts, retries, health
- * transitions and ended exchanges (their HELP and TYPE lines too).
+ * transitions, refused client certificates and ended exchanges (their
+ * HELP and TYPE lines too).
  */
 struct promtext;
 void	metrics_write(struct promtext *);

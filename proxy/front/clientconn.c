@@ -17,6 +17,7 @@
 #include "proxy/front/nulscan.h"
 #include "proxy/base/ptrmap.h"
 #include "proxy/base/runtime.h"
+#include "tls/tls.h"
 
 /* This worker's connections; the count is over every worker. */
 static __thread struct clientconn_list	 clients;
@@ -62,6 +63,7 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 	SLUICE_DEC(c->lcount);
 	SLUICE_DEC(&nclients);
 	c->magic = 0;
+	free(c->tls_subject);
 	free(c);
 	if (close_cb != NULL)
 		close_cb();
@@ -72,7 +74,8 @@ static void
 clientconn_init(struct clientconn *c, struct evhttp_connection *evcon)
 {
 	struct bufferevent	*bev;
-	char		*addr = NULL;
+	SSL		*ssl;
+	char		*addr = NULL, subject[1024];
 	ev_uint16_t	 port = 0;
 	int		 one = 1;
 	evutil_socket_t	 fd;
@@ -81,7 +84,11 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon)
 	snprintf(c->ip, sizeof(c->ip), "%s", addr != NULL ? addr : "-");
 	c->port = port;
 	bev = evhttp_connection_get_bufferevent(evcon);
-	c->tls = bufferevent_openssl_get_ssl(bev) != NULL;
+	c->tls = (ssl = bufferevent_openssl_get_ssl(bev)) != NULL;
+	/* the handshake is over: a client certificate is there now */
+	if (ssl != NULL && tls_peer_identity(ssl, subject, sizeof(subject),
+	    c->tls_fp))
+		c->tls_subject = strdup(subject);
 	fd = bufferevent_getfd(bev);
 	if (fd != -1)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -29,6 +29,11 @@ struct clientconn {
 						 * under it */
 	uint64_t			 requests;
 	int				 tls;	/* arrived over TLS */
+	char				*tls_subject; /* a verified client
+						 * certificate's (RFC 2253);
+						 * NULL: none */
+	char				 tls_fp[65]; /* its SHA-256 in hex;
+						 * "": none */
 	char				 ip[INET6_ADDRSTRLEN];
 	uint16_t			 port;
 	TAILQ_ENTRY(clientconn)		 entry;

@@ -2,6 +2,8 @@
  * listener: evhttp servers and their listening sockets.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 #include "proxy/front/inherit.h"
 #include "proxy/front/listener.h"
 #include "proxy/base/log.h"
+#include "proxy/base/metrics.h"
 #include "proxy/front/nulscan.h"
 #include "proxy/base/runtime.h"
 #include "proxy/base/worker.h"
@@ -191,6 +194,35 @@ listener_log_tls_failure(struct listener_slot *sl)
 }
 
 /*
+ * A listener that verifies clients refused one in its handshake
+ * (tls_server_on_reject): counted, and logged with OpenSSL's reason and
+ * the peer, at most one line a second per worker (every new connection
+ * can fail again).
+ */
+static void
+listener_tls_reject(const char *listener, const SSL *ssl, const char *why)
+{
+	static __thread struct log_limit	 lim;
+	struct sockaddr_storage			 ss;
+	socklen_t				 sslen = sizeof(ss);
+	unsigned long				 held;
+	char					 ip[INET6_ADDRSTRLEN] = "-";
+	int					 fd = SSL_get_fd(ssl);
+
+	metrics_tls_client_reject(listener);
+	if (!log_limit_pass(&lim, sluice_now_ms(), &held))
+		return;
+	if (fd != -1 && getpeername(fd, (struct sockaddr *)&ss,
+	    &sslen) == 0)
+		inet_ntop(ss.ss_family, ss.ss_family == AF_INET6 ?
+		    (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr :
+		    (void *)&((struct sockaddr_in *)&ss)->sin_addr, ip,
+		    sizeof(ip));
+	log_warn("listener %s: client certificate of %s refused: %s%s",
+	    listener, ip, why, held > 0 ? " (and more not logged)" : "");
+}
+
+/*
  * evhttp asks for the bufferevent of a new connection: TLS when the
  * current generation gives this listener certificates, so a reload's new
  * certificates serve the very next handshake.
@@ -305,6 +337,7 @@ listener_open(const struct conf_listener *cl, char **err)
 	unsigned		 i;
 
 	*err = NULL;
+	tls_server_on_reject(listener_tls_reject);
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->slots = calloc(sluice_nworkers, sizeof(*l->slots))) == NULL ||
 	    (l->addr.text = strdup(cl->listen.text)) == NULL) {
