@@ -91,6 +91,10 @@ conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 	if (conf_key_line(&l->lines, "listen") == 0)
 		conf_error(ld, s->line, "[listener %s]: missing listen",
 		    l->name);
+	if (l->proxy_protocol && l->trusted_proxies.n == 0)
+		conf_error(ld, conf_key_line(&l->lines, "proxy_protocol"),
+		    "proxy_protocol: needs trusted_proxies (the peers that "
+		    "may send it)");
 	if (l->tls_verify_client != CONF_VERIFY_CLIENT_OFF) {
 		if (l->tls_client_ca == NULL)
 			conf_error(ld, conf_key_line(&l->lines,

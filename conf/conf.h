@@ -257,6 +257,9 @@ struct conf_listener {
 	struct conf_cidrs	 trusted_proxies; /* peers whose
 						 * X-Forwarded-* are believed */
 	struct conf_error_pages	 error_pages;
+	int			 proxy_protocol; /* connections start with a
+						 * PROXY header (default
+						 * off) */
 	char			*tls_client_ca;	/* CA file or directory;
 						 * NULL: none */
 	enum conf_verify_client	 tls_verify_client; /* default off */

@@ -142,6 +142,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    "default route: the upstream when no route matches"),
 	CONF_LIST(LISTENER, "route", conf_set_route, routes,
 	    "[HOST]/PREFIX UPSTREAM [strip] [header=N:V] [cookie=N:V]"),
+	CONF_BOOL(LISTENER, "proxy_protocol", "off", proxy_protocol,
+	    "every connection starts with a PROXY header (v1 or v2)"),
 	CONF_STRING(LISTENER, "tls_client_ca", "", tls_client_ca,
 	    "CA file or directory client certificates are verified with"),
 	CONF_ENUM(LISTENER, "tls_verify_client", "off", conf_verify_names,

@@ -1447,6 +1447,9 @@ static const struct {
 	    "t.ini:6: route: \"strp\": unknown or repeated option" },
 	{ BASE_L "route = /x/ app strip more\n", 1,
 	    "t.ini:6: route: \"more\": unknown or repeated option" },
+	{ BASE_L "proxy_protocol = on\n", 1,
+	    "t.ini:6: proxy_protocol: needs trusted_proxies (the peers that "
+	    "may send it)" },
 	{ BASE_L "tls_verify_client = on\n", 2,
 	    "t.ini:6: tls_verify_client: needs tls_client_ca" },
 	{ BASE_L "tls_verify_client = optional\ntls_client_ca = /x.pem\n", 1,
@@ -1674,7 +1677,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 66);
+	ck_assert_uint_eq(n, 67);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

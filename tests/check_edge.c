@@ -457,6 +457,197 @@ START_TEST(test_error_pages)
 }
 END_TEST
 
+/* --- proxy_protocol ----------------------------------------------------- */
+
+#define PP_SIG	"\r\n\r\n\0\r\nQUIT\n"	/* the v2 signature, 12 bytes */
+
+/* A v2 header (16 bytes of header, then len bytes of addresses). */
+#define PP_V2(cmd, fam, len)	PP_SIG cmd fam "\0" len
+
+/* One header sent before "GET /echo", what must come of it. */
+static const struct {
+	const char	*why;
+	const char	*hdr;
+	size_t		 len;		/* of hdr (it may hold NULs) */
+	const char	*xff;		/* what the origin gets; NULL:
+					 * the connection is refused */
+	const char	*client;	/* the access log's */
+} pp_cases[] = {
+	{ "v1 TCP4", "PROXY TCP4 203.0.113.7 10.0.0.1 5555 80\r\n", 0,
+	    "203.0.113.7", "203.0.113.7" },
+	{ "v1 TCP6", "PROXY TCP6 2001:db8::7 2001:db8::1 5555 80\r\n", 0,
+	    "2001:db8::7", "2001:db8::7" },
+	{ "v1 UNKNOWN: the socket's peer (trusted)", "PROXY UNKNOWN\r\n", 0,
+	    "198.51.100.20, 127.0.0.1", "198.51.100.20" },
+	{ "v2 TCP4", PP_V2("\x21", "\x11", "\x0c")
+	    "\xc6\x33\x64\x09" "\x0a\x00\x00\x01" "\x11\x5c" "\x00\x50",
+	    28, "198.51.100.9", "198.51.100.9" },
+	{ "v2 TCP6", PP_V2("\x21", "\x21", "\x24")
+	    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x07"
+	    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01" "\x11\x5c"
+	    "\x01\xbb", 52, "2001:db8::7", "2001:db8::7" },
+	{ "v2 LOCAL: the socket's peer (trusted)",
+	    PP_V2("\x20", "\x00", "\x00"), 16, "198.51.100.20, 127.0.0.1",
+	    "198.51.100.20" },
+	{ "v2 TCP4 with a TLV", PP_V2("\x21", "\x11", "\x12")
+	    "\xc6\x33\x64\x0a" "\x0a\x00\x00\x01" "\x11\x5c" "\x00\x50"
+	    "\x01\x00\x03h2x", 34, "198.51.100.10", "198.51.100.10" },
+	{ "a trusted source: its X-Forwarded-For counts",
+	    "PROXY TCP4 10.0.0.5 10.0.0.1 5555 80\r\n", 0,
+	    "198.51.100.20, 10.0.0.5", "198.51.100.20" },
+	{ "HTTP without a header", "", 0, NULL, NULL },
+	{ "v1 missing fields", "PROXY TCP4 1.2.3.4\r\n", 0, NULL, NULL },
+	{ "v1 with LF only", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", 0, NULL,
+	    NULL },
+	{ "v1 lower case", "proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 0, NULL,
+	    NULL },
+	{ "v1 TCP4 with an IPv6 address", "PROXY TCP4 ::1 ::1 1 2\r\n", 0,
+	    NULL, NULL },
+	{ "v1 port out of range",
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 65536 80\r\n", 0, NULL, NULL },
+	{ "v1 too long", "PROXY UNKNOWN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxx\r\n", 0, NULL, NULL },
+	{ "v2 version 3", PP_V2("\x31", "\x11", "\x0c") "12345678abcd",
+	    28, NULL, NULL },
+	{ "v2 unknown command", PP_V2("\x22", "\x11", "\x0c")
+	    "12345678abcd", 28, NULL, NULL },
+	{ "v2 too short for TCP4", PP_V2("\x21", "\x11", "\x04") "1234",
+	    20, NULL, NULL },
+	{ "v2 oversized", PP_SIG "\x21\x11\xff\xff", 16, NULL, NULL },
+	{ "a TLS ClientHello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc",
+	    9, NULL, NULL },
+};
+
+/* The proxy_protocol world: listener web trusts 127.0.0.1 and 10/8. */
+static void
+edge_pp_start(struct itest *t, const char *trusted)
+{
+	itest_init(t);
+	itest_origin_start(t, 0, "a");
+	itest_sluice_port(t);
+	itest_sluice_start(t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nproxy_protocol = on\ntrusted_proxies = %s\n"
+	    "client_timeout = 1s\n\n[upstream app]\nserver = 127.0.0.1:%d\n",
+	    t->sluice.port, trusted, t->origin[0].port);
+}
+
+/*
+ * Each row on its own connection: the header (in two writes, split
+ * inside it), then a request. A good header: the origin gets its client
+ * in X-Forwarded-For, the access log shows it. A bad one: the connection
+ * closes without a byte, and the origin hears nothing.
+ */
+START_TEST(test_proxy_protocol)
+{
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	static const char	 req[] = "GET /echo HTTP/1.1\r\nHost: t\r\n"
+				    "X-Forwarded-For: 198.51.100.20\r\n"
+				    "Connection: close\r\n\r\n";
+	char			 v[256], client[64];
+	size_t			 i, len, half;
+	int			 served = 0, refused = 0;
+
+	edge_pp_start(&t, "127.0.0.1 10.0.0.0/8");
+	for (i = 0; i < sizeof(pp_cases) / sizeof(pp_cases[0]); i++) {
+		len = pp_cases[i].len != 0 ? pp_cases[i].len :
+		    strlen(pp_cases[i].hdr);
+		half = len / 2;
+		itest_connect(&c, t.sluice.port, WAIT_MS);
+		if (half > 0) {
+			ck_assert_int_eq(itest_send(&c, pp_cases[i].hdr, half,
+			    WAIT_MS), 0);
+			ck_assert_int_eq(itest_send(&c, pp_cases[i].hdr + half,
+			    len - half, WAIT_MS), 0);
+		}
+		(void)itest_send(&c, req, strlen(req), WAIT_MS);
+		itest_read_response(&c, &r, 0, WAIT_MS);
+		if (pp_cases[i].xff == NULL) {
+			ck_assert_msg(r.status == -1 && (r.eof || r.reset) &&
+			    !r.timeout, "%s: status %d, eof %d, timeout %d",
+			    pp_cases[i].why, r.status, r.eof, r.timeout);
+			refused++;
+		} else {
+			ck_assert_msg(r.status == 200, "%s: status %d",
+			    pp_cases[i].why, r.status);
+			edge_head_values((const char *)r.body,
+			    "X-Forwarded-For", v, sizeof(v));
+			ck_assert_msg(strcmp(v, pp_cases[i].xff) == 0,
+			    "%s: X-Forwarded-For %s, want %s",
+			    pp_cases[i].why, v, pp_cases[i].xff);
+			ck_assert(itest_wait_lines(t.access_log, ++served,
+			    WAIT_MS));
+			edge_last_client(&t, client, sizeof(client));
+			ck_assert_msg(strcmp(client, pp_cases[i].client) == 0,
+			    "%s: client %s, want %s", pp_cases[i].why, client,
+			    pp_cases[i].client);
+		}
+		itest_resp_free(&r);
+		itest_close(&c);
+	}
+	printf("proxy_protocol: %d headers served, %d refused\n", served,
+	    refused);
+	fflush(stdout);
+	ck_assert_int_eq(itest_count_lines(t.origin_log[0]), served);
+	ck_assert(itest_wait_file(t.error_log, "refused: PROXY header: ",
+	    WAIT_MS));
+	itest_finish(&t);
+}
+END_TEST
+
+/*
+ * A header sent a byte at a time keeps the connection no longer than
+ * client_timeout in all (the read timeout alone would restart at every
+ * byte); a valid header from a peer that is no trusted proxy is refused.
+ */
+START_TEST(test_proxy_protocol_bounds)
+{
+	static const char	 hdr[] = "PROXY TCP4 203.0.113.7 10.0.0.1 5555 "
+				    "80\r\n";
+	struct itest		 t;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	unsigned char		 b;
+	double			 t0, took = 0;
+	size_t			 i;
+
+	edge_pp_start(&t, _i == 0 ? "127.0.0.1" : "10.0.0.0/8");
+	itest_connect(&c, t.sluice.port, WAIT_MS);
+	if (_i == 0) {
+		t0 = itest_now();
+		for (i = 0; i + 2 < sizeof(hdr) - 1; i++) {
+			if (itest_send(&c, hdr + i, 1, 1000) == -1 ||
+			    itest_read_some(&c, &b, 1, 150) == 0)
+				break;
+		}
+		took = itest_now() - t0;
+		ck_assert_msg(itest_wait_closed(&c, 3000), "still open after "
+		    "%.1f s", itest_now() - t0);
+		took = itest_now() - t0;
+		printf("proxy_protocol: a header a byte every 150 ms closed "
+		    "after %.2f s (client_timeout 1 s)\n", took);
+		fflush(stdout);
+		ck_assert_msg(took < 1.6, "closed after %.2f s", took);
+		ck_assert(itest_wait_file(t.error_log, "not complete",
+		    WAIT_MS));
+	} else {
+		itest_send_str(&c, hdr);
+		itest_send_str(&c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+		itest_read_response(&c, &r, 0, WAIT_MS);
+		ck_assert_int_eq(r.status, -1);
+		itest_resp_free(&r);
+		ck_assert(itest_wait_file(t.error_log, "connection from "
+		    "127.0.0.1 refused: PROXY header: the peer is not in "
+		    "trusted_proxies", WAIT_MS));
+		ck_assert_int_eq(itest_count_lines(t.origin_log[0]), 0);
+	}
+	itest_close(&c);
+	itest_finish(&t);
+}
+END_TEST
+
 /* The suite. */
 Suite *
 check_suite(void)
@@ -470,6 +661,11 @@ check_suite(void)
 	tc = tcase_create("pages");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_error_pages);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("proxy");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_proxy_protocol);
+	tcase_add_loop_test(tc, test_proxy_protocol_bounds, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("redirect");
 	tcase_set_timeout(tc, 60);

@@ -1880,6 +1880,101 @@ START_TEST(test_client_ca_reload)
 }
 END_TEST
 
+/* --- PROXY protocol before TLS ----------------------------------------- */
+
+/*
+ * Like tlsp_open, with pre[0..len) sent on the socket before the
+ * handshake (a PROXY header).
+ */
+static int
+tlsp_open_after(struct tlsp_conn *c, SSL_CTX *ctx, int port,
+    const void *pre, size_t len)
+{
+	int	 rc;
+
+	c->len = 0;
+	c->err[0] = '\0';
+	c->ssl = NULL;
+	if ((c->fd = tlsp_tcp(port)) == -1 ||
+	    (len > 0 && write(c->fd, pre, len) != (ssize_t)len)) {
+		snprintf(c->err, sizeof(c->err), "connect: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_set_tlsext_host_name(c->ssl, "a.test") != 1) {
+		snprintf(c->err, sizeof(c->err), "SSL setup failed");
+		return -1;
+	}
+	if ((rc = SSL_connect(c->ssl)) != 1) {
+		tlsp_note(c, "handshake", rc);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * proxy_protocol on a TLS listener: the header comes before the
+ * ClientHello (v1 and v2), its client is what the server and the access
+ * log see; no header, no handshake; client certificates still verified
+ * and their refusals still counted behind the header.
+ */
+START_TEST(test_proxy_protocol_tls)
+{
+	static const char	 v1[] = "PROXY TCP4 203.0.113.7 10.0.0.1 5555 "
+				    "443\r\n";
+	static const unsigned char v2[] = "\r\n\r\n\0\r\nQUIT\n\x21\x21\0\x24"
+	    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x07"
+	    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01\x11\x5c\x01\xbb";
+	struct itest		 t;
+	struct tlsp_conn	*c = calloc(1, sizeof(*c));
+	struct tlsp_resp	 r;
+	SSL_CTX			*ctx, *cert;
+	char			 extra[512], v[128];
+	int			 admin;
+
+	ck_assert_ptr_nonnull(c);
+	snprintf(extra, sizeof(extra), "tls_certificate = %s/a.pem %s/a.key\n"
+	    "proxy_protocol = on\ntrusted_proxies = 127.0.0.1\n"
+	    "tls_client_ca = %s/ca.pem\ntls_verify_client = optional\n",
+	    tlsp_certdir, tlsp_certdir, tlsp_certdir);
+	admin = tlsp_start_admin(&t, extra);
+	ctx = tlsp_client_ctx(NULL);
+	cert = tlsp_client_ctx("oclient");
+	ck_assert_msg(tlsp_open_after(c, ctx, t.sluice.port, v1,
+	    sizeof(v1) - 1) == 0, "v1: %s", c->err);
+	tlsp_get_ok(c, "a.test", "/echo", &r);
+	ck_assert_str_eq(tlsp_echoed(r.body, "X-Forwarded-For", v,
+	    sizeof(v)), "203.0.113.7");
+	tlsp_close(c);
+	ck_assert_msg(tlsp_open_after(c, ctx, t.sluice.port, v2,
+	    sizeof(v2) - 1) == 0, "v2: %s", c->err);
+	tlsp_get_ok(c, "a.test", "/echo", &r);
+	ck_assert_str_eq(tlsp_echoed(r.body, "X-Forwarded-For", v,
+	    sizeof(v)), "2001:db8::7");
+	tlsp_close(c);
+	ck_assert(itest_wait_file(t.access_log, "2001:db8::7:4444 web", WAIT_MS));
+	ck_assert_int_eq(itest_count_file(t.access_log, "203.0.113.7:5555 web"),
+	    1);
+	/* no header: the ClientHello is no PROXY header */
+	ck_assert_int_eq(tlsp_open_after(c, ctx, t.sluice.port, "", 0), -1);
+	tlsp_close(c);
+	ck_assert(itest_wait_file(t.error_log, "refused: PROXY header: ",
+	    WAIT_MS));
+	/* a certificate from another CA behind a header: refused, counted */
+	ck_assert_int_ne(tlsp_open_after(c, cert, t.sluice.port, v1,
+	    sizeof(v1) - 1) == 0 && tlsp_get(c, "a.test", "/echo", &r) == 0,
+	    1);
+	tlsp_close(c);
+	ck_assert_int_eq(tlsp_metric(admin,
+	    "sluice_tls_client_verify_failures_total{listener=\"web\"} "), 1);
+	SSL_CTX_free(ctx);
+	SSL_CTX_free(cert);
+	free(c);
+	itest_finish(&t);
+}
+END_TEST
+
 /* --- the suite --------------------------------------------------------- */
 
 /* A test case with a generous timeout, the certificates made before it
@@ -1917,6 +2012,7 @@ check_suite(void)
 	tc = tlsp_tcase("clients");
 	tcase_add_loop_test(tc, test_client_certs, 0, 3);
 	tcase_add_test(tc, test_client_ca_reload);
+	tcase_add_test(tc, test_proxy_protocol_tls);
 	suite_add_tcase(s, tc);
 
 	tc = tlsp_tcase("upstream");

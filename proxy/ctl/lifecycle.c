@@ -34,6 +34,7 @@
 #include "proxy/front/inherit.h"
 #include "proxy/front/listener.h"
 #include "proxy/front/nulscan.h"
+#include "proxy/front/proxyhdr.h"
 #include "proxy/ctl/lifecycle.h"
 #include "proxy/ctl/reload.h"
 #include "proxy/ctl/shutdown.h"
@@ -168,6 +169,7 @@ lifecycle_worker_fini(void *arg)
 		upconn_close_idle(s);
 	clientconn_registry_free();
 	nulscan_free();
+	proxyhdr_map_free();
 	log_detach();
 }
 
@@ -218,6 +220,7 @@ lifecycle_cleanup(void)
 	upgrade_free();
 	clientconn_registry_free();
 	nulscan_free();
+	proxyhdr_map_free();
 	metrics_free();
 	log_detach();
 	log_close();

@@ -15,6 +15,7 @@
 
 #include "proxy/front/clientconn.h"
 #include "proxy/front/nulscan.h"
+#include "proxy/front/proxyhdr.h"
 #include "proxy/base/ptrmap.h"
 #include "proxy/base/runtime.h"
 #include "tls/tls.h"
@@ -69,9 +70,13 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 		close_cb();
 }
 
-/* Fill in the peer address and turn off Nagle for a new connection. */
+/*
+ * Fill in the peer address (behind a PROXY header, the client it names)
+ * and turn off Nagle for a new connection.
+ */
 static void
-clientconn_init(struct clientconn *c, struct evhttp_connection *evcon)
+clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
+    int proxy)
 {
 	struct bufferevent	*bev;
 	SSL		*ssl;
@@ -84,6 +89,9 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon)
 	snprintf(c->ip, sizeof(c->ip), "%s", addr != NULL ? addr : "-");
 	c->port = port;
 	bev = evhttp_connection_get_bufferevent(evcon);
+	/* behind a PROXY header, the client is the one it names */
+	if (proxy && proxyhdr_client(bev, c->ip, &c->port))
+		c->from_proxy = 1;
 	c->tls = (ssl = bufferevent_openssl_get_ssl(bev)) != NULL;
 	/* the handshake is over: a client certificate is there now */
 	if (ssl != NULL && tls_peer_identity(ssl, subject, sizeof(subject),
@@ -96,7 +104,7 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon)
 
 /* See clientconn.h. */
 struct clientconn *
-clientconn_get(struct evhttp_connection *evcon, unsigned *lcount)
+clientconn_get(struct evhttp_connection *evcon, unsigned *lcount, int proxy)
 {
 	struct clientconn	*c;
 
@@ -111,7 +119,7 @@ clientconn_get(struct evhttp_connection *evcon, unsigned *lcount)
 	c->magic = CLIENTCONN_MAGIC;
 	c->evcon = evcon;
 	c->lcount = lcount;
-	clientconn_init(c, evcon);
+	clientconn_init(c, evcon, proxy);
 	TAILQ_INSERT_TAIL(clientconn_registry(), c, entry);
 	SLUICE_INC(lcount);
 	SLUICE_INC(&nclients);

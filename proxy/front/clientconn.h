@@ -36,6 +36,8 @@ struct clientconn {
 						 * "": none */
 	char				 ip[INET6_ADDRSTRLEN];
 	uint16_t			 port;
+	int				 from_proxy; /* ip and port are a
+						 * PROXY header's */
 	TAILQ_ENTRY(clientconn)		 entry;
 };
 
@@ -43,11 +45,12 @@ TAILQ_HEAD(clientconn_list, clientconn);
 
 /*
  * The client of evcon, created (and its close callback set) on first use;
- * lcount is its listener's connection count, kept while it is open. NULL
- * when out of memory.
+ * lcount is its listener's connection count, kept while it is open;
+ * proxy: its listener reads a PROXY header, whose client then stands for
+ * the socket's peer. NULL when out of memory.
  */
 struct clientconn	*clientconn_get(struct evhttp_connection *evcon,
-		    unsigned *lcount);
+		    unsigned *lcount, int proxy);
 
 /*
  * A request (busy, its exchange) works on c until clientconn_detach;

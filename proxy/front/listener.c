@@ -29,6 +29,7 @@
 #include "proxy/base/log.h"
 #include "proxy/base/metrics.h"
 #include "proxy/front/nulscan.h"
+#include "proxy/front/proxyhdr.h"
 #include "proxy/base/runtime.h"
 #include "proxy/base/worker.h"
 #include "tls/tls.h"
@@ -102,7 +103,8 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	evcon = evhttp_request_get_connection(req);
-	if ((c = clientconn_get(evcon, &sl->l->nclients)) == NULL) {
+	if ((c = clientconn_get(evcon, &sl->l->nclients,
+	    sl->gl->conf->proxy_protocol)) == NULL) {
 		log_error("listener %s: out of memory for a connection",
 		    sl->l->addr.text);
 		evhttp_connection_free(evcon);
@@ -222,6 +224,54 @@ listener_tls_reject(const char *listener, const SSL *ssl, const char *why)
 	    listener, ip, why, held > 0 ? " (and more not logged)" : "");
 }
 
+/* The PROXY header is gone: the request bytes' NUL scanner starts. */
+static void
+listener_proxy_done(struct bufferevent *bev)
+{
+	if (nulscan_attach(bev) == -1)
+		log_warn("out of memory watching a request head");
+	else
+		nulscan_next(bev);
+}
+
+/*
+ * The bufferevent of a connection to a proxy_protocol listener: the
+ * header is read ahead of evhttp (plain) or of TLS (see proxyhdr.h).
+ */
+static struct bufferevent *
+listener_bev_proxy(struct listener_slot *sl, struct event_base *base)
+{
+	struct bufferevent	*bev = NULL;
+	SSL			*ssl = NULL;
+
+	if (sl->gl->tls == NULL) {
+		if ((bev = bufferevent_socket_new(base, -1,
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+			return listener_bev_refuse(base);
+		bufferevent_set_max_single_write(bev, LISTENER_MAX_WRITE);
+		if (proxyhdr_plain(bev, sl->gl->conf,
+		    listener_proxy_done) == -1) {
+			bufferevent_free(bev);
+			return listener_bev_refuse(base);
+		}
+		return bev;
+	}
+	if ((ssl = tls_server_ssl_new(sl->gl->tls)) != NULL &&
+	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		SSL_free(ssl);
+	if (bev != NULL && proxyhdr_tls(ssl, bev, sl->gl->conf) == -1) {
+		bufferevent_free(bev);
+		bev = NULL;
+	}
+	if (bev == NULL) {
+		listener_log_tls_failure(sl);
+		return listener_bev_refuse(base);
+	}
+	listener_bev_setup(sl->l, bev);
+	return bev;
+}
+
 /*
  * evhttp asks for the bufferevent of a new connection: TLS when the
  * current generation gives this listener certificates, so a reload's new
@@ -237,6 +287,8 @@ listener_bevcb(struct event_base *base, void *arg)
 
 	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
 	listener_slot_refresh(sl);
+	if (sl->gl != NULL && sl->gl->conf->proxy_protocol)
+		return listener_bev_proxy(sl, base);
 	if (sl->gl == NULL || sl->gl->tls == NULL) {
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 		if (bev != NULL)
