@@ -1267,14 +1267,12 @@ static const char *
 exchange_method(struct evhttp_request *req)
 {
 	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_GET:		return "GET";
-	case EVHTTP_REQ_HEAD:		return "HEAD";
-	case EVHTTP_REQ_POST:		return "POST";
-	case EVHTTP_REQ_PUT:		return "PUT";
-	case EVHTTP_REQ_DELETE:		return "DELETE";
-	case EVHTTP_REQ_OPTIONS:	return "OPTIONS";
-	case EVHTTP_REQ_PATCH:		return "PATCH";
-	default:			return NULL;
+	case EVHTTP_REQ_TRACE:
+	case EVHTTP_REQ_CONNECT:
+		return NULL;
+	default:
+		return exchange_command(req)[0] == '-' ? NULL :
+		    exchange_command(req);
 	}
 }
 
