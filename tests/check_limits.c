@@ -380,6 +380,66 @@ START_TEST(test_tunnel_slot)
 END_TEST
 
 /*
+ * A server an active health check brings back takes the waiting
+ * requests at once: a is busy at max_conns=1 for 3 s, b (no limit, so
+ * its checks free no slot) is down by its check; when b's check passes,
+ * the request waiting goes to b well before a would free.
+ */
+START_TEST(test_queue_server_back)
+{
+	struct itest_conn	 slow, c;
+	struct itest_resp	 r;
+	struct lim		 l;
+	char			 down[256], health[16];
+	const char		*o;
+	double			 t0, took;
+
+	memset(&l, 0, sizeof(l));
+	itest_init(&l.t);
+	snprintf(down, sizeof(down), "%s/b-down", l.t.dir);
+	itest_write_file(down, "down\n");
+	itest_origin_start(&l.t, 0, "a");
+	itest_origin_start_opts(&l.t, 1, "b", "-f %s", down);
+	l.admin = itest_free_port();
+	itest_sluice_port(&l.t);
+	lim_config(&l, NULL, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\n\n[upstream app]\n"
+	    "server = 127.0.0.1:%d name=a max_conns=1\n"
+	    "server = 127.0.0.1:%d name=b\n"
+	    "queue = 10\nqueue_timeout = 20s\nhealth_check = /health\n"
+	    "health_interval = 100ms\nhealth_rise = 1\nhealth_fall = 1\n",
+	    l.t.sluice.port, l.t.origin[0].port, l.t.origin[1].port);
+	lim_launch(&l);
+	for (t0 = itest_now(); strcmp(itest_admin_status_str(l.admin, "b",
+	    "health", health, sizeof(health)), "down") != 0 &&
+	    itest_now() - t0 < 5; )
+		itest_pause(20);
+	ck_assert_str_eq(health, "down");
+	lim_send_get(&l, &slow, "/delay/3000");
+	ck_assert(itest_wait_file(l.t.origin_log[0], "/delay/3000", WAIT_MS));
+	lim_send_get(&l, &c, "/bytes/3");
+	ck_assert(lim_wait_depth(&l, 1));
+	t0 = itest_now();
+	ck_assert_int_eq(unlink(down), 0);
+	itest_read_response(&c, &r, 0, WAIT_MS);
+	took = itest_now() - t0;
+	o = itest_resp_header(&r, "X-Origin");
+	printf("queue: b back by its check, the waiting request served by %s "
+	    "after %.2f s (a busy for 3 s)\n", o != NULL ? o : "-", took);
+	fflush(stdout);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(o, "b");
+	ck_assert_msg(took < 1.5, "served after %.2f s", took);
+	itest_resp_free(&r);
+	itest_read_response(&slow, &r, 0, WAIT_MS);
+	itest_resp_free(&r);
+	itest_close(&c);
+	itest_close(&slow);
+	itest_finish(&l.t);
+}
+END_TEST
+
+/*
  * A client that goes away leaves the queue at once: the slot it would
  * have had goes to the one behind it, and the origin never sees it.
  */
@@ -1075,6 +1135,7 @@ check_suite(void)
 	tcase_add_test(tc, test_queue_timeout);
 	tcase_add_test(tc, test_queue_client_gone);
 	tcase_add_test(tc, test_tunnel_slot);
+	tcase_add_test(tc, test_queue_server_back);
 	tcase_add_test(tc, test_queue_drain);
 	tcase_add_loop_test(tc, test_queue_shutdown, 0, 2);
 	suite_add_tcase(s, tc);

@@ -366,7 +366,13 @@ server_usable(const struct server *s, uint64_t now, int passive)
 	    !s->health.checked_down;
 }
 
-/* Log a health transition once, and count it. */
+/* The door's grant of free slots to the queue (server_slot_hook). */
+static void	(*server_slot_freed)(struct upqueue *);
+
+/*
+ * Log a health transition once, and count it. A server back in service
+ * has free slots: the requests waiting for its upstream may take them.
+ */
 static void
 server_health_changed(struct server *s, enum health_change c,
     const char *why)
@@ -378,6 +384,9 @@ server_health_changed(struct server *s, enum health_change c,
 	else
 		log_info("server %s/%s: up (%s)", s->upstream, s->name, why);
 	metrics_health(s->upstream, s->name, c == HEALTH_WENT_UP);
+	if (c == HEALTH_WENT_UP && server_slot_freed != NULL &&
+	    upqueue_depth(s->queue) > 0)
+		server_slot_freed(s->queue);
 }
 
 /*
@@ -460,8 +469,6 @@ server_passive(struct server *s, int ok, int trial,
 	server_health_changed(s, c, ok ? "a trial request succeeded" :
 	    "too many failed requests");
 }
-
-static void	(*server_slot_freed)(struct upqueue *);
 
 /* See server.h. */
 int
