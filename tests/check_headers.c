@@ -320,7 +320,7 @@ START_TEST(test_build_table)
 	    .host = c->host, .id_name = c->id_name, .id = c->id,
 	    .trusted = strncmp(c->name, "trusted", 7) == 0 };
 	struct http1_field	 f[32];
-	struct headers_in	 in = { f, 0 };
+	struct headers_in	 in = { f, 0, NULL };
 	struct headers_sink	 sink;
 	struct evbuffer		*out;
 	char			*got;
@@ -530,7 +530,7 @@ START_TEST(test_build_rules)
 	struct headers_forward	 fwd = { .client_ip = "10.0.0.1",
 	    .default_host = "b:80", .keep = rules_keep, .add = rules_add };
 	struct http1_field	 f[8];
-	struct headers_in	 in = { f, 0 };
+	struct headers_in	 in = { f, 0, NULL };
 	struct headers_sink	 sink;
 	struct headers_buf	 b;
 	char			 big[3 * HEADERS_BUF_STACK], want[512];

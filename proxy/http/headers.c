@@ -141,6 +141,53 @@ headers_is_hop_by_hop(const char *name, size_t namelen,
 	    strlen(connection), name, namelen);
 }
 
+/* Add the options of one Connection value v[0..len) to c. */
+static void
+headers_conn_add(struct headers_conn *c, const char *v, size_t len)
+{
+	const char	*item, *comma;
+	size_t		 itemlen;
+
+	while (len > 0 && !c->over) {
+		comma = memchr(v, ',', len);
+		item = v;
+		itemlen = comma != NULL ? (size_t)(comma - v) : len;
+		while (itemlen > 0 && (*item == ' ' || *item == '\t')) {
+			item++;
+			itemlen--;
+		}
+		while (itemlen > 0 && (item[itemlen - 1] == ' ' ||
+		    item[itemlen - 1] == '\t'))
+			itemlen--;
+		if (itemlen > 0) {
+			if (c->n == HEADERS_CONN_MAX)
+				c->over = 1;
+			else {
+				c->opt[c->n].p = item;
+				c->opt[c->n++].len = itemlen;
+			}
+		}
+		if (comma == NULL)
+			break;
+		len -= (size_t)(comma - v) + 1;
+		v = comma + 1;
+	}
+}
+
+/* 1 when c lists name[0..namelen) (c not over). */
+static int
+headers_conn_has(const struct headers_conn *c, const char *name,
+    size_t namelen)
+{
+	size_t	i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->opt[i].len == namelen &&
+		    strncasecmp(c->opt[i].p, name, namelen) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 when a Connection header of the request names name. */
 static int
 headers_request_listed(const struct headers_in *in, const char *name)
@@ -148,6 +195,8 @@ headers_request_listed(const struct headers_in *in, const char *name)
 	const struct http1_field	*kv;
 	size_t				 i;
 
+	if (in->conn != NULL && !in->conn->over)
+		return headers_conn_has(in->conn, name, strlen(name));
 	for (i = 0; i < in->n; i++)
 		if ((kv = &in->f[i]) != NULL &&
 		    strcasecmp(kv->name, "Connection") == 0 &&
@@ -359,26 +408,42 @@ headers_request_build(const struct headers_sink *out, const char *method,
     const char *target, const struct headers_in *in,
     const struct headers_forward *fwd, size_t body_len)
 {
+	struct headers_conn	 conn;
+	struct headers_in	 with = *in;
+	size_t			 i;
+
+	conn.n = 0;
+	conn.over = 0;
+	for (i = 0; i < in->n; i++)
+		if (strcasecmp(in->f[i].name, "Connection") == 0)
+			headers_conn_add(&conn, in->f[i].value,
+			    strlen(in->f[i].value));
+	with.conn = &conn;
 	if (headers_add(out, method, strlen(method)) == -1 ||
 	    headers_add(out, " ", 1) == -1 ||
 	    headers_add(out, target, strlen(target)) == -1 ||
 	    headers_add(out, " HTTP/1.1\r\n", 11) == -1)
 		return -1;
-	if (headers_request_copy(out, in, fwd) == -1)
+	if (headers_request_copy(out, &with, fwd) == -1)
 		return -1;
-	if (headers_request_add(out, method, in, fwd, body_len) == -1)
+	if (headers_request_add(out, method, &with, fwd, body_len) == -1)
 		return -1;
 	return headers_add(out, "\r\n", 2);
 }
 
-/* 1 when a Connection header of the response names name[0..namelen). */
+/*
+ * 1 when a Connection header of the response names name[0..namelen)
+ * (conn: its options read once, unless over).
+ */
 static int
-headers_response_listed(const struct http1_response *r, const char *name,
-    size_t namelen)
+headers_response_listed(const struct http1_response *r,
+    const struct headers_conn *conn, const char *name, size_t namelen)
 {
 	const struct http1_header	*h;
 	size_t				 i;
 
+	if (!conn->over)
+		return headers_conn_has(conn, name, namelen);
 	for (i = 0; i < r->nheaders; i++) {
 		h = &r->headers[i];
 		if (headers_name_is(h->name, h->namelen, "Connection") &&
@@ -414,16 +479,24 @@ headers_response_copy(const struct http1_response *r,
     const struct headers_out *out)
 {
 	const struct http1_header	*h;
+	struct headers_conn		 conn;
 	char				 cl[24];
 	size_t				 i;
 
+	conn.n = 0;
+	conn.over = 0;
+	for (i = 0; i < r->nheaders; i++)
+		if (headers_name_is(r->headers[i].name, r->headers[i].namelen,
+		    "Connection"))
+			headers_conn_add(&conn, r->headers[i].value,
+			    r->headers[i].valuelen);
 	for (i = 0; i < r->nheaders; i++) {
 		h = &r->headers[i];
 		/* Re-added below, once, from the parsed value ("5, 5"). */
 		if (headers_name_is(h->name, h->namelen, "Content-Length"))
 			continue;
 		if (headers_hop_fixed(h->name, h->namelen) ||
-		    headers_response_listed(r, h->name, h->namelen) ||
+		    headers_response_listed(r, &conn, h->name, h->namelen) ||
 		    (out->keep != NULL && !out->keep(out->arg, h->name,
 		    h->namelen)))
 			continue;

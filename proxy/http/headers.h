@@ -37,10 +37,28 @@ void	headers_buf_init(struct headers_buf *b, struct headers_sink *sink);
 /* Free what b allocated. */
 void	headers_buf_free(struct headers_buf *b);
 
+#define HEADERS_CONN_MAX	32	/* Connection options read at once */
+
+/*
+ * The options a message's Connection headers list, read once so that
+ * asking about each header is linear in the head, not quadratic.
+ */
+struct headers_conn {
+	struct {
+		const char	*p;
+		size_t		 len;
+	}		 opt[HEADERS_CONN_MAX];
+	size_t		 n;
+	int		 over;		/* more than HEADERS_CONN_MAX: the
+					 * headers are scanned instead */
+};
+
 /* The client's request header fields, in order. */
 struct headers_in {
 	const struct http1_field	*f;
 	size_t				 n;
+	const struct headers_conn	*conn;	/* headers_request_build
+						 * sets it; NULL: scan */
 };
 
 /*
