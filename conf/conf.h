@@ -243,8 +243,12 @@ struct conf_listener {
 	size_t			 ncerts;
 	uint64_t		 keepalive_timeout_ms;	/* default 60s */
 	uint64_t		 client_timeout_ms;	/* default 60s */
+	uint64_t		 client_header_timeout_ms; /* default 10s */
+	uint64_t		 client_body_timeout_ms; /* default 60s */
+	int			 max_connections;	/* default 0: none */
 	uint64_t		 max_body_size;		/* default 16m */
 	uint64_t		 max_header_size;	/* default 64k */
+	int			 max_headers;		/* default 100 */
 	int			 tls_protocols;	/* CONF_TLS_V1_2 | CONF_TLS_V1_3
 						 * (default both) */
 	char			*tls_ciphers;	/* TLS 1.2 cipher list (OpenSSL
@@ -332,6 +336,7 @@ struct conf_global {
 	enum conf_log_level	 log_level;		/* default info */
 	char			*pid_file;		/* default NULL */
 	int			 workers;		/* default 1; 0: auto */
+	int			 max_connections;	/* default 0: auto */
 	struct conf_lines	 lines;			/* see conf_line() */
 };
 

@@ -220,7 +220,7 @@ int	conf_set_status_range(struct conf_loader *,
 	    const struct conf_keyword *, void *, const char *);
 int	conf_set_percent(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
-int	conf_set_workers(struct conf_loader *, const struct conf_keyword *,
+int	conf_set_auto_int(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 
 /* 1 when s[0..len) is a token, a header name (rules.c). */

@@ -688,15 +688,16 @@ conf_set_percent(struct conf_loader *ld, const struct conf_keyword *kw,
 	return 0;
 }
 
-/* workers = N | auto: auto is stored as 0 and resolved at start. */
+/*
+ * N | auto (workers, max_connections): auto is stored as 0 and resolved at
+ * start.
+ */
 int
-conf_set_workers(struct conf_loader *ld, const struct conf_keyword *kw,
+conf_set_auto_int(struct conf_loader *ld, const struct conf_keyword *kw,
     void *base, const char *value)
 {
-	struct conf_global	*g = base;
-
 	if (strcmp(value, "auto") == 0) {
-		g->workers = 0;
+		*(int *)conf_field(base, kw) = 0;
 		return 0;
 	}
 	return conf_set_int(ld, kw, base, value);

@@ -128,8 +128,12 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_STRING(GLOBAL, "pid_file", "", pid_file,
 	    "write the process id to this file (optional)"),
 	CONF_CUSTOM(GLOBAL, "workers", "1", 1, CONF_WORKERS_MAX,
-	    conf_set_workers, workers, "threads serving connections: 1..64, "
+	    conf_set_auto_int, workers, "threads serving connections: 1..64, "
 	    "or auto (one per CPU); read at start"),
+	CONF_CUSTOM(GLOBAL, "max_connections", "auto", 1, 10000000,
+	    conf_set_auto_int, max_connections, "client connections open at "
+	    "once, all listeners; auto: half the descriptors left after a "
+	    "reserve"),
 
 	CONF_ADDR(ADMIN, "listen", listen,
 	    "/healthz /readyz /status /metrics, runtime drain"),
@@ -162,7 +166,11 @@ static const struct conf_keyword conf_keywords[] = {
 	    "an idle client connection closes after this"),
 	CONF_DURATION(LISTENER, "client_timeout", "60s", 1, CONF_DAY_MS,
 	    client_timeout_ms,
-	    "time allowed to read a request from the client"),
+	    "time allowed between two reads of a request from the client"),
+	CONF_INT(LISTENER, "max_connections", "0", 0, 10000000,
+	    max_connections,
+	    "client connections open at once on this listener (0: no limit "
+	    "of its own)"),
 	CONF_SIZE(LISTENER, "max_body_size", "16m", 0, 64ULL << 30,
 	    max_body_size, "largest request body accepted"),
 	CONF_SIZE(LISTENER, "max_header_size", "64k", 1 << 10, 1 << 20,

@@ -664,6 +664,8 @@ static const struct {
 	{ "sluice_reloads_total", "counter" },
 	{ "sluice_in_flight", "gauge" },
 	{ "sluice_client_connections", "gauge" },
+	{ "sluice_connections", "gauge" },
+	{ "sluice_connections_max", "gauge" },
 	{ "sluice_requests_total", "counter" },
 	{ "sluice_request_duration_seconds", "histogram" },
 	{ "sluice_upstream_duration_seconds", "histogram" },
@@ -672,6 +674,7 @@ static const struct {
 	{ "sluice_retries_total", "counter" },
 	{ "sluice_health_transitions_total", "counter" },
 	{ "sluice_tls_client_verify_failures_total", "counter" },
+	{ "sluice_accept_errors_total", "counter" },
 	{ "sluice_exchanges_ended_total", "counter" },
 	{ "sluice_server_in_flight", "gauge" },
 	{ "sluice_upstream_connections_idle", "gauge" },
@@ -766,7 +769,7 @@ END_TEST
 /* The gauges the proxy passes in. */
 START_TEST(test_gauges)
 {
-	struct prom_gauges	 g = { 7, "running", 3, 2, 11, 5 };
+	struct prom_gauges	 g = { 7, "running", 3, 2, 11, 5, 0, NULL };
 	struct page		 p;
 
 	render(&p, &g);

@@ -184,6 +184,49 @@ log_limit_pass(struct log_limit *ll, uint64_t now_ms, unsigned long *held)
 	return 1;
 }
 
+/*
+ * libevent's own messages (a failed accept, a bad descriptor): into the
+ * error log at their level, at most one line a second per thread with a
+ * count of those held back, since a condition that fails once per loop
+ * turn would otherwise write thousands of lines a second.
+ */
+static void
+log_libevent(int severity, const char *msg)
+{
+	static __thread struct log_limit	 lim;
+	enum conf_log_level			 l;
+	unsigned long				 held;
+
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		l = CONF_LOG_DEBUG;
+		break;
+	case EVENT_LOG_MSG:
+		l = CONF_LOG_INFO;
+		break;
+	case EVENT_LOG_WARN:
+		l = CONF_LOG_WARN;
+		break;
+	default:
+		l = CONF_LOG_ERROR;
+		break;
+	}
+	if (!log_enabled(l) || !log_limit_pass(&lim, sluice_now_ms(), &held))
+		return;
+	if (held > 0)
+		log_msg(l, "libevent: %s (%lu more since the last line)", msg,
+		    held);
+	else
+		log_msg(l, "libevent: %s", msg);
+}
+
+/* See log.h. */
+void
+log_capture_libevent(void)
+{
+	event_set_log_callback(log_libevent);
+}
+
 /* Queue one access-log line; log_flush writes it. */
 void
 log_access(const char *line, size_t len)

@@ -56,6 +56,12 @@ struct log_limit {
 int	log_limit_pass(struct log_limit *, uint64_t now_ms,
 	    unsigned long *held);
 
+/*
+ * Route libevent's own messages into the error log, with their levels and
+ * at most one line a second per thread.
+ */
+void	log_capture_libevent(void);
+
 /* 1 when the access log is on (skip formatting lines otherwise). */
 int	log_access_enabled(void);
 

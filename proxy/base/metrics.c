@@ -136,10 +136,19 @@ static struct metrics_family metrics_tls_rejects = {
 	NULL, 0, 0, NULL, NULL,
 };
 
+static struct metrics_family metrics_accept_errors = {
+	"sluice_accept_errors_total",
+	"accept(2) failures other than try-again (out of descriptors: "
+	"accepting pauses), by listener.",
+	0, 1, { "listener" },
+	NULL, 0, 0, NULL, NULL,
+};
+
 static struct metrics_family *const metrics_families[] = {
 	&metrics_requests, &metrics_request_duration,
 	&metrics_upstream_duration, &metrics_health_transitions,
 	&metrics_queue_wait_family, &metrics_tls_rejects,
+	&metrics_accept_errors,
 };
 
 /* Workers count, the main thread renders: one lock over the storage. */
@@ -480,6 +489,21 @@ metrics_tls_client_reject(const char *listener)
 	METRICS_UNLOCK();
 }
 
+/* See metrics.h. */
+void
+metrics_accept_error(const char *listener)
+{
+	struct metrics_label		 l;
+	const struct metrics_label	*k[1] = { &l };
+	struct metrics_series		*s;
+
+	metrics_label_set(&l, listener);
+	METRICS_LOCK();
+	if ((s = metrics_series_get(&metrics_accept_errors, k)) != NULL)
+		s->count++;
+	METRICS_UNLOCK();
+}
+
 /* Count an exchange cut short by sluice for this reason. */
 void
 metrics_ended(enum metrics_ended why)
@@ -557,6 +581,7 @@ metrics_write_counters(struct promtext *o)
 	    metrics_retries);
 	metrics_write_family(o, &metrics_health_transitions);
 	metrics_write_family(o, &metrics_tls_rejects);
+	metrics_write_family(o, &metrics_accept_errors);
 	promtext_enum(o, "sluice_exchanges_ended_total",
 	    "Exchanges cut short by sluice, by reason.", "reason",
 	    metrics_ended_names, metrics_ended_count, METRICS_ENDED_N);

@@ -55,6 +55,9 @@ void	metrics_queue_wait(const char *upstream, double wait_s);
 /* sluice_tls_client_verify_failures_total{listener}. */
 void	metrics_tls_client_reject(const char *listener);
 
+/* accept(2) failed on listener (out of descriptors, say). */
+void	metrics_accept_error(const char *listener);
+
 /* sluice_exchanges_ended_total{reason="drain_timeout|killed"}. */
 void	metrics_ended(enum metrics_ended);
 

@@ -1,6 +1,8 @@
 /*
  * runtime: this thread's loop, the clock, randomness and magic checks.
  */
+#include <sys/resource.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -12,6 +14,11 @@
 __thread struct event_base	*sluice_base;
 __thread unsigned		 sluice_worker_id;
 unsigned			 sluice_nworkers = 1;
+unsigned long			 sluice_nofile;
+
+#define RUNTIME_RESERVE_MIN	32	/* descriptors */
+#define RUNTIME_RESERVE_MAX	1024
+#define RUNTIME_CONNS_UNKNOWN	10000	/* auto when the limit is unknown */
 
 /*
  * An event loop. With the epoll changelist, the enable/disable pairs that
@@ -30,6 +37,48 @@ sluice_base_new(void)
 	base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	return base;
+}
+
+/* See runtime.h. */
+unsigned long
+sluice_nofile_raise(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return sluice_nofile = 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	sluice_nofile = rl.rlim_cur == RLIM_INFINITY ? 0 :
+	    (unsigned long)rl.rlim_cur;
+	return sluice_nofile;
+}
+
+/* See runtime.h: a tenth of the limit, within 32..1024. */
+unsigned long
+sluice_fd_reserve(void)
+{
+	unsigned long	r = sluice_nofile / 10;
+
+	if (r < RUNTIME_RESERVE_MIN)
+		r = RUNTIME_RESERVE_MIN;
+	if (r > RUNTIME_RESERVE_MAX)
+		r = RUNTIME_RESERVE_MAX;
+	return r;
+}
+
+/* See runtime.h. At least 1: a tiny limit still serves someone. */
+unsigned long
+sluice_conns_auto(void)
+{
+	unsigned long	r = sluice_fd_reserve();
+
+	if (sluice_nofile == 0)
+		return RUNTIME_CONNS_UNKNOWN;
+	return sluice_nofile > r + 2 ? (sluice_nofile - r) / 2 : 1;
 }
 
 /* Milliseconds on the monotonic clock. */

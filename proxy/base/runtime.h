@@ -43,6 +43,27 @@ uint64_t	sluice_now_ms(void);
 /* A timeval from milliseconds. */
 struct timeval	sluice_tv(uint64_t ms);
 
+/*
+ * Raise the soft descriptor limit to the hard one (at start, before any
+ * thread); returns the limit now in force, 0 when it cannot be read.
+ */
+unsigned long	sluice_nofile_raise(void);
+
+/* The descriptor limit sluice_nofile_raise left (0: unknown). */
+extern unsigned long		sluice_nofile;
+
+/*
+ * Descriptors kept out of the client connections' reach: listening
+ * sockets, logs, the admin endpoint, health checks and the loop's own.
+ */
+unsigned long	sluice_fd_reserve(void);
+
+/*
+ * max_connections = auto: half of what the reserve leaves, so that every
+ * client connection can have a connection to a server too.
+ */
+unsigned long	sluice_conns_auto(void);
+
 /* A fast 32-bit pseudo-random number (balancing, not security). */
 uint32_t	sluice_random(void);
 

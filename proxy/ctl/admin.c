@@ -166,11 +166,35 @@ admin_json_upstreams(struct evbuffer *b)
 	evbuffer_add(b, "]", 1);
 }
 
+/* Where admin_json_listener writes. */
+struct admin_json_ls {
+	struct evbuffer	*b;
+	int		 first;
+};
+
+/* One listener of /status. */
+static void
+admin_json_listener(void *arg, const struct prom_listener *l)
+{
+	struct admin_json_ls	*ls = arg;
+
+	if (!ls->first)
+		evbuffer_add(ls->b, ",", 1);
+	ls->first = 0;
+	evbuffer_add(ls->b, "{\"name\":", 8);
+	admin_json_str(ls->b, l->name);
+	evbuffer_add(ls->b, ",\"listen\":", 10);
+	admin_json_str(ls->b, l->listen);
+	evbuffer_add_printf(ls->b, ",\"connections\":%u,"
+	    "\"max_connections\":%u}", l->connections, l->max_connections);
+}
+
 /* The /status document. */
 static void
 admin_status(struct admin *a, struct evbuffer *b)
 {
 	struct admin_info	i;
+	struct admin_json_ls	ls;
 
 	memset(&i, 0, sizeof(i));
 	a->hooks->info(&i);
@@ -186,7 +210,13 @@ admin_status(struct admin *a, struct evbuffer *b)
 	    i.last_reload_ok ? "true" : "false");
 	admin_json_lines(b, i.last_reload_errors != NULL ?
 	    i.last_reload_errors : "");
-	evbuffer_add(b, "},\"upstreams\":", 14);
+	evbuffer_add_printf(b, "},\"max_connections\":%lu,\"listeners\":[",
+	    i.max_connections);
+	ls.b = b;
+	ls.first = 1;
+	if (i.each_listener != NULL)
+		i.each_listener(admin_json_listener, &ls);
+	evbuffer_add(b, "],\"upstreams\":", 14);
 	admin_json_upstreams(b);
 	evbuffer_add(b, "}\n", 2);
 }
@@ -446,6 +476,8 @@ admin_metrics(struct evhttp_request *req, struct evbuffer *b,
 	g.reloads_failed = i->reloads_failed;
 	g.in_flight = exchange_count();
 	g.connections = clientconn_count();
+	g.max_connections = i->max_connections;
+	g.each_listener = i->each_listener;
 	if (prom_render(b, &g) == -1) {
 		admin_text(req, b, 500, "Internal Server Error",
 		    "out of memory");

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "proxy/ctl/prom.h"
 
 struct admin;
 
@@ -27,6 +28,10 @@ struct admin_info {
 	uint64_t	 reloads_ok;
 	uint64_t	 reloads_failed;
 	const char	*token;			/* POSTs need it; NULL: none */
+	unsigned long	 max_connections;	/* in force (auto resolved) */
+	/* each listener of the current configuration, in its order */
+	void		(*each_listener)(void (*fn)(void *,
+			    const struct prom_listener *), void *arg);
 };
 
 /* The lifecycle's side: report, and reload (0 ok, -1 failed). */

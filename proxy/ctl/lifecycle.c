@@ -53,6 +53,7 @@ lifecycle_client_closed_main(void *arg)
 static void
 lifecycle_client_closed(void)
 {
+	listener_client_closed();
 	if (SLUICE_LOAD(&process.nretired) > 0) {
 		if (sluice_worker_id != 0) {
 			worker_call(0, lifecycle_client_closed_main, NULL);
@@ -252,6 +253,11 @@ lifecycle_run(const char *path)
 	}
 	snprintf(process.conf_error_log, sizeof(process.conf_error_log), "%s",
 	    conf->global.error_log);
+	log_capture_libevent();
+	if (sluice_nofile_raise() > 0)
+		log_info("descriptors: %lu, %lu kept in reserve; "
+		    "max_connections = auto is %lu", sluice_nofile,
+		    sluice_fd_reserve(), sluice_conns_auto());
 	nworkers = process_workers(conf);
 	conf_free(conf);
 	inherit_init();

@@ -120,6 +120,33 @@ process_workers(const struct conf *conf)
 	return n > WORKER_MAX ? WORKER_MAX : (unsigned)n;
 }
 
+/* Call fn for each listener of the current configuration. */
+static void
+process_each_listener(void (*fn)(void *, const struct prom_listener *),
+    void *arg)
+{
+	const struct conf_listener	*cl;
+	struct prom_listener		 al;
+	struct listener			*l;
+	size_t				 i;
+
+	if (process.current == NULL)
+		return;
+	for (i = 0; i < process.current->conf->nlisteners; i++) {
+		cl = &process.current->conf->listeners[i];
+		al.name = cl->name;
+		al.listen = cl->listen.text;
+		al.connections = 0;
+		al.max_connections = (unsigned)cl->max_connections;
+		TAILQ_FOREACH(l, &process.listeners, entry)
+			if (l->addr.sslen == cl->listen.sslen &&
+			    memcmp(&l->addr.ss, &cl->listen.ss,
+			    cl->listen.sslen) == 0)
+				al.connections = SLUICE_LOAD(&l->nclients);
+		fn(arg, &al);
+	}
+}
+
 /* See process.h. */
 void
 process_admin_info(struct admin_info *i)
@@ -136,4 +163,9 @@ process_admin_info(struct admin_info *i)
 	i->reloads_failed = process.reloads_failed;
 	i->token = process.current != NULL ?
 	    process.current->conf->admin.token : NULL;
+	i->max_connections = process.current != NULL &&
+	    process.current->conf->global.max_connections > 0 ?
+	    (unsigned long)process.current->conf->global.max_connections :
+	    sluice_conns_auto();
+	i->each_listener = process_each_listener;
 }

@@ -27,6 +27,53 @@
 #include "proxy/base/runtime.h"
 #include "proxy/ctl/prom.h"
 
+/* Where prom_listener writes, and which family. */
+struct prom_ls {
+	struct promtext	*o;
+	int		 max;		/* sluice_connections_max */
+};
+
+/* One listener's sample. */
+static void
+prom_listener(void *arg, const struct prom_listener *l)
+{
+	static const char *const	 label = "listener";
+	struct prom_ls			*ls = arg;
+
+	if (ls->max && l->max_connections > 0)
+		promtext_line_u64(ls->o, "sluice_connections_max", "", 1,
+		    &label, &l->name, l->max_connections);
+	else if (!ls->max)
+		promtext_line_u64(ls->o, "sluice_connections", "", 1, &label,
+		    &l->name, l->connections);
+}
+
+/*
+ * sluice_connections and sluice_connections_max: the sample without a
+ * listener label is the whole process (the global max_connections), the
+ * others each listener's (its own limit, when it has one).
+ */
+static void
+prom_connections(struct promtext *o, const struct prom_gauges *g)
+{
+	struct prom_ls	ls = { o, 0 };
+
+	promtext_head(o, "sluice_connections", "gauge",
+	    "Open client connections: all, and by listener.");
+	promtext_line_u64(o, "sluice_connections", "", 0, NULL, NULL,
+	    g->connections);
+	if (g->each_listener != NULL)
+		g->each_listener(prom_listener, &ls);
+	promtext_head(o, "sluice_connections_max", "gauge",
+	    "Client connections allowed: all (max_connections), and by "
+	    "listener.");
+	promtext_line_u64(o, "sluice_connections_max", "", 0, NULL, NULL,
+	    g->max_connections);
+	ls.max = 1;
+	if (g->each_listener != NULL)
+		g->each_listener(prom_listener, &ls);
+}
+
 /* Append what the rest of the proxy keeps (g NULL: zeros, no state). */
 static void
 prom_gauges_write(struct promtext *o, const struct prom_gauges *g)
@@ -52,6 +99,7 @@ prom_gauges_write(struct promtext *o, const struct prom_gauges *g)
 	    "Exchanges in progress.", g->in_flight);
 	promtext_scalar(o, "sluice_client_connections", "gauge",
 	    "Open client connections.", g->connections);
+	prom_connections(o, g);
 }
 
 /*

@@ -9,6 +9,14 @@
 
 struct evbuffer;
 
+/* A listener's connections, for /status and /metrics. */
+struct prom_listener {
+	const char	*name;
+	const char	*listen;
+	unsigned	 connections;		/* open now */
+	unsigned	 max_connections;	/* its own; 0: none */
+};
+
 /* What the page reads from the process state. */
 struct prom_gauges {
 	uint64_t	 generation;		/* sluice_generation */
@@ -16,7 +24,12 @@ struct prom_gauges {
 	uint64_t	 reloads_ok;		/* sluice_reloads_total */
 	uint64_t	 reloads_failed;
 	unsigned	 in_flight;		/* sluice_in_flight */
-	unsigned	 connections;		/* sluice_client_connections */
+	unsigned	 connections;		/* sluice_client_connections,
+						 * sluice_connections */
+	unsigned long	 max_connections;	/* sluice_connections_max */
+	/* per listener: sluice_connections{listener} and _max (its own) */
+	void		(*each_listener)(void (*fn)(void *,
+			    const struct prom_listener *), void *arg);
 };
 
 /*

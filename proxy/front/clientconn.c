@@ -11,6 +11,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <event2/http.h>
 
 #include "proxy/front/clientconn.h"
@@ -20,9 +21,18 @@
 #include "proxy/base/runtime.h"
 #include "tls/tls.h"
 
+/* A connection accepted in this loop turn, not yet in the registry. */
+struct clientconn_new {
+	struct bufferevent	*bev;		/* referenced */
+	unsigned		*lcount;
+};
+
 /* This worker's connections; the count is over every worker. */
 static __thread struct clientconn_list	 clients;
 static __thread struct ptrmap		 byconn;	/* evcon -> client */
+static __thread struct clientconn_new	*fresh;		/* accepted */
+static __thread size_t			 nfresh, fresh_cap;
+static __thread struct event		*fresh_ev;	/* adopts them */
 static unsigned				 nclients;	/* atomic */
 static void			(*close_cb)(void);
 
@@ -49,6 +59,14 @@ clientconn_count(void)
 	return SLUICE_LOAD(&nclients);
 }
 
+/* One client connection fewer, on its listener and in all. */
+static void
+clientconn_uncount(unsigned *lcount)
+{
+	SLUICE_DEC(lcount);
+	SLUICE_DEC(&nclients);
+}
+
 /* evhttp closes the connection: end its exchange, forget it. */
 static void
 clientconn_closed(struct evhttp_connection *evcon, void *arg)
@@ -61,8 +79,7 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 		c->gone(c->busy);
 	ptrmap_del(&byconn, evcon);
 	TAILQ_REMOVE(&clients, c, entry);
-	SLUICE_DEC(c->lcount);
-	SLUICE_DEC(&nclients);
+	clientconn_uncount(c->lcount);
 	c->magic = 0;
 	free(c->tls_subject);
 	free(c);
@@ -102,14 +119,15 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* See clientconn.h. */
-struct clientconn *
-clientconn_get(struct evhttp_connection *evcon, unsigned *lcount, int proxy)
+/*
+ * A new entry for evcon, in the registry with its close callback set;
+ * the connection was counted by its caller. NULL when out of memory.
+ */
+static struct clientconn *
+clientconn_new(struct evhttp_connection *evcon, unsigned *lcount)
 {
 	struct clientconn	*c;
 
-	if ((c = ptrmap_get(&byconn, evcon)) != NULL)
-		return c;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	if (ptrmap_put(&byconn, evcon, c) == -1) {
@@ -119,12 +137,101 @@ clientconn_get(struct evhttp_connection *evcon, unsigned *lcount, int proxy)
 	c->magic = CLIENTCONN_MAGIC;
 	c->evcon = evcon;
 	c->lcount = lcount;
-	clientconn_init(c, evcon, proxy);
 	TAILQ_INSERT_TAIL(clientconn_registry(), c, entry);
-	SLUICE_INC(lcount);
-	SLUICE_INC(&nclients);
 	evhttp_connection_set_closecb(evcon, clientconn_closed, c);
 	return c;
+}
+
+/* See clientconn.h. */
+struct clientconn *
+clientconn_get(struct evhttp_connection *evcon, unsigned *lcount, int proxy)
+{
+	struct clientconn	*c;
+
+	clientconn_adopt_all();
+	if ((c = ptrmap_get(&byconn, evcon)) == NULL) {
+		/* not seen at its accept (out of memory then) */
+		SLUICE_INC(lcount);
+		SLUICE_INC(&nclients);
+		if ((c = clientconn_new(evcon, lcount)) == NULL) {
+			clientconn_uncount(lcount);
+			return NULL;
+		}
+	}
+	if (!c->known) {
+		clientconn_init(c, evcon, proxy);
+		c->known = 1;
+	}
+	return c;
+}
+
+/*
+ * Take the connection whose bufferevent is bev into the registry: evhttp
+ * made its connection after the bevcb and gave it bev's callbacks, whose
+ * argument is the connection. A bufferevent evhttp has already freed (it
+ * could not make a request for it) has no callbacks left; ours was the
+ * last reference.
+ */
+static void
+clientconn_adopt(struct clientconn_new *n)
+{
+	struct evhttp_connection	*evcon;
+	bufferevent_data_cb		 readcb;
+	void				*arg;
+
+	bufferevent_getcb(n->bev, &readcb, NULL, NULL, &arg);
+	if (readcb == NULL || (evcon = arg) == NULL ||
+	    evhttp_connection_get_bufferevent(evcon) != n->bev ||
+	    clientconn_new(evcon, n->lcount) == NULL)
+		clientconn_uncount(n->lcount);
+	bufferevent_decref(n->bev);
+}
+
+/* See clientconn.h. */
+void
+clientconn_adopt_all(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nfresh; i++)
+		clientconn_adopt(&fresh[i]);
+	nfresh = 0;
+}
+
+/* The loop turn's accepts are over: adopt them. */
+static void
+clientconn_fresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	clientconn_adopt_all();
+}
+
+/* See clientconn.h. */
+void
+clientconn_accepted(struct bufferevent *bev, unsigned *lcount)
+{
+	struct clientconn_new	*p;
+	size_t			 cap;
+
+	SLUICE_INC(lcount);
+	SLUICE_INC(&nclients);
+	if (fresh_ev == NULL && (fresh_ev = event_new(sluice_base, -1, 0,
+	    clientconn_fresh_cb, NULL)) == NULL) {
+		clientconn_uncount(lcount);	/* clientconn_get counts it */
+		return;
+	}
+	if (nfresh == fresh_cap) {
+		cap = fresh_cap == 0 ? 16 : fresh_cap * 2;
+		if ((p = reallocarray(fresh, cap, sizeof(*p))) == NULL) {
+			clientconn_uncount(lcount);
+			return;
+		}
+		fresh = p;
+		fresh_cap = cap;
+	}
+	bufferevent_incref(bev);
+	fresh[nfresh].bev = bev;
+	fresh[nfresh++].lcount = lcount;
+	event_active(fresh_ev, EV_TIMEOUT, 0);
 }
 
 /* See clientconn.h. */
@@ -148,9 +255,16 @@ clientconn_detach(struct clientconn *c, void *busy)
 	}
 }
 
-/* Free the map. */
+/* Free the map and the adoption queue. */
 void
 clientconn_registry_free(void)
 {
+	clientconn_adopt_all();
+	if (fresh_ev != NULL)
+		event_free(fresh_ev);
+	fresh_ev = NULL;
+	free(fresh);
+	fresh = NULL;
+	fresh_cap = 0;
 	ptrmap_free(&byconn);
 }

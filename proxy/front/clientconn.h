@@ -3,8 +3,10 @@
  *
  * evhttp keeps no public list of its connections and offers one close
  * callback per connection. The registry gives each connection a struct
- * clientconn the first time a request arrives on it, found again by the evhttp
- * connection pointer, and freed from that close callback.
+ * clientconn when it is accepted (in the loop turn of its accept, once
+ * evhttp has made its connection), found again by the evhttp connection
+ * pointer, and freed from that close callback; the peer, TLS and PROXY
+ * details are filled in at its first request.
  */
 #ifndef SLUICE_FRONT_CLIENTCONN_H
 #define SLUICE_FRONT_CLIENTCONN_H
@@ -28,6 +30,8 @@ struct clientconn {
 						 * the connection closes
 						 * under it */
 	uint64_t			 requests;
+	int				 known;	/* the details below are
+						 * filled in (first request) */
 	int				 tls;	/* arrived over TLS */
 	char				*tls_subject; /* a verified client
 						 * certificate's (RFC 2253);
@@ -43,8 +47,25 @@ struct clientconn {
 
 TAILQ_HEAD(clientconn_list, clientconn);
 
+struct bufferevent;
+
 /*
- * The client of evcon, created (and its close callback set) on first use;
+ * evhttp's bevcb made bev for a connection just accepted on a listener
+ * whose count is lcount: counted now (clientconn_count, *lcount) until it
+ * closes. It joins the registry later in this loop turn, once evhttp has
+ * made its connection.
+ */
+void		 clientconn_accepted(struct bufferevent *bev, unsigned *lcount);
+
+/*
+ * Take the connections accepted so far into the registry now (before an
+ * evhttp server that has them is freed).
+ */
+void		 clientconn_adopt_all(void);
+
+/*
+ * The client of evcon, created (and its close callback set) if its accept
+ * did not register it, and its details read at the first call;
  * lcount is its listener's connection count, kept while it is open;
  * proxy: its listener reads a PROXY header, whose client then stands for
  * the socket's peer. NULL when out of memory.
@@ -61,7 +82,7 @@ void		 clientconn_attach(struct clientconn *c, void (*gone)(void *),
 		    void *busy);
 void		 clientconn_detach(struct clientconn *c, void *busy);
 
-/* Every open client connection we have seen a request on. */
+/* Every open client connection. */
 struct clientconn_list *clientconn_registry(void);
 unsigned	 clientconn_count(void);
 

@@ -37,6 +37,11 @@
 #define LISTENER_BACKLOG	511
 #define LISTENER_CLOSE_TRIES	100	/* loop turns to empty the queue */
 #define LISTENER_MAX_WRITE	(256 * 1024)	/* one write to a client */
+#define LISTENER_FD_BACKOFF_MS	100	/* out of descriptors: pause */
+#define LISTENER_LIMIT_POLL_MS	50	/* at max_connections: look again */
+#define LISTENER_PAUSE_FDS	1	/* why a slot does not accept */
+#define LISTENER_PAUSE_OWN	2	/* its listener's max_connections */
+#define LISTENER_PAUSE_ALL	4	/* the global max_connections */
 
 TAILQ_HEAD(listener_slot_list, listener_slot);
 
@@ -46,6 +51,7 @@ static __thread struct gen			*cur_gen;
 static void					(*closed_cb)(void);
 
 static void	listener_close_main(struct listener *);
+static void	listener_resume_cb(evutil_socket_t, short, void *);
 
 /*
  * Serve this thread's newest generation when it lists the slot's address:
@@ -273,20 +279,17 @@ listener_bev_proxy(struct listener_slot *sl, struct event_base *base)
 }
 
 /*
- * evhttp asks for the bufferevent of a new connection: TLS when the
- * current generation gives this listener certificates, so a reload's new
- * certificates serve the very next handshake.
+ * The bufferevent of a new connection: TLS when the current generation
+ * gives this listener certificates, so a reload's new certificates serve
+ * the very next handshake.
  */
 static struct bufferevent *
-listener_bevcb(struct event_base *base, void *arg)
+listener_bev_new(struct listener_slot *sl, struct event_base *base)
 {
-	struct listener_slot	*sl = arg;
 	struct listener		*l = sl->l;
 	struct bufferevent	*bev = NULL;
 	SSL			*ssl;
 
-	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
-	listener_slot_refresh(sl);
 	if (sl->gl != NULL && sl->gl->conf->proxy_protocol)
 		return listener_bev_proxy(sl, base);
 	if (sl->gl == NULL || sl->gl->tls == NULL) {
@@ -308,6 +311,192 @@ listener_bevcb(struct event_base *base, void *arg)
 	}
 	listener_bev_setup(l, bev);
 	return bev;
+}
+
+/* The evconnlistener a slot accepts with. */
+static struct evconnlistener *
+listener_slot_el(struct listener_slot *sl)
+{
+	return evhttp_bound_socket_get_listener(sl->bound);
+}
+
+/* Stop accepting on sl for why; the timer looks again after ms. */
+static void
+listener_pause(struct listener_slot *sl, int why, uint64_t ms)
+{
+	struct timeval	tv = sluice_tv(ms);
+
+	if (sl->bound == NULL)
+		return;
+	if (sl->paused == 0)
+		evconnlistener_disable(listener_slot_el(sl));
+	sl->paused |= why;
+	if (sl->resume_ev == NULL &&
+	    (sl->resume_ev = evtimer_new(sluice_base, listener_resume_cb,
+	    sl)) == NULL)
+		tv = sluice_tv(0);	/* no timer: accept again at once */
+	if (sl->resume_ev != NULL)
+		evtimer_add(sl->resume_ev, &tv);
+	else
+		listener_resume_cb(-1, 0, sl);
+}
+
+/*
+ * The connection limit that stops sl accepting (0: none reached): the
+ * global max_connections, or the listener's own. A closing listener
+ * takes what its queue holds anyway: closing the socket would reset
+ * those connections, and going over for a moment is better.
+ */
+static int
+listener_at_limit(const struct listener_slot *sl)
+{
+	const struct conf	*conf;
+	unsigned long		 max;
+	int			 lmax;
+
+	if (sl->gen == NULL || sl->l->closing)
+		return 0;
+	conf = sl->gen->conf;
+	max = conf->global.max_connections > 0 ?
+	    (unsigned long)conf->global.max_connections : sluice_conns_auto();
+	if (clientconn_count() >= max)
+		return LISTENER_PAUSE_ALL;
+	lmax = sl->gl != NULL ? sl->gl->conf->max_connections : 0;
+	if (lmax > 0 && SLUICE_LOAD(&sl->l->nclients) >= (unsigned)lmax)
+		return LISTENER_PAUSE_OWN;
+	return 0;
+}
+
+/*
+ * The retry timer of a paused slot: accept again unless a limit still
+ * holds (then look again a little later). A slot paused for want of
+ * descriptors tries: the next accept tells.
+ */
+static void
+listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener_slot	*sl = arg;
+	struct timeval		 tv = sluice_tv(LISTENER_LIMIT_POLL_MS);
+	int			 why;
+
+	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
+	if (sl->bound == NULL || sl->paused == 0)
+		return;
+	if ((why = listener_at_limit(sl)) != 0) {
+		sl->paused = why;
+		if (sl->resume_ev != NULL)
+			evtimer_add(sl->resume_ev, &tv);
+		return;
+	}
+	sl->paused = 0;
+	if (sl->resume_ev != NULL)
+		evtimer_del(sl->resume_ev);
+	evconnlistener_enable(listener_slot_el(sl));
+}
+
+/* See listener.h. After the close callback: its descriptor is shut. */
+void
+listener_client_closed(void)
+{
+	struct listener_slot	*sl;
+
+	if (slots.tqh_last == NULL)
+		return;
+	TAILQ_FOREACH(sl, &slots, entry)
+		if (sl->paused != 0 && sl->resume_ev != NULL)
+			event_active(sl->resume_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * In a worker (told by another, or itself): every slot of this worker at
+ * a connection limit stops accepting. No argument: a listener may be
+ * going away meanwhile, the worker's own list of slots is not.
+ */
+static void
+listener_limits_cb(void *arg)
+{
+	struct listener_slot	*sl;
+	int			 why;
+
+	if (slots.tqh_last == NULL)
+		return;
+	TAILQ_FOREACH(sl, &slots, entry)
+		if (sl->bound != NULL && (sl->paused & ~LISTENER_PAUSE_FDS) ==
+		    0 && (why = listener_at_limit(sl)) != 0)
+			listener_pause(sl, why, LISTENER_LIMIT_POLL_MS);
+}
+
+/*
+ * A connection was accepted on sl: count it, and at a limit stop
+ * accepting here and tell the other workers to stop too. The accept loop
+ * stops at once when its listener is disabled; another worker may accept
+ * one more before it hears, so the limit can be passed by one connection
+ * per other worker, for a moment.
+ */
+static void
+listener_accepted(struct listener_slot *sl, struct bufferevent *bev)
+{
+	unsigned	i;
+
+	clientconn_accepted(bev, &sl->l->nclients);
+	if (listener_at_limit(sl) == 0)
+		return;
+	listener_limits_cb(NULL);
+	for (i = 0; i < sluice_nworkers; i++)
+		if (i != sluice_worker_id)
+			worker_call(i, listener_limits_cb, NULL);
+}
+
+/* evhttp asks for the bufferevent of a connection it just accepted. */
+static struct bufferevent *
+listener_bevcb(struct event_base *base, void *arg)
+{
+	struct listener_slot	*sl = arg;
+	struct bufferevent	*bev;
+
+	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
+	listener_slot_refresh(sl);
+	if ((bev = listener_bev_new(sl, base)) != NULL)
+		listener_accepted(sl, bev);
+	return bev;
+}
+
+/*
+ * accept(2) failed with more than "try again": evhttp set no error
+ * callback, so libevent would log and return, and the loop would call it
+ * again at once, for as long as the condition lasts (out of descriptors:
+ * 100 % CPU and a line per try). Instead the slot stops accepting for
+ * LISTENER_FD_BACKOFF_MS, or until a client connection of this worker
+ * closes, with one line a second saying so. The argument is evhttp's.
+ */
+static void
+listener_accept_error_cb(struct evconnlistener *el, void *arg)
+{
+	struct listener_slot	*sl;
+	unsigned long		 held;
+	int			 err = EVUTIL_SOCKET_ERROR();
+
+	TAILQ_FOREACH(sl, &slots, entry)
+		if (sl->http == arg && sl->bound != NULL &&
+		    listener_slot_el(sl) == el)
+			break;
+	if (sl == NULL)
+		return;
+	metrics_accept_error(sl->l->addr.text);
+	listener_pause(sl, LISTENER_PAUSE_FDS, LISTENER_FD_BACKOFF_MS);
+	if (!log_limit_pass(&sl->accept_log, sluice_now_ms(), &held))
+		return;
+	if (held > 0)
+		log_error("listener %s: cannot accept: %s; accepting again "
+		    "in %d ms or when a connection closes (%lu more since "
+		    "the last line)", sl->l->addr.text,
+		    evutil_socket_error_to_string(err),
+		    LISTENER_FD_BACKOFF_MS, held);
+	else
+		log_error("listener %s: cannot accept: %s; accepting again "
+		    "in %d ms or when a connection closes", sl->l->addr.text,
+		    evutil_socket_error_to_string(err),
+		    LISTENER_FD_BACKOFF_MS);
 }
 
 /* Create the evhttp server with the settings that never change. */
@@ -357,6 +546,7 @@ listener_slot_open(struct listener_slot *sl, struct evconnlistener *el)
 		sl->http = NULL;
 		return -1;
 	}
+	evconnlistener_set_error_cb(el, listener_accept_error_cb);
 	if (slots.tqh_last == NULL)
 		TAILQ_INIT(&slots);
 	TAILQ_INSERT_TAIL(&slots, sl, entry);
@@ -371,6 +561,11 @@ listener_slot_free(struct listener_slot *sl)
 	if (sl->http == NULL)
 		return;
 	TAILQ_REMOVE(&slots, sl, entry);
+	if (sl->resume_ev != NULL)
+		event_free(sl->resume_ev);
+	sl->resume_ev = NULL;
+	sl->paused = 0;
+	clientconn_adopt_all();		/* so their close callbacks run */
 	evhttp_free(sl->http);
 	sl->http = NULL;
 	sl->bound = NULL;
@@ -494,6 +689,10 @@ listener_close_main(struct listener *l)
 	SLUICE_MAGIC_CHECK(l, LISTENER_MAGIC);
 	if (sl->bound == NULL)
 		return;
+	if (sl->paused & ~LISTENER_PAUSE_FDS) {	/* a limit: see at_limit */
+		sl->paused = 0;
+		evconnlistener_enable(listener_slot_el(sl));
+	}
 	if (!l->shared && listener_has_queued(l) &&
 	    l->close_tries++ < LISTENER_CLOSE_TRIES) {
 		if (l->close_ev == NULL)
@@ -506,6 +705,7 @@ listener_close_main(struct listener *l)
 	}
 	evhttp_del_accept_socket(sl->http, sl->bound);
 	sl->bound = NULL;
+	sl->paused = 0;
 	log_info("listener %s: closed", l->addr.text);
 	if (closed_cb != NULL)
 		closed_cb();
@@ -528,6 +728,7 @@ listener_stop_cb(void *arg)
 	if (sl->bound != NULL)
 		evhttp_del_accept_socket(sl->http, sl->bound);
 	sl->bound = NULL;
+	sl->paused = 0;
 }
 
 /* See listener.h. */

@@ -34,6 +34,10 @@ struct listener_slot {
 	struct gen_listener		*gl;	/* its entry in gen */
 	struct log_limit		 tls_log;	/* "cannot set up
 							 * TLS" lines */
+	struct log_limit		 accept_log;	/* "cannot accept" */
+	struct event			*resume_ev;	/* paused: retry */
+	int				 paused;	/* why not accepting
+							 * (0: accepting) */
 	TAILQ_ENTRY(listener_slot)	 entry;	/* the worker's slots */
 };
 
@@ -107,6 +111,12 @@ int		 listener_fd(const struct listener *);
  * (the last part from the main loop once the workers are done).
  */
 void		 listener_free(struct listener *);
+
+/*
+ * A client connection of this worker closed: listeners paused at a limit
+ * or for want of descriptors look again (after the current callback).
+ */
+void		 listener_client_closed(void);
 
 /* In a worker thread that is ending: free its parts of every listener. */
 void		 listener_worker_fini(void);

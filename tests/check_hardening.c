@@ -1,0 +1,433 @@
+/*
+ * check_hardening: sluice under exhausting input (sluice.ini(5):
+ * max_connections, client_header_timeout, client_body_timeout,
+ * max_headers), with the real binary and real origins.
+ *
+ * Each test measures what sluice spends while an attacker or an unlucky
+ * operator pushes: CPU seconds (from /proc/PID/stat), descriptors, error-log
+ * lines, and what other clients still get, not only a status code.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/check_main.h"
+#include "tests/itest.h"
+
+#define WAIT_MS		10000
+#define FLOOD		100		/* connections held open */
+#define NOFILE		"64"		/* ulimit -n in the fd tests */
+
+/* One test's world: origin a, sluice with an admin port. */
+struct hard {
+	struct itest	 t;
+	int		 admin;
+	char		 wrapper[256];	/* runs sluice under ulimit -n */
+};
+
+/* Origin a, the ports; no config yet. */
+static void
+hard_init(struct hard *h)
+{
+	memset(h, 0, sizeof(*h));
+	itest_init(&h->t);
+	itest_origin_start(&h->t, 0, "a");
+	h->admin = itest_free_port();
+	itest_sluice_port(&h->t);
+}
+
+/* Write the config: global lines (NULL: the harness's), [admin], rest. */
+static void
+hard_config(struct hard *h, const char *global, const char *fmt, ...)
+{
+	char	*rest = NULL;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&rest, fmt, ap) != -1);
+	va_end(ap);
+	itest_sluice_config(&h->t, global,
+	    "[admin]\nlisten = 127.0.0.1:%d\n\n%s", h->admin, rest);
+	free(rest);
+}
+
+/*
+ * Launch sluice the way an operator with a small descriptor limit would:
+ * through sh, after `ulimit -n NOFILE` (soft and hard, so sluice cannot
+ * raise it).
+ */
+static void
+hard_launch_limited(struct hard *h)
+{
+	char	 cwd[PATH_MAX], text[PATH_MAX + 128];
+
+	ck_assert(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(h->wrapper, sizeof(h->wrapper), "%s/sluice-nofile.sh",
+	    h->t.dir);
+	snprintf(text, sizeof(text), "#!/bin/sh\nulimit -n " NOFILE
+	    " || exit 99\nexec %s/%s \"$@\"\n", cwd, "sluice");
+	itest_write_file(h->wrapper, text);
+	ck_assert(chmod(h->wrapper, 0700) == 0);
+	h->t.binary = h->wrapper;
+	itest_sluice_launch(&h->t);
+}
+
+/* CPU seconds (user + system) process pid has used, -1 if unknown. */
+static double
+hard_cpu_s(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st;
+	FILE			*fp;
+	size_t			 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* the name may hold spaces: the fields start after its ')' */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Descriptors process pid has open, -1 if unknown. */
+static int
+hard_fds(pid_t pid)
+{
+	char		 path[64];
+	struct dirent	*e;
+	DIR		*d;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Open n connections to port (the kernel completes them all). */
+static void
+hard_flood(struct itest_conn *c, int n, int port)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_msg(itest_connect_try(&c[i], port, 2000) == 0,
+		    "connection %d of %d to 127.0.0.1:%d failed", i + 1, n,
+		    port);
+}
+
+/* Close n connections. */
+static void
+hard_unflood(struct itest_conn *c, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		itest_close(&c[i]);
+}
+
+/* GET path on c (kept alive): the status, -1 when nothing came. */
+static int
+hard_get_on(struct itest_conn *c, const char *path, int timeout_ms)
+{
+	struct itest_resp	 r;
+	char			 req[256];
+	int			 st;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n",
+	    path);
+	if (itest_send(c, req, strlen(req), 2000) == -1)
+		return -1;
+	itest_read_response(c, &r, 0, timeout_ms);
+	st = r.status;
+	itest_resp_free(&r);
+	return st;
+}
+
+/* A GET of path on a new connection within timeout_ms: its status. */
+static int
+hard_get_new(int port, const char *path, int timeout_ms)
+{
+	struct itest_conn	 c;
+	int			 st;
+
+	if (itest_connect_try(&c, port, 2000) == -1)
+		return -1;
+	st = hard_get_on(&c, path, timeout_ms);
+	itest_close(&c);
+	return st;
+}
+
+/*
+ * Out of descriptors: max_connections set far above what `ulimit -n 64`
+ * allows, 100 connections held. accept(2) fails with EMFILE: sluice stops
+ * accepting for a moment instead of retrying at once, so it stays near
+ * idle and writes a line a second at most (libevent alone wrote 590,000
+ * lines in 3 s and used a whole CPU); a connection opened before keeps
+ * being served; new ones are served once descriptors free.
+ */
+START_TEST(test_fd_exhausted)
+{
+	struct hard		 h;
+	struct itest_conn	 keep, flood[FLOOD];
+	double			 cpu0, cpu1, t0;
+	int			 lines0, lines1, st, fds;
+
+	hard_init(&h);
+	hard_config(&h, "max_connections = 1000\n",
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
+	    h.t.sluice.port, h.t.origin[0].port);
+	hard_launch_limited(&h);
+	/* a client already served, its server connection pooled */
+	itest_connect(&keep, h.t.sluice.port, 2000);
+	ck_assert_int_eq(hard_get_on(&keep, "/bytes/10", WAIT_MS), 200);
+
+	hard_flood(flood, FLOOD, h.t.sluice.port);
+	itest_wait_log(h.t.error_log, "cannot accept: Too many open files",
+	    WAIT_MS);
+	fds = hard_fds(h.t.sluice.pid);
+	lines0 = itest_count_lines(h.t.error_log);
+	cpu0 = hard_cpu_s(h.t.sluice.pid);
+	t0 = itest_now();
+	itest_pause(2000);		/* the measurement window */
+	cpu1 = hard_cpu_s(h.t.sluice.pid);
+	lines1 = itest_count_lines(h.t.error_log);
+	printf("out of descriptors (ulimit -n " NOFILE ", %d held): sluice "
+	    "has %d descriptors; %.2f s of CPU and %d error-log line(s) "
+	    "in %.1f s\n", FLOOD, fds, cpu1 - cpu0, lines1 - lines0,
+	    itest_now() - t0);
+	/* (one more may be the test runner's, inherited above the limit) */
+	ck_assert_msg(fds >= 60, "sluice holds %d descriptors: not at its "
+	    "limit of " NOFILE, fds);
+	ck_assert_msg(cpu1 - cpu0 < 0.2, "%.2f s of CPU in %.1f s at the "
+	    "descriptor limit: spinning on accept", cpu1 - cpu0,
+	    itest_now() - t0);
+	ck_assert_msg(lines1 - lines0 <= 4, "%d error-log lines in %.1f s "
+	    "at the descriptor limit:\n%s", lines1 - lines0, itest_now() - t0,
+	    itest_file_tail(h.t.error_log));
+	ck_assert_int_eq(itest_count_file(h.t.sluice_out,
+	    "Error from accept"), 0);
+
+	/* the connection from before is still served (pooled upstream) */
+	st = hard_get_on(&keep, "/bytes/10", WAIT_MS);
+	ck_assert_msg(st == 200, "a connection open before the flood got "
+	    "%d at the descriptor limit", st);
+
+	/* descriptors free: new connections are served again */
+	hard_unflood(flood, FLOOD);
+	st = hard_get_new(h.t.sluice.port, "/bytes/10", WAIT_MS);
+	ck_assert_msg(st == 200, "a new connection after the flood: %d", st);
+	itest_close(&keep);
+	itest_finish(&h.t);
+}
+END_TEST
+
+/* The number that follows needle in path, -1 when absent. */
+static long
+hard_log_number(const char *path, const char *needle)
+{
+	char	*text = itest_read_file(path, NULL), *p;
+	long	 v = -1;
+
+	if (text != NULL && (p = strstr(text, needle)) != NULL)
+		v = strtol(p + strlen(needle), NULL, 10);
+	free(text);
+	return v;
+}
+
+/*
+ * The same descriptor limit with max_connections left at auto: sluice
+ * keeps a reserve and takes half of the rest for clients (each may need
+ * a server connection too), so it never runs out: the connections past
+ * the limit wait in the kernel's queue (none is reset), the admin
+ * endpoint answers throughout, and each waiting one is served as the
+ * others close.
+ */
+START_TEST(test_fd_auto_limit)
+{
+	struct hard		 h;
+	struct itest_conn	 flood[FLOOD];
+	struct itest_resp	 r;
+	double			 cpu0, cpu1;
+	long long		 last;
+	long			 max;
+	int			 i, st, conns, fds, over;
+
+	hard_init(&h);
+	hard_config(&h, NULL,
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
+	    h.t.sluice.port, h.t.origin[0].port);
+	hard_launch_limited(&h);
+	max = hard_log_number(h.t.error_log, "max_connections = auto is ");
+	ck_assert_msg(max == 16, "max_connections = auto under ulimit -n "
+	    NOFILE " is %ld, want (64 - 32 reserved) / 2 = 16", max);
+
+	hard_flood(flood, FLOOD, h.t.sluice.port);
+	/* each other worker may accept one more before it hears */
+	over = getenv("SLUICE_TEST_WORKERS") != NULL ?
+	    atoi(getenv("SLUICE_TEST_WORKERS")) - 1 : 0;
+	if (!itest_wait_status_int(h.admin, NULL, "connections",
+	    (long long)max, WAIT_MS, &last))
+		ck_assert_msg(last > max && last <= max + over, "/status never "
+		    "showed %ld connections (last %lld)", max, last);
+	cpu0 = hard_cpu_s(h.t.sluice.pid);
+	for (i = 0; i < 20; i++) {	/* 2 s of /healthz every 100 ms */
+		ck_assert_int_eq(itest_get(h.admin, "/healthz", &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		itest_resp_free(&r);
+		itest_pause(100);
+	}
+	cpu1 = hard_cpu_s(h.t.sluice.pid);
+	conns = (int)itest_admin_status_int(h.admin, NULL, "connections");
+	fds = hard_fds(h.t.sluice.pid);
+	printf("max_connections = auto (%ld) under ulimit -n " NOFILE
+	    ", %d held: %d accepted, %d descriptors, %.2f s of CPU in 2 s, "
+	    "/healthz 20 of 20\n", max, FLOOD, conns, fds, cpu1 - cpu0);
+	ck_assert_msg(conns >= max && conns <= max + over, "%d connections "
+	    "accepted under max_connections = %ld", conns, max);
+	ck_assert_msg(cpu1 - cpu0 < 0.2, "%.2f s of CPU in 2 s at the "
+	    "connection limit", cpu1 - cpu0);
+	ck_assert_int_eq(itest_count_file(h.t.error_log, "cannot accept"), 0);
+
+	/* every connection is served in turn: the first ones close */
+	for (i = 0; i < FLOOD; i++) {
+		st = hard_get_on(&flood[i], "/bytes/10", WAIT_MS);
+		ck_assert_msg(st == 200, "connection %d of %d got %d", i + 1,
+		    FLOOD, st);
+		itest_close(&flood[i]);
+	}
+	itest_finish(&h.t);
+}
+END_TEST
+
+/*
+ * max_connections of the process (5) and of one listener (3), each
+ * reached in turn: accepting pauses (the kernel holds the connection; a
+ * request on it waits, unanswered and not reset) and resumes as soon as
+ * a connection closes. /status and /metrics show both.
+ */
+START_TEST(test_max_connections)
+{
+	struct hard		 h;
+	struct itest_conn	 a[4], b[3];
+	struct itest_resp	 r;
+	char			*json, *metrics;
+	int			 other = itest_free_port(), i, st;
+
+	hard_init(&h);
+	hard_config(&h, "max_connections = 5\n",
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n"
+	    "max_connections = 3\n\n"
+	    "[listener other]\nlisten = 127.0.0.1:%d\nupstream = app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
+	    h.t.sluice.port, other, h.t.origin[0].port);
+	itest_sluice_launch(&h.t);
+
+	for (i = 0; i < 3; i++) {
+		itest_connect(&a[i], h.t.sluice.port, 2000);
+		ck_assert_int_eq(hard_get_on(&a[i], "/bytes/1", WAIT_MS), 200);
+	}
+	/* the listener's own limit: the 4th waits */
+	itest_connect(&a[3], h.t.sluice.port, 2000);
+	itest_send_str(&a[3], "GET /bytes/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_msg(itest_read_response(&a[3], &r, 0, 500) == -1 &&
+	    r.timeout && !r.reset && !r.eof, "a 4th connection to a "
+	    "listener with max_connections = 3 was answered (%d) or closed",
+	    r.status);
+	itest_resp_free(&r);
+	/* the other listener is not limited by it */
+	for (i = 0; i < 2; i++) {
+		itest_connect(&b[i], other, 2000);
+		ck_assert_int_eq(hard_get_on(&b[i], "/bytes/1", WAIT_MS), 200);
+	}
+	/* 5 in all: the global limit stops the other listener too */
+	itest_connect(&b[2], other, 2000);
+	itest_send_str(&b[2], "GET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_msg(itest_read_response(&b[2], &r, 0, 500) == -1 &&
+	    r.timeout && !r.reset && !r.eof, "a 6th connection with "
+	    "max_connections = 5 was answered (%d) or closed", r.status);
+	itest_resp_free(&r);
+
+	json = itest_admin_status(h.admin);
+	ck_assert_msg(itest_json_int(json, "connections") == 5 &&
+	    itest_json_int(json, "max_connections") == 5 &&
+	    strstr(json, "{\"name\":\"web\",\"listen\":") != NULL &&
+	    itest_json_int(strstr(json, "{\"name\":\"web\","),
+	    "connections") == 3 && itest_json_int(strstr(json,
+	    "{\"name\":\"web\","), "max_connections") == 3 &&
+	    itest_json_int(strstr(json, "{\"name\":\"other\","),
+	    "connections") == 2, "/status at the limits: %s", json);
+	free(json);
+	ck_assert_int_eq(itest_admin_request(h.admin, "GET", "/metrics", NULL,
+	    &r), 0);
+	metrics = (char *)r.body;
+	ck_assert_msg(strstr(metrics, "\nsluice_connections 5\n") != NULL &&
+	    strstr(metrics, "\nsluice_connections{listener=\"web\"} 3\n") &&
+	    strstr(metrics, "\nsluice_connections{listener=\"other\"} 2\n") &&
+	    strstr(metrics, "\nsluice_connections_max 5\n") &&
+	    strstr(metrics, "\nsluice_connections_max{listener=\"web\"} 3\n"),
+	    "/metrics at the limits:\n%s", metrics);
+	ck_assert(strstr(metrics, "sluice_connections_max{listener=\"other\""
+	    ) == NULL);
+	itest_resp_free(&r);
+
+	/* one closes on the other listener: its waiting one is served */
+	itest_close(&b[0]);
+	ck_assert_int_eq(itest_read_response(&b[2], &r, 0, WAIT_MS), 0);
+	st = r.status;
+	itest_resp_free(&r);
+	ck_assert_int_eq(st, 200);
+	/* one closes on web: its 4th is served */
+	itest_close(&a[0]);
+	ck_assert_int_eq(itest_read_response(&a[3], &r, 0, WAIT_MS), 0);
+	st = r.status;
+	itest_resp_free(&r);
+	ck_assert_int_eq(st, 200);
+	/* answered once, whole: nothing was reset or sent twice */
+	ck_assert_int_eq(itest_wait_lines_with(h.t.access_log,
+	    "GET /bytes/2 ", " 200 ", 1, WAIT_MS), 1);
+	ck_assert_int_eq(itest_wait_lines_with(h.t.access_log,
+	    "GET /bytes/3 ", " 200 ", 1, WAIT_MS), 1);
+	for (i = 1; i < 4; i++)
+		itest_close(&a[i]);
+	itest_close(&b[1]);
+	itest_close(&b[2]);
+	itest_finish(&h.t);
+}
+END_TEST
+
+Suite *
+check_suite(void)
+{
+	Suite	*s = suite_create("hardening");
+	TCase	*fd = tcase_create("descriptors");
+	TCase	*lim = tcase_create("connections");
+
+	tcase_set_timeout(fd, 60);
+	tcase_add_test(fd, test_fd_exhausted);
+	tcase_add_test(fd, test_fd_auto_limit);
+	suite_add_tcase(s, fd);
+	tcase_set_timeout(lim, 60);
+	tcase_add_test(lim, test_max_connections);
+	suite_add_tcase(s, lim);
+	return s;
+}
