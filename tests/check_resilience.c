@@ -44,7 +44,7 @@
 #define LOAD_STOP_MS	15000	/* bound of a load client's stop */
 #define POLL_MS		10	/* step of a polled wait */
 #define MARGIN		0.5	/* s an event may come after its moment */
-#define TOKEN		"s3cret-Token_42"
+#define TOKEN		"s3cret-Token_4242"
 #define RES_A		1	/* res_conf_app(): origin 0 is a server */
 #define RES_B		2	/* origin 1 is a server */
 #define RES_AB		3
