@@ -2071,6 +2071,21 @@ START_TEST(test_admin_tls)
 	    code, seen, new);
 	ck_assert_int_eq(code, 200);
 	ck_assert_str_eq(seen, new);
+	/* a key that does not match fails the reload; a2 still serves */
+	itest_sluice_config(&t, NULL, "[admin]\nlisten = 127.0.0.1:%d\n"
+	    "tls_certificate = %s/live.pem %s/mismatch.key\n\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n", admin, t.dir,
+	    tlsp_certdir, t.sluice.port, t.origin[0].port);
+	itest_sluice_hup(&t, "reload failed", WAIT_MS);
+	ck_assert_msg(tlsp_log_line(t.error_log, "tls_certificate",
+	    req, sizeof(req))[0] != '\0', "no tls_certificate error logged");
+	code = tlsp_admin_req(ctx, admin, "GET /healthz HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n\r\n", seen, sizeof(seen), &r);
+	printf("admin over TLS: reload with a mismatched key failed (%s); "
+	    "then %d, serial %s\n", req, code, seen);
+	ck_assert_int_eq(code, 200);
+	ck_assert_str_eq(seen, new);
 	SSL_CTX_free(ctx);
 	itest_finish(&t);
 }
