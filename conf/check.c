@@ -170,7 +170,9 @@ conf_check_admin(struct conf_loader *ld)
 	const struct conf_sect	*s;
 	size_t			 i;
 
-	if (!a->enabled || a->token != NULL || conf_addr_loopback(&a->listen))
+	/* a token line without a token: its error is reported already */
+	if (!a->enabled || a->token != NULL || conf_addr_loopback(&a->listen) ||
+	    conf_key_line(&a->lines, "token") != 0)
 		return;
 	for (i = 0; i < ld->nsects; i++) {
 		s = &ld->sects[i];

@@ -69,6 +69,12 @@ conf_free(struct conf *c)
 	free(c->global.pid_file);
 	conf_addr_clear(&c->admin.listen);
 	free(c->admin.token);
+	for (i = 0; i < c->admin.nserver_names; i++)
+		free(c->admin.server_names[i]);
+	free(c->admin.server_names);
+	for (i = 0; i < c->admin.ncerts; i++)
+		conf_cert_clear(&c->admin.certs[i]);
+	free(c->admin.certs);
 	for (i = 0; i < c->nlisteners; i++)
 		conf_listener_clear(&c->listeners[i]);
 	free(c->listeners);

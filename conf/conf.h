@@ -29,6 +29,15 @@ enum conf_log_level {
 	CONF_LOG_DEBUG,
 };
 
+/* Forward-secret AEAD ciphers for TLS 1.2, the tls_ciphers default
+ * (the admin endpoint's TLS uses it too). */
+#define CONF_TLS_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
+				"ECDHE-RSA-AES128-GCM-SHA256:" \
+				"ECDHE-ECDSA-AES256-GCM-SHA384:" \
+				"ECDHE-RSA-AES256-GCM-SHA384:" \
+				"ECDHE-ECDSA-CHACHA20-POLY1305:" \
+				"ECDHE-RSA-CHACHA20-POLY1305"
+
 /* Bits of a listener's tls_protocols: the TLS versions it accepts. */
 enum conf_tls_proto {
 	CONF_TLS_V1_2 = 1 << 0,
@@ -342,11 +351,28 @@ struct conf_global {
 
 #define CONF_WORKERS_MAX	64	/* = WORKER_MAX */
 
+/* The admin's token is at least this long (a guessable one protects
+ * nothing off loopback). */
+#define CONF_ADMIN_TOKEN_MIN	16
+
 struct conf_admin {
 	int			 enabled;	/* [admin] listen set */
 	struct conf_addr	 listen;
 	char			*token;		/* POSTs need "Authorization:
-						 * Bearer TOKEN"; NULL: none */
+						 * Bearer TOKEN" (off loopback
+						 * every request); NULL: none;
+						 * CONF_ADMIN_TOKEN_MIN chars
+						 * at least */
+	char			**server_names;	/* Host and Origin names it
+						 * answers to besides its
+						 * address; lower case */
+	size_t			 nserver_names;
+	int			 public_read;	/* off loopback, GET /status
+						 * and /metrics need no token
+						 * (default off) */
+	struct conf_cert	*certs;		/* tls_certificate lines: as
+						 * a listener's; none: plain */
+	size_t			 ncerts;
 	struct conf_lines	 lines;		/* see conf_line() */
 };
 

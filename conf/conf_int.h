@@ -208,6 +208,12 @@ int	conf_set_error_page(struct conf_loader *, const struct conf_keyword *,
 void	conf_error_pages_clear(struct conf_error_pages *);
 int	conf_set_cert(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
+int	conf_set_admin_cert(struct conf_loader *,
+	    const struct conf_keyword *, void *, const char *);
+int	conf_set_token(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
+int	conf_set_admin_names(struct conf_loader *,
+	    const struct conf_keyword *, void *, const char *);
 int	conf_set_protocols(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 int	conf_set_server_name(struct conf_loader *,

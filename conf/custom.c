@@ -19,6 +19,9 @@
 #include "conf/conf.h"
 #include "conf/conf_int.h"
 
+/* Names on one server_name line, at most: more lines may follow. */
+#define CONF_ADMIN_NAMES_LINE	16
+
 /*
  * Repeatable keys: server, route, tls_certificate.
  */
@@ -543,6 +546,99 @@ conf_set_cert(struct conf_loader *ld, const struct conf_keyword *kw,
 	l->certs = p;
 	l->certs[l->ncerts++] = c;
 	return 0;
+}
+
+/* [admin] tls_certificate = CERT KEY: as a listener's, repeatable. */
+int
+conf_set_admin_cert(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	struct conf_admin	*a = base;
+	struct conf_cert	 c, *p;
+
+	if (conf_cert_parse(ld, kw, value, &c) == -1)
+		return -1;
+	if ((p = conf_append(a->certs, a->ncerts, sizeof(*p))) == NULL) {
+		conf_cert_clear(&c);
+		return conf_value_error(ld, kw, value, "out of memory");
+	}
+	a->certs = p;
+	a->certs[a->ncerts++] = c;
+	return 0;
+}
+
+/*
+ * The admin token: at least kw->min characters, visible ASCII (it travels
+ * in a header). The messages never quote it: they end up in logs and in
+ * /status.
+ */
+int
+conf_set_token(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char		**field = conf_field(base, kw);
+	const char	 *p;
+
+	for (p = value; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return conf_key_error(ld, kw, "only visible ASCII "
+			    "characters, no spaces");
+	if (strlen(value) < (size_t)kw->min)
+		return conf_error(ld, ld->lineno, "%s: too short (%zu "
+		    "characters): use at least %llu", kw->info.key,
+		    strlen(value), (unsigned long long)kw->min);
+	free(*field);
+	if ((*field = strdup(value)) == NULL)
+		return conf_key_error(ld, kw, "out of memory");
+	return 0;
+}
+
+/* One name of server_name, lower-cased onto the admin's list. */
+static int
+conf_admin_name_add(struct conf_loader *ld, const struct conf_keyword *kw,
+    struct conf_admin *a, const char *name)
+{
+	unsigned char	 a6[16];
+	char		**p, *s;
+	size_t		 i;
+
+	if (strlen(name) > 253 || (strchr(name, ':') != NULL ?
+	    inet_pton(AF_INET6, name, a6) != 1 :
+	    strspn(name, CONF_NAME_CHARS) != strlen(name)))
+		return conf_value_error(ld, kw, name, "expected host names "
+		    "or IP addresses, without port or brackets");
+	if ((s = strdup(name)) == NULL ||
+	    (p = conf_append(a->server_names, a->nserver_names,
+	    sizeof(*p))) == NULL) {
+		free(s);
+		return conf_value_error(ld, kw, name, "out of memory");
+	}
+	for (i = 0; s[i] != '\0'; i++)
+		s[i] = (char)tolower((unsigned char)s[i]);
+	a->server_names = p;
+	a->server_names[a->nserver_names++] = s;
+	return 0;
+}
+
+/* server_name = NAME...: names the admin answers to besides its address. */
+int
+conf_set_admin_names(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char	*copy, *words[CONF_ADMIN_NAMES_LINE + 1];
+	size_t	 i, n;
+	int	 rc = 0;
+
+	if ((copy = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	n = conf_words(copy, words, CONF_ADMIN_NAMES_LINE);
+	if (n == 0 || n > CONF_ADMIN_NAMES_LINE)
+		rc = conf_key_error(ld, kw, "expected 1 to 16 names on a "
+		    "line");
+	for (i = 0; i < n && i < CONF_ADMIN_NAMES_LINE && rc == 0; i++)
+		rc = conf_admin_name_add(ld, kw, base, words[i]);
+	free(copy);
+	return rc;
 }
 
 /*

@@ -19,14 +19,6 @@
 #include "conf/conf_int.h"
 
 #define CONF_DAY_MS		(24ULL * 60 * 60 * 1000)
-/* Forward-secret AEAD ciphers for TLS 1.2, the tls_ciphers default. */
-#define CONF_TLS_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
-				"ECDHE-RSA-AES128-GCM-SHA256:" \
-				"ECDHE-ECDSA-AES256-GCM-SHA384:" \
-				"ECDHE-RSA-AES256-GCM-SHA384:" \
-				"ECDHE-ECDSA-CHACHA20-POLY1305:" \
-				"ECDHE-RSA-CHACHA20-POLY1305"
-
 /* Enum keys are stored through an int lvalue. */
 _Static_assert(sizeof(enum conf_balance) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum size");
@@ -137,8 +129,15 @@ static const struct conf_keyword conf_keywords[] = {
 
 	CONF_ADDR(ADMIN, "listen", listen,
 	    "/healthz /readyz /status /metrics, runtime drain"),
-	CONF_STRING(ADMIN, "token", "", token,
-	    "POSTs need Authorization: Bearer TOKEN (required off loopback)"),
+	CONF_CUSTOM(ADMIN, "token", "", CONF_ADMIN_TOKEN_MIN, 0,
+	    conf_set_token, token, "Authorization: Bearer TOKEN for POSTs, "
+	    "off loopback for all; 16+ chars"),
+	CONF_LIST(ADMIN, "server_name", conf_set_admin_names, server_names,
+	    "NAME...: Host and Origin names besides the listen address"),
+	CONF_BOOL(ADMIN, "public_read", "off", public_read,
+	    "off loopback, GET /status and /metrics need no token"),
+	CONF_LIST(ADMIN, "tls_certificate", conf_set_admin_cert, certs,
+	    "CERT KEY: serve the admin over TLS, as a listener"),
 
 	CONF_ADDR(LISTENER, "listen", listen,
 	    "address to accept clients on (required)"),

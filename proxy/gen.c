@@ -3,6 +3,7 @@
  */
 #include <sys/queue.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -105,6 +106,7 @@ gen_free(struct gen *g)
 		free(g->lsts[i].routes);
 		tls_server_unref(g->lsts[i].tls);
 	}
+	tls_server_unref(g->admin_tls);
 	free(g->ups);
 	free(g->lsts);
 	conf_free(g->conf);
@@ -122,6 +124,35 @@ gen_error(char **errors, const char *line)
 		return;
 	free(*errors);
 	*errors = s;
+}
+
+/*
+ * The admin's certificate set: built as a listener's with the listener
+ * defaults (both TLS versions, CONF_TLS_CIPHERS), so that the admin needs
+ * no TLS keys of its own but tls_certificate. 0, or -1 with err set.
+ */
+static int
+gen_admin_tls_build(struct gen *g, time_t now, char *err, size_t errlen,
+    char *warn, size_t warnlen)
+{
+	const struct conf_admin	*a = &g->conf->admin;
+	struct conf_listener	 view;
+
+	warn[0] = '\0';
+	if (!a->enabled || a->ncerts == 0)
+		return 0;
+	memset(&view, 0, sizeof(view));
+	view.name = (char *)(uintptr_t)"admin";
+	view.certs = a->certs;
+	view.ncerts = a->ncerts;
+	view.tls_protocols = CONF_TLS_V1_2 | CONF_TLS_V1_3;
+	view.tls_ciphers = (char *)(uintptr_t)CONF_TLS_CIPHERS;
+	view.tls_verify_client = CONF_VERIFY_CLIENT_OFF;
+	view.lines = a->lines;
+	view.line = a->lines.header;
+	g->admin_tls = tls_server_new(g->conf->path, &view, now, err, errlen,
+	    warn, warnlen);
+	return g->admin_tls != NULL ? 0 : -1;
 }
 
 /* Build the TLS contexts of g, collecting every error. -1 on any. */
@@ -145,6 +176,12 @@ gen_tls_build(struct gen *g, char **errors)
 		} else if (warn[0] != '\0')
 			log_warn("%s", warn);
 	}
+	if (gen_admin_tls_build(g, now, err, sizeof(err), warn,
+	    sizeof(warn)) == -1) {
+		gen_error(errors, err);
+		r = -1;
+	} else if (warn[0] != '\0')
+		log_warn("%s", warn);
 	for (i = 0; i < g->nups; i++) {
 		if (!c->upstreams[i].tls)
 			continue;

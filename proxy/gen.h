@@ -56,6 +56,8 @@ struct gen {
 	size_t			 nups;
 	struct gen_listener	*lsts;		/* same order as conf */
 	size_t			 nlsts;
+	struct tls_server	*admin_tls;	/* [admin] tls_certificate;
+						 * NULL: plain */
 };
 
 /*

@@ -571,7 +571,7 @@ START_TEST(test_resilience)
 	    "health_interval = 500ms\nhealth_timeout = 200ms\n"
 	    "health_rise = 1\nhealth_fall = 2\nhealth_status = 204\n"
 	    "slow_start = 30s\n[admin]\nlisten = 0.0.0.0:9901\n"
-	    "token = s3cret\n");
+	    "token = s3cret-0123456789\n");
 	u = &c->upstreams[0];
 	ck_assert_int_eq(u->retries, 0);
 	ck_assert_int_eq(u->max_fails, 3);
@@ -587,7 +587,26 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->health_status_min, 204);
 	ck_assert_int_eq(u->health_status_max, 204);
 	ck_assert_uint_eq(u->slow_start_ms, 30000);
-	ck_assert_str_eq(c->admin.token, "s3cret");
+	ck_assert_str_eq(c->admin.token, "s3cret-0123456789");
+	ck_assert_int_eq(c->admin.public_read, 0);
+	ck_assert_uint_eq(c->admin.nserver_names, 0);
+	ck_assert_uint_eq(c->admin.ncerts, 0);
+	conf_free(c);
+	/* server_name: several a line, repeatable, lower-cased */
+	c = load_ok(BASE "[admin]\nlisten = 0.0.0.0:9901\n"
+	    "token = 0123456789abcdef\npublic_read = on\n"
+	    "server_name = Admin.Example.internal sluice-1\n"
+	    "server_name = 203.0.113.5 ::1\n"
+	    "tls_certificate = /a.pem /a.key\n"
+	    "tls_certificate = /b.pem /b.key\n");
+	ck_assert_int_eq(c->admin.public_read, 1);
+	ck_assert_uint_eq(c->admin.nserver_names, 4);
+	ck_assert_str_eq(c->admin.server_names[0], "admin.example.internal");
+	ck_assert_str_eq(c->admin.server_names[1], "sluice-1");
+	ck_assert_str_eq(c->admin.server_names[2], "203.0.113.5");
+	ck_assert_str_eq(c->admin.server_names[3], "::1");
+	ck_assert_uint_eq(c->admin.ncerts, 2);
+	ck_assert_str_eq(c->admin.certs[1].key, "/b.key");
 	conf_free(c);
 }
 END_TEST
@@ -1355,6 +1374,25 @@ static const struct {
 	{ BASE "[admin]\nlisten = 0.0.0.0:9901\n", 1,
 	    "t.ini:7: listen: 0.0.0.0:9901 is not a loopback address; set "
 	    "token" },
+	/* admin hardening (issue 16): the short token is not quoted */
+	{ BASE "[admin]\nlisten = 127.0.0.1:9901\ntoken = 0123456789abcde\n",
+	    1, "t.ini:8: token: too short (15 characters): use at least 16" },
+	{ BASE "[admin]\nlisten = 0.0.0.0:9901\ntoken = short\n", 1,
+	    "t.ini:8: token: too short (5 characters): use at least 16" },
+	{ BASE "[admin]\nlisten = 127.0.0.1:9901\n"
+	    "token = 0123456789 abcdef\n", 1,
+	    "t.ini:8: token: only visible ASCII characters, no spaces" },
+	{ BASE "[admin]\nlisten = 127.0.0.1:9901\n"
+	    "server_name = admin.example:9901\n", 1,
+	    "t.ini:8: server_name: \"admin.example:9901\": expected host "
+	    "names" },
+	{ BASE "[admin]\nlisten = 127.0.0.1:9901\nserver_name =\n", 1,
+	    "t.ini:8: server_name: expected 1 to 16 names on a line" },
+	{ BASE "[admin]\nlisten = 127.0.0.1:9901\npublic_read = maybe\n", 1,
+	    "t.ini:8: public_read: \"maybe\": " },
+	{ BASE "[admin]\nlisten = 127.0.0.1:9901\n"
+	    "tls_certificate = /a.pem\n", 1,
+	    "t.ini:8: tls_certificate: expected CERT KEY (two paths)" },
 	/* checks across sections */
 	{ "[listener web]\nupstream = app\n" UP, 1,
 	    "t.ini:1: [listener web]: missing listen" },
@@ -1677,7 +1715,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 69);
+	ck_assert_uint_eq(n, 72);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

@@ -296,8 +296,14 @@ configmap_ini(const char *yaml)
 		} else
 			break;
 	}
-	while ((h = strstr(ini, "@ADMIN_TOKEN@")) != NULL)
-		memcpy(h, "test-token000", 13);		/* same length */
+	while ((h = strstr(ini, "@ADMIN_TOKEN@")) != NULL) {
+		/* a token of the shortest length sluice takes (16) */
+		*h = '\0';
+		ck_assert(asprintf(&o, "%stest-token-00016%s", ini,
+		    h + 13) != -1);
+		free(ini);
+		ini = o;
+	}
 	while ((h = strstr(ini, ".svc.cluster.local")) != NULL) {
 		while (h > ini && !isspace((unsigned char)h[-1]) &&
 		    h[-1] != '=')

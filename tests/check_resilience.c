@@ -44,7 +44,7 @@
 #define LOAD_STOP_MS	15000	/* bound of a load client's stop */
 #define POLL_MS		10	/* step of a polled wait */
 #define MARGIN		0.5	/* s an event may come after its moment */
-#define TOKEN		"s3cret-Token_42"
+#define TOKEN		"s3cret-Token_4242"
 #define RES_A		1	/* res_conf_app(): origin 0 is a server */
 #define RES_B		2	/* origin 1 is a server */
 #define RES_AB		3
@@ -96,6 +96,9 @@ struct res {
 	const char	*names[2];	/* server names of origins 0 and 1 */
 	long long	 gen;		/* the generation sluice serves */
 	const char	*global;	/* [global] lines, or NULL: itest's */
+	const char	*admin_host;	/* [admin] listen host; NULL:
+					 * 127.0.0.1 */
+	const char	*admin_extra;	/* more [admin] lines, or NULL */
 };
 
 
@@ -166,8 +169,10 @@ res_config(struct res *r, const char *fmt, ...)
 	va_end(ap);
 	if (r->token != NULL)
 		snprintf(tok, sizeof(tok), "token = %s\n", r->token);
-	itest_sluice_config(&r->t, r->global, "[admin]\nlisten = 127.0.0.1:%d\n"
-	    "%s\n%s", r->admin, tok, rest);
+	itest_sluice_config(&r->t, r->global, "[admin]\nlisten = %s:%d\n"
+	    "%s%s\n%s", r->admin_host != NULL ? r->admin_host : "127.0.0.1",
+	    r->admin, tok, r->admin_extra != NULL ? r->admin_extra : "",
+	    rest);
 	free(rest);
 }
 
@@ -230,6 +235,23 @@ res_assert_server(struct res *r, const char *name, const char *key,
 	    sizeof(buf)), want) == 0, "/status: server %s has %s \"%s\", "
 	    "want \"%s\": %s", name, key, buf, want, json);
 	free(json);
+}
+
+/* res_assert_server through GET /status with the token. */
+static void
+res_assert_server_tok(struct res *r, const char *name, const char *key,
+    const char *want)
+{
+	struct itest_resp	 resp;
+	char			 buf[32];
+
+	itest_admin_request(r->admin, "GET", "/status", r->token, &resp);
+	ck_assert_msg(resp.status == 200, "GET /status with the token: %d",
+	    resp.status);
+	ck_assert_msg(strcmp(itest_status_str((char *)resp.body, name, key,
+	    buf, sizeof(buf)), want) == 0, "/status: server %s has %s "
+	    "\"%s\", want \"%s\"", name, key, buf, want);
+	itest_resp_free(&resp);
 }
 
 /* --- logs -------------------------------------------------------------- */
@@ -2526,6 +2548,285 @@ START_TEST(test_admin_security)
 }
 END_TEST
 
+/* --- admin hardening: Host, Origin, Sec-Fetch-Site, token rules -------- */
+
+/*
+ * method path on the admin port with the extra header lines hdrs ("" for
+ * none, each ending in CRLF; a "Host:" among them replaces 127.0.0.1's)
+ * and the token (NULL: none). The status, -1 when none arrived.
+ */
+static int
+res_admin_with(struct res *r, const char *method, const char *path,
+    const char *hdrs, const char *token)
+{
+	struct itest_resp	 resp;
+	char			 req[2048], auth[256] = "";
+	int			 code;
+
+	if (token != NULL)
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n",
+		    token);
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n%s%s%s%s"
+	    "Connection: close\r\n\r\n", method, path,
+	    strncasecmp(hdrs, "Host:", 5) == 0 || strstr(hdrs, "\nHost:") !=
+	    NULL ? "" : "Host: 127.0.0.1\r\n", hdrs, auth,
+	    strcmp(method, "POST") == 0 ? "Content-Length: 0\r\n" : "");
+	itest_request(r->admin, req, &resp);
+	code = resp.status;
+	itest_resp_free(&resp);
+	return code;
+}
+
+/* One request of the browser tests and what it must get. */
+struct res_browser_case {
+	const char	*what;
+	const char	*method;
+	const char	*path;
+	const char	*hdrs;		/* %d: the admin port */
+	int		 want;
+};
+
+/*
+ * In order, on a loopback admin without token, server a enabled: refused
+ * ones change nothing (checked after each), then the ones that act.
+ */
+static const struct res_browser_case res_browser_cases[] = {
+	{ "evil Origin", "POST", "/upstreams/app/servers/a/drain",
+	    "Origin: http://evil.example\r\n", 403 },
+	{ "Origin of another local port", "POST",
+	    "/upstreams/app/servers/a/drain",
+	    "Origin: http://127.0.0.1:1\r\n", 403 },
+	{ "https Origin on plain HTTP", "POST",
+	    "/upstreams/app/servers/a/drain",
+	    "Origin: https://127.0.0.1:%d\r\n", 403 },
+	{ "Origin null", "POST", "/upstreams/app/servers/a/drain",
+	    "Origin: null\r\n", 403 },
+	{ "Sec-Fetch-Site cross-site", "POST",
+	    "/upstreams/app/servers/a/drain", "Sec-Fetch-Site: cross-site\r\n",
+	    403 },
+	{ "Sec-Fetch-Site same-site", "POST",
+	    "/upstreams/app/servers/a/weight?value=0",
+	    "Sec-Fetch-Site: same-site\r\n", 403 },
+	{ "own Origin, cross-site fetch", "POST",
+	    "/upstreams/app/servers/a/drain",
+	    "Origin: http://127.0.0.1:%d\r\nSec-Fetch-Site: cross-site\r\n",
+	    403 },
+	{ "rebinding Host", "POST", "/upstreams/app/servers/a/drain",
+	    "Host: evil.example:%d\r\n", 403 },
+	{ "rebinding Host, own-looking Origin", "POST", "/reload",
+	    "Host: evil.example\r\nOrigin: http://evil.example:%d\r\n", 403 },
+	{ "evil Origin on reload", "POST", "/reload",
+	    "Origin: http://evil.example\r\n", 403 },
+	{ "rebinding read of /status", "GET", "/status",
+	    "Host: evil.example:%d\r\n", 403 },
+	{ "rebinding read of /metrics", "GET", "/metrics",
+	    "Host: evil.example\r\n", 403 },
+	{ "probe with any Host", "GET", "/healthz",
+	    "Host: lb.example\r\n", 200 },
+	{ "GET with evil Origin (reads are not refused for it)", "GET",
+	    "/status", "Origin: http://evil.example\r\n", 200 },
+};
+
+/* The ones that act, in order: no Origin, own Origins, names. */
+static const struct res_browser_case res_browser_ok[] = {
+	{ "no Origin (curl)", "POST", "/upstreams/app/servers/a/drain", "",
+	    200 },
+	{ "own Origin", "POST", "/upstreams/app/servers/a/enable",
+	    "Origin: http://127.0.0.1:%d\r\nSec-Fetch-Site: same-origin\r\n",
+	    200 },
+	{ "localhost", "POST", "/upstreams/app/servers/a/drain",
+	    "Host: localhost:%d\r\nOrigin: http://localhost:%d\r\n", 200 },
+	{ "server_name", "POST", "/upstreams/app/servers/a/enable",
+	    "Host: Admin.Test\r\nOrigin: http://admin.test:%d\r\n"
+	    "Sec-Fetch-Site: none\r\n", 200 },
+};
+
+/* Run case c (its %d are the admin port); assert its status. */
+static void
+res_browser_run(struct res *r, const struct res_browser_case *c)
+{
+	char	hdrs[512];
+	int	code;
+
+	snprintf(hdrs, sizeof(hdrs), c->hdrs, r->admin, r->admin);
+	code = res_admin_with(r, c->method, c->path, hdrs, NULL);
+	ck_assert_msg(code == c->want, "%s: %s %s: %d, want %d", c->what,
+	    c->method, c->path, code, c->want);
+}
+
+/*
+ * A loopback admin without a token: a browser page cannot act through it
+ * (cross-site Origin, Sec-Fetch-Site) nor reach it by DNS rebinding (a
+ * Host that is not the admin's), and what it tried did not happen; curl
+ * and same-origin pages still work. Refusals are logged, bounded.
+ */
+START_TEST(test_admin_browser)
+{
+	struct res	 r;
+	size_t		 i, n;
+	int		 lines, sent;
+	double		 t0;
+
+	res_init(&r, NULL);
+	itest_origin_start(&r.t, 0, "a");
+	r.names[0] = "a";
+	r.admin_extra = "server_name = admin.test\n";
+	res_conf_app(&r, RES_A, 1, 0, "");
+	res_launch(&r);
+	n = sizeof(res_browser_cases) / sizeof(res_browser_cases[0]);
+	for (i = 0; i < n; i++) {
+		res_browser_run(&r, &res_browser_cases[i]);
+		res_assert_server(&r, "a", "admin", "enable");
+		ck_assert_int_eq(itest_admin_status_int(r.admin, "a",
+		    "weight"), 1);
+	}
+	ck_assert_int_eq(itest_admin_status_int(r.admin, NULL, "generation"),
+	    1);
+	printf("admin browser: %zu cross-site or rebinding requests answered "
+	    "as expected (403, the probe 200); a stayed enabled at weight 1, "
+	    "generation 1\n", n);
+	itest_wait_log(r.t.error_log, "warn: admin: 403 to "
+	    "/upstreams/app/servers/a/drain from 127.0.0.1: cross-origin "
+	    "request (Origin: \"http://evil.example\")", WAIT_MS);
+	n = sizeof(res_browser_ok) / sizeof(res_browser_ok[0]);
+	for (i = 0; i < n; i++) {
+		res_browser_run(&r, &res_browser_ok[i]);
+		res_assert_server(&r, "a", "admin", i % 2 == 0 ? "drain" :
+		    "enable");
+	}
+	printf("admin browser: %zu requests without Origin or from the "
+	    "admin's own origin acted (drain, enable)\n", n);
+	/* refusals for 1.5 s write about one line a second, counting the
+	 * rest */
+	t0 = itest_now();
+	lines = itest_lines_with(r.t.error_log, "admin: 403", NULL);
+	for (sent = 0; itest_now() - t0 < 1.5; sent++) {
+		ck_assert_int_eq(res_admin_with(&r, "POST", "/reload",
+		    "Origin: http://evil.example\r\n", NULL), 403);
+		itest_pause(5);
+	}
+	itest_wait_log(r.t.error_log, "(and more not logged)", WAIT_MS);
+	lines = itest_lines_with(r.t.error_log, "admin: 403", NULL) - lines;
+	printf("admin browser: %d refused requests in %.2f s logged %d "
+	    "line(s)\n", sent, itest_now() - t0, lines);
+	ck_assert_msg(lines >= 1 && lines <= (int)(itest_now() - t0) + 2,
+	    "%d refusals logged %d lines", sent, lines);
+	itest_finish(&r.t);
+}
+END_TEST
+
+/*
+ * An admin bound to 0.0.0.0 is off loopback (by its listen address) even
+ * for a client on 127.0.0.1: every request but the probes needs the
+ * token; public_read = on lets GET /status and /metrics through and
+ * nothing else.
+ */
+START_TEST(test_admin_off_loopback)
+{
+	static const struct {
+		const char	*method, *path;
+		int		 with_token, closed, open;	/* want */
+	} cases[] = {
+		{ "GET", "/status", 0, 401, 200 },
+		{ "HEAD", "/status", 0, 401, 200 },
+		{ "GET", "/metrics", 0, 401, 200 },
+		{ "GET", "/healthz", 0, 200, 200 },
+		{ "GET", "/readyz", 0, 200, 200 },
+		{ "GET", "/nope", 0, 401, 401 },
+		{ "GET", "/upstreams/app/servers/a/drain", 0, 401, 401 },
+		{ "POST", "/upstreams/app/servers/a/drain", 0, 401, 401 },
+		{ "GET", "/status", 1, 200, 200 },
+		{ "GET", "/metrics", 1, 200, 200 },
+	};
+	struct res	 r;
+	size_t		 i, n = sizeof(cases) / sizeof(cases[0]);
+	int		 code, pass;
+	const char	*extra[2] = { "", "public_read = on\n" };
+
+	res_world(&r, TOKEN, "a", NULL);
+	r.admin_host = "0.0.0.0";
+	for (pass = 0; pass < 2; pass++) {
+		r.admin_extra = extra[pass];
+		res_conf_app(&r, RES_A, 1, 0, "");
+		if (pass == 0)
+			res_launch(&r);
+		else
+			res_reload(&r);
+		for (i = 0; i < n; i++) {
+			code = res_admin_with(&r, cases[i].method,
+			    cases[i].path, "", cases[i].with_token ? TOKEN :
+			    NULL);
+			ck_assert_msg(code == (pass ? cases[i].open :
+			    cases[i].closed), "%s%s %s %s token: %d",
+			    pass ? "public_read = on: " : "", cases[i].method,
+			    cases[i].path, cases[i].with_token ? "with the" :
+			    "without", code);
+		}
+		res_assert_server_tok(&r, "a", "admin", "enable");
+		printf("admin off loopback (0.0.0.0, reached on 127.0.0.1), "
+		    "public_read %s: %zu requests answered as expected "
+		    "(probes open, %s without token)\n", pass ? "on" : "off",
+		    n, pass ? "GET /status and /metrics" : "nothing else");
+	}
+	ck_assert_int_eq(res_admin_with(&r, "POST",
+	    "/upstreams/app/servers/a/drain", "", TOKEN), 200);
+	res_assert_server_tok(&r, "a", "admin", "drain");
+	itest_finish(&r.t);
+}
+END_TEST
+
+/*
+ * A token under 16 characters is a configuration error: sluice -t names
+ * its line and length (not the token), and a reload to it fails and
+ * keeps the running configuration and its token.
+ */
+START_TEST(test_admin_short_token)
+{
+	struct res	 r;
+	struct itest_resp resp;
+	char		 path[256], want[320], *out;
+	char		*argv[] = { (char *)(uintptr_t)"./sluice",
+			    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c",
+			    path, NULL };
+	int		 st;
+
+	res_world(&r, "0123456789abcde", "a", NULL);	/* 15 characters */
+	res_conf_app(&r, RES_A, 1, 0, "");
+	snprintf(path, sizeof(path), "%s", r.t.conf);
+	snprintf(want, sizeof(want), "%s:%d: token: too short (15 "
+	    "characters): use at least 16\n", path,
+	    itest_line_of(path, "token = "));
+	st = itest_run(argv, &out, WAIT_MS);
+	printf("admin short token: sluice -t: exit %d: %s", st, out);
+	fflush(stdout);
+	ck_assert_msg(st == 1 && strstr(out, want) != NULL &&
+	    strstr(out, "0123456789abcde") == NULL, "sluice -t with a 15 "
+	    "character token: exit %d: %s", st, out);
+	free(out);
+	r.token = TOKEN;
+	res_conf_app(&r, RES_A, 1, 0, "");
+	res_launch(&r);
+	r.token = "0123456789abcde";
+	res_conf_app(&r, RES_A, 1, 0, "");
+	itest_admin_request(r.admin, "POST", "/reload", TOKEN, &resp);
+	printf("admin short token: POST /reload: %d %s", resp.status,
+	    resp.body != NULL ? (char *)resp.body : "");
+	ck_assert_msg(resp.status == 422 && resp.body != NULL &&
+	    strstr((char *)resp.body, "token: too short (15 characters)") !=
+	    NULL, "reload to a short token: %d", resp.status);
+	itest_resp_free(&resp);
+	ck_assert_int_eq(itest_admin_status_int(r.admin, NULL, "generation"),
+	    1);
+	ck_assert_int_eq(res_admin_with(&r, "POST", "/upstreams/app/servers/"
+	    "a/drain", "", "0123456789abcde"), 401);
+	ck_assert_int_eq(res_admin_with(&r, "POST", "/upstreams/app/servers/"
+	    "a/drain", "", TOKEN), 200);
+	printf("admin short token: generation 1 kept; the old token acts, "
+	    "the short one gets 401\n");
+	itest_finish(&r.t);
+}
+END_TEST
+
 /* --- metrics ----------------------------------------------------------- */
 
 /*
@@ -2760,6 +3061,9 @@ check_suite(void)
 	tcase_add_test(tc, test_weight_zero_retry);
 	tcase_add_test(tc, test_admin_security);
 	tcase_add_test(tc, test_admin_move);
+	tcase_add_test(tc, test_admin_browser);
+	tcase_add_test(tc, test_admin_off_loopback);
+	tcase_add_test(tc, test_admin_short_token);
 	suite_add_tcase(s, tc);
 
 	tc = res_tcase("metrics");

@@ -1977,6 +1977,120 @@ END_TEST
 
 /* --- the suite --------------------------------------------------------- */
 
+/* --- the admin endpoint over TLS --------------------------------------- */
+
+/* A request (raw text) on a new TLS connection to port; its status, -1
+ * when none arrived (the reason in c->err). serial, when not NULL, gets
+ * the serial of the certificate seen. */
+static int
+tlsp_admin_req(SSL_CTX *ctx, int port, const char *req, char *serial,
+    size_t len, struct tlsp_resp *r)
+{
+	struct tlsp_conn	*c = calloc(1, sizeof(*c));
+	char			 cn[128];
+	int			 rc, n = (int)strlen(req);
+
+	ck_assert_ptr_nonnull(c);
+	r->status = -1;
+	ck_assert_msg(tlsp_open(c, ctx, port, NULL) == 0, "TLS handshake "
+	    "with the admin endpoint: %s", c->err);
+	if (serial != NULL)
+		tlsp_peer(c, cn, sizeof(cn), serial, len);
+	if ((rc = SSL_write(c->ssl, req, n)) != n)
+		tlsp_note(c, "write", rc);
+	else
+		tlsp_read_response(c, r);
+	tlsp_close(c);
+	free(c);
+	return r->status;
+}
+
+/*
+ * [admin] tls_certificate: the admin answers over TLS and not in plain
+ * text; a POST's Origin must be https://; a SIGHUP after replacing the
+ * files serves the new certificate.
+ */
+START_TEST(test_admin_tls)
+{
+	struct itest		 t;
+	struct itest_conn	 pc;
+	struct tlsp_resp	 r;
+	SSL_CTX			*ctx = tlsp_ctx(TLS1_2_VERSION,
+				    TLS1_3_VERSION);
+	char			 old[128], new[128], seen[128], req[512];
+	char			 buf[4096];
+	int			 admin, code;
+	ssize_t			 n;
+
+	itest_init(&t);
+	tlsp_rotate_files(&t, "a", 1);		/* live.pem, live.key */
+	tlsp_file_serial(tlsp_certdir, "a.pem", old, sizeof(old));
+	tlsp_file_serial(tlsp_certdir, "a2.pem", new, sizeof(new));
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_port(&t);
+	admin = itest_free_port();
+	itest_sluice_start(&t, "[admin]\nlisten = 127.0.0.1:%d\n"
+	    "tls_certificate = %s/live.pem %s/live.key\n\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n", admin, t.dir,
+	    t.dir, t.sluice.port, t.origin[0].port);
+	code = tlsp_admin_req(ctx, admin, "GET /status HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n\r\n", seen, sizeof(seen), &r);
+	ck_assert_msg(code == 200 && strstr(r.body, "\"generation\":1") !=
+	    NULL, "GET /status over TLS: %d %s", code, r.body);
+	ck_assert_str_eq(seen, old);
+	snprintf(req, sizeof(req), "POST /upstreams/app/servers/a/drain "
+	    "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d"
+	    "\r\nContent-Length: 0\r\n\r\n", admin, admin);
+	code = tlsp_admin_req(ctx, admin, req, NULL, 0, &r);
+	ck_assert_msg(code == 403, "POST with an http:// Origin over TLS: "
+	    "%d", code);
+	snprintf(req, sizeof(req), "POST /upstreams/app/servers/a/drain "
+	    "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: https://127.0.0.1:%d"
+	    "\r\nContent-Length: 0\r\n\r\n", admin, admin);
+	code = tlsp_admin_req(ctx, admin, req, NULL, 0, &r);
+	ck_assert_msg(code == 200 && strstr(r.body, "\"admin\":\"drain\"") !=
+	    NULL, "POST with the https:// Origin over TLS: %d %s", code,
+	    r.body);
+	printf("admin over TLS: GET /status 200 (serial %s); POST drain with "
+	    "Origin http:// 403, https:// 200\n", seen);
+	itest_connect(&pc, admin, IO_MS);
+	itest_send_str(&pc, "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	n = tlsp_read_to_eof(pc.fd, buf, sizeof(buf), 5000);
+	itest_close(&pc);
+	printf("admin over TLS: plain HTTP closed with %zd bytes back\n", n);
+	fflush(stdout);
+	ck_assert_msg(n >= 0, "plain HTTP: not closed within 5 s");
+	ck_assert_msg(memmem(buf, (size_t)n, "HTTP/1.", 7) == NULL,
+	    "the admin answered plain HTTP: %.*s", (int)n, buf);
+	tlsp_rotate_files(&t, "a2", 1);
+	itest_sluice_hup(&t, "reload: generation 2 in ", WAIT_MS);
+	code = tlsp_admin_req(ctx, admin, "GET /healthz HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n\r\n", seen, sizeof(seen), &r);
+	printf("admin over TLS: after SIGHUP: %d, serial %s (want %s)\n",
+	    code, seen, new);
+	ck_assert_int_eq(code, 200);
+	ck_assert_str_eq(seen, new);
+	/* a key that does not match fails the reload; a2 still serves */
+	itest_sluice_config(&t, NULL, "[admin]\nlisten = 127.0.0.1:%d\n"
+	    "tls_certificate = %s/live.pem %s/mismatch.key\n\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n", admin, t.dir,
+	    tlsp_certdir, t.sluice.port, t.origin[0].port);
+	itest_sluice_hup(&t, "reload failed", WAIT_MS);
+	ck_assert_msg(tlsp_log_line(t.error_log, "tls_certificate",
+	    req, sizeof(req))[0] != '\0', "no tls_certificate error logged");
+	code = tlsp_admin_req(ctx, admin, "GET /healthz HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n\r\n", seen, sizeof(seen), &r);
+	printf("admin over TLS: reload with a mismatched key failed (%s); "
+	    "then %d, serial %s\n", req, code, seen);
+	ck_assert_int_eq(code, 200);
+	ck_assert_str_eq(seen, new);
+	SSL_CTX_free(ctx);
+	itest_finish(&t);
+}
+END_TEST
+
 /* A test case with a generous timeout, the certificates made before it
  * and removed after. */
 static TCase *
@@ -2007,6 +2121,7 @@ check_suite(void)
 	tc = tlsp_tcase("reload");
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_bad_reload);
+	tcase_add_test(tc, test_admin_tls);
 	suite_add_tcase(s, tc);
 
 	tc = tlsp_tcase("clients");

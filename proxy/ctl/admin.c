@@ -1,6 +1,13 @@
 /*
- * admin: /healthz, /readyz, /status and /reload.
+ * admin: /healthz, /readyz, /status and /reload, and the checks in front
+ * of them (Host, Origin, Sec-Fetch-Site, the token) that keep browsers and
+ * other hosts out.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +16,8 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -24,8 +33,12 @@
 #include "proxy/back/server.h"
 #include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
+#include "tls/tls.h"
 
 #define ADMIN_MAGIC	0x41444d4eu	/* "ADMN" */
+/* Bytes of a refused header's value quoted in the log: enough to tell a
+ * page's origin, too few for a client to fill the log with. */
+#define ADMIN_LOG_VALUE	64
 
 struct admin {
 	unsigned			 magic;
@@ -34,6 +47,8 @@ struct admin {
 	struct evhttp_bound_socket	*bound;
 	const struct admin_hooks	*hooks;
 	struct event			*retire_ev;	/* admin_free_later */
+	struct log_limit		 tls_log;	/* "cannot set up
+							 * TLS" lines */
 	struct admin			*next;		/* retiring list */
 };
 
@@ -299,6 +314,310 @@ admin_authorized(struct evhttp_request *req, const char *token)
 	    admin_token_equal(h + 7, token);
 }
 
+/* Where a request came in: the connection's local address and scheme. */
+struct admin_conn {
+	struct sockaddr_storage	 local;
+	socklen_t		 locallen;	/* 0: unknown */
+	int			 port;		/* local port */
+	int			 tls;
+	char			 peer[INET6_ADDRSTRLEN];
+};
+
+/* Fill c from req's connection. */
+static void
+admin_conn_get(struct evhttp_request *req, struct admin_conn *c)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	char				*peer = NULL;
+	ev_uint16_t			 pport;
+	evutil_socket_t			 fd;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->peer, sizeof(c->peer), "-");
+	if ((evcon = evhttp_request_get_connection(req)) == NULL)
+		return;
+	evhttp_connection_get_peer(evcon, &peer, &pport);
+	if (peer != NULL)
+		snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	bev = evhttp_connection_get_bufferevent(evcon);
+	c->tls = bev != NULL && bufferevent_openssl_get_ssl(bev) != NULL;
+	c->locallen = sizeof(c->local);
+	if (bev == NULL || (fd = bufferevent_getfd(bev)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&c->local, &c->locallen) == -1) {
+		c->locallen = 0;
+		return;
+	}
+	if (c->local.ss_family == AF_INET)
+		c->port = ntohs(((struct sockaddr_in *)&c->local)->sin_port);
+	else if (c->local.ss_family == AF_INET6)
+		c->port = ntohs(((struct sockaddr_in6 *)&c->local)->sin6_port);
+}
+
+/* 1 when ss (an IPv4 or IPv6 address, mapped IPv4 too) is loopback. */
+static int
+admin_loopback(const struct sockaddr_storage *ss)
+{
+	const struct in6_addr	*a6;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr)
+		    >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	return IN6_IS_ADDR_LOOPBACK(a6) ||
+	    (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
+/* 1 when the IP literal ip is the local address of c. */
+static int
+admin_ip_is_local(const char *ip, const struct admin_conn *c)
+{
+	const struct sockaddr_in	*sin = (const void *)&c->local;
+	const struct sockaddr_in6	*sin6 = (const void *)&c->local;
+	unsigned char			 a[16];
+
+	if (c->local.ss_family == AF_INET)
+		return inet_pton(AF_INET, ip, a) == 1 &&
+		    memcmp(a, &sin->sin_addr, 4) == 0;
+	if (c->local.ss_family != AF_INET6)
+		return 0;
+	if (inet_pton(AF_INET6, ip, a) == 1)
+		return memcmp(a, &sin6->sin6_addr, 16) == 0;
+	/* an IPv4 client of a [::] listener */
+	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    inet_pton(AF_INET, ip, a) == 1 &&
+	    memcmp(a, &sin6->sin6_addr.s6_addr[12], 4) == 0;
+}
+
+/*
+ * 1 when host (no port, no brackets) names the admin: the address the
+ * connection came to, localhost when that is loopback, or a server_name.
+ * A page that rebinds its own name to the admin's address still sends
+ * its own name, so none of these can be the attacker's.
+ */
+static int
+admin_name_ok(const char *host, const struct conf_admin *ca,
+    const struct admin_conn *c)
+{
+	size_t	i;
+
+	if (host[0] == '\0')
+		return 0;
+	if (c->locallen > 0 && admin_ip_is_local(host, c))
+		return 1;
+	if (strcasecmp(host, "localhost") == 0 && c->locallen > 0 &&
+	    admin_loopback(&c->local))
+		return 1;
+	for (i = 0; i < ca->nserver_names; i++)
+		if (strcasecmp(host, ca->server_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Split "name[:port]" or "[v6][:port]" into host (no brackets) and *port
+ * (-1 when absent). -1 when malformed.
+ */
+static int
+admin_hostport(const char *hp, size_t n, char *host, size_t len, int *port)
+{
+	const char	*end = hp + n, *colon;
+	size_t		 hl;
+
+	*port = -1;
+	if (n > 0 && hp[0] == '[') {
+		if ((colon = memchr(hp, ']', n)) == NULL)
+			return -1;
+		hl = (size_t)(colon - hp - 1);
+		hp++;
+		colon++;
+		if (colon != end && *colon != ':')
+			return -1;
+	} else {
+		colon = memchr(hp, ':', n);
+		hl = colon != NULL ? (size_t)(colon - hp) : n;
+		if (colon == NULL)
+			colon = end;
+	}
+	if (hl == 0 || hl >= len)
+		return -1;
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	if (colon == end)
+		return 0;
+	colon++;
+	if (end - colon < 1 || end - colon > 5 ||
+	    strspn(colon, "0123456789") < (size_t)(end - colon))
+		return -1;
+	*port = atoi(colon);
+	return *port >= 1 && *port <= 65535 ? 0 : -1;
+}
+
+/* 1 when the Host header names the admin (its port is not compared: port
+ * forwards change it, and a rebinding page cannot choose the name). */
+static int
+admin_host_ok(const char *h, const struct conf_admin *ca,
+    const struct admin_conn *c)
+{
+	char	host[256];
+	int	port;
+
+	return admin_hostport(h, strlen(h), host, sizeof(host), &port) == 0 &&
+	    admin_name_ok(host, ca, c);
+}
+
+/*
+ * 1 when Origin is the admin's own: the connection's scheme, a name of
+ * the admin, and the port it was reached on (the scheme's default when
+ * absent). "null" and anything with a path are not.
+ */
+static int
+admin_origin_ok(const char *o, const struct conf_admin *ca,
+    const struct admin_conn *c)
+{
+	const char	*scheme = c->tls ? "https://" : "http://";
+	size_t		 sl = strlen(scheme);
+	char		 host[256];
+	int		 port;
+
+	if (strncasecmp(o, scheme, sl) != 0 ||
+	    admin_hostport(o + sl, strlen(o + sl), host, sizeof(host),
+	    &port) == -1)
+		return 0;
+	if (port == -1)
+		port = c->tls ? 443 : 80;
+	return port == c->port && admin_name_ok(host, ca, c);
+}
+
+/*
+ * Why req must be refused (403) before anything else: its Host does not
+ * name the admin, or (a method other than GET and HEAD) its Origin is
+ * another's or Sec-Fetch-Site is not same-origin or none. NULL when it may
+ * go on; *hdr and *val then unused. A missing header refuses nothing:
+ * browsers always send Host and, on a cross-site POST, Origin; scripts
+ * that send neither keep working.
+ */
+static const char *
+admin_refusal(struct evhttp_request *req, const struct conf_admin *ca,
+    const struct admin_conn *c, const char **hdr, const char **val)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
+
+	*hdr = "Host";
+	if ((*val = evhttp_find_header(in, *hdr)) != NULL &&
+	    !admin_host_ok(*val, ca, c))
+		return "Host does not name the admin endpoint";
+	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
+		return NULL;
+	*hdr = "Origin";
+	if ((*val = evhttp_find_header(in, *hdr)) != NULL &&
+	    !admin_origin_ok(*val, ca, c))
+		return "cross-origin request";
+	*hdr = "Sec-Fetch-Site";
+	if ((*val = evhttp_find_header(in, *hdr)) != NULL &&
+	    strcasecmp(*val, "same-origin") != 0 &&
+	    strcasecmp(*val, "none") != 0)
+		return "cross-site request";
+	return NULL;
+}
+
+/* 1 when the admin listens on a loopback address (127.0.0.0/8, ::1). */
+static int
+admin_on_loopback(const struct admin *a)
+{
+	return admin_loopback(&a->addr.ss);
+}
+
+/*
+ * 1 when req needs the token: a method other than GET and HEAD; off
+ * loopback every request (the probes are answered before), except GET
+ * /status and /metrics with public_read.
+ */
+static int
+admin_needs_token(const struct admin *a, struct evhttp_request *req,
+    const struct conf_admin *ca, const char *path)
+{
+	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
+
+	if (ca->token == NULL)
+		return 0;
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+		return 1;
+	if (admin_on_loopback(a))
+		return 0;
+	return !(ca->public_read && (strcmp(path, "/status") == 0 ||
+	    strcmp(path, "/metrics") == 0));
+}
+
+/* Copy s into buf for a log line: printable ASCII, cut short. */
+static const char *
+admin_log_value(const char *s, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	buf[i] = '\0';
+	if (s[i] != '\0' && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
+/*
+ * Log one refused request: a warning, at most one line a second (any
+ * client can send them), the next line counting those left out.
+ */
+static void
+admin_log_refusal(struct evhttp_request *req, const struct admin_conn *c,
+    int code, const char *why, const char *hdr, const char *val)
+{
+	static struct log_limit	 lim;	/* the admin runs in the main thread */
+	unsigned long		 held;
+	char			 v[ADMIN_LOG_VALUE + 1], u[ADMIN_LOG_VALUE + 1];
+
+	if (!log_limit_pass(&lim, sluice_now_ms(), &held))
+		return;
+	admin_log_value(evhttp_request_get_uri(req), u, sizeof(u));
+	if (hdr != NULL && val != NULL)
+		log_warn("admin: %d to %s from %s: %s (%s: \"%s\")%s", code,
+		    u, c->peer, why, hdr, admin_log_value(val, v, sizeof(v)),
+		    held > 0 ? " (and more not logged)" : "");
+	else
+		log_warn("admin: %d to %s from %s: %s%s", code, u, c->peer,
+		    why, held > 0 ? " (and more not logged)" : "");
+}
+
+/*
+ * The checks in front of every endpoint but the probes: 1 when req may go
+ * on, else 0 with a 403 or 401 sent.
+ */
+static int
+admin_guard(struct admin *a, struct evhttp_request *req, struct evbuffer *b,
+    const struct conf_admin *ca, const char *path)
+{
+	struct admin_conn	 c;
+	const char		*why, *hdr, *val;
+
+	admin_conn_get(req, &c);
+	if ((why = admin_refusal(req, ca, &c, &hdr, &val)) != NULL) {
+		admin_log_refusal(req, &c, 403, why, hdr, val);
+		admin_json_error(req, b, 403, "Forbidden", why);
+		return 0;
+	}
+	if (admin_needs_token(a, req, ca, path) &&
+	    !admin_authorized(req, ca->token)) {
+		admin_log_refusal(req, &c, 401, "no valid token", NULL, NULL);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		admin_json_error(req, b, 401, "Unauthorized", "bad token");
+		return 0;
+	}
+	return 1;
+}
+
 /* The live (not removed) server S of upstream U, or NULL. */
 static struct server *
 admin_server_find(const char *u, size_t ulen, const char *name,
@@ -410,7 +729,7 @@ admin_server_act(struct server *s, const char *action, const char *query)
  */
 static void
 admin_servers(struct admin *a, struct evhttp_request *req,
-    struct evbuffer *b, const char *path, const char *token)
+    struct evbuffer *b, const char *path)
 {
 	char		 buf[512], *u, *srv, *action, *query, *p;
 	struct server	*s;
@@ -438,12 +757,6 @@ admin_servers(struct admin *a, struct evhttp_request *req,
 		    "Allow", "POST");
 		admin_json_error(req, b, 405, "Method Not Allowed",
 		    "use POST");
-		return;
-	}
-	if (!admin_authorized(req, token)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "WWW-Authenticate", "Bearer");
-		admin_json_error(req, b, 401, "Unauthorized", "bad token");
 		return;
 	}
 	if (!admin_upstream_exists(u, strlen(u))) {
@@ -505,10 +818,6 @@ admin_fixed(struct admin *a, struct evhttp_request *req, struct evbuffer *b,
 		    "Allow", post ? "POST" : "GET, HEAD");
 		admin_text(req, b, 405, "Method Not Allowed",
 		    "method not allowed");
-	} else if (post && !admin_authorized(req, i->token)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "WWW-Authenticate", "Bearer");
-		admin_json_error(req, b, 401, "Unauthorized", "bad token");
 	} else if (post)
 		admin_reload(a, req, b);
 	else if (strcmp(path, "/healthz") == 0)
@@ -541,13 +850,52 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	}
 	memset(&i, 0, sizeof(i));
 	a->hooks->info(&i);
+	/* the probes say only up or ready: open to every load balancer */
+	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
+	    i.conf != NULL && !admin_guard(a, req, b, i.conf, path)) {
+		evbuffer_free(b);
+		return;
+	}
 	if (!admin_fixed(a, req, b, path, &i)) {
 		if (strncmp(path, "/upstreams/", 11) == 0)
-			admin_servers(a, req, b, path, i.token);
+			admin_servers(a, req, b, path);
 		else
 			admin_text(req, b, 404, "Not Found", "not found");
 	}
 	evbuffer_free(b);
+}
+
+/*
+ * evhttp asks for the bufferevent of a new connection: TLS when the
+ * current generation gives the admin certificates, so a reload's new ones
+ * serve the next handshake.
+ */
+static struct bufferevent *
+admin_bevcb(struct event_base *base, void *arg)
+{
+	struct admin		*a = arg;
+	struct admin_info	 i;
+	struct bufferevent	*bev = NULL;
+	unsigned long		 held;
+	SSL			*ssl;
+
+	SLUICE_MAGIC_CHECK(a, ADMIN_MAGIC);
+	memset(&i, 0, sizeof(i));
+	a->hooks->info(&i);
+	if (i.tls == NULL)
+		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = tls_server_ssl_new(i.tls)) != NULL &&
+	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		SSL_free(ssl);
+	if (bev == NULL) {
+		if (log_limit_pass(&a->tls_log, sluice_now_ms(), &held))
+			log_error("admin: cannot set up TLS for a connection%s",
+			    held > 0 ? " (and more not logged)" : "");
+		/* NULL would serve plain text */
+		return listener_bev_refuse(base);
+	}
+	return bev;
 }
 
 /* See admin.h. */
@@ -576,6 +924,7 @@ admin_open(const struct conf_addr *addr, const struct admin_hooks *hooks,
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(a->http, admin_request_cb, a);
+	evhttp_set_bevcb(a->http, admin_bevcb, a);
 	if ((el = listener_socket(&a->addr, 64)) == NULL)
 		goto fail;
 	if ((a->bound = evhttp_bind_listener(a->http, el)) == NULL) {

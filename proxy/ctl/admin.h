@@ -4,6 +4,15 @@
  * servers (drain, enable, weight). Loopback by default; served by its own
  * evhttp so that it never counts as client traffic and stays up while
  * draining.
+ *
+ * Every request but the probes (/healthz, /readyz) must name the admin in
+ * its Host (its local address, localhost on loopback, or a server_name);
+ * a POST whose Origin or Sec-Fetch-Site shows another site is refused
+ * (403), token or not: browsers cannot be made to reach it. The token
+ * guards POSTs, and off loopback (by the listen address) every request
+ * but the probes, and /status and /metrics with public_read. With
+ * tls_certificate the current generation's certificates serve each new
+ * connection.
  */
 #ifndef SLUICE_CTL_ADMIN_H
 #define SLUICE_CTL_ADMIN_H
@@ -15,6 +24,7 @@
 #include "proxy/ctl/prom.h"
 
 struct admin;
+struct tls_server;
 
 /* What the lifecycle reports. */
 struct admin_info {
@@ -27,7 +37,10 @@ struct admin_info {
 	const char	*last_reload_errors;	/* "" when none */
 	uint64_t	 reloads_ok;
 	uint64_t	 reloads_failed;
-	const char	*token;			/* POSTs need it; NULL: none */
+	const struct conf_admin	*conf;		/* the current [admin]: token,
+						 * server_name, public_read */
+	struct tls_server	*tls;		/* its certificates; NULL:
+						 * plain HTTP */
 	unsigned long	 max_connections;	/* in force (auto resolved) */
 	/* each listener of the current configuration, in its order */
 	void		(*each_listener)(void (*fn)(void *,

@@ -161,8 +161,9 @@ process_admin_info(struct admin_info *i)
 	    process.last_reload_errors : "";
 	i->reloads_ok = process.reloads_ok;
 	i->reloads_failed = process.reloads_failed;
-	i->token = process.current != NULL ?
-	    process.current->conf->admin.token : NULL;
+	i->conf = process.current != NULL ? &process.current->conf->admin :
+	    NULL;
+	i->tls = process.current != NULL ? process.current->admin_tls : NULL;
 	i->max_connections = process.current != NULL &&
 	    process.current->conf->global.max_connections > 0 ?
 	    (unsigned long)process.current->conf->global.max_connections :

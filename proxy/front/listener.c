@@ -150,8 +150,9 @@ listener_refuse_input_cb(struct evbuffer *input,
  * sends nothing) the bufferevent closes the socket and evhttp does not, so
  * it is closed once. evhttp replaces the bufferevent's callbacks but not
  * the callbacks of its input buffer. NULL when even this cannot be made.
+ * See listener.h.
  */
-static struct bufferevent *
+struct bufferevent *
 listener_bev_refuse(struct event_base *base)
 {
 	struct bufferevent	*bev;

@@ -60,6 +60,17 @@ struct listener {
 
 TAILQ_HEAD(listener_list, listener);
 
+struct bufferevent;
+struct event_base;
+
+/*
+ * For an evhttp bevcb whose TLS cannot be set up (a NULL bevcb result
+ * would serve plain text): a socket bufferevent that serves nothing and
+ * shuts the connection down at its first bytes. NULL when even this
+ * cannot be made. The admin endpoint uses it too.
+ */
+struct bufferevent *listener_bev_refuse(struct event_base *base);
+
 /*
  * Bind and listen on cl's address. Returns the listener, not serving
  * anything until listener_serve, or NULL with *err set to a malloc'd
