@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,19 @@ struct admin {
 	struct log_limit		 tls_log;	/* "cannot set up
 							 * TLS" lines */
 	struct admin			*next;		/* retiring list */
+	struct admin			*open_next;	/* admins list */
+	int				 spare;		/* a descriptor kept
+							 * for the admin's
+							 * accept; -1: none */
+	struct event			*spare_ev;	/* get it back */
+	struct log_limit		 accept_log;	/* "cannot accept" */
 };
+
+static struct admin	*admins;	/* every open admin, linked */
+
+#define ADMIN_SPARE_MS	10	/* out of descriptors: retry after */
+
+static void	admin_conn_closed(struct evhttp_connection *, void *);
 
 /* Append s as a JSON string. */
 static void
@@ -844,6 +857,9 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	struct admin_info	 i;
 
 	SLUICE_MAGIC_CHECK(a, ADMIN_MAGIC);
+	if (a->spare == -1)	/* its descriptor comes back at the close */
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+		    admin_conn_closed, a);
 	if (b == NULL) {
 		evhttp_send_error(req, 500, NULL);
 		return;
@@ -898,6 +914,73 @@ admin_bevcb(struct event_base *base, void *arg)
 	return bev;
 }
 
+/*
+ * Keep a spare descriptor again, and accept again when paused for want of
+ * one; while the descriptors are all taken, try again later.
+ */
+static void
+admin_spare_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct admin	*a = arg;
+	struct timeval	 tv = sluice_tv(ADMIN_SPARE_MS);
+
+	SLUICE_MAGIC_CHECK(a, ADMIN_MAGIC);
+	if (a->spare == -1)
+		a->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (a->bound != NULL)
+		evconnlistener_enable(evhttp_bound_socket_get_listener(
+		    a->bound));
+	if (a->spare == -1)
+		evtimer_add(a->spare_ev, &tv);
+}
+
+/*
+ * An admin connection that took the spare descriptor's place closes: take
+ * the spare back as soon as its descriptor is closed (after this
+ * callback), before a client listener can.
+ */
+static void
+admin_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct admin	*a = arg;
+
+	SLUICE_MAGIC_CHECK(a, ADMIN_MAGIC);
+	if (a->spare == -1 && a->spare_ev != NULL)
+		event_active(a->spare_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * accept(2) failed on the admin's socket (the argument is evhttp's). Out
+ * of descriptors, the spare one is given up so that the next try takes
+ * its place: /healthz and /status answer while the client listeners are
+ * full. Without a spare, accepting pauses for ADMIN_SPARE_MS instead of
+ * failing again at once, every loop turn.
+ */
+static void
+admin_accept_error_cb(struct evconnlistener *el, void *arg)
+{
+	struct admin	*a;
+	struct timeval	 tv = sluice_tv(ADMIN_SPARE_MS);
+	unsigned long	 held;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	for (a = admins; a != NULL; a = a->open_next)
+		if (a->http == arg)
+			break;
+	if (a == NULL || a->spare_ev == NULL)
+		return;
+	if (a->spare != -1) {
+		close(a->spare);
+		a->spare = -1;
+	} else
+		evconnlistener_disable(el);
+	evtimer_add(a->spare_ev, &tv);
+	if (log_limit_pass(&a->accept_log, sluice_now_ms(), &held))
+		log_warn("admin: cannot accept on %s: %s%s", a->addr.text,
+		    evutil_socket_error_to_string(err),
+		    held > 0 ? " (and more not logged)" : "");
+}
+
 /* See admin.h. */
 struct admin *
 admin_open(const struct conf_addr *addr, const struct admin_hooks *hooks,
@@ -914,6 +997,10 @@ admin_open(const struct conf_addr *addr, const struct admin_hooks *hooks,
 		goto fail;
 	a->magic = ADMIN_MAGIC;
 	a->hooks = hooks;
+	a->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if ((a->spare_ev = evtimer_new(sluice_base, admin_spare_cb, a)) ==
+	    NULL)
+		goto fail;
 	memcpy(&a->addr.ss, &addr->ss, addr->sslen);
 	a->addr.sslen = addr->sslen;
 	evhttp_set_timeout_tv(a->http, &tv);
@@ -931,6 +1018,9 @@ admin_open(const struct conf_addr *addr, const struct admin_hooks *hooks,
 		evconnlistener_free(el);
 		goto fail;
 	}
+	evconnlistener_set_error_cb(el, admin_accept_error_cb);
+	a->open_next = admins;
+	admins = a;
 	return a;
 fail:
 	if (asprintf(err, "admin: cannot listen on %s: %s", addr->text,
@@ -1012,14 +1102,25 @@ admin_free_retiring(void)
 void
 admin_free(struct admin *a)
 {
+	struct admin	**pp;
+
 	if (a == NULL)
 		return;
 	if (a->retire_ev != NULL) {
 		admin_unretire(a);
 		event_free(a->retire_ev);
 	}
+	for (pp = &admins; *pp != NULL; pp = &(*pp)->open_next)
+		if (*pp == a) {
+			*pp = a->open_next;
+			break;
+		}
 	if (a->http != NULL)
 		evhttp_free(a->http);
+	if (a->spare_ev != NULL)
+		event_free(a->spare_ev);
+	if (a->magic == ADMIN_MAGIC && a->spare != -1)	/* opened */
+		close(a->spare);
 	free(a->addr.text);
 	a->magic = 0;
 	free(a);

@@ -39,6 +39,10 @@
 #define LISTENER_MAX_WRITE	(256 * 1024)	/* one write to a client */
 #define LISTENER_FD_BACKOFF_MS	100	/* out of descriptors: pause */
 #define LISTENER_LIMIT_POLL_MS	50	/* at max_connections: look again */
+#define LISTENER_FD_HEADROOM	4	/* kept free once descriptors ran
+					 * out: the admin, server
+					 * connections */
+#define LISTENER_TIGHT_MS	1000	/* "ran out" lasts this long */
 #define LISTENER_PAUSE_FDS	1	/* why a slot does not accept */
 #define LISTENER_PAUSE_OWN	2	/* its listener's max_connections */
 #define LISTENER_PAUSE_ALL	4	/* the global max_connections */
@@ -48,10 +52,12 @@ TAILQ_HEAD(listener_slot_list, listener_slot);
 /* This thread's slots with an evhttp, and its newest generation. */
 static __thread struct listener_slot_list	 slots;
 static __thread struct gen			*cur_gen;
+static __thread uint64_t			 fd_tight_until; /* ms */
 static void					(*closed_cb)(void);
 
 static void	listener_close_main(struct listener *);
 static void	listener_resume_cb(evutil_socket_t, short, void *);
+static int	listener_fd_headroom(struct listener_slot *);
 
 /*
  * Serve this thread's newest generation when it lists the slot's address:
@@ -389,6 +395,14 @@ listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 			evtimer_add(sl->resume_ev, &tv);
 		return;
 	}
+	if ((sl->paused & LISTENER_PAUSE_FDS) && fd_tight_until != 0 &&
+	    !listener_fd_headroom(sl)) {
+		tv = sluice_tv(LISTENER_FD_BACKOFF_MS);
+		sl->paused = LISTENER_PAUSE_FDS;
+		if (sl->resume_ev != NULL)
+			evtimer_add(sl->resume_ev, &tv);
+		return;
+	}
 	sl->paused = 0;
 	if (sl->resume_ev != NULL)
 		evtimer_del(sl->resume_ev);
@@ -440,12 +454,38 @@ listener_accepted(struct listener_slot *sl, struct bufferevent *bev)
 	unsigned	i;
 
 	clientconn_accepted(bev, &sl->l->nclients);
+	if (fd_tight_until != 0 && !listener_fd_headroom(sl))
+		listener_pause(sl, LISTENER_PAUSE_FDS, LISTENER_FD_BACKOFF_MS);
 	if (listener_at_limit(sl) == 0)
 		return;
 	listener_limits_cb(NULL);
 	for (i = 0; i < sluice_nworkers; i++)
 		if (i != sluice_worker_id)
 			worker_call(i, listener_limits_cb, NULL);
+}
+
+/*
+ * Since descriptors last ran out (within LISTENER_TIGHT_MS): 1 when
+ * LISTENER_FD_HEADROOM more can still be opened, tried by opening and
+ * closing them. Without this the client listeners would take every
+ * descriptor that frees, and the admin endpoint, health checks and the
+ * connections to servers that accepted clients need would get none.
+ */
+static int
+listener_fd_headroom(struct listener_slot *sl)
+{
+	int	fd[LISTENER_FD_HEADROOM], i, n;
+
+	if (sluice_now_ms() >= fd_tight_until) {
+		fd_tight_until = 0;
+		return 1;
+	}
+	for (n = 0; n < LISTENER_FD_HEADROOM; n++)
+		if ((fd[n] = fcntl(0, F_DUPFD_CLOEXEC, 0)) == -1)
+			break;
+	for (i = 0; i < n; i++)
+		close(fd[i]);
+	return n == LISTENER_FD_HEADROOM;
 }
 
 /* evhttp asks for the bufferevent of a connection it just accepted. */
@@ -484,6 +524,8 @@ listener_accept_error_cb(struct evconnlistener *el, void *arg)
 	if (sl == NULL)
 		return;
 	metrics_accept_error(sl->l->addr.text);
+	if (err == EMFILE || err == ENFILE)
+		fd_tight_until = sluice_now_ms() + LISTENER_TIGHT_MS;
 	listener_pause(sl, LISTENER_PAUSE_FDS, LISTENER_FD_BACKOFF_MS);
 	if (!log_limit_pass(&sl->accept_log, sluice_now_ms(), &held))
 		return;
