@@ -858,8 +858,8 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 
 	SLUICE_MAGIC_CHECK(a, ADMIN_MAGIC);
 	if (a->spare == -1)	/* its descriptor comes back at the close */
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-		    admin_conn_closed, a);
+		evhttp_connection_set_closecb(
+		    evhttp_request_get_connection(req), admin_conn_closed, a);
 	if (b == NULL) {
 		evhttp_send_error(req, 500, NULL);
 		return;
