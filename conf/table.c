@@ -174,6 +174,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    max_body_size, "largest request body accepted"),
 	CONF_SIZE(LISTENER, "max_header_size", "64k", 1 << 10, 1 << 20,
 	    max_header_size, "largest request line and headers accepted"),
+	CONF_INT(LISTENER, "max_headers", "100", 1, 10000, max_headers,
+	    "most header lines a request may have (more: 431)"),
 	CONF_CUSTOM(LISTENER, "tls_protocols", "TLSv1.2 TLSv1.3", 0, 0,
 	    conf_set_protocols, tls_protocols,
 	    "TLS versions accepted: TLSv1.2 and/or TLSv1.3"),

@@ -1576,6 +1576,15 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 		*code = 500;
 		return -1;
 	}
+	if (x.n > (size_t)ex->gl->conf->max_headers) {
+		log_info("#%llx %s:%u: bad request: %zu header lines "
+		    "(max_headers %d)", (unsigned long long)ex->id,
+		    ex->client->ip, ex->client->port, x.n,
+		    ex->gl->conf->max_headers);
+		exchange_fields_free(&x);
+		*code = 431;
+		return -1;
+	}
 	bad = http1_request_check(method, evhttp_request_get_uri(req),
 	    req->major, req->minor, x.f, x.n,
 	    evbuffer_get_length(evhttp_request_get_input_buffer(req)), &why);
@@ -1629,6 +1638,7 @@ exchange_reason_phrase(int code)
 	switch (code) {
 	case 400:	return "Bad Request";
 	case 404:	return "Not Found";
+	case 431:	return "Request Header Fields Too Large";
 	case 501:	return "Not Implemented";
 	case 502:	return "Bad Gateway";
 	case 503:	return "Service Unavailable";
