@@ -288,6 +288,7 @@ struct conf_upstream {
 	char			*tls_server_name; /* SNI and the name verified;
 						 * NULL: each server's host */
 	struct conf_cert	 tls_client_cert; /* .cert NULL when unset */
+	int			 tls_allow_truncation;	/* default off */
 	int			 retries;		/* default 1, 0..10 */
 	int			 max_fails;		/* default 1; 0: off */
 	uint64_t		 fail_timeout_ms;	/* default 10s */

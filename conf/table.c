@@ -247,6 +247,9 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_CUSTOM(UPSTREAM, "tls_client_certificate", "", 0, 0,
 	    conf_set_client_cert, tls_client_cert,
 	    "CERT KEY presented to the servers (mutual TLS)"),
+	CONF_BOOL(UPSTREAM, "tls_allow_truncation", "off",
+	    tls_allow_truncation, "a close-delimited response ended without "
+	    "close_notify is complete (off: truncated, the client cut)"),
 	CONF_INT(UPSTREAM, "queue", "0", 0, 100000, queue,
 	    "requests that may wait for a slot under max_conns (0: none)"),
 	CONF_DURATION(UPSTREAM, "queue_timeout", "5s", 1, CONF_DAY_MS,

@@ -615,7 +615,8 @@ START_TEST(test_tls)
 		"[upstream v6]\n"
 		"server = [::1]:9443\n"
 		"tls = yes\n"					/* 20 */
-		"tls_server_name = ::1\n";
+		"tls_server_name = ::1\n"
+		"tls_allow_truncation = on\n";
 	struct conf			*c = load_ok(text);
 	const struct conf_listener	*l = &c->listeners[0];
 	const struct conf_upstream	*u = &c->upstreams[0];
@@ -635,9 +636,11 @@ START_TEST(test_tls)
 	ck_assert_str_eq(u->tls_client_cert.cert, "/c.pem");
 	ck_assert_str_eq(u->tls_client_cert.key, "/c.key");
 	ck_assert_int_eq(u->tls_client_cert.line, 17);
+	ck_assert_int_eq(u->tls_allow_truncation, 0);
 	u = &c->upstreams[1];
 	ck_assert_int_eq(u->tls, 1);
 	ck_assert_int_eq(u->tls_verify, 1);
+	ck_assert_int_eq(u->tls_allow_truncation, 1);
 	ck_assert_str_eq(u->tls_server_name, "::1");
 	ck_assert_ptr_null(u->tls_client_cert.cert);
 	conf_free(c);
@@ -1677,7 +1680,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 67);
+	ck_assert_uint_eq(n, 68);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

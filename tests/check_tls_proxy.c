@@ -1590,6 +1590,84 @@ START_TEST(test_upstream_tls)
 END_TEST
 
 /*
+ * One GET of path through port: its framing to the client, whether it
+ * came whole (and right), its termination code; the figure line says so.
+ */
+static int
+tlsp_trunc_get(struct itest *t, int port, const char *what,
+    const char *path, size_t len, char *term, size_t termlen)
+{
+	struct itest_resp	 r;
+	unsigned char		*want;
+	int			 whole;
+
+	ck_assert((want = malloc(len)) != NULL);
+	itest_pattern_fill(want, 0, len);
+	itest_get(port, path, &r);
+	whole = r.status == 200 && r.complete && r.bodylen == len &&
+	    memcmp(r.body, want, len) == 0;
+	ck_assert(itest_wait_lines_with(t->access_log, path, what, 1,
+	    WAIT_MS) >= 1);
+	itest_lines_term(t->access_log, path, what, term, termlen);
+	printf("truncation, %s, %s: status %d, framing %c, %zu of %zu bytes, "
+	    "%s, peer closed %d, term %s\n", what, path, r.status,
+	    r.framing, r.bodylen, len, whole ? "complete" : "NOT complete",
+	    r.eof, term);
+	fflush(stdout);
+	itest_resp_free(&r);
+	free(want);
+	return whole;
+}
+
+/*
+ * A close-delimited response from a TLS origin that ends without
+ * close_notify is truncated: the client's chunked response gets no last
+ * chunk and its connection closes, logged server_body with "truncated (no
+ * close_notify)"; with tls_allow_truncation = on it is complete. One that
+ * ends with close_notify is complete either way.
+ */
+START_TEST(test_upstream_truncation)
+{
+	struct itest	 t;
+	char		 term[64];
+	int		 cut, allow, whole;
+
+	itest_init(&t);
+	itest_origin_start_opts(&t, 0, "a", "-T %s/a", tlsp_certdir);
+	cut = itest_sluice_port(&t);
+	allow = itest_free_port();
+	itest_sluice_start(&t, "[listener cut]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = cut\n\n[listener allow]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = allow\n\n[upstream cut]\nserver = 127.0.0.1:%d\n"
+	    "tls = on\ntls_verify = off\n\n[upstream allow]\n"
+	    "server = 127.0.0.1:%d\ntls = on\ntls_verify = off\n"
+	    "tls_allow_truncation = on\n", cut, allow, t.origin[0].port,
+	    t.origin[0].port);
+
+	whole = tlsp_trunc_get(&t, cut, "cut", "/closedirty/200000", 200000,
+	    term, sizeof(term));
+	ck_assert_msg(!whole, "a response cut without close_notify came "
+	    "whole");
+	ck_assert_str_eq(term, "server_body");
+	ck_assert_msg(itest_wait_file(t.error_log,
+	    "truncated (no close_notify)", WAIT_MS), "no reason in the error "
+	    "log:\n%s", itest_file_tail(t.error_log));
+	ck_assert(tlsp_trunc_get(&t, cut, "cut", "/close/200000", 200000,
+	    term, sizeof(term)));
+	ck_assert_str_eq(term, "ok");
+	ck_assert(tlsp_trunc_get(&t, allow, "allow", "/closedirty/200001",
+	    200001, term, sizeof(term)));
+	ck_assert_str_eq(term, "ok");
+	ck_assert(tlsp_trunc_get(&t, allow, "allow", "/close/200001", 200001,
+	    term, sizeof(term)));
+	ck_assert_str_eq(term, "ok");
+	ck_assert_int_eq(itest_count_file(t.error_log,
+	    "truncated (no close_notify)"), 1);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
  * Mutual TLS: `openssl s_server -Verify 1` requires a client certificate
  * signed by the CA. Without tls_client_certificate sluice answers 502;
  * with it 200 (s_server's close-delimited HTTP/1.0 status page, which
@@ -2018,6 +2096,7 @@ check_suite(void)
 	tc = tlsp_tcase("upstream");
 	tcase_add_test(tc, test_upstream_tls);
 	tcase_add_test(tc, test_upstream_mtls);
+	tcase_add_test(tc, test_upstream_truncation);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,7 +7,9 @@
  * or chunked, and keeps connections alive unless asked to close.
  *
  * Usage: origin -n NAME [-p PORT] [-l LOGFILE] [-k MS [-K]] [-f FILE] [-C]
- * [-L HEADER] [-T CERTS].
+ * [-L HEADER] [-T CERTS]. With -T, a connection the origin closes after a
+ * response ends with close_notify, but after /closedirty/N (the bytes of
+ * /close/N) it does not.
  * It binds 127.0.0.1 (port 0 unless -p), prints
  * "PORT <n>" on stdout (its only output there) and serves until SIGTERM or
  * SIGINT, then exits 0. With -l it appends "METHOD TARGET BODYLEN" to
@@ -134,6 +136,7 @@ struct origin_conn {
 	unsigned		 gen_nchunk;	/* chunks sent so far */
 	unsigned		 drip_ms;
 	int			 close_after;	/* close after the response */
+	int			 dirty_close;	/* TLS: no close_notify */
 	int			 busy;		/* counted in origin.busy */
 
 	int64_t			 ws_left;	/* /ws?close=N: bytes still to
@@ -600,6 +603,14 @@ origin_mode_close(struct origin_conn *c, const char *arg)
 	origin_gen_start(c, arg, 0, 1);
 }
 
+/* /closedirty/N: as /close/N, but over TLS closed without close_notify. */
+static void
+origin_mode_closedirty(struct origin_conn *c, const char *arg)
+{
+	c->dirty_close = 1;
+	origin_gen_start(c, arg, 0, 1);
+}
+
 /* Arm the connection's timer for ms milliseconds with callback cb. */
 static void
 origin_timer_start(struct origin_conn *c, unsigned ms,
@@ -989,6 +1000,7 @@ static const struct origin_mode origin_modes[] = {
 	{ "/bytes/",	origin_mode_bytes },
 	{ "/chunked/",	origin_mode_chunked },
 	{ "/close/",	origin_mode_close },
+	{ "/closedirty/", origin_mode_closedirty },
 	{ "/drip/",	origin_mode_drip },
 	{ "/delay/",	origin_mode_delay },
 	{ "/status/",	origin_mode_status },
@@ -1337,6 +1349,9 @@ origin_conn_run(struct origin_conn *c)
 	}
 	if (c->state == ORIGIN_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		/* a TLS server's proper end; freeing alone sends none */
+		if (origin.tls != NULL && !c->dirty_close)
+			(void)SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
 		origin_conn_free(c);
 		return;
 	}

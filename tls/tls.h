@@ -115,8 +115,10 @@ int		 tls_peer_identity(const SSL *ssl, char *subject, size_t len,
 /*
  * Build the client context of upstream u (file names the configuration, for
  * messages): TLS 1.2 and 1.3, ALPN "http/1.1", no renegotiation,
- * SSL_OP_IGNORE_UNEXPECTED_EOF (a close without close_notify after a
- * complete response is not an error), peer verification when
+ * without SSL_OP_IGNORE_UNEXPECTED_EOF (a close without close_notify is an
+ * SSL error whose reason is SSL_R_UNEXPECTED_EOF_WHILE_READING, so that a
+ * truncated close-delimited response can be told from a complete one; see
+ * tls_client_unexpected_eof), peer verification when
  * u->tls_verify (against u->tls_ca, a PEM file or a hashed directory, else
  * the system store), u->tls_client_cert presented when set, and sessions
  * cached per server name for resumption. Built whatever u->tls says; the
@@ -151,6 +153,12 @@ SSL		*tls_client_ssl_new(struct tls_client *c, const char *name);
  * off. The string is static.
  */
 const char	*tls_client_verify_error(const SSL *ssl);
+
+/*
+ * 1 when the OpenSSL error e (as a bufferevent reports it) is the peer's
+ * close without close_notify.
+ */
+int		 tls_client_unexpected_eof(unsigned long e);
 
 /* The name to verify server s of u against: tls_server_name, else s's
  * host as written. */

@@ -38,8 +38,9 @@ void	tls_warn(const struct tls_report *rep, int line, const char *key,
 
 /*
  * What every context gets, server or client: protocol versions min..max,
- * no renegotiation, no compression, SSL_OP_IGNORE_UNEXPECTED_EOF, buffers
- * released while idle, and never a passphrase prompt. 0, or -1 with the
+ * no renegotiation, no compression, SSL_OP_IGNORE_UNEXPECTED_EOF (a client
+ * context clears it again), buffers released while idle, and never a
+ * passphrase prompt. 0, or -1 with the
  * OpenSSL queue set.
  */
 int	tls_ctx_setup(SSL_CTX *ctx, int min, int max);

@@ -96,6 +96,7 @@ server_settings_load(struct server_settings *set,
 	set->check_status_min = up->health_status_min;
 	set->check_status_max = up->health_status_max;
 	set->tunnel_timeout = sluice_tv(up->tunnel_timeout_ms);
+	set->allow_truncation = up->tls_allow_truncation;
 	return server_check_path(set, up->health_check);
 }
 

@@ -63,6 +63,8 @@ struct server_settings {
 	int		 check_status_min;
 	int		 check_status_max;
 	struct timeval	 tunnel_timeout;
+	int		 allow_truncation; /* TLS: a close-delimited body
+					 * may end without close_notify */
 };
 
 TAILQ_HEAD(upconn_list, upconn);

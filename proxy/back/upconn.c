@@ -31,6 +31,7 @@
 #include "tls/tls.h"
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
 #define UPCONN_MAX_LINE		4096	/* chunk-size and trailer lines */
@@ -82,6 +83,8 @@ struct upconn {
 	uint64_t		 remaining;	/* body or chunk bytes left */
 	struct evbuffer		*body;		/* bytes handed to cbs->body */
 	short			 pending;	/* close seen, input unread */
+	unsigned long		 tls_err;	/* OpenSSL's reason of the
+						 * close or failure; 0: none */
 	int			 depth;		/* callbacks on the stack */
 	int			 zombie;	/* released: free at depth 0 */
 	TAILQ_ENTRY(upconn)	 entry;		/* server's idle or busy list */
@@ -268,7 +271,12 @@ upconn_tls_bev(struct server *srv)
 		SSL_free(ssl);
 		return NULL;
 	}
-	/* a close without close_notify after a complete response is fine */
+	/*
+	 * A reset after a complete response is an end like any close; the
+	 * end of a close-delimited body is judged by close_notify
+	 * (upconn_close_end). Without close_notify OpenSSL reports an error
+	 * whatever this says (tls/client.c keeps the unexpected EOF visible).
+	 */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
 }
@@ -289,12 +297,53 @@ upconn_tls_why(struct upconn *uc)
 		    v);
 		return buf;
 	}
-	if ((e = bufferevent_get_openssl_error(uc->bev)) != 0) {
+	if ((e = uc->tls_err) != 0) {
 		snprintf(buf, sizeof(buf), "TLS: ");
 		ERR_error_string_n(e, buf + 5, sizeof(buf) - 5);
 		return buf;
 	}
 	return NULL;
+}
+
+/*
+ * Take the TLS errors of a close or failure off the bufferevent: OpenSSL's
+ * reason is kept for upconn_tls_why, and a close without close_notify
+ * (OpenSSL 3 reports it as an error) becomes the EOF it is; whether that
+ * EOF ends a body properly is upconn_close_end's question. Returns what.
+ */
+static short
+upconn_tls_event(struct upconn *uc, short what)
+{
+	unsigned long	 e;
+	int		 dirty = 0;
+
+	if (bufferevent_openssl_get_ssl(uc->bev) == NULL ||
+	    !(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return what;
+	/* libevent also queues SSL_get_error's code, whose library is 0 */
+	while ((e = bufferevent_get_openssl_error(uc->bev)) != 0) {
+		if (tls_client_unexpected_eof(e))
+			dirty = 1;
+		else if (ERR_GET_LIB(e) != 0 && uc->tls_err == 0)
+			uc->tls_err = e;
+	}
+	if (dirty && uc->tls_err == 0)
+		what = (short)((what & ~BEV_EVENT_ERROR) | BEV_EVENT_EOF);
+	return what;
+}
+
+/*
+ * A close-delimited body ended with the connection: 1 when that is its
+ * proper end. Over TLS only a close_notify says so (a close without it
+ * may be an attacker's cut), unless tls_allow_truncation.
+ */
+static int
+upconn_close_end(struct upconn *uc)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(uc->bev);
+
+	return ssl == NULL || (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) ||
+	    server_local(uc->srv)->set.allow_truncation;
 }
 
 /* A new, unconnected connection to srv. */
@@ -897,7 +946,11 @@ upconn_event(struct upconn *uc, short what)
 	else if ((what & BEV_EVENT_EOF) && uc->state == UPCONN_BODY &&
 	    uc->framing == HTTP1_FRAMING_CLOSE) {
 		uc->keep_alive = 0;
-		upconn_complete(uc);
+		if (upconn_close_end(uc))
+			upconn_complete(uc);
+		else
+			upconn_fail(uc, UPCONN_ERR_READ,
+			    "truncated (no close_notify)");
 	} else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
 		/* a pooled connection the server closed as it was reused */
 		if (uc->reused && !uc->started && uc->taken_idle != 0) {
@@ -919,6 +972,7 @@ upconn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct upconn	*uc = arg;
 
 	upconn_enter(uc);
+	what = upconn_tls_event(uc, what);
 	if (what & BEV_EVENT_CONNECTED)
 		upconn_connected(uc);
 	else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
