@@ -333,6 +333,7 @@ struct conf_global {
 	enum conf_log_level	 log_level;		/* default info */
 	char			*pid_file;		/* default NULL */
 	int			 workers;		/* default 1; 0: auto */
+	uint64_t		 tls_ticket_rotation_ms; /* default 1h */
 	struct conf_lines	 lines;			/* see conf_line() */
 };
 

@@ -130,6 +130,9 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_CUSTOM(GLOBAL, "workers", "1", 1, CONF_WORKERS_MAX,
 	    conf_set_workers, workers, "threads serving connections: 1..64, "
 	    "or auto (one per CPU); read at start"),
+	CONF_DURATION(GLOBAL, "tls_ticket_rotation", "1h", 1000, CONF_DAY_MS,
+	    tls_ticket_rotation_ms, "TLS session-ticket keys change this "
+	    "often; a ticket resumes for one to two of these"),
 
 	CONF_ADDR(ADMIN, "listen", listen,
 	    "/healthz /readyz /status /metrics, runtime drain"),

@@ -372,6 +372,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->global.shutdown_timeout_ms, 30000);
 	ck_assert_uint_eq(c->global.drain_notice_ms, 0);
 	ck_assert_uint_eq(c->global.drain_idle_timeout_ms, 2000);
+	ck_assert_uint_eq(c->global.tls_ticket_rotation_ms, 3600000);
 	ck_assert_str_eq(c->global.access_log, "-");
 	ck_assert_str_eq(c->global.error_log, "-");
 	ck_assert_int_eq(c->global.log_level, CONF_LOG_INFO);
@@ -1229,6 +1230,9 @@ static const struct {
 	    "t.ini:7: shutdown_timeout: \"\": empty value" },
 	{ BASE "[global]\nshutdown_timeout = 0\n", 1,
 	    "t.ini:7: shutdown_timeout: \"0\": out of range (1ms..24h)" },
+	{ BASE "[global]\ntls_ticket_rotation = 999ms\n", 1,
+	    "t.ini:7: tls_ticket_rotation: \"999ms\": out of range "
+	    "(1s..24h)" },
 	{ BASE "[global]\ndrain_notice = 25h\n", 1,
 	    "t.ini:7: drain_notice: \"25h\": out of range (0s..24h)" },
 	{ BASE "[global]\nworkers = 0\n", 1,
@@ -1680,7 +1684,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 68);
+	ck_assert_uint_eq(n, 69);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

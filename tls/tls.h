@@ -22,6 +22,7 @@
 #define SLUICE_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <openssl/ssl.h>
@@ -47,7 +48,8 @@ struct tls_client;
  * clients that send no SNI or an unknown name, and the first certificate
  * naming a host wins. Settings: l->tls_protocols (TLS 1.2 and/or 1.3 only),
  * l->tls_ciphers for TLS 1.2, server cipher preference, no renegotiation,
- * no compression, session tickets, ALPN "http/1.1" (or "http/1.0"; a client
+ * no compression, session tickets sealed with the listener's ticket keys
+ * (below), ALPN "http/1.1" (or "http/1.0"; a client
  * that offers ALPN without either is refused with no_application_protocol,
  * one that offers none is fine), SSL_OP_IGNORE_UNEXPECTED_EOF.
  *
@@ -83,6 +85,25 @@ void		 tls_server_unref(struct tls_server *set);
  * BEV_OPT_CLOSE_ON_FREE the bufferevent frees it.
  */
 SSL		*tls_server_ssl_new(struct tls_server *set);
+
+/*
+ * Session-ticket keys: one store per listener name, shared by every
+ * certificate set built for it (every generation, every worker), holding a
+ * current key that seals new tickets and the previous one, which still
+ * opens them (they are then renewed). Keys come from RAND_bytes and are
+ * zeroed when dropped.
+ */
+
+/*
+ * Give every listener's store a new current key; the previous one is
+ * zeroed, so a ticket sealed before the last two rotations no longer
+ * resumes. 0, or -1 when the random generator failed (a store then keeps
+ * its keys). Any thread; the main thread's timer calls it.
+ */
+int		 tls_tickets_rotate(void);
+
+/* How many rotations ran in this process (any thread). */
+uint64_t	 tls_tickets_rotations(void);
 
 /*
  * Client certificates (tls_verify_client)

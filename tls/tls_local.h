@@ -61,4 +61,32 @@ int	tls_file_check(const struct tls_report *rep, int line,
 int	tls_cert_load(SSL_CTX *ctx, const struct tls_report *rep,
 	    const char *key, const struct conf_cert *cc, time_t now);
 
+/*
+ * Session-ticket keys (ticket.c)
+ */
+
+struct tls_tickets;
+
+/*
+ * The ticket-key store of the listener called listener, shared with every
+ * other holder of that name, made (with a random current key) when there
+ * is none; one more reference. NULL when out of memory or when the random
+ * generator fails.
+ */
+struct tls_tickets *tls_tickets_get(const char *listener);
+
+/* Drop a reference; the last one zeroes the keys and frees. NULL is fine. */
+void	tls_tickets_unref(struct tls_tickets *t);
+
+/*
+ * The body of an SSL_CTX_set_tlsext_ticket_key_evp_cb callback with the
+ * store t: enc, seal a ticket with the current key (1, -1 on failure);
+ * else open the ticket named name with the current key (1; 2 in TLS 1.3)
+ * or the previous one (2: OpenSSL renews the ticket), 0 when neither has
+ * that name (a full handshake follows), -1 on failure. t NULL: 0.
+ */
+int	tls_tickets_cb(SSL *ssl, struct tls_tickets *t, unsigned char *name,
+	    unsigned char *iv, EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx,
+	    int enc);
+
 #endif

@@ -24,6 +24,7 @@
 #include "proxy/back/server.h"
 #include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
+#include "tls/tls.h"
 
 #define ADMIN_MAGIC	0x41444d4eu	/* "ADMN" */
 
@@ -176,11 +177,13 @@ admin_status(struct admin *a, struct evbuffer *b)
 	a->hooks->info(&i);
 	evbuffer_add_printf(b, "{\"pid\":%ld,\"generation\":%llu,"
 	    "\"state\":\"%s\",\"ready\":%s,\"workers\":%u,\"in_flight\":%u,"
-	    "\"connections\":%u,\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
+	    "\"connections\":%u,\"tls_ticket_rotations\":%llu,"
+	    "\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
 	    "\"last_reload\":{\"time\":%lld,\"ok\":%s,\"errors\":",
 	    (long)getpid(), (unsigned long long)i.generation, i.state,
 	    i.ready ? "true" : "false", i.workers, exchange_count(),
 	    clientconn_count(),
+	    (unsigned long long)tls_tickets_rotations(),
 	    (unsigned long long)i.reloads_ok,
 	    (unsigned long long)i.reloads_failed, (long long)i.last_reload,
 	    i.last_reload_ok ? "true" : "false");
@@ -446,6 +449,7 @@ admin_metrics(struct evhttp_request *req, struct evbuffer *b,
 	g.reloads_failed = i->reloads_failed;
 	g.in_flight = exchange_count();
 	g.connections = clientconn_count();
+	g.ticket_rotations = tls_tickets_rotations();
 	if (prom_render(b, &g) == -1) {
 		admin_text(req, b, 500, "Internal Server Error",
 		    "out of memory");

@@ -17,6 +17,8 @@ struct prom_gauges {
 	uint64_t	 reloads_failed;
 	unsigned	 in_flight;		/* sluice_in_flight */
 	unsigned	 connections;		/* sluice_client_connections */
+	uint64_t	 ticket_rotations;	/* sluice_tls_ticket_key_
+						 * rotations_total */
 };
 
 /*
