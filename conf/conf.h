@@ -304,6 +304,11 @@ struct conf_upstream {
 	int			 health_status_max;	/* default 399 */
 	uint64_t		 slow_start_ms;		/* default 0: off */
 	uint64_t		 tunnel_timeout_ms;	/* default 1h */
+	uint64_t		 max_response_header_size; /* 64k; trailers
+						 * too */
+	int			 max_response_headers;	/* 100; trailers too */
+	int			 max_interim_responses;	/* default 8 */
+	uint64_t		 max_chunk_extension;	/* default 1k */
 	int			 queue;			/* default 0: none */
 	uint64_t		 queue_timeout_ms;	/* default 5s */
 	char			*sticky_cookie;	/* sticky = cookie NAME; NULL:
@@ -338,6 +343,7 @@ struct conf_global {
 };
 
 #define CONF_WORKERS_MAX	64	/* = WORKER_MAX */
+#define CONF_RESP_HEADERS_MAX	128	/* = HTTP1_MAX_HEADERS */
 
 struct conf_admin {
 	int			 enabled;	/* [admin] listen set */

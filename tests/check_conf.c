@@ -564,6 +564,10 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->health_status_max, 399);
 	ck_assert_uint_eq(u->slow_start_ms, 0);
 	ck_assert_uint_eq(u->tunnel_timeout_ms, 3600000);
+	ck_assert_uint_eq(u->max_response_header_size, 65536);
+	ck_assert_int_eq(u->max_response_headers, 100);
+	ck_assert_int_eq(u->max_interim_responses, 8);
+	ck_assert_uint_eq(u->max_chunk_extension, 1024);
 	ck_assert_ptr_null(c->admin.token);
 	conf_free(c);
 	c = load_ok(BASE "retries = 0\nmax_fails = 3\nfail_timeout = 5s\n"
@@ -571,7 +575,9 @@ START_TEST(test_resilience)
 	    "health_check = /healthz?deep=1\n"
 	    "health_interval = 500ms\nhealth_timeout = 200ms\n"
 	    "health_rise = 1\nhealth_fall = 2\nhealth_status = 204\n"
-	    "slow_start = 30s\n[admin]\nlisten = 0.0.0.0:9901\n"
+	    "slow_start = 30s\nmax_response_header_size = 1m\n"
+	    "max_response_headers = 128\nmax_interim_responses = 0\n"
+	    "max_chunk_extension = 0\n[admin]\nlisten = 0.0.0.0:9901\n"
 	    "token = s3cret\n");
 	u = &c->upstreams[0];
 	ck_assert_int_eq(u->retries, 0);
@@ -588,6 +594,10 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->health_status_min, 204);
 	ck_assert_int_eq(u->health_status_max, 204);
 	ck_assert_uint_eq(u->slow_start_ms, 30000);
+	ck_assert_uint_eq(u->max_response_header_size, 1 << 20);
+	ck_assert_int_eq(u->max_response_headers, 128);
+	ck_assert_int_eq(u->max_interim_responses, 0);
+	ck_assert_uint_eq(u->max_chunk_extension, 0);
 	ck_assert_str_eq(c->admin.token, "s3cret");
 	conf_free(c);
 }
@@ -1269,6 +1279,10 @@ static const struct {
 	    "not a number" },
 	{ BASE "max_ejected = 50%%\n", 1, "t.ini:6: max_ejected: \"50%%\": "
 	    "not a number" },
+	{ BASE "max_response_headers = 129\n", 1,
+	    "t.ini:6: max_response_headers: \"129\": out of range (1..128)" },
+	{ BASE "max_response_header_size = 512\n", 1,
+	    "t.ini:6: max_response_header_size: \"512\": out of range" },
 	{ BASE "fail_on_invalid = maybe\n", 1,
 	    "t.ini:6: fail_on_invalid: \"maybe\": " },
 	{ BASE "balance = fastest\n", 1, "t.ini:6: balance: \"fastest\": "
@@ -1684,7 +1698,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 69);
+	ck_assert_uint_eq(n, 73);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

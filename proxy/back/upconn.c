@@ -33,8 +33,14 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+_Static_assert(CONF_RESP_HEADERS_MAX == HTTP1_MAX_HEADERS,
+    "max_response_headers is bounded by the parser's array");
+
 #define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
-#define UPCONN_MAX_LINE		4096	/* chunk-size and trailer lines */
+/* A chunk-size line: its size (16 hex digits reach 2^64) and the BWS
+ * before an extension, besides max_chunk_extension (at most 4k). */
+#define UPCONN_CHUNK_SIZE_MAX	32
+#define UPCONN_MAX_LINE		(UPCONN_CHUNK_SIZE_MAX + 4096)
 #define UPCONN_PEEK_MS		200	/* idle longer: check at reuse */
 #define UPCONN_READ_MAX		(64 * 1024)	/* one read of ours */
 
@@ -81,6 +87,9 @@ struct upconn {
 	enum http1_framing	 framing;
 	enum upconn_chunk	 chunk;
 	uint64_t		 remaining;	/* body or chunk bytes left */
+	unsigned		 ninterim;	/* 1xx heads skipped */
+	size_t			 trailer_bytes;	/* of the trailer section */
+	size_t			 trailer_lines;
 	struct evbuffer		*body;		/* bytes handed to cbs->body */
 	short			 pending;	/* close seen, input unread */
 	unsigned long		 tls_err;	/* OpenSSL's reason of the
@@ -499,6 +508,8 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 	uc->keep_alive = 0;
 	uc->idle_ms = 0;
 	uc->started = 0;
+	uc->ninterim = 0;
+	uc->trailer_bytes = uc->trailer_lines = 0;
 	bufferevent_setcb(uc->bev, upconn_read_cb, upconn_write_cb,
 	    upconn_event_cb, uc);
 	if ((flags & UPCONN_REQ_KEEP ? evbuffer_add_buffer_reference(out, req) :
@@ -624,14 +635,27 @@ upconn_detach(struct upconn *uc)
 	return bev;
 }
 
+/* Header lines complete in a head still coming (its status line aside). */
+static size_t
+upconn_head_lines(const char *buf, size_t len)
+{
+	const char	*p, *end = buf + len;
+	size_t		 n = 0;
+
+	for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		n++;
+	return n > 0 ? n - 1 : 0;
+}
+
 /* Parse the response head. 1: parsed a head, 0: need more, -1: failed. */
 static int
 upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 {
+	const struct server_settings	*set = &server_local(uc->srv)->set;
 	struct http1_response	 resp;
 	size_t			 len = evbuffer_get_length(in);
-	size_t			 want = len < UPCONN_MAX_HEAD ? len :
-				    UPCONN_MAX_HEAD;
+	size_t			 want = len < set->max_head ? len :
+				    set->max_head;
 	const char		*buf, *why = NULL;
 	int			 r;
 
@@ -639,8 +663,15 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	r = http1_response_parse(buf, want,
 	    (uc->head_request ? HTTP1_RESP_HEAD : 0) |
 	    (uc->upgrade ? HTTP1_RESP_UPGRADE : 0), &resp, &why);
-	if (r == 0 && want == UPCONN_MAX_HEAD)
-		why = "response head too large";
+	if (r == 0 && want == set->max_head)
+		why = "response head too large (max_response_header_size)";
+	else if (r == 0 && upconn_head_lines(buf, want) > set->max_headers)
+		why = "too many headers (max_response_headers)";
+	else if (r == 1 && resp.nheaders > set->max_headers)
+		why = "too many headers (max_response_headers)";
+	else if (r == 1 && resp.status < 200 && resp.status != 101 &&
+	    uc->ninterim == set->max_interim)
+		why = "too many 1xx responses (max_interim_responses)";
 	if (r == -1 || why != NULL) {
 		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
 		return -1;
@@ -650,6 +681,7 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	if (resp.status == 101)
 		return upconn_switch(uc, in, &resp);
 	if (resp.status < 200) {	/* 100, 102, 103: skip */
+		uc->ninterim++;
 		evbuffer_drain(in, resp.head_len);
 		return 1;
 	}
@@ -672,35 +704,100 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	return 1;
 }
 
-/* Read one line into line[UPCONN_MAX_LINE]. 1 read, 0 need more, -1 bad. */
+/*
+ * Take one line off in, its line end (CRLF or LF) excluded: into
+ * line[max + 1] when line is not NULL, its length into *len. A line longer
+ * than max, or a part of one already longer with no line end yet, fails
+ * with why. 1 read, 0 need more, -1 failed.
+ */
 static int
 upconn_readline(struct upconn *uc, struct evbuffer *in, char *line,
-    size_t *len)
+    size_t *len, size_t max, const char *why)
 {
-	struct evbuffer_ptr	p;
-	char			*s;
-	size_t			 n;
+	struct evbuffer_ptr	p, q;
+	size_t			 n, eol;
+	char			 cr = 0;
 
-	p = evbuffer_search_eol(in, NULL, &n, EVBUFFER_EOL_LF);
-	if (p.pos == -1) {
-		if (evbuffer_get_length(in) >= UPCONN_MAX_LINE) {
-			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
-			    "chunk line too long");
-			return -1;
-		}
-		return 0;
-	}
-	if ((size_t)p.pos >= UPCONN_MAX_LINE) {
-		upconn_fail(uc, UPCONN_ERR_PROTOCOL, "chunk line too long");
+	p = evbuffer_search_eol(in, NULL, &eol, EVBUFFER_EOL_LF);
+	n = p.pos == -1 ? evbuffer_get_length(in) : (size_t)p.pos;
+	if (n > max + 1) {		/* + 1: it may end in the CR */
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
 		return -1;
 	}
-	s = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
-	if (s == NULL)
+	if (p.pos == -1)
 		return 0;
-	memcpy(line, s, n);
-	line[n] = '\0';
+	if (n > 0 && evbuffer_ptr_set(in, &q, n - 1, EVBUFFER_PTR_SET) == 0 &&
+	    evbuffer_copyout_from(in, &q, &cr, 1) == 1 && cr == '\r')
+		n--;
+	if (n > max) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
+		return -1;
+	}
+	if (line != NULL) {
+		evbuffer_copyout(in, line, n);
+		line[n] = '\0';
+	}
+	evbuffer_drain(in, (size_t)p.pos + eol);
 	*len = n;
-	free(s);
+	return 1;
+}
+
+/* A chunk-size line, its extension within max_chunk_extension. */
+static int
+upconn_chunk_size(struct upconn *uc, struct evbuffer *in)
+{
+	static const char	 why[] =
+	    "chunk extension too long (max_chunk_extension)";
+	size_t			 max = server_local(uc->srv)->set.max_chunk_ext;
+	char			 line[UPCONN_MAX_LINE + 1];
+	const char		*ext;
+	size_t			 len;
+	int			 r;
+
+	if ((r = upconn_readline(uc, in, line, &len,
+	    UPCONN_CHUNK_SIZE_MAX + max, why)) != 1)
+		return r;
+	if ((ext = memchr(line, ';', len)) != NULL &&
+	    (size_t)(line + len - ext) > max) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
+		return -1;
+	}
+	if (http1_chunk_size_parse(line, len, &uc->remaining) == -1) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, "bad chunk size");
+		return -1;
+	}
+	uc->chunk = uc->remaining == 0 ? UPCONN_CHUNK_TRAILER :
+	    UPCONN_CHUNK_DATA;
+	return 1;
+}
+
+/*
+ * One line of the trailer section, dropped: the section is bounded as a
+ * head is, by max_response_header_size bytes and max_response_headers
+ * lines. The empty line completes the response.
+ */
+static int
+upconn_trailer(struct upconn *uc, struct evbuffer *in)
+{
+	const struct server_settings	*set = &server_local(uc->srv)->set;
+	size_t				 len, left;
+	int				 r;
+
+	left = set->max_head > uc->trailer_bytes + 2 ?
+	    set->max_head - uc->trailer_bytes - 2 : 0;
+	if ((r = upconn_readline(uc, in, NULL, &len, left, "trailer section "
+	    "too large (max_response_header_size)")) != 1)
+		return r;
+	if (len == 0) {
+		upconn_complete(uc);
+		return 1;
+	}
+	uc->trailer_bytes += len + 2;
+	if (++uc->trailer_lines > set->max_headers) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL,
+		    "too many trailer lines (max_response_headers)");
+		return -1;
+	}
 	return 1;
 }
 
@@ -708,7 +805,6 @@ upconn_readline(struct upconn *uc, struct evbuffer *in, char *line,
 static int
 upconn_chunked_step(struct upconn *uc, struct evbuffer *in)
 {
-	char	line[UPCONN_MAX_LINE + 1];
 	size_t	len, avail;
 	int	r;
 
@@ -723,29 +819,17 @@ upconn_chunked_step(struct upconn *uc, struct evbuffer *in)
 		upconn_deliver(uc, in, avail);
 		return 1;
 	}
-	if ((r = upconn_readline(uc, in, line, &len)) != 1)
-		return r;
 	switch (uc->chunk) {
 	case UPCONN_CHUNK_SIZE:
-		if (http1_chunk_size_parse(line, len, &uc->remaining) == -1) {
-			upconn_fail(uc, UPCONN_ERR_PROTOCOL, "bad chunk size");
-			return -1;
-		}
-		uc->chunk = uc->remaining == 0 ? UPCONN_CHUNK_TRAILER :
-		    UPCONN_CHUNK_DATA;
-		return 1;
+		return upconn_chunk_size(uc, in);
 	case UPCONN_CHUNK_CRLF:
-		if (len != 0) {
-			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
-			    "chunk data longer than its size");
-			return -1;
-		}
+		if ((r = upconn_readline(uc, in, NULL, &len, 0,
+		    "chunk data longer than its size")) != 1)
+			return r;
 		uc->chunk = UPCONN_CHUNK_SIZE;
 		return 1;
-	default:	/* trailers are read and dropped */
-		if (len == 0)
-			upconn_complete(uc);
-		return 1;
+	default:
+		return upconn_trailer(uc, in);
 	}
 }
 
