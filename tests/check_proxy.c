@@ -1432,7 +1432,8 @@ proxy_flood_sent(const char *path, const char *needle)
 	return n;
 }
 
-/* The CPU time (user + system) pid has used, in ms. */
+/* The CPU time (user + system) pid has used, in ms (counted by the kernel
+ * in clock ticks: 10 ms with the usual USER_HZ of 100). */
 static long
 proxy_cpu_ms(pid_t pid)
 {
@@ -1531,6 +1532,71 @@ START_TEST(test_response_bounds)
 	ck_assert_msg(hwm1 - hwm0 < FLOOD_HWM_KB, "sluice's peak RSS grew by "
 	    "%ld KiB", hwm1 - hwm0);
 	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* GET path on port with n "X-Reply: X-H: i" lines: the origin answers
+ * with those n headers (and its own few); the status. */
+static int
+proxy_bounds_get(int port, const char *path, int n)
+{
+	struct itest_resp	 r;
+	char			 req[8192];
+	size_t			 len;
+	int			 i, status;
+
+	len = (size_t)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n" HOST
+	    "Connection: close\r\n", path);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    "X-Reply: X-H: %d\r\n", i);
+	snprintf(req + len, sizeof(req) - len, "\r\n");
+	itest_request(port, req, &r);
+	status = r.status;
+	itest_resp_free(&r);
+	return status;
+}
+
+/*
+ * The bounds are the upstream's: with max_response_headers = 20 and
+ * max_interim_responses = 0, complete heads of 10 headers pass, of 30 are
+ * a 502, and one 103 before a 200 is a 502; the default upstream passes
+ * all three.
+ */
+START_TEST(test_response_bounds_keys)
+{
+	struct itest	 t;
+	int		 tight, loose, s10, s30, s103, l30, l103;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	tight = itest_sluice_port(&t);
+	loose = itest_free_port();
+	itest_sluice_start(&t, "[listener tight]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = tight\n\n[listener loose]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = loose\n\n[upstream tight]\nserver = 127.0.0.1:%d\n"
+	    "max_response_headers = 20\nmax_interim_responses = 0\n\n"
+	    "[upstream loose]\nserver = 127.0.0.1:%d\n", tight, loose,
+	    t.origin[0].port, t.origin[0].port);
+	s10 = proxy_bounds_get(tight, "/echo", 10);
+	s30 = proxy_bounds_get(tight, "/echo", 30);
+	s103 = proxy_bounds_get(tight, "/raw/103", 0);
+	l30 = proxy_bounds_get(loose, "/echo", 30);
+	l103 = proxy_bounds_get(loose, "/raw/103", 0);
+	printf("bounds by key: max_response_headers 20: 10 headers %d, 30 "
+	    "headers %d; max_interim_responses 0: a 103 %d; defaults: 30 "
+	    "headers %d, a 103 %d\n", s10, s30, s103, l30, l103);
+	fflush(stdout);
+	ck_assert_int_eq(s10, 200);
+	ck_assert_int_eq(s30, 502);
+	ck_assert_int_eq(s103, 502);
+	ck_assert_int_eq(l30, 200);
+	ck_assert_int_eq(l103, 200);
+	ck_assert(itest_wait_file(t.error_log,
+	    "too many headers (max_response_headers)", FLOOD_WAIT_MS));
+	ck_assert(itest_wait_file(t.error_log,
+	    "too many 1xx responses (max_interim_responses)", FLOOD_WAIT_MS));
 	itest_finish(&t);
 }
 END_TEST
@@ -1960,6 +2026,7 @@ check_suite(void)
 	tc = proxy_tcase("bounds");
 	tcase_add_loop_test(tc, test_response_bounds, 0,
 	    (int)(sizeof(proxy_floods) / sizeof(proxy_floods[0])));
+	tcase_add_test(tc, test_response_bounds_keys);
 	suite_add_tcase(s, tc);
 
 	tc = proxy_tcase("cli");
