@@ -301,6 +301,7 @@ struct conf_upstream {
 	char			*tls_server_name; /* SNI and the name verified;
 						 * NULL: each server's host */
 	struct conf_cert	 tls_client_cert; /* .cert NULL when unset */
+	int			 tls_allow_truncation;	/* default off */
 	int			 retries;		/* default 1, 0..10 */
 	int			 max_fails;		/* default 1; 0: off */
 	uint64_t		 fail_timeout_ms;	/* default 10s */
@@ -316,6 +317,11 @@ struct conf_upstream {
 	int			 health_status_max;	/* default 399 */
 	uint64_t		 slow_start_ms;		/* default 0: off */
 	uint64_t		 tunnel_timeout_ms;	/* default 1h */
+	uint64_t		 max_response_header_size; /* 64k; trailers
+						 * too */
+	int			 max_response_headers;	/* 100; trailers too */
+	int			 max_interim_responses;	/* default 8 */
+	uint64_t		 max_chunk_extension;	/* default 1k */
 	int			 queue;			/* default 0: none */
 	uint64_t		 queue_timeout_ms;	/* default 5s */
 	char			*sticky_cookie;	/* sticky = cookie NAME; NULL:
@@ -346,10 +352,12 @@ struct conf_global {
 	char			*pid_file;		/* default NULL */
 	int			 workers;		/* default 1; 0: auto */
 	int			 max_connections;	/* default 0: auto */
+	uint64_t		 tls_ticket_rotation_ms; /* default 1h */
 	struct conf_lines	 lines;			/* see conf_line() */
 };
 
 #define CONF_WORKERS_MAX	64	/* = WORKER_MAX */
+#define CONF_RESP_HEADERS_MAX	128	/* = HTTP1_MAX_HEADERS */
 
 /* The admin's token is at least this long (a guessable one protects
  * nothing off loopback). */

@@ -126,6 +126,9 @@ static const struct conf_keyword conf_keywords[] = {
 	    conf_set_auto_int, max_connections, "client connections open at "
 	    "once, all listeners; auto: half the descriptors left after a "
 	    "reserve"),
+	CONF_DURATION(GLOBAL, "tls_ticket_rotation", "1h", 1000, CONF_DAY_MS,
+	    tls_ticket_rotation_ms, "TLS session-ticket keys change this "
+	    "often; a ticket resumes for one to two of these"),
 
 	CONF_ADDR(ADMIN, "listen", listen,
 	    "/healthz /readyz /status /metrics, runtime drain"),
@@ -240,6 +243,18 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_DURATION(UPSTREAM, "tunnel_timeout", "1h", 1, CONF_DAY_MS,
 	    tunnel_timeout_ms,
 	    "an upgraded connection (WebSocket) idle this long closes"),
+	CONF_SIZE(UPSTREAM, "max_response_header_size", "64k", 1 << 10,
+	    1 << 20, max_response_header_size,
+	    "largest response head, and trailer section, from a server"),
+	CONF_INT(UPSTREAM, "max_response_headers", "100", 1,
+	    CONF_RESP_HEADERS_MAX, max_response_headers,
+	    "most header lines in a response head, and in its trailers"),
+	CONF_INT(UPSTREAM, "max_interim_responses", "8", 0, 100,
+	    max_interim_responses,
+	    "most 1xx responses (100, 102, 103) before the final one"),
+	CONF_SIZE(UPSTREAM, "max_chunk_extension", "1k", 0, 4 << 10,
+	    max_chunk_extension,
+	    "longest chunk extension (\";...\" after a chunk size)"),
 	CONF_DURATION(UPSTREAM, "slow_start", "0s", 0, CONF_DAY_MS,
 	    slow_start_ms,
 	    "a server back in service ramps its weight up over this"),
@@ -256,6 +271,9 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_CUSTOM(UPSTREAM, "tls_client_certificate", "", 0, 0,
 	    conf_set_client_cert, tls_client_cert,
 	    "CERT KEY presented to the servers (mutual TLS)"),
+	CONF_BOOL(UPSTREAM, "tls_allow_truncation", "off",
+	    tls_allow_truncation, "a close-delimited response ended without "
+	    "close_notify is complete (off: truncated, the client cut)"),
 	CONF_INT(UPSTREAM, "queue", "0", 0, 100000, queue,
 	    "requests that may wait for a slot under max_conns (0: none)"),
 	CONF_DURATION(UPSTREAM, "queue_timeout", "5s", 1, CONF_DAY_MS,

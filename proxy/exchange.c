@@ -150,6 +150,7 @@ static void	exchange_up_error(void *, enum upconn_error, const char *);
 static void	exchange_up_upgraded(void *);
 static void	exchange_tunnel_done(void *, enum tunnel_end);
 static void	exchange_cut(struct exchange *, enum exchange_who);
+static void	exchange_write_now(struct exchange *);
 static void	exchange_client_watch(struct exchange *, uint64_t);
 static int	exchange_send(struct exchange *);
 static int	exchange_rebuild(struct exchange *);
@@ -856,7 +857,12 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 		evbuffer_free(body);
 }
 
-/* The response had started: cut the client connection so it sees it. */
+/*
+ * The response had started: cut the client connection so it sees it.
+ * What is queued for a plain-TCP client goes first, so that it sees where
+ * the response was cut (evhttp_connection_free drops its output): a cut
+ * in the loop turn of the head would otherwise look like no response.
+ */
 static void
 exchange_cut(struct exchange *ex, enum exchange_who who)
 {
@@ -870,6 +876,7 @@ exchange_cut(struct exchange *ex, enum exchange_who who)
 		exchange_finish(ex, who, ex->phase);
 		return;
 	}
+	exchange_write_now(ex);
 	evhttp_connection_free(evcon);	/* closecb finishes ex */
 }
 

@@ -372,6 +372,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->global.shutdown_timeout_ms, 30000);
 	ck_assert_uint_eq(c->global.drain_notice_ms, 0);
 	ck_assert_uint_eq(c->global.drain_idle_timeout_ms, 2000);
+	ck_assert_uint_eq(c->global.tls_ticket_rotation_ms, 3600000);
 	ck_assert_str_eq(c->global.access_log, "-");
 	ck_assert_str_eq(c->global.error_log, "-");
 	ck_assert_int_eq(c->global.log_level, CONF_LOG_INFO);
@@ -563,6 +564,10 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->health_status_max, 399);
 	ck_assert_uint_eq(u->slow_start_ms, 0);
 	ck_assert_uint_eq(u->tunnel_timeout_ms, 3600000);
+	ck_assert_uint_eq(u->max_response_header_size, 65536);
+	ck_assert_int_eq(u->max_response_headers, 100);
+	ck_assert_int_eq(u->max_interim_responses, 8);
+	ck_assert_uint_eq(u->max_chunk_extension, 1024);
 	ck_assert_ptr_null(c->admin.token);
 	conf_free(c);
 	c = load_ok(BASE "retries = 0\nmax_fails = 3\nfail_timeout = 5s\n"
@@ -570,7 +575,9 @@ START_TEST(test_resilience)
 	    "health_check = /healthz?deep=1\n"
 	    "health_interval = 500ms\nhealth_timeout = 200ms\n"
 	    "health_rise = 1\nhealth_fall = 2\nhealth_status = 204\n"
-	    "slow_start = 30s\n[admin]\nlisten = 0.0.0.0:9901\n"
+	    "slow_start = 30s\nmax_response_header_size = 1m\n"
+	    "max_response_headers = 128\nmax_interim_responses = 0\n"
+	    "max_chunk_extension = 0\n[admin]\nlisten = 0.0.0.0:9901\n"
 	    "token = s3cret-0123456789\n");
 	u = &c->upstreams[0];
 	ck_assert_int_eq(u->retries, 0);
@@ -587,6 +594,10 @@ START_TEST(test_resilience)
 	ck_assert_int_eq(u->health_status_min, 204);
 	ck_assert_int_eq(u->health_status_max, 204);
 	ck_assert_uint_eq(u->slow_start_ms, 30000);
+	ck_assert_uint_eq(u->max_response_header_size, 1 << 20);
+	ck_assert_int_eq(u->max_response_headers, 128);
+	ck_assert_int_eq(u->max_interim_responses, 0);
+	ck_assert_uint_eq(u->max_chunk_extension, 0);
 	ck_assert_str_eq(c->admin.token, "s3cret-0123456789");
 	ck_assert_int_eq(c->admin.public_read, 0);
 	ck_assert_uint_eq(c->admin.nserver_names, 0);
@@ -634,7 +645,8 @@ START_TEST(test_tls)
 		"[upstream v6]\n"
 		"server = [::1]:9443\n"
 		"tls = yes\n"					/* 20 */
-		"tls_server_name = ::1\n";
+		"tls_server_name = ::1\n"
+		"tls_allow_truncation = on\n";
 	struct conf			*c = load_ok(text);
 	const struct conf_listener	*l = &c->listeners[0];
 	const struct conf_upstream	*u = &c->upstreams[0];
@@ -654,9 +666,11 @@ START_TEST(test_tls)
 	ck_assert_str_eq(u->tls_client_cert.cert, "/c.pem");
 	ck_assert_str_eq(u->tls_client_cert.key, "/c.key");
 	ck_assert_int_eq(u->tls_client_cert.line, 17);
+	ck_assert_int_eq(u->tls_allow_truncation, 0);
 	u = &c->upstreams[1];
 	ck_assert_int_eq(u->tls, 1);
 	ck_assert_int_eq(u->tls_verify, 1);
+	ck_assert_int_eq(u->tls_allow_truncation, 1);
 	ck_assert_str_eq(u->tls_server_name, "::1");
 	ck_assert_ptr_null(u->tls_client_cert.cert);
 	conf_free(c);
@@ -1245,6 +1259,9 @@ static const struct {
 	    "t.ini:7: shutdown_timeout: \"\": empty value" },
 	{ BASE "[global]\nshutdown_timeout = 0\n", 1,
 	    "t.ini:7: shutdown_timeout: \"0\": out of range (1ms..24h)" },
+	{ BASE "[global]\ntls_ticket_rotation = 999ms\n", 1,
+	    "t.ini:7: tls_ticket_rotation: \"999ms\": out of range "
+	    "(1s..24h)" },
 	{ BASE "[global]\ndrain_notice = 25h\n", 1,
 	    "t.ini:7: drain_notice: \"25h\": out of range (0s..24h)" },
 	{ BASE "[global]\nworkers = 0\n", 1,
@@ -1281,6 +1298,10 @@ static const struct {
 	    "not a number" },
 	{ BASE "max_ejected = 50%%\n", 1, "t.ini:6: max_ejected: \"50%%\": "
 	    "not a number" },
+	{ BASE "max_response_headers = 129\n", 1,
+	    "t.ini:6: max_response_headers: \"129\": out of range (1..128)" },
+	{ BASE "max_response_header_size = 512\n", 1,
+	    "t.ini:6: max_response_header_size: \"512\": out of range" },
 	{ BASE "fail_on_invalid = maybe\n", 1,
 	    "t.ini:6: fail_on_invalid: \"maybe\": " },
 	{ BASE "balance = fastest\n", 1, "t.ini:6: balance: \"fastest\": "
@@ -1715,7 +1736,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 73);
+	ck_assert_uint_eq(n, 79);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

@@ -666,6 +666,7 @@ static const struct {
 	{ "sluice_client_connections", "gauge" },
 	{ "sluice_connections", "gauge" },
 	{ "sluice_connections_max", "gauge" },
+	{ "sluice_tls_ticket_key_rotations_total", "counter" },
 	{ "sluice_requests_total", "counter" },
 	{ "sluice_request_duration_seconds", "histogram" },
 	{ "sluice_upstream_duration_seconds", "histogram" },
@@ -769,7 +770,7 @@ END_TEST
 /* The gauges the proxy passes in. */
 START_TEST(test_gauges)
 {
-	struct prom_gauges	 g = { 7, "running", 3, 2, 11, 5, 0, NULL };
+	struct prom_gauges	 g = { 7, "running", 3, 2, 11, 5, 0, NULL, 4 };
 	struct page		 p;
 
 	render(&p, &g);
@@ -783,6 +784,8 @@ START_TEST(test_gauges)
 	    labels("result", "failed", NULL)) == 2);
 	ck_assert(value(&p, "sluice_in_flight", labels(NULL)) == 11);
 	ck_assert(value(&p, "sluice_client_connections", labels(NULL)) == 5);
+	ck_assert(value(&p, "sluice_tls_ticket_key_rotations_total",
+	    labels(NULL)) == 4);
 	page_free(&p);
 }
 END_TEST

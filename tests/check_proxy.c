@@ -1389,6 +1389,218 @@ START_TEST(test_early_hints)
 }
 END_TEST
 
+/* --- bounds on what a server sends ------------------------------------- */
+
+/* What the origin floods (tests/origin /flood/KIND/N), and what comes of
+ * it: a 502 while no response began, else a 200 cut short. */
+static const struct {
+	const char	*kind;
+	int		 status;
+	const char	*term;
+	const char	*reason;
+} proxy_floods[] = {
+	{ "1xx", 502, "server_headers",
+	    "too many 1xx responses (max_interim_responses)" },
+	{ "header", 502, "server_headers",
+	    "response head too large (max_response_header_size)" },
+	{ "headers", 502, "server_headers",
+	    "too many headers (max_response_headers)" },
+	{ "trailers", 200, "server_body",
+	    "too many trailer lines (max_response_headers)" },
+	{ "bigtrailers", 200, "server_body",
+	    "trailer section too large (max_response_header_size)" },
+	{ "chunkext", 200, "server_body",
+	    "chunk extension too long (max_chunk_extension)" },
+};
+
+/* Bytes the origin is asked to flood, and the bounds of sluice's part. */
+#define FLOOD_BYTES	(50 * MIB)
+#define FLOOD_CPU_MS	300	/* CPU time sluice may spend on one */
+#define FLOOD_HWM_KB	8192	/* growth of its peak RSS */
+#define FLOOD_WAIT_MS	10000	/* bound of a log wait */
+
+/* The number after needle in the file at path ("FLOOD kind - N"), or -1. */
+static long long
+proxy_flood_sent(const char *path, const char *needle)
+{
+	char		*text = itest_read_file(path, NULL), *p;
+	long long	 n = -1;
+
+	if (text != NULL && (p = strstr(text, needle)) != NULL)
+		n = strtoll(p + strlen(needle) + 2, NULL, 10);
+	free(text);
+	return n;
+}
+
+/* The CPU time (user + system) pid has used, in ms (counted by the kernel
+ * in clock ticks: 10 ms with the usual USER_HZ of 100). */
+static long
+proxy_cpu_ms(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* fields 14 and 15, after the command name in parentheses */
+	ck_assert_ptr_nonnull(p = strrchr(buf, ')'));
+	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %lu %lu", &ut, &st), 2);
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/* The peak RSS of pid so far (VmHWM), in KiB. */
+static long
+proxy_hwm_kb(pid_t pid)
+{
+	char	 path[64], line[256];
+	long	 kb = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	ck_assert_int_gt(kb, 0);
+	return kb;
+}
+
+/*
+ * A server that floods a response part (1xx responses, a header line, header
+ * lines, trailer lines, long trailer lines, a chunk extension) for 50 MiB:
+ * sluice stops at the bound, a 502 before the client got a head, a cut
+ * after it (the chunked response gets no last chunk), logged with the
+ * reason and the termination code; its CPU time and peak RSS stay small.
+ */
+START_TEST(test_response_bounds)
+{
+	struct itest	 t;
+	struct itest_resp r;
+	struct itest_conn c;
+	char		 path[64], term[64], needle[64];
+	long long	 sent;
+	long		 cpu0, cpu1, hwm0, hwm1, rss1;
+	int		 i = _i;
+
+	proxy_start(&t, 1, 5, 5);
+	itest_connect(&c, t.sluice.port, IO_MS);	/* warm up */
+	proxy_get_pattern(&c, "/chunked/100000", 100000);
+	itest_close(&c);
+	cpu0 = proxy_cpu_ms(t.sluice.pid);
+	hwm0 = proxy_hwm_kb(t.sluice.pid);
+	snprintf(path, sizeof(path), "/flood/%s/%d", proxy_floods[i].kind,
+	    FLOOD_BYTES);
+	itest_get(t.sluice.port, path, &r);
+	ck_assert_msg(itest_wait_file(t.error_log, proxy_floods[i].reason,
+	    FLOOD_WAIT_MS), "no \"%s\" in the error log:\n%s",
+	    proxy_floods[i].reason, itest_file_tail(t.error_log));
+	snprintf(needle, sizeof(needle), "FLOOD %s ", proxy_floods[i].kind);
+	ck_assert_msg(itest_wait_file(t.origin_log[0], needle,
+	    FLOOD_WAIT_MS),
+	    "the origin did not end its flood:\n%s",
+	    itest_file_tail(t.origin_log[0]));
+	ck_assert(itest_wait_lines_with(t.access_log, path, NULL, 1,
+	    FLOOD_WAIT_MS) >= 1);
+	itest_lines_term(t.access_log, path, NULL, term, sizeof(term));
+	cpu1 = proxy_cpu_ms(t.sluice.pid);
+	hwm1 = proxy_hwm_kb(t.sluice.pid);
+	rss1 = itest_rss_kb(t.sluice.pid);
+	sent = proxy_flood_sent(t.origin_log[0], needle);
+	printf("bounds, %s: status %d, %s, %zu body bytes, term %s; origin "
+	    "wrote %lld of %d bytes; sluice CPU %ld ms, peak RSS %ld -> %ld "
+	    "KiB (RSS %ld KiB)\n", proxy_floods[i].kind, r.status,
+	    r.complete ? "complete" : "cut", r.bodylen, term, sent, FLOOD_BYTES,
+	    cpu1 - cpu0, hwm0, hwm1, rss1);
+	fflush(stdout);
+	ck_assert_int_eq(r.status, proxy_floods[i].status);
+	if (proxy_floods[i].status == 200) {
+		ck_assert_msg(!r.complete && r.framing == 'C' && r.eof,
+		    "the cut response was not visible: framing %c, "
+		    "complete %d", r.framing, r.complete);
+		ck_assert_str_eq((char *)r.body, "hello");
+	}
+	ck_assert_str_eq(term, proxy_floods[i].term);
+	ck_assert_msg(cpu1 - cpu0 < FLOOD_CPU_MS, "sluice spent %ld ms of CPU",
+	    cpu1 - cpu0);
+	ck_assert_msg(hwm1 - hwm0 < FLOOD_HWM_KB, "sluice's peak RSS grew by "
+	    "%ld KiB", hwm1 - hwm0);
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* GET path on port with n "X-Reply: X-H: i" lines: the origin answers
+ * with those n headers (and its own few); the status. */
+static int
+proxy_bounds_get(int port, const char *path, int n)
+{
+	struct itest_resp	 r;
+	char			 req[8192];
+	size_t			 len;
+	int			 i, status;
+
+	len = (size_t)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n" HOST
+	    "Connection: close\r\n", path);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    "X-Reply: X-H: %d\r\n", i);
+	snprintf(req + len, sizeof(req) - len, "\r\n");
+	itest_request(port, req, &r);
+	status = r.status;
+	itest_resp_free(&r);
+	return status;
+}
+
+/*
+ * The bounds are the upstream's: with max_response_headers = 20 and
+ * max_interim_responses = 0, complete heads of 10 headers pass, of 30 are
+ * a 502, and one 103 before a 200 is a 502; the default upstream passes
+ * all three.
+ */
+START_TEST(test_response_bounds_keys)
+{
+	struct itest	 t;
+	int		 tight, loose, s10, s30, s103, l30, l103;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	tight = itest_sluice_port(&t);
+	loose = itest_free_port();
+	itest_sluice_start(&t, "[listener tight]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = tight\n\n[listener loose]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = loose\n\n[upstream tight]\nserver = 127.0.0.1:%d\n"
+	    "max_response_headers = 20\nmax_interim_responses = 0\n\n"
+	    "[upstream loose]\nserver = 127.0.0.1:%d\n", tight, loose,
+	    t.origin[0].port, t.origin[0].port);
+	s10 = proxy_bounds_get(tight, "/echo", 10);
+	s30 = proxy_bounds_get(tight, "/echo", 30);
+	s103 = proxy_bounds_get(tight, "/raw/103", 0);
+	l30 = proxy_bounds_get(loose, "/echo", 30);
+	l103 = proxy_bounds_get(loose, "/raw/103", 0);
+	printf("bounds by key: max_response_headers 20: 10 headers %d, 30 "
+	    "headers %d; max_interim_responses 0: a 103 %d; defaults: 30 "
+	    "headers %d, a 103 %d\n", s10, s30, s103, l30, l103);
+	fflush(stdout);
+	ck_assert_int_eq(s10, 200);
+	ck_assert_int_eq(s30, 502);
+	ck_assert_int_eq(s103, 502);
+	ck_assert_int_eq(l30, 200);
+	ck_assert_int_eq(l103, 200);
+	ck_assert(itest_wait_file(t.error_log,
+	    "too many headers (max_response_headers)", FLOOD_WAIT_MS));
+	ck_assert(itest_wait_file(t.error_log,
+	    "too many 1xx responses (max_interim_responses)", FLOOD_WAIT_MS));
+	itest_finish(&t);
+}
+END_TEST
+
 /* --- resources and the client going away ------------------------------- */
 
 /* Read a response body slowly for secs seconds (64 KiB, pause 50 ms),
@@ -1809,6 +2021,12 @@ check_suite(void)
 	tcase_add_test(tc, test_client_gone_waiting);
 	tcase_add_test(tc, test_access_log);
 	tcase_add_test(tc, test_exchange_ids);
+	suite_add_tcase(s, tc);
+
+	tc = proxy_tcase("bounds");
+	tcase_add_loop_test(tc, test_response_bounds, 0,
+	    (int)(sizeof(proxy_floods) / sizeof(proxy_floods[0])));
+	tcase_add_test(tc, test_response_bounds_keys);
 	suite_add_tcase(s, tc);
 
 	tc = proxy_tcase("cli");

@@ -667,6 +667,74 @@ START_TEST(test_resume)
 }
 END_TEST
 
+/* A handshake of a new client with set offering sess (NULL: none), data
+ * both ways for the tickets; 1 when resumed; the new session in *out. */
+static int
+ticket_round(struct tls_server *set, int ver, SSL_SESSION *sess,
+    SSL_SESSION **out)
+{
+	SSL	*cli = raw_client("a.test", ver, ver, NULL);
+	SSL	*srv = tls_server_ssl_new(set);
+	int	 reused;
+
+	ck_assert_ptr_nonnull(srv);
+	if (sess != NULL)
+		ck_assert_int_eq(SSL_set_session(cli, sess), 1);
+	ck_assert_int_eq(handshake(cli, srv), 0);
+	transfer(srv, cli);
+	reused = SSL_session_reused(cli);
+	if (out != NULL)
+		ck_assert_ptr_nonnull(*out = SSL_get1_session(cli));
+	ck_assert_int_eq(SSL_shutdown(cli), 0);
+	SSL_free(cli);
+	SSL_free(srv);
+	return reused;
+}
+
+/*
+ * Ticket keys belong to the listener's name: a set built again for it (a
+ * reload) opens the tickets of the one before, another listener's does
+ * not; one rotation later a ticket still resumes, two later it does not.
+ * TLS 1.3 and 1.2.
+ */
+START_TEST(test_ticket_keys)
+{
+	static const int	 vers[] = { TLS1_3_VERSION, TLS1_2_VERSION };
+	struct tls_server	*a, *b, *other;
+	struct conf		*c;
+	SSL_SESSION		*s0;
+	char			 err[1024], warn[1024];
+	uint64_t		 n0;
+	int			 round;
+
+	c = conf_with("[upstream app]\nserver = 127.0.0.1:9443\n"
+	    "[listener other]\nlisten = 127.0.0.1:8444\nupstream = app\n",
+	    SET_ABC);
+	ck_assert_ptr_nonnull(other = tls_server_new("t.ini",
+	    &c->listeners[0], time(NULL), err, sizeof(err), warn,
+	    sizeof(warn)));
+	conf_free(c);
+	for (round = 0; round < 2; round++) {
+		a = server_ok(SET_ABC);
+		ck_assert_int_eq(ticket_round(a, vers[round], NULL, &s0), 0);
+		b = server_ok(SET_ABC);		/* the reload's */
+		tls_server_unref(a);
+		ck_assert_int_eq(ticket_round(b, vers[round], s0, NULL), 1);
+		ck_assert_int_eq(ticket_round(other, vers[round], s0, NULL),
+		    0);
+		n0 = tls_tickets_rotations();
+		ck_assert_int_eq(tls_tickets_rotate(), 0);
+		ck_assert_int_eq(ticket_round(b, vers[round], s0, NULL), 1);
+		ck_assert_int_eq(tls_tickets_rotate(), 0);
+		ck_assert_int_eq(ticket_round(b, vers[round], s0, NULL), 0);
+		ck_assert_uint_eq(tls_tickets_rotations(), n0 + 2);
+		SSL_SESSION_free(s0);
+		tls_server_unref(b);
+	}
+	tls_server_unref(other);
+}
+END_TEST
+
 /* Plain text sent to a TLS server fails the handshake. */
 START_TEST(test_plaintext)
 {
@@ -1058,6 +1126,7 @@ check_suite(void)
 	tcase_add_test(tc, test_options);
 	tcase_add_loop_test(tc, test_alpn, 0, NITEMS(alpn_cases));
 	tcase_add_test(tc, test_resume);
+	tcase_add_test(tc, test_ticket_keys);
 	tcase_add_test(tc, test_plaintext);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_refcount_dup);

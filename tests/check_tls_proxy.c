@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -62,6 +63,10 @@
  * of their close (well below client_timeout: they are not timed out). */
 #define TLSP_REFUSED	3
 #define TLSP_REFUSE_MS	1000
+/* The ticket-key test: bound of a wait for a rotation (tls_ticket_rotation
+ * 1s), and rounds redone when a rotation came in between. */
+#define TLSP_TICKET_WAIT_MS 5000
+#define TLSP_TICKET_TRIES 5
 
 /* The certificates, made before each test case (tlsp_tcase). */
 static char	tlsp_certdir[64];
@@ -1590,6 +1595,84 @@ START_TEST(test_upstream_tls)
 END_TEST
 
 /*
+ * One GET of path through port: its framing to the client, whether it
+ * came whole (and right), its termination code; the figure line says so.
+ */
+static int
+tlsp_trunc_get(struct itest *t, int port, const char *what,
+    const char *path, size_t len, char *term, size_t termlen)
+{
+	struct itest_resp	 r;
+	unsigned char		*want;
+	int			 whole;
+
+	ck_assert((want = malloc(len)) != NULL);
+	itest_pattern_fill(want, 0, len);
+	itest_get(port, path, &r);
+	whole = r.status == 200 && r.complete && r.bodylen == len &&
+	    memcmp(r.body, want, len) == 0;
+	ck_assert(itest_wait_lines_with(t->access_log, path, what, 1,
+	    WAIT_MS) >= 1);
+	itest_lines_term(t->access_log, path, what, term, termlen);
+	printf("truncation, %s, %s: status %d, framing %c, %zu of %zu bytes, "
+	    "%s, peer closed %d, term %s\n", what, path, r.status,
+	    r.framing, r.bodylen, len, whole ? "complete" : "NOT complete",
+	    r.eof, term);
+	fflush(stdout);
+	itest_resp_free(&r);
+	free(want);
+	return whole;
+}
+
+/*
+ * A close-delimited response from a TLS origin that ends without
+ * close_notify is truncated: the client's chunked response gets no last
+ * chunk and its connection closes, logged server_body with "truncated (no
+ * close_notify)"; with tls_allow_truncation = on it is complete. One that
+ * ends with close_notify is complete either way.
+ */
+START_TEST(test_upstream_truncation)
+{
+	struct itest	 t;
+	char		 term[64];
+	int		 cut, allow, whole;
+
+	itest_init(&t);
+	itest_origin_start_opts(&t, 0, "a", "-T %s/a", tlsp_certdir);
+	cut = itest_sluice_port(&t);
+	allow = itest_free_port();
+	itest_sluice_start(&t, "[listener cut]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = cut\n\n[listener allow]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = allow\n\n[upstream cut]\nserver = 127.0.0.1:%d\n"
+	    "tls = on\ntls_verify = off\n\n[upstream allow]\n"
+	    "server = 127.0.0.1:%d\ntls = on\ntls_verify = off\n"
+	    "tls_allow_truncation = on\n", cut, allow, t.origin[0].port,
+	    t.origin[0].port);
+
+	whole = tlsp_trunc_get(&t, cut, "cut", "/closedirty/200000", 200000,
+	    term, sizeof(term));
+	ck_assert_msg(!whole, "a response cut without close_notify came "
+	    "whole");
+	ck_assert_str_eq(term, "server_body");
+	ck_assert_msg(itest_wait_file(t.error_log,
+	    "truncated (no close_notify)", WAIT_MS), "no reason in the error "
+	    "log:\n%s", itest_file_tail(t.error_log));
+	ck_assert(tlsp_trunc_get(&t, cut, "cut", "/close/200000", 200000,
+	    term, sizeof(term)));
+	ck_assert_str_eq(term, "ok");
+	ck_assert(tlsp_trunc_get(&t, allow, "allow", "/closedirty/200001",
+	    200001, term, sizeof(term)));
+	ck_assert_str_eq(term, "ok");
+	ck_assert(tlsp_trunc_get(&t, allow, "allow", "/close/200001", 200001,
+	    term, sizeof(term)));
+	ck_assert_str_eq(term, "ok");
+	ck_assert_int_eq(itest_count_file(t.error_log,
+	    "truncated (no close_notify)"), 1);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
  * Mutual TLS: `openssl s_server -Verify 1` requires a client certificate
  * signed by the CA. Without tls_client_certificate sluice answers 502;
  * with it 200 (s_server's close-delimited HTTP/1.0 status page, which
@@ -1975,6 +2058,165 @@ START_TEST(test_proxy_protocol_tls)
 }
 END_TEST
 
+/* The session-ticket rotations sluice has counted (/status). */
+static long long
+tlsp_rotations(int admin)
+{
+	long long	 n = itest_admin_status_int(admin, NULL,
+			    "tls_ticket_rotations");
+
+	ck_assert_msg(n != LLONG_MIN, "no tls_ticket_rotations in /status");
+	return n;
+}
+
+/* Wait until the rotation count reaches n; the count then. */
+static long long
+tlsp_rotations_wait(int admin, long long n)
+{
+	double		 end = itest_now() + TLSP_TICKET_WAIT_MS;
+	long long	 got;
+
+	while ((got = tlsp_rotations(admin)) < n) {
+		ck_assert_msg(itest_now() < end, "the ticket keys rotated %lld "
+		    "times, not %lld, within %d ms", got, n,
+		    TLSP_TICKET_WAIT_MS);
+		poll(NULL, 0, 20);
+	}
+	return got;
+}
+
+/*
+ * A TLS 1.3 connection to port offering the session in der (NULL: none),
+ * one GET on it (so that the tickets arrive), closed with close_notify.
+ * Returns whether the session was resumed; the newest session, DER, in
+ * *out when out is not NULL (the caller frees).
+ */
+static int
+tlsp_ticket(SSL_CTX *ctx, int port, const unsigned char *der, long derlen,
+    unsigned char **out, long *outlen)
+{
+	struct tlsp_conn	*c = calloc(1, sizeof(*c));
+	struct tlsp_resp	 r;
+	SSL_SESSION		*sess;
+	const unsigned char	*p = der;
+	unsigned char		*q;
+	int			 reused;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_ne(c->fd = tlsp_tcp(port), -1);
+	ck_assert_ptr_nonnull(c->ssl = SSL_new(ctx));
+	ck_assert_int_eq(SSL_set_fd(c->ssl, c->fd), 1);
+	ck_assert_int_eq(SSL_set_tlsext_host_name(c->ssl, "a.test"), 1);
+	if (der != NULL) {
+		ck_assert_ptr_nonnull(sess = d2i_SSL_SESSION(NULL, &p,
+		    derlen));
+		ck_assert_int_eq(SSL_set_session(c->ssl, sess), 1);
+		SSL_SESSION_free(sess);
+	}
+	ck_assert_int_eq(SSL_connect(c->ssl), 1);
+	tlsp_get_ok(c, "a.test", "/bytes/10", &r);
+	reused = SSL_session_reused(c->ssl);
+	if (out != NULL) {
+		ck_assert_ptr_nonnull(sess = SSL_get1_session(c->ssl));
+		ck_assert_int_gt(*outlen = i2d_SSL_SESSION(sess, NULL), 0);
+		ck_assert_ptr_nonnull(*out = q = malloc((size_t)*outlen));
+		ck_assert_int_eq(i2d_SSL_SESSION(sess, &q), *outlen);
+		SSL_SESSION_free(sess);
+	}
+	(void)SSL_shutdown(c->ssl);
+	tlsp_close(c);
+	free(c);
+	return reused;
+}
+
+/*
+ * Session-ticket keys rotate every tls_ticket_rotation (1s here, waited
+ * for on /status's count, never slept on): a ticket sealed before one
+ * rotation still resumes, one from before two does not; a ticket survives
+ * a reload (the keys are the listener's, not the generation's). With
+ * SLUICE_TEST_WORKERS=2 the connections land on either worker.
+ */
+START_TEST(test_ticket_rotation)
+{
+	struct itest	 t;
+	SSL_CTX		*ctx = tlsp_ctx(TLS1_3_VERSION, TLS1_3_VERSION);
+	unsigned char	*der = NULL;
+	long		 derlen = 0;
+	long long	 r0, r1;
+	int		 admin, attempt, once = -1, twice = -1, reload = -1;
+	char		*certs, *rest;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_port(&t);
+	admin = itest_free_port();
+	ck_assert(asprintf(&certs, "tls_certificate = %s/a.pem %s/a.key\n",
+	    tlsp_certdir, tlsp_certdir) != -1);
+	ck_assert(asprintf(&rest, "[admin]\nlisten = 127.0.0.1:%d\n\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n%s\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n", admin,
+	    t.sluice.port, certs, t.origin[0].port) != -1);
+	itest_sluice_config(&t, "shutdown_timeout = 5s\n"
+	    "tls_ticket_rotation = 1s\n", "%s", rest);
+	itest_sluice_launch(&t);
+
+	/* one rotation, then two: a round that saw another one is redone */
+	for (attempt = 0; attempt < TLSP_TICKET_TRIES && twice == -1;
+	    attempt++) {
+		free(der);
+		der = NULL;
+		r0 = tlsp_rotations(admin);
+		(void)tlsp_ticket(ctx, t.sluice.port, NULL, 0, &der, &derlen);
+		if (tlsp_rotations(admin) != r0)
+			continue;
+		tlsp_rotations_wait(admin, r0 + 1);
+		once = tlsp_ticket(ctx, t.sluice.port, der, derlen, NULL,
+		    NULL);
+		if (tlsp_rotations(admin) != r0 + 1)
+			continue;
+		tlsp_rotations_wait(admin, r0 + 2);
+		twice = tlsp_ticket(ctx, t.sluice.port, der, derlen, NULL,
+		    NULL);
+	}
+	printf("ticket keys, tls_ticket_rotation 1s: after one rotation "
+	    "resumed %d, after two resumed %d (round %d)\n", once, twice,
+	    attempt);
+	fflush(stdout);
+	ck_assert_msg(twice != -1, "no round without an extra rotation in "
+	    "%d tries", TLSP_TICKET_TRIES);
+	ck_assert_int_eq(once, 1);
+	ck_assert_int_eq(twice, 0);
+
+	/* a reload keeps the keys: within one rotation the ticket resumes */
+	for (attempt = 0; attempt < TLSP_TICKET_TRIES && reload == -1;
+	    attempt++) {
+		free(der);
+		der = NULL;
+		r0 = tlsp_rotations(admin);
+		(void)tlsp_ticket(ctx, t.sluice.port, NULL, 0, &der, &derlen);
+		if (tlsp_rotations(admin) != r0)
+			continue;
+		itest_sluice_hup(&t, "reload: generation ", WAIT_MS);
+		r1 = itest_count_file(t.error_log, "reload: generation ");
+		reload = tlsp_ticket(ctx, t.sluice.port, der, derlen, NULL,
+		    NULL);
+		if (tlsp_rotations(admin) > r0 + 1) {
+			reload = -1;	/* two rotations: proves nothing */
+			continue;
+		}
+		printf("ticket keys: a ticket from before reload %lld resumed "
+		    "%d after it\n", r1, reload);
+	}
+	fflush(stdout);
+	ck_assert_int_eq(reload, 1);
+	free(der);
+	free(certs);
+	free(rest);
+	SSL_CTX_free(ctx);
+	itest_finish(&t);
+}
+END_TEST
+
 /* --- the suite --------------------------------------------------------- */
 
 /* --- the admin endpoint over TLS --------------------------------------- */
@@ -2122,6 +2364,7 @@ check_suite(void)
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_bad_reload);
 	tcase_add_test(tc, test_admin_tls);
+	tcase_add_test(tc, test_ticket_rotation);
 	suite_add_tcase(s, tc);
 
 	tc = tlsp_tcase("clients");
@@ -2133,6 +2376,7 @@ check_suite(void)
 	tc = tlsp_tcase("upstream");
 	tcase_add_test(tc, test_upstream_tls);
 	tcase_add_test(tc, test_upstream_mtls);
+	tcase_add_test(tc, test_upstream_truncation);
 	suite_add_tcase(s, tc);
 	return s;
 }

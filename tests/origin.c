@@ -7,7 +7,13 @@
  * or chunked, and keeps connections alive unless asked to close.
  *
  * Usage: origin -n NAME [-p PORT] [-l LOGFILE] [-k MS [-K]] [-f FILE] [-C]
- * [-L HEADER] [-T CERTS].
+ * [-L HEADER] [-T CERTS]. With -T, a connection the origin closes after a
+ * response ends with close_notify, but after /closedirty/N (the bytes of
+ * /close/N) it does not. /flood/KIND/N sends the start of a response
+ * and then one part of it again and again (origin_floods: 1xx responses,
+ * a header line, header lines, trailer lines, a chunk extension) until N
+ * bytes are queued, then closes; "FLOOD KIND - BYTES" is logged when the
+ * connection goes, BYTES what the kernel took.
  * It binds 127.0.0.1 (port 0 unless -p), prints
  * "PORT <n>" on stdout (its only output there) and serves until SIGTERM or
  * SIGINT, then exits 0. With -l it appends "METHOD TARGET BODYLEN" to
@@ -106,6 +112,16 @@ enum origin_chunk {
 	ORIGIN_CHUNK_TRAILER,	/* trailer lines up to the empty line */
 };
 
+/*
+ * /flood/KIND/N: a response whose KIND part repeats until N bytes are
+ * queued, then the connection closes: what a proxy must bound.
+ */
+struct origin_flood {
+	const char	*kind;
+	const char	*start;		/* sent once */
+	const char	*unit;		/* then repeated */
+};
+
 /* One client connection and the request it is reading or answering. */
 struct origin_conn {
 	LIST_ENTRY(origin_conn)	 entry;
@@ -134,6 +150,10 @@ struct origin_conn {
 	unsigned		 gen_nchunk;	/* chunks sent so far */
 	unsigned		 drip_ms;
 	int			 close_after;	/* close after the response */
+	int			 dirty_close;	/* TLS: no close_notify */
+	const struct origin_flood *flood;	/* /flood: what repeats */
+	uint64_t		 flood_left;	/* bytes still to queue */
+	uint64_t		 flood_queued;	/* bytes queued so far */
 	int			 busy;		/* counted in origin.busy */
 
 	int64_t			 ws_left;	/* /ws?close=N: bytes still to
@@ -249,6 +269,12 @@ origin_number(const char *s)
 static void
 origin_conn_free(struct origin_conn *c)
 {
+	if (c->flood != NULL && origin.log != NULL) {
+		fprintf(origin.log, "FLOOD %s - %" PRIu64 "\n", c->flood->kind,
+		    c->flood_queued - evbuffer_get_length(
+		    bufferevent_get_output(c->bev)));
+		fflush(origin.log);
+	}
 	if (c->busy)
 		origin.busy--;
 	LIST_REMOVE(c, entry);
@@ -600,6 +626,14 @@ origin_mode_close(struct origin_conn *c, const char *arg)
 	origin_gen_start(c, arg, 0, 1);
 }
 
+/* /closedirty/N: as /close/N, but over TLS closed without close_notify. */
+static void
+origin_mode_closedirty(struct origin_conn *c, const char *arg)
+{
+	c->dirty_close = 1;
+	origin_gen_start(c, arg, 0, 1);
+}
+
 /* Arm the connection's timer for ms milliseconds with callback cb. */
 static void
 origin_timer_start(struct origin_conn *c, unsigned ms,
@@ -673,6 +707,93 @@ origin_mode_status(struct origin_conn *c, const char *arg)
 	}
 	n = snprintf(body, sizeof(body), "status %d\n", (int)code);
 	origin_reply(c, (int)code, "Status", "", body, (size_t)n);
+}
+
+/* /flood/KIND/N: the response whose KIND part repeats (origin_floods). */
+static const struct origin_flood origin_floods[] = {
+	/* 1xx responses forever */
+	{ "1xx", "", "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; "
+	    "rel=preload\r\n\r\n" },
+	/* one header line that never ends */
+	{ "header", "HTTP/1.1 200 OK\r\nX-Big: ",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	/* header lines forever */
+	{ "headers", "HTTP/1.1 200 OK\r\n", "X-Many: v\r\n" },
+	/* short trailer lines forever */
+	{ "trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n5\r\nhello\r\n0\r\n", "X-Trailer: v\r\n" },
+	/* long trailer lines forever: the size bound comes first */
+	{ "bigtrailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n5\r\nhello\r\n0\r\n", "X-Trailer: aaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\r\n" },
+	/* a chunk extension that never ends */
+	{ "chunkext", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n5\r\nhello\r\n5;", "a" },
+};
+
+/* Queue flood units up to ORIGIN_GEN_HIGH; close once all are queued. */
+static void
+origin_flood_fill(struct origin_conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 ulen = strlen(c->flood->unit), n;
+	char		 piece[ORIGIN_GEN_PIECE];
+
+	for (n = 0; n + ulen <= sizeof(piece); n += ulen)
+		memcpy(piece + n, c->flood->unit, ulen);
+	while (c->flood_left > 0 && evbuffer_get_length(out) <
+	    ORIGIN_GEN_HIGH) {
+		if (n > c->flood_left)
+			n = (size_t)c->flood_left;
+		evbuffer_add(out, piece, n);
+		c->flood_left -= n;
+		c->flood_queued += n;
+	}
+	if (c->flood_left == 0) {
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		c->close_after = 1;
+		origin_conn_done(c);
+	}
+}
+
+/* /flood/KIND/N; see origin_floods. */
+static void
+origin_mode_flood(struct origin_conn *c, const char *arg)
+{
+	const char	*slash = strchr(arg, '/');
+	size_t		 i, klen = slash != NULL ? (size_t)(slash - arg) : 0;
+	int64_t		 n = slash != NULL ? origin_number(slash + 1) : -1;
+
+	for (i = 0; i < sizeof(origin_floods) / sizeof(origin_floods[0]); i++)
+		if (strlen(origin_floods[i].kind) == klen &&
+		    strncmp(origin_floods[i].kind, arg, klen) == 0)
+			break;
+	if (n < 0 || i == sizeof(origin_floods) / sizeof(origin_floods[0])) {
+		origin_bad_request(c);
+		return;
+	}
+	c->flood = &origin_floods[i];
+	c->flood_left = (uint64_t)n;
+	evbuffer_add(bufferevent_get_output(c->bev), c->flood->start,
+	    strlen(c->flood->start));
+	c->flood_queued = strlen(c->flood->start);
+	c->state = ORIGIN_BUSY;
+	bufferevent_setwatermark(c->bev, EV_WRITE, ORIGIN_GEN_LOW, 0);
+	origin_flood_fill(c);
 }
 
 /* /hangup: close without answering. */
@@ -989,12 +1110,14 @@ static const struct origin_mode origin_modes[] = {
 	{ "/bytes/",	origin_mode_bytes },
 	{ "/chunked/",	origin_mode_chunked },
 	{ "/close/",	origin_mode_close },
+	{ "/closedirty/", origin_mode_closedirty },
 	{ "/drip/",	origin_mode_drip },
 	{ "/delay/",	origin_mode_delay },
 	{ "/status/",	origin_mode_status },
 	{ "/raw/",	origin_mode_raw },
 	{ "/ws",	origin_mode_ws },
 	{ "/hangup",	origin_mode_hangup },
+	{ "/flood/",	origin_mode_flood },
 	{ "/stall",	origin_mode_stall },
 	{ "/echo",	origin_mode_echo },
 	{ "/sha",	origin_mode_sha },
@@ -1337,6 +1460,9 @@ origin_conn_run(struct origin_conn *c)
 	}
 	if (c->state == ORIGIN_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		/* a TLS server's proper end; freeing alone sends none */
+		if (origin.tls != NULL && !c->dirty_close)
+			(void)SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
 		origin_conn_free(c);
 		return;
 	}
@@ -1358,6 +1484,8 @@ origin_write_cb(struct bufferevent *bev, void *arg)
 
 	if (c->state == ORIGIN_BUSY && c->gen_left > 0 && c->drip_ms == 0)
 		origin_gen_fill(c);
+	else if (c->state == ORIGIN_BUSY && c->flood_left > 0)
+		origin_flood_fill(c);
 	origin_conn_run(c);
 }
 

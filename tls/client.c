@@ -275,6 +275,13 @@ tls_client_setup(struct tls_client *c, const struct tls_report *rep,
 	    SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof(alpn) - 1) != 0)
 		return tls_fail(rep, u->line, "tls", "cannot set up the TLS "
 		    "context");
+	/*
+	 * A close without close_notify must stay visible: the end of a
+	 * close-delimited response is known by it alone (the option would
+	 * make it look like close_notify). The caller decides, by
+	 * tls_allow_truncation, whether to accept it.
+	 */
+	SSL_CTX_clear_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(c->ctx, tls_client_new_session);
@@ -386,6 +393,14 @@ tls_client_verify_error(const SSL *ssl)
 	if ((rc = SSL_get_verify_result(ssl)) == X509_V_OK)
 		return NULL;
 	return X509_verify_cert_error_string(rc);
+}
+
+/* The peer closed without close_notify; see tls.h. */
+int
+tls_client_unexpected_eof(unsigned long e)
+{
+	return ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
 /* tls_server_name, else the server's host as written. */

@@ -43,6 +43,8 @@ struct tls_server {
 	size_t		 nctxs;
 	struct tls_sni	*sni;
 	size_t		 nsni;
+	struct tls_tickets *tickets;	/* the listener's ticket keys;
+					 * referenced */
 };
 
 /* What the names of one certificate gave. */
@@ -197,6 +199,20 @@ tls_server_alpn_cb(SSL *ssl, const unsigned char **out,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* The ticket-key callback: the keys of the SSL's set (ticket.c). */
+static int
+tls_server_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct tls_server	*set;
+
+	set = SSL_get_ex_data(ssl, tls_server_ex_index());
+	if (set == NULL)
+		return enc ? -1 : 0;
+	assert(set->magic == TLS_SERVER_MAGIC);
+	return tls_tickets_cb(ssl, set->tickets, name, iv, cctx, hctx, enc);
+}
+
 /*
  * Client certificates
  */
@@ -333,6 +349,8 @@ tls_server_ctx_new(const struct tls_report *rep,
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_server_alpn_cb, NULL);
+	/* OpenSSL asks the first context (the SSL's session context) */
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_server_ticket_cb);
 	if (l->tls_verify_client != CONF_VERIFY_CLIENT_OFF &&
 	    tls_server_verify_setup(ctx, rep, l) == -1) {
 		SSL_CTX_free(ctx);
@@ -530,7 +548,8 @@ tls_server_new(const char *file, const struct conf_listener *l, time_t now,
 	}
 	set->magic = TLS_SERVER_MAGIC;
 	set->refs = 1;
-	if ((set->name = strdup(l->name)) == NULL) {
+	if ((set->name = strdup(l->name)) == NULL ||
+	    (set->tickets = tls_tickets_get(l->name)) == NULL) {
 		tls_server_unref(set);
 		tls_fail(&rep, l->line, sect, "out of memory");
 		return NULL;
@@ -572,6 +591,7 @@ tls_server_unref(struct tls_server *set)
 	free(set->sni);
 	free(set->ctxs);
 	free(set->name);
+	tls_tickets_unref(set->tickets);
 	set->magic = 0;
 	free(set);
 }

@@ -22,6 +22,7 @@
 #define SLUICE_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <openssl/ssl.h>
@@ -47,7 +48,8 @@ struct tls_client;
  * clients that send no SNI or an unknown name, and the first certificate
  * naming a host wins. Settings: l->tls_protocols (TLS 1.2 and/or 1.3 only),
  * l->tls_ciphers for TLS 1.2, server cipher preference, no renegotiation,
- * no compression, session tickets, ALPN "http/1.1" (or "http/1.0"; a client
+ * no compression, session tickets sealed with the listener's ticket keys
+ * (below), ALPN "http/1.1" (or "http/1.0"; a client
  * that offers ALPN without either is refused with no_application_protocol,
  * one that offers none is fine), SSL_OP_IGNORE_UNEXPECTED_EOF.
  *
@@ -85,6 +87,25 @@ void		 tls_server_unref(struct tls_server *set);
 SSL		*tls_server_ssl_new(struct tls_server *set);
 
 /*
+ * Session-ticket keys: one store per listener name, shared by every
+ * certificate set built for it (every generation, every worker), holding a
+ * current key that seals new tickets and the previous one, which still
+ * opens them (they are then renewed). Keys come from RAND_bytes and are
+ * zeroed when dropped.
+ */
+
+/*
+ * Give every listener's store a new current key; the previous one is
+ * zeroed, so a ticket sealed before the last two rotations no longer
+ * resumes. 0, or -1 when the random generator failed (a store then keeps
+ * its keys). Any thread; the main thread's timer calls it.
+ */
+int		 tls_tickets_rotate(void);
+
+/* How many rotations ran in this process (any thread). */
+uint64_t	 tls_tickets_rotations(void);
+
+/*
  * Client certificates (tls_verify_client)
  */
 
@@ -115,8 +136,10 @@ int		 tls_peer_identity(const SSL *ssl, char *subject, size_t len,
 /*
  * Build the client context of upstream u (file names the configuration, for
  * messages): TLS 1.2 and 1.3, ALPN "http/1.1", no renegotiation,
- * SSL_OP_IGNORE_UNEXPECTED_EOF (a close without close_notify after a
- * complete response is not an error), peer verification when
+ * without SSL_OP_IGNORE_UNEXPECTED_EOF (a close without close_notify is an
+ * SSL error whose reason is SSL_R_UNEXPECTED_EOF_WHILE_READING, so that a
+ * truncated close-delimited response can be told from a complete one; see
+ * tls_client_unexpected_eof), peer verification when
  * u->tls_verify (against u->tls_ca, a PEM file or a hashed directory, else
  * the system store), u->tls_client_cert presented when set, and sessions
  * cached per server name for resumption. Built whatever u->tls says; the
@@ -151,6 +174,12 @@ SSL		*tls_client_ssl_new(struct tls_client *c, const char *name);
  * off. The string is static.
  */
 const char	*tls_client_verify_error(const SSL *ssl);
+
+/*
+ * 1 when the OpenSSL error e (as a bufferevent reports it) is the peer's
+ * close without close_notify.
+ */
+int		 tls_client_unexpected_eof(unsigned long e);
 
 /* The name to verify server s of u against: tls_server_name, else s's
  * host as written. */

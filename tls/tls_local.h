@@ -38,8 +38,9 @@ void	tls_warn(const struct tls_report *rep, int line, const char *key,
 
 /*
  * What every context gets, server or client: protocol versions min..max,
- * no renegotiation, no compression, SSL_OP_IGNORE_UNEXPECTED_EOF, buffers
- * released while idle, and never a passphrase prompt. 0, or -1 with the
+ * no renegotiation, no compression, SSL_OP_IGNORE_UNEXPECTED_EOF (a client
+ * context clears it again), buffers released while idle, and never a
+ * passphrase prompt. 0, or -1 with the
  * OpenSSL queue set.
  */
 int	tls_ctx_setup(SSL_CTX *ctx, int min, int max);
@@ -59,5 +60,33 @@ int	tls_file_check(const struct tls_report *rep, int line,
  */
 int	tls_cert_load(SSL_CTX *ctx, const struct tls_report *rep,
 	    const char *key, const struct conf_cert *cc, time_t now);
+
+/*
+ * Session-ticket keys (ticket.c)
+ */
+
+struct tls_tickets;
+
+/*
+ * The ticket-key store of the listener called listener, shared with every
+ * other holder of that name, made (with a random current key) when there
+ * is none; one more reference. NULL when out of memory or when the random
+ * generator fails.
+ */
+struct tls_tickets *tls_tickets_get(const char *listener);
+
+/* Drop a reference; the last one zeroes the keys and frees. NULL is fine. */
+void	tls_tickets_unref(struct tls_tickets *t);
+
+/*
+ * The body of an SSL_CTX_set_tlsext_ticket_key_evp_cb callback with the
+ * store t: enc, seal a ticket with the current key (1, -1 on failure);
+ * else open the ticket named name with the current key (1; 2 in TLS 1.3)
+ * or the previous one (2: OpenSSL renews the ticket), 0 when neither has
+ * that name (a full handshake follows), -1 on failure. t NULL: 0.
+ */
+int	tls_tickets_cb(SSL *ssl, struct tls_tickets *t, unsigned char *name,
+	    unsigned char *iv, EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx,
+	    int enc);
 
 #endif

@@ -96,6 +96,11 @@ server_settings_load(struct server_settings *set,
 	set->check_status_min = up->health_status_min;
 	set->check_status_max = up->health_status_max;
 	set->tunnel_timeout = sluice_tv(up->tunnel_timeout_ms);
+	set->allow_truncation = up->tls_allow_truncation;
+	set->max_head = (size_t)up->max_response_header_size;
+	set->max_headers = (size_t)up->max_response_headers;
+	set->max_interim = (unsigned)up->max_interim_responses;
+	set->max_chunk_ext = (size_t)up->max_chunk_extension;
 	return server_check_path(set, up->health_check);
 }
 

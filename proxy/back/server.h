@@ -63,6 +63,14 @@ struct server_settings {
 	int		 check_status_min;
 	int		 check_status_max;
 	struct timeval	 tunnel_timeout;
+	int		 allow_truncation; /* TLS: a close-delimited body
+					 * may end without close_notify */
+	size_t		 max_head;	/* max_response_header_size, also
+					 * of the trailer section */
+	size_t		 max_headers;	/* max_response_headers, also of
+					 * the trailer lines */
+	unsigned	 max_interim;	/* max_interim_responses */
+	size_t		 max_chunk_ext;	/* max_chunk_extension */
 };
 
 TAILQ_HEAD(upconn_list, upconn);

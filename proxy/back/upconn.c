@@ -31,9 +31,16 @@
 #include "tls/tls.h"
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
+
+_Static_assert(CONF_RESP_HEADERS_MAX == HTTP1_MAX_HEADERS,
+    "max_response_headers is bounded by the parser's array");
 
 #define UPCONN_MAGIC		0x55504331u	/* "UPC1" */
-#define UPCONN_MAX_LINE		4096	/* chunk-size and trailer lines */
+/* A chunk-size line: its size (16 hex digits reach 2^64) and the BWS
+ * before an extension, besides max_chunk_extension (at most 4k). */
+#define UPCONN_CHUNK_SIZE_MAX	32
+#define UPCONN_MAX_LINE		(UPCONN_CHUNK_SIZE_MAX + 4096)
 #define UPCONN_PEEK_MS		200	/* idle longer: check at reuse */
 #define UPCONN_READ_MAX		(64 * 1024)	/* one read of ours */
 
@@ -80,8 +87,13 @@ struct upconn {
 	enum http1_framing	 framing;
 	enum upconn_chunk	 chunk;
 	uint64_t		 remaining;	/* body or chunk bytes left */
+	unsigned		 ninterim;	/* 1xx heads skipped */
+	size_t			 trailer_bytes;	/* of the trailer section */
+	size_t			 trailer_lines;
 	struct evbuffer		*body;		/* bytes handed to cbs->body */
 	short			 pending;	/* close seen, input unread */
+	unsigned long		 tls_err;	/* OpenSSL's reason of the
+						 * close or failure; 0: none */
 	int			 depth;		/* callbacks on the stack */
 	int			 zombie;	/* released: free at depth 0 */
 	TAILQ_ENTRY(upconn)	 entry;		/* server's idle or busy list */
@@ -268,7 +280,12 @@ upconn_tls_bev(struct server *srv)
 		SSL_free(ssl);
 		return NULL;
 	}
-	/* a close without close_notify after a complete response is fine */
+	/*
+	 * A reset after a complete response is an end like any close; the
+	 * end of a close-delimited body is judged by close_notify
+	 * (upconn_close_end). Without close_notify OpenSSL reports an error
+	 * whatever this says (tls/client.c keeps the unexpected EOF visible).
+	 */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
 }
@@ -289,12 +306,53 @@ upconn_tls_why(struct upconn *uc)
 		    v);
 		return buf;
 	}
-	if ((e = bufferevent_get_openssl_error(uc->bev)) != 0) {
+	if ((e = uc->tls_err) != 0) {
 		snprintf(buf, sizeof(buf), "TLS: ");
 		ERR_error_string_n(e, buf + 5, sizeof(buf) - 5);
 		return buf;
 	}
 	return NULL;
+}
+
+/*
+ * Take the TLS errors of a close or failure off the bufferevent: OpenSSL's
+ * reason is kept for upconn_tls_why, and a close without close_notify
+ * (OpenSSL 3 reports it as an error) becomes the EOF it is; whether that
+ * EOF ends a body properly is upconn_close_end's question. Returns what.
+ */
+static short
+upconn_tls_event(struct upconn *uc, short what)
+{
+	unsigned long	 e;
+	int		 dirty = 0;
+
+	if (bufferevent_openssl_get_ssl(uc->bev) == NULL ||
+	    !(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return what;
+	/* libevent also queues SSL_get_error's code, whose library is 0 */
+	while ((e = bufferevent_get_openssl_error(uc->bev)) != 0) {
+		if (tls_client_unexpected_eof(e))
+			dirty = 1;
+		else if (ERR_GET_LIB(e) != 0 && uc->tls_err == 0)
+			uc->tls_err = e;
+	}
+	if (dirty && uc->tls_err == 0)
+		what = (short)((what & ~BEV_EVENT_ERROR) | BEV_EVENT_EOF);
+	return what;
+}
+
+/*
+ * A close-delimited body ended with the connection: 1 when that is its
+ * proper end. Over TLS only a close_notify says so (a close without it
+ * may be an attacker's cut), unless tls_allow_truncation.
+ */
+static int
+upconn_close_end(struct upconn *uc)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(uc->bev);
+
+	return ssl == NULL || (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) ||
+	    server_local(uc->srv)->set.allow_truncation;
 }
 
 /* A new, unconnected connection to srv. */
@@ -450,6 +508,8 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 	uc->keep_alive = 0;
 	uc->idle_ms = 0;
 	uc->started = 0;
+	uc->ninterim = 0;
+	uc->trailer_bytes = uc->trailer_lines = 0;
 	bufferevent_setcb(uc->bev, upconn_read_cb, upconn_write_cb,
 	    upconn_event_cb, uc);
 	if ((flags & UPCONN_REQ_KEEP ? evbuffer_add_buffer_reference(out, req) :
@@ -575,14 +635,27 @@ upconn_detach(struct upconn *uc)
 	return bev;
 }
 
+/* Header lines complete in a head still coming (its status line aside). */
+static size_t
+upconn_head_lines(const char *buf, size_t len)
+{
+	const char	*p, *end = buf + len;
+	size_t		 n = 0;
+
+	for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		n++;
+	return n > 0 ? n - 1 : 0;
+}
+
 /* Parse the response head. 1: parsed a head, 0: need more, -1: failed. */
 static int
 upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 {
+	const struct server_settings	*set = &server_local(uc->srv)->set;
 	struct http1_response	 resp;
 	size_t			 len = evbuffer_get_length(in);
-	size_t			 want = len < UPCONN_MAX_HEAD ? len :
-				    UPCONN_MAX_HEAD;
+	size_t			 want = len < set->max_head ? len :
+				    set->max_head;
 	const char		*buf, *why = NULL;
 	int			 r;
 
@@ -590,8 +663,15 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	r = http1_response_parse(buf, want,
 	    (uc->head_request ? HTTP1_RESP_HEAD : 0) |
 	    (uc->upgrade ? HTTP1_RESP_UPGRADE : 0), &resp, &why);
-	if (r == 0 && want == UPCONN_MAX_HEAD)
-		why = "response head too large";
+	if (r == 0 && want == set->max_head)
+		why = "response head too large (max_response_header_size)";
+	else if (r == 0 && upconn_head_lines(buf, want) > set->max_headers)
+		why = "too many headers (max_response_headers)";
+	else if (r == 1 && resp.nheaders > set->max_headers)
+		why = "too many headers (max_response_headers)";
+	else if (r == 1 && resp.status < 200 && resp.status != 101 &&
+	    uc->ninterim == set->max_interim)
+		why = "too many 1xx responses (max_interim_responses)";
 	if (r == -1 || why != NULL) {
 		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
 		return -1;
@@ -601,6 +681,7 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	if (resp.status == 101)
 		return upconn_switch(uc, in, &resp);
 	if (resp.status < 200) {	/* 100, 102, 103: skip */
+		uc->ninterim++;
 		evbuffer_drain(in, resp.head_len);
 		return 1;
 	}
@@ -623,35 +704,100 @@ upconn_parse_head(struct upconn *uc, struct evbuffer *in)
 	return 1;
 }
 
-/* Read one line into line[UPCONN_MAX_LINE]. 1 read, 0 need more, -1 bad. */
+/*
+ * Take one line off in, its line end (CRLF or LF) excluded: into
+ * line[max + 1] when line is not NULL, its length into *len. A line longer
+ * than max, or a part of one already longer with no line end yet, fails
+ * with why. 1 read, 0 need more, -1 failed.
+ */
 static int
 upconn_readline(struct upconn *uc, struct evbuffer *in, char *line,
-    size_t *len)
+    size_t *len, size_t max, const char *why)
 {
-	struct evbuffer_ptr	p;
-	char			*s;
-	size_t			 n;
+	struct evbuffer_ptr	p, q;
+	size_t			 n, eol;
+	char			 cr = 0;
 
-	p = evbuffer_search_eol(in, NULL, &n, EVBUFFER_EOL_LF);
-	if (p.pos == -1) {
-		if (evbuffer_get_length(in) >= UPCONN_MAX_LINE) {
-			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
-			    "chunk line too long");
-			return -1;
-		}
-		return 0;
-	}
-	if ((size_t)p.pos >= UPCONN_MAX_LINE) {
-		upconn_fail(uc, UPCONN_ERR_PROTOCOL, "chunk line too long");
+	p = evbuffer_search_eol(in, NULL, &eol, EVBUFFER_EOL_LF);
+	n = p.pos == -1 ? evbuffer_get_length(in) : (size_t)p.pos;
+	if (n > max + 1) {		/* + 1: it may end in the CR */
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
 		return -1;
 	}
-	s = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
-	if (s == NULL)
+	if (p.pos == -1)
 		return 0;
-	memcpy(line, s, n);
-	line[n] = '\0';
+	if (n > 0 && evbuffer_ptr_set(in, &q, n - 1, EVBUFFER_PTR_SET) == 0 &&
+	    evbuffer_copyout_from(in, &q, &cr, 1) == 1 && cr == '\r')
+		n--;
+	if (n > max) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
+		return -1;
+	}
+	if (line != NULL) {
+		evbuffer_copyout(in, line, n);
+		line[n] = '\0';
+	}
+	evbuffer_drain(in, (size_t)p.pos + eol);
 	*len = n;
-	free(s);
+	return 1;
+}
+
+/* A chunk-size line, its extension within max_chunk_extension. */
+static int
+upconn_chunk_size(struct upconn *uc, struct evbuffer *in)
+{
+	static const char	 why[] =
+	    "chunk extension too long (max_chunk_extension)";
+	size_t			 max = server_local(uc->srv)->set.max_chunk_ext;
+	char			 line[UPCONN_MAX_LINE + 1];
+	const char		*ext;
+	size_t			 len;
+	int			 r;
+
+	if ((r = upconn_readline(uc, in, line, &len,
+	    UPCONN_CHUNK_SIZE_MAX + max, why)) != 1)
+		return r;
+	if ((ext = memchr(line, ';', len)) != NULL &&
+	    (size_t)(line + len - ext) > max) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, why);
+		return -1;
+	}
+	if (http1_chunk_size_parse(line, len, &uc->remaining) == -1) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL, "bad chunk size");
+		return -1;
+	}
+	uc->chunk = uc->remaining == 0 ? UPCONN_CHUNK_TRAILER :
+	    UPCONN_CHUNK_DATA;
+	return 1;
+}
+
+/*
+ * One line of the trailer section, dropped: the section is bounded as a
+ * head is, by max_response_header_size bytes and max_response_headers
+ * lines. The empty line completes the response.
+ */
+static int
+upconn_trailer(struct upconn *uc, struct evbuffer *in)
+{
+	const struct server_settings	*set = &server_local(uc->srv)->set;
+	size_t				 len, left;
+	int				 r;
+
+	left = set->max_head > uc->trailer_bytes + 2 ?
+	    set->max_head - uc->trailer_bytes - 2 : 0;
+	if ((r = upconn_readline(uc, in, NULL, &len, left, "trailer section "
+	    "too large (max_response_header_size)")) != 1)
+		return r;
+	if (len == 0) {
+		upconn_complete(uc);
+		return 1;
+	}
+	uc->trailer_bytes += len + 2;
+	if (++uc->trailer_lines > set->max_headers) {
+		upconn_fail(uc, UPCONN_ERR_PROTOCOL,
+		    "too many trailer lines (max_response_headers)");
+		return -1;
+	}
 	return 1;
 }
 
@@ -659,7 +805,6 @@ upconn_readline(struct upconn *uc, struct evbuffer *in, char *line,
 static int
 upconn_chunked_step(struct upconn *uc, struct evbuffer *in)
 {
-	char	line[UPCONN_MAX_LINE + 1];
 	size_t	len, avail;
 	int	r;
 
@@ -674,29 +819,17 @@ upconn_chunked_step(struct upconn *uc, struct evbuffer *in)
 		upconn_deliver(uc, in, avail);
 		return 1;
 	}
-	if ((r = upconn_readline(uc, in, line, &len)) != 1)
-		return r;
 	switch (uc->chunk) {
 	case UPCONN_CHUNK_SIZE:
-		if (http1_chunk_size_parse(line, len, &uc->remaining) == -1) {
-			upconn_fail(uc, UPCONN_ERR_PROTOCOL, "bad chunk size");
-			return -1;
-		}
-		uc->chunk = uc->remaining == 0 ? UPCONN_CHUNK_TRAILER :
-		    UPCONN_CHUNK_DATA;
-		return 1;
+		return upconn_chunk_size(uc, in);
 	case UPCONN_CHUNK_CRLF:
-		if (len != 0) {
-			upconn_fail(uc, UPCONN_ERR_PROTOCOL,
-			    "chunk data longer than its size");
-			return -1;
-		}
+		if ((r = upconn_readline(uc, in, NULL, &len, 0,
+		    "chunk data longer than its size")) != 1)
+			return r;
 		uc->chunk = UPCONN_CHUNK_SIZE;
 		return 1;
-	default:	/* trailers are read and dropped */
-		if (len == 0)
-			upconn_complete(uc);
-		return 1;
+	default:
+		return upconn_trailer(uc, in);
 	}
 }
 
@@ -897,7 +1030,11 @@ upconn_event(struct upconn *uc, short what)
 	else if ((what & BEV_EVENT_EOF) && uc->state == UPCONN_BODY &&
 	    uc->framing == HTTP1_FRAMING_CLOSE) {
 		uc->keep_alive = 0;
-		upconn_complete(uc);
+		if (upconn_close_end(uc))
+			upconn_complete(uc);
+		else
+			upconn_fail(uc, UPCONN_ERR_READ,
+			    "truncated (no close_notify)");
 	} else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {
 		/* a pooled connection the server closed as it was reused */
 		if (uc->reused && !uc->started && uc->taken_idle != 0) {
@@ -919,6 +1056,7 @@ upconn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct upconn	*uc = arg;
 
 	upconn_enter(uc);
+	what = upconn_tls_event(uc, what);
 	if (what & BEV_EVENT_CONNECTED)
 		upconn_connected(uc);
 	else if (uc->state == UPCONN_HEAD || uc->state == UPCONN_BODY) {

@@ -21,9 +21,6 @@ struct http1_response;
 struct server;
 struct upconn;
 
-/* Largest response head accepted. */
-#define UPCONN_MAX_HEAD		(64 * 1024)
-
 /* Why an exchange on an upstream connection failed. */
 enum upconn_error {
 	UPCONN_ERR_CONNECT = 1,		/* refused, unreachable */

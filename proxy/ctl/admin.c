@@ -228,11 +228,13 @@ admin_status(struct admin *a, struct evbuffer *b)
 	a->hooks->info(&i);
 	evbuffer_add_printf(b, "{\"pid\":%ld,\"generation\":%llu,"
 	    "\"state\":\"%s\",\"ready\":%s,\"workers\":%u,\"in_flight\":%u,"
-	    "\"connections\":%u,\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
+	    "\"connections\":%u,\"tls_ticket_rotations\":%llu,"
+	    "\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
 	    "\"last_reload\":{\"time\":%lld,\"ok\":%s,\"errors\":",
 	    (long)getpid(), (unsigned long long)i.generation, i.state,
 	    i.ready ? "true" : "false", i.workers, exchange_count(),
 	    clientconn_count(),
+	    (unsigned long long)tls_tickets_rotations(),
 	    (unsigned long long)i.reloads_ok,
 	    (unsigned long long)i.reloads_failed, (long long)i.last_reload,
 	    i.last_reload_ok ? "true" : "false");
@@ -804,6 +806,7 @@ admin_metrics(struct evhttp_request *req, struct evbuffer *b,
 	g.connections = clientconn_count();
 	g.max_connections = i->max_connections;
 	g.each_listener = i->each_listener;
+	g.ticket_rotations = tls_tickets_rotations();
 	if (prom_render(b, &g) == -1) {
 		admin_text(req, b, 500, "Internal Server Error",
 		    "out of memory");

@@ -139,8 +139,11 @@ lifecycle_events(void)
 	process.notice_ev = evtimer_new(sluice_base, shutdown_notice_cb, NULL);
 	process.retire_ev = event_new(sluice_base, -1, 0, reload_retire_cb,
 	    NULL);
+	process.tickets_ev = event_new(sluice_base, -1, EV_PERSIST,
+	    reload_tickets_cb, NULL);
 	if (process.stop_ev == NULL || process.check_ev == NULL ||
-	    process.notice_ev == NULL || process.retire_ev == NULL)
+	    process.notice_ev == NULL || process.retire_ev == NULL ||
+	    process.tickets_ev == NULL)
 		return -1;
 	exchange_set_idle_cb(shutdown_poke);
 	listener_set_closed_cb(shutdown_poke);
@@ -216,6 +219,8 @@ lifecycle_cleanup(void)
 		event_free(process.notice_ev);
 	if (process.retire_ev != NULL)
 		event_free(process.retire_ev);
+	if (process.tickets_ev != NULL)
+		event_free(process.tickets_ev);
 	free(process.last_reload_errors);
 	process.last_reload_errors = NULL;
 	upgrade_free();

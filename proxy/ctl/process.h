@@ -38,6 +38,8 @@ struct process {
 	struct event		*check_ev;	/* "is the drain over?" */
 	struct event		*notice_ev;	/* drain_notice */
 	struct event		*retire_ev;	/* free retired listeners */
+	struct event		*tickets_ev;	/* tls_ticket_rotation */
+	uint64_t		 tickets_ms;	/* its period; 0: not armed */
 	uint64_t		 drain_start_ms;
 	uint64_t		 drain_finished;	/* exchange totals */
 	uint64_t		 drain_killed;		/* at the signal */

@@ -100,6 +100,8 @@ prom_gauges_write(struct promtext *o, const struct prom_gauges *g)
 	promtext_scalar(o, "sluice_client_connections", "gauge",
 	    "Open client connections.", g->connections);
 	prom_connections(o, g);
+	promtext_scalar(o, "sluice_tls_ticket_key_rotations_total", "counter",
+	    "Rotations of the TLS session-ticket keys.", g->ticket_rotations);
 }
 
 /*

@@ -30,6 +30,8 @@ struct prom_gauges {
 	/* per listener: sluice_connections{listener} and _max (its own) */
 	void		(*each_listener)(void (*fn)(void *,
 			    const struct prom_listener *), void *arg);
+	uint64_t	 ticket_rotations;	/* sluice_tls_ticket_key_
+						 * rotations_total */
 };
 
 /*

@@ -36,6 +36,7 @@
 #include "proxy/front/listener.h"
 #include "proxy/front/nulscan.h"
 #include "proxy/ctl/reload.h"
+#include "tls/tls.h"
 
 static const struct admin_hooks reload_admin_hooks = {
 	process_admin_info, reload_run,
@@ -244,6 +245,38 @@ reload_build(struct conf *conf, struct listener_list *opened,
 	return g;
 }
 
+/* See reload.h. */
+void
+reload_tickets_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (tls_tickets_rotate() == -1)
+		log_error("tls: the random generator failed; the session-"
+		    "ticket keys were not rotated");
+	else
+		log_debug("tls: session-ticket keys rotated (%llu)",
+		    (unsigned long long)tls_tickets_rotations());
+}
+
+/*
+ * (Re)arm the rotation of the session-ticket keys for ms. A reload that
+ * keeps the interval keeps the timer: reloading does not put the next
+ * rotation off.
+ */
+static void
+reload_tickets_arm(uint64_t ms)
+{
+	struct timeval	 tv;
+
+	if (process.tickets_ev == NULL || ms == process.tickets_ms)
+		return;
+	tv = sluice_tv(ms);
+	if (event_add(process.tickets_ev, &tv) == -1) {
+		log_error("tls: cannot arm the session-ticket key rotation");
+		return;
+	}
+	process.tickets_ms = ms;
+}
+
 /*
  * Load and apply the configuration. 0, or -1 with nothing changed and
  * *errors set to a malloc'd text of one line per error.
@@ -275,6 +308,7 @@ reload_load(char **errors)
 		log_error("out of memory applying server settings");
 	reload_swap(g, &opened);
 	reload_admin_swap(g, fresh);
+	reload_tickets_arm(g->conf->global.tls_ticket_rotation_ms);
 	return 0;
 }
 
