@@ -169,6 +169,12 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_DURATION(LISTENER, "client_timeout", "60s", 1, CONF_DAY_MS,
 	    client_timeout_ms,
 	    "time allowed between two reads of a request from the client"),
+	CONF_DURATION(LISTENER, "client_header_timeout", "10s", 1,
+	    CONF_DAY_MS, client_header_timeout_ms,
+	    "a request head must be whole this long after its first byte"),
+	CONF_DURATION(LISTENER, "client_body_timeout", "60s", 1, CONF_DAY_MS,
+	    client_body_timeout_ms,
+	    "a request body must be whole this long after its head"),
 	CONF_INT(LISTENER, "max_connections", "0", 0, 10000000,
 	    max_connections,
 	    "client connections open at once on this listener (0: no limit "

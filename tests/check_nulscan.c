@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "proxy/base/runtime.h"
 #include "proxy/front/nulscan.h"
 #include "tests/check_main.h"
 
@@ -25,6 +26,7 @@
 #define CONNS		4
 
 static struct event_base	*base;
+static const struct nulscan_limits lim = { 10000, 60000 };
 static struct bufferevent	*pair[CONNS][2];	/* [i][1] is watched */
 
 /* A base and CONNS pairs, the read end of each watched (in each test's
@@ -35,10 +37,11 @@ setup(void)
 	int	 i;
 
 	ck_assert_ptr_nonnull(base = event_base_new());
+	sluice_base = base;		/* the deadlines' timers */
 	for (i = 0; i < CONNS; i++) {
 		ck_assert_int_eq(bufferevent_pair_new(base, 0, pair[i]), 0);
 		ck_assert_int_eq(bufferevent_enable(pair[i][1], EV_READ), 0);
-		ck_assert_int_eq(nulscan_attach(pair[i][1]), 0);
+		ck_assert_int_eq(nulscan_attach(pair[i][1], &lim), 0);
 	}
 }
 
@@ -298,7 +301,7 @@ START_TEST(test_reattach)
 	feed(0, LIT("GET / HTTP/1.1\r\nX: \0\r\n\r\n"));
 	ck_assert_int_eq(nulscan_found(conn(0)), 1);
 	consume(0, evbuffer_get_length(bufferevent_get_input(conn(0))));
-	ck_assert_int_eq(nulscan_attach(conn(0)), 0);
+	ck_assert_int_eq(nulscan_attach(conn(0), &lim), 0);
 	ck_assert_int_eq(nulscan_found(conn(0)), 0);
 	feed(0, LIT("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
 	ck_assert_int_eq(nulscan_found(conn(0)), 0);

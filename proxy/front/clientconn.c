@@ -176,14 +176,18 @@ static void
 clientconn_adopt(struct clientconn_new *n)
 {
 	struct evhttp_connection	*evcon;
-	bufferevent_data_cb		 readcb;
+	bufferevent_event_cb		 eventcb;
 	void				*arg;
 
-	bufferevent_getcb(n->bev, &readcb, NULL, NULL, &arg);
-	if (readcb == NULL || (evcon = arg) == NULL ||
+	/* (evhttp clears only the read callback while it writes) */
+	bufferevent_getcb(n->bev, NULL, NULL, &eventcb, &arg);
+	if (eventcb == NULL || (evcon = arg) == NULL ||
 	    evhttp_connection_get_bufferevent(evcon) != n->bev ||
-	    clientconn_new(evcon, n->lcount) == NULL)
+	    clientconn_new(evcon, n->lcount) == NULL) {
+		/* its close is not heard of: nothing may outlive it */
+		nulscan_forget(n->bev);
 		clientconn_uncount(n->lcount);
+	}
 	bufferevent_decref(n->bev);
 }
 
@@ -217,12 +221,14 @@ clientconn_accepted(struct bufferevent *bev, unsigned *lcount)
 	if (fresh_ev == NULL && (fresh_ev = event_new(sluice_base, -1, 0,
 	    clientconn_fresh_cb, NULL)) == NULL) {
 		clientconn_uncount(lcount);	/* clientconn_get counts it */
+		nulscan_forget(bev);
 		return;
 	}
 	if (nfresh == fresh_cap) {
 		cap = fresh_cap == 0 ? 16 : fresh_cap * 2;
 		if ((p = reallocarray(fresh, cap, sizeof(*p))) == NULL) {
 			clientconn_uncount(lcount);
+			nulscan_forget(bev);
 			return;
 		}
 		fresh = p;

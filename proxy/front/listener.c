@@ -115,6 +115,7 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	evcon = evhttp_request_get_connection(req);
+	nulscan_dispatched(evhttp_connection_get_bufferevent(evcon));
 	if ((c = clientconn_get(evcon, &sl->l->nclients,
 	    sl->gl->conf->proxy_protocol)) == NULL) {
 		log_error("listener %s: out of memory for a connection",
@@ -181,11 +182,17 @@ listener_bev_refuse(struct event_base *base)
  * queued, so one write may take whatever is queued.
  */
 static void
-listener_bev_setup(struct listener *l, struct bufferevent *bev)
+listener_bev_setup(struct listener_slot *sl, struct bufferevent *bev)
 {
+	struct nulscan_limits	 lim = { 10000, 60000 };	/* no conf */
+
+	if (sl->gl != NULL) {
+		lim.head_ms = sl->gl->conf->client_header_timeout_ms;
+		lim.body_ms = sl->gl->conf->client_body_timeout_ms;
+	}
 	bufferevent_set_max_single_write(bev, LISTENER_MAX_WRITE);
-	if (nulscan_attach(bev) == -1)
-		log_warn("listener %s: out of memory", l->addr.text);
+	if (nulscan_attach(bev, &lim) == -1)
+		log_warn("listener %s: out of memory", sl->l->addr.text);
 }
 
 /*
@@ -239,9 +246,9 @@ listener_tls_reject(const char *listener, const SSL *ssl, const char *why)
 
 /* The PROXY header is gone: the request bytes' NUL scanner starts. */
 static void
-listener_proxy_done(struct bufferevent *bev)
+listener_proxy_done(struct bufferevent *bev, const struct nulscan_limits *lim)
 {
-	if (nulscan_attach(bev) == -1)
+	if (nulscan_attach(bev, lim) == -1)
 		log_warn("out of memory watching a request head");
 	else
 		nulscan_next(bev);
@@ -281,7 +288,7 @@ listener_bev_proxy(struct listener_slot *sl, struct event_base *base)
 		listener_log_tls_failure(sl);
 		return listener_bev_refuse(base);
 	}
-	listener_bev_setup(sl->l, bev);
+	listener_bev_setup(sl, bev);
 	return bev;
 }
 
@@ -293,7 +300,6 @@ listener_bev_proxy(struct listener_slot *sl, struct event_base *base)
 static struct bufferevent *
 listener_bev_new(struct listener_slot *sl, struct event_base *base)
 {
-	struct listener		*l = sl->l;
 	struct bufferevent	*bev = NULL;
 	SSL			*ssl;
 
@@ -302,7 +308,7 @@ listener_bev_new(struct listener_slot *sl, struct event_base *base)
 	if (sl->gl == NULL || sl->gl->tls == NULL) {
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 		if (bev != NULL)
-			listener_bev_setup(l, bev);
+			listener_bev_setup(sl, bev);
 		return bev;
 	}
 	ssl = fault_hit(FAULT_TLS_SETUP) ? NULL :
@@ -316,7 +322,7 @@ listener_bev_new(struct listener_slot *sl, struct event_base *base)
 		/* NULL (no memory at all) would serve plain text */
 		return listener_bev_refuse(base);
 	}
-	listener_bev_setup(l, bev);
+	listener_bev_setup(sl, bev);
 	return bev;
 }
 

@@ -1,14 +1,20 @@
 /*
  * nulscan: watching request heads for NUL bytes.
  */
+#include <sys/socket.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 
 #include "proxy/front/nulscan.h"
+#include "proxy/base/log.h"
 #include "proxy/base/ptrmap.h"
+#include "proxy/base/runtime.h"
 
 #define NULSCAN_MAX	65536		/* entries kept, at most */
 
@@ -18,8 +24,20 @@ struct nulscan {
 	int			 scanning;	/* inside a request head */
 	int			 nl;		/* the head ends at a 2nd LF */
 	int			 found;		/* a NUL in this head */
+	int			 started;	/* a byte of this head seen */
 	unsigned long		 seq;		/* age, for reclaiming */
+	struct nulscan_limits	 lim;
+	struct event		*deadline;	/* NULL: none made yet */
+	int			 phase;		/* the deadline running: 0,
+						 * NULSCAN_HEAD or _BODY */
 };
+
+#define NULSCAN_HEAD	1
+#define NULSCAN_BODY	2
+
+static const char nulscan_408[] = "HTTP/1.1 408 Request Timeout\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 20\r\nConnection: close\r\n\r\n408 Request Timeout\n";
 
 static __thread struct ptrmap	 map;	/* bufferevent -> state; per worker */
 static __thread unsigned long	 seq;
@@ -29,7 +47,63 @@ static void
 nulscan_remove(struct nulscan *n)
 {
 	ptrmap_del(&map, n->bev);
+	if (n->deadline != NULL)
+		event_free(n->deadline);
 	free(n);
+}
+
+/*
+ * A deadline passed: the request is not whole. A plain connection with
+ * nothing queued for the client gets a 408, written to the socket (evhttp
+ * has no request to answer it with); then the socket is shut, so evhttp
+ * reads the end and frees the connection, which takes this entry.
+ */
+static void
+nulscan_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static __thread struct log_limit	 lim;
+	struct nulscan				*n = arg;
+	struct bufferevent			*bev = n->bev;
+	unsigned long				 held;
+	evutil_socket_t				 s = bufferevent_getfd(bev);
+
+	if (s == -1)
+		return;
+	if (bufferevent_openssl_get_ssl(bev) == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		(void)send(s, nulscan_408, sizeof(nulscan_408) - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(s, SHUT_RDWR);
+	if (log_limit_pass(&lim, sluice_now_ms(), &held))
+		log_info("a client's request %s not whole within "
+		    "client_%s_timeout: 408 and closed%s",
+		    n->phase == NULSCAN_HEAD ? "head" : "body",
+		    n->phase == NULSCAN_HEAD ? "header" : "body",
+		    held > 0 ? " (and more not logged)" : "");
+	n->phase = 0;
+}
+
+/* Run the deadline of phase (NULSCAN_HEAD or _BODY) from now. */
+static void
+nulscan_arm(struct nulscan *n, int phase)
+{
+	struct timeval	tv = sluice_tv(phase == NULSCAN_HEAD ?
+			    n->lim.head_ms : n->lim.body_ms);
+
+	if (n->deadline == NULL && (n->deadline = evtimer_new(sluice_base,
+	    nulscan_deadline_cb, n)) == NULL)
+		return;
+	n->phase = phase;
+	evtimer_add(n->deadline, &tv);
+}
+
+/* No deadline runs on n. */
+static void
+nulscan_disarm(struct nulscan *n)
+{
+	if (n->phase != 0 && n->deadline != NULL)
+		evtimer_del(n->deadline);
+	n->phase = 0;
 }
 
 /* Drop the oldest entry: a connection that closed before any request. */
@@ -53,12 +127,18 @@ nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
 {
 	size_t	i;
 
+	if (len > 0 && n->scanning && !n->started) {
+		n->started = 1;
+		nulscan_arm(n, NULSCAN_HEAD);
+	}
 	for (i = 0; i < len && n->scanning; i++) {
 		if (p[i] == '\0')
 			n->found = 1;
 		if (p[i] == '\n') {
-			if (n->nl)
+			if (n->nl) {
 				n->scanning = 0;	/* head complete */
+				nulscan_arm(n, NULSCAN_BODY);
+			}
 			n->nl = 1;
 		} else if (p[i] != '\r')
 			n->nl = 0;
@@ -105,7 +185,7 @@ nulscan_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 /* See nulscan.h. */
 int
-nulscan_attach(struct bufferevent *bev)
+nulscan_attach(struct bufferevent *bev, const struct nulscan_limits *lim)
 {
 	struct nulscan	*n;
 
@@ -119,6 +199,7 @@ nulscan_attach(struct bufferevent *bev)
 	n->bev = bev;
 	n->scanning = 1;
 	n->seq = ++seq;
+	n->lim = *lim;
 	if (ptrmap_put(&map, bev, n) == -1) {
 		free(n);
 		return -1;
@@ -151,7 +232,19 @@ nulscan_next(struct bufferevent *bev)
 	n->scanning = 1;
 	n->nl = 0;
 	n->found = 0;
+	n->started = 0;
+	nulscan_disarm(n);
 	nulscan_buffer(n, bufferevent_get_input(bev), 0);
+}
+
+/* See nulscan.h. */
+void
+nulscan_dispatched(struct bufferevent *bev)
+{
+	struct nulscan	*n = ptrmap_get(&map, bev);
+
+	if (n != NULL)
+		nulscan_disarm(n);
 }
 
 /* See nulscan.h. */
@@ -168,9 +261,14 @@ nulscan_forget(struct bufferevent *bev)
 void
 nulscan_free(void)
 {
-	size_t	i;
+	struct nulscan	*n;
+	size_t		 i;
 
 	for (i = 0; i < map.size; i++)
-		free(map.slots[i].value);
+		if ((n = map.slots[i].value) != NULL) {
+			if (n->deadline != NULL)
+				event_free(n->deadline);
+			free(n);
+		}
 	ptrmap_free(&map);
 }

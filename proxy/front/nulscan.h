@@ -6,6 +6,12 @@
  * on a client connection, before evhttp parses them: from the start of a
  * request until the end of its head, and again for the next request.
  *
+ * It also keeps the deadlines on a request: client_header_timeout from
+ * the first byte of a head to its end, client_body_timeout from there to
+ * the moment evhttp hands the whole request over. evhttp's own timer
+ * only measures the time between two reads, which a client sending one
+ * byte a second resets forever.
+ *
  * Connections are known by their bufferevent. Their scan state lives in a
  * table keyed by that pointer; a connection's entry goes when it closes
  * after a request (nulscan_forget), and entries of connections that closed
@@ -15,10 +21,26 @@
 #ifndef SLUICE_FRONT_NULSCAN_H
 #define SLUICE_FRONT_NULSCAN_H
 
+#include <stdint.h>
+
 struct bufferevent;
 
-/* Watch the input of a new client connection. -1 when out of memory. */
-int	nulscan_attach(struct bufferevent *bev);
+/* A listener's deadlines on a request (client_header_timeout, ...). */
+struct nulscan_limits {
+	uint64_t	 head_ms;	/* a head's first byte to its end */
+	uint64_t	 body_ms;	/* from the head's end to the request */
+};
+
+/*
+ * Watch the input of a new client connection, with the deadlines of lim
+ * (copied): past one, the client gets 408 (when nothing of its is
+ * queued for it) and the connection is shut. -1 when out of memory.
+ */
+int	nulscan_attach(struct bufferevent *bev,
+	    const struct nulscan_limits *lim);
+
+/* evhttp has the whole request (its head and body): no deadline runs. */
+void	nulscan_dispatched(struct bufferevent *bev);
 
 /* 1 when a NUL was seen in the head of the request being handled. */
 int	nulscan_found(struct bufferevent *bev);

@@ -56,7 +56,9 @@ struct proxyhdr {
 	/* plain: */
 	struct evbuffer		*stash;		/* a partial header */
 	struct evbuffer_cb_entry *cb;
-	void			(*on_done)(struct bufferevent *);
+	void			(*on_done)(struct bufferevent *,
+				    const struct nulscan_limits *);
+	struct nulscan_limits	 lim;		/* for on_done: a copy */
 	/* TLS: the bytes read off the socket, header and beyond */
 	unsigned char		 buf[PROXYPROTO_V2_MAX];
 	size_t			 len, off;	/* buf[off..len) not given
@@ -82,6 +84,8 @@ proxyhdr_new(const struct conf_listener *l, struct bufferevent *bev)
 	p->bev = bev;
 	p->fd = -1;
 	p->timeout = sluice_tv(l->client_timeout_ms);
+	p->lim.head_ms = l->client_header_timeout_ms;
+	p->lim.body_ms = l->client_body_timeout_ms;
 	p->deadline = sluice_now_ms() + l->client_timeout_ms;
 	snprintf(p->listener, sizeof(p->listener), "%s", l->name);
 	if (l->trusted_proxies.n > 0) {
@@ -320,7 +324,7 @@ proxyhdr_input_cb(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	p->cb = NULL;
 	p->bev = NULL;
 	if (p->on_done != NULL)
-		p->on_done(bev);
+		p->on_done(bev, &p->lim);
 out:
 	p->busy = 0;
 }
@@ -343,7 +347,7 @@ proxyhdr_reclaim(void)
 /* See proxyhdr.h. */
 int
 proxyhdr_plain(struct bufferevent *bev, const struct conf_listener *l,
-    void (*done)(struct bufferevent *))
+    void (*done)(struct bufferevent *, const struct nulscan_limits *))
 {
 	struct proxyhdr	*p;
 

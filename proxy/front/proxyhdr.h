@@ -34,18 +34,20 @@
 #include <openssl/ssl.h>
 
 #include "conf/conf.h"
+#include "proxy/front/nulscan.h"
 
 struct bufferevent;
 
 /*
  * Read the header in front of the plain connection of bev (a socket
- * bufferevent, its fd not set yet) of listener l. done(bev) runs once
- * the header has gone (to attach what watches the request bytes). -1
- * when out of memory.
+ * bufferevent, its fd not set yet) of listener l. done(bev, lim) runs
+ * once the header has gone (to attach what watches the request bytes,
+ * with l's deadlines, copied). -1 when out of memory.
  */
 int		 proxyhdr_plain(struct bufferevent *bev,
 		    const struct conf_listener *l,
-		    void (*done)(struct bufferevent *));
+		    void (*done)(struct bufferevent *,
+		    const struct nulscan_limits *));
 
 /*
  * Read the header in front of the TLS connection of ssl (of bev, the
