@@ -2068,6 +2068,15 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
 	TAILQ_INSERT_TAIL(&exchanges, ex, entry);
 	SLUICE_INC(&nexchanges);
 	evhttp_request_set_on_complete_cb(req, exchange_complete_cb, ex);
+	/*
+	 * Until the response is out, what the client pipelines behind this
+	 * request stays bounded (evhttp keeps reading while it writes, so a
+	 * client that sends requests sluice answers itself and reads nothing
+	 * would fill memory); exchange_complete_cb lifts it.
+	 */
+	bufferevent_setwatermark(evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(req)), EV_READ, 0,
+	    (size_t)gl->conf->max_header_size + 16384);
 	exchange_dispatch(ex, gl);
 }
 

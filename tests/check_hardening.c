@@ -706,6 +706,106 @@ START_TEST(test_slow_requests)
 }
 END_TEST
 
+/*
+ * Send the same len bytes of p to c until total is sent or the peer stops
+ * taking them (for block_ms) or closes: the bytes sent.
+ */
+static size_t
+hard_pour(struct itest_conn *c, const char *p, size_t len, size_t total,
+    int block_ms)
+{
+	struct pollfd	pfd = { c->fd, POLLOUT, 0 };
+	size_t		sent = 0;
+	ssize_t		n;
+
+	while (sent < total) {
+		if (poll(&pfd, 1, block_ms) != 1 || !(pfd.revents & POLLOUT))
+			break;
+		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	return sent;
+}
+
+/*
+ * Unbounded input before dispatch: a chunk-size line that never ends
+ * (max_body_size = 1k: evhttp used to buffer all 32 MiB sent and rescan
+ * them, 4.8 s of CPU, no answer), and requests pipelined behind ones
+ * sluice answers itself (404) from a client that reads nothing (64 MiB:
+ * RSS +65 MiB). Now the first is refused with 413 and closed once the
+ * unparsed input passes max_header_size + max_body_size + 16k, the
+ * second stops being read: RSS and CPU stay small.
+ */
+START_TEST(test_unbounded_input)
+{
+	static char		 ones[65536], pipe_req[65536];
+	static const char	 head[] = "POST /bytes/1 HTTP/1.1\r\nHost: x\r\n"
+				    "Transfer-Encoding: chunked\r\n\r\n";
+	static const char	 one[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct hard		 h;
+	struct itest_conn	 c;
+	struct itest_resp	 r;
+	double			 cpu0, cpu1, cpu2;
+	long			 rss0, rss1, rss2;
+	size_t			 sent, piped, i;
+	int			 tiny = itest_free_port(), own = itest_free_port();
+
+	memset(ones, '1', sizeof(ones));
+	for (i = 0; i + sizeof(one) - 1 <= sizeof(pipe_req);
+	    i += sizeof(one) - 1)
+		memcpy(pipe_req + i, one, sizeof(one) - 1);
+	hard_init(&h);
+	hard_config(&h, NULL,
+	    "[listener tiny]\nlisten = 127.0.0.1:%d\nupstream = app\n"
+	    "max_body_size = 1k\n\n"
+	    "[listener own]\nlisten = 127.0.0.1:%d\nroute = /api/ app\n\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n",
+	    tiny, own, h.t.origin[0].port);
+	itest_sluice_launch(&h.t);
+	rss0 = itest_rss_kb(h.t.sluice.pid);
+	cpu0 = hard_cpu_s(h.t.sluice.pid);
+
+	itest_connect(&c, tiny, 2000);
+	itest_send_str(&c, head);
+	sent = hard_pour(&c, ones, sizeof(ones), 32 << 20, 2000);
+	itest_wait_log(h.t.error_log, "unparsed bytes, more than "
+	    "max_header_size + max_body_size allow: 413 and closed", WAIT_MS);
+	/* the 413, then the close (a reset may overtake the answer) */
+	itest_read_response(&c, &r, 0, WAIT_MS);
+	ck_assert_msg(r.status == 413 || r.reset, "an endless chunk-size line "
+	    "got %d (eof %d)", r.status, r.eof);
+	itest_resp_free(&r);
+	ck_assert_int_eq(itest_wait_closed(&c, WAIT_MS), 1);
+	itest_close(&c);
+	cpu1 = hard_cpu_s(h.t.sluice.pid);
+	rss1 = itest_rss_kb(h.t.sluice.pid);
+
+	itest_connect(&c, own, 2000);
+	i = (sizeof(pipe_req) / (sizeof(one) - 1)) * (sizeof(one) - 1);
+	piped = hard_pour(&c, pipe_req, i, 64 << 20, 1000);
+	cpu2 = hard_cpu_s(h.t.sluice.pid);
+	rss2 = itest_rss_kb(h.t.sluice.pid);
+	itest_close(&c);
+	printf("unbounded input: an endless chunk-size line (max_body_size "
+	    "1k) closed after %zu KiB sent, %.2f s of CPU, RSS %+ld KiB; "
+	    "pipelined 404s unread: taken %zu KiB of 64 MiB, %.2f s of CPU, "
+	    "RSS %+ld KiB\n", sent >> 10, cpu1 - cpu0, rss1 - rss0,
+	    piped >> 10, cpu2 - cpu1, rss2 - rss1);
+	ck_assert_msg(sent < (8u << 20), "%zu bytes of an endless chunk-size "
+	    "line were taken", sent);
+	ck_assert_msg(piped < (16u << 20), "%zu bytes of pipelined requests "
+	    "were taken from a client that reads nothing", piped);
+	ck_assert_msg(cpu2 - cpu0 < 0.5, "%.2f s of CPU", cpu2 - cpu0);
+	ck_assert_msg(rss2 - rss0 < 8 * 1024, "RSS grew by %ld KiB",
+	    rss2 - rss0);
+	/* the server never saw either */
+	ck_assert_int_eq(itest_count_lines(h.t.origin_log[0]), 0);
+	itest_finish(&h.t);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -721,6 +821,7 @@ check_suite(void)
 	tcase_add_test(lim, test_max_connections);
 	tcase_add_test(lim, test_max_headers);
 	tcase_add_test(lim, test_slow_requests);
+	tcase_add_test(lim, test_unbounded_input);
 	suite_add_tcase(s, lim);
 	return s;
 }

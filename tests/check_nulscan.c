@@ -26,7 +26,7 @@
 #define CONNS		4
 
 static struct event_base	*base;
-static const struct nulscan_limits lim = { 10000, 60000 };
+static const struct nulscan_limits lim = { 10000, 60000, 0 };
 static struct bufferevent	*pair[CONNS][2];	/* [i][1] is watched */
 
 /* A base and CONNS pairs, the read end of each watched (in each test's

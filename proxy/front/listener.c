@@ -184,12 +184,10 @@ listener_bev_refuse(struct event_base *base)
 static void
 listener_bev_setup(struct listener_slot *sl, struct bufferevent *bev)
 {
-	struct nulscan_limits	 lim = { 10000, 60000 };	/* no conf */
+	struct nulscan_limits	 lim = { 10000, 60000, 0 };	/* no conf */
 
-	if (sl->gl != NULL) {
-		lim.head_ms = sl->gl->conf->client_header_timeout_ms;
-		lim.body_ms = sl->gl->conf->client_body_timeout_ms;
-	}
+	if (sl->gl != NULL)
+		nulscan_limits_of(sl->gl->conf, &lim);
 	bufferevent_set_max_single_write(bev, LISTENER_MAX_WRITE);
 	if (nulscan_attach(bev, &lim) == -1)
 		log_warn("listener %s: out of memory", sl->l->addr.text);

@@ -10,7 +10,9 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/http.h>
 
+#include "conf/conf.h"
 #include "proxy/front/nulscan.h"
 #include "proxy/base/log.h"
 #include "proxy/base/ptrmap.h"
@@ -30,14 +32,20 @@ struct nulscan {
 	struct event		*deadline;	/* NULL: none made yet */
 	int			 phase;		/* the deadline running: 0,
 						 * NULSCAN_HEAD or _BODY */
+	int			 refused;	/* 408 or 413: shut */
 };
 
 #define NULSCAN_HEAD	1
 #define NULSCAN_BODY	2
+#define NULSCAN_CLOSE	3	/* refused: the linger before the close */
+#define NULSCAN_LINGER_MS 200	/* for the answer to reach the client */
 
 static const char nulscan_408[] = "HTTP/1.1 408 Request Timeout\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
     "Content-Length: 20\r\nConnection: close\r\n\r\n408 Request Timeout\n";
+static const char nulscan_413[] = "HTTP/1.1 413 Content Too Large\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 22\r\nConnection: close\r\n\r\n413 Content Too Large\n";
 
 static __thread struct ptrmap	 map;	/* bufferevent -> state; per worker */
 static __thread unsigned long	 seq;
@@ -52,35 +60,97 @@ nulscan_remove(struct nulscan *n)
 	free(n);
 }
 
+static void	nulscan_deadline_cb(evutil_socket_t, short, void *);
+
 /*
- * A deadline passed: the request is not whole. A plain connection with
- * nothing queued for the client gets a 408, written to the socket (evhttp
- * has no request to answer it with); then the socket is shut, so evhttp
- * reads the end and frees the connection, which takes this entry.
+ * Refuse the request being read: a plain connection with nothing queued
+ * for the client gets answer, written to the socket (evhttp has no request
+ * to answer it with), the socket is shut for writing, what the client sent
+ * is thrown away, nothing more is read, and the connection is freed after
+ * a linger (a shutdown alone is not enough: a client that keeps sending
+ * keeps it open, as Linux queues data behind a SHUT_RD).
  */
+static void
+nulscan_refuse(struct nulscan *n, const char *answer, size_t len)
+{
+	struct bufferevent	*bev = n->bev;
+	evutil_socket_t		 s = bufferevent_getfd(bev);
+
+	struct timeval		 tv = sluice_tv(NULSCAN_LINGER_MS);
+
+	n->refused = 1;
+	n->scanning = 0;
+	if (s != -1 && bufferevent_openssl_get_ssl(bev) == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		(void)send(s, answer, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (s != -1)
+		shutdown(s, SHUT_WR);
+	/* what it sent is thrown away unparsed; what it sends, not read */
+	evbuffer_drain(bufferevent_get_input(bev),
+	    evbuffer_get_length(bufferevent_get_input(bev)));
+	bufferevent_disable(bev, EV_READ);
+	n->phase = NULSCAN_CLOSE;
+	if (n->deadline == NULL)
+		n->deadline = evtimer_new(sluice_base, nulscan_deadline_cb, n);
+	if (n->deadline != NULL)
+		evtimer_add(n->deadline, &tv);
+}
+
+/*
+ * The refused connection's linger is over: free it (from a timer, outside
+ * evhttp's callbacks; evhttp's connection is the argument of the
+ * bufferevent's callbacks). Its close callback forgets n.
+ */
+static void
+nulscan_close(struct nulscan *n)
+{
+	bufferevent_event_cb	 eventcb;
+	void			*arg;
+
+	bufferevent_getcb(n->bev, NULL, NULL, &eventcb, &arg);
+	if (eventcb != NULL && arg != NULL)
+		evhttp_connection_free(arg);
+}
+
+/* A deadline passed: 408 and the close. */
 static void
 nulscan_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	static __thread struct log_limit	 lim;
 	struct nulscan				*n = arg;
-	struct bufferevent			*bev = n->bev;
 	unsigned long				 held;
-	evutil_socket_t				 s = bufferevent_getfd(bev);
+	int					 head;
 
-	if (s == -1)
+	if (n->phase == NULSCAN_CLOSE) {
+		nulscan_close(n);	/* n may be gone */
 		return;
-	if (bufferevent_openssl_get_ssl(bev) == NULL &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		(void)send(s, nulscan_408, sizeof(nulscan_408) - 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-	shutdown(s, SHUT_RDWR);
+	}
+	head = n->phase == NULSCAN_HEAD;
+	nulscan_refuse(n, nulscan_408, sizeof(nulscan_408) - 1);
 	if (log_limit_pass(&lim, sluice_now_ms(), &held))
 		log_info("a client's request %s not whole within "
 		    "client_%s_timeout: 408 and closed%s",
-		    n->phase == NULSCAN_HEAD ? "head" : "body",
-		    n->phase == NULSCAN_HEAD ? "header" : "body",
+		    head ? "head" : "body", head ? "header" : "body",
 		    held > 0 ? " (and more not logged)" : "");
-	n->phase = 0;
+}
+
+/*
+ * More unparsed input than a request may take (max_header_size +
+ * max_body_size + a margin): evhttp is not making progress (a chunk-size
+ * line that never ends, say, which it would buffer and rescan without
+ * end). 413 and the close.
+ */
+static void
+nulscan_overflow(struct nulscan *n, size_t len)
+{
+	static __thread struct log_limit	 lim;
+	unsigned long				 held;
+
+	nulscan_refuse(n, nulscan_413, sizeof(nulscan_413) - 1);
+	if (log_limit_pass(&lim, sluice_now_ms(), &held))
+		log_info("a client's request holds %zu unparsed bytes, more "
+		    "than max_header_size + max_body_size allow: 413 and "
+		    "closed%s", len, held > 0 ? " (and more not logged)" : "");
 }
 
 /* Run the deadline of phase (NULSCAN_HEAD or _BODY) from now. */
@@ -101,6 +171,8 @@ nulscan_arm(struct nulscan *n, int phase)
 static void
 nulscan_disarm(struct nulscan *n)
 {
+	if (n->refused)
+		return;
 	if (n->phase != 0 && n->deadline != NULL)
 		evtimer_del(n->deadline);
 	n->phase = 0;
@@ -176,11 +248,32 @@ nulscan_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	struct nulscan	*n;
 	size_t		 len;
 
-	if (info->n_added == 0 || (n = ptrmap_get(&map, arg)) == NULL ||
-	    !n->scanning)
+	if (info->n_added == 0 || (n = ptrmap_get(&map, arg)) == NULL)
 		return;
 	len = evbuffer_get_length(buf);
-	nulscan_buffer(n, buf, len - info->n_added);
+	if (n->refused) {
+		evbuffer_drain(buf, len);
+		return;
+	}
+	if (n->phase != 0 && n->lim.max_input > 0 && len > n->lim.max_input) {
+		nulscan_overflow(n, len);
+		return;
+	}
+	if (n->scanning)
+		nulscan_buffer(n, buf, len - info->n_added);
+}
+
+#define NULSCAN_SLACK	16384	/* unparsed input past a request's own
+				 * bounds: a read's worth */
+
+/* See nulscan.h. */
+void
+nulscan_limits_of(const struct conf_listener *cl, struct nulscan_limits *lim)
+{
+	lim->head_ms = cl->client_header_timeout_ms;
+	lim->body_ms = cl->client_body_timeout_ms;
+	lim->max_input = cl->max_header_size + cl->max_body_size +
+	    NULSCAN_SLACK;
 }
 
 /* See nulscan.h. */

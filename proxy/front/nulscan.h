@@ -29,7 +29,16 @@ struct bufferevent;
 struct nulscan_limits {
 	uint64_t	 head_ms;	/* a head's first byte to its end */
 	uint64_t	 body_ms;	/* from the head's end to the request */
+	uint64_t	 max_input;	/* unparsed bytes a request may hold
+					 * (0: no bound) */
 };
+
+struct conf_listener;
+
+/* A listener's limits: its deadlines, and max_header_size +
+ * max_body_size + a read's worth as max_input. */
+void	nulscan_limits_of(const struct conf_listener *,
+	    struct nulscan_limits *);
 
 /*
  * Watch the input of a new client connection, with the deadlines of lim

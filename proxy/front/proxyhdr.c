@@ -84,8 +84,7 @@ proxyhdr_new(const struct conf_listener *l, struct bufferevent *bev)
 	p->bev = bev;
 	p->fd = -1;
 	p->timeout = sluice_tv(l->client_timeout_ms);
-	p->lim.head_ms = l->client_header_timeout_ms;
-	p->lim.body_ms = l->client_body_timeout_ms;
+	nulscan_limits_of(l, &p->lim);
 	p->deadline = sluice_now_ms() + l->client_timeout_ms;
 	snprintf(p->listener, sizeof(p->listener), "%s", l->name);
 	if (l->trusted_proxies.n > 0) {
