@@ -91,6 +91,11 @@ conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 	if (conf_key_line(&l->lines, "listen") == 0)
 		conf_error(ld, s->line, "[listener %s]: missing listen",
 		    l->name);
+	if (ld->conf->global.max_buffered_bodies > 0 &&
+	    l->max_body_size > ld->conf->global.max_buffered_bodies)
+		conf_error(ld, conf_key_line(&l->lines, "max_body_size"),
+		    "max_body_size: larger than [global] max_buffered_bodies "
+		    "(such a body would wait for ever)");
 	if (l->proxy_protocol && l->trusted_proxies.n == 0)
 		conf_error(ld, conf_key_line(&l->lines, "proxy_protocol"),
 		    "proxy_protocol: needs trusted_proxies (the peers that "

@@ -352,6 +352,7 @@ struct conf_global {
 	char			*pid_file;		/* default NULL */
 	int			 workers;		/* default 1; 0: auto */
 	int			 max_connections;	/* default 0: auto */
+	uint64_t		 max_buffered_bodies;	/* default 512m */
 	uint64_t		 tls_ticket_rotation_ms; /* default 1h */
 	struct conf_lines	 lines;			/* see conf_line() */
 };

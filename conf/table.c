@@ -122,6 +122,9 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_CUSTOM(GLOBAL, "workers", "1", 1, CONF_WORKERS_MAX,
 	    conf_set_auto_int, workers, "threads serving connections: 1..64, "
 	    "or auto (one per CPU); read at start"),
+	CONF_SIZE(GLOBAL, "max_buffered_bodies", "512m", 0, 1ULL << 40,
+	    max_buffered_bodies, "request body bytes held at once, all "
+	    "connections; past it bodies wait (0: no limit)"),
 	CONF_CUSTOM(GLOBAL, "max_connections", "auto", 1, 10000000,
 	    conf_set_auto_int, max_connections, "client connections open at "
 	    "once, all listeners; auto: half the descriptors left after a "

@@ -1506,6 +1506,9 @@ static const struct {
 	    "t.ini:6: route: \"strp\": unknown or repeated option" },
 	{ BASE_L "route = /x/ app strip more\n", 1,
 	    "t.ini:6: route: \"more\": unknown or repeated option" },
+	{ BASE_L "max_body_size = 1g\n", 1,
+	    "t.ini:6: max_body_size: larger than [global] max_buffered_bodies "
+	    "(such a body would wait for ever)" },
 	{ BASE_L "proxy_protocol = on\n", 1,
 	    "t.ini:6: proxy_protocol: needs trusted_proxies (the peers that "
 	    "may send it)" },
@@ -1736,7 +1739,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 81);
+	ck_assert_uint_eq(n, 82);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");

@@ -666,6 +666,8 @@ static const struct {
 	{ "sluice_client_connections", "gauge" },
 	{ "sluice_connections", "gauge" },
 	{ "sluice_connections_max", "gauge" },
+	{ "sluice_request_body_bytes_buffered", "gauge" },
+	{ "sluice_request_body_waits_total", "counter" },
 	{ "sluice_tls_ticket_key_rotations_total", "counter" },
 	{ "sluice_requests_total", "counter" },
 	{ "sluice_request_duration_seconds", "histogram" },

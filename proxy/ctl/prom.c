@@ -26,6 +26,7 @@
 #include "proxy/base/promtext.h"
 #include "proxy/base/runtime.h"
 #include "proxy/ctl/prom.h"
+#include "proxy/front/nulscan.h"
 
 /* Where prom_listener writes, and which family. */
 struct prom_ls {
@@ -81,7 +82,7 @@ prom_gauges_write(struct promtext *o, const struct prom_gauges *g)
 	static const struct prom_gauges	 zero;
 	static const char *const		 results[] = { "ok", "failed" };
 	const char				*label = "state";
-	uint64_t				 reloads[2];
+	uint64_t				 reloads[2], bodies, waits;
 
 	if (g == NULL)
 		g = &zero;
@@ -100,6 +101,13 @@ prom_gauges_write(struct promtext *o, const struct prom_gauges *g)
 	promtext_scalar(o, "sluice_client_connections", "gauge",
 	    "Open client connections.", g->connections);
 	prom_connections(o, g);
+	bodies = nulscan_buffered_bodies(&waits);
+	promtext_scalar(o, "sluice_request_body_bytes_buffered", "gauge",
+	    "Request body bytes read and not yet answered "
+	    "(max_buffered_bodies bounds them).", g == &zero ? 0 : bodies);
+	promtext_scalar(o, "sluice_request_body_waits_total", "counter",
+	    "Times a connection stopped being read for max_buffered_bodies.",
+	    g == &zero ? 0 : waits);
 	promtext_scalar(o, "sluice_tls_ticket_key_rotations_total", "counter",
 	    "Rotations of the TLS session-ticket keys.", g->ticket_rotations);
 }

@@ -93,6 +93,8 @@ listener_set_gen(struct gen *g)
 	struct gen		*old = cur_gen;
 
 	cur_gen = g != NULL ? gen_ref(g) : NULL;
+	if (g != NULL)
+		nulscan_set_budget(g->conf->global.max_buffered_bodies);
 	if (slots.tqh_last != NULL)
 		TAILQ_FOREACH(sl, &slots, entry)
 			listener_slot_refresh(sl);

@@ -1,6 +1,7 @@
 /*
  * nulscan: watching request heads for NUL bytes.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <stdlib.h>
@@ -33,12 +34,19 @@ struct nulscan {
 	int			 phase;		/* the deadline running: 0,
 						 * NULSCAN_HEAD or _BODY */
 	int			 refused;	/* 408 or 413: shut */
+	uint64_t		 held;		/* body bytes it counts in
+						 * nulscan_bodies */
+	int			 waiting;	/* not read: over the budget */
+	int			 admitted;	/* let in after waiting: reads
+						 * its body to the end */
+	TAILQ_ENTRY(nulscan)	 wait;		/* waiting, in order */
 };
 
 #define NULSCAN_HEAD	1
 #define NULSCAN_BODY	2
 #define NULSCAN_CLOSE	3	/* refused: the linger before the close */
 #define NULSCAN_LINGER_MS 200	/* for the answer to reach the client */
+#define NULSCAN_WAIT_POLL_MS 50	/* bodies over the budget: look again */
 
 static const char nulscan_408[] = "HTTP/1.1 408 Request Timeout\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
@@ -48,12 +56,122 @@ static const char nulscan_413[] = "HTTP/1.1 413 Content Too Large\r\n"
     "Content-Length: 22\r\nConnection: close\r\n\r\n413 Content Too Large\n";
 
 static __thread struct ptrmap	 map;	/* bufferevent -> state; per worker */
+TAILQ_HEAD(nulscan_list, nulscan);
+static __thread struct nulscan_list waiters;	/* see nulscan_waiting */
+static __thread struct event	*wait_ev;	/* looks at the budget again */
+static __thread unsigned	 admitted;	/* let in, reading their
+						 * bodies to the end */
+static uint64_t			 bodies;	/* atomic: body bytes read and
+						 * not yet answered, all
+						 * workers */
+static uint64_t			 body_waits;	/* atomic: connections paused */
+static uint64_t			 budget;	/* atomic: max_buffered_bodies
+						 * (0: none) */
 static __thread unsigned long	 seq;
+
+/* This worker's connections paused for the budget, oldest first. */
+static struct nulscan_list *
+nulscan_waiting(void)
+{
+	if (waiters.tqh_last == NULL)
+		TAILQ_INIT(&waiters);
+	return &waiters;
+}
+
+/* n's body bytes leave the budget (its request is answered or gone). */
+static void
+nulscan_release(struct nulscan *n)
+{
+	if (n->waiting) {
+		TAILQ_REMOVE(nulscan_waiting(), n, wait);
+		n->waiting = 0;
+	}
+	if (n->admitted)
+		admitted--;
+	n->admitted = 0;
+	if (n->held > 0) {
+		__atomic_sub_fetch(&bodies, n->held, __ATOMIC_RELAXED);
+		n->held = 0;
+		if (!TAILQ_EMPTY(nulscan_waiting()) && wait_ev != NULL)
+			event_active(wait_ev, EV_TIMEOUT, 0);
+	}
+}
+
+/*
+ * Read the waiting connections again, oldest first, while the budget has
+ * room; look again later while some still wait (another worker's
+ * release does not tell this one).
+ */
+static void
+nulscan_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv = sluice_tv(NULSCAN_WAIT_POLL_MS);
+	struct nulscan	*n;
+
+	/* one at a time: the one let in grows the count as it reads */
+	if ((n = TAILQ_FIRST(nulscan_waiting())) != NULL &&
+	    (SLUICE_LOAD(&bodies) < SLUICE_LOAD(&budget) || admitted == 0)) {
+		TAILQ_REMOVE(nulscan_waiting(), n, wait);
+		n->waiting = 0;
+		n->admitted = 1;
+		admitted++;
+		if (!n->refused)
+			bufferevent_enable(n->bev, EV_READ);
+	}
+	if (!TAILQ_EMPTY(nulscan_waiting()))
+		evtimer_add(wait_ev, &tv);
+}
+
+/*
+ * body bytes arrived on n: count them; past max_buffered_bodies stop
+ * reading n until the budget has room again (the bytes read stay: one
+ * read's worth over, per connection). The waiting ones are let in one at
+ * a time, and one let in reads its body to the end; when none of this
+ * worker's is being let in, the oldest goes even over the budget: the
+ * partial bodies of the waiting could fill the budget between them, and
+ * none would ever finish. So the budget is passed by at most one body
+ * per worker (max_body_size) and a read per connection.
+ */
+static void
+nulscan_body_bytes(struct nulscan *n, size_t added)
+{
+	struct timeval	tv = sluice_tv(NULSCAN_WAIT_POLL_MS);
+
+	n->held += added;
+	if (__atomic_add_fetch(&bodies, added, __ATOMIC_RELAXED) <=
+	    SLUICE_LOAD(&budget) || SLUICE_LOAD(&budget) == 0 ||
+	    n->waiting || n->admitted)
+		return;
+	if (wait_ev == NULL && (wait_ev = evtimer_new(sluice_base,
+	    nulscan_wait_cb, NULL)) == NULL)
+		return;
+	bufferevent_disable(n->bev, EV_READ);
+	n->waiting = 1;
+	TAILQ_INSERT_TAIL(nulscan_waiting(), n, wait);
+	SLUICE_INC(&body_waits);
+	evtimer_add(wait_ev, &tv);
+}
+
+/* See nulscan.h. */
+void
+nulscan_set_budget(uint64_t bytes)
+{
+	SLUICE_STORE(&budget, bytes);
+}
+
+/* See nulscan.h. */
+uint64_t
+nulscan_buffered_bodies(uint64_t *waits)
+{
+	*waits = SLUICE_LOAD(&body_waits);
+	return SLUICE_LOAD(&bodies);
+}
 
 /* Remove and free n. */
 static void
 nulscan_remove(struct nulscan *n)
 {
+	nulscan_release(n);
 	ptrmap_del(&map, n->bev);
 	if (n->deadline != NULL)
 		event_free(n->deadline);
@@ -259,6 +377,8 @@ nulscan_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		nulscan_overflow(n, len);
 		return;
 	}
+	if (n->phase == NULSCAN_BODY)
+		nulscan_body_bytes(n, info->n_added);
 	if (n->scanning)
 		nulscan_buffer(n, buf, len - info->n_added);
 }
@@ -327,6 +447,7 @@ nulscan_next(struct bufferevent *bev)
 	n->found = 0;
 	n->started = 0;
 	nulscan_disarm(n);
+	nulscan_release(n);
 	nulscan_buffer(n, bufferevent_get_input(bev), 0);
 }
 
@@ -359,9 +480,13 @@ nulscan_free(void)
 
 	for (i = 0; i < map.size; i++)
 		if ((n = map.slots[i].value) != NULL) {
+			nulscan_release(n);
 			if (n->deadline != NULL)
 				event_free(n->deadline);
 			free(n);
 		}
 	ptrmap_free(&map);
+	if (wait_ev != NULL)
+		event_free(wait_ev);
+	wait_ev = NULL;
 }

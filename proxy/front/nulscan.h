@@ -60,6 +60,16 @@ void	nulscan_next(struct bufferevent *bev);
 /* The connection is closing: drop its state. */
 void	nulscan_forget(struct bufferevent *bev);
 
+/* max_buffered_bodies of the newest configuration (0: no budget). */
+void	nulscan_set_budget(uint64_t bytes);
+
+/*
+ * Request body bytes read and not yet answered, over all connections and
+ * workers; *waits gets how many times a connection was paused for the
+ * max_buffered_bodies budget.
+ */
+uint64_t nulscan_buffered_bodies(uint64_t *waits);
+
 /* Free the table (at exit). */
 void	nulscan_free(void);
 
