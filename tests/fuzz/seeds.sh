@@ -6,7 +6,8 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/tests/fuzz/corpus
 rm -rf "$out"
-mkdir -p "$out/proxyproto" "$out/http1" "$out/nulscan" "$out/conf"
+mkdir -p "$out/proxyproto" "$out/http1" "$out/headers" "$out/nulscan" \
+    "$out/conf"
 
 # seed DIR NAME SELECTOR TEXT: one file, TEXT with C escapes, after an
 # octal selector byte (fuzz_http1's first byte) unless SELECTOR is "-".
@@ -52,6 +53,21 @@ seed http1 req-options 005 'OPTIONS\0*\0Host\0h:8080'
 seed http1 req-10 002 'GET\0/\0Connection\0keep-alive, close'
 seed http1 req-v6 005 'GET\0/\0Host\0[::1]:80'
 
+# Headers: responses (selector 0, 2 after HEAD) and requests (3: HTTP/1.1,
+# 7: from a trusted peer, 043: with a body), as fuzz_headers reads them.
+i=0
+rows resp_cases '"[^"]*", ' | while IFS= read -r r; do
+	i=$((i + 1))
+	[ $((i % 2)) -eq 0 ] && seed headers "resp-$i" 000 "$r"
+	:
+done
+seed headers resp-hop 000 'HTTP/1.1 200 OK\r\nConnection: x-a, close\r\nX-A: 1\r\nKeep-Alive: 5\r\nX-Rule: client\r\nContent-Length: 0\r\n\r\n'
+seed headers req-get 003 'GET\0/\0Host\0example.com\0X-Rule\0client'
+seed headers req-hop 003 'GET\0/a\0Host\0h\0Connection\0x-b, keep-alive\0X-B\01\0TE\0trailers'
+seed headers req-xff 007 'GET\0/\0Host\0h\0X-Forwarded-For\0198.51.100.7\0Forwarded\0for=x\0Via\01.0 a'
+seed headers req-post 043 'POST\0/up\0Host\0h\0Content-Length\00008\0Expect\0100-continue'
+seed headers req-10 001 'GET\0/\0Accept\0*/*'
+
 # NUL scanner: heads with and without NUL, line ends of both kinds.
 seed nulscan clean - 'GET / HTTP/1.1\r\nHost: a\r\n\r\nbody\0'
 seed nulscan nul-head - 'GET / HTTP/1.1\r\nX: a\0b\r\n\r\n'
@@ -74,3 +90,4 @@ seed conf minimal - '[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\n[u
 seed conf dur - '250ms'
 seed conf size - '64k'
 seed conf bool - 'yes'
+seed conf rules - '[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\nrequest_header = set X-Client $remote_addr\nresponse_header = remove Server\n[upstream app]\nserver = 127.0.0.1:9000\nrequest_header = add X-Id $request_id\n'
