@@ -1,0 +1,101 @@
+/*
+ * fuzz_nulscan: a libFuzzer target for the NUL scanner's pure part,
+ * nulscan_bytes (proxy/front/nulscan.c, included here because it is
+ * static). README.md says how to build and run it.
+ *
+ * The input is scanned three ways: at once, one byte at a time, and in
+ * pieces whose lengths come from the input itself. All three must agree
+ * with each other and with a plain model of the head: the scan stops at
+ * the first empty line (LF, optional CRs, LF) and has found a NUL when
+ * one comes before that line's end.
+ */
+#include "proxy/front/nulscan.c"
+
+#include <stdint.h>
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Stop the run: the scanner broke a promise. */
+static void
+fuzz_fail(void)
+{
+	abort();
+}
+
+/* A fresh state, as nulscan_attach makes it. */
+static void
+fuzz_start(struct nulscan *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->scanning = 1;
+}
+
+/* The model: 1 when a NUL comes before the head's end; *end its length. */
+static int
+fuzz_model(const uint8_t *p, size_t len, size_t *end, int *done)
+{
+	size_t	i, j;
+	int	nul = 0;
+
+	*done = 0;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\0')
+			nul = 1;
+		if (p[i] != '\n')
+			continue;
+		for (j = i + 1; j < len && p[j] == '\r'; j++)
+			;
+		if (j < len && p[j] == '\n') {
+			*done = 1;
+			*end = j + 1;
+			return nul;
+		}
+	}
+	*end = len;
+	return nul;
+}
+
+/* Two states agree. */
+static int
+fuzz_same(const struct nulscan *a, const struct nulscan *b)
+{
+	return a->scanning == b->scanning && a->found == b->found;
+}
+
+/* One input: three ways of feeding it, and the model. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nulscan	 all, one, pieces;
+	size_t		 i, k, end;
+	int		 nul, done;
+
+	fuzz_start(&all);
+	nulscan_bytes(&all, data, size);
+
+	fuzz_start(&one);
+	for (i = 0; i < size; i++)
+		nulscan_bytes(&one, data + i, 1);
+
+	fuzz_start(&pieces);
+	for (i = 0; i < size; i += k) {
+		k = 1 + data[i] % 7;
+		if (k > size - i)
+			k = size - i;
+		nulscan_bytes(&pieces, data + i, k);
+	}
+
+	if (!fuzz_same(&all, &one) || !fuzz_same(&all, &pieces))
+		fuzz_fail();
+	nul = fuzz_model(data, size, &end, &done);
+	if (all.found != nul || all.scanning != !done)
+		fuzz_fail();
+	/* Bytes after the head's end change nothing. */
+	if (done) {
+		fuzz_start(&one);
+		nulscan_bytes(&one, data, end);
+		if (!fuzz_same(&all, &one))
+			fuzz_fail();
+	}
+	return 0;
+}

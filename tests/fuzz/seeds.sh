@@ -1,0 +1,93 @@
+#!/bin/sh
+# seeds.sh: (re)write the seed corpora tests/fuzz/corpus/NAME/ from the
+# table tests' rows (tests/check_http1.c, the example configurations) and
+# a few hand-picked inputs. Run from anywhere; it replaces the corpora.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$top/tests/fuzz/corpus
+rm -rf "$out"
+mkdir -p "$out/proxyproto" "$out/http1" "$out/headers" "$out/nulscan" \
+    "$out/conf"
+
+# seed DIR NAME SELECTOR TEXT: one file, TEXT with C escapes, after an
+# octal selector byte (fuzz_http1's first byte) unless SELECTOR is "-".
+seed() {
+	if [ "$3" = - ]; then
+		printf '%b' "$4" > "$out/$1/$2"
+	else
+		{ printf "\\$3"; printf '%b' "$4"; } > "$out/$1/$2"
+	fi
+}
+
+# The first string of each one-line row of a table of check_http1.c.
+rows() {
+	sed -n "/$1\\[\\] = {/,/^};/p" "$top/tests/check_http1.c" |
+	    sed -n "s/^	{ $2\"\\(\\([^\"\\\\]\\|\\\\.\\)*\\)\".*/\\1/p"
+}
+
+# Response heads: as parsed (selector 0), after HEAD (3), after an
+# upgrade request (6).
+i=0
+rows resp_cases '"[^"]*", ' | while IFS= read -r r; do
+	i=$((i + 1))
+	seed http1 "resp-$i" 000 "$r"
+	[ $((i % 4)) -eq 0 ] && seed http1 "resp-head-$i" 003 "$r"
+	:
+done
+seed http1 resp-101 006 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'
+
+# Chunk-size lines (selector 1).
+i=0
+rows chunk_cases '' | while IFS= read -r r; do
+	i=$((i + 1))
+	seed http1 "chunk-$i" 001 "$r"
+done
+
+# Requests (selector 2: HTTP/1.0, 5: HTTP/1.1): method, URI, then name
+# and value pairs, NUL-separated.
+seed http1 req-get 005 'GET\0/\0Host\0example.com'
+seed http1 req-post 005 'POST\0/upload\0Host\0example.com\0Transfer-Encoding\0chunked'
+seed http1 req-cl 005 'PUT\0/a?b=c\0Host\0h\0Content-Length\00010'
+seed http1 req-abs 005 'GET\0http://example.com/x\0Host\0example.com'
+seed http1 req-options 005 'OPTIONS\0*\0Host\0h:8080'
+seed http1 req-10 002 'GET\0/\0Connection\0keep-alive, close'
+seed http1 req-v6 005 'GET\0/\0Host\0[::1]:80'
+
+# Headers: responses (selector 0, 2 after HEAD) and requests (3: HTTP/1.1,
+# 7: from a trusted peer, 043: with a body), as fuzz_headers reads them.
+i=0
+rows resp_cases '"[^"]*", ' | while IFS= read -r r; do
+	i=$((i + 1))
+	[ $((i % 2)) -eq 0 ] && seed headers "resp-$i" 000 "$r"
+	:
+done
+seed headers resp-hop 000 'HTTP/1.1 200 OK\r\nConnection: x-a, close\r\nX-A: 1\r\nKeep-Alive: 5\r\nX-Rule: client\r\nContent-Length: 0\r\n\r\n'
+seed headers req-get 003 'GET\0/\0Host\0example.com\0X-Rule\0client'
+seed headers req-hop 003 'GET\0/a\0Host\0h\0Connection\0x-b, keep-alive\0X-B\01\0TE\0trailers'
+seed headers req-xff 007 'GET\0/\0Host\0h\0X-Forwarded-For\0198.51.100.7\0Forwarded\0for=x\0Via\01.0 a'
+seed headers req-post 043 'POST\0/up\0Host\0h\0Content-Length\00008\0Expect\0100-continue'
+seed headers req-10 001 'GET\0/\0Accept\0*/*'
+
+# NUL scanner: heads with and without NUL, line ends of both kinds.
+seed nulscan clean - 'GET / HTTP/1.1\r\nHost: a\r\n\r\nbody\0'
+seed nulscan nul-head - 'GET / HTTP/1.1\r\nX: a\0b\r\n\r\n'
+seed nulscan bare-lf - 'GET / HTTP/1.1\nHost: a\n\n\0'
+seed nulscan cr-lines - 'GET /\r\r\n\r\r\nX'
+
+# PROXY protocol: the headers of tests/fuzz/README.md.
+seed proxyproto v1-tcp4 - 'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET /'
+seed proxyproto v1-tcp6 - 'PROXY TCP6 2001:db8::1 ::1 1234 80\r\n'
+seed proxyproto v1-unknown - 'PROXY UNKNOWN\r\n'
+sig='\r\n\r\n\0\r\nQUIT\n'
+seed proxyproto v2-tcp4 - "$sig"'\041\021\0\014\177\0\0\001\012\0\0\002\324\061\001\273'
+seed proxyproto v2-local - "$sig"'\040\0\0\0'
+
+# Configurations: the shipped examples, and some values alone.
+for f in "$top"/conf/*.ini; do
+	cp "$f" "$out/conf/${f##*/}"
+done
+seed conf minimal - '[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\n[upstream app]\nserver = 127.0.0.1:9000\n'
+seed conf dur - '250ms'
+seed conf size - '64k'
+seed conf bool - 'yes'
+seed conf rules - '[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\nrequest_header = set X-Client $remote_addr\nresponse_header = remove Server\n[upstream app]\nserver = 127.0.0.1:9000\nrequest_header = add X-Id $request_id\n'
