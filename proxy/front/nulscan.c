@@ -179,6 +179,8 @@ nulscan_remove(struct nulscan *n)
 }
 
 static void	nulscan_deadline_cb(evutil_socket_t, short, void *);
+static void	nulscan_buffer_scan(struct nulscan *, struct evbuffer *,
+		    size_t);
 
 /*
  * Refuse the request being read: a plain connection with nothing queued
@@ -317,27 +319,40 @@ nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
 {
 	size_t	i;
 
-	if (len > 0 && n->scanning && !n->started) {
+	if (len > 0 && n->scanning)
 		n->started = 1;
-		nulscan_arm(n, NULSCAN_HEAD);
-	}
 	for (i = 0; i < len && n->scanning; i++) {
 		if (p[i] == '\0')
 			n->found = 1;
 		if (p[i] == '\n') {
-			if (n->nl) {
+			if (n->nl)
 				n->scanning = 0;	/* head complete */
-				nulscan_arm(n, NULSCAN_BODY);
-			}
 			n->nl = 1;
 		} else if (p[i] != '\r')
 			n->nl = 0;
 	}
 }
 
-/* Scan buf from offset off on, while inside a head. */
+/*
+ * Scan buf from offset off on, while inside a head; a head's first byte
+ * starts its deadline, its end the body's.
+ */
 static void
 nulscan_buffer(struct nulscan *n, struct evbuffer *buf, size_t off)
+{
+	int	started = n->started;
+
+	nulscan_buffer_scan(n, buf, off);
+	if (!started && n->started && n->scanning)
+		nulscan_arm(n, NULSCAN_HEAD);
+	if (!n->scanning && (started || n->started) && n->phase !=
+	    NULSCAN_BODY && !n->refused)
+		nulscan_arm(n, NULSCAN_BODY);
+}
+
+/* nulscan_buffer's scan. */
+static void
+nulscan_buffer_scan(struct nulscan *n, struct evbuffer *buf, size_t off)
 {
 	struct evbuffer_ptr	 ptr;
 	struct evbuffer_iovec	 v[8];
