@@ -41,6 +41,9 @@ hard_init(struct hard *h)
 {
 	memset(h, 0, sizeof(*h));
 	itest_init(&h->t);
+	/* under ASan, freed memory would stay in the quarantine and count */
+	h->t.asan_extra = "quarantine_size_mb=1:"
+	    "thread_local_quarantine_size_kb=64";
 	itest_origin_start(&h->t, 0, "a");
 	h->admin = itest_free_port();
 	itest_sluice_port(&h->t);
