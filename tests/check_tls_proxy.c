@@ -1003,6 +1003,27 @@ tlsp_wait_fds(pid_t pid, int n, int timeout_ms)
 }
 
 /*
+ * pid's descriptors once start-up is over: every worker opens its own
+ * descriptor of each listening socket after "ready" is logged, so the
+ * count is taken when it has not changed for 300 ms (within 3 s).
+ */
+static int
+tlsp_fds_settled(pid_t pid)
+{
+	double	 deadline = itest_now() + 3, since = itest_now();
+	int	 have = tlsp_fd_count(pid), now;
+
+	while (itest_now() < deadline && itest_now() - since < 0.3) {
+		poll(NULL, 0, 20);
+		if ((now = tlsp_fd_count(pid)) != have) {
+			have = now;
+			since = itest_now();
+		}
+	}
+	return have;
+}
+
+/*
  * Attach strace to every thread of pid, tracing accept4 and close into
  * files in t's directory. s->on stays 0, with a SKIP line printed, when
  * strace is not installed or may not attach (ptrace restricted).
@@ -1128,7 +1149,7 @@ START_TEST(test_tls_setup_fails)
 	    t.origin[0].port);
 	unsetenv("SLUICE_FAULT_TLS_SETUP");
 	hello = tlsp_client_hello(&len);
-	fds0 = tlsp_fd_count(t.sluice.pid);
+	fds0 = tlsp_fds_settled(t.sluice.pid);
 	ck_assert_int_gt(fds0, 0);
 	tlsp_strace_start(&st, &t, t.sluice.pid);
 
