@@ -401,8 +401,9 @@ listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 			evtimer_add(sl->resume_ev, &tv);
 		return;
 	}
-	if ((sl->paused & LISTENER_PAUSE_FDS) && fd_tight_until != 0 &&
-	    !listener_fd_headroom(sl)) {
+	/* paused for want of descriptors: back only with the headroom */
+	if ((sl->paused & LISTENER_PAUSE_FDS) && !listener_fd_headroom(sl)) {
+		fd_tight_until = sluice_now_ms() + LISTENER_TIGHT_MS;
 		tv = sluice_tv(LISTENER_FD_BACKOFF_MS);
 		sl->paused = LISTENER_PAUSE_FDS;
 		if (sl->resume_ev != NULL)
@@ -460,6 +461,8 @@ listener_accepted(struct listener_slot *sl, struct bufferevent *bev)
 	unsigned	i;
 
 	clientconn_accepted(bev, &sl->l->nclients);
+	if (fd_tight_until != 0 && sluice_now_ms() >= fd_tight_until)
+		fd_tight_until = 0;
 	if (fd_tight_until != 0 && !listener_fd_headroom(sl))
 		listener_pause(sl, LISTENER_PAUSE_FDS, LISTENER_FD_BACKOFF_MS);
 	if (listener_at_limit(sl) == 0)
@@ -471,21 +474,19 @@ listener_accepted(struct listener_slot *sl, struct bufferevent *bev)
 }
 
 /*
- * Since descriptors last ran out (within LISTENER_TIGHT_MS): 1 when
- * LISTENER_FD_HEADROOM more can still be opened, tried by opening and
- * closing them. Without this the client listeners would take every
- * descriptor that frees, and the admin endpoint, health checks and the
- * connections to servers that accepted clients need would get none.
+ * 1 when LISTENER_FD_HEADROOM more descriptors can still be opened, tried
+ * by opening and closing them: asked before a slot paused for want of
+ * descriptors accepts again, and after each accept for LISTENER_TIGHT_MS
+ * after descriptors last ran out. Without this the client listeners would
+ * take every descriptor that frees, and the admin endpoint, health checks
+ * and the connections to servers that accepted clients need would get
+ * none.
  */
 static int
 listener_fd_headroom(struct listener_slot *sl)
 {
 	int	fd[LISTENER_FD_HEADROOM], i, n;
 
-	if (sluice_now_ms() >= fd_tight_until) {
-		fd_tight_until = 0;
-		return 1;
-	}
 	for (n = 0; n < LISTENER_FD_HEADROOM; n++)
 		if ((fd[n] = fcntl(0, F_DUPFD_CLOEXEC, 0)) == -1)
 			break;
