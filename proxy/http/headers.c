@@ -100,33 +100,51 @@ headers_hop_fixed(const char *name, size_t namelen)
 	return 0;
 }
 
+/*
+ * The next item of the comma-separated list *list[0..*len) without the
+ * OWS around it (possibly empty), in *item[0..*itemlen); the list moves
+ * past it. 0 once the list is used up.
+ */
+static int
+headers_list_next(const char **list, size_t *len, const char **item,
+    size_t *itemlen)
+{
+	const char	*comma;
+
+	if (*list == NULL)
+		return 0;
+	comma = memchr(*list, ',', *len);
+	*item = *list;
+	*itemlen = comma != NULL ? (size_t)(comma - *list) : *len;
+	if (comma != NULL) {
+		*len -= (size_t)(comma - *list) + 1;
+		*list = comma + 1;
+	} else
+		*list = NULL;
+	while (*itemlen > 0 && (**item == ' ' || **item == '\t')) {
+		(*item)++;
+		(*itemlen)--;
+	}
+	while (*itemlen > 0 && ((*item)[*itemlen - 1] == ' ' ||
+	    (*item)[*itemlen - 1] == '\t'))
+		(*itemlen)--;
+	return 1;
+}
+
 /* 1 when the comma-separated list[0..len) names name (OWS around items). */
 static int
 headers_list_names(const char *list, size_t len, const char *name,
     size_t namelen)
 {
-	const char	*item, *comma;
+	const char	*item;
 	size_t		 itemlen;
 
-	while (len > 0) {
-		comma = memchr(list, ',', len);
-		item = list;
-		itemlen = comma != NULL ? (size_t)(comma - list) : len;
-		while (itemlen > 0 && (*item == ' ' || *item == '\t')) {
-			item++;
-			itemlen--;
-		}
-		while (itemlen > 0 && (item[itemlen - 1] == ' ' ||
-		    item[itemlen - 1] == '\t'))
-			itemlen--;
+	if (len == 0)
+		return 0;
+	while (headers_list_next(&list, &len, &item, &itemlen))
 		if (itemlen > 0 && itemlen == namelen &&
 		    strncasecmp(item, name, namelen) == 0)
 			return 1;
-		if (comma == NULL)
-			break;
-		len -= (size_t)(comma - list) + 1;
-		list = comma + 1;
-	}
 	return 0;
 }
 
@@ -145,32 +163,20 @@ headers_is_hop_by_hop(const char *name, size_t namelen,
 static void
 headers_conn_add(struct headers_conn *c, const char *v, size_t len)
 {
-	const char	*item, *comma;
+	const char	*item;
 	size_t		 itemlen;
 
-	while (len > 0 && !c->over) {
-		comma = memchr(v, ',', len);
-		item = v;
-		itemlen = comma != NULL ? (size_t)(comma - v) : len;
-		while (itemlen > 0 && (*item == ' ' || *item == '\t')) {
-			item++;
-			itemlen--;
+	if (len == 0)
+		return;
+	while (!c->over && headers_list_next(&v, &len, &item, &itemlen)) {
+		if (itemlen == 0)
+			continue;
+		if (c->n == HEADERS_CONN_MAX)
+			c->over = 1;
+		else {
+			c->opt[c->n].p = item;
+			c->opt[c->n++].len = itemlen;
 		}
-		while (itemlen > 0 && (item[itemlen - 1] == ' ' ||
-		    item[itemlen - 1] == '\t'))
-			itemlen--;
-		if (itemlen > 0) {
-			if (c->n == HEADERS_CONN_MAX)
-				c->over = 1;
-			else {
-				c->opt[c->n].p = item;
-				c->opt[c->n++].len = itemlen;
-			}
-		}
-		if (comma == NULL)
-			break;
-		len -= (size_t)(comma - v) + 1;
-		v = comma + 1;
 	}
 }
 
