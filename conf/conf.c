@@ -4,6 +4,7 @@
  * Loading is in read.c (the file) and check.c (the whole), the keyword
  * table and its setters in table.c and custom.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,9 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	free(c->path);
+	for (i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
 	free(c->global.access_log);
 	free(c->global.error_log);
 	free(c->global.pid_file);
@@ -107,4 +111,24 @@ conf_line(const struct conf_lines *lines, const char *key)
 	if ((line = conf_key_line(lines, key)) != 0)
 		return line;
 	return lines->header;
+}
+
+/* The file of loc; see conf.h. */
+const char *
+conf_loc_file(const struct conf *c, int loc)
+{
+	size_t	 f = (size_t)CONF_LOC_FILE(loc);
+
+	if (c == NULL || loc < 0 || f >= c->nfiles)
+		return c != NULL && c->path != NULL ? c->path : "?";
+	return c->files[f];
+}
+
+/* "file:line" of loc; see conf.h. */
+char *
+conf_where(const struct conf *c, int loc, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:%d", conf_loc_file(c, loc),
+	    loc < 0 ? 0 : CONF_LOC_LINE(loc));
+	return buf;
 }

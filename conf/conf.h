@@ -52,6 +52,22 @@ enum conf_sect_kind {
 	CONF_SECT_UPSTREAM,
 };
 
+/*
+ * A place in the configuration, one int: the file (0 the main one, then
+ * each included file in the order it was read: struct conf's files[]) and
+ * the line in it. Every "line" the loader keeps (struct conf_lines, the
+ * line fields of entries) is one; conf_where() writes it as "file:line".
+ */
+#define CONF_LOC_LINE_BITS	20
+#define CONF_LOC_LINE_MAX	((1 << CONF_LOC_LINE_BITS) - 1)
+#define CONF_LOC_LINE(loc)	((loc) & CONF_LOC_LINE_MAX)
+#define CONF_LOC_FILE(loc)	((loc) >> CONF_LOC_LINE_BITS)
+#define CONF_LOC(file, line)	((int)(file) << CONF_LOC_LINE_BITS | (line))
+/* Files one load may read (the main one and those it includes). */
+#define CONF_MAX_FILES		1024
+/* How deep includes may nest (the main file is depth 1). */
+#define CONF_MAX_DEPTH		16
+
 /* Entries of the keyword table, at most (conf/ asserts it at build time). */
 #define CONF_KEYS_MAX		96
 
@@ -343,6 +359,7 @@ struct conf_upstream {
 };
 
 struct conf_global {
+	int			 includes;	/* include lines read */
 	uint64_t		 shutdown_timeout_ms;	/* default 30s */
 	uint64_t		 drain_notice_ms;	/* default 0 */
 	uint64_t		 drain_idle_timeout_ms;	/* default 2s */
@@ -386,7 +403,10 @@ struct conf_admin {
 };
 
 struct conf {
-	char			*path;
+	char			*path;		/* the main file: files[0] */
+	char			**files;	/* every file read, by
+						 * CONF_LOC_FILE */
+	size_t			 nfiles;
 	struct conf_global	 global;
 	struct conf_admin	 admin;
 	struct conf_listener	*listeners;
@@ -422,6 +442,13 @@ const struct conf_upstream *conf_upstream_find(const struct conf *,
  * such key.
  */
 int		 conf_line(const struct conf_lines *lines, const char *key);
+
+/* The name of the file loc is in ("?" if none); see CONF_LOC. */
+const char	*conf_loc_file(const struct conf *, int loc);
+
+/* Write loc as "file:line" into buf; returns buf. */
+char		*conf_where(const struct conf *, int loc, char *buf,
+		    size_t size);
 
 /*
  * Value parsers, shared by the keyword table and exposed for tests. Each

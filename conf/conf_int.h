@@ -12,6 +12,8 @@
 #ifndef SLUICE_CONF_INT_H
 #define SLUICE_CONF_INT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +24,11 @@
 #define CONF_NAME_CHARS		"abcdefghijklmnopqrstuvwxyz" \
 				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 #define CONF_SECT_NKINDS	(CONF_SECT_UPSTREAM + 1)
+#define CONF_STR_(x)		#x
+#define CONF_STR(x)		CONF_STR_(x)
+/* The longest name in ${NAME}, and a value once they are replaced. */
+#define CONF_ENV_NAME_MAX	128
+#define CONF_MAX_VALUE		(16 * CONF_MAX_LINE)
 
 /* A section kind as written in the file (named ones take "[kind NAME]"). */
 struct conf_sect_def {
@@ -54,15 +61,31 @@ struct conf_sect {
 	int			 line;		/* of the header */
 };
 
+/* A file being read (the main one, then includes): to find a cycle. */
+struct conf_open {
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+/* A value taken from the environment: error texts never show it. */
+struct conf_subst {
+	char		*name;
+	char		*value;
+};
+
 /* The state of one load: the conf being built, the input, the errors. */
 struct conf_loader {
 	struct conf		*conf;
-	const char		*name;		/* file name for messages */
+	const char		*name;		/* main file, for messages */
 	FILE			*fp;		/* input is a file, or */
 	const char		*text;		/* the rest of a string */
 	char			*buf;		/* the current physical line */
 	size_t			 bufsz;
-	int			 lineno;
+	int			 lineno;	/* a CONF_LOC: file and line */
+	struct conf_open	 open[CONF_MAX_DEPTH];
+	int			 depth;		/* files in open[] */
+	struct conf_subst	*substs;
+	size_t			 nsubsts;
 	struct conf_sect	*sects;
 	size_t			 nsects;
 	struct conf_sect	*cur;		/* NULL before any section */
@@ -72,9 +95,9 @@ struct conf_loader {
 	int			 nerrors;	/* nerrs + those lost to OOM */
 };
 
-/* One error: "file:line: what", sorted by line before it is handed out. */
+/* One error: "file:line: what", sorted by place before it is handed out. */
 struct conf_err {
-	int		 line;
+	int		 line;		/* a CONF_LOC */
 	size_t		 seq;		/* keeps the order within a line */
 	char		*text;
 };
@@ -101,8 +124,9 @@ struct conf_keyword {
  */
 
 /*
- * Record "name:line: <fmt>" for ld; the load will fail. Always returns -1,
- * so that a setter can return it.
+ * Record "file:line: <fmt>" for ld at line (a CONF_LOC); the load will
+ * fail. Values taken from the environment are written back as ${NAME}.
+ * Always returns -1, so that a setter can return it.
  */
 int	conf_error(struct conf_loader *ld, int line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -240,6 +264,10 @@ int	conf_set_request_id(struct conf_loader *,
 int	conf_set_host(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 int	conf_set_sticky(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
+
+/* include = PATTERN: read the files it names in place (read.c). */
+int	conf_set_include(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
 
 /* Free what an entry made by those setters owns (custom.c). */

@@ -155,7 +155,7 @@ conf_set_server(struct conf_loader *ld, const struct conf_keyword *kw,
 		if (strcmp(up->servers[i].name, s.name) == 0) {
 			conf_error(ld, ld->lineno, "%s: duplicate server name "
 			    "\"%s\" (first at line %d)", kw->info.key, s.name,
-			    up->servers[i].line);
+			    CONF_LOC_LINE(up->servers[i].line));
 			conf_server_clear(&s);
 			return -1;
 		}
@@ -325,7 +325,7 @@ conf_set_route(struct conf_loader *ld, const struct conf_keyword *kw,
 		if (conf_route_same(&l->routes[i], &r))
 			rc = conf_error(ld, ld->lineno, "%s: duplicate route "
 			    "\"%s\" (first at line %d)", kw->info.key, value,
-			    l->routes[i].line);
+			    CONF_LOC_LINE(l->routes[i].line));
 	}
 	if (rc == 0 &&
 	    (p = conf_append(l->routes, l->nroutes, sizeof(*p))) == NULL)

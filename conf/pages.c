@@ -168,7 +168,8 @@ conf_set_error_page(struct conf_loader *ld, const struct conf_keyword *kw,
 		    conf_page_has(&pg, (int)code)) {
 			rc = conf_error(ld, ld->lineno, "%s: %ld already has "
 			    "a page (line %d)", kw->info.key, code,
-			    prev != NULL ? prev->line : ld->lineno);
+			    CONF_LOC_LINE(prev != NULL ? prev->line :
+			    ld->lineno));
 			goto out;
 		}
 		pg.codes[pg.ncodes++] = (int)code;

@@ -104,6 +104,8 @@ static const char *const conf_log_level_names[] = {
 
 /* Every key sluice knows. conf/sluice.ini documents each of them. */
 static const struct conf_keyword conf_keywords[] = {
+	CONF_LIST(GLOBAL, "include", conf_set_include, includes,
+	    "read other files in place: a path or glob, sorted"),
 	CONF_DURATION(GLOBAL, "shutdown_timeout", "30s", 1, CONF_DAY_MS,
 	    shutdown_timeout_ms, "hard deadline after SIGTERM"),
 	CONF_DURATION(GLOBAL, "drain_notice", "0s", 0, CONF_DAY_MS,

@@ -150,7 +150,7 @@ gen_admin_tls_build(struct gen *g, time_t now, char *err, size_t errlen,
 	view.tls_verify_client = CONF_VERIFY_CLIENT_OFF;
 	view.lines = a->lines;
 	view.line = a->lines.header;
-	g->admin_tls = tls_server_new(g->conf->path, &view, now, err, errlen,
+	g->admin_tls = tls_server_new(g->conf, &view, now, err, errlen,
 	    warn, warnlen);
 	return g->admin_tls != NULL ? 0 : -1;
 }
@@ -168,7 +168,7 @@ gen_tls_build(struct gen *g, char **errors)
 	for (i = 0; i < g->nlsts; i++) {
 		if (c->listeners[i].ncerts == 0)
 			continue;
-		g->lsts[i].tls = tls_server_new(c->path, &c->listeners[i], now,
+		g->lsts[i].tls = tls_server_new(c, &c->listeners[i], now,
 		    err, sizeof(err), warn, sizeof(warn));
 		if (g->lsts[i].tls == NULL) {
 			gen_error(errors, err);
@@ -185,7 +185,7 @@ gen_tls_build(struct gen *g, char **errors)
 	for (i = 0; i < g->nups; i++) {
 		if (!c->upstreams[i].tls)
 			continue;
-		g->ups[i].tls = tls_client_new(c->path, &c->upstreams[i], now,
+		g->ups[i].tls = tls_client_new(c, &c->upstreams[i], now,
 		    err, sizeof(err));
 		if (g->ups[i].tls == NULL) {
 			gen_error(errors, err);

@@ -6,6 +6,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -1469,7 +1470,8 @@ static const struct {
 	{ BASE_L "request_header = set X-A $hostname\n", 1,
 	    "t.ini:6: request_header: \"$hostname\": unknown variable" },
 	{ BASE_L "request_header = set X-A ${host}\n", 1,
-	    "t.ini:6: request_header: \"$\": unknown variable" },
+	    "t.ini:6: request_header: ${host} is not set in the environment "
+	    "(give a default: ${host:-VALUE})" },
 	{ BASE_L "request_header = set X-A cost$\n", 1,
 	    "t.ini:6: request_header: \"$\": unknown variable" },
 	{ BASE "response_header = add X-A $uri\n", 1,
@@ -1739,7 +1741,7 @@ START_TEST(test_keyword_table)
 		ck_assert_msg(!k->repeatable || k->defval[0] == '\0',
 		    "repeatable %s has a default", k->key);
 	}
-	ck_assert_uint_eq(n, 82);
+	ck_assert_uint_eq(n, 83);
 	ck_assert_ptr_null(conf_keyword_info(n + 100));
 	ck_assert_str_eq(conf_balance_name(CONF_BALANCE_ROUND_ROBIN),
 	    "round_robin");
@@ -1919,6 +1921,290 @@ START_TEST(test_demo)
 END_TEST
 
 /* The suite: one test case per group above. */
+/*
+ * Includes and environment values
+ */
+
+/* A scratch directory for a test's files, and what was written in it. */
+struct tree {
+	char	 dir[64];
+	char	 made[24][96];		/* relative names, in order */
+	int	 n;
+};
+
+/* Make the scratch directory. */
+static void
+tree_init(struct tree *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "/tmp/sluice-incl.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+}
+
+/* Write text to DIR/name, which tree_put made before. */
+static void
+tree_write(const struct tree *t, const char *name, const char *text)
+{
+	char	 path[256];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* Make DIR/name with text (a name ending in '/' is a directory). */
+static void
+tree_put(struct tree *t, const char *name, const char *text)
+{
+	char	 path[256];
+
+	ck_assert_int_lt(t->n, 24);
+	snprintf(t->made[t->n++], sizeof(t->made[0]), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	if (name[strlen(name) - 1] == '/')
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+	else
+		tree_write(t, name, text);
+}
+
+/* Load DIR/name: the conf, or NULL and *errors. */
+static struct conf *
+tree_load(const struct tree *t, const char *name, char **errors)
+{
+	char	 path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	return conf_load_file(path, errors);
+}
+
+/* Remove what was written, last first, then the directory. */
+static void
+tree_free(struct tree *t)
+{
+	char	 path[256];
+
+	while (t->n > 0) {
+		snprintf(path, sizeof(path), "%s/%s", t->dir,
+		    t->made[--t->n]);
+		ck_assert_int_eq(remove(path), 0);
+	}
+	ck_assert_int_eq(rmdir(t->dir), 0);
+}
+
+/*
+ * include: a glob's files in sorted order, from the including file's
+ * directory, each starting outside any section; the including section goes
+ * on after the line; nested includes; lines point into the right file.
+ */
+START_TEST(test_include)
+{
+	struct tree		 t;
+	struct conf		*c;
+	char			*errors = NULL, at[256], want[256];
+
+	tree_init(&t);
+	tree_put(&t, "conf.d/", NULL);
+	tree_put(&t, "more/", NULL);
+	tree_put(&t, "main.ini", "[global]\n"
+	    "include = conf.d/*.ini\n"
+	    "workers = 3\n"			/* after the include: global */
+	    "[listener web]\nlisten = 127.0.0.1:8080\nupstream = b\n");
+	tree_put(&t, "conf.d/b.ini", "[upstream b]\nserver = 127.0.0.1:9002\n"
+	    "include = ../more/*.ini\n"
+	    "connect_timeout = 7s\n");		/* after it: still [upstream b] */
+	tree_put(&t, "conf.d/a.ini", "; comment only\n"
+	    "[upstream a]\nserver = 127.0.0.1:9001\n");
+	tree_put(&t, "conf.d/skip.conf", "[upstream skip]\n");
+	tree_put(&t, "more/c.ini", "\n\n[upstream c]\nserver = 127.0.0.1:9003\n");
+	c = tree_load(&t, "main.ini", &errors);
+	ck_assert_msg(c != NULL, "errors:\n%s", errors);
+	ck_assert_uint_eq(c->nupstreams, 3);
+	ck_assert_str_eq(c->upstreams[0].name, "a");	/* a.ini before b.ini */
+	ck_assert_str_eq(c->upstreams[1].name, "b");
+	ck_assert_str_eq(c->upstreams[2].name, "c");
+	ck_assert_int_eq(c->global.workers, 3);
+	ck_assert_int_eq(c->global.includes, 2);
+	ck_assert_uint_eq(c->upstreams[1].connect_timeout_ms, 7000);
+	ck_assert_uint_eq(c->nfiles, 4);
+	snprintf(want, sizeof(want), "%s/conf.d/../more/c.ini:4", t.dir);
+	ck_assert_str_eq(conf_where(c, c->upstreams[2].servers[0].line, at,
+	    sizeof(at)), want);
+	snprintf(want, sizeof(want), "%s/main.ini:4", t.dir);
+	ck_assert_str_eq(conf_where(c, c->listeners[0].line, at, sizeof(at)),
+	    want);
+	conf_free(c);
+	tree_free(&t);
+}
+END_TEST
+
+/* One bad tree: main.ini as given, the error line expected (after DIR/). */
+struct include_case {
+	const char	*main;
+	const char	*other;		/* conf.d/x.ini, or NULL */
+	const char	*expect;	/* %s: DIR */
+};
+
+static const struct include_case include_cases[] = {
+	/* an error in an included file names it and its line */
+	{ "include = conf.d/*.ini\n", "[upstream a]\nnope = 1\n",
+	    "%s/conf.d/x.ini:2: nope: unknown key in [upstream]" },
+	{ "include = conf.d/*.ini\n", "server = 127.0.0.1:1\n",
+	    "%s/conf.d/x.ini:1: server: not in any section" },
+	/* a section in two files: both places named */
+	{ "[upstream a]\nserver = 127.0.0.1:1\ninclude = conf.d/x.ini\n",
+	    "[upstream a]\n", "%s/conf.d/x.ini:1: [upstream a]: duplicate "
+	    "section (first at %s/main.ini:1)" },
+	{ "include = conf.d/x.ini\n[global]\n", "\n[global]\n",
+	    "%s/main.ini:2: [global]: duplicate section (first at "
+	    "%s/conf.d/x.ini:2)" },
+	/* cycles, direct or not */
+	{ "include = main.ini\n", NULL, "%s/main.ini:1: include: "
+	    "\"%s/main.ini\": an include cycle: that file is being read "
+	    "already" },
+	{ "include = conf.d/x.ini\n", "include = ../main.ini\n",
+	    "%s/conf.d/x.ini:1: include: \"%s/conf.d/../main.ini\": an "
+	    "include cycle" },
+	/* a plain path must exist; only a regular file is read */
+	{ "include = none.ini\n", NULL,
+	    "%s/main.ini:1: include: \"%s/none.ini\": No such file" },
+	{ "include = conf.d\n", NULL,
+	    "%s/main.ini:1: include: \"%s/conf.d\": not a regular file" },
+	{ "include = /dev/null\n", NULL,
+	    "%s/main.ini:1: include: \"/dev/null\": not a regular file" },
+};
+
+/* Each include mistake is an error at the right file and line. */
+START_TEST(test_include_error)
+{
+	const struct include_case	*ic = &include_cases[_i];
+	struct tree			 t;
+	char				*errors = NULL, want[512];
+
+	tree_init(&t);
+	tree_put(&t, "conf.d/", NULL);
+	tree_put(&t, "main.ini", ic->main);
+	if (ic->other != NULL)
+		tree_put(&t, "conf.d/x.ini", ic->other);
+	ck_assert_ptr_null(tree_load(&t, "main.ini", &errors));
+	snprintf(want, sizeof(want), ic->expect, t.dir, t.dir);
+	ck_assert_msg(has_line(errors, want), "case %d: want \"%s\", got:\n"
+	    "%s", _i, want, errors);
+	free(errors);
+	tree_free(&t);
+}
+END_TEST
+
+/*
+ * A glob that matches nothing is an empty conf.d, not an error; includes
+ * nest up to CONF_MAX_DEPTH files and no deeper.
+ */
+START_TEST(test_include_depth)
+{
+	struct tree	 t;
+	struct conf	*c;
+	char		*errors = NULL, name[32], text[256];
+	int		 i;
+
+	tree_init(&t);
+	tree_put(&t, "main.ini", "include = none.d/*.ini\n"
+	    "include = f1.ini\n" UP LS);
+	for (i = 1; i < CONF_MAX_DEPTH; i++) {
+		snprintf(name, sizeof(name), "f%d.ini", i);
+		snprintf(text, sizeof(text), i < CONF_MAX_DEPTH - 1 ?
+		    "include = f%d.ini\n" : "\n", i + 1);
+		tree_put(&t, name, text);
+	}
+	c = tree_load(&t, "main.ini", &errors);
+	ck_assert_msg(c != NULL, "errors:\n%s", errors);
+	ck_assert_uint_eq(c->nfiles, CONF_MAX_DEPTH);
+	conf_free(c);
+	/* one more level is refused */
+	snprintf(name, sizeof(name), "f%d.ini", CONF_MAX_DEPTH - 1);
+	tree_write(&t, name, "include = last.ini\n");
+	tree_put(&t, "last.ini", "\n");
+	ck_assert_ptr_null(tree_load(&t, "main.ini", &errors));
+	snprintf(text, sizeof(text), "%s/%s:1: include: ", t.dir, name);
+	ck_assert_msg(has_line(errors, text) &&
+	    strstr(errors, "nested too deep") != NULL, "got:\n%s", errors);
+	free(errors);
+	tree_free(&t);
+}
+END_TEST
+
+/* ${NAME}, ${NAME:-default}, "$$" and a lone '$' in values. */
+START_TEST(test_env)
+{
+	const struct conf_hdr_rule	*r;
+	struct conf			*c;
+
+	ck_assert_int_eq(setenv("SLUICE_T_HOST", "127.0.0.2", 1), 0);
+	ck_assert_int_eq(setenv("SLUICE_T_EMPTY", "", 1), 0);
+	ck_assert_int_eq(setenv("SLUICE_T_RULE", "$remote_addr$$", 1), 0);
+	unsetenv("SLUICE_T_PORT");
+	c = load_ok("[upstream app]\n"
+	    "server = ${SLUICE_T_HOST}:${SLUICE_T_PORT:-9100}\n"
+	    "tls_server_name = x${SLUICE_T_EMPTY:-dflt}y${SLUICE_T_EMPTY}z\n"
+	    LS "request_header = set X-A ${SLUICE_T_RULE}\n"
+	    "request_header = set X-B a$$b$remote_addr\n"
+	    "[admin]\nlisten = 127.0.0.1:9901\n"
+	    "token = a$b$$c${SLUICE_T_EMPTY}0123456789abcdef\n");
+	ck_assert_uint_eq(port_of(&c->upstreams[0].servers[0].addr), 9100);
+	ck_assert_str_eq(c->upstreams[0].servers[0].addr.text,
+	    "127.0.0.2:9100");
+	ck_assert_str_eq(c->upstreams[0].tls_server_name, "xdflt" "yz");
+	/* what came from the environment stays text in a header rule */
+	r = &c->listeners[0].request_headers.rule[0];
+	ck_assert_uint_eq(r->nparts, 1);
+	ck_assert_int_eq(r->parts[0].var, CONF_VAR_TEXT);
+	ck_assert_str_eq(r->value, "$remote_addr$$");
+	/* "$$" is '$' to the rule parser, $remote_addr still a variable */
+	r = &c->listeners[0].request_headers.rule[1];
+	ck_assert_str_eq(r->value, "a$b");
+	ck_assert_uint_eq(r->nparts, 2);
+	ck_assert_int_eq(r->parts[1].var, CONF_VAR_REMOTE_ADDR);
+	ck_assert_str_eq(c->admin.token, "a$b$c0123456789abcdef");
+	conf_free(c);
+}
+END_TEST
+
+/* Mistakes in ${...}; no message shows a value from the environment. */
+START_TEST(test_env_error)
+{
+	char	*errors = NULL;
+
+	unsetenv("SLUICE_T_NONE");
+	ck_assert_int_eq(setenv("SLUICE_T_DUR", "5x", 1), 0);
+	ck_assert_int_eq(setenv("SLUICE_T_SECRET", "hunter2-hunter2", 1), 0);
+	ck_assert_ptr_null(load(BASE
+	    "connect_timeout = ${SLUICE_T_NONE}\n"	/* 6 */
+	    "read_timeout = ${1X}\n"
+	    "write_timeout = ${SLUICE_T_DUR\n"
+	    "keepalive_timeout = ${SLUICE_T_DUR}\n"
+	    "tls_server_name = ${}\n"			/* 10 */
+	    "[admin]\nlisten = 127.0.0.1:9901\n"
+	    "token = ${SLUICE_T_SECRET}\n", &errors));	/* 13 */
+	ck_assert_msg(has_line(errors, "t.ini:6: connect_timeout: "
+	    "${SLUICE_T_NONE} is not set in the environment (give a default: "
+	    "${SLUICE_T_NONE:-VALUE})"), "got:\n%s", errors);
+	ck_assert_msg(has_line(errors, "t.ini:7: read_timeout: bad ${...}: "
+	    "a name is up to 128 letters, digits and '_', not starting with "
+	    "a digit"), "got:\n%s", errors);
+	ck_assert_msg(has_line(errors, "t.ini:8: write_timeout: "
+	    "${SLUICE_T_DUR: no closing '}'"), "got:\n%s", errors);
+	ck_assert_msg(has_line(errors, "t.ini:9: keepalive_timeout: "
+	    "\"${SLUICE_T_DUR}\": bad unit"), "got:\n%s", errors);
+	ck_assert_msg(has_line(errors, "t.ini:10: tls_server_name: bad "),
+	    "got:\n%s", errors);
+	ck_assert_msg(has_line(errors, "t.ini:13: token: "), "got:\n%s",
+	    errors);
+	ck_assert_msg(strstr(errors, "5x") == NULL &&
+	    strstr(errors, "hunter2") == NULL, "a value shows:\n%s", errors);
+	free(errors);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1952,6 +2238,16 @@ check_suite(void)
 	tcase_add_test(tc, test_no_continuation);
 	tcase_add_test(tc, test_workers);
 	tcase_add_test(tc, test_files);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("include");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_include);
+	tcase_add_loop_test(tc, test_include_error, 0,
+	    NITEMS(include_cases));
+	tcase_add_test(tc, test_include_depth);
+	tcase_add_test(tc, test_env);
+	tcase_add_test(tc, test_env_error);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -14,6 +14,7 @@
  * ./tests/check_proxy. ITEST_KEEP=1 keeps the temporary directories.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -1938,6 +1939,105 @@ START_TEST(test_cli_check_bad)
 }
 END_TEST
 
+/* GET /bytes/1 on port: the answer's X-Origin, "" when there is none. */
+static const char *
+proxy_origin_of(int port, char *buf, size_t size)
+{
+	struct itest_resp	 r;
+	const char		*v;
+
+	ck_assert_int_eq(itest_get(port, "/bytes/1", &r), 0);
+	v = r.status == 200 ? itest_resp_header(&r, "X-Origin") : NULL;
+	snprintf(buf, size, "%s", v != NULL ? v : "");
+	itest_resp_free(&r);
+	return buf;
+}
+
+/*
+ * The application's upstream in conf.d/, its server's port from the
+ * environment: served. A reload with a bad included file changes nothing
+ * and names that file and line; a good edit of the included file applies.
+ */
+START_TEST(test_include_reload)
+{
+	struct itest	 t;
+	char		 dir[256], app[300], bad[300], want[512], port[16];
+	char		 o[64];
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_origin_start(&t, 1, "b");
+	snprintf(port, sizeof(port), "%d", t.origin[0].port);
+	ck_assert_int_eq(setenv("SLUICE_T_A_PORT", port, 1), 0);
+	snprintf(port, sizeof(port), "%d", t.origin[1].port);
+	ck_assert_int_eq(setenv("SLUICE_T_B_PORT", port, 1), 0);
+	unsetenv("SLUICE_T_UNSET");
+	snprintf(dir, sizeof(dir), "%s/conf.d", t.dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(app, sizeof(app), "%s/app.ini", dir);
+	snprintf(bad, sizeof(bad), "%s/zz.ini", dir);
+	itest_write_file(app, "[upstream app]\n"
+	    "server = 127.0.0.1:${SLUICE_T_A_PORT} name=a\n");
+	itest_sluice_config(&t, "shutdown_timeout = 5s\n"
+	    "include = conf.d/*.ini\n", "[listener web]\n"
+	    "listen = 127.0.0.1:%d\nupstream = app\n", itest_sluice_port(&t));
+	itest_sluice_launch(&t);
+	ck_assert_str_eq(proxy_origin_of(t.sluice.port, o, sizeof(o)), "a");
+
+	itest_write_file(app, "[upstream app]\n"
+	    "server = 127.0.0.1:${SLUICE_T_B_PORT} name=b\n");
+	itest_write_file(bad, "[upstream other]\n"
+	    "server = 127.0.0.1:${SLUICE_T_UNSET}\n");
+	itest_sluice_hup(&t, "reload failed; still serving generation 1",
+	    10000);
+	snprintf(want, sizeof(want), "%s:2: server: ${SLUICE_T_UNSET} is not "
+	    "set in the environment", bad);
+	ck_assert_msg(itest_wait_file(t.error_log, want, 0), "no \"%s\" in "
+	    "the error log:\n%s", want, itest_file_tail(t.error_log));
+	ck_assert_str_eq(proxy_origin_of(t.sluice.port, o, sizeof(o)), "a");
+
+	ck_assert_int_eq(unlink(bad), 0);
+	itest_sluice_hup(&t, "reload: generation 2 in ", 10000);
+	ck_assert_str_eq(proxy_origin_of(t.sluice.port, o, sizeof(o)), "b");
+	printf("include: conf.d/app.ini with ${SLUICE_T_A_PORT} served by a; "
+	    "a bad conf.d/zz.ini refused (\"%s\"), still a; fixed: b\n", want);
+	itest_finish(&t);
+	ck_assert_int_eq(unlink(app), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* `sluice -t` never prints a value that came from the environment. */
+START_TEST(test_cli_check_secret)
+{
+	struct itest	 t;
+	char		*argv[] = { (char *)(uintptr_t)"./sluice",
+			    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c",
+			    NULL, NULL };
+	char		*out, want[256];
+	int		 st;
+
+	itest_init(&t);
+	ck_assert_int_eq(setenv("SLUICE_T_SECRET", "s3cr3t-hunter2", 1), 0);
+	itest_write_file(t.conf, "[admin]\nlisten = 127.0.0.1:9901\n"
+	    "token = ${SLUICE_T_SECRET}\n"
+	    "[listener web]\nlisten = ${SLUICE_T_SECRET}\nupstream = app\n"
+	    "[upstream app]\nserver = 127.0.0.1:1\n");
+	argv[3] = t.conf;
+	st = itest_run(argv, &out, 10000);
+	snprintf(want, sizeof(want), "%s:3: token: ", t.conf);
+	ck_assert_msg(st == 1 && strstr(out, want) != NULL, "sluice -t "
+	    "exited %d, want \"%s\":\n%s", st, want, out);
+	snprintf(want, sizeof(want), "%s:5: listen: \"${SLUICE_T_SECRET}\"",
+	    t.conf);
+	ck_assert_msg(strstr(out, want) != NULL, "no \"%s\" in:\n%s", want,
+	    out);
+	ck_assert_msg(strstr(out, "hunter2") == NULL, "the secret shows:\n%s",
+	    out);
+	free(out);
+}
+END_TEST
+
 /* `sluice -h` prints usage. */
 START_TEST(test_cli_help)
 {
@@ -2033,6 +2133,8 @@ check_suite(void)
 	tcase_add_test(tc, test_cli_check_ok);
 	tcase_add_test(tc, test_cli_check_bad);
 	tcase_add_test(tc, test_cli_help);
+	tcase_add_test(tc, test_cli_check_secret);
+	tcase_add_test(tc, test_include_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -132,7 +132,7 @@ server_with(const char *lines, time_t now, char *err, size_t errlen,
 	struct conf		*c = conf_with(LPRE, lines);
 	struct tls_server	*set;
 
-	set = tls_server_new("t.ini", &c->listeners[0], now, err, errlen,
+	set = tls_server_new(c, &c->listeners[0], now, err, errlen,
 	    warn, warnlen);
 	conf_free(c);
 	return set;
@@ -159,7 +159,7 @@ client_with(const char *lines, char *err, size_t errlen)
 	struct conf		*c = conf_with(UPRE, lines);
 	struct tls_client	*cl;
 
-	cl = tls_client_new("t.ini", &c->upstreams[0], time(NULL), err,
+	cl = tls_client_new(c, &c->upstreams[0], time(NULL), err,
 	    errlen);
 	conf_free(c);
 	return cl;
@@ -419,31 +419,31 @@ START_TEST(test_check)
 	char		 err[1024], warn[1024];
 
 	c = conf_with(LPRE, SET_ABC);
-	ck_assert_int_eq(tls_check_listener("t.ini", &c->listeners[0],
+	ck_assert_int_eq(tls_check_listener(c, &c->listeners[0],
 	    time(NULL), err, sizeof(err), warn, sizeof(warn)), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert_str_eq(warn, "");
-	ck_assert_int_eq(tls_check_listener("t.ini", &c->listeners[0],
+	ck_assert_int_eq(tls_check_listener(c, &c->listeners[0],
 	    time(NULL) + 40 * DAY, err, sizeof(err), warn, sizeof(warn)), -1);
 	assert_prefix(err, "t.ini:6: tls_certificate: @/a.pem: expired");
 	conf_free(c);
 
 	c = conf_with(LPRE, "");		/* plain listener */
-	ck_assert_int_eq(tls_check_listener("t.ini", &c->listeners[0],
+	ck_assert_int_eq(tls_check_listener(c, &c->listeners[0],
 	    time(NULL), err, sizeof(err), warn, sizeof(warn)), 0);
 	conf_free(c);
 
 	c = conf_with(UPRE, "tls_ca = @/nope.pem\n");	/* tls off */
-	ck_assert_int_eq(tls_check_upstream("t.ini", &c->upstreams[0],
+	ck_assert_int_eq(tls_check_upstream(c, &c->upstreams[0],
 	    time(NULL), err, sizeof(err)), 0);
 	conf_free(c);
 	c = conf_with(UPRE, "tls = on\ntls_ca = @/nope.pem\n");
-	ck_assert_int_eq(tls_check_upstream("t.ini", &c->upstreams[0],
+	ck_assert_int_eq(tls_check_upstream(c, &c->upstreams[0],
 	    time(NULL), err, sizeof(err)), -1);
 	assert_prefix(err, "t.ini:7: tls_ca: @/nope.pem: cannot read");
 	conf_free(c);
 	c = conf_with(UPRE, "tls = on\ntls_ca = @/ca.pem\n");
-	ck_assert_int_eq(tls_check_upstream("t.ini", &c->upstreams[0],
+	ck_assert_int_eq(tls_check_upstream(c, &c->upstreams[0],
 	    time(NULL), err, sizeof(err)), 0);
 	conf_free(c);
 }
@@ -710,7 +710,7 @@ START_TEST(test_ticket_keys)
 	c = conf_with("[upstream app]\nserver = 127.0.0.1:9443\n"
 	    "[listener other]\nlisten = 127.0.0.1:8444\nupstream = app\n",
 	    SET_ABC);
-	ck_assert_ptr_nonnull(other = tls_server_new("t.ini",
+	ck_assert_ptr_nonnull(other = tls_server_new(c,
 	    &c->listeners[0], time(NULL), err, sizeof(err), warn,
 	    sizeof(warn)));
 	conf_free(c);

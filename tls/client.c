@@ -299,13 +299,13 @@ tls_client_setup(struct tls_client *c, const struct tls_report *rep,
 
 /* Build an upstream's client context; see tls.h. */
 struct tls_client *
-tls_client_new(const char *file, const struct conf_upstream *u, time_t now,
-    char *err, size_t errlen)
+tls_client_new(const struct conf *conf, const struct conf_upstream *u,
+    time_t now, char *err, size_t errlen)
 {
 	struct tls_report	 rep;
 	struct tls_client	*c;
 
-	tls_report_init(&rep, file, err, errlen, NULL, 0);
+	tls_report_init(&rep, conf, err, errlen, NULL, 0);
 	if ((c = tls_client_alloc(&rep, u)) == NULL)
 		return NULL;
 	if (tls_client_setup(c, &rep, u, now) == -1) {
@@ -413,7 +413,7 @@ tls_client_server_name(const struct conf_upstream *u,
 
 /* Build and free an upstream's context, for -t; see tls.h. */
 int
-tls_check_upstream(const char *file, const struct conf_upstream *u,
+tls_check_upstream(const struct conf *conf, const struct conf_upstream *u,
     time_t now, char *err, size_t errlen)
 {
 	struct tls_client	*c;
@@ -423,7 +423,7 @@ tls_check_upstream(const char *file, const struct conf_upstream *u,
 			err[0] = '\0';
 		return 0;
 	}
-	if ((c = tls_client_new(file, u, now, err, errlen)) == NULL)
+	if ((c = tls_client_new(conf, u, now, err, errlen)) == NULL)
 		return -1;
 	tls_client_free(c);
 	return 0;

@@ -526,15 +526,15 @@ tls_server_add(struct tls_server *set, const struct tls_report *rep,
 
 /* Build a listener's certificate set; see tls.h. */
 struct tls_server *
-tls_server_new(const char *file, const struct conf_listener *l, time_t now,
-    char *err, size_t errlen, char *warn, size_t warnlen)
+tls_server_new(const struct conf *conf, const struct conf_listener *l,
+    time_t now, char *err, size_t errlen, char *warn, size_t warnlen)
 {
 	struct tls_report	 rep;
 	struct tls_server	*set;
 	char			 sect[128];
 	size_t			 i;
 
-	tls_report_init(&rep, file, err, errlen, warn, warnlen);
+	tls_report_init(&rep, conf, err, errlen, warn, warnlen);
 	snprintf(sect, sizeof(sect), "[listener %s]", l->name);
 	if (l->ncerts == 0) {
 		tls_fail(&rep, l->line, sect, "no tls_certificate");
@@ -619,7 +619,7 @@ tls_server_ssl_new(struct tls_server *set)
 
 /* Build and free a listener's set, for -t; see tls.h. */
 int
-tls_check_listener(const char *file, const struct conf_listener *l,
+tls_check_listener(const struct conf *conf, const struct conf_listener *l,
     time_t now, char *err, size_t errlen, char *warn, size_t warnlen)
 {
 	struct tls_server	*set;
@@ -631,7 +631,7 @@ tls_check_listener(const char *file, const struct conf_listener *l,
 			warn[0] = '\0';
 		return 0;
 	}
-	if ((set = tls_server_new(file, l, now, err, errlen, warn,
+	if ((set = tls_server_new(conf, l, now, err, errlen, warn,
 	    warnlen)) == NULL)
 		return -1;
 	tls_server_unref(set);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,10 +57,10 @@ tls_error_text(char *buf, size_t len)
 
 /* Start a report; see tls_local.h. */
 void
-tls_report_init(struct tls_report *rep, const char *file, char *err,
+tls_report_init(struct tls_report *rep, const struct conf *conf, char *err,
     size_t errlen, char *warn, size_t warnlen)
 {
-	rep->file = file != NULL ? file : "?";
+	rep->conf = conf;
 	rep->err = errlen > 0 ? err : NULL;
 	rep->errlen = errlen;
 	rep->warn = warnlen > 0 ? warn : NULL;
@@ -77,15 +78,16 @@ tls_fail(const struct tls_report *rep, int line, const char *key,
     const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 msg[512], ssl[512];
+	char	 msg[512], ssl[512], at[PATH_MAX + 16];
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	tls_error_text(ssl, sizeof(ssl));
 	if (rep->err != NULL)
-		snprintf(rep->err, rep->errlen, "%s:%d: %s: %s%s%s", rep->file,
-		    line, key, msg, ssl[0] != '\0' ? ": " : "", ssl);
+		snprintf(rep->err, rep->errlen, "%s: %s: %s%s%s",
+		    conf_where(rep->conf, line, at, sizeof(at)), key, msg,
+		    ssl[0] != '\0' ? ": " : "", ssl);
 	return -1;
 }
 
@@ -95,7 +97,7 @@ tls_warn(const struct tls_report *rep, int line, const char *key,
     const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 msg[512];
+	char	 msg[512], at[PATH_MAX + 16];
 	size_t	 n;
 
 	if (rep->warn == NULL)
@@ -104,8 +106,9 @@ tls_warn(const struct tls_report *rep, int line, const char *key,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	n = strlen(rep->warn);
-	snprintf(rep->warn + n, rep->warnlen - n, "%s%s:%d: %s: %s",
-	    n > 0 ? "\n" : "", rep->file, line, key, msg);
+	snprintf(rep->warn + n, rep->warnlen - n, "%s%s: %s: %s",
+	    n > 0 ? "\n" : "", conf_where(rep->conf, line, at, sizeof(at)),
+	    key, msg);
 }
 
 /*

@@ -40,9 +40,10 @@ struct tls_client;
  */
 
 /*
- * Build the certificate set of listener l, whose file is called file (for
- * messages). Each tls_certificate line gets its own SSL_CTX: CERT may hold a
- * full chain, which is sent; KEY must match the leaf. Each certificate's DNS
+ * Build the certificate set of listener l of configuration conf (which
+ * names its files in messages). Each tls_certificate line gets its own
+ * SSL_CTX: CERT may hold a full chain, which is sent; KEY must match the
+ * leaf. Each certificate's DNS
  * names (subjectAltName DNS entries, else the subject CN) become SNI
  * entries, exact or "*.suffix" (one label); the first certificate serves
  * clients that send no SNI or an unknown name, and the first certificate
@@ -63,7 +64,7 @@ struct tls_client;
  * days", a name already served by an earlier certificate), separated by
  * '\n' with no newline at the end; warnings never fail the build.
  */
-struct tls_server *tls_server_new(const char *file,
+struct tls_server *tls_server_new(const struct conf *conf,
 		    const struct conf_listener *l, time_t now, char *err,
 		    size_t errlen, char *warn, size_t warnlen);
 
@@ -134,8 +135,8 @@ int		 tls_peer_identity(const SSL *ssl, char *subject, size_t len,
  */
 
 /*
- * Build the client context of upstream u (file names the configuration, for
- * messages): TLS 1.2 and 1.3, ALPN "http/1.1", no renegotiation,
+ * Build the client context of upstream u of configuration conf (which names
+ * its files in messages): TLS 1.2 and 1.3, ALPN "http/1.1", no renegotiation,
  * without SSL_OP_IGNORE_UNEXPECTED_EOF (a close without close_notify is an
  * SSL error whose reason is SSL_R_UNEXPECTED_EOF_WHILE_READING, so that a
  * truncated close-delimited response can be told from a complete one; see
@@ -148,7 +149,7 @@ int		 tls_peer_identity(const SSL *ssl, char *subject, size_t len,
  * tls_ca, client certificate or key, a key that does not match, a client
  * certificate not valid at now.
  */
-struct tls_client *tls_client_new(const char *file,
+struct tls_client *tls_client_new(const struct conf *conf,
 		    const struct conf_upstream *u, time_t now, char *err,
 		    size_t errlen);
 
@@ -195,13 +196,13 @@ const char	*tls_client_server_name(const struct conf_upstream *u,
  * has no tls_certificate), -1 with err set otherwise. warn as in
  * tls_server_new.
  */
-int		 tls_check_listener(const char *file,
+int		 tls_check_listener(const struct conf *conf,
 		    const struct conf_listener *l, time_t now, char *err,
 		    size_t errlen, char *warn, size_t warnlen);
 
 /* Build and free upstream u's client context when u->tls is on: 0 when it
  * would load (or tls is off), -1 with err set otherwise. */
-int		 tls_check_upstream(const char *file,
+int		 tls_check_upstream(const struct conf *conf,
 		    const struct conf_upstream *u, time_t now, char *err,
 		    size_t errlen);
 

@@ -12,9 +12,9 @@
 
 #include "conf/conf.h"
 
-/* Where one build reports to: the configuration's name and the buffers. */
+/* Where one build reports to: the configuration and the buffers. */
 struct tls_report {
-	const char	*file;		/* configuration file, for messages */
+	const struct conf *conf;	/* names the files in messages */
 	char		*err;		/* "FILE:LINE: key: why" */
 	size_t		 errlen;
 	char		*warn;		/* lines appended; NULL: no warnings */
@@ -22,7 +22,7 @@ struct tls_report {
 };
 
 /* Start a report: both buffers emptied and the OpenSSL queue cleared. */
-void	tls_report_init(struct tls_report *, const char *file, char *err,
+void	tls_report_init(struct tls_report *, const struct conf *, char *err,
 	    size_t errlen, char *warn, size_t warnlen);
 
 /*

@@ -11,20 +11,26 @@
  *
  * Host names in the text would reach the resolver, which is slow and
  * answers differently from run to run: this file's getaddrinfo takes the
- * place of libc's and resolves numeric addresses only.
+ * place of libc's and resolves numeric addresses only. An include could
+ * name any file of the machine (a glob of every file under /): this glob
+ * matches one file only, FUZZ_INCLUDE, made at the first call.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <dlfcn.h>
+#include <glob.h>
 #include <netdb.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 
 #define FUZZ_MAX_TEXT	65536	/* longer inputs say nothing new */
+#define FUZZ_INCLUDE	"fuzz-inc.ini"	/* the one name glob knows */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +51,68 @@ getaddrinfo(const char *node, const char *service,
 		h = *hints;
 	h.ai_flags |= AI_NUMERICHOST;
 	return real(node, service, &h, res);
+}
+
+static char	fuzz_inc_path[64];
+
+/* Remove the included file at exit. */
+static void
+fuzz_inc_remove(void)
+{
+	unlink(fuzz_inc_path);
+}
+
+/* Make the file FUZZ_INCLUDE stands for, once: an upstream section. */
+static const char *
+fuzz_inc_file(void)
+{
+	FILE	*fp;
+	int	 fd;
+
+	if (fuzz_inc_path[0] != '\0')
+		return fuzz_inc_path;
+	snprintf(fuzz_inc_path, sizeof(fuzz_inc_path),
+	    "/tmp/sluice-fuzz-inc.XXXXXX");
+	if ((fd = mkstemp(fuzz_inc_path)) == -1 ||
+	    (fp = fdopen(fd, "w")) == NULL)
+		abort();
+	fputs("; included\n[upstream fuzzinc]\nserver = 127.0.0.1:1\n", fp);
+	if (fclose(fp) != 0)
+		abort();
+	atexit(fuzz_inc_remove);
+	return fuzz_inc_path;
+}
+
+/* glob matching FUZZ_INCLUDE (in any directory) and nothing else. */
+int
+glob(const char *pattern, int flags, int (*errfunc)(const char *, int),
+    glob_t *g)
+{
+	const char	*base = strrchr(pattern, '/');
+
+	(void)flags;
+	(void)errfunc;
+	memset(g, 0, sizeof(*g));
+	base = base != NULL ? base + 1 : pattern;
+	if (strcmp(base, FUZZ_INCLUDE) != 0)
+		return GLOB_NOMATCH;
+	if ((g->gl_pathv = calloc(2, sizeof(char *))) == NULL ||
+	    (g->gl_pathv[0] = strdup(fuzz_inc_file())) == NULL)
+		abort();
+	g->gl_pathc = 1;
+	return 0;
+}
+
+/* Free what this file's glob gave. */
+void
+globfree(glob_t *g)
+{
+	size_t	 i;
+
+	for (i = 0; g->gl_pathv != NULL && i < g->gl_pathc; i++)
+		free(g->gl_pathv[i]);
+	free(g->gl_pathv);
+	g->gl_pathv = NULL;
 }
 
 /* Stop the run: the code broke a promise. */

@@ -87,6 +87,7 @@ for f in "$top"/conf/*.ini; do
 	cp "$f" "$out/conf/${f##*/}"
 done
 seed conf minimal - '[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\n[upstream app]\nserver = 127.0.0.1:9000\n'
+seed conf include - 'include = fuzz-inc.ini\ninclude = none/*.ini\n[listener web]\nlisten = 127.0.0.1:8080\nupstream = fuzzinc\nrequest_header = set X-A ${FUZZ_UNSET:-a$$b}\n'
 seed conf dur - '250ms'
 seed conf size - '64k'
 seed conf bool - 'yes'
