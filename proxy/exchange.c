@@ -1650,8 +1650,35 @@ exchange_reason_phrase(int code)
 	case 502:	return "Bad Gateway";
 	case 503:	return "Service Unavailable";
 	case 504:	return "Gateway Timeout";
+	case 505:	return "HTTP Version Not Supported";
 	default:	return "Internal Server Error";
 	}
+}
+
+/*
+ * RFC 9110 2.5: a request of HTTP/1.x newer than 1.1 is read as 1.1, and
+ * any other major version gets 505 and a close. evhttp writes the status
+ * line with the request's version, so the version is set to 1.1 either
+ * way: never "HTTP/1.9 200" or "HTTP/0.1 400" back. -1 when answered.
+ */
+static int
+exchange_version(struct exchange *ex)
+{
+	struct evhttp_request	*req = ex->req;
+	int			 minor = req->minor;
+
+	if (http1_request_version(req->major, &minor) == 0) {
+		req->minor = (char)minor;
+		return 0;
+	}
+	log_info("#%llx %s:%u: bad request: HTTP/%d.%d is not supported",
+	    (unsigned long long)ex->id, ex->client->ip, ex->client->port,
+	    req->major, req->minor);
+	req->major = 1;
+	req->minor = 1;
+	exchange_error(ex, 505, exchange_reason_phrase(505),
+	    EXCHANGE_WHO_PROXY, 1);
+	return -1;
 }
 
 /*
@@ -1897,6 +1924,8 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
 	const struct gen_route	*route = NULL;
 	int			 code = 501;
 
+	if (exchange_version(ex) == -1)
+		return;
 	exchange_trim(ex->req);
 	if (gl->conf->request_id != NULL)
 		rewrite_request_id(evhttp_request_get_input_headers(ex->req),

@@ -728,6 +728,28 @@ END_TEST
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 
 /* The http1 suite. */
+/* RFC 9110 2.5: 1.x past 1.1 is read as 1.1; another major is refused. */
+START_TEST(test_request_version)
+{
+	static const struct {
+		int	 major, minor, rc, minor_after;
+	} v[] = {
+		{ 1, 0, 0, 0 }, { 1, 1, 0, 1 }, { 1, 2, 0, 1 }, { 1, 9, 0, 1 },
+		{ 1, 127, 0, 1 }, { 0, 9, -1, 9 }, { 0, 1, -1, 1 },
+		{ 2, 0, -1, 0 }, { 3, 1, -1, 1 },
+	};
+	size_t	 i;
+	int	 minor;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		minor = v[i].minor;
+		ck_assert_int_eq(http1_request_version(v[i].major, &minor),
+		    v[i].rc);
+		ck_assert_int_eq(minor, v[i].minor_after);
+	}
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -738,6 +760,7 @@ check_suite(void)
 	tcase_add_loop_test(tc, test_response_table, 0, NELEM(resp_cases));
 	tcase_add_loop_test(tc, test_response_prefixes, 0,
 	    NELEM(prefix_heads));
+	tcase_add_test(tc, test_request_version);
 	tcase_add_test(tc, test_response_fields);
 	tcase_add_test(tc, test_value_trim);
 	tcase_add_test(tc, test_response_max_headers);

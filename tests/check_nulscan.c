@@ -309,6 +309,61 @@ START_TEST(test_reattach)
 END_TEST
 
 /* The nulscan suite. */
+/* A request line and whether its version passes. */
+struct version_case {
+	const char	*line;
+	int		 ok;
+};
+
+static const struct version_case version_cases[] = {
+	{ "GET / HTTP/1.1\r\n", 1 },
+	{ "GET / HTTP/1.0\n", 1 },
+	{ "GET / HTTP/1.9\r\n", 1 },		/* read as 1.1 later */
+	{ "GET / HTTP/2.0\r\n", 1 },		/* grammar ok: 505 later */
+	{ "GET / HTTP/1.11\r\n", 0 },		/* evhttp: "HTTP/1.11 400" */
+	{ "GET / HTTP/1.921\r\n", 0 },		/* evhttp: "HTTP/1.-103" */
+	{ "GET / HTTP/01.1\r\n", 0 },
+	{ "GET / HTTP/1.\r\n", 0 },
+	{ "GET / HTTP/1.1 \r\n", 0 },
+	{ "GET / http/1.1\r\n", 0 },
+	{ "GET /\r\n", 0 },			/* HTTP/0.9 */
+	{ "\r\n", 0 },
+	{ "GET / HTTP/1.1\r\r\n", 0 },
+};
+
+/* Write len bytes to connection i, n at a time; what its input holds. */
+static size_t
+feed_by(int i, const char *p, size_t len, size_t n)
+{
+	size_t	 k;
+
+	for (k = 0; k < len; k += n)
+		ck_assert_int_eq(bufferevent_write(pair[i][0], p + k,
+		    len - k < n ? len - k : n), 0);
+	return evbuffer_get_length(bufferevent_get_input(conn(i)));
+}
+
+/*
+ * The request line's version must be HTTP/DIGIT.DIGIT: else the input is
+ * thrown away and nothing more is kept (a 400 goes to a socket; a pair
+ * has none), in one read or a byte at a time.
+ */
+START_TEST(test_bad_version)
+{
+	const struct version_case	*v = &version_cases[_i];
+	char				 req[128];
+	size_t				 len;
+
+	len = (size_t)snprintf(req, sizeof(req), "%sHost: a\r\n\r\n",
+	    v->line);
+	ck_assert_msg(feed_by(0, req, len, len) == (v->ok ? len : 0),
+	    "%s: %s", v->line, v->ok ? "refused" : "passed");
+	ck_assert_msg(feed_by(1, req, len, 1) == (v->ok ? len : 0),
+	    "%s, a byte at a time: %s", v->line, v->ok ? "refused" :
+	    "passed");
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -332,6 +387,8 @@ check_suite(void)
 	tcase_add_test(tc, test_connections_apart);
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_reattach);
+	tcase_add_loop_test(tc, test_bad_version, 0,
+	    sizeof(version_cases) / sizeof(version_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -843,6 +843,64 @@ START_TEST(test_bad_request)
 }
 END_TEST
 
+/* A request version, and what the client must see. */
+struct proxy_version {
+	const char	*version;
+	int		 status;
+	const char	*line;		/* the status line's start */
+	int		 forwarded;	/* the origin gets it */
+};
+
+static const struct proxy_version proxy_versions[] = {
+	/* RFC 9110 2.5: a newer 1.x is read as 1.1, answered as 1.1 */
+	{ "HTTP/1.9", 200, "HTTP/1.1 200 ", 1 },
+	{ "HTTP/1.0", 200, "HTTP/1.0 200 ", 1 },
+	/* another major version: never a status line that echoes it */
+	{ "HTTP/0.9", 505, "HTTP/1.1 505 ", 0 },
+	{ "HTTP/0.1", 505, "HTTP/1.1 505 ", 0 },
+	/* evhttp's parser refuses a major past 1 itself: 400, as 1.1 */
+	{ "HTTP/2.0", 400, "HTTP/1.1 400 ", 0 },
+	/* not HTTP/DIGIT.DIGIT: refused before evhttp, which would answer
+	 * "HTTP/1.11 400" or, past 127, "HTTP/1.-103 400" */
+	{ "HTTP/12.3", 400, "HTTP/1.1 400 ", 0 },
+	{ "HTTP/1.11", 400, "HTTP/1.1 400 ", 0 },
+	{ "HTTP/1.921\r\nX: a\rb", 400, "HTTP/1.1 400 ", 0 },
+	{ "HTTP/01.1", 400, "HTTP/1.1 400 ", 0 },
+};
+
+/* Each version: the right status, a status line of a real version. */
+START_TEST(test_versions)
+{
+	const struct proxy_version	*v = &proxy_versions[_i];
+	struct itest			 t;
+	struct itest_conn		 c;
+	struct itest_resp		 r;
+	char				 req[128], *log;
+
+	proxy_start(&t, 1, 1, 1);
+	itest_connect(&c, t.sluice.port, IO_MS);
+	snprintf(req, sizeof(req), "GET /bytes/2 %s\r\n" HOST "\r\n",
+	    v->version);
+	ck_assert(itest_send(&c, req, strlen(req), IO_MS) == 0);
+	itest_read_response(&c, &r, 0, IO_MS);
+	ck_assert_msg(r.status == v->status && r.head != NULL &&
+	    strncmp(r.head, v->line, strlen(v->line)) == 0, "%s: want \"%s\","
+	    " got status %d: %.40s", v->version, v->line, r.status,
+	    r.head != NULL ? r.head : "(none)");
+	itest_resp_free(&r);
+	if (v->status >= 400)
+		ck_assert_msg(itest_wait_closed(&c, IO_MS) == 1, "%s: the "
+		    "connection stayed open after the %d", v->version,
+		    v->status);
+	itest_close(&c);
+	log = itest_read_file(t.origin_log[0], NULL);
+	ck_assert_msg(strcmp(log, v->forwarded ? "GET /bytes/2 0\n" : "") ==
+	    0, "%s: the origin received:\n%s", v->version, log);
+	free(log);
+	itest_finish(&t);
+}
+END_TEST
+
 /* Hop-by-hop request headers are not forwarded; end-to-end ones are. */
 START_TEST(test_hop_request)
 {
@@ -2098,6 +2156,8 @@ check_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = proxy_tcase("hygiene");
+	tcase_add_loop_test(tc, test_versions, 0,
+	    sizeof(proxy_versions) / sizeof(proxy_versions[0]));
 	tcase_add_loop_test(tc, test_bad_request, 0,
 	    (int)(sizeof(proxy_bads) / sizeof(proxy_bads[0])));
 	tcase_add_test(tc, test_hop_request);

@@ -21,6 +21,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/listener.h>
 
 #include "proxy/ctl/admin.h"
@@ -28,6 +29,7 @@
 #include "proxy/exchange.h"
 #include "proxy/front/listener.h"
 #include "proxy/ctl/prom.h"
+#include "proxy/http/http1.h"
 #include "proxy/base/runtime.h"
 #include "proxy/back/upconn.h"
 #include "proxy/back/queue.h"
@@ -858,6 +860,7 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	struct evbuffer		*b = evbuffer_new();
 	const char		*path = evhttp_request_get_uri(req);
 	struct admin_info	 i;
+	int			 minor = req->minor;
 
 	SLUICE_MAGIC_CHECK(a, ADMIN_MAGIC);
 	if (a->spare == -1)	/* its descriptor comes back at the close */
@@ -867,6 +870,18 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
+	/* as an exchange: answered in a version that exists (RFC 9110 2.5) */
+	if (http1_request_version(req->major, &minor) == -1) {
+		req->major = 1;
+		req->minor = 1;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		admin_text(req, b, 505, "HTTP Version Not Supported",
+		    "HTTP/1.0 or HTTP/1.1 only");
+		evbuffer_free(b);
+		return;
+	}
+	req->minor = (char)minor;
 	memset(&i, 0, sizeof(i));
 	a->hooks->info(&i);
 	/* the probes say only up or ready: open to every load balancer */

@@ -20,6 +20,7 @@
 #include "proxy/base/runtime.h"
 
 #define NULSCAN_MAX	65536		/* entries kept, at most */
+#define NULSCAN_TAIL	10		/* " HTTP/1.1\r" */
 
 /* One connection's scan state. */
 struct nulscan {
@@ -28,6 +29,12 @@ struct nulscan {
 	int			 nl;		/* the head ends at a 2nd LF */
 	int			 found;		/* a NUL in this head */
 	int			 started;	/* a byte of this head seen */
+	int			 line1;		/* its request line is over */
+	unsigned char		 tail[NULSCAN_TAIL]; /* that line's last
+						 * bytes, tlen of them */
+	int			 tlen;
+	int			 badver;	/* its version is not
+						 * HTTP/DIGIT.DIGIT */
 	unsigned long		 seq;		/* age, for reclaiming */
 	struct nulscan_limits	 lim;
 	struct event		*deadline;	/* NULL: none made yet */
@@ -48,6 +55,9 @@ struct nulscan {
 #define NULSCAN_LINGER_MS 200	/* for the answer to reach the client */
 #define NULSCAN_WAIT_POLL_MS 50	/* bodies over the budget: look again */
 
+static const char nulscan_400[] = "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/plain\r\n"
+    "Content-Length: 16\r\nConnection: close\r\n\r\n400 Bad Request\n";
 static const char nulscan_408[] = "HTTP/1.1 408 Request Timeout\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
     "Content-Length: 20\r\nConnection: close\r\n\r\n408 Request Timeout\n";
@@ -273,6 +283,20 @@ nulscan_overflow(struct nulscan *n, size_t len)
 		    "closed%s", len, held > 0 ? " (and more not logged)" : "");
 }
 
+/* A request line without a valid version: 400 and the close. */
+static void
+nulscan_bad_version(struct nulscan *n)
+{
+	static __thread struct log_limit	 lim;
+	unsigned long				 held;
+
+	nulscan_refuse(n, nulscan_400, sizeof(nulscan_400) - 1);
+	if (log_limit_pass(&lim, sluice_now_ms(), &held))
+		log_info("a client's request line has no valid HTTP version "
+		    "(HTTP/DIGIT.DIGIT): 400 and closed%s", held > 0 ?
+		    " (and more not logged)" : "");
+}
+
 /* Run the deadline of phase (NULSCAN_HEAD or _BODY) from now. */
 static void
 nulscan_arm(struct nulscan *n, int phase)
@@ -313,6 +337,27 @@ nulscan_reclaim(void)
 		nulscan_remove(oldest);
 }
 
+/*
+ * Whether the request line whose last bytes n keeps ends in a version of
+ * the grammar (RFC 9112 2.3: "HTTP/" DIGIT "." DIGIT, after one SP).
+ * evhttp reads "HTTP/%d.%d" and answers its own errors in the version it
+ * read, "HTTP/1.-103" for "HTTP/1.921": such a line never reaches it.
+ */
+static int
+nulscan_version_ok(const struct nulscan *n)
+{
+	const unsigned char	*t = n->tail;
+	int			 len = n->tlen;
+
+	if (len > 0 && t[len - 1] == '\r')
+		len--;
+	if (len < 9)
+		return 0;
+	t += len - 9;
+	return memcmp(t, " HTTP/", 6) == 0 && t[6] >= '0' && t[6] <= '9' &&
+	    t[7] == '.' && t[8] >= '0' && t[8] <= '9';
+}
+
 /* Scan len bytes of a head: stop at its end (an empty line). */
 static void
 nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
@@ -324,6 +369,14 @@ nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
 	for (i = 0; i < len && n->scanning; i++) {
 		if (p[i] == '\0')
 			n->found = 1;
+		if (!n->line1 && p[i] == '\n') {
+			n->line1 = 1;
+			n->badver = !nulscan_version_ok(n);
+		} else if (!n->line1) {
+			if (n->tlen == NULSCAN_TAIL)
+				memmove(n->tail, n->tail + 1, --n->tlen);
+			n->tail[n->tlen++] = p[i];
+		}
 		if (p[i] == '\n') {
 			if (n->nl)
 				n->scanning = 0;	/* head complete */
@@ -343,6 +396,10 @@ nulscan_buffer(struct nulscan *n, struct evbuffer *buf, size_t off)
 	int	started = n->started;
 
 	nulscan_buffer_scan(n, buf, off);
+	if (n->badver && !n->refused) {
+		nulscan_bad_version(n);
+		return;
+	}
 	if (!started && n->started && n->scanning)
 		nulscan_arm(n, NULSCAN_HEAD);
 	if (!n->scanning && (started || n->started) && n->phase !=
@@ -461,6 +518,9 @@ nulscan_next(struct bufferevent *bev)
 	n->nl = 0;
 	n->found = 0;
 	n->started = 0;
+	n->line1 = 0;
+	n->tlen = 0;
+	n->badver = 0;
 	nulscan_disarm(n);
 	nulscan_release(n);
 	nulscan_buffer(n, bufferevent_get_input(bev), 0);

@@ -706,3 +706,14 @@ http1_request_check(const char *method, const char *uri, int major,
 			return -1;
 	return http1_request_framing(method, minor, &ri, body_len, why);
 }
+
+/* The version a request is read and answered in; see http1.h. */
+int
+http1_request_version(int major, int *minor)
+{
+	if (major != 1)
+		return -1;
+	if (*minor > 1)
+		*minor = 1;
+	return 0;
+}

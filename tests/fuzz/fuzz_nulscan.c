@@ -7,7 +7,9 @@
  * pieces whose lengths come from the input itself. All three must agree
  * with each other and with a plain model of the head: the scan stops at
  * the first empty line (LF, optional CRs, LF) and has found a NUL when
- * one comes before that line's end.
+ * one comes before that line's end; once the first line has ended, its
+ * version is judged bad unless the line ends (one CR aside) in
+ * " HTTP/" DIGIT "." DIGIT.
  */
 #include "proxy/front/nulscan.c"
 
@@ -55,11 +57,32 @@ fuzz_model(const uint8_t *p, size_t len, size_t *end, int *done)
 	return nul;
 }
 
+/* The model of the version: -1 before the first LF, else 1 when bad. */
+static int
+fuzz_model_version(const uint8_t *p, size_t len)
+{
+	const uint8_t	*lf = memchr(p, '\n', len);
+	size_t		 n;
+
+	if (lf == NULL)
+		return -1;
+	n = (size_t)(lf - p);
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n < 9)
+		return 1;
+	p += n - 9;
+	return !(p[0] == ' ' && p[1] == 'H' && p[2] == 'T' && p[3] == 'T' &&
+	    p[4] == 'P' && p[5] == '/' && p[6] >= '0' && p[6] <= '9' &&
+	    p[7] == '.' && p[8] >= '0' && p[8] <= '9');
+}
+
 /* Two states agree. */
 static int
 fuzz_same(const struct nulscan *a, const struct nulscan *b)
 {
-	return a->scanning == b->scanning && a->found == b->found;
+	return a->scanning == b->scanning && a->found == b->found &&
+	    a->line1 == b->line1 && a->badver == b->badver;
 }
 
 /* One input: three ways of feeding it, and the model. */
@@ -68,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nulscan	 all, one, pieces;
 	size_t		 i, k, end;
-	int		 nul, done;
+	int		 nul, done, ver;
 
 	fuzz_start(&all);
 	nulscan_bytes(&all, data, size);
@@ -89,6 +112,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail();
 	nul = fuzz_model(data, size, &end, &done);
 	if (all.found != nul || all.scanning != !done)
+		fuzz_fail();
+	ver = fuzz_model_version(data, size);
+	if (all.line1 != (ver != -1) || all.badver != (ver == 1))
 		fuzz_fail();
 	/* Bytes after the head's end change nothing. */
 	if (done) {
