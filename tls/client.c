@@ -14,6 +14,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -348,8 +349,10 @@ tls_client_set_name(SSL *ssl, const char *name)
 		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
 		    name) == 1 ? 0 : -1;
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	/* SSL_set_tlsext_host_name's macro casts the const away */
 	if (SSL_set1_host(ssl, name) != 1 ||
-	    SSL_set_tlsext_host_name(ssl, name) != 1)
+	    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+	    TLSEXT_NAMETYPE_host_name, (void *)(uintptr_t)name) != 1)
 		return -1;
 	return 0;
 }

@@ -236,25 +236,25 @@ lifecycle_cleanup(void)
 
 /* See lifecycle.h. */
 int
-lifecycle_run(const char *path)
+lifecycle_start(const char *path)
 {
 	struct conf	*conf;
 	char		*errors = NULL;
 	unsigned	 nworkers;
-	int		 status = 1;
 
 	process.conf_path = path;
 	if ((conf = conf_load_file(path, &errors)) == NULL) {
 		fputs(errors, stderr);
 		free(errors);
-		return 1;
+		return -1;
 	}
 	if ((sluice_base = sluice_base_new()) == NULL ||
 	    log_open(&conf->global) == -1 || log_attach(sluice_base) == -1) {
 		conf_free(conf);
 		if (sluice_base != NULL)
 			event_base_free(sluice_base);
-		return 1;
+		sluice_base = NULL;
+		return -1;
 	}
 	snprintf(process.conf_error_log, sizeof(process.conf_error_log), "%s",
 	    conf->global.error_log);
@@ -278,16 +278,34 @@ lifecycle_run(const char *path)
 		notify_send("MAINPID=%ld", (long)getpid());
 		process_notify_status();
 		upgrade_report_ready();
-		event_base_dispatch(sluice_base);
-		status = 0;
-	} else if (errors != NULL) {
+		return 0;
+	}
+	if (errors != NULL) {
 		process_log_lines("", errors);
 		if (strcmp(process.conf_error_log, "-") != 0)
 			fputs(errors, stderr);
 		free(errors);
 	}
 	lifecycle_cleanup();
-	return status;
+	return -1;
+}
+
+/* See lifecycle.h. */
+void
+lifecycle_stop(void)
+{
+	lifecycle_cleanup();
+}
+
+/* See lifecycle.h. */
+int
+lifecycle_run(const char *path)
+{
+	if (lifecycle_start(path) == -1)
+		return 1;
+	event_base_dispatch(sluice_base);
+	lifecycle_stop();
+	return 0;
 }
 
 /* See lifecycle.h. Certificates and keys are loaded and checked too. */

@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/tests/fuzz/corpus
 rm -rf "$out"
 mkdir -p "$out/proxyproto" "$out/http1" "$out/headers" "$out/nulscan" \
-    "$out/conf"
+    "$out/conf" "$out/e2e"
 
 # seed DIR NAME SELECTOR TEXT: one file, TEXT with C escapes, after an
 # octal selector byte (fuzz_http1's first byte) unless SELECTOR is "-".
@@ -92,3 +92,24 @@ seed conf dur - '250ms'
 seed conf size - '64k'
 seed conf bool - 'yes'
 seed conf rules - '[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\nrequest_header = set X-Client $remote_addr\nresponse_header = remove Server\n[upstream app]\nserver = 127.0.0.1:9000\nrequest_header = add X-Id $request_id\n'
+
+# Whole client connections (fuzz_e2e): the selector picks the listener,
+# 000 plain, 001 PROXY protocol, 002 small limits, 003 the admin.
+seed e2e get 000 'GET /app/x?y=1 HTTP/1.1\r\nHost: www.example.com\r\nCookie: sid=0123456789abcdef\r\n\r\n'
+seed e2e pipeline 000 'GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD /app/ HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.0\r\n\r\n'
+seed e2e route-cond 000 'GET /x/y HTTP/1.1\r\nHost: b.example.com\r\nX-Canary: 1\r\n\r\n'
+seed e2e post-cl 000 'POST /app/form HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=1&b=2'
+seed e2e post-chunked 000 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n'
+seed e2e expect 000 'PUT /f HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc'
+seed e2e upgrade 000 'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+seed e2e absolute 000 'GET http://www.example.com/app/ HTTP/1.1\r\nHost: www.example.com\r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\n\r\n'
+seed e2e options 000 'OPTIONS * HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n\r\n'
+seed e2e dotdot 000 'GET /app/../%2e%2e/x//y HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 9.9.9.9\r\n\r\n'
+seed e2e nul 000 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n'
+seed e2e smuggle 000 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n'
+seed e2e pp-v1 001 'PROXY TCP4 192.0.2.1 192.0.2.2 56324 443\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n'
+seed e2e pp-v2 001 '\r\n\r\n\0\r\nQUIT\n\041\021\0\014\300\0\002\001\300\0\002\002\334\004\001\273GET / HTTP/1.1\r\nHost: a\r\n\r\n'
+seed e2e small-headers 002 'GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\n\r\n'
+seed e2e small-body 002 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n'
+seed e2e admin-status 003 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
+seed e2e admin-post 003 'POST /drain HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nContent-Length: 12\r\n\r\nupstream=app'
