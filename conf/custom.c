@@ -747,7 +747,7 @@ conf_set_log(struct conf_loader *ld, const struct conf_keyword *kw,
 	int		  fac;
 
 	if (value[0] == '\0')
-		return conf_key_error(ld, kw, "empty value");
+		return conf_value_error(ld, kw, value, "empty value");
 	if (conf_syslog_parse(value, &fac, &path, &why) == -1)
 		return conf_key_error(ld, kw, why);
 	free(*field);
