@@ -29,6 +29,16 @@ enum conf_log_level {
 	CONF_LOG_DEBUG,
 };
 
+/* access_log_format: today's text line, or one JSON object a line. */
+enum conf_log_format {
+	CONF_LOG_FORMAT_TEXT = 0,
+	CONF_LOG_FORMAT_JSON,
+};
+
+/* Where syslog:FACILITY sends, unless syslog:FACILITY:PATH says. */
+#define CONF_SYSLOG_PATH	"/dev/log"
+#define CONF_SYSLOG_PATH_MAX	108	/* sun_path, its NUL included */
+
 /* Forward-secret AEAD ciphers for TLS 1.2, the tls_ciphers default
  * (the admin endpoint's TLS uses it too). */
 #define CONF_TLS_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
@@ -366,6 +376,7 @@ struct conf_global {
 	char			*access_log;		/* default "-" */
 	char			*error_log;		/* default "-" */
 	enum conf_log_level	 log_level;		/* default info */
+	enum conf_log_format	 access_log_format;	/* default text */
 	char			*pid_file;		/* default NULL */
 	int			 workers;		/* default 1; 0: auto */
 	int			 max_connections;	/* default 0: auto */
@@ -473,6 +484,15 @@ int		 conf_parse_bool(const char *, int *out, const char **why);
 int		 conf_parse_addr(const char *, struct conf_addr *out,
 		    const char **why);
 void		 conf_addr_clear(struct conf_addr *);
+
+/*
+ * A log target: 1 when value is not a syslog one (a path, "-", "off");
+ * 0 for "syslog:FACILITY" or "syslog:FACILITY:PATH", with *facility its
+ * number (daemon is 3, local3 19) and *path CONF_SYSLOG_PATH or the
+ * PATH (pointing into value); -1 with *why when it is not a valid one.
+ */
+int		 conf_syslog_parse(const char *value, int *facility,
+		    const char **path, const char **why);
 
 /* Names used in messages and the example file. */
 const char	*conf_balance_name(enum conf_balance);

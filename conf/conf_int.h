@@ -246,6 +246,8 @@ int	conf_set_client_cert(struct conf_loader *,
 	    const struct conf_keyword *, void *, const char *);
 int	conf_set_path(struct conf_loader *, const struct conf_keyword *,
 	    void *, const char *);
+int	conf_set_log(struct conf_loader *, const struct conf_keyword *,
+	    void *, const char *);
 int	conf_set_status_range(struct conf_loader *,
 	    const struct conf_keyword *, void *, const char *);
 int	conf_set_percent(struct conf_loader *, const struct conf_keyword *,

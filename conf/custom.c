@@ -734,6 +734,28 @@ conf_set_path(struct conf_loader *ld, const struct conf_keyword *kw,
 	return 0;
 }
 
+/*
+ * access_log, error_log: a path, "-", "off" (the access log) or a syslog
+ * target, checked here so that a bad facility is refused at load.
+ */
+int
+conf_set_log(struct conf_loader *ld, const struct conf_keyword *kw,
+    void *base, const char *value)
+{
+	char		**field = (char **)((char *)base + kw->offset);
+	const char	 *why, *path;
+	int		  fac;
+
+	if (value[0] == '\0')
+		return conf_value_error(ld, kw, value, "empty value");
+	if (conf_syslog_parse(value, &fac, &path, &why) == -1)
+		return conf_key_error(ld, kw, why);
+	free(*field);
+	if ((*field = strdup(value)) == NULL)
+		return conf_value_error(ld, kw, value, "out of memory");
+	return 0;
+}
+
 /* health_status = CODE or LOW-HIGH, within 100..599. */
 int
 conf_set_status_range(struct conf_loader *ld, const struct conf_keyword *kw,

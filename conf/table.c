@@ -22,6 +22,7 @@
 /* Enum keys are stored through an int lvalue. */
 _Static_assert(sizeof(enum conf_balance) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_log_format) == sizeof(int), "enum size");
 
 /*
  * What a section token of the table (GLOBAL, ADMIN, LISTENER, UPSTREAM)
@@ -55,6 +56,10 @@ static const char *const conf_balance_names[] = {
 /* In the order of enum conf_verify_client. */
 static const char *const conf_verify_names[] = {
 	"off", "optional", "on", NULL
+};
+
+static const char *const conf_log_format_names[] = {
+	"text", "json", NULL
 };
 
 static const char *const conf_log_level_names[] = {
@@ -113,10 +118,12 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_DURATION(GLOBAL, "drain_idle_timeout", "2s", 1, CONF_DAY_MS,
 	    drain_idle_timeout_ms,
 	    "idle keep-alive connections close after this once draining"),
-	CONF_STRING(GLOBAL, "access_log", "-", access_log,
-	    "path, \"-\" for stdout, or \"off\""),
-	CONF_STRING(GLOBAL, "error_log", "-", error_log,
-	    "path or \"-\" for stderr"),
+	CONF_CUSTOM(GLOBAL, "access_log", "-", 0, 0, conf_set_log, access_log,
+	    "path, \"-\" for stdout, \"off\", or syslog:FACILITY"),
+	CONF_ENUM(GLOBAL, "access_log_format", "text", conf_log_format_names,
+	    access_log_format, "text | json (one JSON object a line)"),
+	CONF_CUSTOM(GLOBAL, "error_log", "-", 0, 0, conf_set_log, error_log,
+	    "path, \"-\" for stderr, or syslog:FACILITY"),
 	CONF_ENUM(GLOBAL, "log_level", "info", conf_log_level_names, log_level,
 	    "error | warn | info | debug"),
 	CONF_STRING(GLOBAL, "pid_file", "", pid_file,

@@ -173,6 +173,55 @@ conf_parse_bool(const char *s, int *out, const char **why)
 	return -1;
 }
 
+/* The syslog facilities by name, as <syslog.h> numbers them. */
+static const struct {
+	const char	*name;
+	int		 code;
+} conf_facilities[] = {
+	{ "kern", 0 }, { "user", 1 }, { "mail", 2 }, { "daemon", 3 },
+	{ "auth", 4 }, { "syslog", 5 }, { "lpr", 6 }, { "news", 7 },
+	{ "uucp", 8 }, { "cron", 9 }, { "authpriv", 10 }, { "ftp", 11 },
+	{ "local0", 16 }, { "local1", 17 }, { "local2", 18 },
+	{ "local3", 19 }, { "local4", 20 }, { "local5", 21 },
+	{ "local6", 22 }, { "local7", 23 },
+};
+
+/* See conf.h. */
+int
+conf_syslog_parse(const char *value, int *facility, const char **path,
+    const char **why)
+{
+	const char	*name = value + 7, *colon;
+	size_t		 n, i;
+
+	if (strncmp(value, "syslog:", 7) != 0)
+		return 1;
+	colon = strchr(name, ':');
+	n = colon != NULL ? (size_t)(colon - name) : strlen(name);
+	for (i = 0; i < sizeof(conf_facilities) / sizeof(conf_facilities[0]);
+	    i++)
+		if (strlen(conf_facilities[i].name) == n &&
+		    strncmp(conf_facilities[i].name, name, n) == 0)
+			break;
+	if (i == sizeof(conf_facilities) / sizeof(conf_facilities[0])) {
+		*why = "unknown syslog facility (kern, user, mail, daemon, "
+		    "auth, syslog, lpr, news, uucp, cron, authpriv, ftp, "
+		    "local0..local7)";
+		return -1;
+	}
+	*facility = conf_facilities[i].code;
+	*path = colon != NULL ? colon + 1 : CONF_SYSLOG_PATH;
+	if (**path == '\0') {
+		*why = "syslog:FACILITY:PATH needs a socket path";
+		return -1;
+	}
+	if (strlen(*path) >= CONF_SYSLOG_PATH_MAX) {
+		*why = "syslog socket path too long (107 bytes at most)";
+		return -1;
+	}
+	return 0;
+}
+
 /* A port is 1..65535, digits only. */
 static int
 conf_parse_port(const char *s, uint16_t *port, const char **why)

@@ -29,6 +29,7 @@
 #include "proxy/back/upconn.h"
 #include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
+#include "proxy/base/logjson.h"
 #include "proxy/base/metrics.h"
 #include "proxy/base/runtime.h"
 #include "proxy/base/worker.h"
@@ -45,6 +46,15 @@
 #define EXCHANGE_COALESCE_MAX	(16 * 1024)	/* one TLS record */
 #define EXCHANGE_HOST_MAX	256		/* a routing host, NUL too */
 #define EXCHANGE_STICKY_MAX	24		/* a sticky value, NUL too */
+#define EXCHANGE_LOG_LINE	4096		/* an access-log line, NUL in */
+#define EXCHANGE_LOG_TARGET_MAX	EXCHANGE_LOG_LINE /* a target kept for it */
+#define EXCHANGE_REQLINE_TARGET	512		/* of it, in the text line */
+/* The text request line: a method, the target escaped, " HTTP/x.y". */
+#define EXCHANGE_REQLINE_MAX	(4 * EXCHANGE_REQLINE_TARGET + 32)
+#define EXCHANGE_JSON_NAME	256		/* a name in a JSON line */
+/* What the JSON line keeps for the fields after the target. */
+#define EXCHANGE_JSON_TAIL	(2 * EXCHANGE_JSON_NAME + \
+				LOGJSON_ESC_MAX * REWRITE_ID_MAX + 400)
 
 struct exchange {
 	unsigned		 magic;
@@ -94,7 +104,13 @@ struct exchange {
 	struct timespec		 t_queue_end;
 	struct timespec		 t_up_start;
 	struct timespec		 t_up_end;
-	char			*reqline;	/* for the access log */
+	char			*logtarget;	/* the target as received, for
+						 * the logs (malloc'd; at most
+						 * EXCHANGE_LOG_TARGET_MAX) */
+	size_t			 logtargetlen;
+	int			 logtargetcut;	/* longer than that */
+	unsigned char		 http_major;	/* the request's version */
+	unsigned char		 http_minor;
 	char			 host[EXCHANGE_HOST_MAX]; /* routing host,
 						 * lower-case, no port; ""
 						 * none */
@@ -511,6 +527,71 @@ exchange_ms(const struct timespec *a, const struct timespec *b)
 }
 
 /*
+ * Keep the request's target as received and its version, for the logs:
+ * one copy, from which the text line's request line is written when
+ * needed and the JSON line takes method, target and protocol apart.
+ */
+static void
+exchange_keep_target(struct exchange *ex, struct evhttp_request *req)
+{
+	const char	*uri = evhttp_request_get_uri(req);
+	size_t		 n = uri != NULL ? strlen(uri) : 0;
+
+	if (n > EXCHANGE_LOG_TARGET_MAX) {
+		n = EXCHANGE_LOG_TARGET_MAX;
+		ex->logtargetcut = 1;
+	}
+	if (uri != NULL && (ex->logtarget = malloc(n + 1)) != NULL) {
+		memcpy(ex->logtarget, uri, n);
+		ex->logtarget[n] = '\0';
+		ex->logtargetlen = n;
+	}
+	ex->http_major = (unsigned char)(req->major % 10);
+	ex->http_minor = (unsigned char)(req->minor % 10);
+}
+
+/*
+ * "METHOD TARGET HTTP/x.y" into buf[EXCHANGE_REQLINE_MAX], the target's
+ * first EXCHANGE_REQLINE_TARGET bytes with unsafe ones as \xHH; "-" when
+ * the target could not be kept.
+ */
+static const char *
+exchange_reqline(const struct exchange *ex, char *buf)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*method = ex->method != NULL ? ex->method : "-";
+	size_t			 i, n = ex->logtargetlen, mlen = strlen(method);
+	char			*p = buf;
+
+	if (ex->logtarget == NULL)
+		return "-";
+	if (n > EXCHANGE_REQLINE_TARGET)
+		n = EXCHANGE_REQLINE_TARGET;
+	/* by hand: two printfs per request showed in profiles */
+	memcpy(p, method, mlen);
+	p += mlen;
+	*p++ = ' ';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)ex->logtarget[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 0xf];
+		} else
+			*p++ = (char)c;
+	}
+	memcpy(p, " HTTP/", 6);
+	p += 6;
+	*p++ = (char)('0' + ex->http_major);
+	*p++ = '.';
+	*p++ = (char)('0' + ex->http_minor);
+	*p = '\0';
+	return buf;
+}
+
+/*
  * The request ID as logged: "-" when none, a byte that would break the
  * line's fields (a quote, a backslash) as \xHH.
  */
@@ -536,46 +617,138 @@ exchange_log_id(const struct exchange *ex, char *buf, size_t size)
 	return buf;
 }
 
-/* Write the access-log line. */
+/* The exchange's times in ms: total, upstream (-1: none), queue (-1). */
 static void
-exchange_log(struct exchange *ex)
+exchange_log_times(const struct exchange *ex, double *total, double *up,
+    double *queue)
 {
 	struct timespec	 now;
-	char		 ts[40], term[32], line[4096];
-	char		 id[4 * REWRITE_ID_MAX + 1];
-	double		 up_ms = -1, queue_ms = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	*total = exchange_ms(&ex->t_start, &now);
+	*up = *queue = -1;
+	if (ex->t_up_start.tv_sec != 0)
+		*up = exchange_ms(&ex->t_up_start, ex->t_up_end.tv_sec != 0 ?
+		    &ex->t_up_end : &now);
+	if (ex->t_queue_start.tv_sec != 0)
+		*queue = exchange_ms(&ex->t_queue_start,
+		    ex->t_queue_end.tv_sec != 0 ? &ex->t_queue_end : &now);
+}
+
+/* The termination code, "ok", "redirect" or WHO_PHASE, into buf[32]. */
+static const char *
+exchange_log_term(const struct exchange *ex, char *buf, size_t size)
+{
+	if (ex->term_who == EXCHANGE_WHO_NONE)
+		return ex->redirected ? "redirect" : "ok";
+	snprintf(buf, size, "%s_%s", who_names[ex->term_who],
+	    phase_names[ex->term_phase]);
+	return buf;
+}
+
+/* The access-log line as text (access_log_format = text). */
+static void
+exchange_log_text(struct exchange *ex)
+{
+	char		 ts[40], termbuf[32], line[EXCHANGE_LOG_LINE];
+	char		 id[4 * REWRITE_ID_MAX + 1], rl[EXCHANGE_REQLINE_MAX];
+	double		 total, up_ms, queue_ms;
 	int		 n;
 
-	if (!log_access_enabled())
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (ex->t_up_start.tv_sec != 0)
-		up_ms = exchange_ms(&ex->t_up_start, ex->t_up_end.tv_sec != 0 ?
-		    &ex->t_up_end : &now);
-	if (ex->term_who == EXCHANGE_WHO_NONE)
-		snprintf(term, sizeof(term), ex->redirected ? "redirect" :
-		    "ok");
-	else
-		snprintf(term, sizeof(term), "%s_%s", who_names[ex->term_who],
-		    phase_names[ex->term_phase]);
+	exchange_log_times(ex, &total, &up_ms, &queue_ms);
 	log_timestamp(ts, sizeof(ts));
-	if (ex->t_queue_start.tv_sec != 0)
-		queue_ms = exchange_ms(&ex->t_queue_start,
-		    ex->t_queue_end.tv_sec != 0 ? &ex->t_queue_end : &now);
 	n = snprintf(line, sizeof(line),
 	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %.3f %s #%llx %s", ts,
 	    ex->addr[0] != '\0' ? ex->addr : "-",
 	    ex->client != NULL ? ex->client->port : 0, ex->lname,
-	    ex->reqline != NULL ? ex->reqline : "-", ex->status,
+	    exchange_reqline(ex, rl), ex->status,
 	    (unsigned long long)ex->bytes,
 	    ex->srv != NULL ? ex->srv->upstream : "-",
 	    ex->srv != NULL ? ex->srv->name : "-",
-	    exchange_ms(&ex->t_start, &now), up_ms < 0 ? 0 : up_ms, queue_ms,
-	    term, (unsigned long long)ex->id, exchange_log_id(ex, id,
-	    sizeof(id)));
+	    total, up_ms < 0 ? 0 : up_ms, queue_ms < 0 ? 0 : queue_ms,
+	    exchange_log_term(ex, termbuf, sizeof(termbuf)),
+	    (unsigned long long)ex->id, exchange_log_id(ex, id, sizeof(id)));
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
 	log_access(line, (size_t)n);
+}
+
+/* A string field of the JSON line, null when s is NULL or empty. */
+static void
+exchange_json_name(struct logjson *j, const char *key, const char *s)
+{
+	logjson_str(j, key, s != NULL && *s != '\0' ? s : NULL,
+	    s != NULL ? strlen(s) : 0, EXCHANGE_JSON_NAME);
+}
+
+/*
+ * The access-log line as one JSON object (access_log_format = json): the
+ * text line's fields by name, absent ones null, cut to the line's size
+ * inside the target (then "truncated":true).
+ */
+static void
+exchange_log_json(struct exchange *ex)
+{
+	struct logjson	 j;
+	char		 ts[40], termbuf[32], line[EXCHANGE_LOG_LINE], v[9];
+	char		 idhex[24];
+	double		 total, up_ms, queue_ms;
+	size_t		 n;
+
+	exchange_log_times(ex, &total, &up_ms, &queue_ms);
+	log_timestamp(ts, sizeof(ts));
+	logjson_begin(&j, line, sizeof(line));
+	exchange_json_name(&j, "time", ts);
+	exchange_json_name(&j, "client", ex->addr);
+	if (ex->client != NULL)
+		logjson_uint(&j, "client_port", ex->client->port);
+	else
+		logjson_null(&j, "client_port");
+	exchange_json_name(&j, "listener", ex->lname);
+	exchange_json_name(&j, "method", ex->method);
+	logjson_str(&j, "target", ex->logtarget, ex->logtargetlen,
+	    sizeof(line) - j.len - EXCHANGE_JSON_TAIL);
+	if (ex->logtargetcut)
+		j.truncated = 1;
+	memcpy(v, "HTTP/x.y", 9);
+	v[5] = (char)('0' + ex->http_major);
+	v[7] = (char)('0' + ex->http_minor);
+	exchange_json_name(&j, "protocol", ex->logtarget != NULL ? v : NULL);
+	if (ex->status != 0)
+		logjson_uint(&j, "status", (unsigned)ex->status);
+	else
+		logjson_null(&j, "status");
+	logjson_uint(&j, "bytes", (unsigned long long)ex->bytes);
+	exchange_json_name(&j, "upstream", ex->srv != NULL ?
+	    ex->srv->upstream : NULL);
+	exchange_json_name(&j, "server", ex->srv != NULL ? ex->srv->name :
+	    NULL);
+	logjson_ms(&j, "total_ms", total);
+	logjson_ms(&j, "upstream_ms", up_ms);
+	logjson_ms(&j, "queue_ms", queue_ms);
+	exchange_json_name(&j, "term", exchange_log_term(ex, termbuf,
+	    sizeof(termbuf)));
+	snprintf(idhex, sizeof(idhex), "%llx", (unsigned long long)ex->id);
+	exchange_json_name(&j, "id", idhex);
+	logjson_str(&j, "request_id", ex->reqid[0] != '\0' ? ex->reqid : NULL,
+	    strlen(ex->reqid), LOGJSON_ESC_MAX * REWRITE_ID_MAX);
+	n = logjson_end(&j);
+	log_access(line, n);
+}
+
+/*
+ * Write the access-log line, in the format of the exchange's generation:
+ * a reload changes it for the exchanges that start after it.
+ */
+static void
+exchange_log(struct exchange *ex)
+{
+	if (!log_access_enabled())
+		return;
+	if (ex->gen->conf->global.access_log_format == CONF_LOG_FORMAT_JSON)
+		exchange_log_json(ex);
+	else
+		exchange_log_text(ex);
 }
 
 /*
@@ -646,10 +819,12 @@ exchange_metrics(struct exchange *ex)
 static void
 exchange_set_state(struct exchange *ex, enum exchange_state st)
 {
+	char	rl[EXCHANGE_REQLINE_MAX];
+
 	if (ex->state == st)
 		return;
 	log_debug("#%llx %s: %s -> %s", (unsigned long long)ex->id,
-	    ex->reqline != NULL ? ex->reqline : "-", state_names[ex->state],
+	    exchange_reqline(ex, rl), state_names[ex->state],
 	    state_names[st]);
 	ex->state = st;
 	if (st != EXCHANGE_ANSWERED)
@@ -717,7 +892,7 @@ exchange_finish(struct exchange *ex, enum exchange_who who,
 	    ex->term_who == EXCHANGE_WHO_DRAIN)
 		SLUICE_INC(&nkilled);
 	ex->magic = 0;
-	free(ex->reqline);
+	free(ex->logtarget);
 	free(ex->target);
 	free(ex);
 	if (SLUICE_DEC(&nexchanges) == 0 && idle_cb != NULL)
@@ -944,6 +1119,7 @@ static int
 exchange_retry(struct exchange *ex, int other_only)
 {
 	struct server	*before = ex->srv;
+	char		 rl[EXCHANGE_REQLINE_MAX];
 
 	if (upstream_retake(ex->up, &ex->hold, other_only) == -1)
 		return -1;
@@ -954,7 +1130,7 @@ exchange_retry(struct exchange *ex, int other_only)
 	ex->retried = 1;
 	metrics_retry();
 	log_info("#%llx %s: retrying on %s/%s", (unsigned long long)ex->id,
-	    ex->reqline, ex->srv->upstream, ex->srv->name);
+	    exchange_reqline(ex, rl), ex->srv->upstream, ex->srv->name);
 	return exchange_send(ex);
 }
 
@@ -981,12 +1157,13 @@ exchange_up_error(void *arg, enum upconn_error err, const char *why)
 	struct exchange		*ex = arg;
 	enum exchange_who	 who;
 	int			 code, retry;
+	char			 rl[EXCHANGE_REQLINE_MAX];
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_up_error_map(err, &code, &who);
 	exchange_timeout_metric(err);
 	log_warn("#%llx %s %s/%s (%s): %s%s", (unsigned long long)ex->id,
-	    ex->reqline, ex->srv->upstream,
+	    exchange_reqline(ex, rl), ex->srv->upstream,
 	    ex->srv->name, ex->srv->addrtext, err == UPCONN_ERR_PROTOCOL ?
 	    "invalid response: " : "", why);
 	retry = exchange_retryable(ex, err);
@@ -1212,43 +1389,6 @@ exchange_up_done(void *arg, int reusable)
 	exchange_coalesce(ex);
 	exchange_write_now(ex);
 	evhttp_send_reply_end(ex->req);		/* may finish ex */
-}
-
-/* "METHOD TARGET HTTP/x.y" with unsafe bytes escaped, for the log. */
-static char *
-exchange_reqline(struct evhttp_request *req, const char *method)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const char		*uri = evhttp_request_get_uri(req);
-	size_t			 i, n = strlen(uri), mlen = strlen(method);
-	char			*s, *p;
-
-	if (n > 512)
-		n = 512;
-	if ((s = p = malloc(mlen + 4 * n + 16)) == NULL)
-		return NULL;
-	/* by hand: two printfs per request showed in profiles */
-	memcpy(p, method, mlen);
-	p += mlen;
-	*p++ = ' ';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)uri[i];
-
-		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-			*p++ = '\\';
-			*p++ = 'x';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 0xf];
-		} else
-			*p++ = (char)c;
-	}
-	memcpy(p, " HTTP/", 6);
-	p += 6;
-	*p++ = (char)('0' + (req->major % 10));
-	*p++ = '.';
-	*p++ = (char)('0' + (req->minor % 10));
-	*p = '\0';
-	return s;
 }
 
 /* The name of req's method, whatever it is. */
@@ -2087,8 +2227,7 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
 	ex->client_timeout_ms = gl->conf->client_timeout_ms;
 	ex->keepalive_timeout_ms = gl->conf->keepalive_timeout_ms;
 	ex->head_request = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-	ex->reqline = exchange_reqline(req, ex->method != NULL ? ex->method :
-	    "-");
+	exchange_keep_target(ex, req);
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_start);
 	exchange_client_addr(ex);
 	clientconn_attach(c, exchange_client_gone, ex);

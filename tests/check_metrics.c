@@ -679,6 +679,7 @@ static const struct {
 	{ "sluice_tls_client_verify_failures_total", "counter" },
 	{ "sluice_accept_errors_total", "counter" },
 	{ "sluice_exchanges_ended_total", "counter" },
+	{ "sluice_log_dropped_total", "counter" },
 	{ "sluice_server_in_flight", "gauge" },
 	{ "sluice_upstream_connections_idle", "gauge" },
 	{ "sluice_upstream_connections_busy", "gauge" },

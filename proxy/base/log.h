@@ -1,6 +1,7 @@
 /*
  * log: the error log (levels, one line per event) and the access log (one
- * line per exchange). Both are plain files or the standard streams.
+ * line per exchange). Each is a file, a standard stream, or a syslog
+ * socket (syslog:FACILITY[:PATH], one datagram a line, never blocking).
  */
 #ifndef SLUICE_BASE_LOG_H
 #define SLUICE_BASE_LOG_H
@@ -11,9 +12,11 @@
 
 /*
  * Open the logs named in the global section ("-" is stderr for the error
- * log and stdout for the access log; "off" disables the access log).
+ * log and stdout for the access log; "off" disables the access log;
+ * syslog:FACILITY[:PATH] a datagram socket, /dev/log by default, whose
+ * absence is only a warning on stderr: it is connected again later).
  * Returns 0, or -1 with a message on stderr; on failure the previous logs
- * stay open.
+ * stay open. Reopening (SIGUSR1, reload) connects syslog sockets anew.
  */
 int	log_open(const struct conf_global *);
 
@@ -67,6 +70,18 @@ int	log_access_enabled(void);
 
 /* Write one access-log line (already formatted, without newline). */
 void	log_access(const char *line, size_t len);
+
+/* Which log, for log_dropped. */
+enum log_which {
+	LOG_ACCESS = 0,
+	LOG_ERROR,
+};
+
+/*
+ * Lines a syslog log dropped since start: its socket was full or gone
+ * (sluice_log_dropped_total). Any thread.
+ */
+uint64_t	log_dropped(enum log_which);
 
 struct event_base;
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/base/log.h"
 #include "proxy/base/metrics.h"
 #include "proxy/base/promtext.h"
 #include "proxy/base/runtime.h"
@@ -569,6 +570,20 @@ metrics_write_family(struct promtext *o, const struct metrics_family *f)
 			    s->value, s->count);
 }
 
+/* sluice_log_dropped_total: lines a syslog log could not send. */
+static void
+metrics_write_log_dropped(struct promtext *o)
+{
+	static const char *const names[] = { "access", "error" };
+	uint64_t		 n[2];
+
+	n[0] = log_dropped(LOG_ACCESS);
+	n[1] = log_dropped(LOG_ERROR);
+	promtext_enum(o, "sluice_log_dropped_total",
+	    "Log lines dropped: the syslog socket was full or gone.", "log",
+	    names, n, 2);
+}
+
 /* Append the event counters, in the order metrics.h lists them. */
 static void
 metrics_write_counters(struct promtext *o)
@@ -585,6 +600,7 @@ metrics_write_counters(struct promtext *o)
 	promtext_enum(o, "sluice_exchanges_ended_total",
 	    "Exchanges cut short by sluice, by reason.", "reason",
 	    metrics_ended_names, metrics_ended_count, METRICS_ENDED_N);
+	metrics_write_log_dropped(o);
 }
 
 /* See metrics.h. */

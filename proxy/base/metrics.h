@@ -64,8 +64,8 @@ void	metrics_ended(enum metrics_ended);
 /*
  * Append what is stored, in page order: the three families of
  * metrics_exchange, the queue waits, the timeouts, retries, health
- * transitions, refused client certificates and ended exchanges (their
- * HELP and TYPE lines too).
+ * transitions, refused client certificates, ended exchanges and the log
+ * lines syslog dropped (log_dropped; their HELP and TYPE lines too).
  */
 struct promtext;
 void	metrics_write(struct promtext *);

@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/tests/fuzz/corpus
 rm -rf "$out"
 mkdir -p "$out/proxyproto" "$out/http1" "$out/headers" "$out/nulscan" \
-    "$out/conf" "$out/e2e"
+    "$out/conf" "$out/logjson" "$out/e2e"
 
 # seed DIR NAME SELECTOR TEXT: one file, TEXT with C escapes, after an
 # octal selector byte (fuzz_http1's first byte) unless SELECTOR is "-".
@@ -93,6 +93,15 @@ seed conf size - '64k'
 seed conf bool - 'yes'
 seed conf rules - '[listener web]\nlisten = 127.0.0.1:8080\nupstream = app\nrequest_header = set X-Client $remote_addr\nresponse_header = remove Server\n[upstream app]\nserver = 127.0.0.1:9000\nrequest_header = add X-Id $request_id\n'
 
+# The JSON escaper: room byte (377: plenty) then bytes of every class of
+# tests/check_log.c's esc_cases.
+seed logjson plain 377 '/path?q=1'
+seed logjson escapes 377 'a"b\\\\c\001\037\177'
+seed logjson valid 377 '\302\200\337\277\340\240\200\357\277\277\360\220\200\200\364\217\277\277'
+seed logjson overlong 377 '\300\200\340\200\200\360\200\200\200'
+seed logjson surrogate 377 '\355\240\200\364\220\200\200\365'
+seed logjson truncated 377 '\342\202x\360\237\230'
+seed logjson short 012 'ab\303\251"\001\377'
 # Whole client connections (fuzz_e2e): the selector picks the listener,
 # 000 plain, 001 PROXY protocol, 002 small limits, 003 the admin.
 seed e2e get 000 'GET /app/x?y=1 HTTP/1.1\r\nHost: www.example.com\r\nCookie: sid=0123456789abcdef\r\n\r\n'
