@@ -952,6 +952,54 @@ START_TEST(test_handshake_timeout)
 }
 END_TEST
 
+/*
+ * What the NUL scanner refuses before evhttp reads a request reaches a
+ * TLS client as an answer too, not only a close: a head not whole within
+ * client_header_timeout gets 408, a request line with a bad version 400.
+ */
+START_TEST(test_tls_refusals)
+{
+	static const struct {
+		const char	*send;
+		int		 status;
+	} cases[] = {
+		{ "GET /bytes/1 HTTP/1.1\r\nHost: a.test\r\n", 408 },
+		{ "GET /bytes/1 HTTP/1.11\r\nHost: a.test\r\n\r\n", 400 },
+	};
+	struct itest		 t;
+	struct tlsp_conn	 c;
+	struct tlsp_resp	 r;
+	char			*certs = tlsp_certs_ab();
+	SSL_CTX			*ctx = tlsp_ctx(TLS1_2_VERSION,
+				    TLS1_3_VERSION);
+	double			 t0;
+	size_t			 i;
+	int			 len;
+
+	tlsp_start_tls(&t, certs, "client_header_timeout = 1s\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(tlsp_open(&c, ctx, t.sluice.port, "a.test") == 0,
+		    "%s", c.err);
+		len = (int)strlen(cases[i].send);
+		t0 = itest_now();
+		ck_assert_int_eq(SSL_write(c.ssl, cases[i].send, len), len);
+		ck_assert_msg(tlsp_read_response(&c, &r) == 0, "case %zu: %s",
+		    i, c.err);
+		printf("TLS: \"%.*s\" answered %d after %.3f s\n",
+		    (int)strcspn(cases[i].send, "\r"), cases[i].send,
+		    r.status, itest_now() - t0);
+		ck_assert_int_eq(r.status, cases[i].status);
+		ck_assert_msg(strncmp(r.head, "HTTP/1.1 ", 9) == 0, "%.40s",
+		    r.head);
+		tlsp_close(&c);
+	}
+	free(certs);
+	SSL_CTX_free(ctx);
+	itest_finish(&t);
+	ck_assert_int_eq(itest_count_file(t.origin_log[0], "GET"), 0);
+}
+END_TEST
+
 /* --- a connection whose TLS cannot be set up --------------------------- */
 
 /* A file per thread of a process traced by strace -ff: its accept4 and
@@ -2378,6 +2426,7 @@ check_suite(void)
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_plaintext);
 	tcase_add_test(tc, test_handshake_timeout);
+	tcase_add_test(tc, test_tls_refusals);
 	tcase_add_test(tc, test_tls_setup_fails);
 	suite_add_tcase(s, tc);
 

@@ -193,27 +193,32 @@ static void	nulscan_buffer_scan(struct nulscan *, struct evbuffer *,
 		    size_t);
 
 /*
- * Refuse the request being read: a plain connection with nothing queued
- * for the client gets answer, written to the socket (evhttp has no request
- * to answer it with), the socket is shut for writing, what the client sent
- * is thrown away, nothing more is read, and the connection is freed after
- * a linger (a shutdown alone is not enough: a client that keeps sending
- * keeps it open, as Linux queues data behind a SHUT_RD).
+ * Refuse the request being read: a connection with nothing queued for
+ * the client gets answer (evhttp has no request to answer it with),
+ * written to a plain socket at once, which is then shut for writing, or
+ * queued on a TLS connection's bufferevent, which sends it in the linger;
+ * what the client sent is thrown away, nothing more is read, and the
+ * connection is freed after the linger (a shutdown alone is not enough: a
+ * client that keeps sending keeps it open, as Linux queues data behind a
+ * SHUT_RD).
  */
 static void
 nulscan_refuse(struct nulscan *n, const char *answer, size_t len)
 {
 	struct bufferevent	*bev = n->bev;
 	evutil_socket_t		 s = bufferevent_getfd(bev);
-
+	int			 tls = bufferevent_openssl_get_ssl(bev) != NULL;
+	int			 idle = evbuffer_get_length(
+				    bufferevent_get_output(bev)) == 0;
 	struct timeval		 tv = sluice_tv(NULSCAN_LINGER_MS);
 
 	n->refused = 1;
 	n->scanning = 0;
-	if (s != -1 && bufferevent_openssl_get_ssl(bev) == NULL &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (s != -1 && !tls && idle)
 		(void)send(s, answer, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (s != -1)
+	else if (s != -1 && idle && bufferevent_write(bev, answer, len) == 0)
+		bufferevent_enable(bev, EV_WRITE);
+	if (s != -1 && !tls)
 		shutdown(s, SHUT_WR);
 	/* what it sent is thrown away unparsed; what it sends, not read */
 	evbuffer_drain(bufferevent_get_input(bev),
