@@ -32,6 +32,7 @@
 #include "proxy/base/logjson.h"
 #include "proxy/base/metrics.h"
 #include "proxy/base/runtime.h"
+#include "proxy/base/version.h"
 #include "proxy/base/worker.h"
 #include "proxy/front/clientconn.h"
 #include "proxy/front/nulscan.h"
@@ -1531,7 +1532,8 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 	fwd.tls = ex->client->tls;
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
-	fwd.via = req->minor == 0 ? "1.0 sluice" : "1.1 sluice";
+	fwd.via = req->minor == 0 ? "1.0 sluice (sluice/" SLUICE_VERSION ")" :
+	    "1.1 sluice (sluice/" SLUICE_VERSION ")";
 	fwd.host = exchange_host_out(ex, host, sizeof(host));
 	if (ex->reqid[0] != '\0') {
 		fwd.id_name = ex->gl->conf->request_id;

@@ -3,12 +3,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "proxy/ctl/lifecycle.h"
 #include "proxy/ctl/upgrade.h"
-
-#define SLUICE_VERSION	"0.1.0"
 
 /* Print the usage text to fp. */
 static void
@@ -16,11 +15,14 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: sluice [-t] [-c FILE]\n"
+	    "       sluice -V | --version\n"
 	    "\n"
-	    "  -c FILE   configuration file (default %s/sluice/sluice.ini)\n"
-	    "  -t        check the configuration, print every error, exit\n"
-	    "  -v        print the version\n"
-	    "  -h        print this help\n"
+	    "  -c FILE        configuration file (default "
+	    "%s/sluice/sluice.ini)\n"
+	    "  -t             check the configuration, print every error, "
+	    "exit\n"
+	    "  -V, --version  print the version (-v too)\n"
+	    "  -h, --help     print this help\n"
 	    "\n"
 	    "sluice runs in the foreground. Signals:\n"
 	    "  SIGHUP           reload the configuration (a bad file changes "
@@ -42,7 +44,16 @@ main(int argc, char *argv[])
 	int		 ch, check = 0;
 
 	upgrade_init(argc, argv);
-	while ((ch = getopt(argc, argv, "c:thv")) != -1) {
+	/* the two long options, alone on the line as GNU tools take them */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("sluice %s\n", lifecycle_version());
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	while ((ch = getopt(argc, argv, "c:thvV")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -54,7 +65,8 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		case 'v':
-			printf("sluice %s\n", SLUICE_VERSION);
+		case 'V':
+			printf("sluice %s\n", lifecycle_version());
 			return 0;
 		default:
 			usage(stderr);

@@ -659,6 +659,7 @@ static const struct {
 	const char	*name;
 	const char	*type;
 } families[] = {
+	{ "sluice_build_info", "gauge" },
 	{ "sluice_generation", "gauge" },
 	{ "sluice_state", "gauge" },
 	{ "sluice_reloads_total", "counter" },

@@ -29,6 +29,7 @@
 #include <check.h>
 
 #include "tests/check_main.h"
+#include "proxy/base/version.h"
 #include "tests/itest.h"
 
 #define MIB		(1024 * 1024)
@@ -1020,7 +1021,7 @@ START_TEST(test_via_max_forwards)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(proxy_head_count((char *)r.body, "Via", v,
 	    sizeof(v)), 1);
-	ck_assert_str_eq(v, "1.0 fred, 1.1 sluice");
+	ck_assert_str_eq(v, "1.0 fred, 1.1 sluice (sluice/" SLUICE_VERSION ")");
 	itest_resp_free(&r);
 	itest_request(t.sluice.port, "OPTIONS /echo HTTP/1.1\r\n" HOST
 	    "Max-Forwards: 3\r\n\r\n", &r);
@@ -2113,6 +2114,49 @@ START_TEST(test_cli_help)
 }
 END_TEST
 
+/*
+ * -V, -v and --version print "sluice VERSION" from proxy/base/version.h;
+ * the running sluice says the same in /status and sluice_build_info.
+ */
+START_TEST(test_cli_version)
+{
+	static const char *const	 flags[] = { "-V", "-v", "--version" };
+	char				*argv[] = { (char *)(uintptr_t)"./sluice",
+					    NULL, NULL };
+	struct itest			 t;
+	struct itest_resp		 r;
+	char				*out, *json, want[64];
+	size_t				 i;
+	int				 st, admin = itest_free_port();
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		argv[1] = (char *)(uintptr_t)flags[i];
+		st = itest_run(argv, &out, 10000);
+		ck_assert_msg(st == 0 && strcmp(out, "sluice " SLUICE_VERSION
+		    "\n") == 0, "sluice %s exited %d: \"%s\"", flags[i], st,
+		    out);
+		free(out);
+	}
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_start(&t, "[admin]\nlisten = 127.0.0.1:%d\n"
+	    "[listener web]\nlisten = 127.0.0.1:%d\nupstream = app\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d\n", admin,
+	    itest_sluice_port(&t), t.origin[0].port);
+	json = itest_admin_status(admin);
+	ck_assert_msg(strstr(json, "\"version\":\"" SLUICE_VERSION "\"") !=
+	    NULL, "/status: %s", json);
+	free(json);
+	ck_assert_int_eq(itest_get(admin, "/metrics", &r), 0);
+	snprintf(want, sizeof(want), "sluice_build_info{version=\"%s\"} 1\n",
+	    SLUICE_VERSION);
+	ck_assert_msg(r.status == 200 && strstr((char *)r.body, want) != NULL,
+	    "/metrics lacks %s", want);
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
 /* A test case with the standard timeout. */
 static TCase *
 proxy_tcase(const char *name)
@@ -2193,6 +2237,7 @@ check_suite(void)
 	tcase_add_test(tc, test_cli_check_ok);
 	tcase_add_test(tc, test_cli_check_bad);
 	tcase_add_test(tc, test_cli_help);
+	tcase_add_test(tc, test_cli_version);
 	tcase_add_test(tc, test_cli_check_secret);
 	tcase_add_test(tc, test_include_reload);
 	suite_add_tcase(s, tc);

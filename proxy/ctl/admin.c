@@ -36,6 +36,7 @@
 #include "proxy/back/server.h"
 #include "proxy/back/upstream.h"
 #include "proxy/base/log.h"
+#include "proxy/base/version.h"
 #include "tls/tls.h"
 
 #define ADMIN_MAGIC	0x41444d4eu	/* "ADMN" */
@@ -228,7 +229,8 @@ admin_status(struct admin *a, struct evbuffer *b)
 
 	memset(&i, 0, sizeof(i));
 	a->hooks->info(&i);
-	evbuffer_add_printf(b, "{\"pid\":%ld,\"generation\":%llu,"
+	evbuffer_add_printf(b, "{\"version\":\"" SLUICE_VERSION "\","
+	    "\"pid\":%ld,\"generation\":%llu,"
 	    "\"state\":\"%s\",\"ready\":%s,\"workers\":%u,\"in_flight\":%u,"
 	    "\"connections\":%u,\"tls_ticket_rotations\":%llu,"
 	    "\"reloads\":{\"ok\":%llu,\"failed\":%llu},"

@@ -26,6 +26,7 @@
 #include "proxy/base/log.h"
 #include "proxy/base/metrics.h"
 #include "proxy/base/runtime.h"
+#include "proxy/base/version.h"
 #include "proxy/base/worker.h"
 #include "proxy/ctl/admin.h"
 #include "proxy/ctl/notify.h"
@@ -325,4 +326,11 @@ lifecycle_check(const char *path)
 	gen_unref(g);
 	printf("%s: configuration ok\n", path);
 	return 0;
+}
+
+/* See lifecycle.h. */
+const char *
+lifecycle_version(void)
+{
+	return SLUICE_VERSION;
 }

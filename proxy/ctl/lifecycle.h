@@ -23,4 +23,7 @@ void	lifecycle_stop(void);
  */
 int	lifecycle_check(const char *path);
 
+/* sluice's version (proxy/base/version.h), for the command line. */
+const char *lifecycle_version(void);
+
 #endif

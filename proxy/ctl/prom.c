@@ -22,6 +22,7 @@
 
 #include "proxy/back/queue.h"
 #include "proxy/back/server.h"
+#include "proxy/base/version.h"
 #include "proxy/base/metrics.h"
 #include "proxy/base/promtext.h"
 #include "proxy/base/runtime.h"
@@ -82,10 +83,15 @@ prom_gauges_write(struct promtext *o, const struct prom_gauges *g)
 	static const struct prom_gauges	 zero;
 	static const char *const		 results[] = { "ok", "failed" };
 	const char				*label = "state";
+	const char				*vlabel = "version";
+	const char				*version = SLUICE_VERSION;
 	uint64_t				 reloads[2], bodies, waits;
 
 	if (g == NULL)
 		g = &zero;
+	promtext_head(o, "sluice_build_info", "gauge",
+	    "Always 1: the version of this sluice, as its label.");
+	promtext_line(o, "sluice_build_info", "", 1, &vlabel, &version, "1");
 	promtext_scalar(o, "sluice_generation", "gauge",
 	    "The current configuration generation.", g->generation);
 	promtext_head(o, "sluice_state", "gauge",
