@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "proxy/base/version.h"
 #include "tests/check_main.h"
 
 #define DOC_SLUICE_8	"doc/sluice.8"
@@ -681,6 +682,21 @@ START_TEST(test_k8s_config)
 END_TEST
 
 /* The suite: one test case per group above. */
+/* debian/changelog's newest entry is the version the binary says. */
+START_TEST(test_deb_version)
+{
+	char	*log = slurp("debian/changelog");
+	char	 want[64];
+
+	snprintf(want, sizeof(want), "sluice (%s) ", SLUICE_VERSION);
+	ck_assert_msg(strncmp(log, want, strlen(want)) == 0, "debian/changelog"
+	    " starts \"%.40s\", want \"%s\" (proxy/base/version.h)", log,
+	    want);
+	free(log);
+}
+END_TEST
+
+
 Suite *
 check_suite(void)
 {
@@ -702,6 +718,7 @@ check_suite(void)
 	tcase_add_test(tc, test_systemd_service);
 	tcase_add_test(tc, test_systemd_socket);
 	tcase_add_test(tc, test_logrotate);
+	tcase_add_test(tc, test_deb_version);
 	tcase_add_test(tc, test_k8s_yamllint);
 	tcase_add_test(tc, test_k8s_config);
 	suite_add_tcase(s, tc);
