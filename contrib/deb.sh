@@ -1,7 +1,8 @@
 #!/bin/sh
 # deb.sh: build the Debian package from the files git knows or would take
-# (tracked and new, as they are in the working tree), check it with lintian (no error allowed),
-# install it, check what it installed, and purge it again. `make deb` runs
+# (tracked and new, as they are in the working tree), check it with
+# lintian (no error allowed), install it, check what it installed, and
+# purge it again. `make deb` runs
 # it; so does CI. Leaves the .deb in $SLUICE_DEB_OUT (default
 # /tmp/sluice-deb). Needs root or sudo for apt and the install.
 set -eu
@@ -39,10 +40,13 @@ dpkg-buildpackage -b -us -uc > "$out/build.log" 2>&1 || {
 cd "$out"
 deb=$(ls "$out"/sluice_"$version"_*.deb)
 echo "deb: built $deb"
-lintian --fail-on error --info "$out"/sluice_"$version"_*.changes |
-	tee "$out/lintian.txt"
+lint=0
+lintian --fail-on error --info "$out"/sluice_"$version"_*.changes \
+	> "$out/lintian.txt" 2>&1 || lint=$?
+cat "$out/lintian.txt"
 echo "deb: lintian: $(grep -c '^E:' "$out/lintian.txt" || true) error(s)," \
 	"$(grep -c '^W:' "$out/lintian.txt" || true) warning(s)"
+[ "$lint" -eq 0 ] || { echo "deb: lintian failed ($lint)" >&2; exit 1; }
 
 fail() {
 	echo "deb: $*" >&2
