@@ -118,7 +118,8 @@ static void
 admin_json_server_drain(struct evbuffer *b, struct server *s)
 {
 	struct timeval	 end, now;
-	uint64_t	 ago, left;
+	uint64_t	 ago;
+	int64_t		 left;
 
 	if (SLUICE_LOAD(&s->state) != SERVER_DRAINING) {
 		if (!SLUICE_LOAD(&s->admin_drain) &&
@@ -140,13 +141,12 @@ admin_json_server_drain(struct evbuffer *b, struct server *s)
 		return;
 	}
 	gettimeofday(&now, NULL);
-	left = timercmp(&end, &now, >) ? (uint64_t)(end.tv_sec -
-	    now.tv_sec) * 1000 + (uint64_t)(end.tv_usec - now.tv_usec) /
-	    1000 : 0;
+	left = (int64_t)(end.tv_sec - now.tv_sec) * 1000 +
+	    (end.tv_usec - now.tv_usec) / 1000;
 	evbuffer_add_printf(b, ",\"drain\":{\"since\":%lld,\"deadline\":"
-	    "%lld,\"left_ms\":%llu}", (long long)(end.tv_sec - (time_t)
+	    "%lld,\"left_ms\":%lld}", (long long)(end.tv_sec - (time_t)
 	    (server_local(s)->set.drain_timeout_ms / 1000)),
-	    (long long)end.tv_sec, (unsigned long long)left);
+	    (long long)end.tv_sec, (long long)(left > 0 ? left : 0));
 }
 
 /*
