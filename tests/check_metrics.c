@@ -23,6 +23,7 @@
 #include "proxy/ctl/prom.h"
 #include "proxy/back/server.h"
 #include "tests/check_main.h"
+#include "tests/itest.h"
 
 #define NELEM(a)	(int)(sizeof(a) / sizeof((a)[0]))
 
@@ -1247,6 +1248,99 @@ START_TEST(test_server_twins)
 }
 END_TEST
 
+/*
+ * The Grafana dashboard
+ */
+
+#define DASHBOARD	"contrib/grafana/sluice.json"
+
+/* 1 when name is a family of p, or a histogram family's series. */
+static int
+page_has(const struct page *p, const char *name)
+{
+	static const char *const suffix[] = { "_bucket", "_sum", "_count" };
+	char	 base[128];
+	size_t	 i, j, n = strlen(name), sl;
+
+	for (i = 0; i < p->nf; i++)
+		if (strcmp(p->f[i].name, name) == 0)
+			return 1;
+	for (j = 0; j < 3; j++) {
+		sl = strlen(suffix[j]);
+		if (n <= sl || n - sl >= sizeof(base) ||
+		    strcmp(name + n - sl, suffix[j]) != 0)
+			continue;
+		snprintf(base, sizeof(base), "%.*s", (int)(n - sl), name);
+		for (i = 0; i < p->nf; i++)
+			if (strcmp(p->f[i].name, base) == 0 &&
+			    strcmp(p->f[i].type, "histogram") == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* The end of the JSON string starting after its opening quote at s. */
+static const char *
+json_string_end(const char *s)
+{
+	for (; *s != '\0' && *s != '"'; s++)
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+	return s;
+}
+
+/*
+ * Every metric name an "expr" of the dashboard uses (each sluice_...
+ * token) is a family of the real page, or a series of a histogram
+ * family: renaming a metric fails here until the dashboard follows.
+ */
+START_TEST(test_dashboard_names)
+{
+	struct page	 p;
+	char		*json, name[128], seen[8192] = " ";
+	const char	*s, *end, *t;
+	size_t		 len, n;
+	int		 nexpr = 0, nnames = 0;
+
+	json = itest_read_file(DASHBOARD, &len);
+	ck_assert_msg(json != NULL && len > 0, "cannot read %s", DASHBOARD);
+	render(&p, NULL);
+	for (s = json; (s = strstr(s, "\"expr\"")) != NULL; s = end) {
+		s += 6;
+		s += strspn(s, " \t\r\n");
+		ck_assert_msg(*s == ':', "%s: \"expr\" without a value",
+		    DASHBOARD);
+		s += 1 + strspn(s + 1, " \t\r\n");
+		ck_assert_msg(*s == '"', "%s: \"expr\" not a string",
+		    DASHBOARD);
+		end = json_string_end(++s);
+		nexpr++;
+		for (t = s; t < end && (t = strstr(t, "sluice_")) != NULL &&
+		    t < end; t += n) {
+			n = 7 + strspn(t + 7, "abcdefghijklmnopqrstuvwxyz"
+			    "0123456789_");
+			ck_assert(n < sizeof(name));
+			snprintf(name, sizeof(name), "%.*s", (int)n, t);
+			ck_assert_msg(page_has(&p, name), "%s uses %s, which "
+			    "/metrics does not have", DASHBOARD, name);
+			snprintf(name, sizeof(name), " %.*s ", (int)n, t);
+			if (strstr(seen, name) == NULL &&
+			    strlen(seen) + strlen(name) < sizeof(seen)) {
+				strcat(seen, name + 1);
+				nnames++;
+			}
+		}
+	}
+	printf("dashboard: %d queries use %d metric names, all on the page:"
+	    "%s\n", nexpr, nnames, seen);
+	fflush(stdout);
+	ck_assert_msg(nexpr >= 10 && nnames >= 10, "%s: only %d queries, %d "
+	    "names", DASHBOARD, nexpr, nnames);
+	page_free(&p);
+	free(json);
+}
+END_TEST
+
 /* The metrics suite; a test that cannot run in this build is not
  * registered, and a SKIP line says so. */
 Suite *
@@ -1282,6 +1376,7 @@ check_suite(void)
 #endif
 	tcase_add_test(tc, test_servers);
 	tcase_add_test(tc, test_server_twins);
+	tcase_add_test(tc, test_dashboard_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

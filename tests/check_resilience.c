@@ -33,9 +33,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "tests/check_main.h"
 #include "tests/itest.h"
@@ -2775,6 +2778,270 @@ START_TEST(test_admin_off_loopback)
 }
 END_TEST
 
+/* --- the status page (GET /) ------------------------------------------- */
+
+/* Requests whose answer on / must be the one on /status. */
+static const struct {
+	const char	*method;
+	const char	*hdrs;
+	int		 token;
+} res_page_gate[] = {
+	{ "GET", "", 0 },
+	{ "GET", "", 1 },
+	{ "HEAD", "", 0 },
+	{ "HEAD", "", 1 },
+	{ "GET", "Host: evil.example\r\n", 0 },
+	{ "GET", "Host: evil.example\r\n", 1 },
+	{ "GET", "Origin: http://evil.example\r\n", 0 },
+	{ "POST", "", 0 },
+	{ "POST", "", 1 },
+	{ "POST", "Origin: http://evil.example\r\n", 1 },
+};
+
+/* 'sha256-BASE64' of len bytes at p, as a CSP source. */
+static void
+res_csp_hash(const char *p, size_t len, char *out, size_t outlen)
+{
+	unsigned char	md[32], b64[64];
+
+	SHA256((const unsigned char *)p, len, md);
+	EVP_EncodeBlock(b64, md, sizeof(md));
+	snprintf(out, outlen, "'sha256-%s'", b64);
+}
+
+/* The inline element tag's text in body must be allowed by the csp. */
+static void
+res_page_inline(const char *body, const char *csp, const char *tag)
+{
+	char		 open[16], close[16], want[80];
+	const char	*a, *b;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	ck_assert_msg((a = strstr(body, open)) != NULL &&
+	    (b = strstr(a, close)) != NULL, "no inline %s", tag);
+	a += strlen(open);
+	res_csp_hash(a, (size_t)(b - a), want, sizeof(want));
+	ck_assert_msg(strstr(csp, want) != NULL, "the CSP does not allow "
+	    "the inline %s (%s): %s", tag, want, csp);
+	ck_assert_msg(strstr(b + 1, open) == NULL, "a second %s", tag);
+}
+
+/* The page's own content: nothing from elsewhere. */
+static void
+res_page_body(const char *body, const char *csp)
+{
+	static const char *const never[] = { "http://", "https://", "<link",
+	    "@import", "url(", "<iframe", "<img", "innerHTML",
+	    "outerHTML", "insertAdjacentHTML", "document.write", "eval(" };
+	static const char *const attrs[] = { "src=", "href=", "action=" };
+	const char	*p, *colon, *end;
+	size_t		 i;
+
+	ck_assert_msg(strncmp(body, "<!DOCTYPE html>", 15) == 0 &&
+	    strstr(body, "fetch('/status'") != NULL, "not the page: %.200s",
+	    body);
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		ck_assert_msg(strstr(body, never[i]) == NULL, "the page "
+		    "has \"%s\"", never[i]);
+	/* any src or href would have to stay on the admin's own origin */
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		for (p = body; (p = strstr(p, attrs[i])) != NULL; p++) {
+			p += strlen(attrs[i]);
+			p += *p == '"' || *p == '\'';
+			colon = strchr(p, ':');
+			end = strpbrk(p, "\"' >");
+			ck_assert_msg(strncmp(p, "//", 2) != 0 &&
+			    (colon == NULL || (end != NULL && colon > end)),
+			    "%s with another origin: %.40s", attrs[i], p);
+		}
+	res_page_inline(body, csp, "script");
+	res_page_inline(body, csp, "style");
+}
+
+/* GET / with the token: 200, its type, its headers, its content. */
+static void
+res_page_get(struct res *r)
+{
+	struct itest_resp	 resp;
+	const char		*csp, *v;
+	static const char *const parts[] = { "default-src 'none'",
+	    "connect-src 'self'", "frame-ancestors 'none'",
+	    "script-src 'sha256-", "style-src 'sha256-" };
+	size_t			 i;
+
+	itest_admin_request(r->admin, "GET", "/", TOKEN, &resp);
+	ck_assert_msg(resp.status == 200, "GET /: %d", resp.status);
+	v = itest_resp_header(&resp, "Content-Type");
+	ck_assert_msg(v != NULL && strncmp(v, "text/html", 9) == 0,
+	    "Content-Type: %s", v != NULL ? v : "(none)");
+	csp = itest_resp_header(&resp, "Content-Security-Policy");
+	ck_assert_msg(csp != NULL, "no Content-Security-Policy");
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		ck_assert_msg(strstr(csp, parts[i]) != NULL, "CSP without "
+		    "%s: %s", parts[i], csp);
+	ck_assert_msg(strstr(csp, "unsafe") == NULL && strstr(csp, "*") ==
+	    NULL && strstr(csp, "http") == NULL, "CSP: %s", csp);
+	v = itest_resp_header(&resp, "X-Content-Type-Options");
+	ck_assert_msg(v != NULL && strcmp(v, "nosniff") == 0, "nosniff");
+	v = itest_resp_header(&resp, "Cache-Control");
+	ck_assert_msg(v != NULL && strcmp(v, "no-store") == 0, "no-store");
+	v = itest_resp_header(&resp, "Referrer-Policy");
+	ck_assert_msg(v != NULL && strcmp(v, "no-referrer") == 0,
+	    "Referrer-Policy");
+	res_page_body((const char *)resp.body, csp);
+	printf("status page: 200 text/html, %zu bytes, CSP %s\n",
+	    resp.bodylen, csp);
+	fflush(stdout);
+	itest_resp_free(&resp);
+}
+
+/* Every request of res_page_gate gets on / what it gets on /status. */
+static void
+res_page_gates(struct res *r, const char *what)
+{
+	size_t	 i, n = sizeof(res_page_gate) / sizeof(res_page_gate[0]);
+	int	 page, status;
+
+	for (i = 0; i < n; i++) {
+		page = res_admin_with(r, res_page_gate[i].method, "/",
+		    res_page_gate[i].hdrs, res_page_gate[i].token ? TOKEN :
+		    NULL);
+		status = res_admin_with(r, res_page_gate[i].method, "/status",
+		    res_page_gate[i].hdrs, res_page_gate[i].token ? TOKEN :
+		    NULL);
+		ck_assert_msg(page == status && page > 0, "%s: %s / %s%s "
+		    "token: %d, /status %d", what, res_page_gate[i].method,
+		    res_page_gate[i].hdrs, res_page_gate[i].token ? "with" :
+		    "without", page, status);
+		printf("status page, %s: %s %s token%s: / %d, /status %d\n",
+		    what, res_page_gate[i].method, res_page_gate[i].token ?
+		    "with" : "without", res_page_gate[i].hdrs[0] != '\0' ?
+		    " (evil Host or Origin)" : "", page, status);
+	}
+	fflush(stdout);
+}
+
+/*
+ * GET / serves the status page: HTML whose style and script are inline
+ * and allowed by hash alone, no reference to another origin, the
+ * confining headers; and it is refused exactly when /status is: off
+ * loopback without and with public_read, a rebinding Host, POST.
+ */
+START_TEST(test_admin_page)
+{
+	struct res	r;
+
+	res_world(&r, TOKEN, "a", NULL);
+	r.admin_host = "0.0.0.0";
+	res_conf_app(&r, RES_A, 1, 0, "");
+	res_launch(&r);
+	res_page_get(&r);
+	res_page_gates(&r, "off loopback");
+	r.admin_extra = "public_read = on\n";
+	res_conf_app(&r, RES_A, 1, 0, "");
+	res_reload(&r);
+	ck_assert_int_eq(res_admin_with(&r, "GET", "/", "", NULL), 200);
+	res_page_gates(&r, "public_read");
+	itest_finish(&r.t);
+}
+END_TEST
+
+/* The "drain" object of server name in json (NULL: the document's top
+ * level one, after the servers' own), copied into buf; "null" or {...}. */
+static const char *
+res_drain_of(const char *json, const char *name, char *buf, size_t len)
+{
+	const char	*p;
+
+	p = name != NULL ? itest_status_server(json, name) : json;
+	ck_assert_msg(p != NULL && (p = strstr(p, "\"drain\":")) != NULL,
+	    "no drain for %s: %s", name != NULL ? name : "sluice", json);
+	p += 8;
+	snprintf(buf, len, "%.*s", *p == '{' ? (int)strcspn(p, "}") + 1 :
+	    (int)strcspn(p, ",}"), p);
+	return buf;
+}
+
+/*
+ * The drains in /status that the page shows: an admin drain (since, no
+ * deadline), a server a reload removed with a request in flight (its
+ * drain_timeout deadline and the ms left), and the process after SIGTERM
+ * (since, the shutdown_timeout hard stop).
+ */
+START_TEST(test_status_drains)
+{
+	struct res	 r;
+	struct itest_conn c;
+	char		*json, d[256];
+	long long	 left, since, deadline, now = (long long)time(NULL);
+
+	res_world(&r, NULL, "a", "b");
+	r.global = "shutdown_timeout = 20s\n";
+	res_conf_app(&r, RES_B, 1, 1, "drain_timeout = 30s\n");
+	res_launch(&r);
+	itest_connect(&c, r.t.sluice.port, WAIT_MS);
+	itest_send_str(&c, "GET /delay/8000 HTTP/1.1\r\nHost: d\r\n"
+	    "Connection: close\r\n\r\n");
+	ck_assert(itest_wait_status_int(r.admin, "b", "in_flight", 1,
+	    WAIT_MS, NULL));
+	json = itest_admin_status(r.admin);
+	ck_assert_str_eq(res_drain_of(json, "b", d, sizeof(d)), "null");
+	ck_assert_str_eq(res_drain_of(strstr(json, "\"last_reload\""), NULL,
+	    d, sizeof(d)), "null");
+	free(json);
+	free(itest_admin_post(r.admin, "/upstreams/app/servers/b/drain",
+	    NULL));
+	json = itest_admin_status(r.admin);
+	res_drain_of(json, "b", d, sizeof(d));
+	since = itest_json_int(d, "since");
+	printf("status drains: admin drain of b: %s\n", d);
+	ck_assert_msg(since >= now - 2 && since <= now + 2 &&
+	    strstr(d, "\"deadline\":null") != NULL, "admin drain: %s", d);
+	free(json);
+	free(itest_admin_post(r.admin, "/upstreams/app/servers/b/enable",
+	    NULL));
+	res_conf_app(&r, RES_A, 1, 1, "drain_timeout = 30s\n");
+	res_reload(&r);
+	now = (long long)time(NULL);
+	json = itest_admin_status(r.admin);
+	res_drain_of(json, "b", d, sizeof(d));
+	printf("status drains: b removed by a reload: %s\n", d);
+	left = itest_json_int(d, "left_ms");
+	deadline = itest_json_int(d, "deadline");
+	ck_assert_msg(left > 28000 && left <= 30000 && deadline >= now + 28 &&
+	    deadline <= now + 31 && itest_json_int(d, "since") ==
+	    deadline - 30, "removed: %s", d);
+	free(json);
+	ck_assert(kill(r.t.sluice.pid, SIGTERM) == 0);
+	json = NULL;
+	for (left = 0; left < WAIT_MS / 50; left++) {
+		free(json);
+		json = itest_admin_status(r.admin);
+		if (strcmp(itest_status_str(json, NULL, "state", d,
+		    sizeof(d)), "running") != 0)
+			break;
+		itest_pause(50);
+	}
+	ck_assert_msg(strcmp(d, "running") != 0, "still running after "
+	    "SIGTERM: %s", json);
+	res_drain_of(strstr(json, "\"last_reload\""), NULL, d, sizeof(d));
+	printf("status drains: the process after SIGTERM: %s\n", d);
+	ck_assert_msg(strcmp(d, "null") != 0, "no drain after SIGTERM: %s",
+	    json);
+	fflush(stdout);
+	left = itest_json_int(d, "left_ms");
+	ck_assert_msg(left > 15000 && left <= 20000 &&
+	    itest_json_int(d, "deadline") - itest_json_int(d, "since") >= 19 &&
+	    itest_json_int(d, "deadline") - itest_json_int(d, "since") <= 21 &&
+	    itest_status_int(json, NULL, "in_flight") == 1, "SIGTERM: %s",
+	    json);
+	free(json);
+	itest_close(&c);
+	itest_finish(&r.t);
+}
+END_TEST
+
 /*
  * A token under 16 characters is a configuration error: sluice -t names
  * its line and length (not the token), and a reload to it fails and
@@ -3063,6 +3330,8 @@ check_suite(void)
 	tcase_add_test(tc, test_admin_move);
 	tcase_add_test(tc, test_admin_browser);
 	tcase_add_test(tc, test_admin_off_loopback);
+	tcase_add_test(tc, test_admin_page);
+	tcase_add_test(tc, test_status_drains);
 	tcase_add_test(tc, test_admin_short_token);
 	suite_add_tcase(s, tc);
 

@@ -1,9 +1,10 @@
 /*
- * admin: /healthz, /readyz, /status and /reload, and the checks in front
- * of them (Host, Origin, Sec-Fetch-Site, the token) that keep browsers and
- * other hosts out.
+ * admin: /healthz, /readyz, /status, the status page (/) and /reload, and
+ * the checks in front of them (Host, Origin, Sec-Fetch-Site, the token)
+ * that keep browsers and other hosts out.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -28,6 +29,7 @@
 #include "proxy/front/clientconn.h"
 #include "proxy/exchange.h"
 #include "proxy/front/listener.h"
+#include "proxy/ctl/page.h"
 #include "proxy/ctl/prom.h"
 #include "proxy/http/http1.h"
 #include "proxy/base/runtime.h"
@@ -109,6 +111,48 @@ admin_json_lines(struct evbuffer *b, const char *text)
 }
 
 /*
+ * Append s's "drain": null while it takes requests; else since when (Unix
+ * time), and for a server a reload removed the deadline of its drain
+ * (drain_timeout, after which what remains is ended) and the ms left. An
+ * admin drain or weight 0 has no deadline: its exchanges run their
+ * course.
+ */
+static void
+admin_json_server_drain(struct evbuffer *b, struct server *s)
+{
+	struct timeval	 end, now;
+	uint64_t	 ago;
+	int64_t		 left;
+
+	if (SLUICE_LOAD(&s->state) != SERVER_DRAINING) {
+		if (!SLUICE_LOAD(&s->admin_drain) &&
+		    server_weight(s, s->conf_weight) != 0) {
+			evbuffer_add_printf(b, ",\"drain\":null");
+			return;
+		}
+		ago = sluice_now_ms() - SLUICE_LOAD(&s->drained_at);
+		evbuffer_add_printf(b, ",\"drain\":{\"since\":%lld,"
+		    "\"deadline\":null,\"left_ms\":null}",
+		    (long long)(time(NULL) - (time_t)(ago / 1000)));
+		return;
+	}
+	/* the timer's expiry, as event_pending gives it: wall-clock time */
+	if (s->drain_ev == NULL ||
+	    !event_pending(s->drain_ev, EV_TIMEOUT, &end)) {
+		evbuffer_add_printf(b, ",\"drain\":{\"since\":null,"
+		    "\"deadline\":null,\"left_ms\":0}");
+		return;
+	}
+	gettimeofday(&now, NULL);
+	left = (int64_t)(end.tv_sec - now.tv_sec) * 1000 +
+	    (end.tv_usec - now.tv_usec) / 1000;
+	evbuffer_add_printf(b, ",\"drain\":{\"since\":%lld,\"deadline\":"
+	    "%lld,\"left_ms\":%lld}", (long long)(end.tv_sec - (time_t)
+	    (server_local(s)->set.drain_timeout_ms / 1000)),
+	    (long long)end.tv_sec, (long long)(left > 0 ? left : 0));
+}
+
+/*
  * Append one server object; weight is the one in use (0: no new request),
  * configured_weight the file's.
  */
@@ -128,7 +172,7 @@ admin_json_server(struct evbuffer *b, struct server *s)
 	    "\"connects\":%llu,\"reuses\":%llu,\"retired\":%llu,"
 	    "\"safe_fresh\":%llu,\"idle_timeout_ms\":%llu,\"invalid\":%llu,"
 	    "\"held\":%llu,\"max_conns\":%d,\"slots\":%u,"
-	    "\"sticky_requests\":%llu,\"sticky_recent\":%llu}",
+	    "\"sticky_requests\":%llu,\"sticky_recent\":%llu",
 	    server_state_name(s->state),
 	    server_up(s, sluice_now_ms()) ? "up" : "down",
 	    s->admin_drain ? "drain" : "enable",
@@ -145,6 +189,8 @@ admin_json_server(struct evbuffer *b, struct server *s)
 	    SLUICE_LOAD(&s->max_conns), SLUICE_LOAD(&s->slots),
 	    (unsigned long long)SLUICE_LOAD(&s->sticky_requests),
 	    (unsigned long long)server_sticky_recent(s, sluice_now_ms()));
+	admin_json_server_drain(b, s);
+	evbuffer_add(b, "}", 1);
 }
 
 /* 1 when an upstream called name appears in the registry before s. */
@@ -244,7 +290,15 @@ admin_status(struct admin *a, struct evbuffer *b)
 	    i.last_reload_ok ? "true" : "false");
 	admin_json_lines(b, i.last_reload_errors != NULL ?
 	    i.last_reload_errors : "");
-	evbuffer_add_printf(b, "},\"max_connections\":%lu,\"listeners\":[",
+	evbuffer_add_printf(b, "},\"drain\":");
+	if (i.drain_since == 0)
+		evbuffer_add_printf(b, "null");
+	else
+		evbuffer_add_printf(b, "{\"since\":%lld,\"deadline\":%lld,"
+		    "\"left_ms\":%llu}", (long long)i.drain_since,
+		    (long long)i.drain_deadline,
+		    (unsigned long long)i.drain_left_ms);
+	evbuffer_add_printf(b, ",\"max_connections\":%lu,\"listeners\":[",
 	    i.max_connections);
 	ls.b = b;
 	ls.first = 1;
@@ -553,7 +607,8 @@ admin_on_loopback(const struct admin *a)
 /*
  * 1 when req needs the token: a method other than GET and HEAD; off
  * loopback every request (the probes are answered before), except GET
- * /status and /metrics with public_read.
+ * /status and /metrics with public_read. The status page (/) is gated
+ * exactly like /status: it is static, but it exists to show /status.
  */
 static int
 admin_needs_token(const struct admin *a, struct evhttp_request *req,
@@ -568,7 +623,7 @@ admin_needs_token(const struct admin *a, struct evhttp_request *req,
 	if (admin_on_loopback(a))
 		return 0;
 	return !(ca->public_read && (strcmp(path, "/status") == 0 ||
-	    strcmp(path, "/metrics") == 0));
+	    strcmp(path, "/metrics") == 0 || strcmp(path, "/") == 0));
 }
 
 /* Copy s into buf for a log line: printable ASCII, cut short. */
@@ -819,6 +874,26 @@ admin_metrics(struct evhttp_request *req, struct evbuffer *b,
 	admin_reply(req, 200, "OK", "text/plain; version=0.0.4", b);
 }
 
+/* GET /: the status page (page.h), with the headers that confine it. */
+static void
+admin_page(struct evhttp_request *req, struct evbuffer *b)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	const char		*csp = page_csp();
+
+	if (csp == NULL) {
+		admin_text(req, b, 500, "Internal Server Error",
+		    "cannot hash the page");
+		return;
+	}
+	evbuffer_add_reference(b, page_html(), strlen(page_html()), NULL,
+	    NULL);
+	evhttp_add_header(out, "Content-Security-Policy", csp);
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+	admin_reply(req, 200, "OK", "text/html; charset=utf-8", b);
+}
+
 /* The fixed endpoints: 1 when path is one of them (answered). */
 static int
 admin_fixed(struct admin *a, struct evhttp_request *req, struct evbuffer *b,
@@ -831,7 +906,7 @@ admin_fixed(struct admin *a, struct evhttp_request *req, struct evbuffer *b,
 
 	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
 	    strcmp(path, "/status") != 0 && strcmp(path, "/metrics") != 0 &&
-	    !post)
+	    strcmp(path, "/") != 0 && !post)
 		return 0;
 	if (post ? cmd != EVHTTP_REQ_POST : !get) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -847,6 +922,8 @@ admin_fixed(struct admin *a, struct evhttp_request *req, struct evbuffer *b,
 		    "Service Unavailable", i->ready ? "ready" : i->state);
 	else if (strcmp(path, "/metrics") == 0)
 		admin_metrics(req, b, i);
+	else if (strcmp(path, "/") == 0)
+		admin_page(req, b);
 	else {
 		admin_status(a, b);
 		admin_reply(req, 200, "OK", "application/json", b);

@@ -42,6 +42,11 @@ struct admin_info {
 	struct tls_server	*tls;		/* its certificates; NULL:
 						 * plain HTTP */
 	unsigned long	 max_connections;	/* in force (auto resolved) */
+	time_t		 drain_since;		/* the shutdown signal; 0:
+						 * the process is not
+						 * draining */
+	time_t		 drain_deadline;	/* the hard stop */
+	uint64_t	 drain_left_ms;		/* until it */
 	/* each listener of the current configuration, in its order */
 	void		(*each_listener)(void (*fn)(void *,
 			    const struct prom_listener *), void *arg);

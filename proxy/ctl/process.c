@@ -147,6 +147,27 @@ process_each_listener(void (*fn)(void *, const struct prom_listener *),
 	}
 }
 
+/*
+ * The process drain for /status: since the first shutdown signal (or the
+ * upgrade), until shutdown_timeout after it, as Unix times.
+ */
+static void
+process_drain_info(struct admin_info *i)
+{
+	uint64_t	now = sluice_now_ms(), end;
+	time_t		wall = time(NULL);
+
+	if (process.state == PROCESS_RUNNING || process.drain_start_ms == 0 ||
+	    process.current == NULL)
+		return;
+	end = process.drain_start_ms +
+	    process.current->conf->global.shutdown_timeout_ms;
+	i->drain_left_ms = end > now ? end - now : 0;
+	i->drain_since = wall - (time_t)((now - process.drain_start_ms) /
+	    1000);
+	i->drain_deadline = wall + (time_t)((i->drain_left_ms + 500) / 1000);
+}
+
 /* See process.h. */
 void
 process_admin_info(struct admin_info *i)
@@ -169,4 +190,5 @@ process_admin_info(struct admin_info *i)
 	    (unsigned long)process.current->conf->global.max_connections :
 	    sluice_conns_auto();
 	i->each_listener = process_each_listener;
+	process_drain_info(i);
 }

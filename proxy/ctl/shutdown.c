@@ -188,13 +188,16 @@ shutdown_notice_cb(evutil_socket_t fd, short what, void *arg)
 void
 shutdown_begin(void)
 {
-	const struct conf_global	*g = &process.current->conf->global;
+	const struct conf_global	*g;
 	struct timeval			 tv;
 
+	/* a signal may come while lifecycle_cleanup runs the last loop turn,
+	 * stopping, with no current generation any more */
 	if (process.state != PROCESS_RUNNING) {
 		shutdown_hard();
 		return;
 	}
+	g = &process.current->conf->global;
 	process.drain_start_ms = sluice_now_ms();
 	exchange_totals(&process.drain_finished, &process.drain_killed);
 	exchange_set_closing(1);
