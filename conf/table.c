@@ -150,7 +150,7 @@ static const struct conf_keyword conf_keywords[] = {
 	CONF_LIST(ADMIN, "server_name", conf_set_admin_names, server_names,
 	    "NAME...: Host and Origin names besides the listen address"),
 	CONF_BOOL(ADMIN, "public_read", "off", public_read,
-	    "off loopback, GET /status and /metrics need no token"),
+	    "off loopback, GET /, /status, /metrics need no token"),
 	CONF_LIST(ADMIN, "tls_certificate", conf_set_admin_cert, certs,
 	    "CERT KEY: serve the admin over TLS, as a listener"),
 
