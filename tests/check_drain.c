@@ -1166,6 +1166,44 @@ START_TEST(test_invalid_reload)
 }
 END_TEST
 
+/*
+ * SIGTERMs all through the exit: a second one is a hard stop, and one
+ * that lands while sluice frees its last resources (its signal events
+ * gone) must not make it die of the signal. Exit status 0 every time.
+ */
+START_TEST(test_sigterm_storm)
+{
+	struct itest	 t;
+	double		 t0;
+	long		 sent;
+	int		 round;
+
+	itest_init(&t);
+	itest_origin_start(&t, 0, "a");
+	for (round = 0; round < 5; round++) {
+		if (round == 0)
+			itest_sluice_simple(&t, 1, 1, 1);
+		else
+			itest_sluice_launch(&t);
+		t0 = itest_now();
+		for (sent = 0; sent < 2000000 && (sent % 64 != 0 ||
+		    (itest_proc_alive(&t.sluice) && itest_now() - t0 < 8));
+		    sent++)
+			kill(t.sluice.pid, SIGTERM);
+		printf("SIGTERM storm, round %d: %ld signals, exit status %d "
+		    "after %.3f s\n", round + 1, sent, t.sluice.status,
+		    itest_now() - t0);
+		fflush(stdout);
+		ck_assert_msg(t.sluice.exited && t.sluice.status == 0,
+		    "round %d: sluice %s, status %d after %ld SIGTERMs",
+		    round + 1, t.sluice.exited ? "exited" : "still ran",
+		    t.sluice.status, sent);
+		t.sluice.exited = 0;
+	}
+	itest_finish(&t);
+}
+END_TEST
+
 /* --- the idle keep-alive race ------------------------------------------ */
 
 /* 200 connections POSTing every 0-500 ms; 20 reloads, then SIGTERM. */
@@ -1245,6 +1283,7 @@ check_suite(void)
 
 	tc = drain_tcase("shutdown");
 	tcase_add_test(tc, test_sigterm_notice);
+	tcase_add_test(tc, test_sigterm_storm);
 	tcase_add_loop_test(tc, test_hard_stop, 0,
 	    (int)(sizeof(drain_stops) / sizeof(drain_stops[0])));
 	suite_add_tcase(s, tc);

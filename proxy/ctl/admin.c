@@ -146,6 +146,9 @@ admin_json_server_drain(struct evbuffer *b, struct server *s)
 	gettimeofday(&now, NULL);
 	left = (int64_t)(end.tv_sec - now.tv_sec) * 1000 +
 	    (end.tv_usec - now.tv_usec) / 1000;
+	/* end comes from libevent's cached clock, a moment ahead of now */
+	if (left > (int64_t)server_local(s)->set.drain_timeout_ms)
+		left = (int64_t)server_local(s)->set.drain_timeout_ms;
 	evbuffer_add_printf(b, ",\"drain\":{\"since\":%lld,\"deadline\":"
 	    "%lld,\"left_ms\":%lld}", (long long)(end.tv_sec - (time_t)
 	    (server_local(s)->set.drain_timeout_ms / 1000)),

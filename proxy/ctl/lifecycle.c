@@ -118,17 +118,20 @@ lifecycle_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* The signals sluice acts on, by their slot in process.sig_ev. */
+static const int	lifecycle_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+			    SIGUSR1, SIGUSR2 };
+
 /* Install the signal events and timers. -1 on failure. */
 static int
 lifecycle_events(void)
 {
-	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT,
-				    SIGUSR1, SIGUSR2 };
 	size_t			i;
 
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		process.sig_ev[i] = evsignal_new(sluice_base, sigs[i],
+	for (i = 0; i < sizeof(lifecycle_sigs) / sizeof(lifecycle_sigs[0]);
+	    i++) {
+		process.sig_ev[i] = evsignal_new(sluice_base, lifecycle_sigs[i],
 		    lifecycle_signal_cb, NULL);
 		if (process.sig_ev[i] == NULL ||
 		    evsignal_add(process.sig_ev[i], NULL) == -1)
@@ -184,6 +187,7 @@ lifecycle_cleanup(void)
 {
 	struct listener	*l;
 	struct server	*s;
+	sigset_t	 mask;
 	size_t		 i;
 
 	admin_free(process.admin);
@@ -209,9 +213,26 @@ lifecycle_cleanup(void)
 	}
 	/* run the deferred frees */
 	event_base_loop(sluice_base, EVLOOP_NONBLOCK);
-	for (i = 0; i < sizeof(process.sig_ev) / sizeof(process.sig_ev[0]); i++)
+	/*
+	 * Freeing a signal event puts the default action back: a SIGTERM in
+	 * the rest of the exit (LeakSanitizer's scan can take seconds) would
+	 * turn a clean exit into death by signal, 143. Ignored from here.
+	 */
+	sigemptyset(&mask);
+	for (i = 0; i < sizeof(lifecycle_sigs) / sizeof(lifecycle_sigs[0]);
+	    i++)
+		sigaddset(&mask, lifecycle_sigs[i]);
+	/* blocked while libevent puts the old action back; then ignored,
+	 * which also drops one already pending */
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	for (i = 0; i < sizeof(lifecycle_sigs) / sizeof(lifecycle_sigs[0]);
+	    i++) {
 		if (process.sig_ev[i] != NULL)
 			event_free(process.sig_ev[i]);
+		process.sig_ev[i] = NULL;
+		signal(lifecycle_sigs[i], SIG_IGN);
+	}
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	if (process.stop_ev != NULL)
 		event_free(process.stop_ev);
 	if (process.check_ev != NULL)
