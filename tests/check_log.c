@@ -29,6 +29,7 @@
 #include "proxy/base/logjson.h"
 #include "tests/check_main.h"
 #include "tests/itest.h"
+#include "tests/utf8seq.h"
 
 #define WAIT_MS		5000	/* bound of a log wait */
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -108,38 +109,6 @@ struct jobj {
 	char		 err[128];
 };
 
-/*
- * The length of the well-formed UTF-8 sequence at p[0..n), written
- * independently of logjson.c (code points, not byte ranges); 0: none.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	static const uint32_t	 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t		 cp;
-	size_t			 len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	else if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* 1 when p[0..n) is well-formed UTF-8. */
 static int

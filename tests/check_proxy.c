@@ -1957,16 +1957,24 @@ END_TEST
 
 /* --- the command line -------------------------------------------------- */
 
-/* `sluice -t -c conf/sluice.ini` says the example is fine. */
-START_TEST(test_cli_check_ok)
+/* Run `./sluice -t -c path`: its exit status, its output in *out. */
+static int
+proxy_check_file(const char *path, char **out)
 {
 	char	*argv[] = { (char *)(uintptr_t)"./sluice",
 		    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c",
-		    (char *)(uintptr_t)"conf/sluice.ini", NULL };
+		    (char *)(uintptr_t)path, NULL };
+
+	return itest_run(argv, out, 10000);
+}
+
+/* `sluice -t -c conf/sluice.ini` says the example is fine. */
+START_TEST(test_cli_check_ok)
+{
 	char	*out;
 	int	 st;
 
-	st = itest_run(argv, &out, 10000);
+	st = proxy_check_file("conf/sluice.ini", &out);
 	ck_assert_msg(st == 0, "sluice -t exited %d:\n%s", st, out);
 	ck_assert_msg(strstr(out, "configuration ok") != NULL,
 	    "no \"configuration ok\":\n%s", out);
@@ -1978,17 +1986,13 @@ END_TEST
 START_TEST(test_cli_check_bad)
 {
 	struct itest	 t;
-	char		*argv[] = { (char *)(uintptr_t)"./sluice",
-			    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c",
-			    NULL, NULL };
 	char		*out, want[256];
 	int		 st;
 
 	itest_init(&t);
 	itest_write_file(t.conf, "[global]\nlog_level = info\n"
 	    "no_such_key = 1\n");
-	argv[3] = t.conf;
-	st = itest_run(argv, &out, 10000);
+	st = proxy_check_file(t.conf, &out);
 	snprintf(want, sizeof(want), "%s:3: no_such_key:", t.conf);
 	ck_assert_msg(st == 1, "sluice -t on a bad file exited %d:\n%s", st,
 	    out);
@@ -2070,9 +2074,6 @@ END_TEST
 START_TEST(test_cli_check_secret)
 {
 	struct itest	 t;
-	char		*argv[] = { (char *)(uintptr_t)"./sluice",
-			    (char *)(uintptr_t)"-t", (char *)(uintptr_t)"-c",
-			    NULL, NULL };
 	char		*out, want[256];
 	int		 st;
 
@@ -2082,8 +2083,7 @@ START_TEST(test_cli_check_secret)
 	    "token = ${SLUICE_T_SECRET}\n"
 	    "[listener web]\nlisten = ${SLUICE_T_SECRET}\nupstream = app\n"
 	    "[upstream app]\nserver = 127.0.0.1:1\n");
-	argv[3] = t.conf;
-	st = itest_run(argv, &out, 10000);
+	st = proxy_check_file(t.conf, &out);
 	snprintf(want, sizeof(want), "%s:3: token: ", t.conf);
 	ck_assert_msg(st == 1 && strstr(out, want) != NULL, "sluice -t "
 	    "exited %d, want \"%s\":\n%s", st, want, out);

@@ -106,16 +106,6 @@ log_dropped(enum log_which w)
 	return SLUICE_LOAD(&dropped[w]);
 }
 
-/* The monotonic clock in milliseconds (log.c keeps to libc). */
-static uint64_t
-log_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Connect s to its socket, unless one attempt was made less than
  * LOG_SYSLOG_RETRY_MS ago. 0, or -1 (s->fd stays -1).
@@ -124,7 +114,7 @@ static int
 log_syslog_connect(struct log_sink *s)
 {
 	struct sockaddr_un	 sun;
-	uint64_t		 now = log_now_ms();
+	uint64_t		 now = sluice_now_ms();
 	int			 fd;
 
 	if (now < s->retry_ms)

@@ -31,8 +31,8 @@ struct nulscan {
 	int			 started;	/* a byte of this head seen */
 	int			 line1;		/* its request line is over */
 	unsigned char		 tail[NULSCAN_TAIL]; /* that line's last
-						 * bytes, tlen of them */
-	int			 tlen;
+						 * bytes, a ring */
+	size_t			 tlen;		/* bytes of the line so far */
 	int			 badver;	/* its version is not
 						 * HTTP/DIGIT.DIGIT */
 	unsigned long		 seq;		/* age, for reclaiming */
@@ -351,16 +351,19 @@ nulscan_reclaim(void)
 static int
 nulscan_version_ok(const struct nulscan *n)
 {
-	const unsigned char	*t = n->tail;
-	int			 len = n->tlen;
+	unsigned char	 t[NULSCAN_TAIL];
+	size_t		 i, len = n->tlen < NULSCAN_TAIL ? n->tlen :
+			    NULSCAN_TAIL;
 
+	for (i = 0; i < len; i++)	/* the ring, oldest byte first */
+		t[i] = n->tail[(n->tlen - len + i) % NULSCAN_TAIL];
 	if (len > 0 && t[len - 1] == '\r')
 		len--;
 	if (len < 9)
 		return 0;
-	t += len - 9;
-	return memcmp(t, " HTTP/", 6) == 0 && t[6] >= '0' && t[6] <= '9' &&
-	    t[7] == '.' && t[8] >= '0' && t[8] <= '9';
+	return memcmp(t + len - 9, " HTTP/", 6) == 0 &&
+	    t[len - 3] >= '0' && t[len - 3] <= '9' && t[len - 2] == '.' &&
+	    t[len - 1] >= '0' && t[len - 1] <= '9';
 }
 
 /* Scan len bytes of a head: stop at its end (an empty line). */
@@ -377,11 +380,8 @@ nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
 		if (!n->line1 && p[i] == '\n') {
 			n->line1 = 1;
 			n->badver = !nulscan_version_ok(n);
-		} else if (!n->line1) {
-			if (n->tlen == NULSCAN_TAIL)
-				memmove(n->tail, n->tail + 1, --n->tlen);
-			n->tail[n->tlen++] = p[i];
-		}
+		} else if (!n->line1)
+			n->tail[n->tlen++ % NULSCAN_TAIL] = p[i];
 		if (p[i] == '\n') {
 			if (n->nl)
 				n->scanning = 0;	/* head complete */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "proxy/base/logjson.h"
+#include "tests/utf8seq.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,35 +27,6 @@ fuzz_fail(void)
 	abort();
 }
 
-/* The length of a well-formed UTF-8 sequence at p (code points); 0. */
-static size_t
-fuzz_utf8(const unsigned char *p, size_t n)
-{
-	static const uint32_t	 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t		 cp;
-	size_t			 len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* out[0..n) is JSON string content of the escaper's kind, in UTF-8. */
 static void
@@ -78,7 +50,7 @@ fuzz_check(const unsigned char *out, size_t n)
 			i += 6;
 			continue;
 		}
-		if ((k = fuzz_utf8(out + i, n - i)) == 0)
+		if ((k = utf8_seq(out + i, n - i)) == 0)
 			fuzz_fail();
 		i += k;
 	}
