@@ -111,7 +111,9 @@ chrome() {
 	[ $rc -eq 0 ] || die "chromium exited $rc: $(tail -n 5 "$T/chrome.err")"
 }
 
-# text DOM: the rendered DOM without the page's own script.
+# text DOM: the rendered DOM without the page's own script. Never pipe it
+# into grep -q: with pipefail, grep leaving early is sed's SIGPIPE and a
+# failed check (that raced in CI); write it to a file first.
 text() { sed '/<script>/,/<\/script>/d' "$1"; }
 
 # rows DOM: the page's table rows, one a line.
@@ -183,7 +185,8 @@ chrome /dev/null --screenshot="$SHOT" --window-size=1280,720 \
     --hide-scrollbars
 say "chromium: DOM and screenshot in $((SECONDS - t)) s"
 
-text "$T/dom.html" | grep -q 'id="updated"[^>]*>updated [0-9]' ||
+text "$T/dom.html" > "$T/dom.txt"
+grep -q 'id="updated"[^>]*>updated [0-9]' "$T/dom.txt" ||
 	die "the page never showed /status: $(grep -o 'id="updated"[^<]*' \
 	    "$T/dom.html")"
 B=$(row "$T/dom.html" b)
@@ -209,9 +212,10 @@ wait_status '"drain":\{"since"' 10 ||
 chrome "$T/dom-stop.html" --dump-dom
 chrome /dev/null --screenshot="$SHOT_STOP" --window-size=1280,720 \
     --hide-scrollbars
-text "$T/dom-stop.html" | grep -Eq "Shutting down \(draining\): $HOLD \
+text "$T/dom-stop.html" > "$T/dom-stop.txt"
+grep -Eq "Shutting down \(draining\): $HOLD \
 exchange\(s\) and [0-9]+ connection\(s\) left; hard stop at [0-9:]{8} \
-\(in [0-9.]+ s\)" ||
+\(in [0-9.]+ s\)" "$T/dom-stop.txt" ||
 	die "no shutdown banner: $(grep -o 'class="banner"[^<]*' \
 	    "$T/dom-stop.html")"
 say "page after SIGTERM: $(text "$T/dom-stop.html" |
