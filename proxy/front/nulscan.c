@@ -366,28 +366,57 @@ nulscan_version_ok(const struct nulscan *n)
 	    t[len - 1] >= '0' && t[len - 1] <= '9';
 }
 
-/* Scan len bytes of a head: stop at its end (an empty line). */
+/* Keep the last bytes of the request line (tlen counts all of them). */
+static void
+nulscan_tail_add(struct nulscan *n, const unsigned char *p, size_t len)
+{
+	size_t	skip = len > NULSCAN_TAIL ? len - NULSCAN_TAIL : 0;
+
+	n->tlen += skip;
+	for (p += skip, len -= skip; len > 0; len--)
+		n->tail[n->tlen++ % NULSCAN_TAIL] = *p++;
+}
+
+/*
+ * Scan len bytes of a head: stop at its end, a LF after a LF with only
+ * CRs between (an empty line). A line at a time: memchr finds its LF and
+ * any NUL in it, which costs a few instructions a line rather than a few
+ * branches a byte (the model in tests/fuzz/fuzz_nulscan.c is the byte at
+ * a time reading this must agree with).
+ */
 static void
 nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
 {
-	size_t	i;
+	const unsigned char	*end = p + len, *lf, *stop;
 
 	if (len > 0 && n->scanning)
 		n->started = 1;
-	for (i = 0; i < len && n->scanning; i++) {
-		if (p[i] == '\0')
+	while (p < end && n->scanning) {
+		if (n->nl) {
+			while (p < end && *p == '\r')
+				p++;
+			if (p == end)
+				break;
+			if (*p == '\n') {
+				n->scanning = 0;	/* head complete */
+				break;
+			}
+			n->nl = 0;
+		}
+		lf = memchr(p, '\n', (size_t)(end - p));
+		stop = lf != NULL ? lf : end;
+		if (memchr(p, '\0', (size_t)(stop - p)) != NULL)
 			n->found = 1;
-		if (!n->line1 && p[i] == '\n') {
+		if (!n->line1)
+			nulscan_tail_add(n, p, (size_t)(stop - p));
+		if (lf == NULL)
+			break;
+		if (!n->line1) {
 			n->line1 = 1;
 			n->badver = !nulscan_version_ok(n);
-		} else if (!n->line1)
-			n->tail[n->tlen++ % NULSCAN_TAIL] = p[i];
-		if (p[i] == '\n') {
-			if (n->nl)
-				n->scanning = 0;	/* head complete */
-			n->nl = 1;
-		} else if (p[i] != '\r')
-			n->nl = 0;
+		}
+		n->nl = 1;
+		p = lf + 1;
 	}
 }
 
