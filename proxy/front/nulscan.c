@@ -22,31 +22,41 @@
 #define NULSCAN_MAX	65536		/* entries kept, at most */
 #define NULSCAN_TAIL	10		/* " HTTP/1.1\r" */
 
-/* One connection's scan state. */
+/*
+ * One connection's scan state, on every connection whether it is busy or
+ * idle, so it is kept small: flags in bits, the limits in 32 bits where
+ * they fit (durations are at most a day).
+ */
 struct nulscan {
 	struct bufferevent	*bev;
-	int			 scanning;	/* inside a request head */
-	int			 nl;		/* the head ends at a 2nd LF */
-	int			 found;		/* a NUL in this head */
-	int			 started;	/* a byte of this head seen */
-	int			 line1;		/* its request line is over */
-	unsigned char		 tail[NULSCAN_TAIL]; /* that line's last
-						 * bytes, a ring */
-	size_t			 tlen;		/* bytes of the line so far */
-	int			 badver;	/* its version is not
-						 * HTTP/DIGIT.DIGIT */
-	unsigned long		 seq;		/* age, for reclaiming */
-	struct nulscan_limits	 lim;
-	struct event		*deadline;	/* NULL: none made yet */
-	int			 phase;		/* the deadline running: 0,
-						 * NULSCAN_HEAD or _BODY */
-	int			 refused;	/* 408 or 413: shut */
+	struct nulscan_clock	*clock;		/* the deadline's list; NULL:
+						 * none runs */
+	uint64_t		 due;		/* its time (sluice_now_ms) */
+	TAILQ_ENTRY(nulscan)	 clock_entry;
+	TAILQ_ENTRY(nulscan)	 wait;		/* waiting, in order */
 	uint64_t		 held;		/* body bytes it counts in
 						 * nulscan_bodies */
-	int			 waiting;	/* not read: over the budget */
-	int			 admitted;	/* let in after waiting: reads
+	uint64_t		 max_input;	/* see nulscan_limits */
+	unsigned long		 seq;		/* age, for reclaiming */
+	uint32_t		 head_ms;	/* see nulscan_limits */
+	uint32_t		 body_ms;
+	uint32_t		 tlen;		/* bytes of the request line so
+						 * far */
+	unsigned char		 tail[NULSCAN_TAIL]; /* that line's last
+						 * bytes, a ring */
+	unsigned char		 phase;		/* the deadline running: 0,
+						 * NULSCAN_HEAD, ..._CLOSE */
+	unsigned		 scanning:1;	/* inside a request head */
+	unsigned		 nl:1;		/* the head ends at a 2nd LF */
+	unsigned		 found:1;	/* a NUL in this head */
+	unsigned		 started:1;	/* a byte of this head seen */
+	unsigned		 line1:1;	/* its request line is over */
+	unsigned		 badver:1;	/* its version is not
+						 * HTTP/DIGIT.DIGIT */
+	unsigned		 refused:1;	/* 408 or 413: shut */
+	unsigned		 waiting:1;	/* not read: over the budget */
+	unsigned		 admitted:1;	/* let in after waiting: reads
 						 * its body to the end */
-	TAILQ_ENTRY(nulscan)	 wait;		/* waiting, in order */
 };
 
 #define NULSCAN_HEAD	1
@@ -67,6 +77,26 @@ static const char nulscan_413[] = "HTTP/1.1 413 Content Too Large\r\n"
 
 static __thread struct ptrmap	 map;	/* bufferevent -> state; per worker */
 TAILQ_HEAD(nulscan_list, nulscan);
+
+/*
+ * The deadlines, without an event per connection (an event is 136 bytes
+ * on every idle connection, and an add and a delete in the timer heap per
+ * request): the connections of a listener all wait as long
+ * (client_header_timeout, client_body_timeout, the linger), so deadlines
+ * of one length fall due in the order they were set. One list per
+ * length, in that order, and one timer per list, set for its first when
+ * the list was empty and, when it fires, for the next one still there.
+ * A deadline taken away stays out of the timer: it fires early at worst.
+ */
+struct nulscan_clock {
+	uint64_t		 ms;		/* the length */
+	struct nulscan_list	 due;		/* oldest first */
+	struct event		*ev;
+	int			 armed;		/* ev is pending */
+};
+#define NULSCAN_CLOCKS	64	/* lengths in use at once, per worker */
+static __thread struct nulscan_clock	*clocks[NULSCAN_CLOCKS];
+static __thread int			 nclocks;
 static __thread struct nulscan_list waiters;	/* see nulscan_waiting */
 static __thread struct event	*wait_ev;	/* looks at the budget again */
 static __thread unsigned	 admitted;	/* let in, reading their
@@ -177,18 +207,106 @@ nulscan_buffered_bodies(uint64_t *waits)
 	return SLUICE_LOAD(&bodies);
 }
 
+static void	nulscan_deadline(struct nulscan *);
+
+/* Take n's deadline, if one runs, off its list. */
+static void
+nulscan_unclock(struct nulscan *n)
+{
+	if (n->clock != NULL) {
+		TAILQ_REMOVE(&n->clock->due, n, clock_entry);
+		n->clock = NULL;
+	}
+}
+
+/* Set c's timer for its first deadline, if it has one. */
+static void
+nulscan_clock_set(struct nulscan_clock *c, uint64_t now)
+{
+	struct nulscan	*n = TAILQ_FIRST(&c->due);
+	struct timeval	 tv;
+
+	if (n == NULL || c->armed)
+		return;
+	tv = sluice_tv(n->due > now ? n->due - now : 0);
+	if (evtimer_add(c->ev, &tv) == 0)
+		c->armed = 1;
+}
+
+/* c's timer: every deadline of its list that is due, in order. */
+static void
+nulscan_clock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct nulscan_clock	*c = arg;
+	struct nulscan		*n;
+	uint64_t		 now = sluice_now_ms();
+
+	c->armed = 0;
+	while ((n = TAILQ_FIRST(&c->due)) != NULL && n->due <= now) {
+		nulscan_unclock(n);
+		nulscan_deadline(n);	/* n may be gone, or on a list again */
+	}
+	nulscan_clock_set(c, now);
+}
+
+/* The list of deadlines ms long; NULL when there is no room. */
+static struct nulscan_clock *
+nulscan_clock(uint64_t ms)
+{
+	struct nulscan_clock	*c;
+	int			 i;
+
+	for (i = 0; i < nclocks; i++)
+		if (clocks[i]->ms == ms)
+			return clocks[i];
+	/* a reload changed a length: an empty list takes the new one */
+	for (i = 0; i < nclocks; i++)
+		if (TAILQ_EMPTY(&clocks[i]->due)) {
+			c = clocks[i];
+			if (c->armed)
+				evtimer_del(c->ev);
+			c->armed = 0;
+			c->ms = ms;
+			return c;
+		}
+	if (nclocks == NULSCAN_CLOCKS || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->ev = evtimer_new(sluice_base, nulscan_clock_cb, c)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->ms = ms;
+	TAILQ_INIT(&c->due);
+	clocks[nclocks++] = c;
+	return c;
+}
+
+/* Run n's deadline ms from now, in place of any it had. */
+static void
+nulscan_clock_add(struct nulscan *n, uint64_t ms)
+{
+	struct nulscan_clock	*c;
+	uint64_t		 now = sluice_now_ms();
+
+	nulscan_unclock(n);
+	if ((c = nulscan_clock(ms)) == NULL)
+		return;
+	n->due = now + ms;
+	n->clock = c;
+	TAILQ_INSERT_TAIL(&c->due, n, clock_entry);
+	nulscan_clock_set(c, now);
+}
+
 /* Remove and free n. */
 static void
 nulscan_remove(struct nulscan *n)
 {
 	nulscan_release(n);
+	nulscan_unclock(n);
 	ptrmap_del(&map, n->bev);
-	if (n->deadline != NULL)
-		event_free(n->deadline);
 	free(n);
 }
 
-static void	nulscan_deadline_cb(evutil_socket_t, short, void *);
 static void	nulscan_buffer_scan(struct nulscan *, struct evbuffer *,
 		    size_t);
 
@@ -210,7 +328,6 @@ nulscan_refuse(struct nulscan *n, const char *answer, size_t len)
 	int			 tls = bufferevent_openssl_get_ssl(bev) != NULL;
 	int			 idle = evbuffer_get_length(
 				    bufferevent_get_output(bev)) == 0;
-	struct timeval		 tv = sluice_tv(NULSCAN_LINGER_MS);
 
 	n->refused = 1;
 	n->scanning = 0;
@@ -225,10 +342,7 @@ nulscan_refuse(struct nulscan *n, const char *answer, size_t len)
 	    evbuffer_get_length(bufferevent_get_input(bev)));
 	bufferevent_disable(bev, EV_READ);
 	n->phase = NULSCAN_CLOSE;
-	if (n->deadline == NULL)
-		n->deadline = evtimer_new(sluice_base, nulscan_deadline_cb, n);
-	if (n->deadline != NULL)
-		evtimer_add(n->deadline, &tv);
+	nulscan_clock_add(n, NULSCAN_LINGER_MS);
 }
 
 /*
@@ -247,12 +361,11 @@ nulscan_close(struct nulscan *n)
 		evhttp_connection_free(arg);
 }
 
-/* A deadline passed: 408 and the close. */
+/* A deadline passed: 408 and the close, or the linger's close. */
 static void
-nulscan_deadline_cb(evutil_socket_t fd, short what, void *arg)
+nulscan_deadline(struct nulscan *n)
 {
 	static __thread struct log_limit	 lim;
-	struct nulscan				*n = arg;
 	unsigned long				 held;
 	int					 head;
 
@@ -306,14 +419,9 @@ nulscan_bad_version(struct nulscan *n)
 static void
 nulscan_arm(struct nulscan *n, int phase)
 {
-	struct timeval	tv = sluice_tv(phase == NULSCAN_HEAD ?
-			    n->lim.head_ms : n->lim.body_ms);
-
-	if (n->deadline == NULL && (n->deadline = evtimer_new(sluice_base,
-	    nulscan_deadline_cb, n)) == NULL)
-		return;
 	n->phase = phase;
-	evtimer_add(n->deadline, &tv);
+	nulscan_clock_add(n, phase == NULSCAN_HEAD ? n->head_ms :
+	    n->body_ms);
 }
 
 /* No deadline runs on n. */
@@ -322,8 +430,7 @@ nulscan_disarm(struct nulscan *n)
 {
 	if (n->refused)
 		return;
-	if (n->phase != 0 && n->deadline != NULL)
-		evtimer_del(n->deadline);
+	nulscan_unclock(n);
 	n->phase = 0;
 }
 
@@ -372,7 +479,7 @@ nulscan_tail_add(struct nulscan *n, const unsigned char *p, size_t len)
 {
 	size_t	skip = len > NULSCAN_TAIL ? len - NULSCAN_TAIL : 0;
 
-	n->tlen += skip;
+	n->tlen += (uint32_t)skip;
 	for (p += skip, len -= skip; len > 0; len--)
 		n->tail[n->tlen++ % NULSCAN_TAIL] = *p++;
 }
@@ -479,7 +586,7 @@ nulscan_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		evbuffer_drain(buf, len);
 		return;
 	}
-	if (n->phase != 0 && n->lim.max_input > 0 && len > n->lim.max_input) {
+	if (n->phase != 0 && n->max_input > 0 && len > n->max_input) {
 		nulscan_overflow(n, len);
 		return;
 	}
@@ -518,7 +625,9 @@ nulscan_attach(struct bufferevent *bev, const struct nulscan_limits *lim)
 	n->bev = bev;
 	n->scanning = 1;
 	n->seq = ++seq;
-	n->lim = *lim;
+	n->head_ms = (uint32_t)lim->head_ms;
+	n->body_ms = (uint32_t)lim->body_ms;
+	n->max_input = lim->max_input;
 	if (ptrmap_put(&map, bev, n) == -1) {
 		free(n);
 		return -1;
@@ -590,11 +699,13 @@ nulscan_free(void)
 	for (i = 0; i < map.size; i++)
 		if ((n = map.slots[i].value) != NULL) {
 			nulscan_release(n);
-			if (n->deadline != NULL)
-				event_free(n->deadline);
 			free(n);
 		}
 	ptrmap_free(&map);
+	while (nclocks > 0) {
+		event_free(clocks[--nclocks]->ev);
+		free(clocks[nclocks]);
+	}
 	if (wait_ev != NULL)
 		event_free(wait_ev);
 	wait_ev = NULL;
