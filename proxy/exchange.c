@@ -241,7 +241,8 @@ exchange_vars(const struct exchange *ex, struct rewrite_vars *vars)
 	vars->val[CONF_VAR_REQUEST_ID] = ex->reqid;
 	vars->val[CONF_VAR_SERVER] = ex->srv != NULL ? ex->srv->name : NULL;
 	vars->val[CONF_VAR_TLS_CLIENT_SUBJECT] = ex->client->tls_subject;
-	vars->val[CONF_VAR_TLS_CLIENT_FINGERPRINT] = ex->client->tls_fp;
+	vars->val[CONF_VAR_TLS_CLIENT_FINGERPRINT] =
+	    ex->client->tls_fp != NULL ? ex->client->tls_fp : "";
 }
 
 /*

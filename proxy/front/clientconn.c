@@ -82,6 +82,7 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 	clientconn_uncount(c->lcount);
 	c->magic = 0;
 	free(c->tls_subject);
+	free(c->tls_fp);
 	free(c);
 	if (close_cb != NULL)
 		close_cb();
@@ -98,6 +99,7 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
 	struct bufferevent	*bev;
 	SSL		*ssl;
 	char		*addr = NULL, subject[1024];
+	char		 fp[TLS_FINGERPRINT_LEN + 1];
 	ev_uint16_t	 port = 0;
 	int		 one = 1;
 	evutil_socket_t	 fd;
@@ -111,9 +113,13 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
 		c->from_proxy = 1;
 	c->tls = (ssl = bufferevent_openssl_get_ssl(bev)) != NULL;
 	/* the handshake is over: a client certificate is there now */
+	/* two allocations, on the few connections with a certificate
+	 * rather than 64 bytes on every one */
 	if (ssl != NULL && tls_peer_identity(ssl, subject, sizeof(subject),
-	    c->tls_fp))
+	    fp)) {
 		c->tls_subject = strdup(subject);
+		c->tls_fp = strdup(fp);
+	}
 	fd = bufferevent_getfd(bev);
 	if (fd != -1)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

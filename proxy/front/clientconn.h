@@ -21,6 +21,11 @@ struct evhttp_connection;
 
 struct clientconn {
 	unsigned			 magic;
+	unsigned			 known:1; /* the details below are
+						 * filled in (first request) */
+	unsigned			 tls:1;	/* arrived over TLS */
+	unsigned			 from_proxy:1; /* ip and port are a
+						 * PROXY header's */
 	struct evhttp_connection	*evcon;
 	unsigned			*lcount; /* atomic: its
 						 * listener's count */
@@ -30,19 +35,14 @@ struct clientconn {
 						 * the connection closes
 						 * under it */
 	uint64_t			 requests;
-	int				 known;	/* the details below are
-						 * filled in (first request) */
-	int				 tls;	/* arrived over TLS */
 	char				*tls_subject; /* a verified client
 						 * certificate's (RFC 2253);
 						 * NULL: none */
-	char				 tls_fp[65]; /* its SHA-256 in hex;
-						 * "": none */
-	char				 ip[INET6_ADDRSTRLEN];
-	uint16_t			 port;
-	int				 from_proxy; /* ip and port are a
-						 * PROXY header's */
+	char				*tls_fp; /* its SHA-256 in hex;
+						 * NULL: none */
 	TAILQ_ENTRY(clientconn)		 entry;
+	uint16_t			 port;
+	char				 ip[INET6_ADDRSTRLEN];
 };
 
 TAILQ_HEAD(clientconn_list, clientconn);
