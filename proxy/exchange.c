@@ -302,12 +302,125 @@ exchange_answer_edit(struct exchange *ex)
 	return rr.n > 0 ? rewrite_apply_q(&rr, out) : 0;
 }
 
+/*
+ * A server's response headers reach the client through evhttp, which
+ * keeps each in a list entry of three allocations and writes each with a
+ * printf of its own: most of what a response head cost sluice. The
+ * headers evhttp never looks for are packed instead into one entry:
+ * key "Name1", value "v1\r\nName2: v2\r\n...NameN: vN", which evhttp
+ * writes as it writes any ("%s: %s\r\n"), so the client gets the same
+ * lines. evhttp looks for Content-Length, Transfer-Encoding, Connection
+ * and Proxy-Connection (framing) and Date (it adds one when there is
+ * none); Content-Type is not looked for (no default content type is set).
+ * Content-Length stays an entry of its own, the framing ones never come
+ * from a server (hop-by-hop), and Date, when it comes, leads the pack so
+ * that the pack's key is "Date". A value holds no CR or LF
+ * (http1_response_parse refuses them), so nothing can be smuggled into
+ * the head. Not used when the server's URLs are rewritten (rewrite_urls
+ * edits the entries it finds). libevent frees an entry's key, value and
+ * the entry itself with free(): sluice sets no event_set_mem_functions.
+ */
+struct exchange_pack {
+	char	*key;		/* NULL: nothing packed yet */
+	char	*val;
+	size_t	 len;		/* of val */
+	size_t	 size;		/* val's room, enough for the whole head */
+};
+
 /* What a server's response copied to the client leaves out. */
 struct exchange_keep {
 	const struct exchange		*ex;
 	const struct rewrite_rules	*rr;
 	struct evkeyvalq		*out;
+	struct exchange_pack		*pk;	/* NULL: an entry each */
 };
+
+/* Append n bytes of p to pk's value (it has room: see its size). */
+static void
+exchange_pack_put(struct exchange_pack *pk, const char *p, size_t n)
+{
+	memcpy(pk->val + pk->len, p, n);
+	pk->len += n;
+	pk->val[pk->len] = '\0';
+}
+
+/* Pack one header; 0, or -1 when out of memory. */
+static int
+exchange_pack_add(struct exchange_pack *pk, const char *name,
+    const char *value)
+{
+	size_t	 vl = strlen(value), kl;
+	char	*old;
+
+	if (pk->key == NULL) {
+		if ((pk->key = strdup(name)) == NULL)
+			return -1;
+		exchange_pack_put(pk, value, vl);
+		return 0;
+	}
+	if (strcasecmp(name, "Date") != 0 || strcasecmp(pk->key, "Date") == 0) {
+		exchange_pack_put(pk, "\r\n", 2);
+		exchange_pack_put(pk, name, strlen(name));
+		exchange_pack_put(pk, ": ", 2);
+		exchange_pack_put(pk, value, vl);
+		return 0;
+	}
+	/* Date leads: "vDate\r\nKey: val" */
+	if ((old = strdup(name)) == NULL)
+		return -1;
+	kl = strlen(pk->key);
+	memmove(pk->val + vl + 2 + kl + 2, pk->val, pk->len + 1);
+	memcpy(pk->val, value, vl);
+	memcpy(pk->val + vl, "\r\n", 2);
+	memcpy(pk->val + vl + 2, pk->key, kl);
+	memcpy(pk->val + vl + 2 + kl, ": ", 2);
+	pk->len += vl + 2 + kl + 2;
+	free(pk->key);
+	pk->key = old;
+	return 0;
+}
+
+/*
+ * Room for every header of r packed ("\r\n", ": " and a NUL each);
+ * -1 when out of memory.
+ */
+static int
+exchange_pack_start(struct exchange_pack *pk, const struct http1_response *r)
+{
+	size_t	i, n = 1;
+
+	for (i = 0; i < r->nheaders; i++)
+		n += r->headers[i].namelen + r->headers[i].valuelen + 4;
+	pk->key = NULL;
+	pk->len = 0;
+	pk->size = n;
+	if ((pk->val = malloc(n)) == NULL)
+		return -1;
+	pk->val[0] = '\0';
+	return 0;
+}
+
+/*
+ * Put the pack into q as one entry, ahead of the entries made so far
+ * (Content-Length), or free it (an error, or nothing in it).
+ */
+static int
+exchange_pack_end(struct exchange_pack *pk, struct evkeyvalq *q, int ok)
+{
+	struct evkeyval	*kv = NULL;
+	int		 rc;
+
+	if (!ok || pk->key == NULL || (kv = calloc(1, sizeof(*kv))) == NULL) {
+		rc = ok && pk->key != NULL ? -1 : 0;
+		free(pk->key);
+		free(pk->val);
+		return rc;
+	}
+	kv->key = pk->key;
+	kv->value = pk->val;
+	TAILQ_INSERT_HEAD(q, kv, next);	/* where the server's headers were */
+	return 0;
+}
 
 /*
  * A headers_out's keep: the server's request ID header (sluice puts its
@@ -329,8 +442,19 @@ exchange_keep(void *arg, const char *name, size_t len)
 static int
 exchange_keep_add(void *arg, const char *name, const char *value)
 {
-	return evhttp_add_header(((struct exchange_keep *)arg)->out, name,
-	    value);
+	struct exchange_keep	*k = arg;
+
+	if (k->pk != NULL && strcasecmp(name, "Content-Length") != 0)
+		return exchange_pack_add(k->pk, name, value);
+	return evhttp_add_header(k->out, name, value);
+}
+
+/* 1 when Set-Cookie paths are rewritten (a stripped route prefix). */
+static int
+exchange_cookie_paths(const struct exchange *ex)
+{
+	return ex->up->conf->rewrite_cookie_path && ex->route->strip &&
+	    ex->route->prefixlen > 0;
 }
 
 /* 1 when the response has a header rewrite_urls may change. */
@@ -380,8 +504,7 @@ exchange_response_urls(struct exchange *ex, const struct http1_response *r)
 	const char			*sent;
 	int				 cookie;
 
-	cookie = cu->rewrite_cookie_path && ex->route->strip &&
-	    ex->route->prefixlen > 0;
+	cookie = exchange_cookie_paths(ex);
 	if (!exchange_has_urls(r, cu->rewrite_location, cookie))
 		return 0;
 	in = evhttp_request_get_input_headers(ex->req);
@@ -469,18 +592,26 @@ exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 	struct evkeyvalq	*q = evhttp_request_get_output_headers(ex->req);
 	struct headers_out	 out;
 	struct exchange_keep	 k;
+	struct exchange_pack	 pk;
 	struct rewrite_rules	 rr;
 	struct rewrite_vars	 vars;
+	int			 rc;
 
 	exchange_response_rules(ex, &rr, &vars);
 	k.ex = ex;
 	k.rr = &rr;
 	k.out = q;
+	k.pk = NULL;
+	if (!exchange_has_urls(r, ex->up->conf->rewrite_location,
+	    exchange_cookie_paths(ex)) && exchange_pack_start(&pk, r) == 0)
+		k.pk = &pk;
 	out.add = exchange_keep_add;
 	out.keep = rr.n > 0 || ex->reqid[0] != '\0' ? exchange_keep : NULL;
 	out.arg = &k;
-	if (headers_response_copy(r, &out) == -1 ||
-	    exchange_response_urls(ex, r) == -1)
+	rc = headers_response_copy(r, &out);
+	if (k.pk != NULL && exchange_pack_end(&pk, q, rc == 0) == -1)
+		rc = -1;
+	if (rc == -1 || exchange_response_urls(ex, r) == -1)
 		return -1;
 	if (ex->reqid[0] != '\0' && (rr.n == 0 || rewrite_keeps(&rr,
 	    ex->gl->conf->request_id, strlen(ex->gl->conf->request_id))) &&

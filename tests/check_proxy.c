@@ -970,6 +970,59 @@ START_TEST(test_hop_response)
 END_TEST
 
 /*
+ * A server's end-to-end headers reach the client whole, each once, in the
+ * server's order (repeated names too), whatever their number; one Date,
+ * the server's when it sent one (sluice packs them for evhttp: see
+ * exchange.c's exchange_pack).
+ */
+START_TEST(test_response_header_order)
+{
+	static const char	*want[][2] = {
+		{ "Server", "origin" }, { "X-Origin", "a" },
+		{ "Vary", "Accept" }, { "Set-Cookie", "a=1; Path=/" },
+		{ "Vary", "Accept-Encoding" }, { "X-Empty", "" },
+		{ "Set-Cookie", "b=2; Path=/" },
+		{ "X-Long", "01234567890123456789012345678901234567890123"
+		    "456789012345678901234567890123456789" },
+		{ "Cache-Control", "max-age=60" } };
+	struct itest		 t;
+	struct itest_resp	 r;
+	size_t			 i, j = 0, n = sizeof(want) / sizeof(want[0]);
+
+	proxy_start(&t, 1, 1, 1);
+	itest_request(t.sluice.port, "GET /raw/manyheaders HTTP/1.1\r\n"
+	    HOST "\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	printf("response headers in the server's order:\n%s", r.head);
+	for (i = 0; i < r.nheaders && j < n; i++)
+		if (strcasecmp(r.names[i], want[j][0]) == 0 &&
+		    strcmp(r.values[i], want[j][1]) == 0)
+			j++;
+	ck_assert_msg(j == n, "header %zu (%s) missing or out of order:\n%s",
+	    j, j < n ? want[j][0] : "", r.head);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(itest_resp_header_count(&r, want[i][0]),
+		    strcmp(want[i][0], "Vary") == 0 ||
+		    strcmp(want[i][0], "Set-Cookie") == 0 ? 2 : 1);
+	ck_assert_int_eq(itest_resp_header_count(&r, "Date"), 1);
+	ck_assert_str_eq(itest_resp_header(&r, "Date"),
+	    "Tue, 01 Dec 2026 10:00:00 GMT");
+	ck_assert_int_eq(itest_resp_header_count(&r, "Content-Length"), 1);
+	ck_assert_str_eq((char *)r.body, "ok");
+	itest_resp_free(&r);
+	itest_request(t.sluice.port, "GET /raw/nodate HTTP/1.1\r\n" HOST
+	    "\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(itest_resp_header_count(&r, "Date"), 1);
+	ck_assert_str_eq(itest_resp_header(&r, "X-A"), "1");
+	ck_assert_str_eq(itest_resp_header(&r, "X-B"), "2");
+	ck_assert_str_eq((char *)r.body, "ok");
+	itest_resp_free(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
  * From a client that is no trusted proxy (none are configured), its
  * X-Forwarded-For and -Proto are replaced, not appended to: the peer, http;
  * -Host = Host; Host unchanged.
@@ -2206,6 +2259,7 @@ check_suite(void)
 	    (int)(sizeof(proxy_bads) / sizeof(proxy_bads[0])));
 	tcase_add_test(tc, test_hop_request);
 	tcase_add_test(tc, test_hop_response);
+	tcase_add_test(tc, test_response_header_order);
 	tcase_add_test(tc, test_forwarded);
 	tcase_add_test(tc, test_via_max_forwards);
 	tcase_add_test(tc, test_nul_pipelined);

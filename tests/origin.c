@@ -214,6 +214,15 @@ static const struct origin_raw origin_raws[] = {
 	    "Transfer-Encoding: gzip\r\n\r\nnot really gzip", 1 },
 	{ "space-colon", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
 	    "Content-Length : 5\r\n\r\nhello", 1 },
+	{ "manyheaders", "HTTP/1.1 200 OK\r\nServer: origin\r\n"
+	    "X-Origin: %s\r\nVary: Accept\r\n"
+	    "Set-Cookie: a=1; Path=/\r\nDate: Tue, 01 Dec 2026 10:00:00 GMT\r\n"
+	    "Vary: Accept-Encoding\r\nX-Empty:\r\nSet-Cookie: b=2; Path=/\r\n"
+	    "Content-Length: 2\r\nX-Long: 0123456789012345678901234567890123"
+	    "4567890123456789012345678901234567890123456789\r\n"
+	    "Cache-Control: max-age=60\r\n\r\nok", 0 },
+	{ "nodate", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\nX-A: 1\r\n"
+	    "X-B: 2\r\nContent-Length: 2\r\n\r\nok", 0 },
 	{ "setcookie", "HTTP/1.1 200 OK\r\nX-Origin: %s\r\n"
 	    "Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
 	    "Content-Length: 2\r\n\r\nok", 0 },
