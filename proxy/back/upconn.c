@@ -78,6 +78,8 @@ struct upconn {
 	struct timeval		 tmo;
 	int			 started;	/* response bytes arrived */
 	uint64_t		 idle_since;	/* ms, when pooled */
+	uint64_t		 idle_until;	/* ms, when its pool timer
+						 * runs out */
 	uint64_t		 taken_idle;	/* ms it was idle when taken */
 	int			 retiring;	/* the pool timer is the learned
 						 * idle timeout's */
@@ -203,21 +205,25 @@ upconn_retire(struct upconn *uc)
 	upconn_destroy(uc);
 }
 
+#define UPCONN_TIMER_SLACK_MS	50	/* libevent's clock behind ours */
+
 /*
- * A pooled connection goes back to work: forget its pool events. Its
- * pool timer may have expired in libevent's clock (coarse, a few ms
- * behind sluice's) in this very loop turn, leaving the read event active
- * with EV_TIMEOUT and out of epoll; event_add does not put an active
- * event back, so enabling reading later would do nothing and the
- * response would wait unread. Disabling removes the event whatever its
- * state.
+ * A pooled connection goes back to work: forget its pool events. Near
+ * its end, its pool timer may have expired in libevent's clock (coarse,
+ * a few ms behind sluice's) in this very loop turn, leaving the read
+ * event active with EV_TIMEOUT and out of epoll; event_add does not put
+ * an active event back, so enabling reading later would do nothing and
+ * the response would wait unread. Disabling removes the event whatever
+ * its state. Well before that end reading stays on: a disable and the
+ * enable that follows in the same turn cost an epoll_ctl of nothing.
  */
 static void
-upconn_unpool(struct upconn *uc, uint64_t age)
+upconn_unpool(struct upconn *uc, uint64_t now)
 {
-	bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+	if (now + UPCONN_TIMER_SLACK_MS >= uc->idle_until)
+		bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(uc->bev, NULL, NULL, NULL, NULL);
-	uc->taken_idle = age;
+	uc->taken_idle = now - uc->idle_since;
 }
 
 /*
@@ -252,7 +258,7 @@ upconn_pool_take(struct server *srv, int safe)
 		 * for less than UPCONN_PEEK_MS is not worth a system call.
 		 */
 		if (age < UPCONN_PEEK_MS || upconn_alive(uc)) {
-			upconn_unpool(uc, age);
+			upconn_unpool(uc, now);
 			return uc;
 		}
 		log_debug("server %s/%s: pooled connection found closed",
@@ -1144,6 +1150,7 @@ upconn_pool_put(struct upconn *uc)
 	bufferevent_setcb(uc->bev, upconn_idle_read_cb, NULL,
 	    upconn_idle_event_cb, uc);
 	tv = sluice_tv(ms);
+	uc->idle_until = uc->idle_since + ms;
 	bufferevent_set_timeouts(uc->bev, &tv, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
 	TAILQ_INSERT_HEAD(&loc->idle, uc, entry);
