@@ -5,8 +5,8 @@
 # (contrib/bench/floor) measured directly is the floor: what libevent's HTTP
 # layer alone costs. `make bench` runs it.
 #
-#   sh contrib/bench/bench.sh                                 # full: 3 runs x 8 s per figure, 3 s per grid cell (~25 min)
-#   BENCH_SECONDS=2 BENCH_RUNS=1 BENCH_GRID_SECONDS=1 sh contrib/bench/bench.sh    # quick (~4 min)
+#   sh contrib/bench/bench.sh                                 # full: 3 runs x 8 s per figure, 3 s per grid cell (~24 min)
+#   BENCH_SECONDS=2 BENCH_RUNS=1 BENCH_GRID_SECONDS=1 sh contrib/bench/bench.sh    # quick (~3 min)
 #
 # Needs a built ./sluice and contrib/bench/floor (builds nothing: `make bench`
 # builds both); installs nginx, haproxy, wrk, gnuplot-nox, python3 and curl

@@ -278,6 +278,7 @@ def main():
     reloads = {t: meta.get(f"reloads_{t}", "0") for t in TARGETS[1:]}
     errlog = {t: meta.get(f"errlog_{t}", "0") for t in TARGETS}
     spread = f"median (min–max) over {runs} runs" if runs > 1 else "one run (set BENCH_RUNS for a spread)"
+    over = f"median (min–max) over {runs} runs" if runs > 1 else "one run"
     md = []
     md.append(f"# sluice vs nginx vs HAProxy — {meta.get('date', '')}")
     md.append("")
@@ -294,7 +295,7 @@ def main():
     md.append("|---|:-:|--:|--:|--:|--:|--:|--:|--:|")
     md.extend(rows)
     md.append("")
-    md.append(f"## The floor: sluice's own cost beside nginx's ({spread})")
+    md.append(f"## The floor: sluice's own cost beside nginx's ({over})")
     md.append("")
     md.append("The floor is a bare libevent evhttp server (contrib/bench/floor.c, "
               f"libevent {meta.get('v_libevent', '?')}) answering like the origin from memory, measured directly; "
@@ -304,11 +305,13 @@ def main():
     md.extend(floor_rows(data, meta, runs))
     md.append("")
     if meta.get("grid") != "0":
-        md.append(f"## Large responses: the grid ({spread})")
+        md.append(f"## Large responses: the grid ({over})")
         md.append("")
         md.extend(grid_tables(data, meta, runs))
     md.append(f"Setup: the load generator (wrk -t1, and the idle-connection client) runs on CPU {meta.get('cpu_load')}; "
-              f"each proxy on CPU {meta.get('cpu_proxy')}, alone. The origin (nginx, 1 worker, bodies from memory) "
+              f"each proxy on CPU {meta.get('cpu_proxy')}, alone. The origin (nginx, 1 worker; /small from memory, "
+              "the other bodies files in the page cache; the grid's `mem` mode is a second server of it "
+              "with sendfile off) "
               f"shares CPU {meta.get('cpu_load')} with wrk while a proxy is measured, and is moved to CPU "
               f"{meta.get('cpu_proxy')} when measured directly, so the measured server always has a CPU to itself. "
               "All proxies: 1 worker/thread, upstream keep-alive pool of 64, no access log. "
