@@ -156,7 +156,8 @@ def grid_cell(data, metric, other, runs):
     r = grid_ratio(data, metric, other)
     if r is None:
         return "—", None
-    txt = f2(r[0])
+    # below 1.0 but shown as 1.00 would read as parity next to its mark
+    txt = f"{r[0]:.3f}" if r[0] < 1.0 <= round(r[0], 2) else f2(r[0])
     if runs > 1:
         txt += f" ({f2(r[1])}–{f2(r[2])})"
     return txt, r[0]
