@@ -1,13 +1,16 @@
 #!/bin/sh
-# sluice benchmark harness (issue 6): sluice, nginx and HAProxy as reverse
+# sluice benchmark harness (issues 6, 18): sluice, nginx and HAProxy as reverse
 # proxies in front of the same nginx origin, with the same CPU pinning, in one
-# run; the origin measured directly is the ceiling. `make bench` runs it.
+# run; the origin measured directly is the ceiling, and a bare evhttp server
+# (contrib/bench/floor) measured directly is the floor: what libevent's HTTP
+# layer alone costs. `make bench` runs it.
 #
-#   sh contrib/bench/bench.sh                                 # full: 3 runs x 8 s per figure (~10 min)
-#   BENCH_SECONDS=2 BENCH_RUNS=1 sh contrib/bench/bench.sh    # quick (~1 min)
+#   sh contrib/bench/bench.sh                                 # full: 3 runs x 8 s per figure, 3 s per grid cell (~24 min)
+#   BENCH_SECONDS=2 BENCH_RUNS=1 BENCH_GRID_SECONDS=1 sh contrib/bench/bench.sh    # quick (~3 min)
 #
-# Needs a built ./sluice (builds nothing); installs nginx, haproxy, wrk,
-# gnuplot-nox, python3 and curl from Debian if they are missing.
+# Needs a built ./sluice and contrib/bench/floor (builds nothing: `make bench`
+# builds both); installs nginx, haproxy, wrk, gnuplot-nox, python3 and curl
+# from Debian if they are missing.
 #
 # Environment (default):
 #   BENCH_SECONDS (8)      length of each wrk run
@@ -17,9 +20,14 @@
 #   BENCH_LAT_CONNS (10)   connections for the latency figure ...
 #   BENCH_LAT_PAUSE_MS (1) ... each pausing this long after every response
 #   BENCH_IDLE_CONNS (5000) idle keep-alive connections for the RSS figure
-#   BENCH_PORT (18400)     first of four loopback ports (origin, sluice, nginx, haproxy)
+#   BENCH_GRID (1)         0 skips the grid (MB/s: 16k, 1m, 16m x 1, 4, 8, 32 conns x origin mem, file)
+#   BENCH_GRID_SECONDS (3) length of each grid cell's wrk run
+#   BENCH_GRID_CEILING (0) 1 adds the origin measured directly to the grid
+#   BENCH_PORT (18400)     first of nine loopback ports (origin, sluice, nginx, haproxy,
+#                          floor, then the "mem" origin and the proxies' listeners for it)
 #   BENCH_CPU_LOAD (0), BENCH_CPU_PROXY (1)   CPUs, see "Pinning"
 #   SLUICE (./sluice)      the binary under test (copied to the temp dir at start)
+#   FLOOR (contrib/bench/floor)   the bare evhttp server (copied likewise)
 #   BENCH_OUT (contrib/bench/out)   where results go
 #   BENCH_KEEP (unset)     keep the temp dir (configs, logs, wrk output)
 #
@@ -27,7 +35,8 @@
 # Each proxy runs on CPU 1, alone. The origin shares CPU 0 with the load
 # generator while a proxy is measured (so the proxy has CPU 1 to itself and is
 # the bottleneck), and is moved to CPU 1 (taskset -p) while it is measured
-# directly, so whatever is measured always has CPU 1 to itself.
+# directly, so whatever is measured always has CPU 1 to itself. The floor runs
+# on CPU 1 like the proxies; it is measured directly (nothing behind it).
 #
 # Output in BENCH_OUT: results.md (printed at the end), results.png, raw.tsv
 # (one line per run, figure, target), conf/ (the rendered configs), logs/.
@@ -61,8 +70,17 @@ IDLE=${BENCH_IDLE_CONNS:-5000}
 CPU_LOAD=${BENCH_CPU_LOAD:-0}
 CPU_PROXY=${BENCH_CPU_PROXY:-1}
 SLUICE=${SLUICE:-$ROOT/sluice}
-TARGETS="origin sluice nginx haproxy"
-FIGURES="ka kib16 close big lat rss reload"
+FLOOR=${FLOOR:-$HERE/floor}
+GRID=${BENCH_GRID:-1}
+GS=${BENCH_GRID_SECONDS:-3}
+GRID_CEIL=${BENCH_GRID_CEILING:-0}
+TARGETS="origin floor sluice nginx haproxy"
+FIGURES="ka kib16 close big grid lat rss reload"
+[ "$GRID" = 0 ] && FIGURES="ka kib16 close big lat rss reload"
+# The grid: origin modes (the origin's two servers), response sizes, conns.
+GRID_MODES="mem file"
+GRID_SIZES="16k 1m 16m"
+GRID_CONNS="1 4 8 32"
 T0=$(date +%s)
 
 BENCH_NAME=bench
@@ -72,10 +90,12 @@ BENCH_NAME=bench
 
 install_tools nginx:nginx haproxy:haproxy wrk:wrk gnuplot:gnuplot-nox python3:python3 curl:curl
 [ -x "$SLUICE" ] || die "no sluice binary at $SLUICE; build it first (./configure && make sluice) or set SLUICE=/path/to/sluice"
-case "$S$RUNS$CONNS$BIG_CONNS$LAT_CONNS$LAT_PAUSE$IDLE" in
+[ -x "$FLOOR" ] || die "no floor server at $FLOOR; build it first (make contrib/bench/floor) or set FLOOR=/path/to/floor"
+case "$S$RUNS$CONNS$BIG_CONNS$LAT_CONNS$LAT_PAUSE$IDLE$GRID$GS$GRID_CEIL" in
 *[!0-9]*) die "BENCH_* settings must be whole numbers" ;;
 esac
 [ "$S" -ge 1 ] && [ "$RUNS" -ge 1 ] || die "BENCH_SECONDS and BENCH_RUNS must be >= 1"
+[ "$GS" -ge 1 ] || die "BENCH_GRID_SECONDS must be >= 1"
 NGINX=$(command -v nginx)
 HAPROXY=$(command -v haproxy)
 HZ=$(getconf CLK_TCK)
@@ -103,7 +123,7 @@ fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX") || die "mktemp failed"
 mkdir -p "$T/www" "$T/tmp"
 chmod 755 "$T" "$T/www" # nginx workers run as nobody when started by root
-declare -A PID=() PORT=() CRASHES=() RELOADS=() ERRS=()
+declare -A PID=() PORT=() MPORT=() CRASHES=() RELOADS=() ERRS=()
 RELOADER=""
 CHILD=""
 
@@ -135,7 +155,7 @@ alive() { # pid: running and not a zombie
 stop_sig() {
 	case $1 in
 	sluice) echo QUIT ;; # stop at once (TERM would drain)
-	*) echo TERM ;;      # nginx: fast shutdown; haproxy master: hard stop
+	*) echo TERM ;;      # nginx: fast shutdown; haproxy master: hard stop; floor: exit
 	esac
 }
 
@@ -165,7 +185,7 @@ cleanup() {
 		kill "$RELOADER" 2>/dev/null
 		wait "$RELOADER" 2>/dev/null
 	fi
-	for t in haproxy nginx sluice origin; do stop_target "$t"; done
+	for t in haproxy nginx sluice floor origin; do stop_target "$t"; done
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		say "temp dir kept: $T"
 	else
@@ -185,28 +205,38 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 base=${BENCH_PORT:-18400}
 for try in $(seq 20); do
 	ok=1
-	for i in 0 1 2 3; do port_busy $((base + i)) && ok=0; done
+	for i in 0 1 2 3 4 5 6 7 8; do port_busy $((base + i)) && ok=0; done
 	[ "$ok" = 1 ] && break
 	base=$((base + 10))
 done
-[ "$ok" = 1 ] || die "no four free loopback ports found from ${BENCH_PORT:-18400}"
+[ "$ok" = 1 ] || die "no nine free loopback ports found from ${BENCH_PORT:-18400}"
 PORT[origin]=$base
 PORT[sluice]=$((base + 1))
 PORT[nginx]=$((base + 2))
 PORT[haproxy]=$((base + 3))
+PORT[floor]=$((base + 4))
+# The grid's "mem" mode: the origin's sendfile-off server, and each proxy's
+# second listener in front of it (the floor has none).
+MPORT[origin]=$((base + 5))
+MPORT[sluice]=$((base + 6))
+MPORT[nginx]=$((base + 7))
+MPORT[haproxy]=$((base + 8))
 
-render() { # template port output
-	sed -e "s|@T@|$T|g" -e "s|@ORIGIN_PORT@|${PORT[origin]}|g" -e "s|@PORT@|$2|g" -e "s|@MAXCONN@|$MAXCONN|g" \
-		-e "s|@NOFILE@|$NOFILE|g" -e "s|@WORKER_CONNS@|$WORKER_CONNS|g" \
+render() { # template target output
+	sed -e "s|@T@|$T|g" -e "s|@ORIGIN_PORT@|${PORT[origin]}|g" -e "s|@PORT@|${PORT[$2]}|g" \
+		-e "s|@ORIGIN_MEM_PORT@|${MPORT[origin]}|g" -e "s|@PORT_MEM@|${MPORT[$2]}|g" \
+		-e "s|@MAXCONN@|$MAXCONN|g" -e "s|@NOFILE@|$NOFILE|g" -e "s|@WORKER_CONNS@|$WORKER_CONNS|g" \
 		"$HERE/$1" >"$T/$3" || die "cannot render $1"
 }
-render origin.conf.in "${PORT[origin]}" origin.conf
-render nginx.conf.in "${PORT[nginx]}" nginx.conf
-render haproxy.cfg.in "${PORT[haproxy]}" haproxy.cfg
-render sluice.ini.in "${PORT[sluice]}" sluice.ini
+render origin.conf.in origin origin.conf
+render nginx.conf.in nginx nginx.conf
+render haproxy.cfg.in haproxy haproxy.cfg
+render sluice.ini.in sluice sluice.ini
 head -c 16384 /dev/zero | tr '\0' 'b' >"$T/www/16k"
 head -c 1048576 /dev/zero | tr '\0' 'B' >"$T/www/1m"
+head -c 16777216 /dev/zero | tr '\0' 'M' >"$T/www/16m"
 cp "$SLUICE" "$T/sluice" || die "cannot copy $SLUICE"
+cp "$FLOOR" "$T/floor" || die "cannot copy $FLOOR"
 
 "$T/sluice" -t -c "$T/sluice.ini" >"$T/sluice.check" 2>&1 || die "sluice rejects its config: $(cat "$T/sluice.check")"
 "$NGINX" -t -q -p "$T/" -e "$T/nginx-t.err" -c "$T/origin.conf" >/dev/null 2>&1 || die "nginx rejects origin.conf: $(cat "$T/nginx-t.err")"
@@ -230,6 +260,9 @@ start_target() {
 	haproxy)
 		setsid taskset -c "$CPU_PROXY" "$HAPROXY" -W -f "$T/haproxy.cfg" >>"$T/haproxy.out" 2>&1 </dev/null &
 		;;
+	floor)
+		setsid taskset -c "$CPU_PROXY" "$T/floor" -p "${PORT[floor]}" >>"$T/floor.out" 2>&1 </dev/null &
+		;;
 	esac
 	PID[$t]=$!
 	local i
@@ -240,12 +273,16 @@ $(tail -n 5 "$T/$t.out" "$T/$t.err" 2>/dev/null)"
 		sleep 0.1
 	done
 	port_busy "${PORT[$t]}" || die "$t does not listen on ${PORT[$t]} after 10 s"
-	local path want got
-	for path in small:64 16k:16384 1m:1048576; do
-		want="200 ${path#*:}"
-		got=$(curl -s -o /dev/null --max-time 5 -w '%{http_code} %{size_download}' \
-			"http://127.0.0.1:${PORT[$t]}/${path%%:*}")
-		[ "$got" = "$want" ] || die "$t: GET /${path%%:*} gave '$got', want '$want'"
+	local path want got mode paths="small:64 16k:16384 1m:1048576 16m:16777216"
+	[ "$t" = floor ] && paths="small:64 16k:16384 1m:1048576"
+	for mode in file mem; do
+		[ "$mode" = mem ] && [ -z "${MPORT[$t]:-}" ] && continue
+		for path in $paths; do
+			want="200 ${path#*:}"
+			got=$(curl -s -o /dev/null --max-time 5 -w '%{http_code} %{size_download}' \
+				"$(url "$t" "/${path%%:*}" "$mode")")
+			[ "$got" = "$want" ] || die "$t ($mode): GET /${path%%:*} gave '$got', want '$want'"
+		done
 	done
 }
 
@@ -315,7 +352,7 @@ cpu_record() { # metric target before after
 wrk_run() { # wrk args (URL last, then optionally -- PAUSE_MS); sets W_*
 	local out="$T/wrk.out" line kv
 	W_requests=0
-	run timeout -k 3 $((S + 30)) wrk -t1 --timeout 5s -s "$HERE/report.lua" "$@" >"$out" 2>&1
+	run timeout -k 3 $((S + GS + 30)) wrk -t1 --timeout 5s -s "$HERE/report.lua" "$@" >"$out" 2>&1
 	{ echo "## wrk $*"; cat "$out"; } >>"$T/wrk.log"
 	line=$(grep '^WRK ' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
@@ -331,7 +368,13 @@ count_errors() { # target: socket errors and non-2xx outside the reload figure
 	ERRS[$1]=$((${ERRS[$1]:-0} + W_sockerr + W_status))
 }
 
-url() { echo "http://127.0.0.1:${PORT[$1]}$2"; }
+url() { # target path [mode]: mode mem is the listener in front of the origin's sendfile-off server
+	if [ "${3:-file}" = mem ]; then
+		echo "http://127.0.0.1:${MPORT[$1]}$2"
+	else
+		echo "http://127.0.0.1:${PORT[$1]}$2"
+	fi
+}
 
 fig_ka() {
 	local a b
@@ -382,12 +425,13 @@ fig_rss() {
 	local line kv
 	# A fresh process: an allocator keeps what 5,000 connections once needed,
 	# so a second measurement in the same process would see no growth at all.
-	# The origin is not restarted (the proxies hold pooled connections to it).
-	if [ "$1" != origin ]; then
-		stop_target "$1"
-		start_target "$1"
-		run timeout -k 3 20 wrk -t1 -c "$CONNS" -d 1s "$(url "$1" /small)" >/dev/null 2>&1
-	fi
+	# The origin too (it is "nginx serving" in the floor rows): the proxies'
+	# idle pooled connections to it close with it, and the next request
+	# through a proxy opens new ones.
+	stop_target "$1"
+	start_target "$1"
+	[ "$1" = origin ] && pin "${PID[origin]}" "$CPU_PROXY"
+	run timeout -k 3 20 wrk -t1 -c "$CONNS" -d 1s "$(url "$1" /small)" >/dev/null 2>&1
 	run timeout -k 3 120 python3 "$HERE/idle.py" "${PID[$1]}" "${PORT[$1]}" "$IDLE" /small >"$T/idle.out" 2>&1
 	line=$(grep '^IDLE ' "$T/idle.out")
 	if [ -z "$line" ]; then
@@ -438,13 +482,56 @@ fig_reload() {
 	settle "$t"
 }
 
+# The grid: MB/s per cell (origin mode x response size x connections), cell
+# by cell with every target in the run's order, so that the targets of one
+# cell ran close together. The proxies only (not the floor), and the origin
+# measured directly with BENCH_GRID_CEILING=1.
+in_grid() {
+	case $1 in
+	sluice | nginx | haproxy) return 0 ;;
+	origin) [ "$GRID_CEIL" = 1 ] ;;
+	*) return 1 ;;
+	esac
+}
+
+grid_cell() { # target mode size conns: one wrk run, recorded as grid_MODE_SIZE_CONNS
+	local mbs
+	ensure_up "$1"
+	[ "$1" = origin ] && pin "${PID[origin]}" "$CPU_PROXY"
+	GRID_SHOW="$GRID_SHOW $1 -"
+	if wrk_run -c "$4" -d "${GS}s" "$(url "$1" "/$3" "$2")"; then
+		mbs=$(calc "$W_bytes / $W_duration_us")
+		record "grid_$2_$3_$4" "$1" "$mbs"
+		count_errors "$1"
+		GRID_SHOW="${GRID_SHOW% -} $(printf '%.0f' "$mbs")"
+		[ $((W_sockerr + W_status)) -gt 0 ] && GRID_SHOW="$GRID_SHOW ($((W_sockerr + W_status)) errors)"
+	fi
+	[ "$1" = origin ] && pin "${PID[origin]}" "$CPU_LOAD"
+}
+
+run_grid() { # targets in this run's order
+	local m z c t
+	for m in $GRID_MODES; do
+		for z in $GRID_SIZES; do
+			for c in $GRID_CONNS; do
+				GRID_SHOW=""
+				for t in "$@"; do
+					in_grid "$t" && grid_cell "$t" "$m" "$z" "$c"
+				done
+				say "run $run/$RUNS  grid    $(printf '%-4s %-3s x%-2s' "$m" "$z" "$c") MB/s:$GRID_SHOW"
+			done
+		done
+	done
+}
+
 cpu_line() { # "busy total" ticks of the measured CPU (all but idle and iowait)
 	awk -v c="cpu$CPU_PROXY" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
 }
 
 measure() { # figure target
 	local f=$1 t=$2 a b pa pb other
-	[ "$f" = reload ] && [ "$t" = origin ] && return
+	# the reload figure is for proxies: the origin and the floor do not reload
+	[ "$f" = reload ] && { [ "$t" = origin ] || [ "$t" = floor ]; } && return
 	ensure_up "$t"
 	[ "$t" = origin ] && pin "${PID[origin]}" "$CPU_PROXY"
 	SHOW="(no result)"
@@ -466,8 +553,8 @@ measure() { # figure target
 
 # --- run -----------------------------------------------------------------------------
 
-say "temp dir $T; ports origin ${PORT[origin]} sluice ${PORT[sluice]} nginx ${PORT[nginx]} haproxy ${PORT[haproxy]}"
-say "$RUNS run(s) x $S s per figure; figures: $FIGURES"
+say "temp dir $T; ports origin ${PORT[origin]} sluice ${PORT[sluice]} nginx ${PORT[nginx]} haproxy ${PORT[haproxy]} floor ${PORT[floor]}; mem: origin ${MPORT[origin]} sluice ${MPORT[sluice]} nginx ${MPORT[nginx]} haproxy ${MPORT[haproxy]}"
+say "$RUNS run(s) x $S s per figure, $GS s per grid cell; figures: $FIGURES"
 for t in $TARGETS; do start_target "$t"; done
 
 for run in $(seq 1 "$RUNS"); do
@@ -481,6 +568,10 @@ for run in $(seq 1 "$RUNS"); do
 		run timeout -k 3 20 wrk -t1 -c "$CONNS" -d 1s "$(url "$t" /small)" >/dev/null 2>&1
 	done
 	for f in $FIGURES; do
+		if [ "$f" = grid ]; then
+			run_grid $order
+			continue
+		fi
 		for t in $order; do measure "$f" "$t"; done
 	done
 	for t in $TARGETS; do record errors "$t" "${ERRS[$t]:-0}"; ERRS[$t]=0; done
@@ -497,6 +588,12 @@ T1=$(date +%s)
 	echo "lat_conns=$LAT_CONNS"
 	echo "lat_pause_ms=$LAT_PAUSE"
 	echo "idle_conns=$IDLE"
+	echo "grid=$GRID"
+	echo "grid_seconds=$GS"
+	echo "grid_ceiling=$GRID_CEIL"
+	echo "grid_modes=$GRID_MODES"
+	echo "grid_sizes=$GRID_SIZES"
+	echo "grid_conns=$GRID_CONNS"
 	echo "cpu_load=$CPU_LOAD"
 	echo "cpu_proxy=$CPU_PROXY"
 	echo "elapsed_s=$((T1 - T0))"
@@ -506,6 +603,7 @@ T1=$(date +%s)
 	echo "v_nginx=$("$NGINX" -v 2>&1 | sed 's/^nginx version: nginx.//')"
 	echo "v_haproxy=$("$HAPROXY" -v 2>&1 | head -n 1 | cut -d' ' -f1-3)"
 	echo "v_wrk=$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+	echo "v_libevent=$(pkg-config --modversion libevent 2>/dev/null || echo '?')"
 	for t in $TARGETS; do
 		echo "crashes_$t=${CRASHES[$t]:-0}"
 		echo "reloads_$t=${RELOADS[$t]:-0}"
@@ -519,11 +617,11 @@ T1=$(date +%s)
 mkdir -p "$OUT" || die "cannot create $OUT"
 rm -rf "$OUT/conf" "$OUT/logs"
 rm -f "$OUT/results.md" "$OUT/results.png" "$OUT/raw.tsv" "$OUT/meta" \
-	"$OUT/ratios.dat" "$OUT/abs.dat" "$OUT/labels.gp"
+	"$OUT/ratios.dat" "$OUT/abs.dat" "$OUT/grid.dat" "$OUT/labels.gp"
 mkdir -p "$OUT/conf" "$OUT/logs"
 cp "$RAW" "$T/meta" "$OUT/"
 cp "$T/origin.conf" "$T/nginx.conf" "$T/haproxy.cfg" "$T/sluice.ini" "$OUT/conf/"
-for f in origin.err nginx.err sluice.err origin.out nginx.out sluice.out haproxy.out wrk.log; do
+for f in origin.err nginx.err sluice.err origin.out nginx.out sluice.out haproxy.out floor.out wrk.log; do
 	[ -s "$T/$f" ] && cp "$T/$f" "$OUT/logs/"
 done
 

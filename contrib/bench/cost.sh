@@ -74,14 +74,16 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 base=${BENCH_PORT:-18460}
 for try in $(seq 20); do
 	ok=1
-	for i in 0 1 2 3; do port_busy $((base + i)) && ok=0; done
+	for i in 0 1 2 3 4; do port_busy $((base + i)) && ok=0; done
 	[ "$ok" = 1 ] && break
 	base=$((base + 10))
 done
-[ "$ok" = 1 ] || die "no four free loopback ports from ${BENCH_PORT:-18460}"
+[ "$ok" = 1 ] || die "no five free loopback ports from ${BENCH_PORT:-18460}"
 OPORT=$base
+OMPORT=$((base + 4)) # the origin's sendfile-off server, unused here
 
-sed -e "s|@T@|$T|g" -e "s|@ORIGIN_PORT@|$OPORT|g" -e "s|@NOFILE@|4096|g" \
+sed -e "s|@T@|$T|g" -e "s|@ORIGIN_PORT@|$OPORT|g" \
+	-e "s|@ORIGIN_MEM_PORT@|$OMPORT|g" -e "s|@NOFILE@|4096|g" \
 	-e "s|@WORKER_CONNS@|4096|g" "$HERE/origin.conf.in" >"$T/origin.conf"
 head -c 16384 /dev/zero | tr '\0' 'b' >"$T/www/16k"
 head -c 1048576 /dev/zero | tr '\0' 'B' >"$T/www/1m"

@@ -4,18 +4,27 @@
 usage: report.py OUTDIR
 
 Reads OUTDIR/raw.tsv (run, metric, target, value) and OUTDIR/meta (key=value);
-writes OUTDIR/results.md, OUTDIR/ratios.dat, OUTDIR/abs.dat and
-OUTDIR/labels.gp (read by chart.gp).
+writes OUTDIR/results.md, OUTDIR/ratios.dat, OUTDIR/abs.dat, OUTDIR/grid.dat
+and OUTDIR/labels.gp (read by chart.gp).
 
 Every cell is the median over runs, with (min-max) when there are several.
 Ratios sluice/nginx and sluice/haproxy are taken within each run (the
-proxies of one run saw the same machine), then summarised the same way.
+proxies of one run saw the same machine), then summarised the same way;
+in the grid tables the ratio shown is that of the medians, with the min-max
+of the per-run ratios. The floor rows take each server's own cost within
+each run (sluice - floor, nginx proxy - origin), then summarise it.
 """
 import os
 import statistics
 import sys
 
-TARGETS = ["origin", "sluice", "nginx", "haproxy"]
+TARGETS = ["origin", "floor", "sluice", "nginx", "haproxy"]
+PROXIES = ["sluice", "nginx", "haproxy"]
+SIZES = {"16k": "16 KiB", "1m": "1 MiB", "16m": "16 MiB"}
+MODES = {
+    "mem": "origin `mem`: sendfile off, the body copied through nginx's buffers and written with writev",
+    "file": "origin `file`: sendfile from the page cache",
+}
 
 
 def k(v):
@@ -96,10 +105,113 @@ def values(data, metric, target):
     return [v for vs in data.get((metric, target), {}).values() for v in vs]
 
 
-def ratios(data, metric, other):
-    a = {r: statistics.mean(vs) for r, vs in data.get((metric, "sluice"), {}).items()}
-    b = {r: statistics.mean(vs) for r, vs in data.get((metric, other), {}).items()}
+def per_run(data, metric, target):
+    return {r: statistics.mean(vs) for r, vs in data.get((metric, target), {}).items()}
+
+
+def ratios(data, metric, other, num="sluice"):
+    a = per_run(data, metric, num)
+    b = per_run(data, metric, other)
     return [a[r] / b[r] for r in sorted(a) if r in b and b[r] > 0]
+
+
+def diffs(data, metric, a, b):
+    x = per_run(data, metric, a)
+    y = per_run(data, metric, b)
+    return [x[r] - y[r] for r in sorted(x) if r in y]
+
+
+def floor_rows(data, meta, runs):
+    """The own-cost table: per request (cpu_ka) and per idle connection."""
+    rows = [
+        ("bare evhttp (the floor)", lambda m: values(data, m, "floor")),
+        ("sluice", lambda m: values(data, m, "sluice")),
+        ("**sluice's own** (sluice − evhttp)", lambda m: diffs(data, m, "sluice", "floor")),
+        ("nginx serving (the origin, directly)", lambda m: values(data, m, "origin")),
+        ("nginx proxy", lambda m: values(data, m, "nginx")),
+        ("**nginx's own** (nginx proxy − nginx serving)", lambda m: diffs(data, m, "nginx", "origin")),
+    ]
+    md = [f"| per request ({meta.get('conns', '?')} keep-alive conns, small body) "
+          f"and per idle connection ({meta.get('idle_conns', '?')} conns) | "
+          "CPU µs per request ↓ | KiB per idle connection ↓ |",
+          "|---|--:|--:|"]
+    for label, get in rows:
+        md.append(f"| {label} | {cell(summary(get('cpu_ka')), f1, runs)} | "
+                  f"{cell(summary(get('rss_conn')), f2, runs)} |")
+    return md
+
+
+def grid_ratio(data, metric, other):
+    """(ratio of the medians of sluice and other, min, max of per-run ratios)."""
+    a = summary(values(data, metric, "sluice"))
+    b = summary(values(data, metric, other))
+    if a is None or b is None or b[0] <= 0:
+        return None
+    rs = ratios(data, metric, other) or [a[0] / b[0]]
+    return a[0] / b[0], min(rs), max(rs)
+
+
+def grid_cell(data, metric, other, runs):
+    """The ratio as text, and its value (None when there is none)."""
+    r = grid_ratio(data, metric, other)
+    if r is None:
+        return "—", None
+    # below 1.0 but shown as 1.00 would read as parity next to its mark
+    txt = f"{r[0]:.3f}" if r[0] < 1.0 <= round(r[0], 2) else f2(r[0])
+    if runs > 1:
+        txt += f" ({f2(r[1])}–{f2(r[2])})"
+    return txt, r[0]
+
+
+def grid_chart(data, meta):
+    """grid.dat rows: label, s/nginx med min max, s/haproxy med min max."""
+    rows = []
+    for mode in meta.get("grid_modes", "").split():
+        for z in meta.get("grid_sizes", "").split():
+            for c in meta.get("grid_conns", "").split():
+                key = f"grid_{mode}_{z}_{c}"
+                vals = []
+                for other in ("nginx", "haproxy"):
+                    r = grid_ratio(data, key, other)
+                    vals += list(r) if r else ["NaN"] * 3
+                rows.append(f'"{mode} {z} x{c}" ' + " ".join(str(v) for v in vals))
+    return rows
+
+
+def grid_tables(data, meta, runs):
+    """One table per origin mode: rows size x conns, MB/s and ratios."""
+    modes = meta.get("grid_modes", "").split()
+    sizes = meta.get("grid_sizes", "").split()
+    conns = meta.get("grid_conns", "").split()
+    ceiling = meta.get("grid_ceiling") == "1"
+    cols = (["origin"] if ceiling else []) + PROXIES
+    md = []
+    for mode in modes:
+        head = ["size", "conns"] + [f"{t} MB/s" + (" (ceiling)" if t == "origin" else "") for t in cols]
+        head += ["sluice/nginx", "sluice/haproxy"]
+        md.append(f"**Grid, {MODES.get(mode, mode)}.** MB/s, {meta.get('grid_seconds', '?')} s per cell; "
+                  "✗: sluice/nginx < 1.0.")
+        md.append("")
+        md.append("| " + " | ".join(head) + " |")
+        md.append("|" + "|".join(["---", "--:"] + ["--:"] * (len(head) - 2)) + "|")
+        n = worse = 0
+        for z in sizes:
+            for c in conns:
+                key = f"grid_{mode}_{z}_{c}"
+                row = [SIZES.get(z, z), c]
+                row += [cell(summary(values(data, key, t)), f0, runs) for t in cols]
+                vs_nginx, r = grid_cell(data, key, "nginx", runs)
+                if r is not None:
+                    n += 1
+                    if r < 1.0:
+                        worse += 1
+                        vs_nginx = f"**{vs_nginx}** ✗"
+                row += [vs_nginx, grid_cell(data, key, "haproxy", runs)[0]]
+                md.append("| " + " | ".join(row) + " |")
+        md.append("")
+        md.append(f"sluice ≥ nginx in {n - worse} of {n} cells ({mode}).")
+        md.append("")
+    return md
 
 
 def main():
@@ -116,6 +228,8 @@ def main():
 
     rows, ratio_rows, abs_blocks, titles, better = [], [], [], [], []
     for key, label, short, dirn, fmt, chart in METRICS:
+        if key == "big_mbs" and meta.get("grid") != "0":
+            label += " (the grid has it for every size)"
         label = label.format(**fill)
         arrow = {"hi": "↑", "lo": "↓"}.get(dirn, "")
         cells = [cell(summary(values(data, key, t)), fmt, runs if key != "other_cpu" else 2)
@@ -147,7 +261,14 @@ def main():
         f.write("\n".join(ratio_rows) + "\n")
     with open(os.path.join(out, "abs.dat"), "w") as f:
         f.write("\n\n\n".join(abs_blocks) + "\n")
+    grid = grid_chart(data, meta) if meta.get("grid") != "0" else []
+    with open(os.path.join(out, "grid.dat"), "w") as f:
+        f.write("# cell  s/nginx med min max  s/haproxy med min max\n")
+        f.write("\n".join(grid) + "\n")
     with open(os.path.join(out, "labels.gp"), "w") as f:
+        f.write(f"GRID_N = {len(grid)}\n")
+        f.write(f'GRID_TITLE = "grid: sluice / other, MB/s per cell (origin mode, size x conns), '
+                f'{meta.get("grid_seconds", "?")} s per cell.  Above 1 favours sluice."\n')
         f.write(f"N = {len(titles)}\narray TITLE[N]\n")
         for i, t in enumerate(titles, 1):
             f.write(f'TITLE[{i}] = "{t}"\n')
@@ -158,6 +279,7 @@ def main():
     reloads = {t: meta.get(f"reloads_{t}", "0") for t in TARGETS[1:]}
     errlog = {t: meta.get(f"errlog_{t}", "0") for t in TARGETS}
     spread = f"median (min–max) over {runs} runs" if runs > 1 else "one run (set BENCH_RUNS for a spread)"
+    over = f"median (min–max) over {runs} runs" if runs > 1 else "one run"
     md = []
     md.append(f"# sluice vs nginx vs HAProxy — {meta.get('date', '')}")
     md.append("")
@@ -169,16 +291,34 @@ def main():
               "↑: higher is better (a ratio > 1 favours sluice); ↓: lower is better (a ratio < 1 favours sluice). "
               "On this shared machine ratios matter, absolute numbers do not.")
     md.append("")
-    md.append("| figure | | origin (ceiling) | sluice | nginx | haproxy | sluice/nginx | sluice/haproxy |")
-    md.append("|---|:-:|--:|--:|--:|--:|--:|--:|")
+    md.append("| figure | | origin (ceiling) | floor (bare evhttp) | sluice | nginx | haproxy | "
+              "sluice/nginx | sluice/haproxy |")
+    md.append("|---|:-:|--:|--:|--:|--:|--:|--:|--:|")
     md.extend(rows)
     md.append("")
+    md.append(f"## The floor: sluice's own cost beside nginx's ({over})")
+    md.append("")
+    md.append("The floor is a bare libevent evhttp server (contrib/bench/floor.c, "
+              f"libevent {meta.get('v_libevent', '?')}) answering like the origin from memory, measured directly; "
+              "nginx serving is the origin measured directly. Each own cost is taken within each run, "
+              "then summarised: what the proxy adds above the HTTP server it is built on.")
+    md.append("")
+    md.extend(floor_rows(data, meta, runs))
+    md.append("")
+    if meta.get("grid") != "0":
+        md.append(f"## Large responses: the grid ({over})")
+        md.append("")
+        md.extend(grid_tables(data, meta, runs))
     md.append(f"Setup: the load generator (wrk -t1, and the idle-connection client) runs on CPU {meta.get('cpu_load')}; "
-              f"each proxy on CPU {meta.get('cpu_proxy')}, alone. The origin (nginx, 1 worker, bodies from memory) "
+              f"each proxy on CPU {meta.get('cpu_proxy')}, alone. The origin (nginx, 1 worker; /small from memory, "
+              "the other bodies files in the page cache; the grid's `mem` mode is a second server of it "
+              "with sendfile off) "
               f"shares CPU {meta.get('cpu_load')} with wrk while a proxy is measured, and is moved to CPU "
               f"{meta.get('cpu_proxy')} when measured directly, so the measured server always has a CPU to itself. "
               "All proxies: 1 worker/thread, upstream keep-alive pool of 64, no access log. "
-              "The origin column is that nginx served directly (no proxy hop): a ceiling, not a competitor.")
+              "The origin column is that nginx served directly (no proxy hop): a ceiling, not a competitor. "
+              f"The floor column is a bare evhttp server on CPU {meta.get('cpu_proxy')}, measured directly: "
+              "what libevent's HTTP layer alone does, not a proxy (so not in the reload figure or the grid).")
     md.append("")
     md.append(f"1. wrk is closed-loop and wrk2 is not packaged in Debian, so the offered rate is approximated: "
               f"{meta.get('lat_conns')} connections, each pausing {meta.get('lat_pause_ms')} ms after every response "
@@ -190,8 +330,9 @@ def main():
               "so it is the figure least disturbed by other load on the machine.")
     md.append("3. VmRSS summed over the server's processes, before and after opening the idle connections "
               "(each sent one request and read the response), divided by the number of connections. "
-              "Each proxy is restarted (and warmed up for 1 s) just before, because memory freed by "
-              "earlier connections stays in the process and would hide the growth.")
+              "Each server, the origin and the floor included, is restarted (and warmed up for 1 s) just "
+              "before, because memory freed by earlier connections stays in the process and would hide "
+              "the growth.")
     md.append("4. Reloads: sluice SIGHUP; nginx SIGHUP to the master (= `nginx -s reload`); "
               "HAProxy in master-worker mode (-W), SIGUSR2 to the master. "
               f"Reloads sent: sluice {reloads['sluice']}, nginx {reloads['nginx']}, haproxy {reloads['haproxy']}.")

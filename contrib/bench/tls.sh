@@ -175,16 +175,17 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 base=${BENCH_TLS_PORT:-18470}
 for _ in $(seq 20); do
 	ok=1
-	for i in 0 1 2 3 4; do port_busy $((base + i)) && ok=0; done
+	for i in 0 1 2 3 4 5; do port_busy $((base + i)) && ok=0; done
 	[ "$ok" = 1 ] && break
 	base=$((base + 10))
 done
-[ "$ok" = 1 ] || die "no five free loopback ports found from ${BENCH_TLS_PORT:-18470}"
+[ "$ok" = 1 ] || die "no six free loopback ports found from ${BENCH_TLS_PORT:-18470}"
 PORT[origin]=$base
 PORT[sluice:ecdsa]=$((base + 1))
 PORT[sluice:rsa]=$((base + 2))
 PORT[nginx:ecdsa]=$((base + 3))
 PORT[nginx:rsa]=$((base + 4))
+PORT[origin:mem]=$((base + 5)) # the origin's sendfile-off server, unused here
 
 # Throwaway self-signed certificates for localhost / 127.0.0.1 (both types are
 # always made: the configs name both; RSA-2048 key generation takes ~0.1 s).
@@ -201,6 +202,7 @@ gen_cert rsa -newkey rsa:2048
 
 render() { # template target output
 	sed -e "s|@T@|$T|g" -e "s|@ORIGIN_PORT@|${PORT[origin]}|g" \
+		-e "s|@ORIGIN_MEM_PORT@|${PORT[origin:mem]}|g" \
 		-e "s|@PORT_ECDSA@|${PORT[$2:ecdsa]:-}|g" -e "s|@PORT_RSA@|${PORT[$2:rsa]:-}|g" \
 		-e "s|@NOFILE@|$NOFILE|g" -e "s|@WORKER_CONNS@|$WORKER_CONNS|g" \
 		"$HERE/$1" >"$T/$3" || die "cannot render $1"
