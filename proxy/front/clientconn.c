@@ -3,7 +3,6 @@
  * pointer.
  */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +89,7 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 
 /*
  * Fill in the peer address (behind a PROXY header, the client it names)
- * and turn off Nagle for a new connection.
+ * and the client certificate. (Nagle is off from the listening socket.)
  */
 static void
 clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
@@ -101,8 +100,6 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
 	char		*addr = NULL, subject[1024];
 	char		 fp[TLS_FINGERPRINT_LEN + 1];
 	ev_uint16_t	 port = 0;
-	int		 one = 1;
-	evutil_socket_t	 fd;
 
 	evhttp_connection_get_peer(evcon, &addr, &port);
 	snprintf(c->ip, sizeof(c->ip), "%s", addr != NULL ? addr : "-");
@@ -120,9 +117,6 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
 		c->tls_subject = strdup(subject);
 		c->tls_fp = strdup(fp);
 	}
-	fd = bufferevent_getfd(bev);
-	if (fd != -1)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 /*
