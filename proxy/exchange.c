@@ -168,7 +168,7 @@ static void	exchange_up_upgraded(void *);
 static void	exchange_tunnel_done(void *, enum tunnel_end);
 static void	exchange_cut(struct exchange *, enum exchange_who);
 static void	exchange_write_now(struct exchange *);
-static void	exchange_client_watch(struct exchange *, uint64_t);
+static void	exchange_client_watch(struct exchange *);
 static int	exchange_send(struct exchange *);
 static int	exchange_rebuild(struct exchange *);
 
@@ -2015,7 +2015,7 @@ exchange_forward(struct exchange *ex)
 		exchange_term(ex, EXCHANGE_WHO_SERVER, EXCHANGE_PHASE_CONNECT);
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
 	} else
-		exchange_client_watch(ex, ex->gl->conf->max_header_size);
+		exchange_client_watch(ex);
 }
 
 /* The exchange waited queue_timeout in the queue. */
@@ -2069,7 +2069,7 @@ exchange_queue(struct exchange *ex)
 		    EXCHANGE_WHO_PROXY, 0);
 		return;
 	}
-	exchange_client_watch(ex, ex->gl->conf->max_header_size);
+	exchange_client_watch(ex);
 }
 
 /*
@@ -2259,16 +2259,15 @@ exchange_client_event_cb(struct bufferevent *bev, short what, void *arg)
  * does not read it then, so a client that leaves would go unnoticed until
  * the upstream answers (like nginx, a close then cancels the upstream
  * request). Bytes the client sends meanwhile (a pipelined request) stay
- * buffered, bounded by a read watermark past the largest request head;
+ * buffered, bounded by the read watermark exchange_start set;
  * evhttp installs its own callbacks again when the response starts.
  */
 static void
-exchange_client_watch(struct exchange *ex, uint64_t max_header)
+exchange_client_watch(struct exchange *ex)
 {
 	struct bufferevent	*bev = evhttp_connection_get_bufferevent(
 				    evhttp_request_get_connection(ex->req));
 
-	bufferevent_setwatermark(bev, EV_READ, 0, (size_t)max_header + 16384);
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	bufferevent_setcb(bev, NULL, NULL, exchange_client_event_cb, ex);
 	bufferevent_enable(bev, EV_READ);

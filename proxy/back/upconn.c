@@ -467,14 +467,14 @@ upconn_connect(struct upconn *uc)
 static void	upconn_write_cb(struct bufferevent *, void *);
 
 /*
- * Write the request at once instead of waiting for the loop to report a
- * pooled connection writable (it nearly always is): when it all goes, the
- * write interest added and dropped within this loop turn costs no
- * epoll_ctl (the changelist cancels the pair). What does not go, or an
- * error, is left to the bufferevent. Plain TCP only: TLS writes go
- * through OpenSSL.
+ * Write the request of a reused connection at once instead of waiting
+ * for the loop to report it writable (it nearly always is). When it all
+ * goes, the request is out without the write event ever being added
+ * (nor its timer), and 1 is returned; what does not go, or an error, is
+ * left to the bufferevent (0). Plain TCP only: TLS writes go through
+ * OpenSSL.
  */
-static void
+static int
 upconn_write_now(struct upconn *uc)
 {
 	struct evbuffer	*out = bufferevent_get_output(uc->bev);
@@ -483,7 +483,7 @@ upconn_write_now(struct upconn *uc)
 	ssize_t		 n = 1;
 
 	if (fd == -1 || bufferevent_openssl_get_ssl(uc->bev) != NULL)
-		return;
+		return 0;
 	/* a socket bufferevent keeps its output's start frozen but for
 	 * its own writes; this is one */
 	evbuffer_unfreeze(out, 1);
@@ -491,9 +491,9 @@ upconn_write_now(struct upconn *uc)
 		n = evbuffer_write(out, fd);
 	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
-		return;
-	bufferevent_disable(uc->bev, EV_WRITE);
+		return 0;
 	upconn_write_cb(uc->bev, uc);
+	return 1;
 }
 
 /* See upconn.h. */
@@ -525,10 +525,11 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 		return upconn_connect(uc);
 	/* reused: no read timeout until the request is out */
 	upconn_set_state(uc, UPCONN_HEAD);
+	if (upconn_write_now(uc))
+		return 0;
 	bufferevent_set_timeouts(uc->bev, NULL,
 	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
 	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
-	upconn_write_now(uc);
 	return 0;
 }
 
@@ -995,7 +996,8 @@ upconn_write_cb(struct bufferevent *bev, void *arg)
 	uc->sent = 1;
 	bufferevent_set_timeouts(bev,
 	    upconn_tv(uc, &server_local(uc->srv)->set.read_timeout), NULL);
-	if (!uc->paused)
+	/* (set_timeouts re-armed a read already on) */
+	if (!uc->paused && !(bufferevent_get_enabled(bev) & EV_READ))
 		bufferevent_enable(bev, EV_READ);
 }
 
@@ -1152,7 +1154,9 @@ upconn_pool_put(struct upconn *uc)
 	tv = sluice_tv(ms);
 	uc->idle_until = uc->idle_since + ms;
 	bufferevent_set_timeouts(uc->bev, &tv, NULL);
-	bufferevent_enable(uc->bev, EV_READ);
+	/* (set_timeouts re-armed a read already on) */
+	if (!(bufferevent_get_enabled(uc->bev) & EV_READ))
+		bufferevent_enable(uc->bev, EV_READ);
 	TAILQ_INSERT_HEAD(&loc->idle, uc, entry);
 	SLUICE_INC(&loc->nidle);
 }
