@@ -492,6 +492,11 @@ upconn_write_now(struct upconn *uc)
 	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		return 0;
+	/* writing stays enabled after a connection's first request, and
+	 * adding the request to the output then added the write event:
+	 * taken away in the same loop turn, it costs no epoll_ctl */
+	if (bufferevent_get_enabled(uc->bev) & EV_WRITE)
+		bufferevent_disable(uc->bev, EV_WRITE);
 	upconn_write_cb(uc->bev, uc);
 	return 1;
 }
