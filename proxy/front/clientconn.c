@@ -82,6 +82,7 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 	c->magic = 0;
 	free(c->tls_subject);
 	free(c->tls_fp);
+	free(c->proxy_ip);
 	free(c);
 	if (close_cb != NULL)
 		close_cb();
@@ -102,12 +103,19 @@ clientconn_init(struct clientconn *c, struct evhttp_connection *evcon,
 	ev_uint16_t	 port = 0;
 
 	evhttp_connection_get_peer(evcon, &addr, &port);
-	snprintf(c->ip, sizeof(c->ip), "%s", addr != NULL ? addr : "-");
+	c->ip = addr != NULL ? addr : "-";
 	c->port = port;
 	bev = evhttp_connection_get_bufferevent(evcon);
 	/* behind a PROXY header, the client is the one it names */
-	if (proxy && proxyhdr_client(bev, c->ip, &c->port))
-		c->from_proxy = 1;
+	if (proxy && (c->proxy_ip = malloc(INET6_ADDRSTRLEN)) != NULL) {
+		if (proxyhdr_client(bev, c->proxy_ip, &c->port)) {
+			c->ip = c->proxy_ip;
+			c->from_proxy = 1;
+		} else {
+			free(c->proxy_ip);
+			c->proxy_ip = NULL;
+		}
+	}
 	c->tls = (ssl = bufferevent_openssl_get_ssl(bev)) != NULL;
 	/* the handshake is over: a client certificate is there now */
 	/* two allocations, on the few connections with a certificate

@@ -41,8 +41,12 @@ struct clientconn {
 	char				*tls_fp; /* its SHA-256 in hex;
 						 * NULL: none */
 	TAILQ_ENTRY(clientconn)		 entry;
+	const char			*ip;	/* the peer's address: evhttp's
+						 * copy (it lives as long),
+						 * or proxy_ip */
+	char				*proxy_ip; /* a PROXY header's;
+						 * NULL: none */
 	uint16_t			 port;
-	char				 ip[INET6_ADDRSTRLEN];
 };
 
 TAILQ_HEAD(clientconn_list, clientconn);
