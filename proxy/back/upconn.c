@@ -42,7 +42,9 @@ _Static_assert(CONF_RESP_HEADERS_MAX == HTTP1_MAX_HEADERS,
 #define UPCONN_CHUNK_SIZE_MAX	32
 #define UPCONN_MAX_LINE		(UPCONN_CHUNK_SIZE_MAX + 4096)
 #define UPCONN_PEEK_MS		200	/* idle longer: check at reuse */
-#define UPCONN_READ_MAX		(64 * 1024)	/* one read of ours */
+#define UPCONN_READ_MAX		(256 * 1024)	/* one read of ours: a
+						 * client write's worth
+						 * (LISTENER_MAX_WRITE) */
 
 enum upconn_state {
 	UPCONN_NEW = 0,		/* not connected yet */
@@ -65,6 +67,13 @@ struct upconn {
 	unsigned		 magic;
 	struct server		*srv;		/* referenced */
 	struct bufferevent	*bev;
+	struct event		*rev;		/* plain TCP: reads (see
+						 * upconn_rev_cb); NULL: TLS,
+						 * or not connected yet */
+	struct timeval		 rtv;		/* its timeout ... */
+	int			 has_rtv;	/* ... when set */
+	int			 drained;	/* its last read took all
+						 * there was */
 	enum upconn_state	 state;
 	const struct upconn_cbs	*cbs;		/* NULL once released */
 	void			*arg;
@@ -124,10 +133,165 @@ upconn_set_state(struct upconn *uc, enum upconn_state st)
 	uc->state = st;
 }
 
+/*
+ * Reading a plain TCP connection is sluice's own, not the bufferevent's:
+ * libevent asks the kernel how much is there (an ioctl) before every
+ * read and then reads at most 4 KiB of it, so each readable event cost
+ * three system calls where one readv does (UPCONN_READ_MAX at once).
+ * The bufferevent still writes, connects and holds the input buffer, and
+ * its callbacks stay the ones called: upconn_rev_cb reads into its input
+ * and calls them as it would (read, or the event with READING and EOF,
+ * ERROR or TIMEOUT), so the rest of this file reads the same either way.
+ * A TLS connection reads through OpenSSL's bufferevent as before. These
+ * helpers are the one place that knows which.
+ */
+
+/* Reading on or off. */
+static void
+upconn_reading(struct upconn *uc, int on)
+{
+	if (uc->rev == NULL)
+		on ? bufferevent_enable(uc->bev, EV_READ) :
+		    bufferevent_disable(uc->bev, EV_READ);
+	else if (on)
+		event_add(uc->rev, uc->has_rtv ? &uc->rtv : NULL);
+	else
+		event_del(uc->rev);
+}
+
+/* 1 when reading is on. */
+static int
+upconn_is_reading(const struct upconn *uc)
+{
+	if (uc->rev == NULL)
+		return (bufferevent_get_enabled(uc->bev) & EV_READ) != 0;
+	return event_pending(uc->rev, EV_READ, NULL) != 0;
+}
+
+/* Both directions off. */
+static void
+upconn_quiet(struct upconn *uc)
+{
+	upconn_reading(uc, 0);
+	bufferevent_disable(uc->bev, EV_WRITE);
+}
+
+/* The read and write timeouts (NULL: none), re-armed where they run. */
+static void
+upconn_timeouts(struct upconn *uc, const struct timeval *r,
+    const struct timeval *w)
+{
+	if (uc->rev == NULL) {
+		bufferevent_set_timeouts(uc->bev, r, w);
+		return;
+	}
+	bufferevent_set_timeouts(uc->bev, NULL, w);
+	if ((uc->has_rtv = r != NULL))
+		uc->rtv = *r;
+	if (!event_pending(uc->rev, EV_READ, NULL))
+		return;
+	if (r != NULL)
+		event_add(uc->rev, r);
+	else
+		event_remove_timer(uc->rev);
+}
+
+#define UPCONN_READ_HEAD	(16 * 1024)	/* a first read, before the
+						 * head says what comes */
+
+/*
+ * How much one read asks for: what the body still owes, at most
+ * UPCONN_READ_MAX (less than that: chains are allocated in powers of
+ * two, their header included); 16 KiB while the head is awaited or the
+ * connection idles (most heads and small bodies fit; a longer body is
+ * read on with its size known). Without libevent's FIONREAD a read sizes
+ * its buffer by this, so a small response does not get a large one.
+ */
+static size_t
+upconn_read_want(const struct upconn *uc)
+{
+	size_t	want = UPCONN_READ_MAX - 512, have;
+
+	if (uc->state != UPCONN_BODY)
+		return UPCONN_READ_HEAD;
+	if (uc->framing == HTTP1_FRAMING_LENGTH) {
+		have = evbuffer_get_length(bufferevent_get_input(uc->bev));
+		if (have < uc->remaining && uc->remaining - have < want)
+			want = uc->remaining - have;
+	}
+	return want;
+}
+
+/*
+ * A plain connection is readable, or its read timeout passed: read what
+ * is there into the bufferevent's input and call its callbacks as the
+ * bufferevent would have.
+ */
+static void
+upconn_rev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct upconn		*uc = arg;
+	struct bufferevent	*bev = uc->bev;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v[2];
+	struct iovec		 iov[2];
+	bufferevent_data_cb	 readcb;
+	bufferevent_event_cb	 eventcb;
+	void			*cbarg;
+	ssize_t			 n = -1;
+	size_t			 left;
+	int			 i, nv;
+
+	bufferevent_getcb(bev, &readcb, NULL, &eventcb, &cbarg);
+	if (what & EV_TIMEOUT) {
+		event_del(uc->rev);
+		if (eventcb != NULL)
+			eventcb(bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT,
+			    cbarg);
+		return;
+	}
+	/* the input's end is frozen but for the bufferevent's own reads;
+	 * this is one */
+	evbuffer_unfreeze(in, 0);
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)upconn_read_want(uc),
+	    v, 2)) > 0) {
+		for (i = 0; i < nv; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+		}
+		n = readv(fd, iov, nv);
+		left = n > 0 ? (size_t)n : 0;
+		uc->drained = 1;
+		for (i = 0; i < nv; i++) {
+			if (v[i].iov_len > left) {
+				v[i].iov_len = left;
+			} else if (i == nv - 1)
+				uc->drained = 0;	/* it filled the room */
+			left -= v[i].iov_len;
+		}
+		evbuffer_commit_space(in, v, nv);
+	}
+	evbuffer_freeze(in, 0);
+	if (n > 0) {
+		if (readcb != NULL)
+			readcb(bev, cbarg);
+		return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	event_del(uc->rev);
+	if (eventcb != NULL)
+		eventcb(bev, BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF :
+		    BEV_EVENT_ERROR), cbarg);
+}
+
 /* Free the connection now: socket, buffers, server reference. */
 static void
 upconn_free(struct upconn *uc)
 {
+	if (uc->rev != NULL)
+		event_free(uc->rev);
 	if (uc->bev != NULL)
 		bufferevent_free(uc->bev);
 	if (uc->body != NULL)
@@ -146,7 +310,7 @@ upconn_destroy(struct upconn *uc)
 	if (uc->depth > 0) {
 		uc->zombie = 1;
 		if (uc->bev != NULL)
-			bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+			upconn_quiet(uc);
 		return;
 	}
 	upconn_free(uc);
@@ -221,7 +385,7 @@ static void
 upconn_unpool(struct upconn *uc, uint64_t now)
 {
 	if (now + UPCONN_TIMER_SLACK_MS >= uc->idle_until)
-		bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+		upconn_quiet(uc);
 	bufferevent_setcb(uc->bev, NULL, NULL, NULL, NULL);
 	uc->taken_idle = now - uc->idle_since;
 }
@@ -446,7 +610,7 @@ upconn_connect(struct upconn *uc)
 	struct server	*srv = uc->srv;
 
 	/* both directions: a TLS handshake reads too */
-	bufferevent_set_timeouts(uc->bev,
+	upconn_timeouts(uc,
 	    upconn_tv(uc, &server_local(srv)->set.connect_timeout),
 	    upconn_tv(uc, &server_local(srv)->set.connect_timeout));
 	upconn_set_state(uc, UPCONN_CONNECTING);
@@ -461,6 +625,13 @@ upconn_connect(struct upconn *uc)
 	 * process must not inherit our upstream connections */
 	if (bufferevent_getfd(uc->bev) != -1)
 		fcntl(bufferevent_getfd(uc->bev), F_SETFD, FD_CLOEXEC);
+	if (bufferevent_openssl_get_ssl(uc->bev) == NULL &&
+	    (uc->rev = event_new(sluice_base, bufferevent_getfd(uc->bev),
+	    EV_READ | EV_PERSIST, upconn_rev_cb, uc)) == NULL) {
+		log_warn("server %s/%s: out of memory", srv->upstream,
+		    srv->name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -532,9 +703,10 @@ upconn_request(struct upconn *uc, struct evbuffer *req, int flags,
 	upconn_set_state(uc, UPCONN_HEAD);
 	if (upconn_write_now(uc))
 		return 0;
-	bufferevent_set_timeouts(uc->bev, NULL,
+	upconn_timeouts(uc, NULL,
 	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
-	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	upconn_reading(uc, 1);
+	bufferevent_enable(uc->bev, EV_WRITE);
 	return 0;
 }
 
@@ -545,7 +717,7 @@ upconn_fail(struct upconn *uc, enum upconn_error err, const char *why)
 	const struct upconn_cbs	*cbs = uc->cbs;
 
 	upconn_set_state(uc, UPCONN_FAILED);
-	bufferevent_disable(uc->bev, EV_READ | EV_WRITE);
+	upconn_quiet(uc);
 	if (cbs != NULL)
 		cbs->error(uc->arg, err, why);
 }
@@ -640,6 +812,11 @@ upconn_detach(struct upconn *uc)
 
 	SLUICE_MAGIC_CHECK(uc, UPCONN_MAGIC);
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	/* the tunnel reads through the bufferevent */
+	if (uc->rev != NULL) {
+		event_free(uc->rev);
+		uc->rev = NULL;
+	}
 	uc->bev = NULL;
 	TAILQ_REMOVE(&server_local(srv)->busy, uc, entry);
 	SLUICE_DEC(&server_local(srv)->nbusy);
@@ -902,14 +1079,14 @@ upconn_process(struct upconn *uc)
 }
 
 /*
- * Take what else the socket holds in one large read. libevent 2.1 reads
- * a socket at most 4 KiB at a time (EVBUFFER_MAX_READ, each read after a
- * FIONREAD ioctl), whatever bufferevent_set_max_single_read says, so a
- * 1 MiB body would cost 256 reads, ioctls and loop turns. A read never
- * asks for more than the body still owes, so a small response does not
- * get a large buffer. An EOF or error is noted as the bufferevent would
- * (reading again would see a reset as a plain EOF). Plain TCP only: TLS
- * reads go through OpenSSL. 1 when there is something to process.
+ * Take what else the socket holds in one large read: upconn_rev_cb's
+ * read of this loop turn filled its room (16 KiB before the head was
+ * read, when it did not yet know how much the body owes), so more may be
+ * there. A read never asks for more than the body still owes, so a small
+ * response does not get a large buffer. An EOF or error is noted as the
+ * bufferevent would (reading again would see a reset as a plain EOF).
+ * Plain TCP only: TLS reads go through OpenSSL. 1 when there is
+ * something to process.
  */
 static int
 upconn_read_more(struct upconn *uc)
@@ -922,7 +1099,9 @@ upconn_read_more(struct upconn *uc)
 	size_t			 want, have, left;
 	int			 i, nv;
 
+	/* (a plain connection's own read of this loop turn left nothing) */
 	if (uc->zombie || uc->cbs == NULL || uc->paused || uc->pending ||
+	    (uc->rev != NULL && uc->drained) ||
 	    (uc->state != UPCONN_HEAD && uc->state != UPCONN_BODY) ||
 	    (fd = bufferevent_getfd(uc->bev)) == -1 ||
 	    bufferevent_openssl_get_ssl(uc->bev) != NULL)
@@ -965,7 +1144,7 @@ upconn_read_more(struct upconn *uc)
 	/* acted on by upconn_process once the bytes before it are out */
 	uc->pending = BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF :
 	    BEV_EVENT_ERROR);
-	bufferevent_disable(uc->bev, EV_READ);
+	upconn_reading(uc, 0);
 	return 1;
 }
 
@@ -979,7 +1158,7 @@ upconn_read_cb(struct bufferevent *bev, void *arg)
 	uc->started = 1;
 	if (uc->state == UPCONN_DONE) {	/* bytes past the response */
 		uc->keep_alive = 0;
-		bufferevent_disable(bev, EV_READ);
+		upconn_reading(uc, 0);
 	} else {
 		/* the head first: it tells how much more to read */
 		upconn_process(uc);
@@ -999,11 +1178,11 @@ upconn_write_cb(struct bufferevent *bev, void *arg)
 	if (uc->sent || uc->state == UPCONN_FAILED)
 		return;
 	uc->sent = 1;
-	bufferevent_set_timeouts(bev,
+	upconn_timeouts(uc,
 	    upconn_tv(uc, &server_local(uc->srv)->set.read_timeout), NULL);
-	/* (set_timeouts re-armed a read already on) */
-	if (!uc->paused && !(bufferevent_get_enabled(bev) & EV_READ))
-		bufferevent_enable(bev, EV_READ);
+	/* (the timeouts re-armed a read already on) */
+	if (!uc->paused && !upconn_is_reading(uc))
+		upconn_reading(uc, 1);
 }
 
 /* The TCP handshake finished: send the request. */
@@ -1015,9 +1194,10 @@ upconn_connected(struct upconn *uc)
 	setsockopt(bufferevent_getfd(uc->bev), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one));
 	upconn_set_state(uc, UPCONN_HEAD);
-	bufferevent_set_timeouts(uc->bev, NULL,
+	upconn_timeouts(uc, NULL,
 	    upconn_tv(uc, &server_local(uc->srv)->set.write_timeout));
-	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	upconn_reading(uc, 1);
+	bufferevent_enable(uc->bev, EV_WRITE);
 }
 
 /* Map a bufferevent event to an error, or to the end of the body. */
@@ -1086,7 +1266,7 @@ void
 upconn_pause(struct upconn *uc)
 {
 	uc->paused = 1;
-	bufferevent_disable(uc->bev, EV_READ);
+	upconn_reading(uc, 0);
 }
 
 /* See upconn.h. Buffered input is processed from the loop, not here. */
@@ -1101,7 +1281,7 @@ upconn_resume(struct upconn *uc)
 	/* a close already seen is kept: reading again would see a reset
 	 * as a plain EOF */
 	if (uc->sent && !uc->pending)
-		bufferevent_enable(uc->bev, EV_READ);
+		upconn_reading(uc, 1);
 	if (evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0 ||
 	    uc->pending)
 		bufferevent_trigger(uc->bev, EV_READ,
@@ -1158,10 +1338,10 @@ upconn_pool_put(struct upconn *uc)
 	    upconn_idle_event_cb, uc);
 	tv = sluice_tv(ms);
 	uc->idle_until = uc->idle_since + ms;
-	bufferevent_set_timeouts(uc->bev, &tv, NULL);
-	/* (set_timeouts re-armed a read already on) */
-	if (!(bufferevent_get_enabled(uc->bev) & EV_READ))
-		bufferevent_enable(uc->bev, EV_READ);
+	upconn_timeouts(uc, &tv, NULL);
+	/* (the timeouts re-armed a read already on) */
+	if (!upconn_is_reading(uc))
+		upconn_reading(uc, 1);
 	TAILQ_INSERT_HEAD(&loc->idle, uc, entry);
 	SLUICE_INC(&loc->nidle);
 }
