@@ -97,6 +97,9 @@ struct exchange {
 	enum exchange_who	 term_who;	/* how it ended: the first */
 	enum exchange_phase	 term_phase;	/* termination recorded */
 	int			 paused;
+	int			 client_full;	/* a write of ours left bytes
+						 * queued: the bufferevent
+						 * writes until drained */
 	int			 head_request;
 	int			 status;
 	uint64_t		 bytes;		/* response body bytes */
@@ -169,6 +172,7 @@ static void	exchange_tunnel_done(void *, enum tunnel_end);
 static void	exchange_cut(struct exchange *, enum exchange_who);
 static void	exchange_write_now(struct exchange *);
 static void	exchange_client_watch(struct exchange *);
+static void	exchange_write_now(struct exchange *);
 static int	exchange_send(struct exchange *);
 static int	exchange_rebuild(struct exchange *);
 
@@ -1430,13 +1434,19 @@ exchange_drained_cb(struct evhttp_connection *evcon, void *arg)
 	struct exchange	*ex = arg;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
+	ex->client_full = 0;
 	if (ex->paused && ex->uc != NULL) {
 		ex->paused = 0;
 		upconn_resume(ex->uc);
 	}
 }
 
-/* Upstream body bytes: pass them on, pausing when the client lags. */
+/*
+ * Upstream body bytes: pass them on, pausing when the client lags. They
+ * are written at once while the client keeps up (the last write of ours
+ * took everything): waiting for the loop to report the socket writable
+ * cost an epoll_wait and two epoll_ctl per upstream read.
+ */
 static void
 exchange_up_body(void *arg, struct evbuffer *data)
 {
@@ -1450,6 +1460,11 @@ exchange_up_body(void *arg, struct evbuffer *data)
 	    ex);
 	if ((evcon = evhttp_request_get_connection(ex->req)) == NULL)
 		return;
+	if (!ex->client_full) {
+		exchange_write_now(ex);
+		ex->client_full = evbuffer_get_length(bufferevent_get_output(
+		    evhttp_connection_get_bufferevent(evcon))) > 0;
+	}
 	queued = evbuffer_get_length(bufferevent_get_output(
 	    evhttp_connection_get_bufferevent(evcon)));
 	if (queued > EXCHANGE_HIGH_MARK && !ex->paused) {
