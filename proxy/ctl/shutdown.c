@@ -145,8 +145,12 @@ shutdown_hard(void)
 		process.drain_start_ms = sluice_now_ms();
 		exchange_totals(&process.drain_finished, &process.drain_killed);
 	}
-	log_warn("hard stop: ending %u exchange(s) in flight",
-	    exchange_count());
+	/* a warning only when something is cut (SIGQUIT when idle is not) */
+	if (exchange_count() > 0)
+		log_warn("hard stop: ending %u exchange(s) in flight",
+		    exchange_count());
+	else
+		log_info("hard stop: no exchange in flight");
 	exchange_set_closing(1);
 	exchange_kill_all(EXCHANGE_WHO_KILLED);
 	shutdown_exit("forced", exchange_count() > 0 ? 200 : 0);
