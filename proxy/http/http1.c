@@ -743,7 +743,9 @@ http1_request_version(int major, int *minor)
 {
 	if (major != 1)
 		return -1;
-	if (*minor > 1)
+	/* below 0: evhttp keeps the minor in a char, so HTTP/1.431 reads
+	 * as 1.-81 */
+	if (*minor > 1 || *minor < 0)
 		*minor = 1;
 	return 0;
 }

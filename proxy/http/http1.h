@@ -139,8 +139,9 @@ int	http1_request_check(const char *method, const char *uri, int major,
 
 /*
  * RFC 9110 2.5: how to treat a request of HTTP/major.*minor. A 1.x newer
- * than 1.1 is read (and answered) as 1.1: *minor becomes 1. Returns 0, or
- * -1 for another major version, which gets 505 in HTTP/1.1.
+ * than 1.1 is read (and answered) as 1.1: *minor becomes 1 (a negative
+ * minor is a larger one evhttp's char wrapped). Returns 0, or -1 for
+ * another major version, which gets 505 in HTTP/1.1.
  */
 int	http1_request_version(int major, int *minor);
 
