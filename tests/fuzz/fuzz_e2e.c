@@ -281,7 +281,8 @@ fuzz_connect(int port)
  * (sluice closed without a word, as it may on garbage), or "HTTP/1.N NNN "
  * with N 0 or 1. Only the answers evhttp writes itself, before sluice
  * sees a request (400 for a head it cannot parse, 413 past
- * max_header_size, 501 for a method it does not know), echo the
+ * max_header_size, 417 for an Expect other than 100-continue, 501 for a
+ * method it does not know), echo the
  * request's minor version: one digit on a listener, whose NUL scanner
  * refuses any version but HTTP/DIGIT.DIGIT first; anything evhttp read
  * on the admin endpoint, which has no scanner ("HTTP/1.-103 400").
@@ -308,7 +309,7 @@ fuzz_check_answer(const unsigned char *a, size_t n, int admin)
 	if (i > 8 && !admin)
 		fuzz_fail("HTTP/1.NN: a version evhttp should not have seen");
 	if (memcmp(a + i, " 400 ", 5) != 0 && memcmp(a + i, " 413 ", 5) != 0 &&
-	    memcmp(a + i, " 501 ", 5) != 0)
+	    memcmp(a + i, " 417 ", 5) != 0 && memcmp(a + i, " 501 ", 5) != 0)
 		fuzz_fail("HTTP/1.N with N past 1 on an answer sluice wrote");
 }
 
