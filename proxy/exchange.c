@@ -172,7 +172,6 @@ static void	exchange_tunnel_done(void *, enum tunnel_end);
 static void	exchange_cut(struct exchange *, enum exchange_who);
 static void	exchange_write_now(struct exchange *);
 static void	exchange_client_watch(struct exchange *);
-static void	exchange_write_now(struct exchange *);
 static int	exchange_send(struct exchange *);
 static int	exchange_rebuild(struct exchange *);
 
@@ -326,9 +325,8 @@ exchange_answer_edit(struct exchange *ex)
  */
 struct exchange_pack {
 	char	*key;		/* NULL: nothing packed yet */
-	char	*val;
+	char	*val;		/* room for the whole head */
 	size_t	 len;		/* of val */
-	size_t	 size;		/* val's room, enough for the whole head */
 };
 
 /* What a server's response copied to the client leaves out. */
@@ -339,7 +337,7 @@ struct exchange_keep {
 	struct exchange_pack		*pk;	/* NULL: an entry each */
 };
 
-/* Append n bytes of p to pk's value (it has room: see its size). */
+/* Append n bytes of p to pk's value (it has room: exchange_pack_start). */
 static void
 exchange_pack_put(struct exchange_pack *pk, const char *p, size_t n)
 {
@@ -354,7 +352,7 @@ exchange_pack_add(struct exchange_pack *pk, const char *name,
     const char *value)
 {
 	size_t	 vl = strlen(value), kl;
-	char	*old;
+	char	*key;
 
 	if (pk->key == NULL) {
 		if ((pk->key = strdup(name)) == NULL)
@@ -370,7 +368,7 @@ exchange_pack_add(struct exchange_pack *pk, const char *name,
 		return 0;
 	}
 	/* Date leads: "vDate\r\nKey: val" */
-	if ((old = strdup(name)) == NULL)
+	if ((key = strdup(name)) == NULL)
 		return -1;
 	kl = strlen(pk->key);
 	memmove(pk->val + vl + 2 + kl + 2, pk->val, pk->len + 1);
@@ -380,7 +378,7 @@ exchange_pack_add(struct exchange_pack *pk, const char *name,
 	memcpy(pk->val + vl + 2 + kl, ": ", 2);
 	pk->len += vl + 2 + kl + 2;
 	free(pk->key);
-	pk->key = old;
+	pk->key = key;
 	return 0;
 }
 
@@ -397,7 +395,6 @@ exchange_pack_start(struct exchange_pack *pk, const struct http1_response *r)
 		n += r->headers[i].namelen + r->headers[i].valuelen + 4;
 	pk->key = NULL;
 	pk->len = 0;
-	pk->size = n;
 	if ((pk->val = malloc(n)) == NULL)
 		return -1;
 	pk->val[0] = '\0';
@@ -494,10 +491,11 @@ exchange_has_urls(const struct http1_response *r, int location, int cookie)
  * Point the server's Location, Content-Location, Refresh and Set-Cookie
  * paths at the client's side (rewrite_location, rewrite_cookie_path). The
  * names the server goes by: its address, the host on its server line, the
- * upstream's host = NAME, and the Host sent to it. -1 when out of memory.
+ * upstream's host = NAME, and the Host sent to it. Only for a response
+ * that has one of them (exchange_has_urls). -1 when out of memory.
  */
 static int
-exchange_response_urls(struct exchange *ex, const struct http1_response *r)
+exchange_response_urls(struct exchange *ex)
 {
 	const struct conf_upstream	*cu = ex->up->conf;
 	struct evkeyvalq		*in;
@@ -509,8 +507,6 @@ exchange_response_urls(struct exchange *ex, const struct http1_response *r)
 	int				 cookie;
 
 	cookie = exchange_cookie_paths(ex);
-	if (!exchange_has_urls(r, cu->rewrite_location, cookie))
-		return 0;
 	in = evhttp_request_get_input_headers(ex->req);
 	o.scheme = ex->client->tls ? "https" : "http";
 	o.host = evhttp_find_header(in, "Host");
@@ -599,15 +595,16 @@ exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 	struct exchange_pack	 pk;
 	struct rewrite_rules	 rr;
 	struct rewrite_vars	 vars;
-	int			 rc;
+	int			 rc, urls;
 
 	exchange_response_rules(ex, &rr, &vars);
 	k.ex = ex;
 	k.rr = &rr;
 	k.out = q;
 	k.pk = NULL;
-	if (!exchange_has_urls(r, ex->up->conf->rewrite_location,
-	    exchange_cookie_paths(ex)) && exchange_pack_start(&pk, r) == 0)
+	urls = exchange_has_urls(r, ex->up->conf->rewrite_location,
+	    exchange_cookie_paths(ex));
+	if (!urls && exchange_pack_start(&pk, r) == 0)
 		k.pk = &pk;
 	out.add = exchange_keep_add;
 	out.keep = rr.n > 0 || ex->reqid[0] != '\0' ? exchange_keep : NULL;
@@ -615,7 +612,7 @@ exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 	rc = headers_response_copy(r, &out);
 	if (k.pk != NULL && exchange_pack_end(&pk, q, rc == 0) == -1)
 		rc = -1;
-	if (rc == -1 || exchange_response_urls(ex, r) == -1)
+	if (rc == -1 || (urls && exchange_response_urls(ex) == -1))
 		return -1;
 	if (ex->reqid[0] != '\0' && (rr.n == 0 || rewrite_keeps(&rr,
 	    ex->gl->conf->request_id, strlen(ex->gl->conf->request_id))) &&
@@ -1460,13 +1457,11 @@ exchange_up_body(void *arg, struct evbuffer *data)
 	    ex);
 	if ((evcon = evhttp_request_get_connection(ex->req)) == NULL)
 		return;
-	if (!ex->client_full) {
+	if (!ex->client_full)
 		exchange_write_now(ex);
-		ex->client_full = evbuffer_get_length(bufferevent_get_output(
-		    evhttp_connection_get_bufferevent(evcon))) > 0;
-	}
 	queued = evbuffer_get_length(bufferevent_get_output(
 	    evhttp_connection_get_bufferevent(evcon)));
+	ex->client_full = queued > 0;
 	if (queued > EXCHANGE_HIGH_MARK && !ex->paused) {
 		ex->paused = 1;
 		upconn_pause(ex->uc);

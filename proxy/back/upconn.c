@@ -223,6 +223,47 @@ upconn_read_want(const struct upconn *uc)
 }
 
 /*
+ * One readv of at most want bytes from the socket into the bufferevent's
+ * input (its end is frozen but for the bufferevent's own reads; this is
+ * one). Notes whether the read took all there was (less than its room);
+ * returns what readv returned, -1 with errno also when no room could be
+ * had.
+ */
+static ssize_t
+upconn_readv(struct upconn *uc, evutil_socket_t fd, size_t want)
+{
+	struct evbuffer		*in = bufferevent_get_input(uc->bev);
+	struct evbuffer_iovec	 v[2];
+	struct iovec		 iov[2];
+	ssize_t			 n;
+	size_t			 left, room = 0;
+	int			 i, nv;
+
+	evbuffer_unfreeze(in, 0);
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2)) <= 0) {
+		evbuffer_freeze(in, 0);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+		room += v[i].iov_len;
+	}
+	n = readv(fd, iov, nv);
+	left = n > 0 ? (size_t)n : 0;
+	uc->drained = left < room;
+	for (i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	evbuffer_freeze(in, 0);
+	return n;
+}
+
+/*
  * A plain connection is readable, or its read timeout passed: read what
  * is there into the bufferevent's input and call its callbacks as the
  * bufferevent would have.
@@ -232,15 +273,10 @@ upconn_rev_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct upconn		*uc = arg;
 	struct bufferevent	*bev = uc->bev;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_iovec	 v[2];
-	struct iovec		 iov[2];
 	bufferevent_data_cb	 readcb;
 	bufferevent_event_cb	 eventcb;
 	void			*cbarg;
-	ssize_t			 n = -1;
-	size_t			 left;
-	int			 i, nv;
+	ssize_t			 n;
 
 	bufferevent_getcb(bev, &readcb, NULL, &eventcb, &cbarg);
 	if (what & EV_TIMEOUT) {
@@ -250,29 +286,7 @@ upconn_rev_cb(evutil_socket_t fd, short what, void *arg)
 			    cbarg);
 		return;
 	}
-	/* the input's end is frozen but for the bufferevent's own reads;
-	 * this is one */
-	evbuffer_unfreeze(in, 0);
-	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)upconn_read_want(uc),
-	    v, 2)) > 0) {
-		for (i = 0; i < nv; i++) {
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = v[i].iov_len;
-		}
-		n = readv(fd, iov, nv);
-		left = n > 0 ? (size_t)n : 0;
-		uc->drained = 1;
-		for (i = 0; i < nv; i++) {
-			if (v[i].iov_len > left) {
-				v[i].iov_len = left;
-			} else if (i == nv - 1)
-				uc->drained = 0;	/* it filled the room */
-			left -= v[i].iov_len;
-		}
-		evbuffer_commit_space(in, v, nv);
-	}
-	evbuffer_freeze(in, 0);
-	if (n > 0) {
+	if ((n = upconn_readv(uc, fd, upconn_read_want(uc))) > 0) {
 		if (readcb != NULL)
 			readcb(bev, cbarg);
 		return;
@@ -1092,12 +1106,9 @@ static int
 upconn_read_more(struct upconn *uc)
 {
 	struct evbuffer		*in;
-	struct evbuffer_iovec	 v[2];
-	struct iovec		 iov[2];
 	evutil_socket_t		 fd;
 	ssize_t			 n;
-	size_t			 want, have, left;
-	int			 i, nv;
+	size_t			 want, have;
 
 	/* (a plain connection's own read of this loop turn left nothing) */
 	if (uc->zombie || uc->cbs == NULL || uc->paused || uc->pending ||
@@ -1116,30 +1127,10 @@ upconn_read_more(struct upconn *uc)
 		if (uc->remaining - have < want)
 			want = uc->remaining - have;
 	}
-	/* a socket bufferevent keeps its input's end frozen but for its
-	 * own reads; this is one */
-	evbuffer_unfreeze(in, 0);
-	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2)) <= 0) {
-		evbuffer_freeze(in, 0);
-		return 0;
-	}
-	for (i = 0; i < nv; i++) {
-		iov[i].iov_base = v[i].iov_base;
-		iov[i].iov_len = v[i].iov_len;
-	}
-	n = readv(fd, iov, nv);
-	left = n > 0 ? (size_t)n : 0;
-	for (i = 0; i < nv; i++) {
-		if (v[i].iov_len > left)
-			v[i].iov_len = left;
-		left -= v[i].iov_len;
-	}
-	evbuffer_commit_space(in, v, nv);
-	evbuffer_freeze(in, 0);
-	if (n > 0)
+	if ((n = upconn_readv(uc, fd, want)) > 0)
 		return 1;
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
+	    errno == EINTR || errno == ENOMEM))
 		return 0;
 	/* acted on by upconn_process once the bytes before it are out */
 	uc->pending = BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF :
