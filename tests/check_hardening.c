@@ -245,7 +245,8 @@ START_TEST(test_fd_exhausted)
 	/* the connection from before is still served (pooled upstream) */
 	st = hard_get_on(&keep, "/bytes/10", WAIT_MS);
 	ck_assert_msg(st == 200, "a connection open before the flood got "
-	    "%d at the descriptor limit", st);
+	    "%d at the descriptor limit; sluice's log:\n%s", st,
+	    itest_file_tail(h.t.error_log));
 
 	/* descriptors free: new connections are served again */
 	hard_unflood(flood, FLOOD);
