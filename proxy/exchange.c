@@ -239,13 +239,16 @@ exchange_vars(const struct exchange *ex, struct rewrite_vars *vars)
 {
 	vars->val[CONF_VAR_TEXT] = NULL;
 	vars->val[CONF_VAR_REMOTE_ADDR] = ex->addr;
-	vars->val[CONF_VAR_SCHEME] = ex->client->tls ? "https" : "http";
+	vars->val[CONF_VAR_SCHEME] = clientconn_tls(ex->client) ? "https" :
+	    "http";
 	vars->val[CONF_VAR_HOST] = ex->host;
 	vars->val[CONF_VAR_REQUEST_ID] = ex->reqid;
 	vars->val[CONF_VAR_SERVER] = ex->srv != NULL ? ex->srv->name : NULL;
-	vars->val[CONF_VAR_TLS_CLIENT_SUBJECT] = ex->client->tls_subject;
+	vars->val[CONF_VAR_TLS_CLIENT_SUBJECT] =
+	    clientconn_tls_subject(ex->client);
 	vars->val[CONF_VAR_TLS_CLIENT_FINGERPRINT] =
-	    ex->client->tls_fp != NULL ? ex->client->tls_fp : "";
+	    clientconn_tls_fp(ex->client) != NULL ?
+	    clientconn_tls_fp(ex->client) : "";
 }
 
 /*
@@ -508,7 +511,7 @@ exchange_response_urls(struct exchange *ex)
 
 	cookie = exchange_cookie_paths(ex);
 	in = evhttp_request_get_input_headers(ex->req);
-	o.scheme = ex->client->tls ? "https" : "http";
+	o.scheme = clientconn_tls(ex->client) ? "https" : "http";
 	o.host = evhttp_find_header(in, "Host");
 	o.prefix = ex->route->strip ? ex->route->prefix : "";
 	o.prefixlen = ex->route->strip ? ex->route->prefixlen : 0;
@@ -794,7 +797,7 @@ exchange_log_text(struct exchange *ex)
 	n = snprintf(line, sizeof(line),
 	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %.3f %s #%llx %s", ts,
 	    ex->addr[0] != '\0' ? ex->addr : "-",
-	    ex->client != NULL ? ex->client->port : 0, ex->lname,
+	    ex->client != NULL ? clientconn_port(ex->client) : 0, ex->lname,
 	    exchange_reqline(ex, rl), ex->status,
 	    (unsigned long long)ex->bytes,
 	    ex->srv != NULL ? ex->srv->upstream : "-",
@@ -835,7 +838,7 @@ exchange_log_json(struct exchange *ex)
 	exchange_json_name(&j, "time", ts);
 	exchange_json_name(&j, "client", ex->addr);
 	if (ex->client != NULL)
-		logjson_uint(&j, "client_port", ex->client->port);
+		logjson_uint(&j, "client_port", clientconn_port(ex->client));
 	else
 		logjson_null(&j, "client_port");
 	exchange_json_name(&j, "listener", ex->lname);
@@ -1049,8 +1052,8 @@ exchange_complete_cb(struct evhttp_request *req, void *arg)
 
 		tv = sluice_tv(ex->keepalive_timeout_ms);
 		bufferevent_set_timeouts(bev, &tv, NULL);
-		bufferevent_setwatermark(bev, EV_READ, 0, 0);
-		nulscan_next(bev);
+		if (ex->client != NULL)
+			nulscan_next(&ex->client->scan);
 	}
 	ex->req = NULL;
 	exchange_finish(ex, EXCHANGE_WHO_NONE, ex->phase);
@@ -1374,6 +1377,9 @@ exchange_up_upgraded(void *arg)
 	ex->uc = NULL;
 	client = evhttp_connection_get_bufferevent(
 	    evhttp_request_get_connection(ex->req));
+	/* the bytes are the new protocol's now: no request heads to scan */
+	if (ex->client != NULL)
+		nulscan_forget(&ex->client->scan);
 	ex->tun = tunnel_new(client, server, upstream_tunnel_timeout(&ex->hold),
 	    exchange_tunnel_done, ex);
 	if (ex->tun == NULL)
@@ -1479,7 +1485,7 @@ exchange_coalesce(struct exchange *ex)
 	struct evhttp_connection	*evcon;
 	struct evbuffer			*out;
 
-	if (!ex->client->tls ||
+	if (!clientconn_tls(ex->client) ||
 	    (evcon = evhttp_request_get_connection(ex->req)) == NULL)
 		return;
 	out = bufferevent_get_output(evhttp_connection_get_bufferevent(evcon));
@@ -1504,7 +1510,7 @@ exchange_write_now(struct exchange *ex)
 	struct evbuffer			*out;
 	evutil_socket_t			 fd;
 
-	if (ex->client->tls ||
+	if (clientconn_tls(ex->client) ||
 	    (evcon = evhttp_request_get_connection(ex->req)) == NULL)
 		return;
 	bev = evhttp_connection_get_bufferevent(evcon);
@@ -1669,9 +1675,9 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1)
 		return -1;
 	memset(&fwd, 0, sizeof(fwd));
-	fwd.client_ip = ex->client->ip;
+	fwd.client_ip = clientconn_ip(ex->client);
 	fwd.trusted = ex->trusted;
-	fwd.tls = ex->client->tls;
+	fwd.tls = clientconn_tls(ex->client);
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
 	fwd.via = req->minor == 0 ? "1.0 sluice (sluice/" SLUICE_VERSION ")" :
@@ -1856,11 +1862,10 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 	int			 bad;
 
 	*code = 400;
-	if (nulscan_found(evhttp_connection_get_bufferevent(
-	    evhttp_request_get_connection(req)))) {
+	if (nulscan_found(&ex->client->scan)) {
 		log_info("#%llx %s:%u: bad request: NUL in the request head",
-		    (unsigned long long)ex->id, ex->client->ip,
-		    ex->client->port);
+		    (unsigned long long)ex->id, clientconn_ip(ex->client),
+		    clientconn_port(ex->client));
 		return -1;
 	}
 	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1) {
@@ -1870,7 +1875,7 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 	if (x.n > (size_t)ex->gl->conf->max_headers) {
 		log_info("#%llx %s:%u: bad request: %zu header lines "
 		    "(max_headers %d)", (unsigned long long)ex->id,
-		    ex->client->ip, ex->client->port, x.n,
+		    clientconn_ip(ex->client), clientconn_port(ex->client), x.n,
 		    ex->gl->conf->max_headers);
 		exchange_fields_free(&x);
 		*code = 431;
@@ -1882,8 +1887,8 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 	exchange_fields_free(&x);
 	if (bad == -1) {
 		log_info("#%llx %s:%u: bad request: %s",
-		    (unsigned long long)ex->id, ex->client->ip,
-		    ex->client->port, why);
+		    (unsigned long long)ex->id, clientconn_ip(ex->client),
+		    clientconn_port(ex->client), why);
 		return -1;
 	}
 	return 0;
@@ -1906,8 +1911,8 @@ exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 	if (exchange_normalize(ex->target) == -1) {
 		*code = 400;
 		log_info("#%llx %s:%u: bad request: the path climbs above /",
-		    (unsigned long long)ex->id, ex->client->ip,
-		    ex->client->port);
+		    (unsigned long long)ex->id, clientconn_ip(ex->client),
+		    clientconn_port(ex->client));
 		return NULL;
 	}
 	if ((q = strchr(ex->target, '?')) != NULL)
@@ -1956,8 +1961,8 @@ exchange_version(struct exchange *ex)
 		return 0;
 	}
 	log_info("#%llx %s:%u: bad request: HTTP/%d.%d is not supported",
-	    (unsigned long long)ex->id, ex->client->ip, ex->client->port,
-	    req->major, req->minor);
+	    (unsigned long long)ex->id, clientconn_ip(ex->client),
+	    clientconn_port(ex->client), req->major, req->minor);
 	req->major = 1;
 	req->minor = 1;
 	exchange_error(ex, 505, exchange_reason_phrase(505),
@@ -2164,9 +2169,10 @@ exchange_redirect(struct exchange *ex, int port)
 	if (path == NULL || host == NULL ||
 	    (hlen = uri_authority_host(host, hostlen)) == 0) {
 		log_info("#%llx %s:%u: bad request: redirect: %s",
-		    (unsigned long long)ex->id, ex->client->ip,
-		    ex->client->port, path == NULL ? "the target is no path" :
-		    host == NULL ? "no Host" : "the Host is not a valid host");
+		    (unsigned long long)ex->id, clientconn_ip(ex->client),
+		    clientconn_port(ex->client), path == NULL ?
+		    "the target is no path" : host == NULL ? "no Host" :
+		    "the Host is not a valid host");
 		exchange_error(ex, 400, "Bad Request", EXCHANGE_WHO_PROXY, 1);
 		return;
 	}
@@ -2306,13 +2312,13 @@ exchange_client_addr(struct exchange *ex)
 	struct exchange_xff	 e[EXCHANGE_XFF_MAX];
 	const struct evkeyval	*kv;
 	const char		*v, *comma;
+	const char		*peer = clientconn_ip(ex->client);
 	unsigned char		 a[16];
 	size_t			 n = 0, i;
 	int			 fam;
 
-	snprintf(ex->addr, sizeof(ex->addr), "%s", ex->client->ip);
-	if (tp->n == 0 || conf_ip_parse(ex->client->ip,
-	    strlen(ex->client->ip), &fam, a) == -1 ||
+	snprintf(ex->addr, sizeof(ex->addr), "%s", peer);
+	if (tp->n == 0 || conf_ip_parse(peer, strlen(peer), &fam, a) == -1 ||
 	    !conf_cidrs_match(tp, fam, a))
 		return;
 	ex->trusted = 1;
@@ -2379,15 +2385,7 @@ exchange_start(struct evhttp_request *req, struct clientconn *c,
 	TAILQ_INSERT_TAIL(&exchanges, ex, entry);
 	SLUICE_INC(&nexchanges);
 	evhttp_request_set_on_complete_cb(req, exchange_complete_cb, ex);
-	/*
-	 * Until the response is out, what the client pipelines behind this
-	 * request stays bounded (evhttp keeps reading while it writes, so a
-	 * client that sends requests sluice answers itself and reads nothing
-	 * would fill memory); exchange_complete_cb lifts it.
-	 */
-	bufferevent_setwatermark(evhttp_connection_get_bufferevent(
-	    evhttp_request_get_connection(req)), EV_READ, 0,
-	    (size_t)gl->conf->max_header_size + 16384);
+	/* (what the client pipelines meanwhile is bounded: nulscan.h) */
 	exchange_dispatch(ex, gl);
 }
 

@@ -26,8 +26,9 @@
 #define CONNS		4
 
 static struct event_base	*base;
-static const struct nulscan_limits lim = { 10000, 60000, 0 };
+static const struct nulscan_limits lim = { 10000, 60000, 0, 0 };
 static struct bufferevent	*pair[CONNS][2];	/* [i][1] is watched */
+static struct nulscan		 scans[CONNS];		/* by these */
 
 /* A base and CONNS pairs, the read end of each watched (in each test's
  * process). */
@@ -41,7 +42,8 @@ setup(void)
 	for (i = 0; i < CONNS; i++) {
 		ck_assert_int_eq(bufferevent_pair_new(base, 0, pair[i]), 0);
 		ck_assert_int_eq(bufferevent_enable(pair[i][1], EV_READ), 0);
-		ck_assert_int_eq(nulscan_attach(pair[i][1], &lim), 0);
+		ck_assert_int_eq(nulscan_attach(&scans[i], pair[i][1], &lim),
+		    0);
 	}
 }
 
@@ -51,6 +53,8 @@ teardown(void)
 {
 	int	 i;
 
+	for (i = 0; i < CONNS; i++)
+		nulscan_forget(&scans[i]);
 	nulscan_free();
 	for (i = 0; i < CONNS; i++) {
 		bufferevent_free(pair[i][0]);
@@ -99,7 +103,7 @@ consume(int i, size_t len)
 START_TEST(test_head_nul)
 {
 	feed(0, LIT("GET / HTTP/1.1\r\nHost: a\r\nX-Y: a\0b\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 }
 END_TEST
 
@@ -107,7 +111,7 @@ END_TEST
 START_TEST(test_request_line_nul)
 {
 	feed(0, LIT("GET /a\0b HTTP/1.1\r\nHost: a\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 }
 END_TEST
 
@@ -115,7 +119,7 @@ END_TEST
 START_TEST(test_clean_head)
 {
 	feed(0, LIT("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 }
 END_TEST
 
@@ -124,7 +128,7 @@ START_TEST(test_body_nul)
 {
 	feed(0, LIT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
 	    "\r\nab\0cd"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 }
 END_TEST
 
@@ -134,7 +138,7 @@ START_TEST(test_body_nul_later)
 	feed(0, LIT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
 	    "\r\n"));
 	feed(0, LIT("ab\0cd"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 }
 END_TEST
 
@@ -143,14 +147,14 @@ END_TEST
 START_TEST(test_split_reads)
 {
 	feed(0, LIT("GET / HTTP/1.1\r\nX-Y: a"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 	feed(0, LIT("\0b\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 
 	feed(1, LIT("GET / HTTP/1.1\r\nX-Y: a\0"));
-	ck_assert_int_eq(nulscan_found(conn(1)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[1]), 1);
 	feed(1, LIT("b\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(1)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[1]), 1);
 }
 END_TEST
 
@@ -161,11 +165,11 @@ START_TEST(test_end_split)
 {
 	feed(0, LIT("GET / HTTP/1.1\r\nHost: a\r\n\r"));
 	feed(0, LIT("\n\0body"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 
 	feed(1, LIT("GET / HTTP/1.1\r\nHost: a\r\n"));
 	feed(1, LIT("\0\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(1)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[1]), 1);
 }
 END_TEST
 
@@ -173,9 +177,9 @@ END_TEST
 START_TEST(test_byte_reads)
 {
 	feed_bytes(0, LIT("GET / HTTP/1.1\r\nX: \0\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 	feed_bytes(1, LIT("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n\0\0"));
-	ck_assert_int_eq(nulscan_found(conn(1)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[1]), 0);
 }
 END_TEST
 
@@ -183,11 +187,11 @@ END_TEST
 START_TEST(test_lf_lines)
 {
 	feed(0, LIT("GET / HTTP/1.1\nHost: a\n\n\0"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 	feed(1, LIT("GET / HTTP/1.1\nHost: a\n\r\n\0"));
-	ck_assert_int_eq(nulscan_found(conn(1)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[1]), 0);
 	feed(2, LIT("GET / HTTP/1.1\nHost: a\nX: \0\n\n"));
-	ck_assert_int_eq(nulscan_found(conn(2)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[2]), 1);
 }
 END_TEST
 
@@ -201,10 +205,10 @@ START_TEST(test_pipelined_second)
 				    "GET /2 HTTP/1.1\r\nX: \0\r\n\r\n";
 
 	feed(0, both, sizeof(both) - 1);
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 	consume(0, sizeof(first) - 1);
-	nulscan_next(conn(0));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	nulscan_next(&scans[0]);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 }
 END_TEST
 
@@ -217,10 +221,10 @@ START_TEST(test_pipelined_first)
 				    "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
 
 	feed(0, both, sizeof(both) - 1);
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 	consume(0, sizeof(first) - 1);
-	nulscan_next(conn(0));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	nulscan_next(&scans[0]);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 }
 END_TEST
 
@@ -235,10 +239,10 @@ START_TEST(test_pipelined_after_body)
 				    "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
 
 	feed(0, both, sizeof(both) - 1);
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 	consume(0, sizeof(first) - 1);
-	nulscan_next(conn(0));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	nulscan_next(&scans[0]);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 }
 END_TEST
 
@@ -250,11 +254,11 @@ START_TEST(test_next_then_arrives)
 
 	feed(0, req, sizeof(req) - 1);
 	consume(0, sizeof(req) - 1);
-	nulscan_next(conn(0));
+	nulscan_next(&scans[0]);
 	feed(0, LIT("GET /2 HTTP/1.1\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 	feed(0, LIT("X: \0\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 }
 END_TEST
 
@@ -266,45 +270,48 @@ START_TEST(test_connections_apart)
 	for (i = 1; i < CONNS; i++)
 		feed(i, LIT("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
 	feed(0, LIT("GET / HTTP/1.1\r\nX: \0\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 	for (i = 1; i < CONNS; i++)
-		ck_assert_msg(nulscan_found(conn(i)) == 0, "connection %d", i);
+		ck_assert_msg(nulscan_found(&scans[i]) == 0, "connection %d",
+		    i);
 }
 END_TEST
 
 /* A forgotten connection reports nothing, bytes arriving on it after are
- * ignored, and a bufferevent never attached reports nothing. */
+ * ignored, and a scanner never attached reports nothing. */
 START_TEST(test_forget)
 {
-	struct bufferevent	*other[2];
+	struct nulscan	none;
 
 	feed(0, LIT("GET / HTTP/1.1\r\nX: \0"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
-	nulscan_forget(conn(0));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
+	nulscan_forget(&scans[0]);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 	feed(0, LIT("\0\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
-	nulscan_next(conn(0));		/* no state: nothing to do */
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
+	nulscan_next(&scans[0]);		/* no state: nothing to do */
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 
-	ck_assert_int_eq(bufferevent_pair_new(base, 0, other), 0);
-	ck_assert_int_eq(nulscan_found(other[1]), 0);
-	bufferevent_free(other[0]);
-	bufferevent_free(other[1]);
+	memset(&none, 0, sizeof(none));
+	ck_assert_int_eq(nulscan_found(&none), 0);
+	nulscan_next(&none);
+	nulscan_dispatched(&none);
+	nulscan_forget(&none);
+	ck_assert_int_eq(nulscan_found(&none), 0);
 }
 END_TEST
 
-/* Attaching an address already known (a closed connection's bufferevent
- * reused) starts over. */
+/* A scanner forgotten and attached again starts over. */
 START_TEST(test_reattach)
 {
 	feed(0, LIT("GET / HTTP/1.1\r\nX: \0\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 1);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 1);
 	consume(0, evbuffer_get_length(bufferevent_get_input(conn(0))));
-	ck_assert_int_eq(nulscan_attach(conn(0), &lim), 0);
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	nulscan_forget(&scans[0]);
+	ck_assert_int_eq(nulscan_attach(&scans[0], conn(0), &lim), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 	feed(0, LIT("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
-	ck_assert_int_eq(nulscan_found(conn(0)), 0);
+	ck_assert_int_eq(nulscan_found(&scans[0]), 0);
 }
 END_TEST
 

@@ -59,18 +59,21 @@ shutdown_poke(void)
 		event_active(process.check_ev, EV_TIMEOUT, 0);
 }
 
+/* An idle client connection closes after *tv. */
+static void
+shutdown_idle_client(struct clientconn *c, void *tv)
+{
+	if (c->busy == NULL)
+		bufferevent_set_timeouts(c->scan.bev, tv, NULL);
+}
+
 /* In one worker: idle client connections close after ms. */
 static void
 shutdown_idle_clients_local(void *arg)
 {
-	struct clientconn	*c;
 	struct timeval	 tv = sluice_tv((uint64_t)(uintptr_t)arg);
 
-	TAILQ_FOREACH(c, clientconn_registry(), entry)
-		if (c->busy == NULL)
-			bufferevent_set_timeouts(
-			    evhttp_connection_get_bufferevent(c->evcon), &tv,
-			    NULL);
+	clientconn_foreach(shutdown_idle_client, &tv);
 }
 
 /* Close idle client connections: they are what keeps a drain going. */

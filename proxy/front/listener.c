@@ -118,7 +118,6 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	evcon = evhttp_request_get_connection(req);
-	nulscan_dispatched(evhttp_connection_get_bufferevent(evcon));
 	if ((c = clientconn_get(evcon, &sl->l->nclients,
 	    sl->gl->conf->proxy_protocol)) == NULL) {
 		log_error("listener %s: out of memory for a connection",
@@ -126,6 +125,7 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_connection_free(evcon);
 		return;
 	}
+	nulscan_dispatched(&c->scan);
 	exchange_start(req, c, sl->gen, sl->gl);
 }
 
@@ -185,15 +185,11 @@ listener_bev_refuse(struct event_base *base)
  * queued, so one write may take whatever is queued.
  */
 static void
-listener_bev_setup(struct listener_slot *sl, struct bufferevent *bev)
+listener_bev_setup(struct listener_slot *sl, struct bufferevent *bev,
+    int *scan)
 {
-	struct nulscan_limits	 lim = { 10000, 60000, 0 };	/* no conf */
-
-	if (sl->gl != NULL)
-		nulscan_limits_of(sl->gl->conf, &lim);
 	bufferevent_set_max_single_write(bev, LISTENER_MAX_WRITE);
-	if (nulscan_attach(bev, &lim) == -1)
-		log_warn("listener %s: out of memory", sl->l->addr.text);
+	*scan = 1;		/* its bytes are requests from the first */
 }
 
 /*
@@ -249,10 +245,7 @@ listener_tls_reject(const char *listener, const SSL *ssl, const char *why)
 static void
 listener_proxy_done(struct bufferevent *bev, const struct nulscan_limits *lim)
 {
-	if (nulscan_attach(bev, lim) == -1)
-		log_warn("out of memory watching a request head");
-	else
-		nulscan_next(bev);
+	clientconn_scan_start(bev);	/* with the listener's limits */
 }
 
 /*
@@ -260,7 +253,8 @@ listener_proxy_done(struct bufferevent *bev, const struct nulscan_limits *lim)
  * header is read ahead of evhttp (plain) or of TLS (see proxyhdr.h).
  */
 static struct bufferevent *
-listener_bev_proxy(struct listener_slot *sl, struct event_base *base)
+listener_bev_proxy(struct listener_slot *sl, struct event_base *base,
+    int *scan)
 {
 	struct bufferevent	*bev = NULL;
 	SSL			*ssl = NULL;
@@ -289,7 +283,7 @@ listener_bev_proxy(struct listener_slot *sl, struct event_base *base)
 		listener_log_tls_failure(sl);
 		return listener_bev_refuse(base);
 	}
-	listener_bev_setup(sl, bev);
+	listener_bev_setup(sl, bev, scan);
 	return bev;
 }
 
@@ -299,17 +293,17 @@ listener_bev_proxy(struct listener_slot *sl, struct event_base *base)
  * the very next handshake.
  */
 static struct bufferevent *
-listener_bev_new(struct listener_slot *sl, struct event_base *base)
+listener_bev_new(struct listener_slot *sl, struct event_base *base, int *scan)
 {
 	struct bufferevent	*bev = NULL;
 	SSL			*ssl;
 
 	if (sl->gl != NULL && sl->gl->conf->proxy_protocol)
-		return listener_bev_proxy(sl, base);
+		return listener_bev_proxy(sl, base, scan);
 	if (sl->gl == NULL || sl->gl->tls == NULL) {
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 		if (bev != NULL)
-			listener_bev_setup(sl, bev);
+			listener_bev_setup(sl, bev, scan);
 		return bev;
 	}
 	ssl = fault_hit(FAULT_TLS_SETUP) ? NULL :
@@ -323,7 +317,7 @@ listener_bev_new(struct listener_slot *sl, struct event_base *base)
 		/* NULL (no memory at all) would serve plain text */
 		return listener_bev_refuse(base);
 	}
-	listener_bev_setup(sl, bev);
+	listener_bev_setup(sl, bev, scan);
 	return bev;
 }
 
@@ -457,11 +451,14 @@ listener_limits_cb(void *arg)
  * per other worker, for a moment.
  */
 static void
-listener_accepted(struct listener_slot *sl, struct bufferevent *bev)
+listener_accepted(struct listener_slot *sl, struct bufferevent *bev, int scan)
 {
-	unsigned	i;
+	struct nulscan_limits	 lim = { 10000, 60000, 0, 0 };	/* no conf */
+	unsigned		 i;
 
-	clientconn_accepted(bev, &sl->l->nclients);
+	if (sl->gl != NULL)
+		nulscan_limits_of(sl->gl->conf, &lim);
+	clientconn_accepted(bev, &sl->l->nclients, &lim, scan);
 	if (fd_tight_until != 0 && sluice_now_ms() >= fd_tight_until)
 		fd_tight_until = 0;
 	if (fd_tight_until != 0 && !listener_fd_headroom(sl))
@@ -502,11 +499,12 @@ listener_bevcb(struct event_base *base, void *arg)
 {
 	struct listener_slot	*sl = arg;
 	struct bufferevent	*bev;
+	int			 scan = 0;
 
 	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
 	listener_slot_refresh(sl);
-	if ((bev = listener_bev_new(sl, base)) != NULL)
-		listener_accepted(sl, bev);
+	if ((bev = listener_bev_new(sl, base, &scan)) != NULL)
+		listener_accepted(sl, bev, scan);
 	return bev;
 }
 

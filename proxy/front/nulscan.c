@@ -16,30 +16,25 @@
 #include "conf/conf.h"
 #include "proxy/front/nulscan.h"
 #include "proxy/base/log.h"
-#include "proxy/base/ptrmap.h"
 #include "proxy/base/runtime.h"
 
-#define NULSCAN_MAX	65536		/* entries kept, at most */
+#define NULSCAN_SPARE	64		/* runs kept for reuse */
 #define NULSCAN_TAIL	10		/* " HTTP/1.1\r" */
 
 /*
- * One connection's scan state, on every connection whether it is busy or
- * idle, so it is kept small: flags in bits, the limits in 32 bits where
- * they fit (durations are at most a day).
+ * What reading one request needs, from its head's first byte until it is
+ * answered (or the connection is refused and closed): taken from a small
+ * free list when the byte arrives, given back after.
  */
-struct nulscan {
-	struct bufferevent	*bev;
+struct nulscan_run {
+	struct nulscan		*n;		/* its connection's */
 	struct nulscan_clock	*clock;		/* the deadline's list; NULL:
 						 * none runs */
 	uint64_t		 due;		/* its time (sluice_now_ms) */
-	TAILQ_ENTRY(nulscan)	 clock_entry;
-	TAILQ_ENTRY(nulscan)	 wait;		/* waiting, in order */
+	TAILQ_ENTRY(nulscan_run) clock_entry;
+	TAILQ_ENTRY(nulscan_run) wait;		/* waiting, in order */
 	uint64_t		 held;		/* body bytes it counts in
 						 * nulscan_bodies */
-	uint64_t		 max_input;	/* see nulscan_limits */
-	unsigned long		 seq;		/* age, for reclaiming */
-	uint32_t		 head_ms;	/* see nulscan_limits */
-	uint32_t		 body_ms;
 	uint32_t		 tlen;		/* bytes of the request line so
 						 * far */
 	unsigned char		 tail[NULSCAN_TAIL]; /* that line's last
@@ -57,6 +52,8 @@ struct nulscan {
 	unsigned		 waiting:1;	/* not read: over the budget */
 	unsigned		 admitted:1;	/* let in after waiting: reads
 						 * its body to the end */
+	unsigned		 held_back:1;	/* the read watermark is set
+						 * (pipelined input) */
 };
 
 #define NULSCAN_HEAD	1
@@ -75,8 +72,7 @@ static const char nulscan_413[] = "HTTP/1.1 413 Content Too Large\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
     "Content-Length: 22\r\nConnection: close\r\n\r\n413 Content Too Large\n";
 
-static __thread struct ptrmap	 map;	/* bufferevent -> state; per worker */
-TAILQ_HEAD(nulscan_list, nulscan);
+TAILQ_HEAD(nulscan_list, nulscan_run);
 
 /*
  * The deadlines, without an event per connection (an event is 136 bytes
@@ -107,7 +103,8 @@ static uint64_t			 bodies;	/* atomic: body bytes read and
 static uint64_t			 body_waits;	/* atomic: connections paused */
 static uint64_t			 budget;	/* atomic: max_buffered_bodies
 						 * (0: none) */
-static __thread unsigned long	 seq;
+static __thread struct nulscan_run *spare[NULSCAN_SPARE]; /* for reuse */
+static __thread int		 nspare;
 
 /* This worker's connections paused for the budget, oldest first. */
 static struct nulscan_list *
@@ -118,20 +115,20 @@ nulscan_waiting(void)
 	return &waiters;
 }
 
-/* n's body bytes leave the budget (its request is answered or gone). */
+/* r's body bytes leave the budget (its request is answered or gone). */
 static void
-nulscan_release(struct nulscan *n)
+nulscan_release(struct nulscan_run *r)
 {
-	if (n->waiting) {
-		TAILQ_REMOVE(nulscan_waiting(), n, wait);
-		n->waiting = 0;
+	if (r->waiting) {
+		TAILQ_REMOVE(nulscan_waiting(), r, wait);
+		r->waiting = 0;
 	}
-	if (n->admitted)
+	if (r->admitted)
 		admitted--;
-	n->admitted = 0;
-	if (n->held > 0) {
-		__atomic_sub_fetch(&bodies, n->held, __ATOMIC_RELAXED);
-		n->held = 0;
+	r->admitted = 0;
+	if (r->held > 0) {
+		__atomic_sub_fetch(&bodies, r->held, __ATOMIC_RELAXED);
+		r->held = 0;
 		if (!TAILQ_EMPTY(nulscan_waiting()) && wait_ev != NULL)
 			event_active(wait_ev, EV_TIMEOUT, 0);
 	}
@@ -146,48 +143,49 @@ static void
 nulscan_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval	 tv = sluice_tv(NULSCAN_WAIT_POLL_MS);
-	struct nulscan	*n;
+	struct nulscan_run *r;
 
 	/* one at a time: the one let in grows the count as it reads */
-	if ((n = TAILQ_FIRST(nulscan_waiting())) != NULL &&
+	if ((r = TAILQ_FIRST(nulscan_waiting())) != NULL &&
 	    (SLUICE_LOAD(&bodies) < SLUICE_LOAD(&budget) || admitted == 0)) {
-		TAILQ_REMOVE(nulscan_waiting(), n, wait);
-		n->waiting = 0;
-		n->admitted = 1;
+		TAILQ_REMOVE(nulscan_waiting(), r, wait);
+		r->waiting = 0;
+		r->admitted = 1;
 		admitted++;
-		if (!n->refused)
-			bufferevent_enable(n->bev, EV_READ);
+		if (!r->refused)
+			bufferevent_enable(r->n->bev, EV_READ);
 	}
 	if (!TAILQ_EMPTY(nulscan_waiting()))
 		evtimer_add(wait_ev, &tv);
 }
 
 /*
- * body bytes arrived on n: count them; past max_buffered_bodies stop
- * reading n until the budget has room again (the bytes read stay: one
- * read's worth over, per connection). The waiting ones are let in one at
- * a time, and one let in reads its body to the end; when none of this
- * worker's is being let in, the oldest goes even over the budget: the
- * partial bodies of the waiting could fill the budget between them, and
- * none would ever finish. So the budget is passed by at most one body
- * per worker (max_body_size) and a read per connection.
+ * body bytes arrived on r: count them; past max_buffered_bodies stop
+ * reading its connection until the budget has room again (the bytes
+ * read stay: one read's worth over, per connection). The waiting ones
+ * are let in one at a time, and one let in reads its body to the end;
+ * when none of this worker's is being let in, the oldest goes even over
+ * the budget: the partial bodies of the waiting could fill the budget
+ * between them, and none would ever finish. So the budget is passed by
+ * at most one body per worker (max_body_size) and a read per
+ * connection.
  */
 static void
-nulscan_body_bytes(struct nulscan *n, size_t added)
+nulscan_body_bytes(struct nulscan_run *r, size_t added)
 {
 	struct timeval	tv = sluice_tv(NULSCAN_WAIT_POLL_MS);
 
-	n->held += added;
+	r->held += added;
 	if (__atomic_add_fetch(&bodies, added, __ATOMIC_RELAXED) <=
 	    SLUICE_LOAD(&budget) || SLUICE_LOAD(&budget) == 0 ||
-	    n->waiting || n->admitted)
+	    r->waiting || r->admitted)
 		return;
 	if (wait_ev == NULL && (wait_ev = evtimer_new(sluice_base,
 	    nulscan_wait_cb, NULL)) == NULL)
 		return;
-	bufferevent_disable(n->bev, EV_READ);
-	n->waiting = 1;
-	TAILQ_INSERT_TAIL(nulscan_waiting(), n, wait);
+	bufferevent_disable(r->n->bev, EV_READ);
+	r->waiting = 1;
+	TAILQ_INSERT_TAIL(nulscan_waiting(), r, wait);
 	SLUICE_INC(&body_waits);
 	evtimer_add(wait_ev, &tv);
 }
@@ -207,15 +205,15 @@ nulscan_buffered_bodies(uint64_t *waits)
 	return SLUICE_LOAD(&bodies);
 }
 
-static void	nulscan_deadline(struct nulscan *);
+static void	nulscan_deadline(struct nulscan_run *);
 
-/* Take n's deadline, if one runs, off its list. */
+/* Take r's deadline, if one runs, off its list. */
 static void
-nulscan_unclock(struct nulscan *n)
+nulscan_unclock(struct nulscan_run *r)
 {
-	if (n->clock != NULL) {
-		TAILQ_REMOVE(&n->clock->due, n, clock_entry);
-		n->clock = NULL;
+	if (r->clock != NULL) {
+		TAILQ_REMOVE(&r->clock->due, r, clock_entry);
+		r->clock = NULL;
 	}
 }
 
@@ -223,12 +221,12 @@ nulscan_unclock(struct nulscan *n)
 static void
 nulscan_clock_set(struct nulscan_clock *c, uint64_t now)
 {
-	struct nulscan	*n = TAILQ_FIRST(&c->due);
+	struct nulscan_run *r = TAILQ_FIRST(&c->due);
 	struct timeval	 tv;
 
-	if (n == NULL || c->armed)
+	if (r == NULL || c->armed)
 		return;
-	tv = sluice_tv(n->due > now ? n->due - now : 0);
+	tv = sluice_tv(r->due > now ? r->due - now : 0);
 	if (evtimer_add(c->ev, &tv) == 0)
 		c->armed = 1;
 }
@@ -238,13 +236,13 @@ static void
 nulscan_clock_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct nulscan_clock	*c = arg;
-	struct nulscan		*n;
+	struct nulscan_run	*r;
 	uint64_t		 now = sluice_now_ms();
 
 	c->armed = 0;
-	while ((n = TAILQ_FIRST(&c->due)) != NULL && n->due <= now) {
-		nulscan_unclock(n);
-		nulscan_deadline(n);	/* n may be gone, or on a list again */
+	while ((r = TAILQ_FIRST(&c->due)) != NULL && r->due <= now) {
+		nulscan_unclock(r);
+		nulscan_deadline(r);	/* r may be gone, or on a list again */
 	}
 	nulscan_clock_set(c, now);
 }
@@ -281,33 +279,57 @@ nulscan_clock(uint64_t ms)
 	return c;
 }
 
-/* Run n's deadline ms from now, in place of any it had. */
+/* Run r's deadline ms from now, in place of any it had. */
 static void
-nulscan_clock_add(struct nulscan *n, uint64_t ms)
+nulscan_clock_add(struct nulscan_run *r, uint64_t ms)
 {
 	struct nulscan_clock	*c;
 	uint64_t		 now = sluice_now_ms();
 
-	nulscan_unclock(n);
+	nulscan_unclock(r);
 	if ((c = nulscan_clock(ms)) == NULL)
 		return;
-	n->due = now + ms;
-	n->clock = c;
-	TAILQ_INSERT_TAIL(&c->due, n, clock_entry);
+	r->due = now + ms;
+	r->clock = c;
+	TAILQ_INSERT_TAIL(&c->due, r, clock_entry);
 	nulscan_clock_set(c, now);
 }
 
-/* Remove and free n. */
-static void
-nulscan_remove(struct nulscan *n)
+/* A run for n's next request: the head's first byte is here. */
+static struct nulscan_run *
+nulscan_run_take(struct nulscan *n)
 {
-	nulscan_release(n);
-	nulscan_unclock(n);
-	ptrmap_del(&map, n->bev);
-	free(n);
+	struct nulscan_run	*r;
+
+	if (nspare > 0) {
+		r = spare[--nspare];
+		memset(r, 0, sizeof(*r));
+	} else if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->n = n;
+	r->scanning = 1;
+	n->run = r;
+	return r;
 }
 
-static void	nulscan_buffer_scan(struct nulscan *, struct evbuffer *,
+/* n's request is over: its run leaves every list and is given back. */
+static void
+nulscan_run_give(struct nulscan *n)
+{
+	struct nulscan_run	*r = n->run;
+
+	if (r == NULL)
+		return;
+	nulscan_release(r);
+	nulscan_unclock(r);
+	n->run = NULL;
+	if (nspare < NULSCAN_SPARE)
+		spare[nspare++] = r;
+	else
+		free(r);
+}
+
+static void	nulscan_buffer_scan(struct nulscan_run *, struct evbuffer *,
 		    size_t);
 
 /*
@@ -321,16 +343,16 @@ static void	nulscan_buffer_scan(struct nulscan *, struct evbuffer *,
  * SHUT_RD).
  */
 static void
-nulscan_refuse(struct nulscan *n, const char *answer, size_t len)
+nulscan_refuse(struct nulscan_run *r, const char *answer, size_t len)
 {
-	struct bufferevent	*bev = n->bev;
+	struct bufferevent	*bev = r->n->bev;
 	evutil_socket_t		 s = bufferevent_getfd(bev);
 	int			 tls = bufferevent_openssl_get_ssl(bev) != NULL;
 	int			 idle = evbuffer_get_length(
 				    bufferevent_get_output(bev)) == 0;
 
-	n->refused = 1;
-	n->scanning = 0;
+	r->refused = 1;
+	r->scanning = 0;
 	if (s != -1 && !tls && idle)
 		(void)send(s, answer, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	else if (s != -1 && idle && bufferevent_write(bev, answer, len) == 0)
@@ -341,40 +363,40 @@ nulscan_refuse(struct nulscan *n, const char *answer, size_t len)
 	evbuffer_drain(bufferevent_get_input(bev),
 	    evbuffer_get_length(bufferevent_get_input(bev)));
 	bufferevent_disable(bev, EV_READ);
-	n->phase = NULSCAN_CLOSE;
-	nulscan_clock_add(n, NULSCAN_LINGER_MS);
+	r->phase = NULSCAN_CLOSE;
+	nulscan_clock_add(r, NULSCAN_LINGER_MS);
 }
 
 /*
  * The refused connection's linger is over: free it (from a timer, outside
  * evhttp's callbacks; evhttp's connection is the argument of the
- * bufferevent's callbacks). Its close callback forgets n.
+ * bufferevent's callbacks). Its close callback forgets r.
  */
 static void
-nulscan_close(struct nulscan *n)
+nulscan_close(struct nulscan_run *r)
 {
 	bufferevent_event_cb	 eventcb;
 	void			*arg;
 
-	bufferevent_getcb(n->bev, NULL, NULL, &eventcb, &arg);
+	bufferevent_getcb(r->n->bev, NULL, NULL, &eventcb, &arg);
 	if (eventcb != NULL && arg != NULL)
 		evhttp_connection_free(arg);
 }
 
 /* A deadline passed: 408 and the close, or the linger's close. */
 static void
-nulscan_deadline(struct nulscan *n)
+nulscan_deadline(struct nulscan_run *r)
 {
 	static __thread struct log_limit	 lim;
 	unsigned long				 held;
 	int					 head;
 
-	if (n->phase == NULSCAN_CLOSE) {
-		nulscan_close(n);	/* n may be gone */
+	if (r->phase == NULSCAN_CLOSE) {
+		nulscan_close(r);	/* r may be gone */
 		return;
 	}
-	head = n->phase == NULSCAN_HEAD;
-	nulscan_refuse(n, nulscan_408, sizeof(nulscan_408) - 1);
+	head = r->phase == NULSCAN_HEAD;
+	nulscan_refuse(r, nulscan_408, sizeof(nulscan_408) - 1);
 	if (log_limit_pass(&lim, sluice_now_ms(), &held))
 		log_info("a client's request %s not whole within "
 		    "client_%s_timeout: 408 and closed%s",
@@ -389,12 +411,12 @@ nulscan_deadline(struct nulscan *n)
  * end). 413 and the close.
  */
 static void
-nulscan_overflow(struct nulscan *n, size_t len)
+nulscan_overflow(struct nulscan_run *r, size_t len)
 {
 	static __thread struct log_limit	 lim;
 	unsigned long				 held;
 
-	nulscan_refuse(n, nulscan_413, sizeof(nulscan_413) - 1);
+	nulscan_refuse(r, nulscan_413, sizeof(nulscan_413) - 1);
 	if (log_limit_pass(&lim, sluice_now_ms(), &held))
 		log_info("a client's request holds %zu unparsed bytes, more "
 		    "than max_header_size + max_body_size allow: 413 and "
@@ -403,12 +425,12 @@ nulscan_overflow(struct nulscan *n, size_t len)
 
 /* A request line without a valid version: 400 and the close. */
 static void
-nulscan_bad_version(struct nulscan *n)
+nulscan_bad_version(struct nulscan_run *r)
 {
 	static __thread struct log_limit	 lim;
 	unsigned long				 held;
 
-	nulscan_refuse(n, nulscan_400, sizeof(nulscan_400) - 1);
+	nulscan_refuse(r, nulscan_400, sizeof(nulscan_400) - 1);
 	if (log_limit_pass(&lim, sluice_now_ms(), &held))
 		log_info("a client's request line has no valid HTTP version "
 		    "(HTTP/DIGIT.DIGIT): 400 and closed%s", held > 0 ?
@@ -417,53 +439,38 @@ nulscan_bad_version(struct nulscan *n)
 
 /* Run the deadline of phase (NULSCAN_HEAD or _BODY) from now. */
 static void
-nulscan_arm(struct nulscan *n, int phase)
+nulscan_arm(struct nulscan_run *r, int phase)
 {
-	n->phase = phase;
-	nulscan_clock_add(n, phase == NULSCAN_HEAD ? n->head_ms :
-	    n->body_ms);
+	r->phase = phase;
+	nulscan_clock_add(r, phase == NULSCAN_HEAD ? r->n->lim->head_ms :
+	    r->n->lim->body_ms);
 }
 
-/* No deadline runs on n. */
+/* No deadline runs on r. */
 static void
-nulscan_disarm(struct nulscan *n)
+nulscan_disarm(struct nulscan_run *r)
 {
-	if (n->refused)
+	if (r->refused)
 		return;
-	nulscan_unclock(n);
-	n->phase = 0;
-}
-
-/* Drop the oldest entry: a connection that closed before any request. */
-static void
-nulscan_reclaim(void)
-{
-	struct nulscan	*n, *oldest = NULL;
-	size_t		 i;
-
-	for (i = 0; i < map.size; i++)
-		if ((n = map.slots[i].value) != NULL &&
-		    (oldest == NULL || n->seq < oldest->seq))
-			oldest = n;
-	if (oldest != NULL)
-		nulscan_remove(oldest);
+	nulscan_unclock(r);
+	r->phase = 0;
 }
 
 /*
- * Whether the request line whose last bytes n keeps ends in a version of
+ * Whether the request line whose last bytes r keeps ends in a version of
  * the grammar (RFC 9112 2.3: "HTTP/" DIGIT "." DIGIT, after one SP).
  * evhttp reads "HTTP/%d.%d" and answers its own errors in the version it
  * read, "HTTP/1.-103" for "HTTP/1.921": such a line never reaches it.
  */
 static int
-nulscan_version_ok(const struct nulscan *n)
+nulscan_version_ok(const struct nulscan_run *r)
 {
 	unsigned char	 t[NULSCAN_TAIL];
-	size_t		 i, len = n->tlen < NULSCAN_TAIL ? n->tlen :
+	size_t		 i, len = r->tlen < NULSCAN_TAIL ? r->tlen :
 			    NULSCAN_TAIL;
 
 	for (i = 0; i < len; i++)	/* the ring, oldest byte first */
-		t[i] = n->tail[(n->tlen - len + i) % NULSCAN_TAIL];
+		t[i] = r->tail[(r->tlen - len + i) % NULSCAN_TAIL];
 	if (len > 0 && t[len - 1] == '\r')
 		len--;
 	if (len < 9)
@@ -475,13 +482,13 @@ nulscan_version_ok(const struct nulscan *n)
 
 /* Keep the last bytes of the request line (tlen counts all of them). */
 static void
-nulscan_tail_add(struct nulscan *n, const unsigned char *p, size_t len)
+nulscan_tail_add(struct nulscan_run *r, const unsigned char *p, size_t len)
 {
 	size_t	skip = len > NULSCAN_TAIL ? len - NULSCAN_TAIL : 0;
 
-	n->tlen += (uint32_t)skip;
+	r->tlen += (uint32_t)skip;
 	for (p += skip, len -= skip; len > 0; len--)
-		n->tail[n->tlen++ % NULSCAN_TAIL] = *p++;
+		r->tail[r->tlen++ % NULSCAN_TAIL] = *p++;
 }
 
 /*
@@ -492,37 +499,37 @@ nulscan_tail_add(struct nulscan *n, const unsigned char *p, size_t len)
  * a time reading this must agree with).
  */
 static void
-nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
+nulscan_bytes(struct nulscan_run *r, const unsigned char *p, size_t len)
 {
 	const unsigned char	*end = p + len, *lf, *stop;
 
-	if (len > 0 && n->scanning)
-		n->started = 1;
-	while (p < end && n->scanning) {
-		if (n->nl) {
+	if (len > 0 && r->scanning)
+		r->started = 1;
+	while (p < end && r->scanning) {
+		if (r->nl) {
 			while (p < end && *p == '\r')
 				p++;
 			if (p == end)
 				break;
 			if (*p == '\n') {
-				n->scanning = 0;	/* head complete */
+				r->scanning = 0;	/* head complete */
 				break;
 			}
-			n->nl = 0;
+			r->nl = 0;
 		}
 		lf = memchr(p, '\n', (size_t)(end - p));
 		stop = lf != NULL ? lf : end;
 		if (memchr(p, '\0', (size_t)(stop - p)) != NULL)
-			n->found = 1;
-		if (!n->line1)
-			nulscan_tail_add(n, p, (size_t)(stop - p));
+			r->found = 1;
+		if (!r->line1)
+			nulscan_tail_add(r, p, (size_t)(stop - p));
 		if (lf == NULL)
 			break;
-		if (!n->line1) {
-			n->line1 = 1;
-			n->badver = !nulscan_version_ok(n);
+		if (!r->line1) {
+			r->line1 = 1;
+			r->badver = !nulscan_version_ok(r);
 		}
-		n->nl = 1;
+		r->nl = 1;
 		p = lf + 1;
 	}
 }
@@ -532,31 +539,31 @@ nulscan_bytes(struct nulscan *n, const unsigned char *p, size_t len)
  * starts its deadline, its end the body's.
  */
 static void
-nulscan_buffer(struct nulscan *n, struct evbuffer *buf, size_t off)
+nulscan_buffer(struct nulscan_run *r, struct evbuffer *buf, size_t off)
 {
-	int	started = n->started;
+	int	started = r->started;
 
-	nulscan_buffer_scan(n, buf, off);
-	if (n->badver && !n->refused) {
-		nulscan_bad_version(n);
+	nulscan_buffer_scan(r, buf, off);
+	if (r->badver && !r->refused) {
+		nulscan_bad_version(r);
 		return;
 	}
-	if (!started && n->started && n->scanning)
-		nulscan_arm(n, NULSCAN_HEAD);
-	if (!n->scanning && (started || n->started) && n->phase !=
-	    NULSCAN_BODY && !n->refused)
-		nulscan_arm(n, NULSCAN_BODY);
+	if (!started && r->started && r->scanning)
+		nulscan_arm(r, NULSCAN_HEAD);
+	if (!r->scanning && (started || r->started) && r->phase !=
+	    NULSCAN_BODY && !r->refused)
+		nulscan_arm(r, NULSCAN_BODY);
 }
 
 /* nulscan_buffer's scan. */
 static void
-nulscan_buffer_scan(struct nulscan *n, struct evbuffer *buf, size_t off)
+nulscan_buffer_scan(struct nulscan_run *r, struct evbuffer *buf, size_t off)
 {
 	struct evbuffer_ptr	 ptr;
 	struct evbuffer_iovec	 v[8];
 	int			 i, nv;
 
-	while (n->scanning && off < evbuffer_get_length(buf)) {
+	while (r->scanning && off < evbuffer_get_length(buf)) {
 		if (evbuffer_ptr_set(buf, &ptr, off, EVBUFFER_PTR_SET) == -1)
 			return;
 		nv = evbuffer_peek(buf, -1, &ptr, v, 8);
@@ -564,11 +571,28 @@ nulscan_buffer_scan(struct nulscan *n, struct evbuffer *buf, size_t off)
 			return;
 		if (nv > 8)
 			nv = 8;
-		for (i = 0; i < nv && n->scanning; i++) {
-			nulscan_bytes(n, v[i].iov_base, v[i].iov_len);
+		for (i = 0; i < nv && r->scanning; i++) {
+			nulscan_bytes(r, v[i].iov_base, v[i].iov_len);
 			off += v[i].iov_len;
 		}
 	}
+}
+
+/*
+ * A client pipelines behind the request being handled: what it sends
+ * stays bounded until the answer is out (evhttp keeps reading while it
+ * writes, so a client that sends requests sluice answers itself and reads
+ * nothing would fill memory). A read watermark, set on the few
+ * connections that pipeline: libevent allocates its callback at the
+ * first one, and keeps it.
+ */
+static void
+nulscan_hold_back(struct nulscan_run *r)
+{
+	if (r->n->lim->pipeline == 0)
+		return;
+	r->held_back = 1;
+	bufferevent_setwatermark(r->n->bev, EV_READ, 0, r->n->lim->pipeline);
 }
 
 /* Bytes were added to a client's input: scan the new ones. */
@@ -576,24 +600,30 @@ static void
 nulscan_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
-	struct nulscan	*n;
-	size_t		 len;
+	struct nulscan		*n = arg;
+	struct nulscan_run	*r = n->run;
+	size_t			 len;
 
-	if (info->n_added == 0 || (n = ptrmap_get(&map, arg)) == NULL)
+	if (info->n_added == 0)
 		return;
 	len = evbuffer_get_length(buf);
-	if (n->refused) {
+	if (r == NULL && (r = nulscan_run_take(n)) == NULL)
+		return;			/* out of memory: not watched */
+	if (r->refused) {
 		evbuffer_drain(buf, len);
 		return;
 	}
-	if (n->phase != 0 && n->max_input > 0 && len > n->max_input) {
-		nulscan_overflow(n, len);
+	if (r->phase != 0 && n->lim->max_input > 0 &&
+	    len > n->lim->max_input) {
+		nulscan_overflow(r, len);
 		return;
 	}
-	if (n->phase == NULSCAN_BODY)
-		nulscan_body_bytes(n, info->n_added);
-	if (n->scanning)
-		nulscan_buffer(n, buf, len - info->n_added);
+	if (r->phase == NULSCAN_BODY)
+		nulscan_body_bytes(r, info->n_added);
+	if (r->scanning)
+		nulscan_buffer(r, buf, len - info->n_added);
+	else if (r->phase == 0 && !r->held_back)
+		nulscan_hold_back(r);
 }
 
 #define NULSCAN_SLACK	16384	/* unparsed input past a request's own
@@ -607,101 +637,79 @@ nulscan_limits_of(const struct conf_listener *cl, struct nulscan_limits *lim)
 	lim->body_ms = cl->client_body_timeout_ms;
 	lim->max_input = cl->max_header_size + cl->max_body_size +
 	    NULSCAN_SLACK;
+	lim->pipeline = cl->max_header_size + NULSCAN_SLACK;
 }
 
 /* See nulscan.h. */
 int
-nulscan_attach(struct bufferevent *bev, const struct nulscan_limits *lim)
+nulscan_attach(struct nulscan *n, struct bufferevent *bev,
+    const struct nulscan_limits *lim)
 {
-	struct nulscan	*n;
-
-	/* a dead one's address */
-	if ((n = ptrmap_get(&map, bev)) != NULL)
-		nulscan_remove(n);
-	if (map.count >= NULSCAN_MAX)
-		nulscan_reclaim();
-	if ((n = calloc(1, sizeof(*n))) == NULL)
-		return -1;
 	n->bev = bev;
-	n->scanning = 1;
-	n->seq = ++seq;
-	n->head_ms = (uint32_t)lim->head_ms;
-	n->body_ms = (uint32_t)lim->body_ms;
-	n->max_input = lim->max_input;
-	if (ptrmap_put(&map, bev, n) == -1) {
-		free(n);
-		return -1;
-	}
+	n->run = NULL;
 	if (evbuffer_add_cb(bufferevent_get_input(bev), nulscan_cb,
-	    bev) == NULL) {
-		nulscan_remove(n);
+	    n) == NULL)
 		return -1;
-	}
+	n->lim = lim;
 	return 0;
 }
 
 /* See nulscan.h. */
 int
-nulscan_found(struct bufferevent *bev)
+nulscan_found(const struct nulscan *n)
 {
-	struct nulscan	*n = ptrmap_get(&map, bev);
-
-	return n != NULL && n->found;
+	return n->run != NULL && n->run->found;
 }
 
 /* See nulscan.h. Pipelined bytes already buffered are scanned now. */
 void
-nulscan_next(struct bufferevent *bev)
+nulscan_next(struct nulscan *n)
 {
-	struct nulscan	*n = ptrmap_get(&map, bev);
+	struct evbuffer		*in;
+	struct nulscan_run	*r = n->run;
 
-	if (n == NULL)
+	if (n->lim == NULL || (r != NULL && r->refused))
 		return;
-	n->scanning = 1;
-	n->nl = 0;
-	n->found = 0;
-	n->started = 0;
-	n->line1 = 0;
-	n->tlen = 0;
-	n->badver = 0;
-	nulscan_disarm(n);
-	nulscan_release(n);
-	nulscan_buffer(n, bufferevent_get_input(bev), 0);
+	if (r != NULL && r->held_back)
+		bufferevent_setwatermark(n->bev, EV_READ, 0, 0);
+	nulscan_run_give(n);
+	in = bufferevent_get_input(n->bev);
+	if (evbuffer_get_length(in) > 0 && (r = nulscan_run_take(n)) != NULL)
+		nulscan_buffer(r, in, 0);
 }
 
 /* See nulscan.h. */
 void
-nulscan_dispatched(struct bufferevent *bev)
+nulscan_dispatched(struct nulscan *n)
 {
-	struct nulscan	*n = ptrmap_get(&map, bev);
+	struct nulscan_run	*r = n->run;
 
-	if (n != NULL)
-		nulscan_disarm(n);
+	if (r == NULL)
+		return;
+	nulscan_disarm(r);
+	/* the same read brought more than this request */
+	if (!r->refused && !r->held_back && evbuffer_get_length(
+	    bufferevent_get_input(n->bev)) > 0)
+		nulscan_hold_back(r);
 }
 
 /* See nulscan.h. */
 void
-nulscan_forget(struct bufferevent *bev)
+nulscan_forget(struct nulscan *n)
 {
-	struct nulscan	*n = ptrmap_get(&map, bev);
-
-	if (n != NULL)
-		nulscan_remove(n);
+	if (n->lim == NULL)
+		return;
+	nulscan_run_give(n);
+	evbuffer_remove_cb(bufferevent_get_input(n->bev), nulscan_cb, n);
+	n->lim = NULL;
 }
 
 /* See nulscan.h. */
 void
 nulscan_free(void)
 {
-	struct nulscan	*n;
-	size_t		 i;
-
-	for (i = 0; i < map.size; i++)
-		if ((n = map.slots[i].value) != NULL) {
-			nulscan_release(n);
-			free(n);
-		}
-	ptrmap_free(&map);
+	while (nspare > 0)
+		free(spare[--nspare]);
 	while (nclocks > 0) {
 		event_free(clocks[--nclocks]->ev);
 		free(clocks[nclocks]);

@@ -24,9 +24,9 @@ fuzz_fail(void)
 	abort();
 }
 
-/* A fresh state, as nulscan_attach makes it. */
+/* A fresh state, as nulscan_run_take makes it. */
 static void
-fuzz_start(struct nulscan *n)
+fuzz_start(struct nulscan_run *n)
 {
 	memset(n, 0, sizeof(*n));
 	n->scanning = 1;
@@ -79,7 +79,7 @@ fuzz_model_version(const uint8_t *p, size_t len)
 
 /* Two states agree. */
 static int
-fuzz_same(const struct nulscan *a, const struct nulscan *b)
+fuzz_same(const struct nulscan_run *a, const struct nulscan_run *b)
 {
 	return a->scanning == b->scanning && a->found == b->found &&
 	    a->line1 == b->line1 && a->badver == b->badver;
@@ -89,7 +89,7 @@ fuzz_same(const struct nulscan *a, const struct nulscan *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nulscan	 all, one, pieces;
+	struct nulscan_run all, one, pieces;
 	size_t		 i, k, end;
 	int		 nul, done, ver;
 
