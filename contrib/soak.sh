@@ -159,6 +159,9 @@ wait_for() {
 origin_start() {
 	local n=$1 p=${2:-0} try
 	for try in 1 2 3 4 5; do
+		# emptied here: the child's own truncation may come after
+		# wait_for has read the previous run's PORT line
+		: >"$T/origin-$n.out"
 		"$ORIGIN" -n "$n" -p "$p" >"$T/origin-$n.out" 2>>"$T/origin-$n.err" &
 		OPID[$n]=$!
 		if wait_for "$T/origin-$n.out" '^PORT ' 5; then
