@@ -62,7 +62,7 @@
 #define RACE_CONNS	40	/* clients, each pacing about 1 s */
 #define RACE_THINK	"950-1050"	/* their think time, ms */
 #define RACE_N		2000	/* requests of each load, half POSTs */
-#define RACE_NEAR_MIN	10	/* reuses near 1 s that make a race */
+#define RACE_NEAR_MIN	3	/* reuses near 1 s that show the race ran */
 #define RACE_LEARN_MS	30000	/* bound of the learning */
 #define RACE_WAIT_MS	90000	/* bound of a paced load */
 #define RACE_IDLE_MS	1000	/* the origins' keep-alive timeout */
