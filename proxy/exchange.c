@@ -1,9 +1,12 @@
 /*
  * exchange: one request through the proxy.
  *
- * Re-entrancy rule: evhttp_send_reply_end() and evhttp_connection_free()
- * may call back into exchange_finish() before they return, so in every
- * function here such a call is the last thing that touches the exchange.
+ * It reads the request and answers the client only through its front
+ * (front/front.h), HTTP/1.1 on evhttp or HTTP/2.
+ *
+ * Re-entrancy rule: the front's end and cut may call back into
+ * exchange_finish() before they return, so in every function here such a
+ * call is the last thing that touches the exchange.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -18,7 +21,6 @@
 #include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
-#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include "proxy/exchange.h"
@@ -35,6 +37,7 @@
 #include "proxy/base/version.h"
 #include "proxy/base/worker.h"
 #include "proxy/front/clientconn.h"
+#include "proxy/front/front.h"
 #include "proxy/front/nulscan.h"
 #include "proxy/http/cookie.h"
 #include "proxy/http/headers.h"
@@ -42,9 +45,7 @@
 #include "proxy/http/uri.h"
 
 #define EXCHANGE_MAGIC		0x45584348u	/* "EXCH" */
-#define EXCHANGE_HIGH_MARK	(256 * 1024)	/* client output: pause */
 #define EXCHANGE_MAX_REASON	128
-#define EXCHANGE_COALESCE_MAX	(16 * 1024)	/* one TLS record */
 #define EXCHANGE_HOST_MAX	256		/* a routing host, NUL too */
 #define EXCHANGE_STICKY_MAX	24		/* a sticky value, NUL too */
 #define EXCHANGE_LOG_LINE	4096		/* an access-log line, NUL in */
@@ -59,13 +60,12 @@
 
 struct exchange {
 	unsigned		 magic;
-	struct evhttp_request	*req;		/* NULL once evhttp has it */
+	struct front		 fr;		/* the client side */
 	struct clientconn	*client;
 	struct gen		*gen;		/* referenced */
 	const struct gen_listener *gl;		/* its listener (in gen) */
 	const char		*lname;		/* listener name (in gen) */
 	uint64_t		 client_timeout_ms;
-	uint64_t		 keepalive_timeout_ms;
 	struct upstream_hold	 hold;		/* its server, while busy */
 	struct upstream_wait	*wait;		/* in the queue; NULL: not */
 	struct event		*queue_ev;	/* queue_timeout */
@@ -97,9 +97,6 @@ struct exchange {
 	enum exchange_who	 term_who;	/* how it ended: the first */
 	enum exchange_phase	 term_phase;	/* termination recorded */
 	int			 paused;
-	int			 client_full;	/* a write of ours left bytes
-						 * queued: the bufferevent
-						 * writes until drained */
 	int			 head_request;
 	int			 status;
 	uint64_t		 bytes;		/* response body bytes */
@@ -170,8 +167,6 @@ static void	exchange_up_error(void *, enum upconn_error, const char *);
 static void	exchange_up_upgraded(void *);
 static void	exchange_tunnel_done(void *, enum tunnel_end);
 static void	exchange_cut(struct exchange *, enum exchange_who);
-static void	exchange_write_now(struct exchange *);
-static void	exchange_client_watch(struct exchange *);
 static int	exchange_send(struct exchange *);
 static int	exchange_rebuild(struct exchange *);
 
@@ -296,8 +291,7 @@ exchange_response_rules(const struct exchange *ex, struct rewrite_rules *rr,
 static int
 exchange_answer_edit(struct exchange *ex)
 {
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(
-				    ex->req);
+	struct evkeyvalq	*out = ex->fr.out;
 	struct rewrite_rules	 rr;
 	struct rewrite_vars	 vars;
 
@@ -510,7 +504,7 @@ exchange_response_urls(struct exchange *ex)
 	int				 cookie;
 
 	cookie = exchange_cookie_paths(ex);
-	in = evhttp_request_get_input_headers(ex->req);
+	in = ex->fr.in;
 	o.scheme = clientconn_tls(ex->client) ? "https" : "http";
 	o.host = evhttp_find_header(in, "Host");
 	o.prefix = ex->route->strip ? ex->route->prefix : "";
@@ -546,7 +540,7 @@ exchange_response_urls(struct exchange *ex)
 		sent = o.host != NULL ? o.host : ex->srv->addrtext;
 	if (uri_self_parse(sent, &self[o.nself]) == 0)
 		o.nself++;
-	return rewrite_urls(evhttp_request_get_output_headers(ex->req), &o,
+	return rewrite_urls(ex->fr.out, &o,
 	    cu->rewrite_location, cookie);
 }
 
@@ -592,7 +586,7 @@ exchange_sticky_set(struct exchange *ex, struct evkeyvalq *q,
 static int
 exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 {
-	struct evkeyvalq	*q = evhttp_request_get_output_headers(ex->req);
+	struct evkeyvalq	*q = ex->fr.out;
 	struct headers_out	 out;
 	struct exchange_keep	 k;
 	struct exchange_pack	 pk;
@@ -669,9 +663,9 @@ exchange_ms(const struct timespec *a, const struct timespec *b)
  * needed and the JSON line takes method, target and protocol apart.
  */
 static void
-exchange_keep_target(struct exchange *ex, struct evhttp_request *req)
+exchange_keep_target(struct exchange *ex)
 {
-	const char	*uri = evhttp_request_get_uri(req);
+	const char	*uri = ex->fr.uri;
 	size_t		 n = uri != NULL ? strlen(uri) : 0;
 
 	if (n > EXCHANGE_LOG_TARGET_MAX) {
@@ -683,8 +677,8 @@ exchange_keep_target(struct exchange *ex, struct evhttp_request *req)
 		ex->logtarget[n] = '\0';
 		ex->logtargetlen = n;
 	}
-	ex->http_major = (unsigned char)(req->major % 10);
-	ex->http_minor = (unsigned char)(req->minor % 10);
+	ex->http_major = (unsigned char)(ex->fr.major % 10);
+	ex->http_minor = (unsigned char)(ex->fr.minor % 10);
 }
 
 /*
@@ -1014,10 +1008,7 @@ exchange_finish(struct exchange *ex, enum exchange_who who,
 	exchange_detach(ex);
 	if (ex->reqbuf != NULL)
 		evbuffer_free(ex->reqbuf);
-	if (ex->client != NULL)
-		clientconn_detach(ex->client, ex);
-	if (ex->req != NULL)
-		evhttp_request_set_on_complete_cb(ex->req, NULL, NULL);
+	ex->fr.ops->release(&ex->fr);
 	if (ex->queue_ev != NULL)
 		event_free(ex->queue_ev);
 	if (ex->upgen != NULL)
@@ -1036,40 +1027,19 @@ exchange_finish(struct exchange *ex, enum exchange_who who,
 		idle_cb();
 }
 
-/* evhttp handed the last response byte to the kernel. */
-static void
-exchange_complete_cb(struct evhttp_request *req, void *arg)
+/* See exchange.h. */
+void
+exchange_sent(struct exchange *ex)
 {
-	struct exchange			*ex = arg;
-	struct evhttp_connection	*evcon;
-	struct timeval			 tv;
-
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	/* the connection now waits for the next request: keep-alive time */
-	if ((evcon = evhttp_request_get_connection(req)) != NULL) {
-		struct bufferevent *bev = evhttp_connection_get_bufferevent(
-		    evcon);
-
-		tv = sluice_tv(ex->keepalive_timeout_ms);
-		bufferevent_set_timeouts(bev, &tv, NULL);
-		if (ex->client != NULL)
-			nulscan_next(&ex->client->scan);
-	}
-	ex->req = NULL;
 	exchange_finish(ex, EXCHANGE_WHO_NONE, ex->phase);
 }
 
-/* The client connection closed under the exchange (its close callback). */
-static void
-exchange_client_gone(void *arg)
+/* See exchange.h. */
+void
+exchange_client_gone(struct exchange *ex)
 {
-	struct exchange	*ex = arg;
-
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	/* a request evhttp detached after a failed write is ours to free */
-	if (ex->req != NULL && evhttp_request_get_connection(ex->req) == NULL)
-		evhttp_request_free(ex->req);
-	ex->req = NULL;
 	/* the client left, unless a tunnel ended and closed it */
 	exchange_finish(ex, ex->state == EXCHANGE_CLOSING ? EXCHANGE_WHO_NONE :
 	    EXCHANGE_WHO_CLIENT, ex->phase);
@@ -1088,16 +1058,19 @@ exchange_client_gone(void *arg)
 static void
 exchange_close_header(struct exchange *ex, int force)
 {
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(ex->req);
+	struct evkeyvalq	*in = ex->fr.in;
 	struct evkeyvalq	*out;
 	int			 close;
 
-	out = evhttp_request_get_output_headers(ex->req);
+	out = ex->fr.out;
+	if (ex->fr.ops->multiplexed)	/* the connection is not one
+					 * request's to close */
+		return;
 	close = force || SLUICE_LOAD(&closing) ||
 	    exchange_list_has(in, "Connection", "close") ||
-	    (ex->req->minor == 0 &&
+	    (ex->fr.minor == 0 &&
 	    !exchange_list_has(in, "Connection", "keep-alive"));
-	if (ex->req->minor == 0) {
+	if (ex->fr.minor == 0) {
 		while (evhttp_remove_header(in, "Connection") == 0)
 			continue;
 		if (!close)
@@ -1136,7 +1109,7 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 	struct evbuffer			*body = evbuffer_new();
 	char				 len[24];
 
-	out = evhttp_request_get_output_headers(ex->req);
+	out = ex->fr.out;
 	exchange_unqueue(ex);
 	exchange_term(ex, who, ex->phase);
 	exchange_set_state(ex, EXCHANGE_ANSWERED);
@@ -1164,32 +1137,17 @@ exchange_error(struct exchange *ex, int code, const char *reason,
 	if (body != NULL)
 		ex->bytes = evbuffer_get_length(body);
 	(void)exchange_answer_edit(ex);	/* out of memory: without them */
-	evhttp_send_reply(ex->req, code, reason, body);
+	ex->fr.ops->reply(&ex->fr, code, reason, body);
 	if (body != NULL)
 		evbuffer_free(body);
 }
 
-/*
- * The response had started: cut the client connection so it sees it.
- * What is queued for a plain-TCP client goes first, so that it sees where
- * the response was cut (evhttp_connection_free drops its output): a cut
- * in the loop turn of the head would otherwise look like no response.
- */
+/* The response had started: cut it so that the client sees it. */
 static void
 exchange_cut(struct exchange *ex, enum exchange_who who)
 {
-	struct evhttp_connection *evcon;
-
 	exchange_term(ex, who, ex->phase);
-	evcon = evhttp_request_get_connection(ex->req);
-	if (evcon == NULL) {		/* evhttp detached it already */
-		evhttp_request_free(ex->req);
-		ex->req = NULL;
-		exchange_finish(ex, who, ex->phase);
-		return;
-	}
-	exchange_write_now(ex);
-	evhttp_connection_free(evcon);	/* closecb finishes ex */
+	ex->fr.ops->cut(&ex->fr);	/* exchange_client_gone finishes ex */
 }
 
 /* Map an upstream failure to (status, who). */
@@ -1284,7 +1242,7 @@ exchange_tunnel_done(void *arg, enum tunnel_end end)
 	    end == TUNNEL_CLIENT_ERROR ? EXCHANGE_WHO_CLIENT :
 	    end == TUNNEL_SERVER_ERROR ? EXCHANGE_WHO_SERVER :
 	    EXCHANGE_WHO_NONE, ex->phase);
-	evhttp_connection_free(evhttp_request_get_connection(ex->req));
+	ex->fr.ops->close(&ex->fr);	/* exchange_client_gone finishes ex */
 }
 
 /* The upstream exchange failed. */
@@ -1347,7 +1305,7 @@ exchange_switch(struct exchange *ex, const struct http1_response *r)
 		evbuffer_free(ex->reqbuf);
 		ex->reqbuf = NULL;
 	}
-	out = evhttp_request_get_output_headers(ex->req);
+	out = ex->fr.out;
 	if (u == NULL || u->valuelen >= sizeof(proto) ||
 	    exchange_response_headers(ex, r) == -1) {
 		exchange_up_error(ex, UPCONN_ERR_PROTOCOL,
@@ -1360,7 +1318,8 @@ exchange_switch(struct exchange *ex, const struct http1_response *r)
 	evhttp_add_header(out, "Connection", "upgrade");
 	evhttp_add_header(out, "Upgrade", proto);
 	exchange_set_state(ex, EXCHANGE_TUNNEL);
-	evhttp_send_reply_start(ex->req, 101, "Switching Protocols");
+	ex->fr.ops->start(&ex->fr, 101, "Switching Protocols",
+	    ex->client_timeout_ms);
 }
 
 /* The connection switched protocols: join the two sides. */
@@ -1375,11 +1334,10 @@ exchange_up_upgraded(void *arg)
 		return;
 	server = upconn_detach(ex->uc);
 	ex->uc = NULL;
-	client = evhttp_connection_get_bufferevent(
-	    evhttp_request_get_connection(ex->req));
-	/* the bytes are the new protocol's now: no request heads to scan */
-	if (ex->client != NULL)
-		nulscan_forget(&ex->client->scan);
+	if ((client = ex->fr.ops->takeover(&ex->fr)) == NULL) {
+		exchange_cut(ex, EXCHANGE_WHO_PROXY);
+		return;
+	}
 	ex->tun = tunnel_new(client, server, upstream_tunnel_timeout(&ex->hold),
 	    exchange_tunnel_done, ex);
 	if (ex->tun == NULL)
@@ -1392,12 +1350,10 @@ exchange_up_head(void *arg, const struct http1_response *r)
 {
 	struct exchange		*ex = arg;
 	struct evkeyvalq	*out;
-	struct bufferevent	*bev;
-	struct timeval		 tv;
 	char			 reason[EXCHANGE_MAX_REASON];
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	out = evhttp_request_get_output_headers(ex->req);
+	out = ex->fr.out;
 	ex->status = r->status;
 	if (r->status == 101) {
 		exchange_switch(ex, r);
@@ -1416,115 +1372,37 @@ exchange_up_head(void *arg, const struct http1_response *r)
 	}
 	exchange_close_header(ex, 0);
 	/* HTTP/1.0 keep-alive + unknown length: evhttp would send CL 0 */
-	if (ex->req->minor == 0 && evhttp_find_header(out,
-	    "Content-Length") == NULL)
-		evhttp_remove_header(evhttp_request_get_input_headers(ex->req),
-		    "Connection");
+	if (!ex->fr.ops->multiplexed && ex->fr.minor == 0 &&
+	    evhttp_find_header(out, "Content-Length") == NULL)
+		evhttp_remove_header(ex->fr.in, "Connection");
 	exchange_set_state(ex, EXCHANGE_STREAMING);
-	evhttp_send_reply_start(ex->req, r->status,
-	    exchange_reason(r, reason, sizeof(reason)));
-	/* evhttp arms a read timeout while writing; only writes matter */
-	bev = evhttp_connection_get_bufferevent(
-	    evhttp_request_get_connection(ex->req));
-	tv = sluice_tv(ex->client_timeout_ms);
-	bufferevent_set_timeouts(bev, NULL, &tv);
+	ex->fr.ops->start(&ex->fr, r->status,
+	    exchange_reason(r, reason, sizeof(reason)), ex->client_timeout_ms);
 }
 
-/* The client drained its output: read from the upstream again. */
-static void
-exchange_drained_cb(struct evhttp_connection *evcon, void *arg)
+/* See exchange.h: read from the upstream again. */
+void
+exchange_drained(struct exchange *ex)
 {
-	struct exchange	*ex = arg;
-
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	ex->client_full = 0;
 	if (ex->paused && ex->uc != NULL) {
 		ex->paused = 0;
 		upconn_resume(ex->uc);
 	}
 }
 
-/*
- * Upstream body bytes: pass them on, pausing when the client lags. They
- * are written at once while the client keeps up (the last write of ours
- * took everything): waiting for the loop to report the socket writable
- * cost an epoll_wait and two epoll_ctl per upstream read.
- */
+/* Upstream body bytes: pass them on, pausing when the client lags. */
 static void
 exchange_up_body(void *arg, struct evbuffer *data)
 {
-	struct exchange			*ex = arg;
-	struct evhttp_connection	*evcon;
-	size_t				 queued;
+	struct exchange	*ex = arg;
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	ex->bytes += evbuffer_get_length(data);
-	evhttp_send_reply_chunk_with_cb(ex->req, data, exchange_drained_cb,
-	    ex);
-	if ((evcon = evhttp_request_get_connection(ex->req)) == NULL)
-		return;
-	if (!ex->client_full)
-		exchange_write_now(ex);
-	queued = evbuffer_get_length(bufferevent_get_output(
-	    evhttp_connection_get_bufferevent(evcon)));
-	ex->client_full = queued > 0;
-	if (queued > EXCHANGE_HIGH_MARK && !ex->paused) {
+	if (ex->fr.ops->body(&ex->fr, data) && !ex->paused) {
 		ex->paused = 1;
 		upconn_pause(ex->uc);
 	}
-}
-
-/*
- * A small response still queued whole for a TLS client goes out as one
- * record: libevent's OpenSSL layer writes each buffer chain (head, body)
- * as a record of its own, which costs a write and a record each.
- */
-static void
-exchange_coalesce(struct exchange *ex)
-{
-	struct evhttp_connection	*evcon;
-	struct evbuffer			*out;
-
-	if (!clientconn_tls(ex->client) ||
-	    (evcon = evhttp_request_get_connection(ex->req)) == NULL)
-		return;
-	out = bufferevent_get_output(evhttp_connection_get_bufferevent(evcon));
-	if (evbuffer_get_length(out) <= EXCHANGE_COALESCE_MAX)
-		evbuffer_pullup(out, -1);
-}
-
-/*
- * Write what a plain-TCP client's output holds at once, instead of
- * waiting a loop turn for the socket to be reported writable (it nearly
- * always is). When it all goes, evhttp_send_reply_end finds the output
- * empty and finishes the request there, and the write interest added
- * and dropped within this turn costs no epoll_ctl (the changelist
- * cancels the pair). What does not go, or an error, is left to the
- * bufferevent. TLS writes go through OpenSSL.
- */
-static void
-exchange_write_now(struct exchange *ex)
-{
-	struct evhttp_connection	*evcon;
-	struct bufferevent		*bev;
-	struct evbuffer			*out;
-	evutil_socket_t			 fd;
-
-	if (clientconn_tls(ex->client) ||
-	    (evcon = evhttp_request_get_connection(ex->req)) == NULL)
-		return;
-	bev = evhttp_connection_get_bufferevent(evcon);
-	out = bufferevent_get_output(bev);
-	if ((fd = bufferevent_getfd(bev)) == -1 ||
-	    evbuffer_get_length(out) == 0)
-		return;
-	/* a socket bufferevent keeps its output's start frozen but for
-	 * its own writes; this is one */
-	evbuffer_unfreeze(out, 1);
-	evbuffer_write(out, fd);
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) == 0)
-		bufferevent_disable(bev, EV_WRITE);
 }
 
 /* The upstream response is complete. */
@@ -1535,16 +1413,14 @@ exchange_up_done(void *arg, int reusable)
 
 	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
 	exchange_server_done(ex, reusable);
-	exchange_coalesce(ex);
-	exchange_write_now(ex);
-	evhttp_send_reply_end(ex->req);		/* may finish ex */
+	ex->fr.ops->end(&ex->fr);		/* may finish ex */
 }
 
-/* The name of req's method, whatever it is. */
+/* The name of the method cmd, whatever it is. */
 static const char *
-exchange_command(struct evhttp_request *req)
+exchange_command(enum evhttp_cmd_type cmd)
 {
-	switch (evhttp_request_get_command(req)) {
+	switch (cmd) {
 	case EVHTTP_REQ_GET:		return "GET";
 	case EVHTTP_REQ_HEAD:		return "HEAD";
 	case EVHTTP_REQ_POST:		return "POST";
@@ -1560,15 +1436,15 @@ exchange_command(struct evhttp_request *req)
 
 /* The method's name, or NULL for one we do not forward. */
 static const char *
-exchange_method(struct evhttp_request *req)
+exchange_method(enum evhttp_cmd_type cmd)
 {
-	switch (evhttp_request_get_command(req)) {
+	switch (cmd) {
 	case EVHTTP_REQ_TRACE:
 	case EVHTTP_REQ_CONNECT:
 		return NULL;
 	default:
-		return exchange_command(req)[0] == '-' ? NULL :
-		    exchange_command(req);
+		return exchange_command(cmd)[0] == '-' ? NULL :
+		    exchange_command(cmd);
 	}
 }
 
@@ -1577,9 +1453,8 @@ exchange_method(struct evhttp_request *req)
  * by the target's authority. -1 when out of memory.
  */
 static int
-exchange_host_replace(struct evhttp_request *req, const struct evhttp_uri *u)
+exchange_host_replace(struct evkeyvalq *in, const struct evhttp_uri *u)
 {
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
 	char			 auth[300];
 	int			 port = evhttp_uri_get_port(u);
 
@@ -1598,18 +1473,16 @@ exchange_host_replace(struct evhttp_request *req, const struct evhttp_uri *u)
  * target into *target (malloc'd). -1 when out of memory.
  */
 static int
-exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
-    char **target)
+exchange_target(struct front *f, char *host, size_t hostsize, char **target)
 {
-	const struct evhttp_uri	*u = evhttp_request_get_evhttp_uri(req);
-	const char		*h, *path, *query, *uri;
+	const struct evhttp_uri	*u = f->u;
+	const char		*h, *path, *query, *uri = f->uri;
 	size_t			 i;
 
-	uri = evhttp_request_get_uri(req);
 	host[0] = '\0';
 	if (uri[0] != '/' && u != NULL && evhttp_uri_get_host(u) != NULL) {
 		h = evhttp_uri_get_host(u);	/* absolute-form */
-		if (exchange_host_replace(req, u) == -1)
+		if (exchange_host_replace(f->in, u) == -1)
 			return -1;
 		path = evhttp_uri_get_path(u);
 		query = evhttp_uri_get_query(u);
@@ -1620,8 +1493,7 @@ exchange_target(struct evhttp_request *req, char *host, size_t hostsize,
 			return -1;
 		}
 	} else {
-		h = evhttp_find_header(evhttp_request_get_input_headers(req),
-		    "Host");
+		h = evhttp_find_header(f->in, "Host");
 		if ((*target = strdup(uri)) == NULL)
 			return -1;
 	}
@@ -1661,7 +1533,6 @@ static int
 exchange_build_head(struct exchange *ex, struct evbuffer *out,
     size_t body_len)
 {
-	struct evhttp_request		*req = ex->req;
 	struct headers_forward		 fwd;
 	struct headers_sink		 sink;
 	struct headers_buf		 head;
@@ -1672,7 +1543,7 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 	char				 host[EXCHANGE_HOST_MAX];
 	int				 r;
 
-	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1)
+	if (exchange_fields(ex->fr.in, &x) == -1)
 		return -1;
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.client_ip = clientconn_ip(ex->client);
@@ -1680,7 +1551,9 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 	fwd.tls = clientconn_tls(ex->client);
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
-	fwd.via = req->minor == 0 ? "1.0 sluice (sluice/" SLUICE_VERSION ")" :
+	/* Via names the protocol the request came in (RFC 9110 7.6.3) */
+	fwd.via = ex->fr.major == 2 ? "2 sluice (sluice/" SLUICE_VERSION ")" :
+	    ex->fr.minor == 0 ? "1.0 sluice (sluice/" SLUICE_VERSION ")" :
 	    "1.1 sluice (sluice/" SLUICE_VERSION ")";
 	fwd.host = exchange_host_out(ex, host, sizeof(host));
 	if (ex->reqid[0] != '\0') {
@@ -1715,7 +1588,7 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 static int
 exchange_build(struct exchange *ex)
 {
-	struct evbuffer	*body = evhttp_request_get_input_buffer(ex->req);
+	struct evbuffer	*body = ex->fr.body;
 
 	if ((ex->reqbuf = evbuffer_new()) == NULL ||
 	    exchange_build_head(ex, ex->reqbuf,
@@ -1785,13 +1658,13 @@ exchange_send(struct exchange *ex)
  * request then goes on as plain HTTP/1.1, which RFC 9110 7.8 allows.
  */
 static const char *
-exchange_upgrade(struct evhttp_request *req, const char *method)
+exchange_upgrade(const struct front *f, const char *method)
 {
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq	*in = f->in;
 	const char		*u = evhttp_find_header(in, "Upgrade");
 
-	if (u == NULL || strcmp(method, "GET") != 0 ||
-	    req->major != 1 || req->minor != 1 ||
+	if (u == NULL || strcmp(method, "GET") != 0 || f->ops->multiplexed ||
+	    f->major != 1 || f->minor != 1 ||
 	    !exchange_list_has(in, "Connection", "upgrade") ||
 	    http1_list_has(u, "h2c"))
 		return NULL;
@@ -1856,7 +1729,6 @@ exchange_strip(const struct gen_route *r, char *target)
 static int
 exchange_request_ok(struct exchange *ex, const char *method, int *code)
 {
-	struct evhttp_request	*req = ex->req;
 	struct exchange_fields	 x;
 	const char		*why = NULL;
 	int			 bad;
@@ -1868,7 +1740,7 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 		    clientconn_port(ex->client));
 		return -1;
 	}
-	if (exchange_fields(evhttp_request_get_input_headers(req), &x) == -1) {
+	if (exchange_fields(ex->fr.in, &x) == -1) {
 		*code = 500;
 		return -1;
 	}
@@ -1881,9 +1753,8 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 		*code = 431;
 		return -1;
 	}
-	bad = http1_request_check(method, evhttp_request_get_uri(req),
-	    req->major, req->minor, x.f, x.n,
-	    evbuffer_get_length(evhttp_request_get_input_buffer(req)), &why);
+	bad = http1_request_check(method, ex->fr.uri, ex->fr.major,
+	    ex->fr.minor, x.f, x.n, evbuffer_get_length(ex->fr.body), &why);
 	exchange_fields_free(&x);
 	if (bad == -1) {
 		log_info("#%llx %s:%u: bad request: %s",
@@ -1898,14 +1769,13 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 static const struct gen_route *
 exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 {
-	struct evhttp_request	*req = ex->req;
 	const struct gen_route	*r;
 	char			*q;
 
 	if (exchange_request_ok(ex, ex->method, code) == -1)
 		return NULL;
 	*code = 500;
-	if (exchange_target(req, ex->host, sizeof(ex->host),
+	if (exchange_target(&ex->fr, ex->host, sizeof(ex->host),
 	    &ex->target) == -1)
 		return NULL;
 	if (exchange_normalize(ex->target) == -1) {
@@ -1918,7 +1788,7 @@ exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 	if ((q = strchr(ex->target, '?')) != NULL)
 		*q = '\0';
 	r = gen_route(gl, ex->host[0] != '\0' ? ex->host : NULL, ex->target,
-	    evhttp_request_get_input_headers(req));
+	    ex->fr.in);
 	if (q != NULL)
 		*q = '?';
 	*code = 404;
@@ -1953,18 +1823,19 @@ exchange_reason_phrase(int code)
 static int
 exchange_version(struct exchange *ex)
 {
-	struct evhttp_request	*req = ex->req;
-	int			 minor = req->minor;
+	int	minor = ex->fr.minor;
 
-	if (http1_request_version(req->major, &minor) == 0) {
-		req->minor = (char)minor;
+	if (ex->fr.ops->multiplexed)	/* HTTP/2: the front checked it */
+		return 0;
+	if (http1_request_version(ex->fr.major, &minor) == 0) {
+		ex->fr.minor = minor;
 		return 0;
 	}
 	log_info("#%llx %s:%u: bad request: HTTP/%d.%d is not supported",
 	    (unsigned long long)ex->id, clientconn_ip(ex->client),
-	    clientconn_port(ex->client), req->major, req->minor);
-	req->major = 1;
-	req->minor = 1;
+	    clientconn_port(ex->client), ex->fr.major, ex->fr.minor);
+	ex->fr.major = 1;
+	ex->fr.minor = 1;
 	exchange_error(ex, 505, exchange_reason_phrase(505),
 	    EXCHANGE_WHO_PROXY, 1);
 	return -1;
@@ -1978,7 +1849,7 @@ exchange_version(struct exchange *ex)
 static int
 exchange_max_forwards(struct exchange *ex, const char *method)
 {
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(ex->req);
+	struct evkeyvalq	*in = ex->fr.in;
 	struct evkeyvalq	*out;
 	const char		*v = evhttp_find_header(in, "Max-Forwards");
 	char			*end, buf[24];
@@ -1995,7 +1866,7 @@ exchange_max_forwards(struct exchange *ex, const char *method)
 		evhttp_add_header(in, "Max-Forwards", buf);
 		return 0;
 	}
-	out = evhttp_request_get_output_headers(ex->req);
+	out = ex->fr.out;
 	evhttp_add_header(out, "Allow",
 	    "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
 	evhttp_add_header(out, "Content-Length", "0");
@@ -2003,17 +1874,17 @@ exchange_max_forwards(struct exchange *ex, const char *method)
 	ex->status = 200;
 	exchange_set_state(ex, EXCHANGE_ANSWERED);
 	(void)exchange_answer_edit(ex);
-	evhttp_send_reply(ex->req, 200, "OK", NULL);
+	ex->fr.ops->reply(&ex->fr, 200, "OK", NULL);
 	return 1;
 }
 
 /* Trim the optional whitespace off every request header value. */
 static void
-exchange_trim(struct evhttp_request *req)
+exchange_trim(struct evkeyvalq *in)
 {
 	struct evkeyval	*kv;
 
-	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+	TAILQ_FOREACH(kv, in, next)
 		http1_value_trim(kv->value);
 }
 
@@ -2023,14 +1894,14 @@ exchange_forward(struct exchange *ex)
 {
 	ex->srv = ex->hold.srv;
 	ex->idempotent = exchange_idempotent(ex->method);
-	ex->upgrade = exchange_upgrade(ex->req, ex->method);
+	ex->upgrade = exchange_upgrade(&ex->fr, ex->method);
 	ex->tries_left = ex->up->conf->retries;
 	if (exchange_build(ex) == -1 || exchange_send(ex) == -1) {
 		exchange_server_done(ex, 0);
 		exchange_term(ex, EXCHANGE_WHO_SERVER, EXCHANGE_PHASE_CONNECT);
 		exchange_error(ex, 502, "Bad Gateway", EXCHANGE_WHO_SERVER, 0);
 	} else
-		exchange_client_watch(ex);
+		ex->fr.ops->watch(&ex->fr);
 }
 
 /* The exchange waited queue_timeout in the queue. */
@@ -2084,7 +1955,7 @@ exchange_queue(struct exchange *ex)
 		    EXCHANGE_WHO_PROXY, 0);
 		return;
 	}
-	exchange_client_watch(ex);
+	ex->fr.ops->watch(&ex->fr);
 }
 
 /*
@@ -2105,7 +1976,7 @@ exchange_sticky(struct exchange *ex)
 	if (cu->sticky_cookie == NULL)
 		return -1;
 	n = strlen(cu->sticky_cookie);
-	in = evhttp_request_get_input_headers(ex->req);
+	in = ex->fr.in;
 	for (kv = TAILQ_FIRST(in); kv != NULL; kv = next) {
 		next = TAILQ_NEXT(kv, next);
 		if (strcasecmp(kv->key, "Cookie") != 0)
@@ -2140,23 +2011,21 @@ exchange_sticky(struct exchange *ex)
 static void
 exchange_redirect(struct exchange *ex, int port)
 {
-	struct evhttp_request	*req = ex->req;
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
-	const char		*uri = evhttp_request_get_uri(req), *host;
+	struct evkeyvalq	*out = ex->fr.out;
+	const char		*uri = ex->fr.uri, *host;
 	const char		*path = NULL, *method;
 	struct evbuffer		*body;
 	size_t			 hostlen = 0, hlen;
 	char			*loc = NULL, ports[8] = "", len[24];
 	int			 code;
 
-	method = exchange_command(req);
+	method = exchange_command(ex->fr.cmd);
 	if (exchange_request_ok(ex, method, &code) == -1) {
 		exchange_error(ex, code, exchange_reason_phrase(code),
 		    EXCHANGE_WHO_PROXY, 1);
 		return;
 	}
-	host = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Host");
+	host = evhttp_find_header(ex->fr.in, "Host");
 	hostlen = host != NULL ? strlen(host) : 0;
 	if (uri[0] == '/')
 		path = uri;
@@ -2202,7 +2071,7 @@ exchange_redirect(struct exchange *ex, int port)
 	exchange_close_header(ex, 0);
 	(void)exchange_answer_edit(ex);	/* out of memory: without them */
 	free(loc);
-	evhttp_send_reply(req, code, code == 301 ? "Moved Permanently" :
+	ex->fr.ops->reply(&ex->fr, code, code == 301 ? "Moved Permanently" :
 	    "Permanent Redirect", ex->head_request ? NULL : body);
 	evbuffer_free(body);
 }
@@ -2216,9 +2085,9 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
 
 	if (exchange_version(ex) == -1)
 		return;
-	exchange_trim(ex->req);
+	exchange_trim(ex->fr.in);
 	if (gl->conf->request_id != NULL)
-		rewrite_request_id(evhttp_request_get_input_headers(ex->req),
+		rewrite_request_id(ex->fr.in,
 		    gl->conf->request_id, gl->conf->request_id_trust,
 		    ex->reqid);
 	if (gl->conf->redirect_port != 0) {
@@ -2254,41 +2123,6 @@ exchange_dispatch(struct exchange *ex, struct gen_listener *gl)
 	exchange_forward(ex);
 }
 
-/* The client connection went away while we waited for the upstream. */
-static void
-exchange_client_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct exchange			*ex = arg;
-	struct evhttp_connection	*evcon;
-
-	SLUICE_MAGIC_CHECK(ex, EXCHANGE_MAGIC);
-	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-		return;
-	exchange_term(ex, EXCHANGE_WHO_CLIENT, ex->phase);
-	exchange_server_done(ex, 0);
-	evcon = evhttp_request_get_connection(ex->req);
-	evhttp_connection_free(evcon);		/* closecb finishes ex */
-}
-
-/*
- * While the upstream works, watch the client connection ourselves: evhttp
- * does not read it then, so a client that leaves would go unnoticed until
- * the upstream answers (like nginx, a close then cancels the upstream
- * request). Bytes the client sends meanwhile (a pipelined request) stay
- * buffered, bounded by the read watermark exchange_start set;
- * evhttp installs its own callbacks again when the response starts.
- */
-static void
-exchange_client_watch(struct exchange *ex)
-{
-	struct bufferevent	*bev = evhttp_connection_get_bufferevent(
-				    evhttp_request_get_connection(ex->req));
-
-	bufferevent_set_timeouts(bev, NULL, NULL);
-	bufferevent_setcb(bev, NULL, NULL, exchange_client_event_cb, ex);
-	bufferevent_enable(bev, EV_READ);
-}
-
 #define EXCHANGE_XFF_MAX	64	/* X-Forwarded-For entries read */
 
 /* One entry of an X-Forwarded-For list. */
@@ -2322,7 +2156,7 @@ exchange_client_addr(struct exchange *ex)
 	    !conf_cidrs_match(tp, fam, a))
 		return;
 	ex->trusted = 1;
-	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(ex->req), next) {
+	TAILQ_FOREACH(kv, ex->fr.in, next) {
 		if (strcasecmp(kv->key, "X-Forwarded-For") != 0)
 			continue;
 		for (v = kv->value; ; v = comma + 1) {
@@ -2348,45 +2182,35 @@ exchange_client_addr(struct exchange *ex)
 }
 
 /* See exchange.h. */
-void
-exchange_start(struct evhttp_request *req, struct clientconn *c,
-    struct gen *g, struct gen_listener *gl)
+int
+exchange_start(const struct front *f, struct gen *g, struct gen_listener *gl)
 {
 	struct exchange	*ex;
 
-	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
-		evhttp_connection_free(evhttp_request_get_connection(req));
-		return;
-	}
-	ex->client = c;
+	if ((ex = calloc(1, sizeof(*ex))) == NULL)
+		return -1;
+	ex->fr = *f;
+	ex->fr.ex = ex;
+	ex->client = f->client;
 	ex->magic = EXCHANGE_MAGIC;
 	ex->id = SLUICE_INC(&next_id);
-	ex->req = req;
-	/*
-	 * evhttp flags an absolute-form request as one to a forward proxy:
-	 * it would then close the connection after the response unless
-	 * Proxy-Connection said keep-alive, and without saying so. As a
-	 * reverse proxy's origin-form request it keeps the usual rules.
-	 */
-	req->flags &= ~EVHTTP_PROXY_REQUEST;
 	ex->gen = gen_ref(g);
 	ex->gl = gl;
 	ex->lname = gl->conf->name;
-	ex->method = exchange_method(req);
+	ex->method = exchange_method(f->cmd);
 	ex->client_timeout_ms = gl->conf->client_timeout_ms;
-	ex->keepalive_timeout_ms = gl->conf->keepalive_timeout_ms;
-	ex->head_request = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-	exchange_keep_target(ex, req);
+	ex->head_request = f->cmd == EVHTTP_REQ_HEAD;
+	exchange_keep_target(ex);
 	clock_gettime(CLOCK_MONOTONIC, &ex->t_start);
 	exchange_client_addr(ex);
-	clientconn_attach(c, exchange_client_gone, ex);
 	if (exchanges.tqh_last == NULL)
 		TAILQ_INIT(&exchanges);
 	TAILQ_INSERT_TAIL(&exchanges, ex, entry);
 	SLUICE_INC(&nexchanges);
-	evhttp_request_set_on_complete_cb(req, exchange_complete_cb, ex);
+	ex->fr.ops->begin(&ex->fr);
 	/* (what the client pipelines meanwhile is bounded: nulscan.h) */
 	exchange_dispatch(ex, gl);
+	return 0;
 }
 
 /* End one exchange for shutdown or drain. */

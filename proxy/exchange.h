@@ -11,9 +11,8 @@
 
 #include <stdint.h>
 
-struct clientconn;
-struct evhttp_request;
 struct exchange;
+struct front;
 struct gen;
 struct gen_listener;
 
@@ -55,14 +54,23 @@ enum exchange_phase {
 };
 
 /*
- * Start an exchange for req, which arrived on the client connection c (the
- * listener found or made it). g is the current generation, gl its entry
- * for the listener; the exchange takes its own reference. The request is
- * always answered. The exchange works on c until it finishes, and hears
- * from it if the connection closes first.
+ * Start an exchange for the request of front f (copied), which arrived on
+ * a listener of generation g, gl its entry for the listener; the exchange
+ * takes its own reference. The request is always answered. The exchange
+ * works on f's client until it finishes, and hears from it if the client
+ * leaves first. -1 when out of memory (nothing was taken).
  */
-void	exchange_start(struct evhttp_request *req, struct clientconn *c,
-	    struct gen *g, struct gen_listener *gl);
+int	exchange_start(const struct front *f, struct gen *g,
+	    struct gen_listener *gl);
+
+/*
+ * For the fronts (front/front.h): the response's last byte went to the
+ * kernel (ex finishes); the client left or reset the request (ex
+ * finishes); output that had gone over the high mark drained.
+ */
+void	exchange_sent(struct exchange *ex);
+void	exchange_client_gone(struct exchange *ex);
+void	exchange_drained(struct exchange *ex);
 
 /*
  * End every exchange now with termination code who (drain, killed):

@@ -21,8 +21,8 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
-#include "proxy/exchange.h"
 #include "proxy/front/clientconn.h"
+#include "proxy/front/h1.h"
 #include "proxy/base/fault.h"
 #include "proxy/gen.h"
 #include "proxy/front/inherit.h"
@@ -126,7 +126,7 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	nulscan_dispatched(&c->scan);
-	exchange_start(req, c, sl->gen, sl->gl);
+	h1_request(req, c, sl->gen, sl->gl);
 }
 
 /*
