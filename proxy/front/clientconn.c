@@ -58,7 +58,6 @@ static __thread struct clientconn	**fresh;	/* accepted this turn,
 							 * bev referenced */
 static __thread size_t			 nfresh, fresh_cap;
 static __thread struct event		*fresh_ev;	/* adopts them */
-static __thread void			(*gone_cb)(void *busy);
 static __thread struct clientconn_kind	*kinds;		/* in use */
 static unsigned				 nclients;	/* atomic */
 static void			(*close_cb)(void);
@@ -87,7 +86,8 @@ clientconn_kind(unsigned *lcount, const struct nulscan_limits *lim)
 		if (k->lcount == lcount && k->lim.head_ms == lim->head_ms &&
 		    k->lim.body_ms == lim->body_ms &&
 		    k->lim.max_input == lim->max_input &&
-		    k->lim.pipeline == lim->pipeline)
+		    k->lim.pipeline == lim->pipeline &&
+		    k->lim.divert == lim->divert)
 			break;
 	if (k == NULL) {
 		if ((k = calloc(1, sizeof(*k))) == NULL)
@@ -157,7 +157,7 @@ clientconn_closed(struct evhttp_connection *evcon, void *arg)
 	struct clientconn	*c = arg;
 
 	if (c->busy != NULL)
-		gone_cb(c->busy);
+		c->busy->gone(c->busy);
 	clientconn_unindex(c);
 	clientconn_free(c);
 	if (close_cb != NULL)
@@ -410,17 +410,16 @@ clientconn_scan_start(struct bufferevent *bev)
 
 /* See clientconn.h. */
 void
-clientconn_attach(struct clientconn *c, void (*gone)(void *), void *busy)
+clientconn_attach(struct clientconn *c, struct clientconn_user *u)
 {
-	c->busy = busy;
-	gone_cb = gone;
+	c->busy = u;
 }
 
 /* See clientconn.h. */
 void
-clientconn_detach(struct clientconn *c, void *busy)
+clientconn_detach(struct clientconn *c, struct clientconn_user *u)
 {
-	if (c->busy == busy)
+	if (c->busy == u)
 		c->busy = NULL;
 }
 

@@ -34,8 +34,9 @@ struct clientconn {
 	struct evhttp_connection	*evcon;	/* NULL until adopted */
 	struct clientconn_kind		*kind;	/* its listener's count and
 						 * limits */
-	void				*busy;	/* the request on it (its
-						 * exchange), NULL when idle */
+	struct clientconn_user		*busy;	/* what works on it (a
+						 * request's front, an HTTP/2
+						 * connection); NULL: idle */
 	struct clientconn_extra		*extra;	/* TLS, certificate, PROXY
 						 * client: read at the first
 						 * request; NULL before */
@@ -85,13 +86,21 @@ const char	*clientconn_tls_subject(const struct clientconn *);
 const char	*clientconn_tls_fp(const struct clientconn *);
 
 /*
- * A request (busy, its exchange) works on c until clientconn_detach;
- * gone(busy) is called if the connection closes meanwhile (after which
- * busy must not touch c). Every busy is an exchange: one gone for all.
+ * What works on a connection (an HTTP/1.1 request's front, an HTTP/2
+ * connection): gone is called if the connection closes under it.
  */
-void		 clientconn_attach(struct clientconn *c, void (*gone)(void *),
-		    void *busy);
-void		 clientconn_detach(struct clientconn *c, void *busy);
+struct clientconn_user {
+	void	(*gone)(struct clientconn_user *);
+};
+
+/*
+ * u works on c until clientconn_detach; u->gone(u) is called if the
+ * connection closes meanwhile (after which u must not touch c).
+ */
+void		 clientconn_attach(struct clientconn *c,
+		    struct clientconn_user *u);
+void		 clientconn_detach(struct clientconn *c,
+		    struct clientconn_user *u);
 
 /* Call fn on every open client connection of this worker (fn may not
  * close one). */

@@ -29,6 +29,8 @@
 
 #include <event2/http.h>
 
+#include "proxy/front/clientconn.h"
+
 struct bufferevent;
 struct clientconn;
 struct evbuffer;
@@ -95,6 +97,7 @@ struct front {
 						 * left queued */
 	uint64_t		 idle_ms;	/* implementation's: the
 						 * keep-alive time after */
+	struct clientconn_user	 user;		/* h1: on its connection */
 };
 
 #endif

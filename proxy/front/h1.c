@@ -7,6 +7,8 @@
  * drain. A request evhttp detached from its connection after a failed
  * write is the front's to free.
  */
+#include <stddef.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -53,9 +55,10 @@ h1_complete_cb(struct evhttp_request *req, void *arg)
 
 /* The client connection closed under the request. */
 static void
-h1_gone(void *arg)
+h1_gone(struct clientconn_user *u)
 {
-	struct front	*f = arg;
+	struct front	*f = (struct front *)(void *)((char *)u -
+			    offsetof(struct front, user));
 
 	if (f->impl != NULL && h1_evcon(f) == NULL)
 		evhttp_request_free(f->impl);
@@ -75,14 +78,15 @@ h1_begin(struct front *f)
 	 * reverse proxy's origin-form request it keeps the usual rules.
 	 */
 	req->flags &= ~EVHTTP_PROXY_REQUEST;
-	clientconn_attach(f->client, h1_gone, f);
+	f->user.gone = h1_gone;
+	clientconn_attach(f->client, &f->user);
 	evhttp_request_set_on_complete_cb(req, h1_complete_cb, f);
 }
 
 static void
 h1_release(struct front *f)
 {
-	clientconn_detach(f->client, f);
+	clientconn_detach(f->client, &f->user);
 	if (f->impl != NULL)
 		evhttp_request_set_on_complete_cb(f->impl, NULL, NULL);
 }
@@ -228,7 +232,7 @@ h1_cut(struct front *f)
 	struct evhttp_connection	*evcon = h1_evcon(f);
 
 	if (evcon == NULL) {		/* evhttp detached it already */
-		h1_gone(f);
+		h1_gone(&f->user);
 		return;
 	}
 	h1_write_now(f);
