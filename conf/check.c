@@ -96,6 +96,11 @@ conf_check_listener(struct conf_loader *ld, const struct conf_sect *s)
 		conf_error(ld, conf_key_line(&l->lines, "max_body_size"),
 		    "max_body_size: larger than [global] max_buffered_bodies "
 		    "(such a body would wait for ever)");
+	if (l->http2 && l->ncerts == 0 &&
+	    conf_key_line(&l->lines, "http2") != 0)
+		conf_error(ld, conf_key_line(&l->lines, "http2"),
+		    "http2: needs a TLS listener (tls_certificate); HTTP/2 "
+		    "is offered by ALPN only");
 	if (l->proxy_protocol && l->trusted_proxies.n == 0)
 		conf_error(ld, conf_key_line(&l->lines, "proxy_protocol"),
 		    "proxy_protocol: needs trusted_proxies (the peers that "

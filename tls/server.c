@@ -45,6 +45,7 @@ struct tls_server {
 	size_t		 nsni;
 	struct tls_tickets *tickets;	/* the listener's ticket keys;
 					 * referenced */
+	int		 h2;		/* ALPN offers h2 (http2 = on) */
 };
 
 /* What the names of one certificate gave. */
@@ -175,27 +176,37 @@ tls_alpn_find(const unsigned char *in, unsigned int inlen,
 	return NULL;
 }
 
-/* The ALPN callback: http/1.1, else http/1.0, else refuse the client. */
+/*
+ * The ALPN callback: h2 when the listener offers it, else http/1.1, else
+ * http/1.0 (the server's preference), else refuse the client. OpenSSL
+ * may call it twice in one handshake (once per ClientHello, so twice
+ * after a HelloRetryRequest): it decides from the offer alone.
+ */
 static int
 tls_server_alpn_cb(SSL *ssl, const unsigned char **out,
     unsigned char *outlen, const unsigned char *in, unsigned int inlen,
     void *arg)
 {
 	static const unsigned char *const protos[] = {
+		(const unsigned char *)"\x02h2",
 		(const unsigned char *)"\x08http/1.1",
 		(const unsigned char *)"\x08http/1.0",
 	};
+	const struct tls_server	*set;
 	const unsigned char	*p;
 	size_t			 i;
 
-	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+	(void)arg;
+	set = SSL_get_ex_data(ssl, tls_server_ex_index());
+	for (i = set != NULL && set->h2 ? 0 : 1;
+	    i < sizeof(protos) / sizeof(protos[0]); i++) {
 		if ((p = tls_alpn_find(in, inlen, protos[i])) != NULL) {
 			*out = p;
 			*outlen = protos[i][0];
 			return SSL_TLSEXT_ERR_OK;
 		}
 	}
-	/* Another protocol (h2, or not HTTP at all: ALPACA). */
+	/* Another protocol (h2 where it is off, or not HTTP: ALPACA). */
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
@@ -548,6 +559,7 @@ tls_server_new(const struct conf *conf, const struct conf_listener *l,
 	}
 	set->magic = TLS_SERVER_MAGIC;
 	set->refs = 1;
+	set->h2 = l->http2;
 	if ((set->name = strdup(l->name)) == NULL ||
 	    (set->tickets = tls_tickets_get(l->name)) == NULL) {
 		tls_server_unref(set);

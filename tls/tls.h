@@ -50,9 +50,10 @@ struct tls_client;
  * naming a host wins. Settings: l->tls_protocols (TLS 1.2 and/or 1.3 only),
  * l->tls_ciphers for TLS 1.2, server cipher preference, no renegotiation,
  * no compression, session tickets sealed with the listener's ticket keys
- * (below), ALPN "http/1.1" (or "http/1.0"; a client
- * that offers ALPN without either is refused with no_application_protocol,
- * one that offers none is fine), SSL_OP_IGNORE_UNEXPECTED_EOF.
+ * (below), ALPN "h2" when l->http2 is on, else "http/1.1" (or
+ * "http/1.0"; a client that offers ALPN without any of them is refused
+ * with no_application_protocol, one that offers none is fine),
+ * SSL_OP_IGNORE_UNEXPECTED_EOF.
  *
  * now is the time certificates are checked against. Returns a set holding
  * one reference (drop it with tls_server_unref), or NULL with err set when
