@@ -601,7 +601,9 @@ exchange_response_headers(struct exchange *ex, const struct http1_response *r)
 	k.pk = NULL;
 	urls = exchange_has_urls(r, ex->up->conf->rewrite_location,
 	    exchange_cookie_paths(ex));
-	if (!urls && exchange_pack_start(&pk, r) == 0)
+	/* (HTTP/2 writes each header as a field of its own) */
+	if (!urls && !ex->fr.ops->multiplexed &&
+	    exchange_pack_start(&pk, r) == 0)
 		k.pk = &pk;
 	out.add = exchange_keep_add;
 	out.keep = rr.n > 0 || ex->reqid[0] != '\0' ? exchange_keep : NULL;
@@ -1753,8 +1755,12 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 		*code = 431;
 		return -1;
 	}
-	bad = http1_request_check(method, ex->fr.uri, ex->fr.major,
-	    ex->fr.minor, x.f, x.n, evbuffer_get_length(ex->fr.body), &why);
+	/* HTTP/2's framing is the stream's: its fields are checked as an
+	 * HTTP/1.1 request's, which is what the server gets */
+	bad = http1_request_check(method, ex->fr.uri,
+	    ex->fr.ops->multiplexed ? 1 : ex->fr.major,
+	    ex->fr.ops->multiplexed ? 1 : ex->fr.minor, x.f, x.n,
+	    evbuffer_get_length(ex->fr.body), &why);
 	exchange_fields_free(&x);
 	if (bad == -1) {
 		log_info("#%llx %s:%u: bad request: %s",

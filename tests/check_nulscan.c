@@ -26,7 +26,7 @@
 #define CONNS		4
 
 static struct event_base	*base;
-static const struct nulscan_limits lim = { 10000, 60000, 0, 0 };
+static const struct nulscan_limits lim = { 10000, 60000, 0, 0, NULL };
 static struct bufferevent	*pair[CONNS][2];	/* [i][1] is watched */
 static struct nulscan		 scans[CONNS];		/* by these */
 

@@ -32,6 +32,7 @@
 #include "proxy/ctl/notify.h"
 #include "proxy/ctl/process.h"
 #include "proxy/front/clientconn.h"
+#include "proxy/front/h2.h"
 #include "proxy/front/inherit.h"
 #include "proxy/front/listener.h"
 #include "proxy/front/nulscan.h"
@@ -74,6 +75,29 @@ shutdown_idle_clients_local(void *arg)
 	struct timeval	 tv = sluice_tv((uint64_t)(uintptr_t)arg);
 
 	clientconn_foreach(shutdown_idle_client, &tv);
+}
+
+/* In one worker: HTTP/2 connections go away (arg NULL), or end (not). */
+static void
+shutdown_h2_local(void *arg)
+{
+	if (arg == NULL)
+		h2_goaway_all();
+	else
+		h2_close_all();
+}
+
+/*
+ * Every HTTP/2 connection, idle or busy, hears the shutdown at once (the
+ * two GOAWAYs, h2.h); with end, they are closed (the hard stop).
+ */
+static void
+shutdown_h2(int end)
+{
+	void	*arg = end ? (void *)1 : NULL;
+
+	worker_each(shutdown_h2_local, NULL, arg);
+	shutdown_h2_local(arg);
 }
 
 /* Close idle client connections: they are what keeps a drain going. */
@@ -156,6 +180,7 @@ shutdown_hard(void)
 		log_info("hard stop: no exchange in flight");
 	exchange_set_closing(1);
 	exchange_kill_all(EXCHANGE_WHO_KILLED);
+	shutdown_h2(1);
 	shutdown_exit("forced", exchange_count() > 0 ? 200 : 0);
 }
 
@@ -208,6 +233,7 @@ shutdown_begin(void)
 	process.drain_start_ms = sluice_now_ms();
 	exchange_totals(&process.drain_finished, &process.drain_killed);
 	exchange_set_closing(1);
+	shutdown_h2(0);
 	tv = sluice_tv(g->shutdown_timeout_ms);
 	evtimer_add(process.stop_ev, &tv);
 	if (g->drain_notice_ms == 0) {
@@ -239,6 +265,7 @@ shutdown_upgraded(long pid)
 	process.drain_start_ms = sluice_now_ms();
 	exchange_totals(&process.drain_finished, &process.drain_killed);
 	exchange_set_closing(1);
+	shutdown_h2(0);
 	tv = sluice_tv(process.current->conf->global.shutdown_timeout_ms);
 	evtimer_add(process.stop_ev, &tv);
 	shutdown_drain();

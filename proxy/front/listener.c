@@ -21,8 +21,10 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "proxy/exchange.h"
 #include "proxy/front/clientconn.h"
 #include "proxy/front/h1.h"
+#include "proxy/front/h2.h"
 #include "proxy/base/fault.h"
 #include "proxy/gen.h"
 #include "proxy/front/inherit.h"
@@ -127,6 +129,57 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 	}
 	nulscan_dispatched(&c->scan);
 	h1_request(req, c, sl->gen, sl->gl);
+}
+
+/* A request of an HTTP/2 connection of sl's: in its generation now. */
+static int
+listener_h2_start(void *arg, const struct front *f)
+{
+	struct listener_slot	*sl = arg;
+
+	SLUICE_MAGIC_CHECK(sl, LISTENER_SLOT_MAGIC);
+	listener_slot_refresh(sl);
+	if (sl->gl == NULL)
+		return -1;
+	return exchange_start(f, sl->gen, sl->gl);
+}
+
+/*
+ * The NUL scanner's divert hook on listeners that offer h2, asked at the
+ * first bytes of each request: a connection whose handshake chose h2 is
+ * taken from evhttp before it reads a byte (h2.h). A connection that
+ * cannot be taken stays evhttp's, which answers the preface with a 400.
+ */
+static int
+listener_h2_divert(struct nulscan *n)
+{
+	static __thread struct log_limit	 lim;
+	struct evhttp_connection		*evcon;
+	struct listener_slot			*sl;
+	struct clientconn			*c;
+	unsigned long				 held;
+
+	if (!h2_alpn_chosen(n->bev))
+		return 0;
+	if ((evcon = h2_evcon(n->bev)) == NULL)
+		goto fail;
+	TAILQ_FOREACH(sl, &slots, entry)
+		if (sl->http == evhttp_connection_get_server(evcon))
+			break;
+	if (sl == NULL || (listener_slot_refresh(sl), sl->gl == NULL))
+		goto fail;
+	if ((c = clientconn_get(evcon, &sl->l->nclients,
+	    sl->gl->conf->proxy_protocol)) == NULL ||
+	    h2_divert(n->bev, evcon, c, sl->gl->conf, listener_h2_start,
+	    sl) == -1)
+		goto fail;
+	return 1;
+fail:
+	if (log_limit_pass(&lim, sluice_now_ms(), &held))
+		log_error("an HTTP/2 connection could not be taken from "
+		    "evhttp (out of memory, or evhttp's callbacks not "
+		    "recognised)%s", held > 0 ? " (and more not logged)" : "");
+	return 0;
 }
 
 /*
@@ -453,11 +506,14 @@ listener_limits_cb(void *arg)
 static void
 listener_accepted(struct listener_slot *sl, struct bufferevent *bev, int scan)
 {
-	struct nulscan_limits	 lim = { 10000, 60000, 0, 0 };	/* no conf */
+	struct nulscan_limits	 lim = { 10000, 60000, 0, 0, NULL }; /* no
+								 * conf */
 	unsigned		 i;
 
 	if (sl->gl != NULL)
 		nulscan_limits_of(sl->gl->conf, &lim);
+	if (sl->gl != NULL && sl->gl->tls != NULL && sl->gl->conf->http2)
+		lim.divert = listener_h2_divert;
 	clientconn_accepted(bev, &sl->l->nclients, &lim, scan);
 	if (fd_tight_until != 0 && sluice_now_ms() >= fd_tight_until)
 		fd_tight_until = 0;
@@ -564,6 +620,9 @@ listener_http_new(struct listener_slot *sl)
 							 * 501 by us, logged */
 	evhttp_set_gencb(http, listener_request_cb, sl);
 	evhttp_set_bevcb(http, listener_bevcb, sl);
+	if (h2_learn() == -1)
+		log_error("evhttp's connection callbacks are not recognised: "
+		    "HTTP/2 connections will get a 400");
 	return http;
 }
 

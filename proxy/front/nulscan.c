@@ -606,6 +606,8 @@ nulscan_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 	if (info->n_added == 0)
 		return;
+	if (r == NULL && n->lim->divert != NULL && n->lim->divert(n))
+		return;			/* not evhttp's any more */
 	len = evbuffer_get_length(buf);
 	if (r == NULL && (r = nulscan_run_take(n)) == NULL)
 		return;			/* out of memory: not watched */

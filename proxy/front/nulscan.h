@@ -45,6 +45,10 @@ struct nulscan_limits {
 	uint64_t	 pipeline;	/* bytes a client may send ahead
 					 * while its request is handled (0:
 					 * no bound) */
+	/* NULL, or asked at the first bytes of each request, before
+	 * evhttp sees them: 1 when it took the connection away (then n
+	 * was forgotten, and the bytes are its) */
+	int		(*divert)(struct nulscan *n);
 };
 
 struct conf_listener;
