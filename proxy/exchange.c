@@ -718,8 +718,10 @@ exchange_reqline(const struct exchange *ex, char *buf)
 	memcpy(p, " HTTP/", 6);
 	p += 6;
 	*p++ = (char)('0' + ex->http_major);
-	*p++ = '.';
-	*p++ = (char)('0' + ex->http_minor);
+	if (ex->http_major != 2) {	/* RFC 9113 names it "HTTP/2" */
+		*p++ = '.';
+		*p++ = (char)('0' + ex->http_minor);
+	}
 	*p = '\0';
 	return buf;
 }
@@ -846,6 +848,8 @@ exchange_log_json(struct exchange *ex)
 	memcpy(v, "HTTP/x.y", 9);
 	v[5] = (char)('0' + ex->http_major);
 	v[7] = (char)('0' + ex->http_minor);
+	if (ex->http_major == 2)
+		v[6] = '\0';		/* "HTTP/2" */
 	exchange_json_name(&j, "protocol", ex->logtarget != NULL ? v : NULL);
 	if (ex->status != 0)
 		logjson_uint(&j, "status", (unsigned)ex->status);

@@ -85,29 +85,6 @@ hard_launch_limited(struct hard *h)
 	itest_sluice_launch(&h->t);
 }
 
-/* CPU seconds (user + system) process pid has used, -1 if unknown. */
-static double
-hard_cpu_s(pid_t pid)
-{
-	char			 path[64], buf[1024], *p;
-	unsigned long long	 ut, st;
-	FILE			*fp;
-	size_t			 n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	/* the name may hold spaces: the fields start after its ')' */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* Descriptors process pid has open, -1 if unknown. */
 static int
 hard_fds(pid_t pid)
@@ -212,7 +189,7 @@ START_TEST(test_fd_exhausted)
 	    WAIT_MS);
 	fds = hard_fds(h.t.sluice.pid);
 	lines0 = itest_count_lines(h.t.error_log);
-	cpu0 = hard_cpu_s(h.t.sluice.pid);
+	cpu0 = itest_cpu_s(h.t.sluice.pid);
 	t0 = itest_now();
 	for (i = 0; i < 10; i++) {	/* 2 s, /healthz every 200 ms */
 		st = hard_get_new(h.admin, "/healthz", WAIT_MS);
@@ -220,7 +197,7 @@ START_TEST(test_fd_exhausted)
 		    "limit: %d", i + 1, st);
 		itest_pause(200);
 	}
-	cpu1 = hard_cpu_s(h.t.sluice.pid);
+	cpu1 = itest_cpu_s(h.t.sluice.pid);
 	lines1 = itest_count_lines(h.t.error_log);
 	printf("out of descriptors (ulimit -n " NOFILE ", %d held): sluice "
 	    "has %d descriptors; %.2f s of CPU and %d error-log line(s) "
@@ -306,14 +283,14 @@ START_TEST(test_fd_auto_limit)
 	    (long long)max, WAIT_MS, &last))
 		ck_assert_msg(last > max && last <= max + over, "/status never "
 		    "showed %ld connections (last %lld)", max, last);
-	cpu0 = hard_cpu_s(h.t.sluice.pid);
+	cpu0 = itest_cpu_s(h.t.sluice.pid);
 	for (i = 0; i < 20; i++) {	/* 2 s of /healthz every 100 ms */
 		ck_assert_int_eq(itest_get(h.admin, "/healthz", &r), 0);
 		ck_assert_int_eq(r.status, 200);
 		itest_resp_free(&r);
 		itest_pause(100);
 	}
-	cpu1 = hard_cpu_s(h.t.sluice.pid);
+	cpu1 = itest_cpu_s(h.t.sluice.pid);
 	conns = (int)itest_admin_status_int(h.admin, NULL, "connections");
 	fds = hard_fds(h.t.sluice.pid);
 	printf("max_connections = auto (%ld) under ulimit -n " NOFILE
@@ -502,11 +479,11 @@ hard_headers_cost(struct hard *h, int n, double *cpu)
 {
 	struct itest_resp	 r;
 	char			*req = hard_many_headers(n);
-	double			 c0 = hard_cpu_s(h->t.sluice.pid);
+	double			 c0 = itest_cpu_s(h->t.sluice.pid);
 	int			 st;
 
 	itest_request(h->t.sluice.port, req, &r);
-	*cpu = hard_cpu_s(h->t.sluice.pid) - c0;
+	*cpu = itest_cpu_s(h->t.sluice.pid) - c0;
 	st = r.status;
 	itest_resp_free(&r);
 	free(req);
@@ -769,7 +746,7 @@ START_TEST(test_unbounded_input)
 	    tiny, own, h.t.origin[0].port);
 	itest_sluice_launch(&h.t);
 	rss0 = itest_rss_kb(h.t.sluice.pid);
-	cpu0 = hard_cpu_s(h.t.sluice.pid);
+	cpu0 = itest_cpu_s(h.t.sluice.pid);
 
 	itest_connect(&c, tiny, 2000);
 	itest_send_str(&c, head);
@@ -783,13 +760,13 @@ START_TEST(test_unbounded_input)
 	itest_resp_free(&r);
 	ck_assert_int_eq(itest_wait_closed(&c, WAIT_MS), 1);
 	itest_close(&c);
-	cpu1 = hard_cpu_s(h.t.sluice.pid);
+	cpu1 = itest_cpu_s(h.t.sluice.pid);
 	rss1 = itest_rss_kb(h.t.sluice.pid);
 
 	itest_connect(&c, own, 2000);
 	i = (sizeof(pipe_req) / (sizeof(one) - 1)) * (sizeof(one) - 1);
 	piped = hard_pour(&c, pipe_req, i, 64 << 20, 1000);
-	cpu2 = hard_cpu_s(h.t.sluice.pid);
+	cpu2 = itest_cpu_s(h.t.sluice.pid);
 	rss2 = itest_rss_kb(h.t.sluice.pid);
 	itest_close(&c);
 	printf("unbounded input: an endless chunk-size line (max_body_size "

@@ -234,6 +234,9 @@ int	itest_count_lines(const char *path);
 /* VmRSS of pid in KiB, -1 if unknown. */
 long	itest_rss_kb(pid_t pid);
 
+/* CPU seconds (user + system) process pid has used, -1 if unknown. */
+double	itest_cpu_s(pid_t pid);
+
 /* SHA-256 of buf as 64 lowercase hex digits and a NUL in out[65]. */
 void	itest_sha256_hex(const void *buf, size_t len, char out[65]);
 

@@ -167,6 +167,7 @@ static pthread_mutex_t	metrics_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t	metrics_timeouts[METRICS_TIMEOUT_N];
 static uint64_t	metrics_retries;
 static uint64_t	metrics_ended_count[METRICS_ENDED_N];
+static uint64_t	metrics_h2_count[METRICS_H2_N];
 
 /*
  * Storage
@@ -441,6 +442,13 @@ metrics_retry(void)
 	SLUICE_INC(&metrics_retries);
 }
 
+/* See metrics.h. */
+void
+metrics_h2(enum metrics_h2 what)
+{
+	SLUICE_INC(&metrics_h2_count[what]);
+}
+
 /* Count a server going up (up != 0) or down by health. */
 void
 metrics_health(const char *upstream, const char *server, int up)
@@ -525,6 +533,7 @@ metrics_free(void)
 	memset(metrics_timeouts, 0, sizeof(metrics_timeouts));
 	metrics_retries = 0;
 	memset(metrics_ended_count, 0, sizeof(metrics_ended_count));
+	memset(metrics_h2_count, 0, sizeof(metrics_h2_count));
 }
 
 /*
@@ -584,6 +593,30 @@ metrics_write_log_dropped(struct promtext *o)
 	    names, n, 2);
 }
 
+/* The HTTP/2 counters (metrics_h2). */
+static void
+metrics_write_h2(struct promtext *o)
+{
+	static const struct {
+		const char	*name, *help;
+	} f[METRICS_H2_N] = {
+		{ "sluice_http2_connections_total",
+		    "HTTP/2 client connections taken." },
+		{ "sluice_http2_streams_total",
+		    "HTTP/2 streams opened by clients." },
+		{ "sluice_http2_goaways_total", "HTTP/2 GOAWAY frames sent." },
+		{ "sluice_http2_streams_refused_total",
+		    "HTTP/2 streams refused with REFUSED_STREAM." },
+		{ "sluice_http2_calm_total",
+		    "HTTP/2 connections cut for a flood (ENHANCE_YOUR_CALM)." },
+	};
+	int	i;
+
+	for (i = 0; i < METRICS_H2_N; i++)
+		promtext_scalar(o, f[i].name, "counter", f[i].help,
+		    SLUICE_LOAD(&metrics_h2_count[i]));
+}
+
 /* Append the event counters, in the order metrics.h lists them. */
 static void
 metrics_write_counters(struct promtext *o)
@@ -600,6 +633,7 @@ metrics_write_counters(struct promtext *o)
 	promtext_enum(o, "sluice_exchanges_ended_total",
 	    "Exchanges cut short by sluice, by reason.", "reason",
 	    metrics_ended_names, metrics_ended_count, METRICS_ENDED_N);
+	metrics_write_h2(o);
 	metrics_write_log_dropped(o);
 }
 

@@ -24,6 +24,17 @@ enum metrics_ended {
 	METRICS_ENDED_N,
 };
 
+/* HTTP/2 events, each a counter of its own (sluice_http2_*_total). */
+enum metrics_h2 {
+	METRICS_H2_CONNECTIONS = 0,	/* connections taken */
+	METRICS_H2_STREAMS,		/* streams opened by clients */
+	METRICS_H2_GOAWAYS,		/* GOAWAY frames sent */
+	METRICS_H2_REFUSED,		/* streams refused (REFUSED_STREAM) */
+	METRICS_H2_CALM,		/* connections cut with
+					 * ENHANCE_YOUR_CALM (a flood) */
+	METRICS_H2_N,
+};
+
 /*
  * One finished exchange: the listener's name, the upstream and server
  * names (NULL when the request never reached one), the status sent to the
@@ -61,11 +72,15 @@ void	metrics_accept_error(const char *listener);
 /* sluice_exchanges_ended_total{reason="drain_timeout|killed"}. */
 void	metrics_ended(enum metrics_ended);
 
+/* One HTTP/2 event. */
+void	metrics_h2(enum metrics_h2);
+
 /*
  * Append what is stored, in page order: the three families of
  * metrics_exchange, the queue waits, the timeouts, retries, health
- * transitions, refused client certificates, ended exchanges and the log
- * lines syslog dropped (log_dropped; their HELP and TYPE lines too).
+ * transitions, refused client certificates, ended exchanges, the HTTP/2
+ * counters and the log lines syslog dropped (log_dropped; their HELP and
+ * TYPE lines too).
  */
 struct promtext;
 void	metrics_write(struct promtext *);

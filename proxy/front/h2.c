@@ -34,6 +34,7 @@
 #include "conf/conf.h"
 #include "proxy/exchange.h"
 #include "proxy/base/log.h"
+#include "proxy/base/metrics.h"
 #include "proxy/base/runtime.h"
 #include "proxy/front/clientconn.h"
 #include "proxy/front/front.h"
@@ -49,7 +50,12 @@
 #define H2_BODY_LOW		(64 * 1024)	/* resume it */
 #define H2_GOAWAY_WAIT_MS	1000		/* the notice's round trip,
 						 * at most */
-#define H2_LAST_STREAM		((1U << 31) - 1)
+#define H2_RESET_BURST		200		/* client resets a
+						 * connection may send at
+						 * once ... */
+#define H2_RESET_RATE		50		/* ... and then a second */
+#define H2_TICK_MS		1000		/* the streams' deadlines are
+						 * looked at this often */
 
 TAILQ_HEAD(h2stream_list, h2stream);
 TAILQ_HEAD(h2conn_list, h2conn);
@@ -75,9 +81,22 @@ struct h2conn {
 	unsigned		 nstreams;	/* open, with a struct */
 	int			 goaway;	/* 0; 1 notice sent; 2 final */
 	int			 pinged;	/* the notice's PING sent */
+	int32_t			 last_id;	/* the final GOAWAY's */
 	int			 dead;		/* the husk is gone or the
 						 * session failed: close */
 	int			 husk_gone;	/* evhttp freed it */
+	int			 fatal;		/* the session failed: what it
+						 * queued goes, then close */
+	uint64_t		 resets;	/* the reset budget's tokens
+						 * (H2_RESET_BURST at most) */
+	uint64_t		 reset_ms;	/* when last refilled */
+	uint64_t		 req_ms;	/* a request must be whole
+						 * this long after its HEADERS
+						 * (client_header_timeout +
+						 * client_body_timeout) */
+	struct event		*tick_ev;	/* the streams' deadlines */
+	struct h2stream_list	 all;		/* open streams, oldest
+						 * first */
 	TAILQ_ENTRY(h2conn)	 entry;
 };
 
@@ -108,9 +127,13 @@ struct h2stream {
 	int			 full;		/* resp went over the mark */
 	int			 drained;	/* news: below the mark */
 	int			 closed;	/* nghttp2 closed it */
+	int			 eof_sent;	/* its last DATA is framed */
 	uint32_t		 close_err;
 	int			 queued;	/* on c->settle */
+	uint64_t		 born_ms;	/* its HEADERS came */
+	uint64_t		 progress_ms;	/* the response last moved */
 	TAILQ_ENTRY(h2stream)	 sentry;
+	TAILQ_ENTRY(h2stream)	 aentry;	/* on c->all */
 };
 
 static __thread struct h2conn_list	 conns;	/* tqh_last NULL: empty */
@@ -125,6 +148,8 @@ static void	h2_kick(struct h2conn *);
 static void	h2_settle(struct h2conn *);
 static void	h2_request(struct h2stream *);
 static void	h2_goaway(struct h2conn *);
+static void	h2_refuse(struct h2stream *, int);
+static void	h2_goaway_final(struct h2conn *);
 
 /* Once: evhttp's bufferevent callbacks, from an outgoing connection. */
 static void
@@ -236,9 +261,12 @@ h2_stream_new(struct h2conn *c, int32_t id)
 	st->magic = H2_STREAM_MAGIC;
 	st->c = c;
 	st->id = id;
+	st->born_ms = st->progress_ms = sluice_now_ms();
 	TAILQ_INIT(&st->in);
 	TAILQ_INIT(&st->out);
+	TAILQ_INSERT_TAIL(&c->all, st, aentry);
 	c->nstreams++;
+	metrics_h2(METRICS_H2_STREAMS);
 	return st;
 }
 
@@ -246,6 +274,7 @@ static void
 h2_stream_free(struct h2stream *st)
 {
 	st->c->nstreams--;
+	TAILQ_REMOVE(&st->c->all, st, aentry);
 	evhttp_clear_headers(&st->in);
 	evhttp_clear_headers(&st->out);
 	evbuffer_free(st->body);
@@ -292,6 +321,12 @@ h2_begin_headers_cb(nghttp2_session *ng, const nghttp2_frame *frame,
 	if (frame->hd.type != NGHTTP2_HEADERS ||
 	    frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	if (c->goaway == 2 && frame->hd.stream_id > c->last_id) {
+		/* after the final GOAWAY: not processed, safe to retry */
+		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE,
+		    frame->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+		return 0;
+	}
 	if ((st = h2_stream_new(c, frame->hd.stream_id)) == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	nghttp2_session_set_stream_user_data(ng, frame->hd.stream_id, st);
@@ -397,6 +432,47 @@ h2_data_cb(nghttp2_session *ng, uint8_t flags, int32_t id,
 	return 0;
 }
 
+/*
+ * The client reset a stream: one token of its budget (H2_RESET_BURST,
+ * refilled at H2_RESET_RATE a second). Opening streams and resetting
+ * them at once (CVE-2023-44487) would have sluice start and cancel
+ * upstream work as fast as the client can write; past the budget the
+ * connection is cut with GOAWAY(ENHANCE_YOUR_CALM).
+ */
+static void
+h2_reset_taken(struct h2conn *c)
+{
+	static __thread struct log_limit	 lim;
+	uint64_t				 now = sluice_now_ms();
+	uint64_t				 add;
+	unsigned long				 held;
+
+	add = (now - c->reset_ms) * H2_RESET_RATE / 1000;
+	if (add > 0) {
+		c->resets += add;
+		c->reset_ms += add * 1000 / H2_RESET_RATE;
+		if (c->resets >= H2_RESET_BURST) {
+			c->resets = H2_RESET_BURST;
+			c->reset_ms = now;
+		}
+	}
+	if (c->resets > 0) {
+		c->resets--;
+		return;
+	}
+	if (c->fatal)
+		return;
+	c->fatal = 1;
+	metrics_h2(METRICS_H2_CALM);
+	nghttp2_session_terminate_session(c->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+	if (log_limit_pass(&lim, now, &held))
+		log_warn("h2 %s:%u: stream resets over %d and %d a second: "
+		    "connection cut (ENHANCE_YOUR_CALM)%s",
+		    clientconn_ip(c->client), clientconn_port(c->client),
+		    H2_RESET_BURST, H2_RESET_RATE, held > 0 ?
+		    " (and more not logged)" : "");
+}
+
 static int
 h2_frame_recv_cb(nghttp2_session *ng, const nghttp2_frame *frame,
     void *arg)
@@ -406,6 +482,9 @@ h2_frame_recv_cb(nghttp2_session *ng, const nghttp2_frame *frame,
 
 	(void)ng;
 	switch (frame->hd.type) {
+	case NGHTTP2_RST_STREAM:
+		h2_reset_taken(c);
+		return 0;
 	case NGHTTP2_PING:
 		if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && c->goaway == 1 &&
 		    c->goaway_ev != NULL)
@@ -449,6 +528,11 @@ h2_frame_send_cb(nghttp2_session *ng, const nghttp2_frame *frame,
 {
 	struct h2conn	*c = arg;
 
+	if (frame->hd.type == NGHTTP2_GOAWAY)
+		metrics_h2(METRICS_H2_GOAWAYS);
+	if (frame->hd.type == NGHTTP2_RST_STREAM &&
+	    frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM)
+		metrics_h2(METRICS_H2_REFUSED);
 	if (frame->hd.type == NGHTTP2_GOAWAY && c->goaway == 1 &&
 	    !c->pinged) {
 		c->pinged = 1;
@@ -471,13 +555,16 @@ h2_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
 	n = evbuffer_remove(st->resp, buf, len);
 	if (n < 0)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	st->progress_ms = sluice_now_ms();
 	if (st->full && evbuffer_get_length(st->resp) < H2_BODY_LOW) {
 		st->full = 0;
 		st->drained = 1;
 		h2_stream_news(st);
 	}
-	if (evbuffer_get_length(st->resp) == 0 && st->eof)
+	if (evbuffer_get_length(st->resp) == 0 && st->eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		st->eof_sent = 1;
+	}
 	else if (n == 0) {
 		st->deferred = 1;
 		return NGHTTP2_ERR_DEFERRED;
@@ -489,6 +576,18 @@ h2_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
  * Driving the session
  */
 
+/*
+ * The session failed (a protocol error, a flood nghttp2 caught): what it
+ * queued (its GOAWAY) is sent, nothing more is read, and the connection
+ * closes once its output is out (or at the write deadline).
+ */
+static void
+h2_fatal(struct h2conn *c)
+{
+	c->fatal = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
 /* Read what the socket brought, frame what is due; 0, or -1: close. */
 static int
 h2_run(struct h2conn *c)
@@ -498,7 +597,9 @@ h2_run(struct h2conn *c)
 	ssize_t			 r;
 	int			 i, n;
 
-	while (!c->dead && evbuffer_get_length(in) > 0) {
+	if (c->fatal)		/* nothing more is read */
+		evbuffer_drain(in, evbuffer_get_length(in));
+	while (!c->dead && !c->fatal && evbuffer_get_length(in) > 0) {
 		n = evbuffer_peek(in, -1, NULL, v, 8);
 		if (n > 8)
 			n = 8;
@@ -510,30 +611,90 @@ h2_run(struct h2conn *c)
 				    clientconn_ip(c->client),
 				    clientconn_port(c->client),
 				    nghttp2_strerror((int)r));
-				c->dead = 1;
+				h2_fatal(c);
 				break;
 			}
 			evbuffer_drain(in, (size_t)r);
 		}
+		if (c->fatal)
+			break;
 	}
 	if (!c->dead && nghttp2_session_send(c->ng) != 0)
 		c->dead = 1;
-	if (!c->dead && !nghttp2_session_want_read(c->ng) &&
+	if (!c->dead && (c->fatal || !nghttp2_session_want_read(c->ng) ||
+	    (c->goaway == 2 && c->nstreams == 0)) &&
+	    !nghttp2_session_want_write(c->ng) &&
 	    !nghttp2_session_want_write(c->ng) &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		c->dead = 1;
 	return c->dead ? -1 : 0;
 }
 
-/* The idle deadline runs only while no stream is open. */
+/*
+ * The idle deadline runs only while no stream is open; while some are,
+ * the tick looks at their deadlines.
+ */
 static void
 h2_timeouts(struct h2conn *c)
 {
 	struct timeval	rtv = sluice_tv(c->idle_ms);
 	struct timeval	wtv = sluice_tv(c->write_ms);
+	struct timeval	ttv = sluice_tv(H2_TICK_MS);
 
 	bufferevent_set_timeouts(c->bev, c->nstreams == 0 ? &rtv : NULL,
 	    &wtv);
+	if (c->nstreams > 0 && !evtimer_pending(c->tick_ev, NULL))
+		evtimer_add(c->tick_ev, &ttv);
+}
+
+/*
+ * Each open stream's deadlines: a request not whole req_ms after its
+ * HEADERS gets 408 (as a slow HTTP/1.1 head or body does); a response
+ * that has not moved for client_timeout (the client's window stayed
+ * shut, or it stopped reading) is reset, which ends its exchange and
+ * frees what it held.
+ */
+static void
+h2_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2conn	*c = arg;
+	struct h2stream	*st;
+	uint64_t	 now = sluice_now_ms();
+	int		 acted = 0;
+
+	(void)fd;
+	(void)what;
+	SLUICE_MAGIC_CHECK(c, H2_CONN_MAGIC);
+	if (c->dead || c->fatal)
+		return;
+	TAILQ_FOREACH(st, &c->all, aentry) {
+		if (st->closed)
+			continue;
+		if (!st->ready && !st->started &&
+		    now - st->born_ms >= c->req_ms) {
+			log_info("h2 %s:%u: stream %d: the request was not "
+			    "whole in %llu ms: 408", clientconn_ip(c->client),
+			    clientconn_port(c->client), (int)st->id,
+			    (unsigned long long)c->req_ms);
+			h2_refuse(st, 408);
+			nghttp2_submit_rst_stream(c->ng, NGHTTP2_FLAG_NONE,
+			    st->id, NGHTTP2_NO_ERROR);
+			acted = 1;
+		} else if (st->started && !st->eof_sent &&
+		    now - st->progress_ms >= c->write_ms) {
+			log_info("h2 %s:%u: stream %d: the response did not "
+			    "move for %llu ms: reset", clientconn_ip(c->client),
+			    clientconn_port(c->client), (int)st->id,
+			    (unsigned long long)c->write_ms);
+			nghttp2_submit_rst_stream(c->ng, NGHTTP2_FLAG_NONE,
+			    st->id, NGHTTP2_CANCEL);
+			acted = 1;
+		}
+	}
+	if (acted)
+		h2_kick(c);
+	else
+		h2_timeouts(c);
 }
 
 static void
@@ -541,32 +702,27 @@ h2_free(struct h2conn *c)
 {
 	struct h2stream	*st;
 
-	/* every stream left: its exchange hears the client is gone */
+	/* every stream left: its exchange hears how it ended */
 	while ((st = TAILQ_FIRST(&c->settle)) != NULL) {
 		TAILQ_REMOVE(&c->settle, st, sentry);
 		st->queued = 0;
 	}
-	if (c->ng != NULL) {
-		nghttp2_session	*ng = c->ng;
-		int32_t		 id;
-
-		for (id = 1; id > 0 && c->nstreams > 0; id += 2) {
-			if ((st = nghttp2_session_get_stream_user_data(ng,
-			    id)) == NULL) {
-				if (id >
-				    nghttp2_session_get_last_proc_stream_id(ng))
-					break;
-				continue;
-			}
-			nghttp2_session_set_stream_user_data(ng, id, NULL);
-			if (st->ex != NULL)
-				exchange_client_gone(st->ex);
-			h2_stream_free(st);
-		}
-		nghttp2_session_del(ng);
+	while ((st = TAILQ_FIRST(&c->all)) != NULL) {
+		if (!st->closed)
+			nghttp2_session_set_stream_user_data(c->ng, st->id,
+			    NULL);
+		if (st->ex != NULL && st->closed &&
+		    st->close_err == NGHTTP2_NO_ERROR && st->eof)
+			exchange_sent(st->ex);
+		else if (st->ex != NULL)
+			exchange_client_gone(st->ex);
+		h2_stream_free(st);
 	}
+	nghttp2_session_del(c->ng);
 	if (c->goaway_ev != NULL)
 		event_free(c->goaway_ev);
+	if (c->tick_ev != NULL)
+		event_free(c->tick_ev);
 	event_free(c->ev);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
@@ -657,7 +813,7 @@ h2_bev_write_cb(struct bufferevent *bev, void *arg)
 	struct h2conn	*c = arg;
 
 	(void)bev;
-	if (nghttp2_session_want_write(c->ng) ||
+	if (c->fatal || c->goaway == 2 || nghttp2_session_want_write(c->ng) ||
 	    !nghttp2_session_want_read(c->ng))
 		h2_ev_cb(-1, 0, c);
 }
@@ -784,8 +940,9 @@ h2_submit_head(struct h2stream *st, int code, struct evkeyvalq *out)
 	    st->nobody ? NULL : &p);
 	free(names);
 	st->started = 1;
+	st->progress_ms = sluice_now_ms();
 	if (st->nobody)
-		st->eof = 1;
+		st->eof = st->eof_sent = 1;
 	h2_kick(st->c);
 	return r == 0 ? 0 : -1;
 }
@@ -1020,8 +1177,13 @@ h2_divert(struct bufferevent *bev, struct evhttp_connection *evcon,
 	c->max_body = cl->max_body_size;
 	c->max_hdrs = cl->http2_max_header_list_size;
 	c->max_fields = cl->max_headers;
+	c->req_ms = cl->client_header_timeout_ms + cl->client_body_timeout_ms;
+	c->resets = H2_RESET_BURST;
+	c->reset_ms = sluice_now_ms();
 	TAILQ_INIT(&c->settle);
+	TAILQ_INIT(&c->all);
 	if ((c->ev = event_new(sluice_base, -1, 0, h2_ev_cb, c)) == NULL ||
+	    (c->tick_ev = evtimer_new(sluice_base, h2_tick_cb, c)) == NULL ||
 	    nghttp2_session_callbacks_new(&cbs) != 0 ||
 	    nghttp2_option_new(&opt) != 0)
 		goto out;
@@ -1060,6 +1222,8 @@ out:
 			nghttp2_session_del(c->ng);
 		if (c->ev != NULL)
 			event_free(c->ev);
+		if (c->tick_ev != NULL)
+			event_free(c->tick_ev);
 		free(c);
 		return -1;
 	}
@@ -1071,6 +1235,7 @@ out:
 		TAILQ_INIT(&conns);
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	nconns++;
+	metrics_h2(METRICS_H2_CONNECTIONS);
 	bufferevent_setcb(bev, h2_bev_read_cb, h2_bev_write_cb,
 	    h2_bev_event_cb, c);
 	bufferevent_setwatermark(bev, EV_READ, 0, 0);
@@ -1086,6 +1251,31 @@ out:
  * Going away
  */
 
+/*
+ * The final GOAWAY, naming the last stream taken, written between two of
+ * nghttp2's frames (its send callback takes whole frames or nothing).
+ * nghttp2 is not told: it would ignore the HEADERS of later streams,
+ * where RFC 9113 8.1 lets sluice refuse them with REFUSED_STREAM, which
+ * tells the client plainly to retry elsewhere (h2_begin_headers_cb).
+ */
+static void
+h2_goaway_final(struct h2conn *c)
+{
+	unsigned char	f[17] = { 0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0 };
+
+	if (nghttp2_session_send(c->ng) != 0) {
+		c->dead = 1;
+		return;
+	}
+	f[9] = (unsigned char)(c->last_id >> 24 & 0x7f);
+	f[10] = (unsigned char)(c->last_id >> 16);
+	f[11] = (unsigned char)(c->last_id >> 8);
+	f[12] = (unsigned char)c->last_id;
+	/* NO_ERROR: f[13..16] stay 0 */
+	if (evbuffer_add(bufferevent_get_output(c->bev), f, sizeof(f)) == 0)
+		metrics_h2(METRICS_H2_GOAWAYS);
+}
+
 /* The notice's round trip is over: the final GOAWAY. */
 static void
 h2_goaway_cb(evutil_socket_t fd, short what, void *arg)
@@ -1095,12 +1285,11 @@ h2_goaway_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	SLUICE_MAGIC_CHECK(c, H2_CONN_MAGIC);
-	if (c->goaway != 1 || c->dead)
+	if (c->goaway != 1 || c->dead || c->fatal)
 		return;
 	c->goaway = 2;
-	nghttp2_submit_goaway(c->ng, NGHTTP2_FLAG_NONE,
-	    nghttp2_session_get_last_proc_stream_id(c->ng), NGHTTP2_NO_ERROR,
-	    NULL, 0);
+	c->last_id = nghttp2_session_get_last_proc_stream_id(c->ng);
+	h2_goaway_final(c);
 	h2_kick(c);
 }
 
