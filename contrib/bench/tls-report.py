@@ -16,7 +16,7 @@ import sys
 
 TARGETS = ["sluice", "nginx"]
 KEYS = {"ecdsa": "ECDSA P-256", "rsa": "RSA-2048"}
-KINDS = ["full", "resumed", "ka"]
+KINDS = ["full", "resumed", "ka", "h2"]
 
 
 def k(v):
@@ -88,10 +88,11 @@ def figures(meta):
                 out.append(f"full.{key}.{v}")
             out.append(f"resumed.{key}.{v}")
     out.append(f"ka.{keys[0]}.{vers[0]}")
+    out.append(f"h2.ecdsa.{vers[0]}")
     return out
 
 
-def describe(fig, conns):
+def describe(fig, conns, h2_conns="?"):
     kind, key, ver = fig.split(".", 2)
     what = f"{KEYS.get(key, key)}, TLS ≤ {ver}"
     if kind == "full":
@@ -105,6 +106,12 @@ def describe(fig, conns):
             ("rps", f"new TLS connections/s, wrk as is ({what}, {conns} conns) ⁴", "hi", k),
             ("cpu", f"CPU µs per connection, wrk as is ({what}) ²", "lo", f1),
             ("resumed", "… handshakes that were resumptions, % ⁴", None, f0),
+            ("busy", "… server CPU busy, % ³", None, f0),
+        ]
+    if kind == "h2":
+        return [
+            ("rps", f"**req/s, HTTP/2** (h2load, {what}, {h2_conns} conns × 10 streams)", "hi", k),
+            ("cpu", f"CPU µs per request, HTTP/2 ({what}, -m 10) ²", "lo", f1),
             ("busy", "… server CPU busy, % ³", None, f0),
         ]
     return [
@@ -137,7 +144,7 @@ def main():
         "|---|:-:|--:|--:|--:|",
     ]
     for fig in figs:
-        for metric, label, dirn, fmt in describe(fig, conns):
+        for metric, label, dirn, fmt in describe(fig, conns, meta.get("h2_conns", "?")):
             cells = [cell(values(data, fig, metric, t), fmt, runs) for t in TARGETS]
             if all(c == "—" for c in cells):
                 continue

@@ -16,6 +16,8 @@
 #            session across reconnects, so every handshake after the first
 #            on a connection is a resumption (counted and shown)
 #   ka       keep-alive requests per second over TLS
+#   h2       HTTP/2 requests per second: h2load, BENCH_H2_CONNS connections
+#            of 10 streams each (-m 10), ECDSA, on a listener offering h2
 # each with the CPU µs per request (utime+stime of the server's processes
 # from /proc, over wrk's request count) and how busy the server's CPU was.
 # full and resumed run once per certificate type (BENCH_TLS_KEYS) and TLS
@@ -30,9 +32,10 @@
 #   BENCH_SECONDS (8)      length of each wrk run
 #   BENCH_RUNS (3)         repetitions of the whole set; median and min-max are reported
 #   BENCH_CONNS (50)       wrk connections for every figure
+#   BENCH_H2_CONNS (10)    h2load connections for the h2 figure (10 streams each)
 #   BENCH_TLS_KEYS ("ecdsa rsa")    certificate types: ecdsa (P-256), rsa (2048 bits)
 #   BENCH_TLS_VERSIONS ("1.3")      TLS versions wrk offers at most: 1.3 and/or 1.2
-#   BENCH_TLS_PORT (18470) first of five loopback ports (origin, sluice x2, nginx x2)
+#   BENCH_TLS_PORT (18470) first of eight loopback ports (origin, sluice x3, nginx x3, spare)
 #   BENCH_CPU_LOAD (0), BENCH_CPU_PROXY (1)   CPUs, as in bench.sh
 #   SLUICE (./sluice)      the binary under test (copied to the temp dir at start)
 #   BENCH_OUT (contrib/bench/out)   where results go
@@ -67,6 +70,7 @@ OUT=${BENCH_OUT:-$HERE/out}
 S=${BENCH_SECONDS:-8}
 RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNS:-50}
+H2_CONNS=${BENCH_H2_CONNS:-10}
 KEYS=${BENCH_TLS_KEYS:-ecdsa rsa}
 VERSIONS=${BENCH_TLS_VERSIONS:-1.3}
 CPU_LOAD=${BENCH_CPU_LOAD:-0}
@@ -80,9 +84,9 @@ BENCH_NAME=tls-bench
 
 # --- tools and settings -----------------------------------------------------------
 
-install_tools nginx:nginx wrk:wrk openssl:openssl python3:python3 curl:curl
+install_tools nginx:nginx wrk:wrk openssl:openssl python3:python3 curl:curl h2load:nghttp2-client
 [ -x "$SLUICE" ] || die "no sluice binary at $SLUICE; build it first (./configure && make sluice) or set SLUICE=/path/to/sluice"
-case "$S$RUNS$CONNS" in
+case "$S$RUNS$CONNS$H2_CONNS" in
 *[!0-9]*) die "BENCH_SECONDS, BENCH_RUNS and BENCH_CONNS must be whole numbers" ;;
 esac
 [ "$S" -ge 1 ] && [ "$RUNS" -ge 1 ] && [ "$CONNS" -ge 1 ] || die "BENCH_SECONDS, BENCH_RUNS and BENCH_CONNS must be >= 1"
@@ -175,17 +179,19 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 base=${BENCH_TLS_PORT:-18470}
 for _ in $(seq 20); do
 	ok=1
-	for i in 0 1 2 3 4 5; do port_busy $((base + i)) && ok=0; done
+	for i in 0 1 2 3 4 5 6 7; do port_busy $((base + i)) && ok=0; done
 	[ "$ok" = 1 ] && break
 	base=$((base + 10))
 done
-[ "$ok" = 1 ] || die "no six free loopback ports found from ${BENCH_TLS_PORT:-18470}"
+[ "$ok" = 1 ] || die "no eight free loopback ports found from ${BENCH_TLS_PORT:-18470}"
 PORT[origin]=$base
 PORT[sluice:ecdsa]=$((base + 1))
 PORT[sluice:rsa]=$((base + 2))
 PORT[nginx:ecdsa]=$((base + 3))
 PORT[nginx:rsa]=$((base + 4))
 PORT[origin:mem]=$((base + 5)) # the origin's sendfile-off server, unused here
+PORT[sluice:h2]=$((base + 6))
+PORT[nginx:h2]=$((base + 7))
 
 # Throwaway self-signed certificates for localhost / 127.0.0.1 (both types are
 # always made: the configs name both; RSA-2048 key generation takes ~0.1 s).
@@ -204,6 +210,7 @@ render() { # template target output
 	sed -e "s|@T@|$T|g" -e "s|@ORIGIN_PORT@|${PORT[origin]}|g" \
 		-e "s|@ORIGIN_MEM_PORT@|${PORT[origin:mem]}|g" \
 		-e "s|@PORT_ECDSA@|${PORT[$2:ecdsa]:-}|g" -e "s|@PORT_RSA@|${PORT[$2:rsa]:-}|g" \
+		-e "s|@PORT_H2@|${PORT[$2:h2]:-}|g" \
 		-e "s|@NOFILE@|$NOFILE|g" -e "s|@WORKER_CONNS@|$WORKER_CONNS|g" \
 		"$HERE/$1" >"$T/$3" || die "cannot render $1"
 }
@@ -231,7 +238,7 @@ fi
 target_ports() {
 	case $1 in
 	origin) echo "${PORT[origin]}" ;;
-	*) echo "${PORT[$1:ecdsa]} ${PORT[$1:rsa]}" ;;
+	*) echo "${PORT[$1:ecdsa]} ${PORT[$1:rsa]} ${PORT[$1:h2]}" ;;
 	esac
 }
 
@@ -267,8 +274,10 @@ $(tail -n 5 "$T/$t.out" "$T/$t.err" 2>/dev/null)"
 		[ "$got" = "$want" ] || die "origin: GET /small gave '$got', want '$want'"
 		return
 	fi
-	# over TLS: status, body, and HTTP/1.1 chosen by ALPN (curl offers h2 too)
+	# over TLS: status, body, and HTTP/1.1 chosen by ALPN (curl offers h2
+	# too), but h2 on the h2 listener
 	for p in $(target_ports "$t"); do
+		[ "$p" = "${PORT[$t:h2]}" ] && want="200 64 2"
 		got=$(curl -sk -o /dev/null --max-time 5 -w '%{http_code} %{size_download} %{http_version}' \
 			"https://127.0.0.1:$p/small")
 		[ "$got" = "$want" ] || die "$t: GET https://127.0.0.1:$p/small gave '$got', want '$want'"
@@ -337,6 +346,27 @@ wrk_run() { # no_resume max_version wrk-args...; sets W_* and H_* (handshakes)
 
 url() { echo "https://127.0.0.1:${PORT[$1:$2]}/small"; }
 
+# The h2 figure: h2load for S seconds, H2_CONNS connections x 10 streams.
+# Sets W_requests (succeeded), W_duration_us, W_rps, W_sockerr (failed +
+# errored + timeout) and W_status (non-2xx).
+h2load_run() { # url
+	local out="$T/h2load.out" line
+	W_requests=0
+	run timeout -k 3 $((S + 30)) h2load -t1 -c "$H2_CONNS" -m 10 -D "$S" "$1" >"$out" 2>&1
+	{ echo "## h2load -t1 -c $H2_CONNS -m 10 -D $S $1"; cat "$out"; } >>"$T/wrk.log"
+	line=$(grep '^finished in ' "$out" | tail -n 1)
+	if [ -z "$line" ] || ! grep -q '^Application protocol: h2' "$out"; then
+		say "h2load gave no h2 result: $(tail -n 2 "$out" | tr '\n' ' ')"
+		return 1
+	fi
+	W_duration_us=$(awk '/^finished in / { sub(/s,$/, "", $3); print int($3 * 1000000) }' "$out")
+	set -- $(awk '/^requests: / { print $8, $10, $12, $14 }' "$out")
+	W_requests=$1
+	W_sockerr=$(($2 + $3 + $4))
+	W_status=$(awk '/^status codes: / { print $6 + $8 + $10 }' "$out")
+	W_rps=$(calc "$W_requests * 1000000 / $W_duration_us")
+}
+
 # figure names: KIND.KEY.VERSION, KIND one of full, resumed, ka
 measure() { # figure target
 	local f=$1 t=$2 kind key ver nr=0 a b pa pb busy other cpu show
@@ -350,7 +380,13 @@ measure() { # figure target
 	esac
 	a=$(cpu_snapshot "${PID[$t]}")
 	pa=$(cpu_line)
-	if ! wrk_run "$nr" "$ver" "${args[@]}" "$(url "$t" "$key")"; then
+	H_handshakes="" H_failed=0
+	if [ "$kind" = h2 ]; then
+		if ! h2load_run "$(url "$t" h2)"; then
+			say "run $run/$RUNS  $(printf '%-16s %-7s' "$f" "$t") (no result)"
+			return
+		fi
+	elif ! wrk_run "$nr" "$ver" "${args[@]}" "$(url "$t" "$key")"; then
 		say "run $run/$RUNS  $(printf '%-16s %-7s' "$f" "$t") (no result)"
 		return
 	fi
@@ -391,7 +427,7 @@ done
 set -- $KEYS
 k1=$1
 set -- $VERSIONS
-FIGURES="$FIGURES ka.$k1.$1"
+FIGURES="$FIGURES ka.$k1.$1 h2.ecdsa.$1"
 
 # --- run ------------------------------------------------------------------------------------
 
@@ -421,6 +457,7 @@ T1=$(date +%s)
 	echo "seconds=$S"
 	echo "runs=$RUNS"
 	echo "conns=$CONNS"
+	echo "h2_conns=$H2_CONNS"
 	echo "keys=$KEYS"
 	echo "versions=$VERSIONS"
 	echo "shim=$([ -n "$SHIM" ] && echo 1 || echo 0)"
@@ -434,6 +471,7 @@ T1=$(date +%s)
 	echo "v_nginx_ssl=$("$NGINX" -V 2>&1 | sed -n 's/^built with //p' | head -n 1)"
 	echo "v_openssl=$(openssl version 2>&1 | head -n 1)"
 	echo "v_wrk=$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+	echo "v_h2load=$(h2load --version 2>&1 | head -n 1)"
 	for t in $TARGETS; do
 		echo "crashes_$t=${CRASHES[$t]:-0}"
 		echo "errlog_$t=$(cat "$T/$t.err" 2>/dev/null | wc -l)"
