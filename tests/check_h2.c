@@ -981,6 +981,53 @@ START_TEST(test_ack_floods)
 }
 END_TEST
 
+/* Peak RSS of pid in KiB (VmHWM), -1 when unknown. */
+static long
+h2_peak_kb(pid_t pid)
+{
+	char	 path[64], *st, *p;
+	long	 kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((st = itest_read_file(path, NULL)) == NULL)
+		return -1;
+	if ((p = strstr(st, "VmHWM:")) != NULL)
+		kb = strtol(p + 6, NULL, 10);
+	free(st);
+	return kb;
+}
+
+/*
+ * Uploads on one connection are bounded by flow control, not by what the
+ * client sends: 20 streams of 1 MB at once with max_body_size = 1m all
+ * complete (the oldest may always finish), and sluice's peak memory
+ * grows by far less than the 20 MB they carry.
+ */
+START_TEST(test_uploads_bounded)
+{
+	struct itest	 t;
+	char		*out;
+	long		 rss0, peak;
+	int		 st;
+
+	h2_start(&t, "max_body_size = 1m\n", NULL);
+	rss0 = itest_rss_kb(t.sluice.pid);
+	st = h2_sh(&out, 60000, "head -c 1000000 /dev/urandom > %s/up && "
+	    "h2load -n 100 -c 1 -m 20 -d %s/up https://127.0.0.1:%d/sha",
+	    t.dir, t.dir, t.sluice.port);
+	peak = h2_peak_kb(t.sluice.pid);
+	ck_assert_msg(st == 0 && strstr(out, "100 succeeded, 0 failed") !=
+	    NULL, "uploads: %s", h2_tail(out));
+	printf("h2 uploads: 100 POSTs of 1 MB, 20 at once on one connection "
+	    "(max_body_size 1m): all ok; RSS %ld KiB, peak %ld KiB (+%ld)\n",
+	    rss0, peak, peak - rss0);
+	ck_assert_msg(peak - rss0 < 12 * 1024, "peak RSS grew %ld KiB",
+	    peak - rss0);
+	free(out);
+	itest_finish(&t);
+}
+END_TEST
+
 /* --- conformance: what RFC 9113 asks of a server -------------------------- */
 
 /* One violation: frames sent after the preface, the answer expected. */
@@ -1251,6 +1298,7 @@ check_suite(void)
 	tcase_add_test(tc, test_streams_limit);
 	tcase_add_test(tc, test_slow_reader);
 	tcase_add_test(tc, test_ack_floods);
+	tcase_add_test(tc, test_uploads_bounded);
 	tcase_add_loop_test(tc, test_conformance, 0,
 	    (int)(sizeof(h2cases) / sizeof(h2cases[0])));
 	suite_add_tcase(s, tc);

@@ -76,6 +76,8 @@ struct h2conn {
 	uint64_t		 idle_ms;	/* keepalive_timeout */
 	uint64_t		 write_ms;	/* client_timeout */
 	uint64_t		 max_body;
+	uint64_t		 held;		/* request body bytes its
+						 * streams hold */
 	uint64_t		 max_hdrs;	/* header list, RFC 9113 size */
 	int			 max_fields;	/* max_headers */
 	unsigned		 nstreams;	/* open, with a struct */
@@ -116,6 +118,10 @@ struct h2stream {
 	char			*scheme;
 	char			*cookie;	/* the crumbs joined */
 	uint64_t		 hdrsize;	/* as SETTINGS counts it */
+	uint64_t		 held;		/* body bytes counted in
+						 * c->held */
+	size_t			 unconsumed;	/* body bytes whose window is
+						 * not given back yet */
 	int			 nfields;
 	int			 refuse;	/* 0, or a status to answer */
 	int			 ready;		/* the request is whole */
@@ -273,6 +279,7 @@ h2_stream_new(struct h2conn *c, int32_t id)
 static void
 h2_stream_free(struct h2stream *st)
 {
+	st->c->held -= st->held;
 	st->c->nstreams--;
 	TAILQ_REMOVE(&st->c->all, st, aentry);
 	evhttp_clear_headers(&st->in);
@@ -414,6 +421,43 @@ h2_header_cb(nghttp2_session *ng, const nghttp2_frame *frame,
 	return 0;
 }
 
+/*
+ * Request bodies are held whole until their exchange is done (as evhttp
+ * holds an HTTP/1.1 one), so what a connection's streams may hold is
+ * bounded by flow control: a stream's window is given back (WINDOW_UPDATE)
+ * only while the connection holds at most max_body_size, except for the
+ * oldest stream still sending, which may always finish its body (so the
+ * streams can never all wait on each other). What the others send past
+ * that is at most their window each (64 KiB), until room is made.
+ */
+static int
+h2_may_take(const struct h2conn *c, const struct h2stream *st)
+{
+	const struct h2stream	*o;
+
+	if (c->held <= c->max_body)
+		return 1;
+	TAILQ_FOREACH(o, &c->all, aentry)
+		if (!o->ready && !o->closed)
+			return o == st;
+	return 1;
+}
+
+/* Room was made (a stream ended or its request became whole): windows
+ * held back are given back, oldest stream first. */
+static void
+h2_credit(struct h2conn *c)
+{
+	struct h2stream	*st;
+
+	TAILQ_FOREACH(st, &c->all, aentry)
+		if (st->unconsumed > 0 && !st->closed && h2_may_take(c, st)) {
+			nghttp2_session_consume_stream(c->ng, st->id,
+			    st->unconsumed);
+			st->unconsumed = 0;
+		}
+}
+
 static int
 h2_data_cb(nghttp2_session *ng, uint8_t flags, int32_t id,
     const uint8_t *data, size_t len, void *arg)
@@ -421,14 +465,26 @@ h2_data_cb(nghttp2_session *ng, uint8_t flags, int32_t id,
 	struct h2conn	*c = arg;
 	struct h2stream	*st = h2_stream_of(c, id);
 
-	(void)ng;
 	(void)flags;
-	if (st == NULL || st->refuse)
+	/* the connection's window is given back at once: only streams
+	 * wait (else a stream held back could starve the oldest one) */
+	nghttp2_session_consume_connection(ng, len);
+	if (st == NULL || st->refuse) {
+		nghttp2_session_consume_stream(ng, id, len);
 		return 0;
+	}
 	if (evbuffer_get_length(st->body) + len > c->max_body)
 		st->refuse = 413;
 	else if (evbuffer_add(st->body, data, len) == -1)
 		st->refuse = 500;
+	else {
+		st->held += len;
+		c->held += len;
+	}
+	if (st->refuse || h2_may_take(c, st))
+		nghttp2_session_consume_stream(ng, id, len);
+	else
+		st->unconsumed += len;
 	return 0;
 }
 
@@ -753,6 +809,7 @@ h2_settle(struct h2conn *c)
 					exchange_client_gone(st->ex);
 			}
 			h2_stream_free(st);
+			h2_credit(c);
 			continue;
 		}
 		if (st->drained && st->ex != NULL) {
@@ -761,6 +818,7 @@ h2_settle(struct h2conn *c)
 		}
 		if (st->ready == 1) {
 			st->ready = 2;
+			h2_credit(c);
 			h2_request(st);
 		}
 	}
@@ -788,7 +846,7 @@ h2_ev_cb(evutil_socket_t fd, short what, void *arg)
 		h2_free(c);
 		return;
 	}
-	if (!TAILQ_EMPTY(&c->settle))
+	if (i == 16)		/* settled last: what it submitted is due */
 		h2_kick(c);
 	h2_timeouts(c);
 }
@@ -1200,6 +1258,7 @@ h2_divert(struct bufferevent *bev, struct evhttp_connection *evcon,
 	nghttp2_session_callbacks_set_on_frame_send_callback(cbs,
 	    h2_frame_send_cb);
 	nghttp2_option_set_max_send_header_block_length(opt, 1 << 20);
+	nghttp2_option_set_no_auto_window_update(opt, 1);
 	if (nghttp2_session_server_new2(&c->ng, cbs, c, opt) != 0) {
 		c->ng = NULL;
 		goto out;
