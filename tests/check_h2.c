@@ -200,18 +200,22 @@ START_TEST(test_errors)
 	itest_sluice_port(&t);
 	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
 	    "upstream = app\nroute = /down down strip\nroute = /slow slow strip\n"
+	    "route = /busy busy strip\n"
 	    "http2 = on\ntls_certificate = %s/a.pem %s/a.key\n"
 	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n"
 	    "[upstream down]\nserver = 127.0.0.1:%d\n"
-	    "[upstream slow]\nserver = 127.0.0.1:%d\nread_timeout = 300ms\n",
+	    "[upstream slow]\nserver = 127.0.0.1:%d\nread_timeout = 300ms\n"
+	    "[upstream busy]\nserver = 127.0.0.1:%d max_conns=1\n",
 	    t.sluice.port, h2_certdir, h2_certdir, t.origin[0].port,
-	    itest_free_port(), t.origin[0].port);
+	    itest_free_port(), t.origin[0].port, t.origin[0].port);
 	/* one connection, in this order: each answer its own */
 	st = h2_sh(&out, 20000, "nghttp -v "
 	    "https://127.0.0.1:%d/status/502 https://127.0.0.1:%d/down/x "
 	    "https://127.0.0.1:%d/slow/delay/2000 "
+	    "https://127.0.0.1:%d/busy/delay/1000 "
+	    "https://127.0.0.1:%d/busy/bytes/1 "
 	    "https://127.0.0.1:%d/bytes/5", t.sluice.port, t.sluice.port,
-	    t.sluice.port, t.sluice.port);
+	    t.sluice.port, t.sluice.port, t.sluice.port, t.sluice.port);
 	ck_assert_msg(st == 0, "nghttp: %s", h2_tail(out));
 	ck_assert_msg(strstr(out, ":status: 502") != NULL &&
 	    strstr(strstr(out, ":status: 502") + 1, ":status: 502") != NULL,
@@ -219,6 +223,8 @@ START_TEST(test_errors)
 	    h2_tail(out));
 	ck_assert_msg(strstr(out, ":status: 504") != NULL,
 	    "504 for the read timeout: %s", h2_tail(out));
+	ck_assert_msg(strstr(out, ":status: 503") != NULL,
+	    "503 when the upstream has no free slot: %s", h2_tail(out));
 	ck_assert_msg(strstr(out, ":status: 200") != NULL,
 	    "the connection served the last stream: %s", h2_tail(out));
 	ck_assert_msg(strstr(out, "recv GOAWAY") == NULL, "no GOAWAY: %s", h2_tail(out));
@@ -999,9 +1005,10 @@ h2_peak_kb(pid_t pid)
 
 /*
  * Uploads on one connection are bounded by flow control, not by what the
- * client sends: 20 streams of 1 MB at once with max_body_size = 1m all
- * complete (the oldest may always finish), and sluice's peak memory
- * grows by far less than the 20 MB they carry.
+ * client sends: 20 streams of 1 MB at once with max_body_size = 1m, to a
+ * server that takes 300 ms for each, all complete (the oldest may always
+ * finish), and sluice's peak memory grows by far less than the 20 MB
+ * they carry (40 with the copy each exchange keeps for a retry).
  */
 START_TEST(test_uploads_bounded)
 {
@@ -1013,13 +1020,14 @@ START_TEST(test_uploads_bounded)
 	h2_start(&t, "max_body_size = 1m\n", NULL);
 	rss0 = itest_rss_kb(t.sluice.pid);
 	st = h2_sh(&out, 60000, "head -c 1000000 /dev/urandom > %s/up && "
-	    "h2load -n 100 -c 1 -m 20 -d %s/up https://127.0.0.1:%d/sha",
-	    t.dir, t.dir, t.sluice.port);
+	    "h2load -n 60 -c 1 -m 20 -d %s/up "
+	    "https://127.0.0.1:%d/delay/300", t.dir, t.dir, t.sluice.port);
 	peak = h2_peak_kb(t.sluice.pid);
-	ck_assert_msg(st == 0 && strstr(out, "100 succeeded, 0 failed") !=
+	ck_assert_msg(st == 0 && strstr(out, "60 succeeded, 0 failed") !=
 	    NULL, "uploads: %s", h2_tail(out));
-	printf("h2 uploads: 100 POSTs of 1 MB, 20 at once on one connection "
-	    "(max_body_size 1m): all ok; RSS %ld KiB, peak %ld KiB (+%ld)\n",
+	printf("h2 uploads: 60 POSTs of 1 MB to a server that answers in "
+	    "300 ms, 20 at once on one connection (max_body_size 1m): all "
+	    "ok; RSS %ld KiB, peak %ld KiB (+%ld)\n",
 	    rss0, peak, peak - rss0);
 	ck_assert_msg(peak - rss0 < 12 * 1024, "peak RSS grew %ld KiB",
 	    peak - rss0);
@@ -1171,6 +1179,62 @@ START_TEST(test_refused_after_goaway)
 }
 END_TEST
 
+/* The hard stop: a stream still open at shutdown_timeout is reset and
+ * logged killed_*. */
+START_TEST(test_hard_stop)
+{
+	struct itest	 t;
+	struct h2raw	 r;
+	uint32_t	 code = 0;
+
+	h2_start(&t, "", "shutdown_timeout = 1s\ndrain_notice = 0s\n");
+	h2raw_open(&r, t.sluice.port, NULL, 0);
+	ck_assert(h2raw_get(&r, 1, "/delay/10000") == 0);
+	ck_assert(itest_wait_count(t.origin_log[0], "/delay/10000", 1, 5000) >=
+	    1);
+	ck_assert(kill(t.sluice.pid, SIGTERM) == 0);
+	ck_assert_msg(h2raw_status(&r, 1, 5000) == 503 ||
+	    h2raw_wait(&r, H2R_RST_STREAM, 1, &code, 5000),
+	    "the stream open at the hard stop: no 503, no reset");
+	ck_assert_int_eq(itest_proc_wait(&t.sluice, 10000), 0);
+	ck_assert_msg(itest_count_file(t.access_log, " killed_") == 1,
+	    "logged killed_*: %s", itest_file_tail(t.access_log));
+	h2raw_close(&r);
+	itest_finish(&t);
+}
+END_TEST
+
+/* A server removed by a reload: its HTTP/2 stream in flight completes
+ * there, the next stream on the same connection goes to its successor. */
+START_TEST(test_server_removed)
+{
+	struct itest	 t;
+	struct h2raw	 r;
+
+	h2_start(&t, "", NULL);
+	itest_origin_start(&t, 1, "b");
+	h2raw_open(&r, t.sluice.port, NULL, 0);
+	ck_assert(h2raw_get(&r, 1, "/delay/1500") == 0);
+	ck_assert(itest_wait_count(t.origin_log[0], "/delay/1500", 1, 5000) >=
+	    1);
+	itest_sluice_config(&t, NULL, "[listener web]\n"
+	    "listen = 127.0.0.1:%d\nupstream = app\nhttp2 = on\n"
+	    "tls_certificate = %s/a.pem %s/a.key\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=b\n",
+	    t.sluice.port, h2_certdir, h2_certdir, t.origin[1].port);
+	itest_sluice_hup(&t, "reload: generation 2 in ", 5000);
+	ck_assert(h2raw_get(&r, 3, "/bytes/1") == 0);
+	ck_assert_int_eq(h2raw_status(&r, 3, 5000), 200);
+	ck_assert_msg(strstr(r.head, "x-origin: b\n") != NULL,
+	    "the new stream went to b: %s", r.head);
+	ck_assert_int_eq(h2raw_status(&r, 1, 5000), 200);
+	ck_assert_msg(strstr(r.head, "x-origin: a\n") != NULL,
+	    "the stream in flight finished on the removed a: %s", r.head);
+	h2raw_close(&r);
+	itest_finish(&t);
+}
+END_TEST
+
 /*
  * A reload never touches an HTTP/2 connection, and its next stream is
  * served by the new generation; 60 reloads, ten a second, under h2load
@@ -1284,6 +1348,8 @@ check_suite(void)
 	tcase_add_test(tc, test_goaway);
 	tcase_add_test(tc, test_refused_after_goaway);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_hard_stop);
+	tcase_add_test(tc, test_server_removed);
 	tcase_add_test(tc, test_off);
 	tcase_add_test(tc, test_plain_refused);
 	suite_add_tcase(s, tc);

@@ -134,6 +134,8 @@ struct h2stream {
 	int			 drained;	/* news: below the mark */
 	int			 closed;	/* nghttp2 closed it */
 	int			 eof_sent;	/* its last DATA is framed */
+	int			 flushing;	/* closed; its last bytes
+						 * wait in the output */
 	uint32_t		 close_err;
 	int			 queued;	/* on c->settle */
 	uint64_t		 born_ms;	/* its HEADERS came */
@@ -425,22 +427,27 @@ h2_header_cb(nghttp2_session *ng, const nghttp2_frame *frame,
  * Request bodies are held whole until their exchange is done (as evhttp
  * holds an HTTP/1.1 one), so what a connection's streams may hold is
  * bounded by flow control: a stream's window is given back (WINDOW_UPDATE)
- * only while the connection holds at most max_body_size, except for the
- * oldest stream still sending, which may always finish its body (so the
- * streams can never all wait on each other). What the others send past
- * that is at most their window each (64 KiB), until room is made.
+ * only while the connection holds at most max_body_size. Past that the
+ * streams wait for the exchanges of whole requests to end and make room;
+ * only when no whole request holds anything (all that is held belongs to
+ * bodies still arriving, which could wait on each other for ever) may the
+ * oldest of them take more, and finish. So a connection holds at most
+ * max_body_size, one more body, and each stream's window (64 KiB).
  */
 static int
 h2_may_take(const struct h2conn *c, const struct h2stream *st)
 {
-	const struct h2stream	*o;
+	const struct h2stream	*o, *oldest = NULL;
 
 	if (c->held <= c->max_body)
 		return 1;
-	TAILQ_FOREACH(o, &c->all, aentry)
-		if (!o->ready && !o->closed)
-			return o == st;
-	return 1;
+	TAILQ_FOREACH(o, &c->all, aentry) {
+		if (o->ready && o->held > 0)
+			return 0;	/* its exchange will make room */
+		if (!o->ready && !o->closed && oldest == NULL)
+			oldest = o;
+	}
+	return oldest == st;
 }
 
 /* Room was made (a stream ended or its request became whole): windows
@@ -801,6 +808,15 @@ h2_settle(struct h2conn *c)
 		TAILQ_REMOVE(&c->settle, st, sentry);
 		st->queued = 0;
 		if (st->closed) {
+			/* sent means with the kernel, as on HTTP/1.1: the
+			 * exchange hears once the output is written */
+			if (st->ex != NULL && st->close_err ==
+			    NGHTTP2_NO_ERROR && st->eof &&
+			    evbuffer_get_length(bufferevent_get_output(
+			    c->bev)) > 0) {
+				st->flushing = 1;
+				continue;
+			}
 			if (st->ex != NULL) {
 				if (st->close_err == NGHTTP2_NO_ERROR &&
 				    st->eof)
@@ -869,8 +885,20 @@ static void
 h2_bev_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct h2conn	*c = arg;
+	struct h2stream	*st;
+	int		 flushed = 0;
 
-	(void)bev;
+	/* the output is written: the streams that waited for it are done */
+	TAILQ_FOREACH(st, &c->all, aentry)
+		if (st->flushing) {
+			st->flushing = 0;
+			h2_stream_news(st);
+			flushed = 1;
+		}
+	if (flushed) {
+		h2_ev_cb(-1, 0, c);
+		return;
+	}
 	if (c->fatal || c->goaway == 2 || nghttp2_session_want_write(c->ng) ||
 	    !nghttp2_session_want_read(c->ng))
 		h2_ev_cb(-1, 0, c);
@@ -1391,8 +1419,9 @@ h2_close_all(void)
 
 	if (conns.tqh_last == NULL)
 		return;
+	/* what the hard stop queued (503s, resets) goes, then they close */
 	TAILQ_FOREACH(c, &conns, entry) {
-		c->dead = 1;
+		h2_fatal(c);
 		h2_kick(c);
 	}
 }

@@ -63,7 +63,8 @@ int	h2_divert(struct bufferevent *bev, struct evhttp_connection *evcon,
  */
 void	h2_goaway_all(void);
 
-/* End every HTTP/2 connection of this worker now (the hard stop). */
+/* End every HTTP/2 connection of this worker (the hard stop): nothing
+ * more is read, what is queued is sent, then each closes. */
 void	h2_close_all(void);
 
 /* This worker's HTTP/2 connections. */
