@@ -660,6 +660,15 @@ h2raw_status(struct h2raw *r, uint32_t stream, int timeout_ms)
 	return -1;
 }
 
+/* The connection still serves: a GET of /bytes/10 on stream id gets 200. */
+static void
+h2raw_serves(struct h2raw *r, uint32_t id, const char *what)
+{
+	ck_assert(h2raw_get(r, id, "/bytes/10") == 0);
+	ck_assert_msg(h2raw_status(r, id, 5000) == 200,
+	    "%s: the connection no longer serves", what);
+}
+
 /* --- what a hostile client costs ----------------------------------------- */
 
 /*
@@ -734,9 +743,7 @@ START_TEST(test_reset_cancels)
 	    "resets (the origin would have answered after 5 s)\n",
 	    (itest_now() - t0) * 1e3);
 	ck_assert(itest_now() - t0 < 3.0);
-	/* the connection still serves */
-	ck_assert(h2raw_get(&r, 7, "/bytes/10") == 0);
-	ck_assert_int_eq(h2raw_status(&r, 7, 5000), 200);
+	h2raw_serves(&r, 7, "after the resets");
 	h2raw_close(&r);
 	itest_finish(&t);
 }
@@ -835,9 +842,7 @@ START_TEST(test_hpack_bomb)
 	ck_assert_msg(itest_count_file(t.origin_log[0], "/bytes/1") == 0,
 	    "the request reached the origin");
 	ck_assert_msg(rss1 - rss0 < 2048, "RSS grew %ld KiB", rss1 - rss0);
-	/* the connection still serves */
-	ck_assert(h2raw_get(&r, 3, "/bytes/10") == 0);
-	ck_assert_int_eq(h2raw_status(&r, 3, 5000), 200);
+	h2raw_serves(&r, 3, "after the 431");
 	h2raw_close(&r);
 	itest_finish(&t);
 }
@@ -1118,11 +1123,8 @@ START_TEST(test_conformance)
 	    c->code, seen ? "it with" : "nothing", seen ? code : 0);
 	ck_assert_msg(itest_count_lines(t.origin_log[0]) == 0,
 	    "%s: a request reached the origin", c->what);
-	if (c->expect == H2R_RST_STREAM) {	/* a stream error only */
-		ck_assert(h2raw_get(&r, 3, "/bytes/10") == 0);
-		ck_assert_msg(h2raw_status(&r, 3, 5000) == 200,
-		    "%s: the connection no longer serves", c->what);
-	}
+	if (c->expect == H2R_RST_STREAM)	/* a stream error only */
+		h2raw_serves(&r, 3, c->what);
 	h2raw_close(&r);
 	itest_finish(&t);
 }
