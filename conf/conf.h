@@ -285,7 +285,7 @@ struct conf_listener {
 	uint64_t		 max_header_size;	/* default 64k */
 	int			 max_headers;		/* default 100 */
 	int			 http2;		/* offer h2 (TLS only;
-						 * default off for now) */
+						 * default on) */
 	int			 http2_max_concurrent_streams; /* 100 */
 	uint64_t		 http2_max_header_list_size; /* 64k */
 	int			 tls_protocols;	/* CONF_TLS_V1_2 | CONF_TLS_V1_3

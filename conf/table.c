@@ -197,7 +197,7 @@ static const struct conf_keyword conf_keywords[] = {
 	    max_header_size, "largest request line and headers accepted"),
 	CONF_INT(LISTENER, "max_headers", "100", 1, 10000, max_headers,
 	    "most header lines a request may have (more: 431)"),
-	CONF_BOOL(LISTENER, "http2", "off", http2,
+	CONF_BOOL(LISTENER, "http2", "on", http2,
 	    "a TLS listener offers HTTP/2 by ALPN (h2, then http/1.1)"),
 	CONF_INT(LISTENER, "http2_max_concurrent_streams", "100", 1, 10000,
 	    http2_max_concurrent_streams,

@@ -585,23 +585,34 @@ START_TEST(test_options)
 END_TEST
 
 static const struct {
+	int		 h2;		/* the listener's http2 */
 	const char	*offer;		/* wire format; NULL: no ALPN */
 	unsigned	 len;
 	const char	*selected;	/* NULL: none; "!": refused */
 } alpn_cases[] = {
-	{ "\x02h2\x08http/1.1", 12, "http/1.1" },
-	{ "\x08http/1.1", 9, "http/1.1" },
-	{ "\x08http/1.0\x08http/1.1", 18, "http/1.1" },
-	{ "\x08http/1.0", 9, "http/1.0" },
-	{ NULL, 0, NULL },
-	{ "\x02h2", 3, "!" },
-	{ "\x03" "ftp", 4, "!" },
+	{ 1, "\x02h2\x08http/1.1", 12, "h2" },
+	{ 1, "\x08http/1.1\x02h2", 12, "h2" },	/* the server's order */
+	{ 1, "\x02h2", 3, "h2" },
+	{ 1, "\x08http/1.1", 9, "http/1.1" },
+	{ 1, NULL, 0, NULL },
+	{ 1, "\x03" "ftp", 4, "!" },
+	{ 0, "\x02h2\x08http/1.1", 12, "http/1.1" },
+	{ 0, "\x08http/1.1", 9, "http/1.1" },
+	{ 0, "\x08http/1.0\x08http/1.1", 18, "http/1.1" },
+	{ 0, "\x08http/1.0", 9, "http/1.0" },
+	{ 0, NULL, 0, NULL },
+	{ 0, "\x02h2", 3, "!" },
+	{ 0, "\x03" "ftp", 4, "!" },
 };
 
-/* ALPN: http/1.1 when offered; nothing offered is fine; others refused. */
+/*
+ * ALPN: h2 first where http2 is on (the default), then http/1.1 (or
+ * http/1.0); nothing offered is fine; anything else is refused.
+ */
 START_TEST(test_alpn)
 {
-	struct tls_server	*set = server_ok(SET_ABC);
+	struct tls_server	*set = server_ok(alpn_cases[_i].h2 ? SET_ABC :
+				    SET_ABC "http2 = off\n");
 	const unsigned char	*sel;
 	unsigned		 len;
 	SSL			*cli, *srv;
