@@ -1131,6 +1131,51 @@ START_TEST(test_conformance)
 END_TEST
 
 /*
+ * SIGTERM under HTTP/2 load (h2load, 10 connections x 10 streams of
+ * 300 ms): no stream fails; during drain_notice a new connection is still
+ * served, and only once the listener is closed is one refused.
+ */
+START_TEST(test_sigterm_load)
+{
+	struct itest	 t;
+	char		 path[256], *out;
+	int		 st;
+
+	h2_start(&t, "", "shutdown_timeout = 10s\ndrain_notice = 1s\n");
+	snprintf(path, sizeof(path), "%s/h2load.out", t.dir);
+	st = h2_sh(&out, 5000, "h2load -c 10 -m 10 -D 4 "
+	    "https://127.0.0.1:%d/delay/300 > %s 2>&1 &", t.sluice.port, path);
+	free(out);
+	ck_assert(st == 0);
+	ck_assert(itest_wait_count(t.origin_log[0], "/delay/300", 100, 5000) >=
+	    100);
+	ck_assert(kill(t.sluice.pid, SIGTERM) == 0);
+	st = h2_sh(&out, 5000, "curl -sSk --http2 -o /dev/null -w "
+	    "'%%{http_code} %%{http_version}' https://127.0.0.1:%d/bytes/1",
+	    t.sluice.port);
+	ck_assert_msg(st == 0 && strcmp(out, "200 2") == 0,
+	    "a new connection during the notice: %s", h2_tail(out));
+	free(out);
+	itest_wait_log(t.error_log, ": closed", 5000);
+	st = h2_sh(&out, 5000, "curl -sSk --http2 -o /dev/null "
+	    "https://127.0.0.1:%d/bytes/1", t.sluice.port);
+	ck_assert_msg(st == 7, "a new connection after the listener closed: "
+	    "curl exit %d (7: refused): %s", st, h2_tail(out));
+	free(out);
+	ck_assert_int_eq(itest_proc_wait(&t.sluice, 10000), 0);
+	ck_assert(itest_wait_file(path, "requests: ", 10000) == 1);
+	out = itest_read_file(path, NULL);
+	ck_assert_msg(strstr(out, " 0 failed, 0 errored, 0 timeout") != NULL,
+	    "h2load across SIGTERM: %s", h2_tail(out));
+	ck_assert_msg(itest_count_file(t.error_log, ", 0 ended early") == 1,
+	    "the drain: %s", itest_file_tail(t.error_log));
+	printf("h2 SIGTERM under h2load: %s", strstr(out, "requests: "));
+	free(out);
+	itest_finish(&t);
+}
+END_TEST
+
+/*
  * After the shutdown's final GOAWAY, a new stream on the connection is
  * refused with REFUSED_STREAM (not processed: safe to retry), while the
  * stream it named completes.
@@ -1349,6 +1394,7 @@ check_suite(void)
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_goaway);
 	tcase_add_test(tc, test_refused_after_goaway);
+	tcase_add_test(tc, test_sigterm_load);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_hard_stop);
 	tcase_add_test(tc, test_server_removed);
