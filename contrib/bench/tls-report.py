@@ -187,8 +187,9 @@ def main():
         "Setup: wrk -t1 and the origin (nginx, 1 worker, 64-byte body from memory, plain HTTP) run on "
         f"CPU {meta.get('cpu_load', '0')}; the TLS terminator under test runs alone on CPU "
         f"{meta.get('cpu_proxy', '1')}. sluice: 1 process; nginx: 1 worker. Both: TLS 1.2 and 1.3, "
-        "ALPN http/1.1, session tickets on (their defaults), upstream keep-alive pool of 64, no access "
-        "log. nginx keeps its default `ssl_session_cache none` (no session-id cache) and ciphers; "
+        "ALPN http/1.1 (a third listener each, ECDSA, offers h2 for the HTTP/2 figure: h2load -t1 "
+        f"-c {meta.get('h2_conns', '?')} -m 10), session tickets on (their defaults), upstream "
+        "keep-alive pool of 64, HTTP/1.1 to the origin, no access log. nginx keeps its default `ssl_session_cache none` (no session-id cache) and ciphers; "
         "sluice keeps its defaults. Certificates: throwaway self-signed, one listener per type.",
         "",
         "1. One request per connection (`Connection: close`) and no resumption: an LD_PRELOAD shim "
