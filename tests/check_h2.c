@@ -64,6 +64,9 @@ static void
 h2_start(struct itest *t, const char *extra, const char *global)
 {
 	itest_init(t);
+	/* under ASan, freed memory would stay in the quarantine and count
+	 * in the RSS the hostile cases measure */
+	t->asan_extra = "quarantine_size_mb=1:thread_local_quarantine_size_kb=64";
 	itest_origin_start(t, 0, "a");
 	itest_sluice_port(t);
 	itest_sluice_config(t, global, "[listener web]\n"

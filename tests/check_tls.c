@@ -644,6 +644,36 @@ START_TEST(test_alpn)
 }
 END_TEST
 
+/*
+ * A HelloRetryRequest makes OpenSSL call the ALPN callback once per
+ * ClientHello: the client's key share is X25519, the server takes P-256
+ * only, so TLS 1.3 needs a second ClientHello. h2 is still chosen.
+ */
+START_TEST(test_alpn_hrr)
+{
+	struct tls_server	*set = server_ok(SET_ABC);
+	const unsigned char	*sel;
+	unsigned		 len;
+	SSL			*cli, *srv;
+
+	cli = raw_client("a.test", TLS1_3_VERSION, TLS1_3_VERSION, NULL);
+	ck_assert_int_eq(SSL_set1_groups_list(cli, "X25519:P-256"), 1);
+	ck_assert_int_eq(SSL_set_alpn_protos(cli,
+	    (const unsigned char *)"\x02h2\x08http/1.1", 12), 0);
+	ck_assert_ptr_nonnull(srv = tls_server_ssl_new(set));
+	ck_assert_int_eq(SSL_set1_groups_list(srv, "P-256"), 1);
+	ck_assert_int_eq(handshake(cli, srv), 0);
+	/* P-256 although the first key share was X25519: a retry happened */
+	ck_assert_int_eq(SSL_get_negotiated_group(cli), NID_X9_62_prime256v1);
+	SSL_get0_alpn_selected(cli, &sel, &len);
+	ck_assert_msg(len == 2 && memcmp(sel, "h2", 2) == 0, "selected %.*s",
+	    (int)len, sel);
+	SSL_free(cli);
+	SSL_free(srv);
+	tls_server_unref(set);
+}
+END_TEST
+
 /* Session tickets resume, TLS 1.3 and 1.2, also after an SNI switch. */
 START_TEST(test_resume)
 {
@@ -1136,6 +1166,7 @@ check_suite(void)
 	tcase_add_test(tc, test_protocols);
 	tcase_add_test(tc, test_options);
 	tcase_add_loop_test(tc, test_alpn, 0, NITEMS(alpn_cases));
+	tcase_add_test(tc, test_alpn_hrr);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_ticket_keys);
 	tcase_add_test(tc, test_plaintext);

@@ -111,7 +111,6 @@ struct h2stream {
 	struct evkeyvalq	 out;
 	struct evbuffer		*body;		/* the request's */
 	struct evbuffer		*resp;		/* response bytes not framed */
-	struct evhttp_uri	*u;
 	char			*method;
 	char			*path;
 	char			*authority;
@@ -288,8 +287,6 @@ h2_stream_free(struct h2stream *st)
 	evhttp_clear_headers(&st->out);
 	evbuffer_free(st->body);
 	evbuffer_free(st->resp);
-	if (st->u != NULL)
-		evhttp_uri_free(st->u);
 	free(st->method);
 	free(st->path);
 	free(st->authority);
@@ -380,7 +377,7 @@ h2_header_cb(nghttp2_session *ng, const nghttp2_frame *frame,
 {
 	struct h2conn	*c = arg;
 	struct h2stream	*st = h2_stream_of(c, frame->hd.stream_id);
-	char		*k, *v;
+	char		 small[512], *k, *v;
 	int		 r = 0;
 
 	(void)ng;
@@ -410,13 +407,22 @@ h2_header_cb(nghttp2_session *ng, const nghttp2_frame *frame,
 		if (st->authority == NULL)	/* :authority comes first */
 			r = h2_keep(&st->authority, value, valuelen);
 	} else {
-		/* nghttp2 checked the field (RFC 9113 8.2.1, 8.2.2) */
-		k = strndup((const char *)name, namelen);
-		v = strndup((const char *)value, valuelen);
-		r = k == NULL || v == NULL || evhttp_add_header(&st->in, k, v);
-		free(k);
-		free(v);
-		r = r ? -1 : 0;
+		/* nghttp2 checked the field (RFC 9113 8.2.1, 8.2.2); a
+		 * short one is made a C string on the stack */
+		k = namelen + valuelen + 2 <= sizeof(small) ? small :
+		    malloc(namelen + valuelen + 2);
+		if (k == NULL)
+			r = -1;
+		else {
+			memcpy(k, name, namelen);
+			k[namelen] = '\0';
+			v = k + namelen + 1;
+			memcpy(v, value, valuelen);
+			v[valuelen] = '\0';
+			r = evhttp_add_header(&st->in, k, v) == 0 ? 0 : -1;
+			if (k != small)
+				free(k);
+		}
 	}
 	if (r == -1)
 		st->refuse = 500;
@@ -994,13 +1000,14 @@ h2_submit_head(struct h2stream *st, int code, struct evkeyvalq *out)
 	nghttp2_data_provider		 p = dp;
 	nghttp2_nv			 nv[H2_HEAD_MAX];
 	struct evkeyval			*kv;
-	char				 status[8], *names, *w;
+	char				 status[8], small[2048], *names, *w;
 	size_t				 n = 0, len = 0;
 	int				 r;
 
 	TAILQ_FOREACH(kv, out, next)
 		len += strlen(kv->key) + 1;
-	if ((names = malloc(len + 1)) == NULL)
+	names = len + 1 <= sizeof(small) ? small : malloc(len + 1);
+	if (names == NULL)
 		return -1;
 	snprintf(status, sizeof(status), "%d", code);
 	nv[n++] = (nghttp2_nv){ (uint8_t *)(uintptr_t)":status",
@@ -1024,7 +1031,8 @@ h2_submit_head(struct h2stream *st, int code, struct evkeyvalq *out)
 	p.source.ptr = st;
 	r = nghttp2_submit_response(st->c->ng, st->id, nv, n,
 	    st->nobody ? NULL : &p);
-	free(names);
+	if (names != small)
+		free(names);
 	st->started = 1;
 	st->progress_ms = sluice_now_ms();
 	if (st->nobody)
@@ -1224,7 +1232,8 @@ h2_request(struct h2stream *st)
 	f.out = &st->out;
 	f.body = st->body;
 	f.uri = st->path != NULL ? st->path : "*";
-	f.u = st->u = evhttp_uri_parse(f.uri);
+	f.u = NULL;		/* :path is origin-form (or "*"): the host is
+				 * :authority's, never the target's */
 	f.major = 2;
 	f.minor = 0;
 	if (c->start(c->arg, &f) == -1)
