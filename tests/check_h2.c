@@ -236,6 +236,35 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* A server that sends its body slowly (a byte every 1.5 s, with
+ * client_timeout 1s and read_timeout 5s): the stream is not the client's
+ * to time out; it completes. */
+START_TEST(test_slow_server)
+{
+	struct itest	 t;
+	char		*out;
+	int		 st;
+
+	itest_init(&t);
+	t.asan_extra = "quarantine_size_mb=1";
+	itest_origin_start(&t, 0, "a");
+	itest_sluice_port(&t);
+	itest_sluice_start(&t, "[listener web]\nlisten = 127.0.0.1:%d\n"
+	    "upstream = app\nhttp2 = on\nclient_timeout = 1s\n"
+	    "tls_certificate = %s/a.pem %s/a.key\n"
+	    "[upstream app]\nserver = 127.0.0.1:%d name=a\n"
+	    "read_timeout = 5s\n", t.sluice.port, h2_certdir, h2_certdir,
+	    t.origin[0].port);
+	st = h2_sh(&out, 15000, "curl -sSk --http2 -o /dev/null -w "
+	    "'%%{http_code} %%{size_download} %%{http_version}' "
+	    "https://127.0.0.1:%d/drip/3/1500", t.sluice.port);
+	ck_assert_msg(st == 0 && strcmp(out, "200 3 2") == 0,
+	    "a slow server's stream: %s", h2_tail(out));
+	free(out);
+	itest_finish(&t);
+}
+END_TEST
+
 /* 100 streams at once on one connection; then h2load with no error. */
 START_TEST(test_load)
 {
@@ -1394,6 +1423,7 @@ check_suite(void)
 	tcase_add_test(tc, test_bodies);
 	tcase_add_test(tc, test_headers);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_slow_server);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_goaway);
 	tcase_add_test(tc, test_refused_after_goaway);

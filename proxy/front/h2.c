@@ -693,7 +693,6 @@ h2_run(struct h2conn *c)
 	if (!c->dead && (c->fatal || !nghttp2_session_want_read(c->ng) ||
 	    (c->goaway == 2 && c->nstreams == 0)) &&
 	    !nghttp2_session_want_write(c->ng) &&
-	    !nghttp2_session_want_write(c->ng) &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		c->dead = 1;
 	return c->dead ? -1 : 0;
@@ -719,9 +718,10 @@ h2_timeouts(struct h2conn *c)
 /*
  * Each open stream's deadlines: a request not whole req_ms after its
  * HEADERS gets 408 (as a slow HTTP/1.1 head or body does); a response
- * that has not moved for client_timeout (the client's window stayed
- * shut, or it stopped reading) is reset, which ends its exchange and
- * frees what it held.
+ * whose queued bytes the client has not taken for client_timeout (its
+ * window stayed shut, or it stopped reading) is reset, which ends its
+ * exchange and frees what it held. A response waiting for its server is
+ * not the client's fault: the upstream's read_timeout bounds that.
  */
 static void
 h2_tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -750,6 +750,7 @@ h2_tick_cb(evutil_socket_t fd, short what, void *arg)
 			    st->id, NGHTTP2_NO_ERROR);
 			acted = 1;
 		} else if (st->started && !st->eof_sent &&
+		    evbuffer_get_length(st->resp) > 0 &&
 		    now - st->progress_ms >= c->write_ms) {
 			log_info("h2 %s:%u: stream %d: the response did not "
 			    "move for %llu ms: reset", clientconn_ip(c->client),
@@ -1092,6 +1093,10 @@ h2_body(struct front *f, struct evbuffer *data)
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return 0;
 	}
+	/* the client's clock runs from when it has bytes to take (a slow
+	 * server is the upstream's read_timeout's business) */
+	if (evbuffer_get_length(st->resp) == 0)
+		st->progress_ms = sluice_now_ms();
 	evbuffer_add_buffer(st->resp, data);
 	h2_resume(st);
 	if (evbuffer_get_length(st->resp) > H2_BODY_HIGH)
