@@ -61,7 +61,6 @@
 struct exchange {
 	unsigned		 magic;
 	struct front		 fr;		/* the client side */
-	struct clientconn	*client;
 	struct gen		*gen;		/* referenced */
 	const struct gen_listener *gl;		/* its listener (in gen) */
 	const char		*lname;		/* listener name (in gen) */
@@ -234,16 +233,16 @@ exchange_vars(const struct exchange *ex, struct rewrite_vars *vars)
 {
 	vars->val[CONF_VAR_TEXT] = NULL;
 	vars->val[CONF_VAR_REMOTE_ADDR] = ex->addr;
-	vars->val[CONF_VAR_SCHEME] = clientconn_tls(ex->client) ? "https" :
+	vars->val[CONF_VAR_SCHEME] = clientconn_tls(ex->fr.client) ? "https" :
 	    "http";
 	vars->val[CONF_VAR_HOST] = ex->host;
 	vars->val[CONF_VAR_REQUEST_ID] = ex->reqid;
 	vars->val[CONF_VAR_SERVER] = ex->srv != NULL ? ex->srv->name : NULL;
 	vars->val[CONF_VAR_TLS_CLIENT_SUBJECT] =
-	    clientconn_tls_subject(ex->client);
+	    clientconn_tls_subject(ex->fr.client);
 	vars->val[CONF_VAR_TLS_CLIENT_FINGERPRINT] =
-	    clientconn_tls_fp(ex->client) != NULL ?
-	    clientconn_tls_fp(ex->client) : "";
+	    clientconn_tls_fp(ex->fr.client) != NULL ?
+	    clientconn_tls_fp(ex->fr.client) : "";
 }
 
 /*
@@ -505,7 +504,7 @@ exchange_response_urls(struct exchange *ex)
 
 	cookie = exchange_cookie_paths(ex);
 	in = ex->fr.in;
-	o.scheme = clientconn_tls(ex->client) ? "https" : "http";
+	o.scheme = clientconn_tls(ex->fr.client) ? "https" : "http";
 	o.host = evhttp_find_header(in, "Host");
 	o.prefix = ex->route->strip ? ex->route->prefix : "";
 	o.prefixlen = ex->route->strip ? ex->route->prefixlen : 0;
@@ -795,7 +794,8 @@ exchange_log_text(struct exchange *ex)
 	n = snprintf(line, sizeof(line),
 	    "%s %s:%u %s \"%s\" %d %llu %s %s %.3f %.3f %.3f %s #%llx %s", ts,
 	    ex->addr[0] != '\0' ? ex->addr : "-",
-	    ex->client != NULL ? clientconn_port(ex->client) : 0, ex->lname,
+	    ex->fr.client != NULL ? clientconn_port(ex->fr.client) : 0,
+	    ex->lname,
 	    exchange_reqline(ex, rl), ex->status,
 	    (unsigned long long)ex->bytes,
 	    ex->srv != NULL ? ex->srv->upstream : "-",
@@ -835,8 +835,8 @@ exchange_log_json(struct exchange *ex)
 	logjson_begin(&j, line, sizeof(line));
 	exchange_json_name(&j, "time", ts);
 	exchange_json_name(&j, "client", ex->addr);
-	if (ex->client != NULL)
-		logjson_uint(&j, "client_port", clientconn_port(ex->client));
+	if (ex->fr.client != NULL)
+		logjson_uint(&j, "client_port", clientconn_port(ex->fr.client));
 	else
 		logjson_null(&j, "client_port");
 	exchange_json_name(&j, "listener", ex->lname);
@@ -1552,9 +1552,9 @@ exchange_build_head(struct exchange *ex, struct evbuffer *out,
 	if (exchange_fields(ex->fr.in, &x) == -1)
 		return -1;
 	memset(&fwd, 0, sizeof(fwd));
-	fwd.client_ip = clientconn_ip(ex->client);
+	fwd.client_ip = clientconn_ip(ex->fr.client);
 	fwd.trusted = ex->trusted;
-	fwd.tls = clientconn_tls(ex->client);
+	fwd.tls = clientconn_tls(ex->fr.client);
 	fwd.default_host = ex->srv->addrtext;
 	fwd.upgrade = ex->upgrade;
 	/* Via names the protocol the request came in (RFC 9110 7.6.3) */
@@ -1669,7 +1669,7 @@ exchange_upgrade(const struct front *f, const char *method)
 	struct evkeyvalq	*in = f->in;
 	const char		*u = evhttp_find_header(in, "Upgrade");
 
-	if (u == NULL || strcmp(method, "GET") != 0 || f->ops->multiplexed ||
+	if (u == NULL || strcmp(method, "GET") != 0 ||
 	    f->major != 1 || f->minor != 1 ||
 	    !exchange_list_has(in, "Connection", "upgrade") ||
 	    http1_list_has(u, "h2c"))
@@ -1740,10 +1740,10 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 	int			 bad;
 
 	*code = 400;
-	if (nulscan_found(&ex->client->scan)) {
+	if (nulscan_found(&ex->fr.client->scan)) {
 		log_info("#%llx %s:%u: bad request: NUL in the request head",
-		    (unsigned long long)ex->id, clientconn_ip(ex->client),
-		    clientconn_port(ex->client));
+		    (unsigned long long)ex->id, clientconn_ip(ex->fr.client),
+		    clientconn_port(ex->fr.client));
 		return -1;
 	}
 	if (exchange_fields(ex->fr.in, &x) == -1) {
@@ -1753,7 +1753,8 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 	if (x.n > (size_t)ex->gl->conf->max_headers) {
 		log_info("#%llx %s:%u: bad request: %zu header lines "
 		    "(max_headers %d)", (unsigned long long)ex->id,
-		    clientconn_ip(ex->client), clientconn_port(ex->client), x.n,
+		    clientconn_ip(ex->fr.client),
+		    clientconn_port(ex->fr.client), x.n,
 		    ex->gl->conf->max_headers);
 		exchange_fields_free(&x);
 		*code = 431;
@@ -1768,8 +1769,8 @@ exchange_request_ok(struct exchange *ex, const char *method, int *code)
 	exchange_fields_free(&x);
 	if (bad == -1) {
 		log_info("#%llx %s:%u: bad request: %s",
-		    (unsigned long long)ex->id, clientconn_ip(ex->client),
-		    clientconn_port(ex->client), why);
+		    (unsigned long long)ex->id, clientconn_ip(ex->fr.client),
+		    clientconn_port(ex->fr.client), why);
 		return -1;
 	}
 	return 0;
@@ -1791,8 +1792,8 @@ exchange_route(struct exchange *ex, struct gen_listener *gl, int *code)
 	if (exchange_normalize(ex->target) == -1) {
 		*code = 400;
 		log_info("#%llx %s:%u: bad request: the path climbs above /",
-		    (unsigned long long)ex->id, clientconn_ip(ex->client),
-		    clientconn_port(ex->client));
+		    (unsigned long long)ex->id, clientconn_ip(ex->fr.client),
+		    clientconn_port(ex->fr.client));
 		return NULL;
 	}
 	if ((q = strchr(ex->target, '?')) != NULL)
@@ -1842,8 +1843,8 @@ exchange_version(struct exchange *ex)
 		return 0;
 	}
 	log_info("#%llx %s:%u: bad request: HTTP/%d.%d is not supported",
-	    (unsigned long long)ex->id, clientconn_ip(ex->client),
-	    clientconn_port(ex->client), ex->fr.major, ex->fr.minor);
+	    (unsigned long long)ex->id, clientconn_ip(ex->fr.client),
+	    clientconn_port(ex->fr.client), ex->fr.major, ex->fr.minor);
 	ex->fr.major = 1;
 	ex->fr.minor = 1;
 	exchange_error(ex, 505, exchange_reason_phrase(505),
@@ -2048,8 +2049,8 @@ exchange_redirect(struct exchange *ex, int port)
 	if (path == NULL || host == NULL ||
 	    (hlen = uri_authority_host(host, hostlen)) == 0) {
 		log_info("#%llx %s:%u: bad request: redirect: %s",
-		    (unsigned long long)ex->id, clientconn_ip(ex->client),
-		    clientconn_port(ex->client), path == NULL ?
+		    (unsigned long long)ex->id, clientconn_ip(ex->fr.client),
+		    clientconn_port(ex->fr.client), path == NULL ?
 		    "the target is no path" : host == NULL ? "no Host" :
 		    "the Host is not a valid host");
 		exchange_error(ex, 400, "Bad Request", EXCHANGE_WHO_PROXY, 1);
@@ -2156,7 +2157,7 @@ exchange_client_addr(struct exchange *ex)
 	struct exchange_xff	 e[EXCHANGE_XFF_MAX];
 	const struct evkeyval	*kv;
 	const char		*v, *comma;
-	const char		*peer = clientconn_ip(ex->client);
+	const char		*peer = clientconn_ip(ex->fr.client);
 	unsigned char		 a[16];
 	size_t			 n = 0, i;
 	int			 fam;
@@ -2201,7 +2202,6 @@ exchange_start(const struct front *f, struct gen *g, struct gen_listener *gl)
 		return -1;
 	ex->fr = *f;
 	ex->fr.ex = ex;
-	ex->client = f->client;
 	ex->magic = EXCHANGE_MAGIC;
 	ex->id = SLUICE_INC(&next_id);
 	ex->gen = gen_ref(g);

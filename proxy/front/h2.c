@@ -80,7 +80,6 @@ struct h2conn {
 						 * streams hold */
 	uint64_t		 max_hdrs;	/* header list, RFC 9113 size */
 	int			 max_fields;	/* max_headers */
-	unsigned		 nstreams;	/* open, with a struct */
 	int			 goaway;	/* 0; 1 notice sent; 2 final */
 	int			 pinged;	/* the notice's PING sent */
 	int32_t			 last_id;	/* the final GOAWAY's */
@@ -97,8 +96,8 @@ struct h2conn {
 						 * (client_header_timeout +
 						 * client_body_timeout) */
 	struct event		*tick_ev;	/* the streams' deadlines */
-	struct h2stream_list	 all;		/* open streams, oldest
-						 * first */
+	struct h2stream_list	 all;		/* its streams with a struct,
+						 * oldest first */
 	TAILQ_ENTRY(h2conn)	 entry;
 };
 
@@ -114,7 +113,6 @@ struct h2stream {
 	char			*method;
 	char			*path;
 	char			*authority;
-	char			*scheme;
 	char			*cookie;	/* the crumbs joined */
 	uint64_t		 hdrsize;	/* as SETTINGS counts it */
 	uint64_t		 held;		/* body bytes counted in
@@ -144,7 +142,6 @@ struct h2stream {
 };
 
 static __thread struct h2conn_list	 conns;	/* tqh_last NULL: empty */
-static __thread unsigned		 nconns;
 static bufferevent_data_cb		 evhttp_readcb, evhttp_writecb;
 static bufferevent_event_cb		 evhttp_eventcb;
 static int				 learnt;	/* 1 ok, -1 failed */
@@ -220,13 +217,6 @@ h2_alpn_chosen(struct bufferevent *bev)
 	return n == 2 && p[0] == 'h' && p[1] == '2';
 }
 
-/* See h2.h. */
-unsigned
-h2_count(void)
-{
-	return nconns;
-}
-
 /*
  * Streams
  */
@@ -272,7 +262,6 @@ h2_stream_new(struct h2conn *c, int32_t id)
 	TAILQ_INIT(&st->in);
 	TAILQ_INIT(&st->out);
 	TAILQ_INSERT_TAIL(&c->all, st, aentry);
-	c->nstreams++;
 	metrics_h2(METRICS_H2_STREAMS);
 	return st;
 }
@@ -281,7 +270,6 @@ static void
 h2_stream_free(struct h2stream *st)
 {
 	st->c->held -= st->held;
-	st->c->nstreams--;
 	TAILQ_REMOVE(&st->c->all, st, aentry);
 	evhttp_clear_headers(&st->in);
 	evhttp_clear_headers(&st->out);
@@ -290,10 +278,21 @@ h2_stream_free(struct h2stream *st)
 	free(st->method);
 	free(st->path);
 	free(st->authority);
-	free(st->scheme);
 	free(st->cookie);
 	st->magic = 0;
 	free(st);
+}
+
+/* st's exchange hears how st ended: sent, or the client left. */
+static void
+h2_stream_end(struct h2stream *st)
+{
+	if (st->ex == NULL)
+		return;
+	if (st->closed && st->close_err == NGHTTP2_NO_ERROR && st->eof)
+		exchange_sent(st->ex);
+	else
+		exchange_client_gone(st->ex);
 }
 
 /*
@@ -399,8 +398,6 @@ h2_header_cb(nghttp2_session *ng, const nghttp2_frame *frame,
 			r = h2_keep(&st->path, value, valuelen);
 		else if (namelen == 10 && memcmp(name, ":authority", 10) == 0)
 			r = h2_keep(&st->authority, value, valuelen);
-		else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0)
-			r = h2_keep(&st->scheme, value, valuelen);
 	} else if (namelen == 6 && memcmp(name, "cookie", 6) == 0)
 		r = h2_cookie(st, value, valuelen);
 	else if (namelen == 4 && memcmp(name, "host", 4) == 0) {
@@ -691,7 +688,7 @@ h2_run(struct h2conn *c)
 	if (!c->dead && nghttp2_session_send(c->ng) != 0)
 		c->dead = 1;
 	if (!c->dead && (c->fatal || !nghttp2_session_want_read(c->ng) ||
-	    (c->goaway == 2 && c->nstreams == 0)) &&
+	    (c->goaway == 2 && TAILQ_EMPTY(&c->all))) &&
 	    !nghttp2_session_want_write(c->ng) &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		c->dead = 1;
@@ -709,9 +706,9 @@ h2_timeouts(struct h2conn *c)
 	struct timeval	wtv = sluice_tv(c->write_ms);
 	struct timeval	ttv = sluice_tv(H2_TICK_MS);
 
-	bufferevent_set_timeouts(c->bev, c->nstreams == 0 ? &rtv : NULL,
+	bufferevent_set_timeouts(c->bev, TAILQ_EMPTY(&c->all) ? &rtv : NULL,
 	    &wtv);
-	if (c->nstreams > 0 && !evtimer_pending(c->tick_ev, NULL))
+	if (!TAILQ_EMPTY(&c->all) && !evtimer_pending(c->tick_ev, NULL))
 		evtimer_add(c->tick_ev, &ttv);
 }
 
@@ -781,11 +778,7 @@ h2_free(struct h2conn *c)
 		if (!st->closed)
 			nghttp2_session_set_stream_user_data(c->ng, st->id,
 			    NULL);
-		if (st->ex != NULL && st->closed &&
-		    st->close_err == NGHTTP2_NO_ERROR && st->eof)
-			exchange_sent(st->ex);
-		else if (st->ex != NULL)
-			exchange_client_gone(st->ex);
+		h2_stream_end(st);
 		h2_stream_free(st);
 	}
 	nghttp2_session_del(c->ng);
@@ -795,7 +788,6 @@ h2_free(struct h2conn *c)
 		event_free(c->tick_ev);
 	event_free(c->ev);
 	TAILQ_REMOVE(&conns, c, entry);
-	nconns--;
 	clientconn_detach(c->client, &c->user);
 	if (!c->husk_gone) {
 		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
@@ -824,13 +816,7 @@ h2_settle(struct h2conn *c)
 				st->flushing = 1;
 				continue;
 			}
-			if (st->ex != NULL) {
-				if (st->close_err == NGHTTP2_NO_ERROR &&
-				    st->eof)
-					exchange_sent(st->ex);
-				else
-					exchange_client_gone(st->ex);
-			}
+			h2_stream_end(st);
 			h2_stream_free(st);
 			h2_credit(c);
 			continue;
@@ -935,12 +921,11 @@ h2_husk_gone(struct clientconn_user *u)
 			    offsetof(struct h2conn, user));
 
 	SLUICE_MAGIC_CHECK(c, H2_CONN_MAGIC);
+	/* the record and the bufferevent are evhttp's to free: after this
+	 * callback neither is touched */
 	c->husk_gone = 1;
 	c->dead = 1;
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-	/* the record and the bufferevent are evhttp's to free: after this
-	 * callback neither is touched */
-	clientconn_detach(c->client, &c->user);
 	h2_free(c);
 }
 
@@ -1335,7 +1320,6 @@ out:
 	if (conns.tqh_last == NULL)
 		TAILQ_INIT(&conns);
 	TAILQ_INSERT_TAIL(&conns, c, entry);
-	nconns++;
 	metrics_h2(METRICS_H2_CONNECTIONS);
 	bufferevent_setcb(bev, h2_bev_read_cb, h2_bev_write_cb,
 	    h2_bev_event_cb, c);

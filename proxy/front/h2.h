@@ -67,7 +67,4 @@ void	h2_goaway_all(void);
  * more is read, what is queued is sent, then each closes. */
 void	h2_close_all(void);
 
-/* This worker's HTTP/2 connections. */
-unsigned h2_count(void);
-
 #endif
